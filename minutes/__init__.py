@@ -1,0 +1,88 @@
+"""minutes: cross-department meetings from agenda to signed-off minutes."""
+import os
+
+from flask import Flask, g, jsonify, render_template, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from minutes.config import Config
+
+
+def _database_uri(app: Flask) -> str:
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL")
+    if not uri:
+        uri = "sqlite:///" + os.path.join(app.instance_path, "minutes.sqlite3")
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    return uri
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Every SQLite connection: WAL, a busy timeout and enforced foreign keys."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates",
+                static_folder="../static")
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_uri(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 10})
+
+    from minutes.extensions import babel, csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "zh_CN", timezone_selector=lambda: app.config["TIMEZONE"])
+    login_manager.init_app(app)
+    login_manager.login_view = "people.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from minutes import models  # noqa: F401  (register every table)
+    from minutes.people import service as people_service
+
+    login_manager.user_loader(people_service.user_by_session_id)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import redirect, url_for
+
+        if request.blueprint == "api" or request.path.startswith("/api/"):
+            return jsonify(error={"code": "unauthorized", "message": "请先登录或提供有效的令牌", "fields": {}}), 401
+        target = url_for("people.login", next=request.full_path if request.query_string else request.path)
+        if request.headers.get("HX-Request"):
+            response = app.response_class("", status=401)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target)
+
+    from minutes.web import register_web
+
+    register_web(app)
+
+    from minutes.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,66 @@
+"""`flask minutes ...` commands: accounts, demo data, the periodic tick."""
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from minutes.core.errors import DomainError
+from minutes.extensions import db
+
+minutes_cli = AppGroup("minutes", help="会议纪要系统管理命令")
+
+
+@minutes_cli.command("create-user")
+@click.argument("username")
+@click.option("--name", required=True, help="姓名")
+@click.option("--department", required=True, help="部门（不存在则创建）")
+@click.option("--password", required=True, help="密码（至少8位）")
+@click.option("--email", default=None, help="邮箱")
+@click.option("--title", default=None, help="职位")
+@click.option("--admin", is_flag=True, help="设为系统管理员")
+def create_user_command(username, name, department, password, email, title, admin):
+    """Create an account (and its department if missing)."""
+    from minutes.people.service import create_user
+
+    try:
+        user = create_user(username, name, department, password, email=email, is_admin=admin, title=title)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"已创建用户 {user.username}（{user.name}，{user.department.name}{'，管理员' if admin else ''}）")
+
+
+@minutes_cli.command("demo")
+@click.option("--password", default="minutes2026", show_default=True, help="演示账号的密码")
+@click.option("--if-empty", is_flag=True, help="数据库已有账号时什么也不做（供 make run 使用）")
+def demo_command(password, if_empty):
+    """Fill an empty database with realistic demo departments, people and meetings."""
+    from sqlalchemy import func, select
+
+    from minutes.demo import DemoRefused, load_demo
+    from minutes.people.models import User
+
+    if if_empty and db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("数据库已有数据，跳过演示数据。")
+        return
+    try:
+        accounts = load_demo(password)
+    except DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo("演示数据已创建。演示账号（密码均为 %s）：" % password)
+    for username, label in accounts:
+        click.echo(f"  {username:<12} {label}")
+
+
+@minutes_cli.command("tick")
+def tick_command():
+    """Deliver due notifications (run every minute from cron or a systemd timer)."""
+    from minutes.notify.service import deliver_pending
+
+    counts = deliver_pending()
+    click.echo(f"已发送 {counts['sent']} 条，失败 {counts['failed']} 条")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(minutes_cli)

@@ -1,0 +1,33 @@
+"""Configuration read from the environment, with embedded defaults for a laptop."""
+import os
+
+
+class Config:
+    """Settings for one deployment; every value can be set by environment variable."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None  # filled in create_app
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("SMTP_USER") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "0") == "1"
+    SMTP_SENDER = os.environ.get("SMTP_SENDER", "minutes@localhost")
+    #: Base URL used for links in emails and IM messages.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    #: Deliver the outbox right after a commit (single-process mode); production runs `flask minutes tick`.
+    OUTBOX_DELIVER_ON_COMMIT = os.environ.get("OUTBOX_DELIVER_ON_COMMIT", "1") == "1"
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or None  # default: instance/uploads
+    MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    #: The company's local time zone: meetings are planned and displayed in it.
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True

@@ -1,0 +1,44 @@
+"""Turn posted form fields into the typed values the meetings service takes."""
+from datetime import datetime
+
+from minutes.core.timefmt import local_to_utc
+from minutes.meetings.service import MeetingInput
+
+
+def parse_local_datetime(value: str | None) -> datetime | None:
+    """Parse <input type=datetime-local> (company-local) into an aware UTC datetime."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            return local_to_utc(datetime.strptime(value, fmt))
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def meeting_input(form) -> tuple[MeetingInput, dict]:
+    """Read the meeting form; return the input and any parse errors by field."""
+    errors = {}
+    times = {}
+    for name, label in (("starts_at", "开始时间"), ("ends_at", "结束时间")):
+        try:
+            times[name] = parse_local_datetime(form.get(name))
+        except ValueError:
+            times[name] = None
+            errors[name] = f"{label}格式不正确，例如 2026-06-12 14:00"
+    dept = form.get("organizer_department_id", "")
+    data = MeetingInput(
+        topic=form.get("topic", ""),
+        goal=form.get("goal", ""),
+        expected_outcome=form.get("expected_outcome", ""),
+        scenario=form.get("scenario", ""),
+        starts_at=times["starts_at"],
+        ends_at=times["ends_at"],
+        location=form.get("location", ""),
+        online_link=form.get("online_link", ""),
+        organizer_department_id=int(dept) if dept.isdigit() else None,
+        confidential=form.get("confidential") in ("1", "on", "true"),
+    )
+    return data, errors

@@ -1,0 +1,239 @@
+"""Meeting planning: the meeting, its agenda, materials and invitations."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from minutes.dbtypes import UTCDateTime, str_enum, utcnow
+from minutes.extensions import db
+from minutes.people.models import Department, User
+
+
+class Scenario(enum.StrEnum):
+    """The four working scenarios of the source process (一、适用工作场景)."""
+
+    KICKOFF = "kickoff"
+    RESOURCES = "resources"
+    PROBLEM = "problem"
+    ALIGNMENT = "alignment"
+
+    @property
+    def label(self) -> str:
+        return SCENARIO_LABELS[self]
+
+
+SCENARIO_LABELS = {
+    Scenario.KICKOFF: "项目启动与规划",
+    Scenario.RESOURCES: "资源协调与分配",
+    Scenario.PROBLEM: "问题解决与冲突处理",
+    Scenario.ALIGNMENT: "目标对齐与进度同步",
+}
+
+
+class MeetingStatus(enum.StrEnum):
+    """Where a meeting is in its life, before, during and after."""
+
+    DRAFT = "draft"
+    AGENDA_SENT = "agenda_sent"
+    IN_PROGRESS = "in_progress"
+    REVIEW = "review"
+    MINUTES_DUE = "minutes_due"
+    DISTRIBUTED = "distributed"
+    FINAL = "final"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    MeetingStatus.DRAFT: "筹备中",
+    MeetingStatus.AGENDA_SENT: "议程已发送",
+    MeetingStatus.IN_PROGRESS: "进行中",
+    MeetingStatus.REVIEW: "会末确认",
+    MeetingStatus.MINUTES_DUE: "待出纪要",
+    MeetingStatus.DISTRIBUTED: "纪要待确认",
+    MeetingStatus.FINAL: "已定稿",
+    MeetingStatus.CANCELLED: "已取消",
+}
+
+
+class Role(enum.StrEnum):
+    """A person's role in one meeting."""
+
+    HOST = "host"
+    RECORDER = "recorder"
+    PARTICIPANT = "participant"
+    CC = "cc"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.HOST: "主持人",
+    Role.RECORDER: "记录人",
+    Role.PARTICIPANT: "参会人",
+    Role.CC: "抄送",
+}
+
+
+class Meeting(db.Model):
+    """A cross-department meeting from planning to archived minutes."""
+
+    __tablename__ = "meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200))  #: 会议主题
+    goal: Mapped[str] = mapped_column(Text, default="")  #: 核心目标: the problem to solve
+    expected_outcome: Mapped[str] = mapped_column(Text, default="")  #: 预期成果
+    scenario: Mapped[Scenario] = mapped_column(str_enum(Scenario), default=Scenario.KICKOFF)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    location: Mapped[str] = mapped_column(String(200), default="")  #: room, or empty when online only
+    online_link: Mapped[str] = mapped_column(String(500), default="")
+    organizer_department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    #: 仅参会人员: invisible to everyone not invited, in lists and search too.
+    confidential: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[MeetingStatus] = mapped_column(str_enum(MeetingStatus), default=MeetingStatus.DRAFT)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    agenda_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agenda_sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: Why the agenda went out later than 2 working days before the meeting (recorded, shown).
+    agenda_late_reason: Mapped[str | None] = mapped_column(Text)
+    #: Bumped on every change; a form posted with an older value is refused, not merged.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    organizer_department: Mapped[Department] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    agenda_sent_by: Mapped[User | None] = relationship(foreign_keys=[agenda_sent_by_id])
+    agenda_items: Mapped[list["AgendaItem"]] = relationship(
+        back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan"
+    )
+    participants: Mapped[list["Participant"]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def agenda_minutes(self) -> int:
+        return sum(item.minutes for item in self.agenda_items)
+
+    def person_with_role(self, role: Role) -> User | None:
+        for p in self.participants:
+            if p.role == role:
+                return p.user
+        return None
+
+    @property
+    def host(self) -> User | None:
+        return self.person_with_role(Role.HOST)
+
+    @property
+    def recorder(self) -> User | None:
+        return self.person_with_role(Role.RECORDER)
+
+    def role_of(self, user) -> Role | None:
+        for p in self.participants:
+            if p.user_id == getattr(user, "id", None):
+                return p.role
+        return None
+
+    @property
+    def departments(self) -> list[Department]:
+        """Departments involved: the organizer first, then those invited or presenting."""
+        seen: dict[int, Department] = {self.organizer_department.id: self.organizer_department}
+        for p in self.participants:
+            seen.setdefault(p.user.department.id, p.user.department)
+        for item in self.agenda_items:
+            if item.department:
+                seen.setdefault(item.department.id, item.department)
+        return list(seen.values())
+
+
+class AgendaItem(db.Model):
+    """An agenda item (议题), ordered by priority, with its time box."""
+
+    __tablename__ = "agenda_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    #: 1-based priority order within the meeting.
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[int] = mapped_column(Integer)  #: estimated length in minutes
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))  #: presenting department
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
+    department: Mapped[Department | None] = relationship()
+    materials: Mapped[list["Material"]] = relationship(
+        back_populates="agenda_item", order_by="Material.id", cascade="all, delete-orphan"
+    )
+
+
+class Material(db.Model):
+    """Material to prepare for an agenda item (需提前准备的资料): an uploaded file or a link."""
+
+    __tablename__ = "material"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))  #: display name (sanitized file name or link title)
+    url: Mapped[str | None] = mapped_column(String(1000))  #: set for links
+    #: For files: the random name under the upload folder (never the user's name).
+    stored_name: Mapped[str | None] = mapped_column(String(100))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agenda_item: Mapped[AgendaItem] = relationship(back_populates="materials")
+    uploaded_by: Mapped[User] = relationship()
+
+    @property
+    def is_link(self) -> bool:
+        return self.url is not None
+
+
+class Participant(db.Model):
+    """An invitation: one person, one role, in one meeting."""
+
+    __tablename__ = "participant"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id"),
+        # Exactly one host and one recorder: the service checks, the database insists.
+        Index(
+            "uq_participant_one_host",
+            "meeting_id",
+            unique=True,
+            sqlite_where=text("role = 'host'"),
+            postgresql_where=text("role = 'host'"),
+        ),
+        Index(
+            "uq_participant_one_recorder",
+            "meeting_id",
+            unique=True,
+            sqlite_where=text("role = 'recorder'"),
+            postgresql_where=text("role = 'recorder'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.PARTICIPANT)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship()

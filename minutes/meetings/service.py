@@ -1,0 +1,590 @@
+"""Meeting planning rules: who sees what, the agenda, invitations and the 2-working-day send rule."""
+import mimetypes
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app, render_template
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from minutes.admin.service import work_calendar
+from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
+from minutes.core.timefmt import cn_date, local_today, to_local, utcnow
+from minutes.extensions import db
+from minutes.meetings.models import (AgendaItem, Material, Meeting, MeetingStatus, Participant, Role,
+                                     Scenario)
+from minutes.notify import service as notify
+from minutes.people.models import Department, User
+from minutes.people.service import department_by_id, user_by_id
+
+#: Minimum working days between sending the agenda and the meeting (source: 至少提前2个工作日).
+AGENDA_LEAD_WORKDAYS = 2
+ALLOWED_EXTENSIONS = {
+    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".csv", ".txt", ".md",
+    ".png", ".jpg", ".jpeg", ".gif", ".vsdx", ".zip", ".wps", ".et", ".dps",
+}
+URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+def can_view(user, meeting: Meeting) -> bool:
+    """Public meetings are visible to every employee; confidential ones only to invitees and the creator."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not meeting.confidential:
+        return True
+    return meeting.created_by_id == user.id or meeting.role_of(user) is not None
+
+
+def can_edit(user, meeting: Meeting) -> bool:
+    """The creator, host and recorder plan the meeting; an admin may step in on a public one."""
+    if not can_view(user, meeting):
+        return False
+    if meeting.created_by_id == user.id or meeting.role_of(user) in (Role.HOST, Role.RECORDER):
+        return True
+    return bool(user.is_admin) and not meeting.confidential
+
+
+def visible_filter(user):
+    """A WHERE clause that keeps only meetings `user` may see (used by lists and search)."""
+    invited = select(Participant.meeting_id).where(Participant.user_id == user.id)
+    return or_(Meeting.confidential.is_(False), Meeting.created_by_id == user.id, Meeting.id.in_(invited))
+
+
+def get_meeting(user, meeting_id, for_edit: bool = False) -> Meeting:
+    """Load a meeting the user may see; an invisible one is reported as missing, not forbidden."""
+    meeting = db.session.get(Meeting, int(meeting_id)) if str(meeting_id).isdigit() else None
+    if meeting is None or not can_view(user, meeting):
+        raise NotFound("会议不存在或您无权查看")
+    if for_edit and not can_edit(user, meeting):
+        raise PermissionDenied("只有发起人、主持人或记录人可以修改会议")
+    return meeting
+
+
+def _require_edit(user, meeting: Meeting) -> None:
+    if not can_edit(user, meeting):
+        raise PermissionDenied("只有发起人、主持人或记录人可以修改会议")
+    if meeting.status in (MeetingStatus.FINAL, MeetingStatus.CANCELLED):
+        raise RuleViolation(f"会议{meeting.status.label}，不能再修改")
+
+
+def _require_planning(meeting: Meeting) -> None:
+    if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT):
+        raise RuleViolation(f"会议{meeting.status.label}，会前安排已不能修改")
+
+
+# --- the meeting -----------------------------------------------------------------------------
+
+@dataclass
+class MeetingInput:
+    """What a user types to plan a meeting; times are aware datetimes."""
+
+    topic: str = ""
+    goal: str = ""
+    expected_outcome: str = ""
+    scenario: str = Scenario.KICKOFF.value
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    location: str = ""
+    online_link: str = ""
+    organizer_department_id: int | None = None
+    confidential: bool = False
+
+
+def _validate_meeting(data: MeetingInput, errors: dict | None = None) -> dict:
+    errors = dict(errors or {})
+    topic = (data.topic or "").strip()
+    if not topic:
+        errors.setdefault("topic", "请填写会议主题")
+    elif len(topic) > 200:
+        errors.setdefault("topic", "会议主题不超过200个字")
+    if not (data.goal or "").strip():
+        errors.setdefault("goal", "请写明本次会议要解决的核心问题")
+    if data.scenario not in {s.value for s in Scenario}:
+        errors.setdefault("scenario", "请选择会议场景")
+    if data.starts_at is None:
+        errors.setdefault("starts_at", "请填写开始时间")
+    if data.ends_at is None:
+        errors.setdefault("ends_at", "请填写结束时间")
+    if data.starts_at and data.ends_at:
+        if data.ends_at <= data.starts_at:
+            errors.setdefault("ends_at", "结束时间须晚于开始时间")
+        elif data.ends_at - data.starts_at > timedelta(hours=12):
+            errors.setdefault("ends_at", "会议时长不能超过12小时")
+    if not (data.location or "").strip() and not (data.online_link or "").strip():
+        errors.setdefault("location", "请填写会议地点或线上会议链接")
+    link = (data.online_link or "").strip()
+    if link and not URL_RE.match(link):
+        errors.setdefault("online_link", "线上会议链接须以 http:// 或 https:// 开头")
+    if not data.organizer_department_id or db.session.get(Department, int(data.organizer_department_id)) is None:
+        errors.setdefault("organizer_department_id", "请选择发起部门")
+    return errors
+
+
+def create_meeting(actor: User, data: MeetingInput, errors: dict | None = None) -> Meeting:
+    """Plan a new meeting; the creator becomes its host until roles are changed."""
+    errors = _validate_meeting(data, errors)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
+    meeting = Meeting(created_by=actor)
+    _apply(meeting, data)
+    db.session.add(meeting)
+    db.session.flush()
+    db.session.add(Participant(meeting=meeting, user=actor, role=Role.HOST))
+    db.session.flush()
+    return meeting
+
+
+def _apply(meeting: Meeting, data: MeetingInput) -> None:
+    meeting.topic = data.topic.strip()
+    meeting.goal = (data.goal or "").strip()
+    meeting.expected_outcome = (data.expected_outcome or "").strip()
+    meeting.scenario = Scenario(data.scenario)
+    meeting.starts_at, meeting.ends_at = data.starts_at, data.ends_at
+    meeting.location = (data.location or "").strip()
+    meeting.online_link = (data.online_link or "").strip()
+    meeting.organizer_department_id = int(data.organizer_department_id)
+    meeting.confidential = bool(data.confidential)
+
+
+def update_meeting(actor: User, meeting: Meeting, data: MeetingInput, version: int | None = None,
+                   errors: dict | None = None) -> Meeting:
+    """Change a meeting's basics; an edit based on an older version is refused."""
+    _require_edit(actor, meeting)
+    _require_planning(meeting)
+    if version is not None and version != meeting.version:
+        raise StaleEdit("会议信息已被他人修改，请刷新后重试（您填写的内容仍保留在表单中）")
+    errors = _validate_meeting(data, errors)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
+    _apply(meeting, data)
+    db.session.flush()
+    return meeting
+
+
+def cancel_meeting(actor: User, meeting: Meeting) -> Meeting:
+    """Cancel a meeting that has not started."""
+    _require_edit(actor, meeting)
+    _require_planning(meeting)
+    meeting.status = MeetingStatus.CANCELLED
+    db.session.flush()
+    return meeting
+
+
+# --- agenda ----------------------------------------------------------------------------------
+
+def _validate_item(title: str, minutes, department_id) -> tuple[dict, int | None, Department | None]:
+    errors = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = "请填写议题"
+    elif len(title) > 200:
+        errors["title"] = "议题不超过200个字"
+    try:
+        mins = int(str(minutes).strip())
+        if not 1 <= mins <= 480:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["minutes"] = "预计时长须为1–480之间的整数（分钟）"
+        mins = None
+    dept = None
+    if department_id not in (None, ""):
+        try:
+            dept = department_by_id(department_id)
+        except NotFound:
+            errors["department_id"] = "汇报部门不存在"
+    return errors, mins, dept
+
+
+def add_agenda_item(actor: User, meeting: Meeting, title: str, minutes, department_id=None,
+                    description: str = "") -> AgendaItem:
+    """Append an agenda item at the lowest priority."""
+    _require_edit(actor, meeting)
+    _require_planning(meeting)
+    errors, mins, dept = _validate_item(title, minutes, department_id)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
+    position = max((i.position for i in meeting.agenda_items), default=0) + 1
+    item = AgendaItem(meeting=meeting, position=position, title=title.strip(), minutes=mins, department=dept,
+                      description=(description or "").strip())
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def get_agenda_item(user, item_id) -> AgendaItem:
+    """Load an agenda item of a meeting the user may see."""
+    item = db.session.get(AgendaItem, int(item_id)) if str(item_id).isdigit() else None
+    if item is None or not can_view(user, item.meeting):
+        raise NotFound("议题不存在或您无权查看")
+    return item
+
+
+def update_agenda_item(actor: User, item: AgendaItem, title: str, minutes, department_id=None,
+                       description: str = "") -> AgendaItem:
+    """Change an agenda item's title, time box, presenter or notes."""
+    _require_edit(actor, item.meeting)
+    _require_planning(item.meeting)
+    errors, mins, dept = _validate_item(title, minutes, department_id)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
+    item.title, item.minutes, item.department = title.strip(), mins, dept
+    item.description = (description or "").strip()
+    db.session.flush()
+    return item
+
+
+def delete_agenda_item(actor: User, item: AgendaItem) -> Meeting:
+    """Remove an agenda item and close the gap in the order."""
+    meeting = item.meeting
+    _require_edit(actor, meeting)
+    _require_planning(meeting)
+    for material in item.materials:
+        _remove_stored_file(material)
+    meeting.agenda_items.remove(item)
+    db.session.flush()
+    for position, other in enumerate(meeting.agenda_items, start=1):
+        other.position = position
+    db.session.flush()
+    return meeting
+
+
+def reorder_agenda(actor: User, meeting: Meeting, item_ids: list) -> Meeting:
+    """Put the agenda in the given priority order; the ids must be exactly the meeting's items."""
+    _require_edit(actor, meeting)
+    _require_planning(meeting)
+    try:
+        wanted = [int(i) for i in item_ids]
+    except (TypeError, ValueError):
+        raise ValidationFailed("议题顺序无效", field="order") from None
+    current = {item.id: item for item in meeting.agenda_items}
+    if sorted(wanted) != sorted(current):
+        raise StaleEdit("议程已被他人修改，请刷新后再调整顺序")
+    for position, item_id in enumerate(wanted, start=1):
+        current[item_id].position = position
+    db.session.flush()
+    db.session.expire(meeting, ["agenda_items"])
+    return meeting
+
+
+def move_agenda_item(actor: User, item: AgendaItem, delta: int) -> Meeting:
+    """Move an item up (delta=-1) or down (+1) in priority."""
+    meeting = item.meeting
+    ids = [i.id for i in meeting.agenda_items]
+    index = ids.index(item.id)
+    target = max(0, min(len(ids) - 1, index + delta))
+    ids.insert(target, ids.pop(index))
+    return reorder_agenda(actor, meeting, ids)
+
+
+@dataclass
+class AgendaBudget:
+    """The agenda's total time against the meeting's length."""
+
+    total: int
+    available: int
+
+    @property
+    def over(self) -> int:
+        return max(0, self.total - self.available)
+
+    @property
+    def overrun(self) -> bool:
+        return self.total > self.available
+
+    @property
+    def percent(self) -> int:
+        return 0 if not self.available else min(100, round(self.total * 100 / self.available))
+
+
+def agenda_budget(meeting: Meeting) -> AgendaBudget:
+    """Sum the time boxes and compare with the meeting's length."""
+    return AgendaBudget(total=meeting.agenda_minutes, available=meeting.duration_minutes)
+
+
+# --- materials -------------------------------------------------------------------------------
+
+def upload_folder() -> str:
+    folder = current_app.config.get("UPLOAD_FOLDER") or os.path.join(current_app.instance_path, "uploads")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def clean_filename(name: str) -> str:
+    """Keep a readable (Chinese-friendly) file name without paths, controls or markup characters."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r'[<>:"|?*\'`]', "_", name).strip(" .")
+    return name[:200] or "附件"
+
+
+def add_material_file(actor: User, item: AgendaItem, filename: str, stream, content_type: str | None) -> Material:
+    """Attach an uploaded file, refusing unknown types and files over the size limit."""
+    _require_edit(actor, item.meeting)
+    _require_planning(item.meeting)
+    name = clean_filename(filename)
+    ext = os.path.splitext(name)[1].lower()
+    if not filename:
+        raise ValidationFailed("请选择要上传的文件", field="file")
+    if ext not in ALLOWED_EXTENSIONS:
+        allowed = "、".join(sorted(e.lstrip(".") for e in ALLOWED_EXTENSIONS))
+        raise ValidationFailed(f"不支持的文件类型“{ext or '无扩展名'}”。允许：{allowed}", field="file")
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    stored = secrets.token_hex(16) + ext
+    path = os.path.join(upload_folder(), stored)
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := stream.read(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                os.remove(path)
+                raise ValidationFailed(f"文件超过大小上限（{limit // (1024 * 1024)} MB）", field="file")
+            out.write(chunk)
+    if size == 0:
+        os.remove(path)
+        raise ValidationFailed("文件是空的", field="file")
+    material = Material(agenda_item=item, name=name, stored_name=stored, size=size, uploaded_by=actor,
+                        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
+    db.session.add(material)
+    db.session.flush()
+    return material
+
+
+def add_material_link(actor: User, item: AgendaItem, url: str, title: str = "") -> Material:
+    """Attach a link to material kept elsewhere (intranet drive, wiki)."""
+    _require_edit(actor, item.meeting)
+    _require_planning(item.meeting)
+    url = (url or "").strip()
+    if not URL_RE.match(url):
+        raise ValidationFailed("链接须以 http:// 或 https:// 开头", field="url")
+    material = Material(agenda_item=item, name=(title or "").strip()[:200] or url[:200], url=url[:1000],
+                        uploaded_by=actor)
+    db.session.add(material)
+    db.session.flush()
+    return material
+
+
+def get_material(user, material_id) -> Material:
+    """Load a material of a meeting the user may see."""
+    material = db.session.get(Material, int(material_id)) if str(material_id).isdigit() else None
+    if material is None or not can_view(user, material.agenda_item.meeting):
+        raise NotFound("资料不存在或您无权查看")
+    return material
+
+
+def material_path(material: Material) -> str:
+    return os.path.join(upload_folder(), material.stored_name)
+
+
+def _remove_stored_file(material: Material) -> None:
+    if material.stored_name:
+        try:
+            os.remove(material_path(material))
+        except FileNotFoundError:
+            pass
+
+
+def delete_material(actor: User, material: Material) -> AgendaItem:
+    """Remove a material and its stored file."""
+    item = material.agenda_item
+    _require_edit(actor, item.meeting)
+    _require_planning(item.meeting)
+    _remove_stored_file(material)
+    item.materials.remove(material)
+    db.session.flush()
+    return item
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+def invite(actor: User, meeting: Meeting, user_ids: list, role: str = Role.PARTICIPANT.value) -> list[Participant]:
+    """Invite people with a role; people already invited keep their role."""
+    _require_edit(actor, meeting)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationFailed("角色无效", field="role") from None
+    if not user_ids:
+        raise ValidationFailed("请至少选择一位人员", field="user_ids")
+    users = [user_by_id(uid) for uid in user_ids]
+    if role in (Role.HOST, Role.RECORDER) and len(users) > 1:
+        raise ValidationFailed(f"{role.label}只能有一位", field="role")
+    added = []
+    existing = {p.user_id for p in meeting.participants}
+    for user in users:
+        if user.id in existing:
+            continue
+        if not user.is_enabled:
+            raise ValidationFailed(f"{user.name}的账号已停用，不能邀请", field="user_ids")
+        _check_single_role(meeting, role, None)
+        participant = Participant(meeting=meeting, user=user, role=role)
+        db.session.add(participant)
+        meeting.participants.append(participant)
+        added.append(participant)
+    db.session.flush()
+    return added
+
+
+def _check_single_role(meeting: Meeting, role: Role, changing: Participant | None) -> None:
+    if role not in (Role.HOST, Role.RECORDER):
+        return
+    holder = next((p for p in meeting.participants if p.role == role and p is not changing), None)
+    if holder is not None:
+        raise RuleViolation(f"本次会议已有{role.label}：{holder.user.name}。"
+                            f"每次会议只能有一位{role.label}，请先将其改为参会人", field="role")
+
+
+def set_role(actor: User, participant: Participant, role: str) -> Participant:
+    """Change someone's role, keeping exactly one host and one recorder."""
+    meeting = participant.meeting
+    _require_edit(actor, meeting)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationFailed("角色无效", field="role") from None
+    _check_single_role(meeting, role, participant)
+    participant.role = role
+    db.session.flush()
+    return participant
+
+
+def get_participant(user, participant_id) -> Participant:
+    participant = db.session.get(Participant, int(participant_id)) if str(participant_id).isdigit() else None
+    if participant is None or not can_view(user, participant.meeting):
+        raise NotFound("参会人不存在")
+    return participant
+
+
+def remove_participant(actor: User, participant: Participant) -> Meeting:
+    """Withdraw an invitation."""
+    meeting = participant.meeting
+    _require_edit(actor, meeting)
+    meeting.participants.remove(participant)
+    db.session.flush()
+    return meeting
+
+
+def roles_problems(meeting: Meeting) -> list[str]:
+    """What is missing in the roles: exactly one host and one recorder are required."""
+    problems = []
+    for role in (Role.HOST, Role.RECORDER):
+        count = sum(1 for p in meeting.participants if p.role == role)
+        if count == 0:
+            problems.append(f"尚未指定{role.label}")
+    return problems
+
+
+def participants_by_department(meeting: Meeting) -> list[tuple[Department, list[Participant]]]:
+    """Invitations grouped by department, the organizer first."""
+    groups: dict[int, tuple[Department, list[Participant]]] = {}
+    order = {Role.HOST: 0, Role.RECORDER: 1, Role.PARTICIPANT: 2, Role.CC: 3}
+    for p in sorted(meeting.participants, key=lambda p: (order[p.role], p.user.name)):
+        groups.setdefault(p.user.department_id, (p.user.department, []))[1].append(p)
+    organizer = meeting.organizer_department_id
+    return sorted(groups.values(), key=lambda g: (g[0].id != organizer, g[0].id))
+
+
+# --- sending the agenda ----------------------------------------------------------------------
+
+def agenda_send_deadline(meeting: Meeting, calendar=None) -> date:
+    """The last day the agenda can go out on time: 2 working days before the meeting date."""
+    calendar = calendar or work_calendar()
+    return calendar.add_workdays(to_local(meeting.starts_at).date(), -AGENDA_LEAD_WORKDAYS)
+
+
+def earliest_compliant_date(today: date, calendar=None) -> date:
+    """The earliest meeting date for which an agenda sent today is on time."""
+    calendar = calendar or work_calendar()
+    first = today if calendar.is_workday(today) else calendar.add_workdays(today, 1)
+    return calendar.add_workdays(first, AGENDA_LEAD_WORKDAYS)
+
+
+def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: datetime | None = None) -> Meeting:
+    """Email the agenda to everyone invited; inside 2 working days it needs a recorded reason."""
+    _require_edit(actor, meeting)
+    _require_planning(meeting)
+    now = now or utcnow()
+    if meeting.starts_at <= now:
+        raise RuleViolation("会议已开始或已结束，不能再发送议程")
+    problems = roles_problems(meeting)
+    if not meeting.agenda_items:
+        problems.append("议程中还没有议题")
+    if problems:
+        raise RuleViolation("发送前请完善：" + "；".join(problems))
+    calendar = work_calendar()
+    today = to_local(now).date()
+    deadline = agenda_send_deadline(meeting, calendar)
+    reason = (reason or "").strip()
+    late = today > deadline
+    if late and not reason:
+        raise RuleViolation(
+            f"议程须至少提前{AGENDA_LEAD_WORKDAYS}个工作日发出（本次会议最晚应于{cn_date(deadline)}发出）。"
+            f"今天发出，会议最早可安排在{cn_date(earliest_compliant_date(today, calendar))}；"
+            f"如确需今天发出，请填写原因，原因将记录在会议上。",
+            field="reason",
+        )
+    meeting.agenda_sent_at = now
+    meeting.agenda_sent_by = actor
+    meeting.agenda_late_reason = reason if late else None
+    if meeting.status == MeetingStatus.DRAFT:
+        meeting.status = MeetingStatus.AGENDA_SENT
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    base_url = current_app.config["BASE_URL"].rstrip("/")
+    for participant in meeting.participants:
+        user = participant.user
+        if not user.email:
+            continue
+        context = dict(meeting=meeting, recipient=user, role=participant.role, link=f"{base_url}/meetings/{meeting.id}",
+                       budget=agenda_budget(meeting), late=late, reason=reason)
+        notify.enqueue_email(
+            user.email,
+            f"【会议议程】{meeting.topic}（{cn_date(meeting.starts_at)}）",
+            render_template("meetings/email_agenda.txt", **context),
+            render_template("meetings/email_agenda.html", **context),
+            dedupe_key=f"agenda:{meeting.id}:{user.id}:{stamp}",
+        )
+    db.session.flush()
+    return meeting
+
+
+def agenda_timing(meeting: Meeting, now: datetime | None = None) -> dict:
+    """Tell whether sending now is on time, and the deadline, for the send form."""
+    calendar = work_calendar()
+    today = to_local(now or utcnow()).date()
+    deadline = agenda_send_deadline(meeting, calendar)
+    return {"deadline": deadline, "late": today > deadline,
+            "provisional": calendar.is_provisional(to_local(meeting.starts_at).year)}
+
+
+# --- dashboard -------------------------------------------------------------------------------
+
+def dashboard(user: User, now: datetime | None = None) -> dict:
+    """Meetings the user hosts, records or attends: upcoming first (soonest first), then recent."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Meeting, Participant.role)
+        .join(Participant, Participant.meeting_id == Meeting.id)
+        .where(Participant.user_id == user.id, Meeting.status != MeetingStatus.CANCELLED)
+        .options(selectinload(Meeting.participants).selectinload(Participant.user),
+                 selectinload(Meeting.agenda_items))
+    ).all()
+    upcoming = sorted(((m, r) for m, r in rows if m.ends_at >= now), key=lambda mr: mr[0].starts_at)
+    past = sorted(((m, r) for m, r in rows if m.ends_at < now), key=lambda mr: mr[0].starts_at, reverse=True)
+    return {"upcoming": upcoming, "past": past[:20]}
+
+
+def list_meetings(user: User, scope: str = "upcoming", now: datetime | None = None, limit: int = 200) -> list[Meeting]:
+    """Meetings visible to the user: upcoming soonest first, or past newest first."""
+    now = now or utcnow()
+    query = select(Meeting).where(visible_filter(user)).options(selectinload(Meeting.organizer_department))
+    if scope == "past":
+        query = query.where(Meeting.ends_at < now).order_by(Meeting.starts_at.desc())
+    else:
+        query = query.where(Meeting.ends_at >= now).order_by(Meeting.starts_at)
+    return list(db.session.scalars(query.limit(limit)))

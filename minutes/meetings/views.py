@@ -1,0 +1,267 @@
+"""Pages for planning meetings: dashboard, meeting form, agenda, invitations, sending."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from minutes.core.errors import DomainError, ValidationFailed
+from minutes.meetings import service
+from minutes.meetings.forms import meeting_input
+from minutes.meetings.models import SCENARIO_LABELS, Role
+from minutes.people.service import list_departments, users_of_department
+from minutes.web import is_htmx, render
+
+bp = Blueprint("meetings", __name__)
+
+
+def _page_context(meeting, **extra):
+    context = dict(
+        meeting=meeting,
+        can_edit=service.can_edit(current_user, meeting),
+        budget=service.agenda_budget(meeting),
+        timing=service.agenda_timing(meeting),
+        groups=service.participants_by_department(meeting),
+        departments=list_departments(),
+        roles=list(Role),
+        role_problems=service.roles_problems(meeting),
+        errors={}, values={},
+    )
+    context.update(extra)
+    return context
+
+
+@bp.get("/")
+def dashboard():
+    """Show the meetings I host, record or attend, upcoming first."""
+    data = service.dashboard(current_user)
+    return render_template("meetings/dashboard.html", **data)
+
+
+@bp.get("/meetings")
+def index():
+    """List meetings visible to me."""
+    scope = "past" if request.args.get("scope") == "past" else "upcoming"
+    meetings = service.list_meetings(current_user, scope)
+    return render_template("meetings/index.html", meetings=meetings, scope=scope)
+
+
+def _form_page(meeting=None, values=None, errors=None, status=200):
+    return render_template("meetings/form.html", meeting=meeting, values=values or {}, errors=errors or {},
+                           departments=list_departments(), scenarios=SCENARIO_LABELS), status
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+def new():
+    """Plan a new meeting."""
+    if request.method == "GET":
+        values = {"organizer_department_id": str(current_user.department_id), "scenario": "kickoff"}
+        return _form_page(values=values)
+    data, errors = meeting_input(request.form)
+    try:
+        meeting = service.create_meeting(current_user, data, errors)
+    except ValidationFailed as exc:
+        return _form_page(values=request.form, errors=exc.fields, status=422)
+    flash("会议已创建，请继续安排议程和参会人员", "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+def edit(meeting_id):
+    """Change a meeting's basics."""
+    meeting = service.get_meeting(current_user, meeting_id, for_edit=True)
+    if request.method == "GET":
+        return _form_page(meeting=meeting)
+    data, errors = meeting_input(request.form)
+    version = request.form.get("version", "")
+    try:
+        service.update_meeting(current_user, meeting, data, int(version) if version.isdigit() else None, errors)
+    except DomainError as exc:
+        return _form_page(meeting=meeting, values=request.form, errors=exc.fields or {"_": exc.message}, status=exc.status)
+    flash("会议信息已保存", "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
+
+
+@bp.post("/meetings/<int:meeting_id>/cancel")
+def cancel(meeting_id):
+    """Cancel a meeting that has not started."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    service.cancel_meeting(current_user, meeting)
+    flash("会议已取消", "info")
+    return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
+
+
+@bp.get("/meetings/<int:meeting_id>")
+def show(meeting_id):
+    """The meeting page: basics, agenda, people, sending."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    return render_template("meetings/page.html", **_page_context(meeting))
+
+
+# --- agenda ----------------------------------------------------------------------------------
+
+def _agenda(meeting, status=200, **extra):
+    if is_htmx():
+        return render_template("meetings/_agenda.html", **_page_context(meeting, **extra)), status
+    if status >= 400:
+        return render_template("meetings/page.html", **_page_context(meeting, **extra)), status
+    return redirect(url_for("meetings.show", meeting_id=meeting.id, _anchor="agenda"), 303)
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda")
+def add_item(meeting_id):
+    """Add an agenda item."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    form = request.form
+    try:
+        service.add_agenda_item(current_user, meeting, form.get("title", ""), form.get("minutes", ""),
+                                form.get("department_id") or None, form.get("description", ""))
+    except DomainError as exc:
+        return _agenda(meeting, exc.status, errors=exc.fields or {"title": exc.message}, values=form)
+    return _agenda(meeting, values={"department_id": form.get("department_id", "")}, focus_new=True)
+
+
+@bp.post("/agenda/<int:item_id>/edit")
+def edit_item(item_id):
+    """Change an agenda item."""
+    item = service.get_agenda_item(current_user, item_id)
+    form = request.form
+    try:
+        service.update_agenda_item(current_user, item, form.get("title", ""), form.get("minutes", ""),
+                                   form.get("department_id") or None, form.get("description", ""))
+    except DomainError as exc:
+        return _agenda(item.meeting, exc.status, item_errors={item.id: exc.fields or {"title": exc.message}},
+                       item_values={item.id: form})
+    return _agenda(item.meeting)
+
+
+@bp.post("/agenda/<int:item_id>/delete")
+def delete_item(item_id):
+    """Remove an agenda item."""
+    item = service.get_agenda_item(current_user, item_id)
+    meeting = service.delete_agenda_item(current_user, item)
+    return _agenda(meeting)
+
+
+@bp.post("/agenda/<int:item_id>/move")
+def move_item(item_id):
+    """Raise or lower an item's priority by one place."""
+    item = service.get_agenda_item(current_user, item_id)
+    delta = -1 if request.form.get("direction") == "up" else 1
+    meeting = service.move_agenda_item(current_user, item, delta)
+    return _agenda(meeting)
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/order")
+def order_agenda(meeting_id):
+    """Save a new priority order (drag and drop posts the ids in order)."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    try:
+        service.reorder_agenda(current_user, meeting, request.form.getlist("item"))
+    except DomainError as exc:
+        return _agenda(meeting, exc.status, agenda_error=exc.message)
+    return _agenda(meeting)
+
+
+@bp.post("/agenda/<int:item_id>/materials")
+def add_material(item_id):
+    """Attach a file or a link to an agenda item."""
+    item = service.get_agenda_item(current_user, item_id)
+    upload = request.files.get("file")
+    try:
+        if upload and upload.filename:
+            service.add_material_file(current_user, item, upload.filename, upload.stream, upload.mimetype)
+        elif request.form.get("url", "").strip():
+            service.add_material_link(current_user, item, request.form["url"], request.form.get("title", ""))
+        else:
+            raise ValidationFailed("请选择文件或填写链接", field="file")
+    except DomainError as exc:
+        return _agenda(item.meeting, exc.status, material_errors={item.id: exc.message}, item_values={item.id: request.form},
+                       open_material=item.id)
+    return _agenda(item.meeting)
+
+
+@bp.get("/materials/<int:material_id>")
+def download_material(material_id):
+    """Download an uploaded file (always as an attachment, never rendered inline)."""
+    material = service.get_material(current_user, material_id)
+    if material.is_link:
+        return redirect(material.url)
+    return send_file(service.material_path(material), mimetype=material.content_type, as_attachment=True,
+                     download_name=material.name)
+
+
+@bp.post("/materials/<int:material_id>/delete")
+def delete_material(material_id):
+    """Remove a material."""
+    material = service.get_material(current_user, material_id)
+    item = service.delete_material(current_user, material)
+    return _agenda(item.meeting)
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+def _people(meeting, status=200, **extra):
+    if is_htmx():
+        return render_template("meetings/_participants.html", **_page_context(meeting, **extra)), status
+    if status >= 400:
+        return render_template("meetings/page.html", **_page_context(meeting, **extra)), status
+    return redirect(url_for("meetings.show", meeting_id=meeting.id, _anchor="people"), 303)
+
+
+@bp.get("/meetings/<int:meeting_id>/department-people")
+def department_people(meeting_id):
+    """The people of one department, to pick from (htmx fragment)."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    dept_id = request.args.get("department_id", "")
+    people = users_of_department(int(dept_id)) if dept_id.isdigit() else []
+    invited = {p.user_id for p in meeting.participants}
+    return render_template("meetings/_people_picker.html", meeting=meeting, people=people, invited=invited)
+
+
+@bp.post("/meetings/<int:meeting_id>/participants")
+def add_participants(meeting_id):
+    """Invite the picked people with a role."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    try:
+        service.invite(current_user, meeting, request.form.getlist("user_ids"), request.form.get("role", "participant"))
+    except DomainError as exc:
+        return _people(meeting, exc.status, people_error=exc.message)
+    return _people(meeting)
+
+
+@bp.post("/participants/<int:participant_id>/role")
+def set_role(participant_id):
+    """Change someone's role."""
+    participant = service.get_participant(current_user, participant_id)
+    try:
+        service.set_role(current_user, participant, request.form.get("role", ""))
+    except DomainError as exc:
+        return _people(participant.meeting, exc.status, people_error=exc.message)
+    return _people(participant.meeting)
+
+
+@bp.post("/participants/<int:participant_id>/delete")
+def remove_participant(participant_id):
+    """Withdraw an invitation."""
+    participant = service.get_participant(current_user, participant_id)
+    meeting = service.remove_participant(current_user, participant)
+    return _people(meeting)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+@bp.post("/meetings/<int:meeting_id>/send-agenda")
+def send_agenda(meeting_id):
+    """Send the agenda by email to everyone invited."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    reason = request.form.get("reason", "")
+    try:
+        service.send_agenda(current_user, meeting, reason)
+    except DomainError as exc:
+        context = _page_context(meeting, send_error=exc.message, values={"reason": reason})
+        if is_htmx():
+            return render_template("meetings/_send.html", **context), exc.status
+        return render_template("meetings/page.html", **context), exc.status
+    flash(f"议程已发送给{sum(1 for p in meeting.participants if p.user.email)}位参会人员", "success")
+    if is_htmx():
+        response = render_template("meetings/_send.html", **_page_context(meeting, just_sent=True))
+        return response
+    return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)

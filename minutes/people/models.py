@@ -1,0 +1,69 @@
+"""People: departments and user accounts."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from minutes.dbtypes import UTCDateTime, utcnow
+from minutes.extensions import db
+
+
+class Department(db.Model):
+    """A department (部门) that organizes, presents at and owns work from meetings."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    #: The department head (部门负责人): receives minutes and escalations.
+    head_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", use_alter=True, name="fk_department_head"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    head: Mapped["User | None"] = relationship(foreign_keys=[head_id], post_update=True)
+    members: Mapped[list["User"]] = relationship(
+        back_populates="department", foreign_keys="User.department_id", order_by="User.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Department {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    """A local account; every employee who takes part in meetings has one."""
+
+    __tablename__ = "user"
+    __table_args__ = (UniqueConstraint("username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    title: Mapped[str | None] = mapped_column(String(64))  #: job title, e.g. 经理
+    password_hash: Mapped[str] = mapped_column(String(256))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    #: Disabled accounts cannot log in and lose their sessions.
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: Bumped on logout-everywhere, password change or disabling: old session cookies stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    #: Created by `flask minutes demo`; the demo refuses to touch a database with real accounts.
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department] = relationship(back_populates="members", foreign_keys=[department_id])
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.is_enabled
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def label(self) -> str:
+        """Name with department, as shown in lists: 张伟（产品部）."""
+        return f"{self.name}（{self.department.name}）"
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"

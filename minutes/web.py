@@ -1,0 +1,145 @@
+"""Request plumbing shared by every blueprint: login everywhere, one commit per request, errors."""
+from flask import Flask, flash, g, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from minutes.core import timefmt
+from minutes.core.errors import DomainError
+from minutes.extensions import db
+
+#: Endpoints reachable without logging in.
+PUBLIC_ENDPOINTS = {"people.login", "static", "health"}
+
+
+def is_htmx() -> bool:
+    """True for an htmx request that wants a fragment (not a history restore)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context):
+    """Render the full page, or only its fragment for htmx; the page includes the fragment."""
+    template = fragment if fragment and is_htmx() else page
+    return render_template(template, **context), status
+
+
+def register_web(app: Flask) -> None:
+    from minutes.admin.views import bp as admin_bp
+    from minutes.meetings.views import bp as meetings_bp
+    from minutes.people.views import bp as people_bp
+
+    app.register_blueprint(people_bp)
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(admin_bp)
+
+    @app.get("/healthz", endpoint="health")
+    def health():
+        from sqlalchemy import text
+
+        db.session.execute(text("SELECT 1"))
+        return jsonify(status="ok")
+
+    @app.before_request
+    def require_login():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            from minutes.extensions import login_manager
+
+            return login_manager.unauthorized()
+        return None
+
+    @app.after_request
+    def finish_request(response):
+        """Commit once when the request succeeded; roll back everything when it did not."""
+        response.vary.add("HX-Request")
+        if response.status_code < 400:
+            try:
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+        else:
+            db.session.rollback()
+        return response
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": exc.code, "message": exc.message, "fields": exc.fields}), exc.status
+        if is_htmx():
+            return render_template("_error_fragment.html", message=exc.message), exc.status
+        return render_template("error.html", message=exc.message, status=exc.status), exc.status
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "not_found", "message": "资源不存在", "fields": {}}), 404
+        return render_template("error.html", message="页面不存在或您无权查看", status=404), 404
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        message = f"上传内容超过大小上限（{limit} MB）"
+        if is_htmx():
+            return render_template("_error_fragment.html", message=message), 413
+        return render_template("error.html", message=message, status=413), 413
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        message = "页面已过期或请求来源不明，请刷新页面后重试"
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "csrf", "message": message, "fields": {}}), 400
+        if is_htmx():
+            return render_template("_error_fragment.html", message=message), 400
+        return render_template("error.html", message=message, status=400), 400
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "server_error", "message": "服务器内部错误，请稍后重试", "fields": {}}), 500
+        return render_template("error.html", message="服务器内部错误，请稍后重试", status=500), 500
+
+    app.jinja_env.filters["cn_date"] = timefmt.cn_date
+    app.jinja_env.filters["cn_datetime"] = timefmt.cn_datetime
+    app.jinja_env.filters["cn_time"] = timefmt.cn_time
+    app.jinja_env.filters["cn_duration"] = timefmt.cn_duration
+    app.jinja_env.filters["relative_cn"] = timefmt.relative_cn
+    app.jinja_env.filters["local"] = timefmt.to_local
+    app.jinja_env.globals["is_htmx"] = is_htmx
+
+    @app.template_filter("local_input")
+    def local_input(dt):
+        """Format an aware datetime for <input type=datetime-local>."""
+        return "" if dt is None else timefmt.to_local(dt).strftime("%Y-%m-%dT%H:%M")
+
+    @app.context_processor
+    def inject():
+        return {"now_utc": timefmt.utcnow()}
+
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver_after_commit(session):
+    """In single-process mode, deliver new outbox messages right after the commit that wrote them."""
+    if not session.info.pop("outbox_dirty", False):
+        return
+    from flask import current_app
+
+    try:
+        app = current_app._get_current_object()
+    except RuntimeError:
+        return
+    if app.config.get("OUTBOX_DELIVER_ON_COMMIT"):
+        from minutes.notify.service import deliver_in_background
+
+        deliver_in_background(app)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_outbox_after_rollback(session):
+    session.info.pop("outbox_dirty", None)
