@@ -49,10 +49,8 @@ def load_demo(password: str = "minutes2026") -> list[tuple[str, str]]:
     users = {}
     for username, name, dept, title, head in PEOPLE:
         user = create_user(username, name, dept, password, email=f"{username}@demo.example.com",
-                           is_admin=(username == "admin"), title=title, is_demo=True)
+                           is_admin=(username == "admin"), title=title, is_demo=True, is_department_head=head)
         users[username] = user
-        if head:
-            user.department.head = user
     db.session.flush()
 
     calendar = work_calendar()

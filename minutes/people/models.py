@@ -16,14 +16,19 @@ class Department(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    #: The department head (部门负责人): receives minutes and escalations.
-    head_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", use_alter=True, name="fk_department_head"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    head: Mapped["User | None"] = relationship(foreign_keys=[head_id], post_update=True)
-    members: Mapped[list["User"]] = relationship(
-        back_populates="department", foreign_keys="User.department_id", order_by="User.name"
-    )
+    members: Mapped[list["User"]] = relationship(back_populates="department", order_by="User.name")
+
+    @property
+    def heads(self) -> list["User"]:
+        """The department's heads (部门负责人): they receive minutes and escalations."""
+        return [m for m in self.members if m.is_department_head and m.is_enabled]
+
+    @property
+    def head(self) -> "User | None":
+        heads = self.heads
+        return heads[0] if heads else None
 
     def __repr__(self) -> str:
         return f"<Department {self.name}>"
@@ -43,6 +48,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    #: 部门负责人: invited by department, receives minutes for sign-off and action escalations.
+    is_department_head: Mapped[bool] = mapped_column(default=False)
     #: Disabled accounts cannot log in and lose their sessions.
     is_enabled: Mapped[bool] = mapped_column(default=True)
     #: Bumped on logout-everywhere, password change or disabling: old session cookies stop working.
@@ -51,7 +58,7 @@ class User(UserMixin, db.Model):
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    department: Mapped[Department] = relationship(back_populates="members", foreign_keys=[department_id])
+    department: Mapped[Department] = relationship(back_populates="members")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

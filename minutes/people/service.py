@@ -119,7 +119,7 @@ def _check_user_fields(username: str, name: str, email: str | None, password: st
 
 def create_user(username: str, name: str, department: str, password: str, email: str | None = None,
                 is_admin: bool = False, title: str | None = None, create_department: bool = True,
-                is_demo: bool = False) -> User:
+                is_demo: bool = False, is_department_head: bool = False) -> User:
     """Create an account in a department (created if missing, when allowed)."""
     username = (username or "").strip()
     email = (email or "").strip() or None
@@ -129,7 +129,7 @@ def create_user(username: str, name: str, department: str, password: str, email:
     dept = get_department(department, create=create_department)
     user = User(username=username, name=name.strip(), email=email, title=(title or "").strip() or None,
                 password_hash=generate_password_hash(password), department=dept, is_admin=is_admin,
-                is_demo=is_demo)
+                is_demo=is_demo, is_department_head=is_department_head)
     db.session.add(user)
     db.session.flush()
     return user
@@ -145,7 +145,7 @@ def set_password(user: User, password: str) -> None:
 
 
 def update_user(actor: User, user: User, *, name: str, email: str | None, department_id, title: str | None,
-                is_admin: bool, is_enabled: bool) -> User:
+                is_admin: bool, is_enabled: bool, is_department_head: bool = False) -> User:
     """Change an account's details (admin only); disabling ends its sessions."""
     require_admin(actor)
     errors = {}
@@ -162,12 +162,12 @@ def update_user(actor: User, user: User, *, name: str, email: str | None, depart
     if user.is_enabled and not is_enabled:
         user.session_version += 1
     user.name, user.email, user.department, user.title = name.strip(), email, dept, (title or "").strip() or None
-    user.is_admin, user.is_enabled = is_admin, is_enabled
+    user.is_admin, user.is_enabled, user.is_department_head = is_admin, is_enabled, is_department_head
     db.session.flush()
     return user
 
 
-def create_department(actor: User, name: str, head_id=None) -> Department:
+def create_department(actor: User, name: str) -> Department:
     """Add a department (admin only)."""
     require_admin(actor)
     name = (name or "").strip()
@@ -179,22 +179,6 @@ def create_department(actor: User, name: str, head_id=None) -> Department:
         raise ValidationFailed(f"部门“{name}”已存在", field="name")
     dept = Department(name=name)
     db.session.add(dept)
-    db.session.flush()
-    if head_id:
-        set_department_head(actor, dept, head_id)
-    return dept
-
-
-def set_department_head(actor: User, dept: Department, head_id) -> Department:
-    """Name the head of a department; the head must belong to it."""
-    require_admin(actor)
-    if not head_id:
-        dept.head = None
-    else:
-        head = user_by_id(head_id)
-        if head.department_id != dept.id:
-            raise ValidationFailed(f"{head.name}不属于{dept.name}，不能担任该部门负责人", field="head_id")
-        dept.head = head
     db.session.flush()
     return dept
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 513543cee4a3
+Revision ID: 0b1c334ca902
 Revises: 
-Create Date: 2026-11-25 14:21:42.562424
+Create Date: 2026-11-25 14:24:36.266361
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import minutes.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = '513543cee4a3'
+revision = '0b1c334ca902'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,9 +23,7 @@ def upgrade():
     op.create_table('department',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('head_id', sa.Integer(), nullable=True),
     sa.Column('created_at', minutes.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['head_id'], ['user.id'], name='fk_department_head', use_alter=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
@@ -59,6 +57,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=256), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.Column('is_department_head', sa.Boolean(), nullable=False),
     sa.Column('is_enabled', sa.Boolean(), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('is_demo', sa.Boolean(), nullable=False),
