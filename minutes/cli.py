@@ -62,5 +62,23 @@ def tick_command():
     click.echo(f"已发送 {counts['sent']} 条，失败 {counts['failed']} 条")
 
 
+@minutes_cli.command("token")
+@click.argument("username")
+@click.option("--name", default="命令行创建", show_default=True, help="令牌用途")
+def token_command(username, name):
+    """Issue an API token for a user and print it once."""
+    from minutes.api.service import create_token
+    from minutes.people.service import user_by_username
+
+    try:
+        token, plaintext = create_token(user_by_username(username), name)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"已为 {username} 创建令牌（只显示这一次，请妥善保存）：")
+    click.echo(plaintext)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(minutes_cli)

@@ -45,3 +45,16 @@ def str_enum(enum_cls, length: int = 20):
         length=length,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+MAX_ID = 2**31 - 1
+
+
+def get_by_id(model, value):
+    """Load a row by a user-supplied id; anything that is not a plausible id is simply absent."""
+    from minutes.extensions import db
+
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
+        return None
+    return db.session.get(model, int(text))

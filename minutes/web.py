@@ -27,12 +27,14 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context)
 
 def register_web(app: Flask) -> None:
     from minutes.admin.views import bp as admin_bp
+    from minutes.api.views import bp as api_bp
     from minutes.meetings.views import bp as meetings_bp
     from minutes.people.views import bp as people_bp
 
     app.register_blueprint(people_bp)
     app.register_blueprint(meetings_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
 
     @app.get("/healthz", endpoint="health")
     def health():
@@ -42,8 +44,30 @@ def register_web(app: Flask) -> None:
         return jsonify(status="ok")
 
     @app.before_request
+    def refuse_nul_characters():
+        """NUL cannot be stored (PostgreSQL refuses it) and is never legitimate input."""
+        def has_nul(value) -> bool:
+            if isinstance(value, str):
+                return "\x00" in value
+            if isinstance(value, dict):
+                return any(has_nul(k) or has_nul(v) for k, v in value.items())
+            if isinstance(value, list):
+                return any(has_nul(v) for v in value)
+            return False
+
+        suspicious = "\x00" in request.full_path or any(has_nul(v) for v in request.form.listvalues())
+        if not suspicious and request.is_json:
+            suspicious = has_nul(request.get_json(silent=True))
+        if suspicious:
+            message = "输入包含非法字符（NUL），未保存"
+            if request.path.startswith("/api/"):
+                return jsonify(error={"code": "bad_request", "message": message, "fields": {}}), 400
+            return render_template("error.html", message=message, status=400), 400
+        return None
+
+    @app.before_request
     def require_login():
-        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint == "api":
             return None
         if not current_user.is_authenticated:
             from minutes.extensions import login_manager
@@ -79,6 +103,12 @@ def register_web(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error={"code": "not_found", "message": "资源不存在", "fields": {}}), 404
         return render_template("error.html", message="页面不存在或您无权查看", status=404), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(exc):
+        if request.path.startswith("/api/"):
+            return jsonify(error={"code": "method_not_allowed", "message": "不支持该请求方法", "fields": {}}), 405
+        return render_template("error.html", message="不支持该请求方法", status=405), 405
 
     @app.errorhandler(413)
     def too_large(exc):

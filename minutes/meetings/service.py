@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_date, local_today, to_local, utcnow
+from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.meetings.models import (AgendaItem, Material, Meeting, MeetingStatus, Participant, Role,
                                      Scenario)
@@ -58,7 +59,7 @@ def visible_filter(user):
 
 def get_meeting(user, meeting_id, for_edit: bool = False) -> Meeting:
     """Load a meeting the user may see; an invisible one is reported as missing, not forbidden."""
-    meeting = db.session.get(Meeting, int(meeting_id)) if str(meeting_id).isdigit() else None
+    meeting = get_by_id(Meeting, meeting_id)
     if meeting is None or not can_view(user, meeting):
         raise NotFound("会议不存在或您无权查看")
     if for_edit and not can_edit(user, meeting):
@@ -111,6 +112,11 @@ def _validate_meeting(data: MeetingInput, errors: dict | None = None) -> dict:
         errors.setdefault("starts_at", "请填写开始时间")
     if data.ends_at is None:
         errors.setdefault("ends_at", "请填写结束时间")
+    for name in ("starts_at", "ends_at"):
+        value = getattr(data, name)
+        if value is not None and not 2000 <= value.year <= 2100:
+            errors.setdefault(name, "时间须在2000年至2100年之间")
+            setattr(data, name, None)
     if data.starts_at and data.ends_at:
         if data.ends_at <= data.starts_at:
             errors.setdefault("ends_at", "结束时间须晚于开始时间")
@@ -219,7 +225,7 @@ def add_agenda_item(actor: User, meeting: Meeting, title: str, minutes, departme
 
 def get_agenda_item(user, item_id) -> AgendaItem:
     """Load an agenda item of a meeting the user may see."""
-    item = db.session.get(AgendaItem, int(item_id)) if str(item_id).isdigit() else None
+    item = get_by_id(AgendaItem, item_id)
     if item is None or not can_view(user, item.meeting):
         raise NotFound("议题不存在或您无权查看")
     return item
@@ -372,7 +378,7 @@ def add_material_link(actor: User, item: AgendaItem, url: str, title: str = "") 
 
 def get_material(user, material_id) -> Material:
     """Load a material of a meeting the user may see."""
-    material = db.session.get(Material, int(material_id)) if str(material_id).isdigit() else None
+    material = get_by_id(Material, material_id)
     if material is None or not can_view(user, material.agenda_item.meeting):
         raise NotFound("资料不存在或您无权查看")
     return material
@@ -455,7 +461,7 @@ def set_role(actor: User, participant: Participant, role: str) -> Participant:
 
 
 def get_participant(user, participant_id) -> Participant:
-    participant = db.session.get(Participant, int(participant_id)) if str(participant_id).isdigit() else None
+    participant = get_by_id(Participant, participant_id)
     if participant is None or not can_view(user, participant.meeting):
         raise NotFound("参会人不存在")
     return participant
@@ -523,12 +529,11 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
     reason = (reason or "").strip()
     late = today > deadline
     if late and not reason:
-        raise RuleViolation(
-            f"议程须至少提前{AGENDA_LEAD_WORKDAYS}个工作日发出（本次会议最晚应于{cn_date(deadline)}发出）。"
-            f"今天发出，会议最早可安排在{cn_date(earliest_compliant_date(today, calendar))}；"
-            f"如确需今天发出，请填写原因，原因将记录在会议上。",
-            field="reason",
-        )
+        earliest = earliest_compliant_date(today, calendar)
+        message = (f"议程须至少提前{AGENDA_LEAD_WORKDAYS}个工作日发出（本次会议最晚应于{cn_date(deadline)}发出）。"
+                   f"今天发出，会议最早可安排在{cn_date(earliest)}；如确需今天发出，请填写原因，原因将记录在会议上。")
+        raise RuleViolation(message, fields={"reason": message, "earliest_meeting_date": earliest.isoformat(),
+                                             "send_deadline": deadline.isoformat()})
     meeting.agenda_sent_at = now
     meeting.agenda_sent_by = actor
     meeting.agenda_late_reason = reason if late else None
@@ -588,3 +593,27 @@ def list_meetings(user: User, scope: str = "upcoming", now: datetime | None = No
     else:
         query = query.where(Meeting.ends_at >= now).order_by(Meeting.starts_at)
     return list(db.session.scalars(query.limit(limit)))
+
+
+def assign_lead_role(actor: User, meeting: Meeting, role: Role, user: User) -> Participant:
+    """Make `user` the meeting's host or recorder; the previous holder stays on as a participant."""
+    _require_edit(actor, meeting)
+    if role not in (Role.HOST, Role.RECORDER):
+        raise ValidationFailed("只能指定主持人或记录人", field="role")
+    if not user.is_enabled:
+        raise ValidationFailed(f"{user.name}的账号已停用", field=role.value)
+    holder = next((p for p in meeting.participants if p.role == role), None)
+    if holder is not None and holder.user_id == user.id:
+        return holder
+    if holder is not None:
+        holder.role = Role.PARTICIPANT
+        db.session.flush()  # free the one-host/one-recorder slot before filling it
+    target = next((p for p in meeting.participants if p.user_id == user.id), None)
+    if target is None:
+        target = Participant(meeting=meeting, user=user, role=role)
+        db.session.add(target)
+        meeting.participants.append(target)
+    else:
+        target.role = role
+    db.session.flush()
+    return target

@@ -50,6 +50,35 @@ def logout():
     return redirect(url_for("people.login"))
 
 
+@bp.post("/profile/tokens")
+def create_token():
+    """Create an API token; its plaintext is shown once on the returned page."""
+    from minutes.api import service as tokens
+
+    try:
+        _token, plaintext = tokens.create_token(current_user, request.form.get("name", ""))
+    except ValidationFailed as exc:
+        return _profile_page(token_errors=exc.fields, status=422)
+    return _profile_page(new_token=plaintext)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+def revoke_token(token_id):
+    """Revoke one of my API tokens."""
+    from minutes.api import service as tokens
+
+    tokens.revoke_token(current_user, token_id)
+    flash("令牌已吊销", "success")
+    return redirect(url_for("people.profile"), 303)
+
+
+def _profile_page(errors=None, token_errors=None, new_token=None, status=200):
+    from minutes.api import service as tokens
+
+    return render_template("people/profile.html", errors=errors or {}, token_errors=token_errors or {},
+                           new_token=new_token, tokens=tokens.tokens_of(current_user)), status
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     """Show the account and let the user change the password (ends every other session)."""
@@ -70,4 +99,4 @@ def profile():
             login_user(current_user._get_current_object())  # keep this browser signed in
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("people.profile"))
-    return render_template("people/profile.html", errors=errors), (422 if errors else 200)
+    return _profile_page(errors=errors, status=422 if errors else 200)

@@ -1,0 +1,198 @@
+"""JSON Schemas of the API: request bodies are validated against them and /openapi.json is built from them."""
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    },
+}
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+DATETIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset, e.g. 2026-06-15T14:00:00+08:00"}
+USERNAME = {"type": "string", "minLength": 1, "maxLength": 64}
+
+USER = {
+    "type": "object",
+    "required": ["id", "username", "name", "department"],
+    "properties": {
+        "id": {"type": "integer"},
+        "username": {"type": "string"},
+        "name": {"type": "string"},
+        "department": {"type": "string"},
+        "email": NULLABLE_STRING,
+        "title": NULLABLE_STRING,
+        "is_admin": {"type": "boolean"},
+    },
+}
+
+MATERIAL = {
+    "type": "object",
+    "required": ["id", "name", "kind"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "kind": {"enum": ["file", "link"]},
+        "url": NULLABLE_STRING,
+        "size": {"type": ["integer", "null"]},
+    },
+}
+
+AGENDA_ITEM = {
+    "type": "object",
+    "required": ["id", "position", "title", "minutes"],
+    "properties": {
+        "id": {"type": "integer"},
+        "position": {"type": "integer"},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "minutes": {"type": "integer"},
+        "department": NULLABLE_STRING,
+        "materials": {"type": "array", "items": MATERIAL},
+    },
+}
+
+PARTICIPANT = {
+    "type": "object",
+    "required": ["username", "role"],
+    "properties": {
+        "username": {"type": "string"},
+        "name": {"type": "string"},
+        "department": {"type": "string"},
+        "role": {"enum": ["host", "recorder", "participant", "cc"]},
+    },
+}
+
+MEETING = {
+    "type": "object",
+    "required": ["id", "topic", "starts_at", "ends_at", "status", "confidential"],
+    "properties": {
+        "id": {"type": "integer"},
+        "topic": {"type": "string"},
+        "goal": {"type": "string"},
+        "expected_outcome": {"type": "string"},
+        "scenario": {"enum": ["kickoff", "resources", "problem", "alignment"]},
+        "scenario_label": {"type": "string"},
+        "starts_at": {"type": "string"},
+        "ends_at": {"type": "string"},
+        "location": {"type": "string"},
+        "online_link": {"type": "string"},
+        "organizer_department": {"type": "string"},
+        "confidential": {"type": "boolean"},
+        "status": {"type": "string"},
+        "status_label": {"type": "string"},
+        "host": NULLABLE_STRING,
+        "recorder": NULLABLE_STRING,
+        "participants": {"type": "array", "items": PARTICIPANT},
+        "agenda": {"type": "array", "items": AGENDA_ITEM},
+        "agenda_minutes": {"type": "integer"},
+        "agenda_sent_at": NULLABLE_STRING,
+        "agenda_sent_by": NULLABLE_STRING,
+        "agenda_late_reason": NULLABLE_STRING,
+        "agenda_send_deadline": {"type": "string", "format": "date"},
+        "version": {"type": "integer"},
+        "url": {"type": "string"},
+    },
+}
+
+MEETING_SUMMARY = {
+    "type": "object",
+    "required": ["id", "topic", "starts_at", "status"],
+    "properties": {k: MEETING["properties"][k] for k in (
+        "id", "topic", "scenario", "starts_at", "ends_at", "location", "organizer_department", "confidential",
+        "status", "status_label", "host", "recorder", "url")},
+}
+
+_MEETING_FIELDS = {
+    "topic": {"type": "string", "maxLength": 200},
+    "goal": {"type": "string", "maxLength": 5000},
+    "expected_outcome": {"type": "string", "maxLength": 5000},
+    "scenario": {"enum": ["kickoff", "resources", "problem", "alignment"]},
+    "starts_at": DATETIME,
+    "ends_at": DATETIME,
+    "location": {"type": "string", "maxLength": 200},
+    "online_link": {"type": "string", "maxLength": 500},
+    "organizer_department": {"type": "string", "maxLength": 80},
+    "confidential": {"type": "boolean"},
+    "host": USERNAME,
+    "recorder": USERNAME,
+    "participants": {
+        "type": "array",
+        "maxItems": 200,
+        "items": {
+            "type": "object",
+            "required": ["username"],
+            "properties": {"username": USERNAME, "role": {"enum": ["participant", "cc", "host", "recorder"]}},
+            "additionalProperties": False,
+        },
+    },
+}
+
+MEETING_CREATE = {
+    "type": "object",
+    "required": ["topic", "goal", "starts_at", "ends_at"],
+    "properties": _MEETING_FIELDS,
+    "additionalProperties": False,
+}
+
+MEETING_PATCH = {
+    "type": "object",
+    "properties": {**_MEETING_FIELDS, "version": {"type": "integer", "description": "the version you edit; stale → 409"}},
+    "additionalProperties": False,
+}
+
+AGENDA_CREATE = {
+    "type": "object",
+    "required": ["title", "minutes"],
+    "properties": {
+        "title": {"type": "string", "maxLength": 200},
+        "minutes": {"type": "integer"},
+        "department": {"type": ["string", "null"], "maxLength": 80},
+        "description": {"type": "string", "maxLength": 5000},
+        "materials": {
+            "type": "array",
+            "maxItems": 50,
+            "items": {
+                "type": "object",
+                "required": ["url"],
+                "properties": {"url": {"type": "string", "maxLength": 1000}, "title": {"type": "string", "maxLength": 200}},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+
+AGENDA_PATCH = {
+    "type": "object",
+    "properties": {k: v for k, v in AGENDA_CREATE["properties"].items() if k != "materials"},
+    "additionalProperties": False,
+}
+
+AGENDA_ORDER = {
+    "type": "array",
+    "items": {"type": "integer"},
+    "maxItems": 500,
+    "description": "every agenda item id of the meeting, in the new priority order",
+}
+
+SEND_AGENDA = {
+    "type": "object",
+    "properties": {"reason": {"type": "string", "maxLength": 2000}},
+    "additionalProperties": False,
+}
+
+TOKEN_CREATE = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string", "maxLength": 100}},
+    "additionalProperties": False,
+}
