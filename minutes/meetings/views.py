@@ -1,5 +1,5 @@
 """Pages for planning meetings: dashboard, meeting form, agenda, invitations, sending."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from minutes.core.errors import DomainError, ValidationFailed
@@ -32,7 +32,15 @@ def _page_context(meeting, **extra):
 def dashboard():
     """Show the meetings I host, record or attend, upcoming first."""
     data = service.dashboard(current_user)
-    return render_template("meetings/dashboard.html", **data)
+    # Other domains add panels (minutes due, actions to coordinate...) via register_dashboard_panel.
+    panels = [panel for provider in current_app.extensions.get("dashboard_panels", [])
+              if (panel := provider(current_user))]
+    return render_template("meetings/dashboard.html", panels=panels, **data)
+
+
+def register_dashboard_panel(app, provider) -> None:
+    """Let a domain add a dashboard panel: provider(user) -> (template, context) or None."""
+    app.extensions.setdefault("dashboard_panels", []).append(provider)
 
 
 @bp.get("/meetings")
