@@ -1,0 +1,1 @@
+"""The live meeting room: attendance, points, decisions, actions, review, live updates."""

@@ -1,0 +1,50 @@
+"""What changed in a room in this transaction, kept on the session until the commit.
+
+The room's service records (meeting, revision, parts) here after bumping the revision; the
+live layer (`minutes.room.live`) renders the parts just before the commit and publishes them
+right after it. A rollback drops them: nothing is announced that did not happen.
+"""
+from dataclasses import dataclass
+
+#: Parts of a room a change can touch; `item(id)` names one agenda item's block.
+ALL = "all"
+HEAD = "head"
+AGENDA = "agenda"
+CURRENT = "current"
+ATTENDANCE = "attendance"
+REVIEW = "review"
+
+_KEY = "room_events"
+
+
+def item(agenda_item_id: int) -> str:
+    """Name the block of one agenda item."""
+    return f"item:{agenda_item_id}"
+
+
+@dataclass
+class PendingEvent:
+    """A change to announce after the commit: the room's new revision and the parts to re-render."""
+
+    meeting_id: int
+    revision: int
+    parts: tuple[str, ...]
+    #: Filled just before the commit: the rendered fragments per audience (see live.py).
+    payload: dict | None = None
+
+
+def record(session, meeting_id: int, revision: int, parts) -> PendingEvent:
+    """Note a change on the session; it is published only if the transaction commits."""
+    event = PendingEvent(meeting_id, revision, tuple(parts))
+    session.info.setdefault(_KEY, []).append(event)
+    return event
+
+
+def pending(session) -> list[PendingEvent]:
+    """The changes recorded in the current transaction, oldest first."""
+    return session.info.get(_KEY, [])
+
+
+def take(session) -> list[PendingEvent]:
+    """Remove and return the recorded changes."""
+    return session.info.pop(_KEY, [])

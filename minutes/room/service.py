@@ -1,0 +1,808 @@
+"""Rules of the live meeting room (会中记录): start, attendance, the agenda walk, points,
+decisions and actions with the vague-wording check, the end-of-meeting review, finish.
+
+Every function takes the acting user and plain values, checks permission, changes state,
+flushes and returns the object; the caller commits. Every change that viewers must see bumps
+the room's revision in the same transaction and records which parts of the room changed
+(`minutes.room.events`); after the commit those parts are rendered and published to every
+open tab (`minutes.room.live`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from minutes.actions.models import ActionItem, ActionStatus
+from minutes.admin.service import work_calendar
+from minutes.core import clarity
+from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
+from minutes.core.timefmt import cn_date, cn_time, local_today, utcnow
+from minutes.extensions import db
+from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
+from minutes.meetings.service import can_view
+from minutes.people.models import Department, User
+from minutes.room import events
+from minutes.room.models import (Attendance, AttendanceStatus, Decision, ItemClock, Point, PointKind, RoomState,
+                                 ScreenMode)
+
+#: The formal minutes are due this long after the meeting ends (会议结束后24小时内).
+MINUTES_DUE_AFTER = timedelta(hours=24)
+MAX_TEXT = 2000
+WRITABLE_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW)
+STARTABLE_STATUSES = (MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT)
+ROOM_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW, MeetingStatus.MINUTES_DUE,
+                 MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL)
+
+
+class VagueWording(ValidationFailed):
+    """A decision or action still contains vague wording; `findings` lists the terms and fixes."""
+
+    code = "vague_wording"
+
+    def __init__(self, message: str, findings: list, field: str = "text"):
+        super().__init__(message, field=field)
+        self.findings = findings
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+def can_write(user, meeting: Meeting) -> bool:
+    """The recorder and the host write in the room; everyone else who can see the meeting watches."""
+    if not can_view(user, meeting):
+        return False
+    return meeting.role_of(user) in (Role.HOST, Role.RECORDER)
+
+
+def can_start(user, meeting: Meeting) -> bool:
+    """Tell whether `user` may start the meeting now."""
+    return meeting.status in STARTABLE_STATUSES and can_write(user, meeting)
+
+
+def get_meeting(user, meeting_id) -> Meeting:
+    """Load a meeting whose room the user may watch; an invisible one is reported missing."""
+    meeting = db.session.get(Meeting, int(meeting_id)) if str(meeting_id).isdigit() else None
+    if meeting is None or not can_view(user, meeting):
+        raise NotFound("会议不存在或您无权查看")
+    return meeting
+
+
+def _require_write(actor, meeting: Meeting) -> RoomState:
+    if not can_write(actor, meeting):
+        raise PermissionDenied("只有本次会议的记录人或主持人可以记录")
+    if meeting.status not in WRITABLE_STATUSES:
+        if meeting.status in STARTABLE_STATUSES:
+            raise RuleViolation("会议尚未开始，请先开始会议")
+        raise RuleViolation(f"会议{meeting.status.label}，会中记录已不能修改")
+    room = room_of(meeting)
+    if room is None:  # pragma: no cover - a status in progress always has a room
+        raise RuleViolation("会议尚未开始，请先开始会议")
+    return room
+
+
+def room_of(meeting: Meeting) -> RoomState | None:
+    """The room of a started meeting, or None before it starts."""
+    return db.session.get(RoomState, meeting.id)
+
+
+def current_revision(meeting_id: int) -> int:
+    """The room's revision as committed (0 before the meeting starts)."""
+    return db.session.scalar(select(RoomState.revision).where(RoomState.meeting_id == meeting_id)) or 0
+
+
+def _changed(meeting: Meeting, *parts: str) -> int:
+    """Bump the room's revision atomically and note which parts of the room viewers must re-read."""
+    revision = db.session.execute(
+        update(RoomState)
+        .where(RoomState.meeting_id == meeting.id)
+        .values(revision=RoomState.revision + 1)
+        .returning(RoomState.revision),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    loaded = db.session.identity_map.get(db.session.identity_key(RoomState, meeting.id))
+    if loaded is not None:
+        db.session.expire(loaded, ["revision"])
+    events.record(db.session, meeting.id, revision, parts)
+    return revision
+
+
+def _flush(what: str) -> None:
+    """Flush, turning a concurrent write on a versioned row into a clear refusal."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit(f"{what}刚被他人修改，您的修改未保存。请查看最新内容后重试") from None
+
+
+def _clean_text(text: str, what: str, field_name: str = "text") -> str:
+    text = re.sub(r"[ \t]+\n", "\n", (text or "").strip())
+    if not text:
+        raise ValidationFailed(f"请填写{what}内容", field=field_name)
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(f"{what}内容不超过{MAX_TEXT}个字", field=field_name)
+    return text
+
+
+def _agenda_item(meeting: Meeting, agenda_item_id) -> AgendaItem:
+    item = db.session.get(AgendaItem, int(agenda_item_id)) if str(agenda_item_id or "").isdigit() else None
+    if item is None or item.meeting_id != meeting.id:
+        raise ValidationFailed("请选择议题", field="agenda_item_id")
+    return item
+
+
+def _department(department_id, field_name: str, required_message: str | None = None) -> Department | None:
+    if department_id in (None, ""):
+        if required_message:
+            raise ValidationFailed(required_message, field=field_name)
+        return None
+    dept = db.session.get(Department, int(department_id)) if str(department_id).isdigit() else None
+    if dept is None:
+        raise ValidationFailed("部门不存在", field=field_name)
+    return dept
+
+
+def _departments(ids, field_name: str) -> list[Department]:
+    result: list[Department] = []
+    for dept_id in ids or ():
+        dept = _department(dept_id, field_name)
+        if dept is not None and dept not in result:
+            result.append(dept)
+    return result
+
+
+def _person(user_id, field_name: str, required_message: str | None = None) -> User | None:
+    if user_id in (None, ""):
+        if required_message:
+            raise ValidationFailed(required_message, field=field_name)
+        return None
+    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    if user is None:
+        raise ValidationFailed("人员不存在", field=field_name)
+    return user
+
+
+def _check_version(obj, version, what: str) -> None:
+    if version in (None, ""):
+        return
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise ValidationFailed("版本号无效，请刷新页面", field="version") from None
+    if version != obj.version:
+        who = obj.updated_by.name if getattr(obj, "updated_by", None) else "他人"
+        when = f"于{cn_time(obj.updated_at)}" if getattr(obj, "updated_at", None) else ""
+        if getattr(obj, "deleted_at", None) is not None:
+            raise StaleEdit(f"{what}已被删除，您的修改未保存")
+        raise StaleEdit(f"{what}已被{who}{when}修改，您的修改未保存。请查看最新内容后重试")
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -> RoomState:
+    """Start the meeting: open the room, put the first agenda item on the clock, list attendance."""
+    if not can_write(actor, meeting):
+        raise PermissionDenied("只有本次会议的记录人或主持人可以开始会议")
+    if meeting.status not in STARTABLE_STATUSES or room_of(meeting) is not None:
+        raise RuleViolation(f"会议{meeting.status.label}，不能开始")
+    now = now or utcnow()
+    first = meeting.agenda_items[0] if meeting.agenda_items else None
+    room = RoomState(meeting=meeting, revision=1, started_at=now, started_by=actor, screen_mode=ScreenMode.LIVE,
+                     current_item=first, item_started_at=now if first else None)
+    db.session.add(room)
+    if first is not None:
+        db.session.add(ItemClock(meeting_id=meeting.id, agenda_item=first, spent_seconds=0, first_started_at=now))
+    for participant in meeting.participants:
+        if participant.role == Role.CC:
+            continue
+        status = AttendanceStatus.PRESENT if participant.user_id == actor.id else AttendanceStatus.PENDING
+        db.session.add(Attendance(meeting_id=meeting.id, user_id=participant.user_id, status=status, invited=True,
+                                  updated_at=now if status != AttendanceStatus.PENDING else None,
+                                  updated_by_id=actor.id if status != AttendanceStatus.PENDING else None))
+    meeting.status = MeetingStatus.IN_PROGRESS
+    _flush("会议")
+    events.record(db.session, meeting.id, 1, (events.ALL,))
+    return room
+
+
+def _stop_clock(room: RoomState, now: datetime) -> None:
+    if room.current_item_id is None or room.item_started_at is None:
+        return
+    clock = _clock_for(room.meeting_id, room.current_item_id)
+    if clock is not None:
+        clock.spent_seconds += max(0, int((now - room.item_started_at).total_seconds()))
+    room.item_started_at = None
+
+
+def _clock_for(meeting_id: int, agenda_item_id: int) -> ItemClock | None:
+    return db.session.scalar(select(ItemClock).where(ItemClock.agenda_item_id == agenda_item_id))
+
+
+def set_current_item(actor: User, meeting: Meeting, agenda_item_id, now: datetime | None = None) -> RoomState:
+    """Move the discussion to an agenda item: the previous item's clock stops, this one's runs."""
+    room = _require_write(actor, meeting)
+    item = _agenda_item(meeting, agenda_item_id)
+    now = now or utcnow()
+    if room.current_item_id == item.id and room.item_started_at is not None:
+        return room
+    _stop_clock(room, now)
+    clock = _clock_for(meeting.id, item.id)
+    if clock is None:
+        db.session.add(ItemClock(meeting_id=meeting.id, agenda_item=item, spent_seconds=0, first_started_at=now))
+    room.current_item = item
+    room.item_started_at = now
+    _flush("会议状态")
+    _changed(meeting, events.HEAD, events.AGENDA, events.CURRENT)
+    return room
+
+
+def item_elapsed_seconds(room: RoomState | None, agenda_item_id: int, now: datetime | None = None) -> int:
+    """Seconds spent on an agenda item so far, including the running part if it is current."""
+    if room is None:
+        return 0
+    clock = _clock_for(room.meeting_id, agenda_item_id)
+    spent = clock.spent_seconds if clock else 0
+    if room.current_item_id == agenda_item_id and room.item_started_at is not None:
+        spent += max(0, int(((now or utcnow()) - room.item_started_at).total_seconds()))
+    return spent
+
+
+def enter_review(actor: User, meeting: Meeting, now: datetime | None = None) -> RoomState:
+    """Switch the screen to the end-of-meeting review: walk every decision and action one by one."""
+    room = _require_write(actor, meeting)
+    if meeting.status == MeetingStatus.REVIEW:
+        return room
+    _stop_clock(room, now or utcnow())
+    meeting.status = MeetingStatus.REVIEW
+    room.screen_mode = ScreenMode.REVIEW
+    entries = review_entries(meeting)
+    pending = [e for e in entries if not e.is_confirmed]
+    room.review_key = (pending or entries)[0].review_key if entries else None
+    _flush("会议状态")
+    _changed(meeting, events.ALL)
+    return room
+
+
+def leave_review(actor: User, meeting: Meeting, now: datetime | None = None) -> RoomState:
+    """Go back from the review to live recording (something needs adding); the clock runs again."""
+    room = _require_write(actor, meeting)
+    if meeting.status != MeetingStatus.REVIEW:
+        return room
+    meeting.status = MeetingStatus.IN_PROGRESS
+    room.screen_mode = ScreenMode.LIVE
+    if room.current_item_id is not None:
+        room.item_started_at = now or utcnow()
+    _flush("会议状态")
+    _changed(meeting, events.ALL)
+    return room
+
+
+def review_entries(meeting: Meeting) -> list[Decision | ActionItem]:
+    """Decisions and actions in the order the review walks them: by agenda item, decisions first."""
+    order = {item.id: item.position for item in meeting.agenda_items}
+    decisions = list(db.session.scalars(
+        select(Decision).where(Decision.meeting_id == meeting.id, Decision.deleted_at.is_(None))))
+    actions = list(db.session.scalars(
+        select(ActionItem).where(ActionItem.meeting_id == meeting.id, ActionItem.deleted_at.is_(None))))
+    key = lambda e: (order.get(e.agenda_item_id, 10**6), e.position, e.id)  # noqa: E731
+    entries: list[Decision | ActionItem] = []
+    for item_id in sorted({e.agenda_item_id for e in decisions + actions}, key=lambda i: order.get(i, 10**6)):
+        entries += sorted((d for d in decisions if d.agenda_item_id == item_id), key=key)
+        entries += sorted((a for a in actions if a.agenda_item_id == item_id), key=key)
+    return entries
+
+
+def _review_entry(meeting: Meeting, key: str) -> Decision | ActionItem:
+    kind, _, raw = (key or "").partition(":")
+    model = {"decision": Decision, "action": ActionItem}.get(kind)
+    entry = db.session.get(model, int(raw)) if model and raw.isdigit() else None
+    if entry is None or entry.meeting_id != meeting.id or entry.deleted_at is not None:
+        raise NotFound("该决议或待办不存在或已删除")
+    return entry
+
+
+def review_goto(actor: User, meeting: Meeting, key: str) -> RoomState:
+    """Put one decision or action on the screen during the review."""
+    room = _require_write(actor, meeting)
+    if meeting.status != MeetingStatus.REVIEW:
+        raise RuleViolation("请先进入会末确认")
+    entry = _review_entry(meeting, key)
+    if room.review_key != entry.review_key:
+        room.review_key = entry.review_key
+        _flush("会议状态")
+        _changed(meeting, events.REVIEW)
+    return room
+
+
+def review_step(actor: User, meeting: Meeting, delta: int) -> RoomState:
+    """Move the review cursor to the next (+1) or previous (-1) entry."""
+    room = _require_write(actor, meeting)
+    entries = review_entries(meeting)
+    if not entries:
+        return room
+    keys = [e.review_key for e in entries]
+    index = keys.index(room.review_key) if room.review_key in keys else -1
+    target = max(0, min(len(keys) - 1, index + (1 if delta > 0 else -1)))
+    return review_goto(actor, meeting, keys[target])
+
+
+def _advance_cursor(room: RoomState, meeting: Meeting, after: str) -> None:
+    entries = review_entries(meeting)
+    keys = [e.review_key for e in entries]
+    start = keys.index(after) + 1 if after in keys else 0
+    for entry in entries[start:] + entries[:start]:
+        if not entry.is_confirmed:
+            room.review_key = entry.review_key
+            return
+    room.review_key = after
+
+
+def confirm_entry(actor: User, meeting: Meeting, key: str, version=None, now: datetime | None = None):
+    """Mark a decision or action 已确认 as read out in the review; the cursor moves to the next one."""
+    room = _require_write(actor, meeting)
+    if meeting.status != MeetingStatus.REVIEW:
+        raise RuleViolation("逐项确认须在会末确认中进行")
+    entry = _review_entry(meeting, key)
+    what = "该决议" if isinstance(entry, Decision) else "该待办"
+    _check_version(entry, version, what)
+    if not entry.is_confirmed:
+        entry.confirmed_at = now or utcnow()
+        entry.confirmed_by = actor
+    _advance_cursor(room, meeting, entry.review_key)
+    _flush(what)
+    _changed(meeting, events.REVIEW, events.item(entry.agenda_item_id))
+    return entry
+
+
+def reword_entry(actor: User, meeting: Meeting, key: str, text: str, due: str | date | None = None, version=None,
+                 now: datetime | None = None):
+    """Change a decision's or action's wording on the spot and confirm it; the vague check runs again."""
+    room = _require_write(actor, meeting)
+    if meeting.status != MeetingStatus.REVIEW:
+        raise RuleViolation("当场改写须在会末确认中进行")
+    entry = _review_entry(meeting, key)
+    is_action = isinstance(entry, ActionItem)
+    what = "该待办" if is_action else "该决议"
+    _check_version(entry, version, what)
+    text = _clean_text(text, "待办" if is_action else "决议")
+    if due is None:
+        due = entry.due_text or entry.due_date
+    due_date, due_text = _resolve_due(text, due, required=is_action, what="待办" if is_action else "决议")
+    now = now or utcnow()
+    if text != entry.text or due_date != entry.due_date:
+        entry.reworded = True
+    entry.text, entry.due_date, entry.due_text = text, due_date, due_text
+    entry.updated_at, entry.updated_by = now, actor
+    entry.confirmed_at, entry.confirmed_by = now, actor
+    _advance_cursor(room, meeting, entry.review_key)
+    _flush(what)
+    _changed(meeting, events.REVIEW, events.item(entry.agenda_item_id))
+    return entry
+
+
+def unconfirmed_count(meeting: Meeting) -> int:
+    """Decisions and actions not yet confirmed in the review."""
+    return sum(1 for e in review_entries(meeting) if not e.is_confirmed)
+
+
+def finish_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -> RoomState:
+    """End the meeting once every decision and action is confirmed; the minutes are due in 24 hours."""
+    room = _require_write(actor, meeting)
+    open_count = unconfirmed_count(meeting)
+    if open_count:
+        raise RuleViolation(f"还有{open_count}项决议或待办未逐项确认。请在会末确认中逐项确认（或当场改写）后再结束会议")
+    now = now or utcnow()
+    _stop_clock(room, now)
+    room.ended_at, room.ended_by = now, actor
+    room.minutes_due_at = now + MINUTES_DUE_AFTER
+    room.screen_mode = ScreenMode.LIVE
+    meeting.status = MeetingStatus.MINUTES_DUE
+    _flush("会议状态")
+    _changed(meeting, events.ALL)
+    return room
+
+
+# --- attendance ------------------------------------------------------------------------------
+
+def attendance(meeting: Meeting) -> list[Attendance]:
+    """Attendance rows: invited people by department, then those who came uninvited."""
+    rows = list(db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id)))
+    return sorted(rows, key=lambda a: (not a.invited, a.user.department_id, a.user.name))
+
+
+def _attendance_row(meeting: Meeting, user_id) -> Attendance:
+    row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
+                                                     Attendance.user_id == (int(user_id) if str(user_id).isdigit() else -1)))
+    if row is None:
+        raise NotFound("该人员不在本次会议的签到名单中", field="user_id")
+    return row
+
+
+def mark_attendance(actor: User, meeting: Meeting, user_id, status: str, arrived_at: datetime | None = None,
+                    reason: str = "", now: datetime | None = None) -> Attendance:
+    """Mark someone present, late (with the arrival time) or absent (with a reason)."""
+    _require_write(actor, meeting)
+    row = _attendance_row(meeting, user_id)
+    try:
+        status = AttendanceStatus(status)
+    except ValueError:
+        raise ValidationFailed("签到状态无效", field="status") from None
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if status == AttendanceStatus.ABSENT:
+        if not reason:
+            raise ValidationFailed(f"请注明{row.user.name}缺席的原因", field="reason")
+        if len(reason) > 200:
+            raise ValidationFailed("缺席原因不超过200个字", field="reason")
+    row.status = status
+    row.arrived_at = (arrived_at or now) if status == AttendanceStatus.LATE else None
+    row.absence_reason = reason if status == AttendanceStatus.ABSENT else ""
+    row.updated_at, row.updated_by_id = now, actor.id
+    _flush("签到")
+    _changed(meeting, events.ATTENDANCE, events.HEAD)
+    return row
+
+
+def add_attendee(actor: User, meeting: Meeting, user_id, now: datetime | None = None) -> Attendance:
+    """Add someone who came without being invited; they are marked present."""
+    _require_write(actor, meeting)
+    user = _person(user_id, "user_id", "请选择到会人员")
+    existing = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
+                                                          Attendance.user_id == user.id))
+    if existing is not None:
+        raise RuleViolation(f"{user.name}已在签到名单中", field="user_id")
+    now = now or utcnow()
+    row = Attendance(meeting_id=meeting.id, user=user, status=AttendanceStatus.PRESENT, invited=False,
+                     updated_at=now, updated_by_id=actor.id)
+    db.session.add(row)
+    _flush("签到")
+    _changed(meeting, events.ATTENDANCE, events.HEAD)
+    return row
+
+
+def attendance_summary(rows: list[Attendance]) -> dict[str, int]:
+    """Counts per status, for the header (应到 / 实到 / 迟到 / 缺席 / 待核对)."""
+    counts = {s.value: 0 for s in AttendanceStatus}
+    for row in rows:
+        counts[row.status.value] += 1
+    counts["expected"] = sum(1 for r in rows if r.invited)
+    counts["here"] = counts["present"] + counts["late"]
+    return counts
+
+
+# --- points ----------------------------------------------------------------------------------
+
+def _point_fields(kind, department_id, party_ids) -> tuple[PointKind, Department | None, list[Department]]:
+    try:
+        kind = PointKind(kind)
+    except ValueError:
+        raise ValidationFailed("请选择类型：观点、争议或共识", field="kind") from None
+    dept = _department(department_id, "department_id",
+                       "请选择提出该观点的部门" if kind == PointKind.VIEWPOINT else None)
+    parties = _departments(party_ids, "party_ids") if kind == PointKind.DISPUTE else []
+    if kind == PointKind.DISPUTE and len(parties) < 2:
+        if dept is not None and dept not in parties:
+            parties.insert(0, dept)
+        if len(parties) < 2:
+            raise ValidationFailed("请选择存在分歧的双方（至少两个部门）", field="party_ids")
+    return kind, dept, parties
+
+
+def _next_position(model, agenda_item_id: int) -> int:
+    current = db.session.scalar(select(func.max(model.position)).where(model.agenda_item_id == agenda_item_id))
+    return (current or 0) + 1
+
+
+def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: str, department_id=None,
+              speaker_id=None, party_ids=(), now: datetime | None = None) -> Point:
+    """Record a viewpoint (attributed to a department), a dispute (between departments) or a consensus."""
+    _require_write(actor, meeting)
+    item = _agenda_item(meeting, agenda_item_id)
+    kind, dept, parties = _point_fields(kind, department_id, party_ids)
+    text = _clean_text(text, kind.label)
+    speaker = _person(speaker_id, "speaker_id")
+    point = Point(meeting_id=meeting.id, agenda_item=item, kind=kind, department=dept, speaker=speaker, text=text,
+                  parties=parties, position=_next_position(Point, item.id), created_by=actor,
+                  created_at=now or utcnow())
+    db.session.add(point)
+    _flush("要点")
+    _changed(meeting, events.item(item.id), events.AGENDA)
+    return point
+
+
+def get_point(user, point_id) -> Point:
+    """Load a point of a meeting the user may see (deleted ones are gone)."""
+    point = db.session.get(Point, int(point_id)) if str(point_id).isdigit() else None
+    if point is None or point.deleted_at is not None or not can_view(user, point.meeting):
+        raise NotFound("该要点不存在或已删除")
+    return point
+
+
+def update_point(actor: User, point: Point, version, kind: str, text: str, department_id=None, speaker_id=None,
+                 party_ids=(), now: datetime | None = None) -> Point:
+    """Change a point; an edit based on an older version is refused, never merged."""
+    _require_write(actor, point.meeting)
+    _check_version(point, version, "该要点")
+    kind, dept, parties = _point_fields(kind, department_id, party_ids)
+    point.text = _clean_text(text, kind.label)
+    point.kind, point.department, point.parties = kind, dept, parties
+    point.speaker = _person(speaker_id, "speaker_id")
+    point.updated_at, point.updated_by = now or utcnow(), actor
+    _flush("该要点")
+    _changed(point.meeting, events.item(point.agenda_item_id))
+    return point
+
+
+def delete_point(actor: User, point: Point, version=None, now: datetime | None = None) -> Point:
+    """Remove a point (kept for the audit trail, shown nowhere)."""
+    _require_write(actor, point.meeting)
+    _check_version(point, version, "该要点")
+    point.deleted_at, point.deleted_by_id = now or utcnow(), actor.id
+    point.updated_at, point.updated_by = point.deleted_at, actor
+    _flush("该要点")
+    _changed(point.meeting, events.item(point.agenda_item_id), events.AGENDA)
+    return point
+
+
+# --- wording and deadlines -------------------------------------------------------------------
+
+@dataclass
+class WordingCheck:
+    """The live check of a decision or action: vague terms with fixes, and the deadline read."""
+
+    clarity: clarity.Clarity
+    due_clarity: clarity.Clarity | None = None
+    due_date: date | None = None
+    #: "due" when read from the deadline field, "text" when read from the content.
+    due_source: str | None = None
+    due_error: str | None = None
+    findings: list = field(default_factory=list)
+
+    @property
+    def due_label(self) -> str:
+        return clarity.describe_deadline(self.due_date) if self.due_date else ""
+
+    @property
+    def is_clear(self) -> bool:
+        return not self.findings and not self.due_error
+
+
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def _read_due(value: str, today: date, calendar) -> date | None:
+    m = _ISO_DATE.match(value)
+    if m:
+        try:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    return clarity.parse_deadline(value, today, calendar)
+
+
+def check_wording(text: str, due: str | date | None = "", today: date | None = None) -> WordingCheck:
+    """Check a decision or action as typed: vague terms, and the deadline as a date.
+
+    The deadline is read from the deadline field (a date, or a phrase such as "3个工作日内"
+    counted on the company's working-day calendar from today), or, when that is empty, from
+    the content itself ("…6月30日前完成").
+    """
+    today = today or local_today()
+    calendar = work_calendar()
+    text = text or ""
+    result = WordingCheck(clarity=clarity.check_item(text, today, calendar))
+    result.findings = list(result.clarity.findings)
+    if isinstance(due, date):
+        result.due_date, result.due_source = due, "due"
+    elif (due or "").strip():
+        due = due.strip()
+        result.due_clarity = clarity.check_item(due, today, calendar)
+        result.findings += result.due_clarity.findings
+        result.due_date = _read_due(due, today, calendar)
+        result.due_source = "due"
+        if result.due_date is None:
+            result.due_error = f"无法识别完成时限“{due}”：请填写日期（如2026-06-30、6月30日）或“3个工作日内”“本周五”等"
+    elif result.clarity.parsed_due:
+        result.due_date, result.due_source = result.clarity.parsed_due, "text"
+    if result.due_date and result.due_date < today and not result.due_error:
+        result.due_error = f"完成时限{cn_date(result.due_date)}早于今天"
+    return result
+
+
+def _resolve_due(text: str, due, required: bool, what: str) -> tuple[date | None, str]:
+    """Refuse vague wording and unreadable or missing deadlines; return the date and the phrase typed."""
+    check = check_wording(text, due)
+    if check.findings:
+        terms = "、".join(f"“{f.term}”" for f in check.findings)
+        raise VagueWording(f"{what}含模糊表述{terms}，请按提示改为具体的时限、标准或责任人后再保存",
+                           check.findings)
+    if check.due_error:
+        raise ValidationFailed(check.due_error, field="due")
+    if required and check.due_date is None:
+        raise ValidationFailed(f"{what}须有明确的完成时限（日期，或“3个工作日内”等）", field="due")
+    due_text = due.strip()[:100] if isinstance(due, str) else ""
+    return check.due_date, due_text
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
+                 cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None) -> Decision:
+    """Record a decision (决议); refused while it contains vague wording."""
+    _require_write(actor, meeting)
+    item = _agenda_item(meeting, agenda_item_id)
+    text = _clean_text(text, "决议")
+    owner_dept = _department(owner_department_id, "owner_department_id")
+    owner = _person(owner_id, "owner_id")
+    if owner is not None and owner_dept is None:
+        owner_dept = owner.department
+    cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
+    due_date, due_text = _resolve_due(text, due, required=False, what="决议")
+    decision = Decision(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=owner_dept, owner=owner,
+                        cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
+                        position=_next_position(Decision, item.id), created_by=actor, created_at=now or utcnow())
+    db.session.add(decision)
+    _flush("决议")
+    _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW)
+    return decision
+
+
+def get_decision(user, decision_id) -> Decision:
+    """Load a decision of a meeting the user may see."""
+    decision = db.session.get(Decision, int(decision_id)) if str(decision_id).isdigit() else None
+    if decision is None or decision.deleted_at is not None or not can_view(user, decision.meeting):
+        raise NotFound("该决议不存在或已删除")
+    return decision
+
+
+def update_decision(actor: User, decision: Decision, version, text: str, owner_department_id=None, owner_id=None,
+                    cooperating_department_ids=(), due: str | date | None = "",
+                    now: datetime | None = None) -> Decision:
+    """Change a decision; a confirmed one needs confirming again. Stale edits are refused."""
+    _require_write(actor, decision.meeting)
+    _check_version(decision, version, "该决议")
+    text = _clean_text(text, "决议")
+    owner_dept = _department(owner_department_id, "owner_department_id")
+    owner = _person(owner_id, "owner_id")
+    if owner is not None and owner_dept is None:
+        owner_dept = owner.department
+    cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
+    due_date, due_text = _resolve_due(text, due, required=False, what="决议")
+    decision.text, decision.owner_department, decision.owner = text, owner_dept, owner
+    decision.cooperating_departments, decision.due_date, decision.due_text = cooperating, due_date, due_text
+    decision.confirmed_at = decision.confirmed_by = None
+    decision.updated_at, decision.updated_by = now or utcnow(), actor
+    _flush("该决议")
+    _changed(decision.meeting, events.item(decision.agenda_item_id), events.REVIEW)
+    return decision
+
+
+def delete_decision(actor: User, decision: Decision, version=None, now: datetime | None = None) -> Decision:
+    """Remove a decision (kept for the audit trail, shown nowhere)."""
+    _require_write(actor, decision.meeting)
+    _check_version(decision, version, "该决议")
+    decision.deleted_at, decision.deleted_by_id = now or utcnow(), actor.id
+    decision.updated_at, decision.updated_by = decision.deleted_at, actor
+    _flush("该决议")
+    room = room_of(decision.meeting)
+    if room is not None and room.review_key == decision.review_key:
+        _advance_cursor(room, decision.meeting, decision.review_key)
+    _changed(decision.meeting, events.item(decision.agenda_item_id), events.AGENDA, events.REVIEW)
+    return decision
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+def _action_owner(owner_department_id, owner_id) -> tuple[Department, User]:
+    owner = _person(owner_id, "owner_id", "待办须指定负责人（部门及具体人员）")
+    dept = _department(owner_department_id, "owner_department_id") or owner.department
+    return dept, owner
+
+
+def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
+               cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None) -> ActionItem:
+    """Record an action item (待办); refused without an owner and a date, or with vague wording."""
+    _require_write(actor, meeting)
+    item = _agenda_item(meeting, agenda_item_id)
+    text = _clean_text(text, "待办")
+    dept, owner = _action_owner(owner_department_id, owner_id)
+    cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
+    due_date, due_text = _resolve_due(text, due, required=True, what="待办")
+    action = ActionItem(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=dept, owner=owner,
+                        cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
+                        status=ActionStatus.NOT_STARTED, position=_next_position(ActionItem, item.id),
+                        created_by=actor, created_at=now or utcnow())
+    db.session.add(action)
+    _flush("待办")
+    _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW)
+    return action
+
+
+def get_action(user, action_id) -> ActionItem:
+    """Load an action item of a meeting the user may see."""
+    action = db.session.get(ActionItem, int(action_id)) if str(action_id).isdigit() else None
+    if action is None or action.deleted_at is not None or not can_view(user, action.meeting):
+        raise NotFound("该待办不存在或已删除")
+    return action
+
+
+def update_action(actor: User, action: ActionItem, version, text: str, owner_department_id=None, owner_id=None,
+                  cooperating_department_ids=(), due: str | date | None = "",
+                  now: datetime | None = None) -> ActionItem:
+    """Change an action item in the room; a confirmed one needs confirming again. Stale edits are refused."""
+    _require_write(actor, action.meeting)
+    _check_version(action, version, "该待办")
+    text = _clean_text(text, "待办")
+    dept, owner = _action_owner(owner_department_id, owner_id)
+    cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
+    due_date, due_text = _resolve_due(text, due, required=True, what="待办")
+    action.text, action.owner_department, action.owner = text, dept, owner
+    action.cooperating_departments, action.due_date, action.due_text = cooperating, due_date, due_text
+    action.confirmed_at = action.confirmed_by = None
+    action.updated_at, action.updated_by = now or utcnow(), actor
+    _flush("该待办")
+    _changed(action.meeting, events.item(action.agenda_item_id), events.REVIEW)
+    return action
+
+
+def delete_action(actor: User, action: ActionItem, version=None, now: datetime | None = None) -> ActionItem:
+    """Remove an action item (kept for the audit trail, shown nowhere)."""
+    _require_write(actor, action.meeting)
+    _check_version(action, version, "该待办")
+    action.deleted_at, action.deleted_by_id = now or utcnow(), actor.id
+    action.updated_at, action.updated_by = action.deleted_at, actor
+    _flush("该待办")
+    room = room_of(action.meeting)
+    if room is not None and room.review_key == action.review_key:
+        _advance_cursor(room, action.meeting, action.review_key)
+    _changed(action.meeting, events.item(action.agenda_item_id), events.AGENDA, events.REVIEW)
+    return action
+
+
+# --- reading the room ------------------------------------------------------------------------
+
+@dataclass
+class ItemView:
+    """One agenda item as the room shows it."""
+
+    item: AgendaItem
+    points: list[Point]
+    decisions: list[Decision]
+    actions: list[ActionItem]
+    elapsed_seconds: int = 0
+    is_current: bool = False
+    clock_running: bool = False
+
+    @property
+    def estimate_seconds(self) -> int:
+        return self.item.minutes * 60
+
+    @property
+    def count(self) -> int:
+        return len(self.points) + len(self.decisions) + len(self.actions)
+
+
+def item_view(meeting: Meeting, item: AgendaItem, room: RoomState | None = None, now: datetime | None = None) -> ItemView:
+    """Everything recorded under one agenda item, in the order it was recorded."""
+    room = room if room is not None else room_of(meeting)
+    points = list(db.session.scalars(select(Point).where(Point.agenda_item_id == item.id, Point.deleted_at.is_(None))
+                                     .order_by(Point.position, Point.id)))
+    decisions = list(db.session.scalars(select(Decision).where(Decision.agenda_item_id == item.id,
+                                                               Decision.deleted_at.is_(None))
+                                        .order_by(Decision.position, Decision.id)))
+    actions = list(db.session.scalars(select(ActionItem).where(ActionItem.agenda_item_id == item.id,
+                                                               ActionItem.deleted_at.is_(None))
+                                      .order_by(ActionItem.position, ActionItem.id)))
+    current = room is not None and room.current_item_id == item.id
+    return ItemView(item=item, points=points, decisions=decisions, actions=actions,
+                    elapsed_seconds=item_elapsed_seconds(room, item.id, now), is_current=current,
+                    clock_running=current and room.item_started_at is not None)
+
+
+def room_items(meeting: Meeting, now: datetime | None = None) -> list[ItemView]:
+    """Every agenda item with what was recorded under it."""
+    room = room_of(meeting)
+    return [item_view(meeting, item, room, now) for item in meeting.agenda_items]
