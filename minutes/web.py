@@ -1,6 +1,8 @@
 """Request plumbing shared by every blueprint: login everywhere, one commit per request, errors."""
-from flask import Flask, flash, g, jsonify, render_template, request
-from flask_login import current_user
+import time
+
+from flask import Flask, flash, g, jsonify, render_template, request, session
+from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import event
@@ -9,6 +11,10 @@ from sqlalchemy.orm import Session
 from minutes.core import timefmt
 from minutes.core.errors import DomainError
 from minutes.extensions import db
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
 
 #: Endpoints reachable without logging in.
 PUBLIC_ENDPOINTS = {"people.login", "static", "health"}
@@ -69,11 +75,30 @@ def register_web(app: Flask) -> None:
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint == "api":
             return None
-        if not current_user.is_authenticated:
-            from minutes.extensions import login_manager
+        from minutes.extensions import login_manager
 
+        if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        now = int(time.time())
+        idle = app.config["SESSION_IDLE_MINUTES"] * 60
+        absolute = app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+        if now - session.get("last_seen", 0) > idle or now - session.get("login_at", 0) > absolute:
+            logout_user()
+            session.clear()
+            flash("登录已超时，请重新登录", "info")
+            return login_manager.unauthorized()
+        if now - session.get("last_seen", 0) > 60:  # refresh at most once a minute: fewer cookie writes
+            session["last_seen"] = now
         return None
+
+    @app.after_request
+    def security_headers(response):
+        """A strict policy: scripts only from this site (htmx runs without eval or inline scripts)."""
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
 
     @app.after_request
     def finish_request(response):

@@ -242,3 +242,9 @@ def import_users_csv(actor: User, data: bytes | str, default_password: str) -> l
         raise ValidationFailed("；".join(errors[:20]) + ("……" if len(errors) > 20 else ""), field="file")
     return [create_user(r["username"], r["name"], r["department"], default_password, email=r.get("email"),
                         title=r.get("title"), create_department=False) for r in parsed]
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session cookie of the user (logout, password change, disabling)."""
+    user.session_version += 1
+    db.session.flush()

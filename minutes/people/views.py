@@ -1,11 +1,12 @@
 """Login, logout and the user's own profile."""
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from minutes.core.errors import ValidationFailed
-from minutes.people import service
+from minutes.core.errors import RuleViolation, ValidationFailed
+from minutes.people import service, throttle
 from minutes.people.forms import LoginForm
 
 bp = Blueprint("people", __name__)
@@ -29,12 +30,22 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = service.authenticate(form.username.data, form.password.data)
-        if user is None:
-            error = "用户名或密码错误"
+        username, address = form.username.data, request.remote_addr or "-"
+        try:
+            throttle.check(username, address)
+            user = service.authenticate(username, form.password.data)
+        except RuleViolation as exc:
+            error, user = exc.message, None
         else:
+            if user is None:
+                throttle.record_failure(username, address)
+                error = "用户名或密码错误"
+        if user is not None:
+            throttle.reset(username)
             session.clear()  # a fresh session at login: nothing from before survives
-            login_user(user, remember=form.remember.data)
+            login_user(user)
+            session.permanent = True
+            session["login_at"] = session["last_seen"] = int(time.time())
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         error = next(iter(form.errors.values()))[0] if form.errors else "请求无效，请刷新后重试"
@@ -44,7 +55,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out of this browser."""
+    """Log out: every session of this user ends, so a copied cookie is worthless afterwards."""
+    service.end_all_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     return redirect(url_for("people.login"))
@@ -97,6 +109,7 @@ def profile():
                 errors.update(exc.fields)
         if not errors:
             login_user(current_user._get_current_object())  # keep this browser signed in
+            session["login_at"] = session["last_seen"] = int(time.time())
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("people.profile"))
     return _profile_page(errors=errors, status=422 if errors else 200)
