@@ -21,16 +21,36 @@ def _database_uri(app: Flask) -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """Every SQLite connection: WAL, a busy timeout and enforced foreign keys."""
+    """Every SQLite connection: WAL, a busy timeout, enforced foreign keys, and our own BEGIN."""
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN is deferred).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """Writes take the write lock up front (BEGIN IMMEDIATE), so two writers wait instead of deadlocking."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+
+
+def _wants_write() -> bool:
+    from flask import has_request_context, request
+
+    from minutes.extensions import write_intent
+
+    if write_intent.get():
+        return True
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def create_app(config: dict | None = None) -> Flask:

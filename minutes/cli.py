@@ -4,9 +4,15 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from minutes.core.errors import DomainError
-from minutes.extensions import db
+from minutes.extensions import db, write_intent
 
 minutes_cli = AppGroup("minutes", help="会议纪要系统管理命令")
+
+
+@minutes_cli.callback()
+def _writes():
+    """Every maintenance command writes: SQLite transactions take the write lock up front."""
+    write_intent.set(True)
 
 
 @minutes_cli.command("create-user")

@@ -1,4 +1,6 @@
 """Unbound Flask extensions, bound to the app in create_app."""
+import contextvars
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -18,3 +20,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = Htmx()
+
+#: Set by jobs that write outside a request (tick, CLI) so SQLite transactions start with BEGIN IMMEDIATE.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
