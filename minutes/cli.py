@@ -6,13 +6,14 @@ from flask.cli import AppGroup
 from minutes.core.errors import DomainError
 from minutes.extensions import db, write_intent
 
-minutes_cli = AppGroup("minutes", help="会议纪要系统管理命令")
 
 
-@minutes_cli.callback()
 def _writes():
     """Every maintenance command writes: SQLite transactions take the write lock up front."""
     write_intent.set(True)
+
+
+minutes_cli = AppGroup("minutes", help="会议纪要系统管理命令", callback=_writes)
 
 
 @minutes_cli.command("create-user")
