@@ -1,13 +1,22 @@
-"""Company calendar overrides and the working-day calendar every rule uses."""
-from datetime import date
+"""Company calendar overrides, the working-day calendar every rule uses, and outbox upkeep."""
+from calendar import Calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from minutes.admin.models import CalendarOverride
 from minutes.core import workdays
-from minutes.core.errors import NotFound, ValidationFailed
+from minutes.core.errors import NotFound, RuleViolation, ValidationFailed
+from minutes.core.timefmt import cn_date, utcnow
+from minutes.dbtypes import get_by_id
 from minutes.extensions import db
+from minutes.notify.models import OutboxMessage, OutboxStatus
+from minutes.notify.service import recent_messages
 from minutes.people.service import require_admin
+
+#: Overrides are accepted for this range of years: the statutory tables cover it, and a typo like 20226 is caught.
+OVERRIDE_YEARS = range(2000, 2100)
 
 
 def work_calendar() -> "workdays.WorkCalendar":
@@ -21,19 +30,40 @@ def list_overrides() -> list[CalendarOverride]:
     return list(db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc())))
 
 
-def set_override(actor, day: date | None, is_workday: bool, note: str) -> CalendarOverride:
-    """Declare a day a working day or a day off for the company (replaces an earlier entry)."""
+def _statutory_label(day: date) -> str:
+    """Say what the statutory schedule makes of `day`: 工作日 / 休息日 / 国庆节 / 调休上班."""
+    if workdays.is_workday(day):
+        return "调休上班日" if day.weekday() >= 5 else "工作日"
+    return workdays.holiday_name(day) or "休息日"
+
+
+def set_override(actor, day: date | None, is_workday: bool, note: str, errors: dict | None = None) -> CalendarOverride:
+    """Declare a day a working day or a day off for the company (replaces an earlier entry).
+
+    `errors` carries problems the caller found while parsing (a malformed date); all are reported together.
+    """
     require_admin(actor)
-    if day is None:
-        raise ValidationFailed("请选择日期", field="day")
+    errors = dict(errors or {})
     note = (note or "").strip()
+    if day is None:
+        errors.setdefault("day", "请选择日期")
+    elif day.year not in OVERRIDE_YEARS:
+        errors["day"] = f"日期超出范围（{OVERRIDE_YEARS.start}–{OVERRIDE_YEARS.stop - 1}年）"
+    elif workdays.is_workday(day) == is_workday:
+        kind = "工作日" if is_workday else "休息日"
+        errors["day"] = (f"{cn_date(day)}按法定安排已是{kind}（{_statutory_label(day)}），无需设置；"
+                         "如要恢复法定安排，请删除该日的例外")
     if not note:
-        raise ValidationFailed("请说明原因，例如“公司年会放假”", field="note")
+        errors["note"] = "请说明原因，例如“公司年会放假”"
+    elif len(note) > 200:
+        errors["note"] = "说明不超过200个字"
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
     override = db.session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
     if override is None:
         override = CalendarOverride(day=day, created_by=actor)
         db.session.add(override)
-    override.is_workday, override.note = is_workday, note[:200]
+    override.is_workday, override.note = is_workday, note
     db.session.flush()
     return override
 
@@ -46,3 +76,147 @@ def delete_override(actor, override_id: int) -> None:
         raise NotFound("该日历例外不存在")
     db.session.delete(override)
     db.session.flush()
+
+
+# --- what the calendar says, for the admin's calendar page --------------------------------------
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One day as the admin's calendar shows it."""
+
+    day: date
+    is_workday: bool
+    #: workday, weekend, holiday (statutory day off), adjusted (调休 working weekend),
+    #: company_off or company_work (a company override)
+    kind: str
+    label: str = ""  #: holiday name or override note
+
+
+def describe_day(day: date, calendar: "workdays.WorkCalendar") -> CalendarDay:
+    """Classify a day under the company calendar."""
+    forced = calendar.overrides.get(day)
+    if forced is not None:
+        return CalendarDay(day, bool(forced), "company_work" if forced else "company_off", "")
+    works = calendar.is_workday(day)
+    if not works:
+        name = calendar.holiday_name(day)
+        return CalendarDay(day, False, "holiday" if name else "weekend", name or "")
+    if day.weekday() >= 5:
+        return CalendarDay(day, True, "adjusted", "调休上班")
+    return CalendarDay(day, True, "workday")
+
+
+def year_status(years) -> list[dict]:
+    """For each year: is the State Council schedule (with 调休) known, or are working days provisional?"""
+    return [{"year": y, "provisional": workdays.is_provisional(y)} for y in years]
+
+
+def month_grids(first: date, months: int = 3) -> list[dict]:
+    """Month views from `first`'s month on: weeks of CalendarDay (None outside the month), Monday first."""
+    calendar = work_calendar()
+    notes = {o.day: o.note for o in db.session.scalars(select(CalendarOverride))}
+    grids = []
+    year, month = first.year, first.month
+    for _ in range(months):
+        weeks = []
+        for week in Calendar(firstweekday=0).monthdatescalendar(year, month):
+            row = []
+            for d in week:
+                if d.month != month:
+                    row.append(None)
+                    continue
+                info = describe_day(d, calendar)
+                if d in notes:
+                    info = CalendarDay(info.day, info.is_workday, info.kind, notes[d])
+                row.append(info)
+            weeks.append(row)
+        grids.append({"year": year, "month": month, "weeks": weeks, "provisional": workdays.is_provisional(year)})
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return grids
+
+
+def upcoming_special_days(today: date, days: int = 60) -> list[dict]:
+    """Breaks (holidays and company days off, with the weekends they join) and extra working days ahead.
+
+    Each entry: start, end, kind ("off" or "work"), label, length in days. Ordinary weekends are left out.
+    """
+    calendar = work_calendar()
+    notes = {o.day: o.note for o in db.session.scalars(
+        select(CalendarOverride).where(CalendarOverride.day >= today - timedelta(days=10),
+                                       CalendarOverride.day <= today + timedelta(days=days + 10)))}
+    end = today + timedelta(days=days)
+    # Start a little earlier so a break that began before today is shown whole.
+    day = today - timedelta(days=10)
+    entries, run = [], []
+
+    def close_run():
+        special = [info for info in run if info.kind in ("holiday", "company_off")]
+        if special and run[-1].day >= today:
+            labels = []
+            for info in special:
+                if info.kind == "company_off":
+                    text = notes.get(info.day) or "公司休息"
+                else:
+                    text = _holiday_label(info.label)
+                if text and text not in labels:
+                    labels.append(text)
+            entries.append({"start": run[0].day, "end": run[-1].day, "kind": "off", "label": "、".join(labels) or "调休休息",
+                            "length": len(run), "company": any(i.kind == "company_off" for i in run)})
+        run.clear()
+
+    while day <= end:
+        info = describe_day(day, calendar)
+        if not info.is_workday:
+            run.append(info)
+        else:
+            if run:
+                close_run()
+            if info.kind in ("adjusted", "company_work") and day >= today:
+                entries.append({"start": day, "end": day, "kind": "work", "length": 1,
+                                "label": notes.get(day) or "调休上班", "company": info.kind == "company_work"})
+        day += timedelta(days=1)
+    if run:
+        close_run()
+    return entries
+
+
+def _holiday_label(name: str) -> str:
+    """Shorten the package's names: 国庆节（补假） → 国庆节; a bare 调休 rest day adds nothing to the break's name."""
+    if not name or name.startswith("休息日"):
+        return ""
+    return name.split("（", 1)[0]
+
+
+# --- outbox ----------------------------------------------------------------------------------
+
+def outbox_overview(status: str = "", limit: int = 200) -> dict:
+    """Recent outbox messages (optionally one status) and how many there are in each status."""
+    counts = {s: 0 for s in OutboxStatus}
+    for value, n in db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)):
+        counts[OutboxStatus(value)] = n
+    try:
+        wanted = OutboxStatus(status) if status else None
+    except ValueError:
+        wanted = None
+    if wanted is None:
+        messages = recent_messages(limit)
+    else:
+        messages = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == wanted)
+                                           .order_by(OutboxMessage.id.desc()).limit(limit)))
+    return {"messages": messages, "counts": counts, "shown_status": wanted.value if wanted else ""}
+
+
+def retry_message(actor, message_id) -> OutboxMessage:
+    """Make a failed or waiting message due now; the next delivery run tries it again."""
+    require_admin(actor)
+    msg = get_by_id(OutboxMessage, message_id)
+    if msg is None:
+        raise NotFound("该消息不存在")
+    if msg.status not in (OutboxStatus.DEAD, OutboxStatus.PENDING):
+        raise RuleViolation(f"该消息状态为“{msg.status.label}”，只有发送失败或待发送的消息可以重试")
+    msg.status = OutboxStatus.PENDING
+    msg.next_attempt_at = utcnow()
+    msg.claimed_until = None
+    db.session.flush()
+    db.session.info["outbox_dirty"] = True  # single-process mode delivers right after the commit
+    return msg

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from minutes.core.errors import NotFound, PermissionDenied, ValidationFailed
+from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.people.models import Department, User
 
@@ -52,12 +53,21 @@ def get_department(name: str, create: bool = False) -> Department:
     if dept is None:
         if not create:
             raise NotFound(f"部门“{name}”不存在", field="department")
-        if not name:
-            raise ValidationFailed("请填写部门名称", field="name")
+        problem = _department_name_problem(name)
+        if problem:
+            raise ValidationFailed(problem, field="name")
         dept = Department(name=name)
         db.session.add(dept)
         db.session.flush()
     return dept
+
+
+def _department_name_problem(name: str) -> str | None:
+    if not name:
+        return "请填写部门名称"
+    if len(name) > 80:
+        return "部门名称不超过80个字"
+    return None
 
 
 def list_departments() -> list[Department]:
@@ -67,7 +77,7 @@ def list_departments() -> list[Department]:
 
 def department_by_id(dept_id) -> Department:
     """Load a department or raise NotFound."""
-    dept = db.session.get(Department, int(dept_id)) if str(dept_id or "").isdigit() else None
+    dept = get_by_id(Department, dept_id)
     if dept is None:
         raise NotFound("部门不存在", field="department")
     return dept
@@ -75,7 +85,7 @@ def department_by_id(dept_id) -> Department:
 
 def user_by_id(user_id) -> User:
     """Load a user or raise NotFound."""
-    user = db.session.get(User, int(user_id)) if str(user_id or "").isdigit() else None
+    user = get_by_id(User, user_id)
     if user is None:
         raise NotFound("人员不存在", field="user")
     return user
@@ -102,18 +112,33 @@ def all_users() -> list[User]:
                                    .order_by(Department.id, User.name)))
 
 
-def _check_user_fields(username: str, name: str, email: str | None, password: str | None) -> dict:
+def _check_user_fields(username: str, name: str, email: str | None, password: str | None,
+                       title: str | None = None) -> dict:
     errors = {}
-    if not USERNAME_RE.match(username or ""):
+    if not (username or "").strip():
+        errors["username"] = "请填写用户名"
+    elif not USERNAME_RE.match(username):
         errors["username"] = "用户名须为2–64位字母、数字、下划线、点或连字符"
     elif db.session.scalar(select(func.count()).select_from(User).where(User.username == username)):
         errors["username"] = f"用户名“{username}”已被使用"
-    if not (name or "").strip():
-        errors["name"] = "请填写姓名"
-    if email and not EMAIL_RE.match(email):
-        errors["email"] = f"邮箱“{email}”格式不正确"
+    errors.update(_check_profile_fields(name, email, title))
     if password is not None and len(password) < 8:
         errors["password"] = "密码至少8位"
+    return errors
+
+
+def _check_profile_fields(name: str, email: str | None, title: str | None) -> dict:
+    """Check the fields an admin can edit later: name, email, title."""
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "请填写姓名"
+    elif len(name) > 64:
+        errors["name"] = "姓名不超过64个字"
+    if email and (len(email) > 254 or not EMAIL_RE.match(email)):
+        errors["email"] = f"邮箱“{email}”格式不正确，例如 zhangwei@example.com"
+    if title and len(title.strip()) > 64:
+        errors["title"] = "职位不超过64个字"
     return errors
 
 
@@ -123,7 +148,7 @@ def create_user(username: str, name: str, department: str, password: str, email:
     """Create an account in a department (created if missing, when allowed)."""
     username = (username or "").strip()
     email = (email or "").strip() or None
-    errors = _check_user_fields(username, name, email, password)
+    errors = _check_user_fields(username, name, email, password, title)
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     dept = get_department(department, create=create_department)
@@ -144,37 +169,109 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
+# --- administration --------------------------------------------------------------------------
+
+def _department_field(department_id, errors: dict) -> Department | None:
+    """Resolve a posted department id, or record why it cannot be used."""
+    if not str(department_id or "").strip():
+        errors["department_id"] = "请选择部门"
+        return None
+    try:
+        return department_by_id(department_id)
+    except NotFound:
+        errors["department_id"] = "所选部门不存在，请刷新页面后重新选择"
+        return None
+
+
+def create_account(actor: User, *, username: str, name: str, department_id, password: str,
+                   email: str | None = None, title: str | None = None, is_admin: bool = False,
+                   is_department_head: bool = False) -> User:
+    """Create an account in an existing department (admin only); every problem is reported at once."""
+    require_admin(actor)
+    username = (username or "").strip()
+    email = (email or "").strip() or None
+    errors = _check_user_fields(username, name, email, password or "", title)
+    dept = _department_field(department_id, errors)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
+    return create_user(username, name, dept.name, password, email=email, is_admin=is_admin, title=title,
+                       create_department=False, is_department_head=is_department_head)
+
+
+def reset_password(actor: User, user: User, password: str) -> User:
+    """Give a user a new password (admin only); every session of that user ends."""
+    require_admin(actor)
+    if user.id == actor.id:
+        raise ValidationFailed("请在“个人设置”中修改自己的密码", field="password")
+    set_password(user, password)
+    return user
+
+
 def update_user(actor: User, user: User, *, name: str, email: str | None, department_id, title: str | None,
                 is_admin: bool, is_enabled: bool, is_department_head: bool = False) -> User:
     """Change an account's details (admin only); disabling ends its sessions."""
     require_admin(actor)
-    errors = {}
-    if not (name or "").strip():
-        errors["name"] = "请填写姓名"
     email = (email or "").strip() or None
-    if email and not EMAIL_RE.match(email):
-        errors["email"] = f"邮箱“{email}”格式不正确"
-    if user.id == actor.id and (not is_admin or not is_enabled):
-        errors["is_admin"] = "不能取消自己的管理员权限或停用自己"
+    errors = _check_profile_fields(name, email, title)
+    dept = _department_field(department_id, errors)
+    if user.id == actor.id and not is_admin:
+        errors["is_admin"] = "不能取消自己的管理员权限"
+    if user.id == actor.id and not is_enabled:
+        errors["is_enabled"] = "不能停用自己的账号"
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
-    dept = department_by_id(department_id)
     if user.is_enabled and not is_enabled:
-        user.session_version += 1
+        end_all_sessions(user)
     user.name, user.email, user.department, user.title = name.strip(), email, dept, (title or "").strip() or None
     user.is_admin, user.is_enabled, user.is_department_head = is_admin, is_enabled, is_department_head
     db.session.flush()
     return user
 
 
+def list_users(department_id=None, query: str = "", status: str = "") -> list[tuple[Department, list[User]]]:
+    """Accounts grouped by department, optionally one department, a name/username search, enabled or not."""
+    stmt = (select(User).join(Department, User.department_id == Department.id)
+            .order_by(Department.id, User.is_enabled.desc(), User.name))
+    if str(department_id or "").isdigit():
+        stmt = stmt.where(User.department_id == int(department_id))
+    query = (query or "").strip()
+    if query:
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(User.name.ilike(pattern, escape="\\") | User.username.ilike(pattern, escape="\\")
+                          | User.email.ilike(pattern, escape="\\"))
+    if status == "enabled":
+        stmt = stmt.where(User.is_enabled.is_(True))
+    elif status == "disabled":
+        stmt = stmt.where(User.is_enabled.is_(False))
+    groups: list[tuple[Department, list[User]]] = []
+    for user in db.session.scalars(stmt):
+        if not groups or groups[-1][0].id != user.department_id:
+            groups.append((user.department, []))
+        groups[-1][1].append(user)
+    return groups
+
+
+def department_overview() -> list[dict]:
+    """Every department with its enabled and disabled member counts and its heads."""
+    counts = {
+        (dept_id, enabled): n for dept_id, enabled, n in db.session.execute(
+            select(User.department_id, User.is_enabled, func.count()).group_by(User.department_id, User.is_enabled))
+    }
+    heads: dict[int, list[User]] = {}
+    for head in db.session.scalars(select(User).where(User.is_department_head.is_(True), User.is_enabled.is_(True))
+                                   .order_by(User.name)):
+        heads.setdefault(head.department_id, []).append(head)
+    return [{"department": d, "members": counts.get((d.id, True), 0), "disabled": counts.get((d.id, False), 0),
+             "heads": heads.get(d.id, [])} for d in list_departments()]
+
+
 def create_department(actor: User, name: str) -> Department:
     """Add a department (admin only)."""
     require_admin(actor)
     name = (name or "").strip()
-    if not name:
-        raise ValidationFailed("请填写部门名称", field="name")
-    if len(name) > 80:
-        raise ValidationFailed("部门名称不超过80个字", field="name")
+    problem = _department_name_problem(name)
+    if problem:
+        raise ValidationFailed(problem, field="name")
     if db.session.scalar(select(Department).where(Department.name == name)):
         raise ValidationFailed(f"部门“{name}”已存在", field="name")
     dept = Department(name=name)
@@ -187,8 +284,9 @@ def rename_department(actor: User, dept: Department, name: str) -> Department:
     """Rename a department (admin only)."""
     require_admin(actor)
     name = (name or "").strip()
-    if not name:
-        raise ValidationFailed("请填写部门名称", field="name")
+    problem = _department_name_problem(name)
+    if problem:
+        raise ValidationFailed(problem, field="name")
     clash = db.session.scalar(select(Department).where(Department.name == name, Department.id != dept.id))
     if clash:
         raise ValidationFailed(f"部门“{name}”已存在", field="name")
@@ -197,51 +295,116 @@ def rename_department(actor: User, dept: Department, name: str) -> Department:
     return dept
 
 
+# --- CSV import ------------------------------------------------------------------------------
+
 CSV_COLUMNS = {"部门": "department", "department": "department", "姓名": "name", "name": "name",
                "用户名": "username", "username": "username", "邮箱": "email", "email": "email",
                "职位": "title", "title": "title"}
+#: The header of the sample file offered for download; `CSV_COLUMNS` also accepts the English names.
+CSV_HEADER = ["部门", "姓名", "用户名", "邮箱", "职位"]
+MAX_IMPORT_ERRORS = 50
+
+
+class ImportFailed(ValidationFailed):
+    """A CSV import refused as a whole; `lines` lists every problem by line, in Chinese."""
+
+    def __init__(self, lines: list[str], fields: dict | None = None):
+        shown = lines[:MAX_IMPORT_ERRORS]
+        message = "；".join(shown) + (f"……（共{len(lines)}处问题）" if len(lines) > len(shown) else "")
+        super().__init__(message, fields=fields or {"file": message})
+        self.lines = shown
+        self.total = len(lines)
+
+
+def decode_csv(data: bytes | str) -> str:
+    """Decode an uploaded CSV: UTF-8 (with or without BOM) or GBK/GB18030 as Excel saves it in China."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")  # Excel on Chinese Windows saves CSV as GBK
+    except UnicodeDecodeError:
+        raise ValidationFailed("无法识别文件编码，请在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”后再上传",
+                               field="file") from None
+
+
+def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
+    """Split CSV text (comma, or tab when pasted from Excel) into (line number, cells), skipping blank lines."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
+    rows = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error:
+            raise ValidationFailed(f"第{start}行：引号不成对，无法解析", field="file") from None
+        if any(cell.strip() for cell in row):
+            rows.append((start, row))
 
 
 def import_users_csv(actor: User, data: bytes | str, default_password: str) -> list[User]:
-    """Import accounts from CSV (部门,姓名,用户名,邮箱); all or nothing, errors by line."""
+    """Import accounts from CSV (部门,姓名,用户名,邮箱[,职位]); all or nothing, errors by line."""
     require_admin(actor)
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("gb18030")  # Excel on Chinese Windows saves CSV as GBK
-            except UnicodeDecodeError:
-                raise ValidationFailed("无法识别文件编码，请另存为 UTF-8 编码的 CSV", field="file") from None
-    else:
-        text = data
+    fields = {}
     if len(default_password or "") < 8:
-        raise ValidationFailed("初始密码至少8位", field="password")
-    reader = csv.reader(io.StringIO(text))
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
-    if not rows:
-        raise ValidationFailed("文件是空的", field="file")
-    header = [CSV_COLUMNS.get(cell.strip().lower(), CSV_COLUMNS.get(cell.strip())) for cell in rows[0]]
-    if {"department", "name", "username"} - set(header):
-        raise ValidationFailed("第1行须为表头，至少包含：部门,姓名,用户名（可选：邮箱,职位）", field="file")
+        fields["password"] = "初始密码至少8位"
+    try:
+        rows = _csv_rows(decode_csv(data))
+        if not rows:
+            raise ValidationFailed("文件是空的：第1行应为表头 部门,姓名,用户名,邮箱,职位，其后每行一位人员",
+                                   field="file")
+        header = [CSV_COLUMNS.get(cell.strip().lower(), CSV_COLUMNS.get(cell.strip())) for cell in rows[0][1]]
+        missing = [label for label, key in (("部门", "department"), ("姓名", "name"), ("用户名", "username"))
+                   if key not in header]
+        if missing:
+            raise ValidationFailed(f"第1行须为表头，缺少：{'、'.join(missing)}（表头示例：部门,姓名,用户名,邮箱,职位）",
+                                   field="file")
+        if len(rows) == 1:
+            raise ValidationFailed("文件只有表头，没有人员", field="file")
+    except ValidationFailed as exc:
+        fields["file"] = exc.message
+        raise ValidationFailed(next(iter(fields.values())), fields=fields) from None
     known = {d.name for d in list_departments()}
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     errors: list[str] = []
     parsed: list[dict] = []
-    for lineno, row in enumerate(rows[1:], start=2):
+    for lineno, row in rows[1:]:
         record = {key: (row[i].strip() if i < len(row) else "") for i, key in enumerate(header) if key}
-        if record["department"] not in known:
-            errors.append(f"第{lineno}行：部门“{record['department']}”不存在，请先在部门管理中添加")
-        problems = _check_user_fields(record["username"], record["name"], record.get("email") or None, None)
+        if not record["department"]:
+            errors.append(f"第{lineno}行：请填写部门")
+        elif record["department"] not in known:
+            errors.append(f"第{lineno}行：部门“{record['department']}”不存在，请先在部门管理中添加，或改为已有部门")
+        problems = _check_user_fields(record["username"], record["name"], record.get("email") or None, None,
+                                      record.get("title"))
         errors.extend(f"第{lineno}行：{msg}" for msg in problems.values())
-        if record["username"] in seen:
-            errors.append(f"第{lineno}行：用户名“{record['username']}”在文件中重复")
-        seen.add(record["username"])
+        if record["username"] and record["username"] in seen:
+            errors.append(f"第{lineno}行：用户名“{record['username']}”与第{seen[record['username']]}行重复")
+        seen.setdefault(record["username"], lineno)
         parsed.append(record)
     if errors:
-        raise ValidationFailed("；".join(errors[:20]) + ("……" if len(errors) > 20 else ""), field="file")
+        raise ImportFailed(errors, fields=dict(fields, file=f"文件中有{len(errors)}处问题，全部未导入"))
+    if fields:
+        raise ValidationFailed(next(iter(fields.values())), fields=fields)
     return [create_user(r["username"], r["name"], r["department"], default_password, email=r.get("email"),
                         title=r.get("title"), create_department=False) for r in parsed]
+
+
+def sample_csv(departments: list[Department]) -> str:
+    """A small CSV that imports as is into this database: the header and two example people."""
+    names = [d.name for d in departments[:2]] or ["客服部"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerow([names[0], "张三", "zhangsan", "zhangsan@example.com", "客服专员"])
+    writer.writerow([names[-1], "李四", "lisi", "lisi@example.com", ""])
+    return out.getvalue()
 
 
 def end_all_sessions(user: User) -> None:
