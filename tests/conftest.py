@@ -151,10 +151,16 @@ def _wipe(app):
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
+                # Append-only and lock triggers refuse DELETE: lift them for the wipe, then put them back.
+                triggers = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
+                for name, _sql in triggers:
+                    conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
                 conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
                 for table in reversed(tables):
                     conn.execute(table.delete())
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                for _name, sql in triggers:
+                    conn.exec_driver_sql(sql)
 
 
 @pytest.fixture
