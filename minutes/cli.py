@@ -87,5 +87,34 @@ def token_command(username, name):
     click.echo(plaintext)
 
 
+@minutes_cli.command("backup")
+@click.argument("path")
+def backup_command(path):
+    """Back up the database to PATH while the app keeps running."""
+    from minutes.backup import BackupError, backup
+
+    try:
+        written = backup(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已备份到 {written}")
+
+
+@minutes_cli.command("restore")
+@click.argument("path")
+@click.option("--yes", is_flag=True, help="确认用备份覆盖当前数据库")
+def restore_command(path, yes):
+    """Replace the database with the backup at PATH (stop the app first)."""
+    from minutes.backup import BackupError, restore
+
+    if not yes:
+        raise click.ClickException("恢复会覆盖当前数据库的全部内容；确认请加 --yes")
+    try:
+        restore(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已从 {path} 恢复")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(minutes_cli)
