@@ -98,6 +98,10 @@ def create_app(config: dict | None = None) -> Flask:
             return response
         return redirect(target)
 
+    from minutes import logs
+
+    logs.init_app(app)
+
     from minutes.web import register_web
 
     register_web(app)

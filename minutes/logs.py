@@ -1,0 +1,50 @@
+"""Structured logs: one JSON object per line when LOG_FORMAT=json (for journald / ELK)."""
+import json
+import logging
+import time
+
+from flask import Flask, g, request
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON line with the fields a log pipeline indexes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {"ts": round(record.created, 3), "level": record.levelname, "logger": record.name,
+                "msg": record.getMessage()}
+        for key in ("method", "path", "status", "ms", "user_id", "remote"):
+            if hasattr(record, key):
+                data[key] = getattr(record, key)
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def init_app(app: Flask) -> None:
+    """Configure logging from LOG_FORMAT / LOG_LEVEL and log one line per request."""
+    import os
+
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    if os.environ.get("LOG_FORMAT") == "json":
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        root = logging.getLogger()
+        root.handlers[:] = [handler]
+        root.setLevel(level)
+    request_log = logging.getLogger("minutes.request")
+
+    @app.before_request
+    def _start_timer():
+        g._started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response):
+        if request.endpoint == "static":
+            return response
+        from flask_login import current_user
+
+        elapsed = (time.perf_counter() - g.get("_started", time.perf_counter())) * 1000
+        request_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+            "method": request.method, "path": request.path, "status": response.status_code, "ms": round(elapsed, 1),
+            "user_id": getattr(current_user, "id", None), "remote": request.remote_addr})
+        return response
