@@ -1,0 +1,206 @@
+"""Turning minutes into safe HTML and readable text: Markdown, the one sanitizer, tables, the diff.
+
+`safe_html()` is the only place where HTML that contains user text becomes `Markup`; every output
+path (the page, the live preview, the diff, emails, the print view, the Word export) goes through
+it. What comes out can never run script in another user's browser and carries no htmx attributes;
+templates wrap it in an element with `hx-disable` as a second fence.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from datetime import date
+
+import markdown as markdown_lib
+import nh3
+from markupsafe import Markup, escape
+
+#: Tags a rendered minutes document may contain (an allow-list: anything else is removed, its text kept).
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "u", "s",
+    "del", "ins", "code", "pre", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "a", "sup", "sub",
+    "span", "div",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "th": {"align", "colspan", "rowspan"},
+    "td": {"align", "colspan", "rowspan"},
+    "ol": {"start"},
+    "span": {"class"},
+    "div": {"class"},
+    "ins": {"class"},
+    "del": {"class"},
+}
+#: Classes our own renderers use; a class typed by a user outside this set is dropped.
+ALLOWED_CLASSES = {"diff-ins", "diff-del", "diff-eq", "md", "minutes-table", "placeholder"}
+URL_SCHEMES = {"http", "https", "mailto"}
+MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "nl2br", "fenced_code"]
+MARKDOWN_CONFIG = {"tables": {"use_align_attribute": True}}
+
+
+def safe_html(html: str) -> Markup:
+    """Sanitize HTML with the allow-list and return it as Markup (the one sanitizer of the app)."""
+    cleaned = nh3.clean(
+        html or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+        clean_content_tags={"script", "style"},
+        attribute_filter=_keep_attribute,
+    )
+    return Markup(cleaned)
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Refuse htmx attributes outright and keep only our own class names."""
+    if attribute.startswith(("hx-", "data-hx")):
+        return None
+    if attribute == "class":
+        kept = " ".join(c for c in value.split() if c in ALLOWED_CLASSES)
+        return kept or None
+    return value
+
+
+def markdown_html(text: str) -> Markup:
+    """Render Markdown typed by a user to sanitized HTML."""
+    html = markdown_lib.markdown(text or "", extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG,
+                                 output_format="html")
+    return safe_html(html)
+
+
+# --- canonical content and hash --------------------------------------------------------------
+
+def normalize_body(text: str) -> str:
+    """Normalize typed Markdown so the same text always hashes the same: LF newlines, no trailing blanks."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return text.strip("\n") + "\n" if text.strip() else ""
+
+
+def canonical_json(value) -> str:
+    """JSON with sorted keys and no spaces: one spelling per value, for storage and hashing."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_content(body: str, decisions: list[dict], actions: list[dict]) -> str:
+    """The content a version's hash covers: the recorder's text and both tables."""
+    return canonical_json({"format": 1, "body": body, "decisions": decisions, "actions": actions})
+
+
+def content_hash(body: str, decisions: list[dict], actions: list[dict]) -> str:
+    """sha256 (hex) of the canonical content."""
+    return hashlib.sha256(canonical_content(body, decisions, actions).encode("utf-8")).hexdigest()
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+DECISION_COLUMNS = ("序号", "决议内容", "负责人", "配合部门", "完成时限")
+ACTION_COLUMNS = ("序号", "任务描述", "负责人", "配合部门", "截止时间", "当前状态")
+DECISIONS_HEADING = "四、决议事项汇总"
+ACTIONS_HEADING = "五、待办事项跟踪表"
+
+
+def cn_day(iso: str | None) -> str:
+    """2026-06-30 → 2026年6月30日 (empty stays empty)."""
+    if not iso:
+        return ""
+    d = date.fromisoformat(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def owner_text(row: dict) -> str:
+    """产品部 张伟, or the department alone, or —."""
+    text = " ".join(part for part in (row.get("owner_department") or "", row.get("owner") or "") if part)
+    return text or "—"
+
+
+def decision_cells(row: dict) -> list[str]:
+    due = cn_day(row.get("due")) or row.get("due_text") or "—"
+    return [str(row["no"]), row["text"], owner_text(row), "、".join(row.get("cooperating") or []) or "—", due]
+
+
+def action_cells(row: dict) -> list[str]:
+    return [str(row["no"]), row["text"], owner_text(row), "、".join(row.get("cooperating") or []) or "—",
+            cn_day(row.get("due")) or "—", row.get("status") or ""]
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def markdown_table(columns, rows: list[list[str]]) -> str:
+    """A GitHub-style Markdown table (what the .md export and the hash-independent views show)."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
+    for cells in rows:
+        lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def tables_markdown(decisions: list[dict], actions: list[dict]) -> str:
+    """Sections 四 and 五 as Markdown."""
+    parts = [f"## {DECISIONS_HEADING}", ""]
+    parts.append(markdown_table(DECISION_COLUMNS, [decision_cells(d) for d in decisions]) if decisions
+                 else "本次会议未形成决议。")
+    parts += ["", f"## {ACTIONS_HEADING}", ""]
+    parts.append(markdown_table(ACTION_COLUMNS, [action_cells(a) for a in actions]) if actions
+                 else "本次会议未形成待办事项。")
+    return "\n".join(parts) + "\n"
+
+
+def document_markdown(title: str, body: str, decisions: list[dict], actions: list[dict],
+                      preface: list[str] = ()) -> str:
+    """The whole minutes as one Markdown document: title, preface lines, the text, then the two tables."""
+    head = [f"# {title}", ""]
+    if preface:
+        head += [*preface, ""]
+    return "\n".join(head) + (body.rstrip("\n") + "\n\n" if body.strip() else "") + tables_markdown(decisions, actions)
+
+
+# --- the diff --------------------------------------------------------------------------------
+
+#: A Latin word or number stays whole; every CJK character (and any other character) is its own token.
+_TOKEN = re.compile(r"[A-Za-z0-9_]+(?:[.'’\-][A-Za-z0-9_]+)*|[ \t]+|\n|.", re.S)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split for a word-level diff of Chinese: CJK per character, Latin words as words."""
+    return _TOKEN.findall(text or "")
+
+
+def diff_text(body: str, decisions: list[dict], actions: list[dict]) -> str:
+    """A version as plain text for comparing: the text, then one line per table row."""
+    lines = [body.rstrip("\n"), "", f"## {DECISIONS_HEADING}"]
+    for d in decisions:
+        c = decision_cells(d)
+        lines.append(f"{c[0]}. {c[1]}（负责人：{c[2]}；配合部门：{c[3]}；完成时限：{c[4]}）")
+    lines += ["", f"## {ACTIONS_HEADING}"]
+    for a in actions:
+        c = action_cells(a)
+        lines.append(f"{c[0]}. {c[1]}（负责人：{c[2]}；配合部门：{c[3]}；截止时间：{c[4]}；状态：{c[5]}）")
+    return "\n".join(lines) + "\n"
+
+
+def word_diff(old: str, new: str) -> tuple[Markup, dict]:
+    """Compare two texts token by token; return HTML with <del>/<ins> and counts of changed characters."""
+    a, b = tokenize(old), tokenize(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    out: list[str] = []
+    stats = {"inserted": 0, "deleted": 0, "changes": 0}
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(str(escape("".join(a[i1:i2]))))
+            continue
+        stats["changes"] += 1
+        if op in ("delete", "replace"):
+            removed = "".join(a[i1:i2])
+            stats["deleted"] += len(removed.strip())
+            out.append(f'<del class="diff-del">{escape(removed)}</del>')
+        if op in ("insert", "replace"):
+            added = "".join(b[j1:j2])
+            stats["inserted"] += len(added.strip())
+            out.append(f'<ins class="diff-ins">{escape(added)}</ins>')
+    return safe_html("".join(out)), stats
