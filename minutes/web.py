@@ -44,6 +44,10 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(audit_bp)
 
+    from minutes.room.views import register as register_room
+
+    register_room(app)
+
     @app.get("/healthz", endpoint="health")
     def health():
         from sqlalchemy import text

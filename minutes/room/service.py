@@ -228,6 +228,7 @@ def set_current_item(actor: User, meeting: Meeting, agenda_item_id, now: datetim
     now = now or utcnow()
     if room.current_item_id == item.id and room.item_started_at is not None:
         return room
+    previous = room.current_item_id
     _stop_clock(room, now)
     clock = _clock_for(meeting.id, item.id)
     if clock is None:
@@ -235,7 +236,10 @@ def set_current_item(actor: User, meeting: Meeting, agenda_item_id, now: datetim
     room.current_item = item
     room.item_started_at = now
     _flush("会议状态")
-    _changed(meeting, events.HEAD, events.AGENDA, events.CURRENT)
+    parts = [events.HEAD, events.AGENDA, events.item(item.id)]
+    if previous is not None and previous != item.id:
+        parts.append(events.item(previous))
+    _changed(meeting, *parts)
     return room
 
 
@@ -560,6 +564,8 @@ class WordingCheck:
     due_source: str | None = None
     due_error: str | None = None
     findings: list = field(default_factory=list)
+    #: The fix offered for a vague time: "3个工作日内" read as a date, 2026年6月3日（周三）.
+    example_due: str = ""
 
     @property
     def due_label(self) -> str:
@@ -595,6 +601,7 @@ def check_wording(text: str, due: str | date | None = "", today: date | None = N
     text = text or ""
     result = WordingCheck(clarity=clarity.check_item(text, today, calendar))
     result.findings = list(result.clarity.findings)
+    result.example_due = clarity.describe_deadline(calendar.add_workdays(today, 3))
     if isinstance(due, date):
         result.due_date, result.due_source = due, "due"
     elif (due or "").strip():

@@ -1,0 +1,340 @@
+"""Fan-out of room events to the open SSE streams: in-process, or across processes via Redis.
+
+A `Message` is one committed change of one room: its revision (the SSE id), its kind
+(`update`: fragments swapped out of band; `resync`: the whole room) and the fragment
+rendered for each audience (`write`, `read`, `screen`). It is encoded as an SSE frame once per
+audience, however many streams send it.
+
+`InProcessBroker` delivers to the streams of this process (the default: one process, threads
+or greenlets). `RedisBroker` publishes to Redis (pub/sub, when REDIS_URL is set) and one
+listener per process delivers to the local streams, so several gunicorn workers or hosts share
+rooms. Both keep a watchdog: every few seconds it compares, for the rooms with open streams
+here, the revision in the database with the newest one delivered; a room that stays behind
+(a lost Redis message, a publish that failed, another worker without Redis) gets a `check`
+message and its streams resync. No update is lost: at worst it arrives late.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+AUDIENCES = ("write", "read", "screen")
+
+
+class Message:
+    """One room event: meeting, revision, kind and the rendered fragment per audience."""
+
+    __slots__ = ("meeting_id", "revision", "kind", "fragments", "published_at", "_frames")
+
+    def __init__(self, meeting_id: int, revision: int, kind: str, fragments: dict[str, str] | None = None,
+                 published_at: float | None = None):
+        self.meeting_id = int(meeting_id)
+        self.revision = int(revision)
+        self.kind = kind
+        self.fragments = fragments or {}
+        self.published_at = published_at if published_at is not None else time.time()
+        self._frames: dict[str, bytes] = {}
+
+    def frame(self, audience: str) -> bytes:
+        """The SSE frame for one audience, encoded once and shared by every stream."""
+        cached = self._frames.get(audience)
+        if cached is None:
+            cached = self._frames[audience] = sse_frame(self.kind, self.fragments.get(audience, ""), self.revision)
+        return cached
+
+    def to_json(self) -> str:
+        return json.dumps({"m": self.meeting_id, "r": self.revision, "k": self.kind, "f": self.fragments,
+                           "t": self.published_at}, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Message:
+        data = json.loads(raw)
+        return cls(data["m"], data["r"], data["k"], data.get("f") or {}, data.get("t"))
+
+    def __repr__(self) -> str:
+        return f"<Message room={self.meeting_id} rev={self.revision} {self.kind}>"
+
+
+def sse_frame(event: str, data: str, event_id: int | None = None) -> bytes:
+    """Encode one SSE event; every line of a multi-line payload is its own `data:` field."""
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    if event:
+        lines.append(f"event: {event}")
+    for line in (data or "").replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        lines.append(f"data: {line}")
+    return ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
+class Subscription:
+    """One stream's mailbox for one room. Bounded: a stream that falls far behind resyncs."""
+
+    def __init__(self, hub: Hub, meeting_id: int, maxsize: int = 500):
+        self.hub = hub
+        self.meeting_id = meeting_id
+        self.overflowed = False
+        self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
+
+    def put(self, message: Message) -> None:
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:
+            self.overflowed = True
+
+    def get(self, timeout: float | None) -> Message | None:
+        """The next message, or None after `timeout` seconds without one."""
+        try:
+            return self._queue.get(timeout=timeout) if timeout is None or timeout > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def drain_overflow(self) -> bool:
+        """Tell (once) that messages were dropped, emptying the mailbox: the stream must resync."""
+        if not self.overflowed:
+            return False
+        self.overflowed = False
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return True
+
+    def close(self) -> None:
+        self.hub.unsubscribe(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Hub:
+    """Local fan-out to the streams of this process, plus the revision watchdog."""
+
+    name = "hub"
+
+    def __init__(self, revision_reader: Callable[[list[int]], dict[int, int]] | None = None,
+                 watch_seconds: float = 5.0):
+        self._lock = threading.Lock()
+        self._rooms: dict[int, set[Subscription]] = {}
+        #: Newest revision delivered (or read from the database) per room, for the watchdog.
+        self._latest: dict[int, int] = {}
+        self._behind: dict[int, int] = {}
+        self._revision_reader = revision_reader
+        self._watch_seconds = watch_seconds
+        self._watch_started = False
+        self._closed = False
+
+    # -- streams
+    def subscribe(self, meeting_id: int) -> Subscription:
+        sub = Subscription(self, int(meeting_id))
+        with self._lock:
+            self._rooms.setdefault(sub.meeting_id, set()).add(sub)
+        self._on_subscribe()
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            subs = self._rooms.get(sub.meeting_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._rooms[sub.meeting_id]
+                    self._latest.pop(sub.meeting_id, None)
+                    self._behind.pop(sub.meeting_id, None)
+
+    def subscriber_count(self, meeting_id: int | None = None) -> int:
+        with self._lock:
+            if meeting_id is None:
+                return sum(len(s) for s in self._rooms.values())
+            return len(self._rooms.get(int(meeting_id), ()))
+
+    def note_revision(self, meeting_id: int, revision: int) -> None:
+        """Record a revision known to be committed (read by a stream at connect time)."""
+        with self._lock:
+            if revision > self._latest.get(meeting_id, 0):
+                self._latest[meeting_id] = revision
+
+    def deliver(self, message: Message) -> None:
+        """Hand a message to every local stream of its room."""
+        with self._lock:
+            subs = list(self._rooms.get(message.meeting_id, ()))
+            if message.kind != "check" and message.revision > self._latest.get(message.meeting_id, 0):
+                self._latest[message.meeting_id] = message.revision
+        for sub in subs:
+            sub.put(message)
+
+    # -- publishing
+    def publish(self, message: Message) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- the watchdog
+    def _on_subscribe(self) -> None:
+        if self._watch_started or self._revision_reader is None or not self._watch_seconds:
+            return
+        with self._lock:
+            if self._watch_started:
+                return
+            self._watch_started = True
+        threading.Thread(target=self._watch, name="room-watchdog", daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self._closed:
+            time.sleep(self._watch_seconds)
+            try:
+                self.check_revisions()
+            except Exception:  # the database may be briefly away; try again next round
+                log.exception("room watchdog: reading revisions failed")
+
+    def check_revisions(self) -> list[int]:
+        """Compare committed revisions with delivered ones; rooms behind twice in a row get a check."""
+        with self._lock:
+            rooms = list(self._rooms)
+        if not rooms or self._revision_reader is None:
+            return []
+        committed = self._revision_reader(rooms)
+        flagged = []
+        for meeting_id, revision in committed.items():
+            with self._lock:
+                latest = self._latest.get(meeting_id, 0)
+                previously_behind = self._behind.get(meeting_id)
+                if revision <= latest:
+                    self._behind.pop(meeting_id, None)
+                    continue
+                if previously_behind is None:
+                    # Maybe the message is in flight: look again next round before resyncing.
+                    self._behind[meeting_id] = revision
+                    continue
+                self._behind.pop(meeting_id, None)
+                self._latest[meeting_id] = revision
+            log.warning("room %s: revision %s committed but never delivered here; streams resync",
+                        meeting_id, revision)
+            flagged.append(meeting_id)
+            self.deliver(Message(meeting_id, revision, "check"))
+        return flagged
+
+    def close(self) -> None:
+        self._closed = True
+
+
+class InProcessBroker(Hub):
+    """Delivers to the streams of this process only (one process: the default)."""
+
+    name = "in-process"
+
+    def publish(self, message: Message) -> None:
+        self.deliver(message)
+
+
+class RedisBroker(Hub):
+    """Publishes through Redis pub/sub; one listener per process delivers to its local streams."""
+
+    name = "redis"
+
+    def __init__(self, url: str, prefix: str = "minutes:room", **kwargs):
+        super().__init__(**kwargs)
+        import redis
+
+        self.url = url
+        self.prefix = prefix
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=30)
+        self._listener_started = False
+        self._ready = threading.Event()
+
+    def channel(self, meeting_id: int) -> str:
+        return f"{self.prefix}:{meeting_id}"
+
+    def publish(self, message: Message) -> None:
+        try:
+            self._redis.publish(self.channel(message.meeting_id), message.to_json())
+        except Exception:
+            # The watchdog notices the missing revision and the streams resync.
+            log.exception("room %s: publishing revision %s to Redis failed", message.meeting_id, message.revision)
+
+    def _on_subscribe(self) -> None:
+        super()._on_subscribe()
+        if self._listener_started:
+            return
+        with self._lock:
+            if self._listener_started:
+                return
+            self._listener_started = True
+        threading.Thread(target=self._listen, name="room-redis-listener", daemon=True).start()
+        self._ready.wait(timeout=3)
+
+    def _listen(self) -> None:
+        backoff = 0.5
+        while not self._closed:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.psubscribe(self.prefix + ":*")
+                # Wait for the subscription to be confirmed so nothing published after this is missed.
+                deadline = time.monotonic() + 3
+                while time.monotonic() < deadline:
+                    reply = pubsub.get_message(ignore_subscribe_messages=False, timeout=0.5)
+                    if reply and reply.get("type") == "psubscribe":
+                        break
+                reconnected = self._ready.is_set()
+                self._ready.set()
+                backoff = 0.5
+                if reconnected:
+                    self._recheck_all()
+                for item in pubsub.listen():
+                    if self._closed:
+                        break
+                    if item.get("type") not in ("pmessage", "message"):
+                        continue
+                    try:
+                        self.deliver(Message.from_json(item["data"]))
+                    except (ValueError, KeyError):
+                        log.warning("room broker: ignoring a malformed message on %s", item.get("channel"))
+            except Exception:
+                if self._closed:
+                    break
+                log.warning("room broker: Redis connection lost; reconnecting in %.1fs", backoff, exc_info=True)
+                self._ready.set()
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+            finally:
+                try:
+                    pubsub.close()
+                except Exception:
+                    pass
+
+    def _recheck_all(self) -> None:
+        """After a reconnect, messages may have been lost: compare every local room with the database now."""
+        if self._revision_reader is None:
+            return
+        with self._lock:
+            rooms = list(self._rooms)
+        if not rooms:
+            return
+        try:
+            committed = self._revision_reader(rooms)
+        except Exception:
+            log.exception("room broker: reading revisions after reconnect failed")
+            return
+        for meeting_id, revision in committed.items():
+            self.deliver(Message(meeting_id, revision, "check"))
+
+    def close(self) -> None:
+        super().close()
+        try:
+            self._redis.close()
+        except Exception:
+            pass
+
+
+def make_broker(url: str | None, revision_reader=None, watch_seconds: float = 5.0) -> Hub:
+    """Redis when a URL is configured, otherwise in-process."""
+    if url:
+        return RedisBroker(url, revision_reader=revision_reader, watch_seconds=watch_seconds)
+    return InProcessBroker(revision_reader=revision_reader, watch_seconds=watch_seconds)

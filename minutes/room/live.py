@@ -1,0 +1,335 @@
+"""Live updates of the room: render what changed before the commit, publish it after, stream it.
+
+The service records which parts of a room changed (`minutes.room.events`). Just before the
+commit this module renders those parts for each audience (`write`: host and recorder,
+`read`: every other viewer, `screen`: the shared screen); right after the commit it publishes
+them with the room's revision through the broker in `app.extensions["room_broker"]`. A
+rollback drops them.
+
+`event_stream()` is the SSE generator behind /meetings/<id>/events. It holds no database
+session while it waits. A client that connects behind the current revision (Last-Event-ID or
+?rev=), or that sees a gap in revisions, or whose mailbox overflowed, gets a `resync` event
+carrying the whole room.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import current_app, has_request_context, render_template
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from minutes.extensions import db
+from minutes.room import events
+from minutes.room.broker import AUDIENCES, Hub, Message, make_broker, sse_frame
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "room_broker"
+#: Wait this long for a missing revision to arrive out of order before resyncing.
+GAP_WAIT_SECONDS = 0.5
+
+
+def init_app(app) -> None:
+    """Create the broker (Redis when REDIS_URL is set) and keep it in app.extensions."""
+    app.config.setdefault("ROOM_PING_SECONDS", 15.0)
+    app.config.setdefault("ROOM_WATCH_SECONDS", 5.0)
+    if EXTENSION_KEY in app.extensions:
+        return
+
+    def read_revisions(meeting_ids: list[int]) -> dict[int, int]:
+        from minutes.room.models import RoomState
+
+        with app.app_context():
+            try:
+                rows = db.session.execute(select(RoomState.meeting_id, RoomState.revision)
+                                          .where(RoomState.meeting_id.in_(meeting_ids))).all()
+                return {m: r for m, r in rows}
+            finally:
+                db.session.remove()
+
+    app.extensions[EXTENSION_KEY] = make_broker(app.config.get("REDIS_URL"), revision_reader=read_revisions,
+                                                watch_seconds=float(app.config["ROOM_WATCH_SECONDS"]))
+
+
+def broker(app=None) -> Hub:
+    """The room broker of the (current) app."""
+    return (app or current_app).extensions[EXTENSION_KEY]
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def base_context(meeting, now=None) -> dict:
+    """What the room templates need, for every audience (never the current user's identity)."""
+    from minutes.core.timefmt import utcnow
+    from minutes.people.service import all_users, list_departments
+    from minutes.room import service
+    from minutes.room.models import PointKind
+
+    now = now or utcnow()
+    room = service.room_of(meeting)
+    items = service.room_items(meeting, now)
+    rows = service.attendance(meeting) if room else []
+    entries = service.review_entries(meeting) if room else []
+    review_index = next((i for i, e in enumerate(entries) if room and e.review_key == room.review_key), None)
+    current = next((v for v in items if v.is_current), None)
+    return dict(
+        meeting=meeting, room=room, items=items, current=current,
+        attendance=rows, summary=service.attendance_summary(rows),
+        entries=entries, review_index=review_index,
+        review_entry=entries[review_index] if review_index is not None else None,
+        unconfirmed=sum(1 for e in entries if not e.is_confirmed),
+        departments=list_departments(), now=now,
+        revision=room.revision if room else 0,
+        point_kinds=list(PointKind), speakers=_speakers(meeting, rows),
+        forms=entry_forms(meeting, current), people=_Lazy(all_users),
+    )
+
+
+class _Lazy:
+    """A list loaded only if a template iterates it (the people list of the entry forms)."""
+
+    def __init__(self, load):
+        self._load, self._items = load, None
+
+    def __iter__(self):
+        if self._items is None:
+            self._items = list(self._load())
+        return iter(self._items)
+
+
+def _speakers(meeting, rows) -> list:
+    """People who may speak: those on the attendance list (or invited, before the start), by department."""
+    people = [r.user for r in rows if r.status.value != "absent"] if rows else [
+        p.user for p in meeting.participants if p.role.value != "cc"]
+    return sorted(people, key=lambda u: (u.department_id, u.name))
+
+
+def entry_forms(meeting, current, **overrides) -> dict:
+    """Default values of the recorder's entry forms: the current agenda item, kind 观点."""
+    if current is not None:
+        item_id = str(current.item.id)
+    else:
+        item_id = str(meeting.agenda_items[0].id) if meeting.agenda_items else ""
+    forms = {
+        "point": dict(agenda_item_id=item_id, kind="viewpoint", department_id="", speaker_id="", text="",
+                      party_ids=[]),
+        "decision": dict(agenda_item_id=item_id, text="", owner_department_id="", owner_id="",
+                         cooperating_department_ids=[], due=""),
+        "action": dict(agenda_item_id=item_id, text="", owner_department_id="", owner_id="",
+                       cooperating_department_ids=[], due=""),
+    }
+    for name, values in overrides.items():
+        forms[name].update(values)
+    return forms
+
+
+def room_context(meeting, audience: str, base: dict | None = None) -> dict:
+    """The room's template context for one audience: `write` (host, recorder), `read`, `screen`."""
+    context = dict(base if base is not None else base_context(meeting))
+    context["audience"] = audience
+    context["writable"] = audience == "write" and meeting.status.value in ("in_progress", "review")
+    return context
+
+
+def render_live(meeting, audience: str, base: dict | None = None) -> str:
+    """The whole live part of the room (what a resync swaps in) for one audience."""
+    context = room_context(meeting, audience, base)
+    template = "room/_screen.html" if audience == "screen" else "room/_live.html"
+    return render_template(template, **context)
+
+
+def render_parts(meeting, audience: str, parts, base: dict | None = None) -> str:
+    """Out-of-band fragments for the parts that changed."""
+    context = room_context(meeting, audience, base)
+    if audience == "screen":
+        return render_template("room/_screen.html", oob=True, **context)
+    html = []
+    by_id = {v.item.id: v for v in context["items"]}
+    agenda_done = False
+    for part in dict.fromkeys(parts):
+        if part == events.HEAD:
+            html.append(render_template("room/_head.html", oob=True, **context))
+        elif part in (events.AGENDA, events.CURRENT):
+            if not agenda_done:
+                html.append(render_template("room/_agenda.html", oob=True, **context))
+                agenda_done = True
+        elif part == events.ATTENDANCE:
+            html.append(render_template("room/_attendance.html", oob=True, **context))
+        elif part == events.REVIEW:
+            html.append(render_template("room/_review.html", oob=True, **context))
+        elif part.startswith("item:"):
+            view = by_id.get(int(part.split(":", 1)[1]))
+            if view is not None:
+                html.append(render_template("room/_item.html", oob=True, view=view, **context))
+    return "\n".join(html)
+
+
+def render_event(pending: events.PendingEvent) -> Message:
+    """Render one recorded change for every audience."""
+    from minutes.meetings.models import Meeting
+
+    meeting = db.session.get(Meeting, pending.meeting_id)
+    base = base_context(meeting)
+    if events.ALL in pending.parts:
+        fragments = {a: render_live(meeting, a, base) for a in AUDIENCES}
+        return Message(pending.meeting_id, pending.revision, "resync", fragments)
+    fragments = {a: render_parts(meeting, a, pending.parts, base) for a in AUDIENCES}
+    return Message(pending.meeting_id, pending.revision, "update", fragments)
+
+
+def _render_pending(session: Session) -> None:
+    todo = [p for p in events.pending(session) if p.payload is None]
+    if not todo:
+        return
+    app = current_app._get_current_object()
+    if has_request_context():
+        for p in todo:
+            p.payload = render_event(p)
+        return
+    with app.test_request_context("/", base_url=app.config.get("BASE_URL")):
+        for p in todo:
+            p.payload = render_event(p)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session):
+    """Render what changed while the transaction still sees it (it is what gets committed)."""
+    if events.pending(session):
+        _render_pending(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    """Publish, in revision order, once the change is durable."""
+    done = events.take(session)
+    if not done:
+        return
+    try:
+        hub = broker()
+    except (RuntimeError, KeyError):
+        return
+    for p in sorted(done, key=lambda p: p.revision):
+        if p.payload is not None:
+            hub.publish(p.payload)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    events.take(session)
+
+
+# --- the stream ------------------------------------------------------------------------------
+
+def parse_revision(*values) -> int | None:
+    """The newest revision a client says it has (Last-Event-ID header, ?rev=), or None."""
+    found = [int(v) for v in values if v not in (None, "") and str(v).strip().isdigit()]
+    return max(found) if found else None
+
+
+def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: int | None,
+                 base_url: str = "http://localhost/"):
+    """Yield the SSE stream of one room for one client; ends when the client goes away."""
+    hub = broker(app)
+    ping_every = float(app.config.get("ROOM_PING_SECONDS", 15.0))
+    sub = hub.subscribe(meeting_id)  # subscribe first: nothing committed after the read below is missed
+
+    def resync():
+        with app.test_request_context("/", base_url=base_url):
+            from minutes.meetings.models import Meeting
+            from minutes.meetings.service import can_view
+            from minutes.people.models import User
+            from minutes.room.service import current_revision
+
+            try:
+                user = db.session.get(User, user_id)
+                meeting = db.session.get(Meeting, meeting_id)
+                if user is None or meeting is None or not user.is_enabled or not can_view(user, meeting):
+                    return None, None
+                revision = current_revision(meeting_id)
+                html = render_live(meeting, audience)
+            finally:
+                db.session.remove()
+        hub.note_revision(meeting_id, revision)
+        return sse_frame("resync", html, revision), revision
+
+    try:
+        with app.app_context():
+            from minutes.room.service import current_revision
+
+            try:
+                current = current_revision(meeting_id)
+            finally:
+                db.session.remove()
+        hub.note_revision(meeting_id, current)
+        yield b"retry: 2000\n: connected\n\n"
+        if last_seen is None or last_seen != current:
+            frame, last = resync()
+            if frame is None:
+                return
+            yield frame
+        else:
+            last = current
+            yield f"id: {current}\n\n".encode()
+        waiting: dict[int, Message] = {}
+        gap_deadline = None
+        next_ping = time.monotonic() + ping_every
+        while True:
+            now = time.monotonic()
+            timeout = next_ping - now
+            if gap_deadline is not None:
+                timeout = min(timeout, gap_deadline - now)
+            message = sub.get(timeout=max(0.0, timeout))
+            now = time.monotonic()
+            if sub.drain_overflow():
+                message, waiting, gap_deadline = None, {}, None
+                frame, last = resync()
+                if frame is None:
+                    return
+                yield frame
+                continue
+            if message is None:
+                if gap_deadline is not None and now >= gap_deadline:
+                    frame, rev = resync()
+                    if frame is None:
+                        return
+                    yield frame
+                    last = rev
+                    waiting = {r: m for r, m in waiting.items() if r > last}
+                    gap_deadline = None
+                    # Anything buffered beyond the resync follows in order.
+                    while last + 1 in waiting:
+                        m = waiting.pop(last + 1)
+                        yield m.frame(audience)
+                        last = m.revision
+                    if waiting:
+                        gap_deadline = now + GAP_WAIT_SECONDS
+                if now >= next_ping:
+                    yield b": ping\n\n"
+                    next_ping = now + ping_every
+                continue
+            if message.kind == "check":
+                if message.revision > last:
+                    frame, rev = resync()
+                    if frame is None:
+                        return
+                    yield frame
+                    last = rev
+                    waiting = {r: m for r, m in waiting.items() if r > last}
+                continue
+            if message.revision <= last:
+                continue
+            waiting[message.revision] = message
+            while last + 1 in waiting:
+                m = waiting.pop(last + 1)
+                yield m.frame(audience)
+                last = m.revision
+                next_ping = time.monotonic() + ping_every
+            if waiting:
+                if gap_deadline is None:
+                    gap_deadline = now + GAP_WAIT_SECONDS
+            else:
+                gap_deadline = None
+    finally:
+        sub.close()
