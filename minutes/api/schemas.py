@@ -196,3 +196,104 @@ TOKEN_CREATE = {
     "properties": {"name": {"type": "string", "maxLength": 100}},
     "additionalProperties": False,
 }
+
+# --- the live room ---------------------------------------------------------------------------
+
+POINT = {
+    "type": "object",
+    "required": ["id", "agenda_item_id", "kind", "text", "version"],
+    "properties": {
+        "id": {"type": "integer"}, "agenda_item_id": {"type": "integer"},
+        "kind": {"enum": ["viewpoint", "dispute", "consensus"]}, "kind_label": {"type": "string"},
+        "department": NULLABLE_STRING, "speaker": NULLABLE_STRING,
+        "parties": {"type": "array", "items": {"type": "string"}},
+        "text": {"type": "string"}, "position": {"type": "integer"}, "version": {"type": "integer"},
+    },
+}
+
+_WORK_ITEM = {
+    "type": "object",
+    "required": ["id", "agenda_item_id", "text", "version"],
+    "properties": {
+        "id": {"type": "integer"}, "meeting_id": {"type": "integer"}, "agenda_item_id": {"type": ["integer", "null"]},
+        "text": {"type": "string"}, "owner": NULLABLE_STRING, "owner_department": NULLABLE_STRING,
+        "departments": {"type": "array", "items": {"type": "string"}},
+        "due": {"type": ["string", "null"], "format": "date"}, "due_label": {"type": "string"},
+        "due_text": {"type": "string"}, "confirmed": {"type": "boolean"}, "version": {"type": "integer"},
+    },
+}
+DECISION = _WORK_ITEM
+ACTION = {**_WORK_ITEM, "properties": {**_WORK_ITEM["properties"], "status": {"type": "string"},
+                                       "status_label": {"type": "string"}}}
+
+POINT_CREATE = {
+    "type": "object",
+    "required": ["kind", "text"],
+    "properties": {
+        "kind": {"enum": ["viewpoint", "dispute", "consensus"]},
+        "department": {"type": ["string", "null"], "maxLength": 80},
+        "speaker": {"type": ["string", "null"], "maxLength": 64, "description": "username"},
+        "parties": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 80},
+                    "description": "for a dispute: the departments that disagree"},
+        "text": {"type": "string", "maxLength": 5000},
+    },
+    "additionalProperties": False,
+}
+
+POINT_PATCH = {
+    "type": "object",
+    "required": ["version"],
+    "properties": {**POINT_CREATE["properties"], "version": {"type": "integer"}},
+    "additionalProperties": False,
+}
+
+WORK_ITEM_CREATE = {
+    "type": "object",
+    "required": ["text"],
+    "properties": {
+        "text": {"type": "string", "maxLength": 5000},
+        "owner": {"type": ["string", "null"], "maxLength": 64, "description": "username of the person responsible"},
+        "owner_department": {"type": ["string", "null"], "maxLength": 80},
+        "departments": {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 80},
+                        "description": "cooperating departments (配合部门)"},
+        "due": {"type": ["string", "null"], "maxLength": 100,
+                "description": "a date (2026-06-30, 6月30日) or a phrase (3个工作日内, 下周五, 月底)"},
+    },
+    "additionalProperties": False,
+}
+
+ATTENDANCE = {
+    "type": "object",
+    "required": ["username", "status"],
+    "properties": {
+        "username": USERNAME,
+        "status": {"enum": ["present", "late", "absent"]},
+        "reason": {"type": "string", "maxLength": 200},
+        "arrived_at": DATETIME,
+    },
+    "additionalProperties": False,
+}
+
+ATTENDANCE_ROW = {
+    "type": "object",
+    "required": ["username", "status"],
+    "properties": {"username": {"type": "string"}, "name": {"type": "string"}, "status": {"type": "string"},
+                   "status_label": {"type": "string"}, "invited": {"type": "boolean"},
+                   "arrived_at": NULLABLE_STRING, "reason": {"type": "string"}},
+}
+
+ROOM = {
+    "type": "object",
+    "required": ["meeting_id", "status", "revision"],
+    "properties": {
+        "meeting_id": {"type": "integer"}, "status": {"type": "string"}, "revision": {"type": "integer"},
+        "started_at": NULLABLE_STRING, "ended_at": NULLABLE_STRING, "minutes_due_at": NULLABLE_STRING,
+        "current_agenda_item_id": {"type": ["integer", "null"]},
+        "attendance": {"type": "array", "items": ATTENDANCE_ROW},
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "title": {"type": "string"},
+            "points": {"type": "array", "items": POINT},
+            "decisions": {"type": "array", "items": DECISION},
+            "actions": {"type": "array", "items": ACTION}}}},
+    },
+}
