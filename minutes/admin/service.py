@@ -161,7 +161,8 @@ def upcoming_special_days(today: date, days: int = 60) -> list[dict]:
                 if text and text not in labels:
                     labels.append(text)
             entries.append({"start": run[0].day, "end": run[-1].day, "kind": "off", "label": "、".join(labels) or "调休休息",
-                            "length": len(run), "company": any(i.kind == "company_off" for i in run)})
+                            "length": len(run), "company": any(i.kind == "company_off" for i in run),
+                            "provisional": workdays.is_provisional(run[-1].day.year)})
         run.clear()
 
     while day <= end:
@@ -173,7 +174,8 @@ def upcoming_special_days(today: date, days: int = 60) -> list[dict]:
                 close_run()
             if info.kind in ("adjusted", "company_work") and day >= today:
                 entries.append({"start": day, "end": day, "kind": "work", "length": 1,
-                                "label": notes.get(day) or "调休上班", "company": info.kind == "company_work"})
+                                "label": notes.get(day) or "调休上班", "company": info.kind == "company_work",
+                                "provisional": workdays.is_provisional(day.year)})
         day += timedelta(days=1)
     if run:
         close_run()

@@ -1,12 +1,13 @@
 """Administration: departments, accounts, CSV import, calendar overrides, outbox."""
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from minutes.admin import service
 from minutes.core.errors import DomainError
 from minutes.core.timefmt import local_today
+from minutes.meetings.service import AGENDA_LEAD_WORKDAYS, earliest_compliant_date
 from minutes.people import service as people
 from minutes.web import is_htmx, render
 
@@ -18,6 +19,14 @@ CHECKED = ("1", "on", "true", "yes")
 @bp.before_request
 def admins_only():
     people.require_admin(current_user)
+
+
+@bp.context_processor
+def admin_tabs():
+    """Links to admin pages that other domains serve (the audit log), when those domains are installed."""
+    extra = [("操作日志", "audit.admin_log")]
+    return {"admin_extra_tabs": [(label, url_for(endpoint)) for label, endpoint in extra
+                                 if endpoint in current_app.view_functions]}
 
 
 def _flag(form, name: str) -> bool:
@@ -197,8 +206,6 @@ def rename_department(dept_id):
 # --- calendar --------------------------------------------------------------------------------
 
 def _calendar(status: int = 200, **context):
-    from minutes.meetings.service import AGENDA_LEAD_WORKDAYS, earliest_compliant_date
-
     today = local_today()
     context.setdefault("values", {"kind": "off"})
     context.setdefault("errors", {})

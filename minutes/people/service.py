@@ -232,8 +232,11 @@ def list_users(department_id=None, query: str = "", status: str = "") -> list[tu
     """Accounts grouped by department, optionally one department, a name/username search, enabled or not."""
     stmt = (select(User).join(Department, User.department_id == Department.id)
             .order_by(Department.id, User.is_enabled.desc(), User.name))
-    if str(department_id or "").isdigit():
-        stmt = stmt.where(User.department_id == int(department_id))
+    dept = get_by_id(Department, department_id) if department_id else None
+    if department_id and dept is None:
+        return []
+    if dept is not None:
+        stmt = stmt.where(User.department_id == dept.id)
     query = (query or "").strip()
     if query:
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -26,8 +26,9 @@ def test_users_page_groups_accounts_by_department(client, admin, make_user):
     page = client.get("/admin/users").get_data(as_text=True)
     assert 'class="admin-tabs"' in page
     listing = page[page.index('id="user-list"'):]
-    assert listing.index("<h3>人力资源部") < listing.index("<h3>客服部") < listing.index("赵敏") \
-        < listing.index("<h3>产品部") < listing.index("张伟")
+    groups = [listing.index(f'scope="rowgroup">{name}') for name in ("人力资源部", "客服部", "产品部")]
+    assert groups == sorted(groups)
+    assert groups[1] < listing.index("赵敏") < groups[2] < listing.index("张伟")
 
 
 def test_users_filter_by_department_returns_only_its_members_as_fragment(client, admin, make_user):
@@ -222,3 +223,31 @@ def test_reset_own_password_is_sent_to_profile_page(client, admin):
 
 def test_edit_page_of_unknown_user_is_404(client, admin):
     assert client.get("/admin/users/9999").status_code == 404
+
+
+def test_every_admin_page_shows_the_admin_tabs_with_its_own_tab_active(client, admin):
+    tabs = {"/admin/users": "人员", "/admin/users/new": "人员", f"/admin/users/{admin.id}": "人员",
+            "/admin/users/import": "批量导入", "/admin/departments": "部门", "/admin/calendar": "工作日历",
+            "/admin/outbox": "消息发送"}
+    for url, active in tabs.items():
+        html = client.get(url).get_data(as_text=True)
+        nav = html[html.index('class="admin-tabs"'):html.index("</nav>", html.index('class="admin-tabs"'))]
+        for href in ("/admin/users", "/admin/users/import", "/admin/departments", "/admin/calendar", "/admin/outbox",
+                     "/admin/audit"):
+            assert f'href="{href}"' in nav, (url, href)
+        assert f'class="active">{active}</a>' in nav, url
+
+
+def test_users_filter_with_unknown_department_shows_nobody(client, admin):
+    for value in ("9999", "99999999999999999999", "abc"):
+        response = client.get(f"/admin/users?department={value}")
+        assert response.status_code == 200
+        assert "没有符合条件的账号" in response.get_data(as_text=True)
+
+
+def test_users_search_treats_wildcards_literally(client, admin, make_user):
+    make_user("zhao_min", "赵敏", dept="客服部")
+    make_user("zhaoxmin", "赵小敏", dept="客服部")
+    html = client.get("/admin/users?q=zhao_").get_data(as_text=True)
+    assert "zhao_min" in html and "zhaoxmin" not in html
+    assert "没有符合条件的账号" in client.get("/admin/users?q=%25").get_data(as_text=True)
