@@ -238,6 +238,7 @@ def shot(_shots_dir):
         from playwright.sync_api import Page
 
         if isinstance(target, Page):
+            target.evaluate("window.scrollTo(0, 0)")  # else a sticky header lands mid-image
             target.screenshot(path=str(path), full_page=full_page, animations="disabled")
         else:  # a Locator
             target.screenshot(path=str(path), animations="disabled")
