@@ -297,3 +297,61 @@ ROOM = {
             "actions": {"type": "array", "items": ACTION}}}},
     },
 }
+
+# --- formal minutes --------------------------------------------------------------------------
+
+VERSION = {
+    "type": "object",
+    "required": ["id", "number", "label", "content_hash", "final"],
+    "properties": {
+        "id": {"type": "integer"}, "number": {"type": "integer"}, "label": {"type": "string"},
+        "kind": {"enum": ["regular", "correction"]}, "corrects_id": {"type": ["integer", "null"]},
+        "content_hash": {"type": "string"}, "final": {"type": "boolean"}, "created_at": {"type": "string"},
+        "finalized_at": NULLABLE_STRING, "body": {"type": "string"}, "note": {"type": "string"},
+    },
+}
+
+MINUTES = {
+    "type": "object",
+    "required": ["meeting_id", "status"],
+    "properties": {
+        "meeting_id": {"type": "integer"}, "status": {"type": "string"}, "status_label": {"type": "string"},
+        "due_at": NULLABLE_STRING, "overdue": {"type": "boolean"},
+        "draft": {"type": ["string", "null"]}, "draft_revision": {"type": ["integer", "null"]},
+        "current": {"oneOf": [VERSION, {"type": "null"}]}, "final": {"oneOf": [VERSION, {"type": "null"}]},
+        "final_intact": {"type": ["boolean", "null"]},
+        "versions": {"type": "array", "items": VERSION},
+        "recipients": {"type": "array", "items": {"type": "object", "properties": {
+            "username": {"type": "string"}, "name": {"type": "string"}, "state": {"type": "string"},
+            "label": {"type": "string"}, "overdue": {"type": "boolean"}}}},
+    },
+}
+
+DISTRIBUTE = {
+    "type": "object",
+    "properties": {
+        "recipients": {"type": "array", "maxItems": 500, "items": USERNAME,
+                       "description": "pick among the default recipients (default: all of them)"},
+        "extra": {"type": "array", "maxItems": 100, "items": USERNAME, "description": "add others, e.g. a superior"},
+        "markdown": {"type": "string", "maxLength": 200000},
+    },
+    "additionalProperties": False,
+}
+
+RESPONSE_CREATE = {
+    "type": "object",
+    "required": ["response"],
+    "properties": {
+        "response": {"enum": ["confirm", "change"]},
+        "comment": {"type": "string", "maxLength": 5000},
+        "item": {"type": "string", "maxLength": 100, "description": "what the comment is about (see the page)"},
+    },
+    "additionalProperties": False,
+}
+
+FINALIZE = {
+    "type": "object",
+    "properties": {"reason": {"type": "string", "maxLength": 2000,
+                              "description": "required when some recipients have not confirmed (host only)"}},
+    "additionalProperties": False,
+}
