@@ -429,9 +429,8 @@ def invite(actor: User, meeting: Meeting, user_ids: list, role: str = Role.PARTI
         if not user.is_enabled:
             raise ValidationFailed(f"{user.name}的账号已停用，不能邀请", field="user_ids")
         _check_single_role(meeting, role, None)
-        participant = Participant(meeting=meeting, user=user, role=role)
+        participant = Participant(meeting=meeting, user=user, role=role)  # joins meeting.participants itself
         db.session.add(participant)
-        meeting.participants.append(participant)
         added.append(participant)
     db.session.flush()
     return added
@@ -612,7 +611,6 @@ def assign_lead_role(actor: User, meeting: Meeting, role: Role, user: User) -> P
     if target is None:
         target = Participant(meeting=meeting, user=user, role=role)
         db.session.add(target)
-        meeting.participants.append(target)
     else:
         target.role = role
     db.session.flush()

@@ -178,3 +178,15 @@ def test_dashboard_lists_my_meetings_upcoming_first(client, login_as, make_user,
     html = client.get("/").get_data(as_text=True)
     assert html.index("较早的会") < html.index("较晚的会") < html.index("已开过的会")
     assert "与我无关的会" not in html
+
+
+def test_invited_person_is_listed_once_in_the_response(client, login_as, make_user, make_meeting):
+    host = login_as(make_user("zhaomin", dept="客服部"))
+    lihua = make_user("lihua", "李华", dept="技术部")
+    meeting = make_meeting(host)
+    r = client.post(f"/meetings/{meeting.id}/participants", data={"user_ids": [str(lihua.id)], "role": "participant"},
+                    headers={"HX-Request": "true"})
+    html = r.get_data(as_text=True)
+    assert html.count('data-user="lihua"') == 1
+    assert len(service.invite(host, db.session.get(Meeting, meeting.id), [make_user("x2", dept="技术部").id])) == 1
+    assert len(db.session.get(Meeting, meeting.id).participants) == 3
