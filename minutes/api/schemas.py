@@ -355,3 +355,31 @@ FINALIZE = {
                               "description": "required when some recipients have not confirmed (host only)"}},
     "additionalProperties": False,
 }
+
+ACTION_PATCH = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {
+        "status": {"enum": ["not_started", "in_progress", "done", "delayed", "need_support"]},
+        "note": {"type": "string", "maxLength": 5000},
+        "new_due": {"type": ["string", "null"], "format": "date", "description": "延期 (delayed): the new proposed date"},
+        "support_department": {"type": ["string", "null"], "maxLength": 80,
+                               "description": "需支持 (need_support): the department asked for support"},
+        "version": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
+
+SEARCH_RESULTS = {
+    "type": "object",
+    "required": ["total", "results"],
+    "properties": {
+        "total": {"type": "integer"},
+        "results": {"type": "array", "items": {"type": "object", "required": ["meeting_id", "topic", "date", "kind"],
+                                               "properties": {"meeting_id": {"type": "integer"},
+                                                              "topic": {"type": "string"},
+                                                              "date": {"type": "string"},
+                                                              "kind": {"type": "string"},
+                                                              "snippet": {"type": "string"}}}},
+    },
+}

@@ -656,3 +656,76 @@ def finalize_minutes(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
     records.finalize(me(), meeting, data.get("reason"))
     return jsonify(minutes_json(records.get_current(me(), meeting)))
+
+
+# --- action tracking -------------------------------------------------------------------------
+
+from minutes.actions import service as actions  # noqa: E402
+
+
+def _date_arg(name: str):
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise ValidationFailed(f"{name} 须为日期，例如 2026-06-30", field=name) from None
+
+
+@operation("/actions", "GET", "待办跟踪：按负责人、部门、状态、截止日期筛选（我可见的会议中的待办）",
+           response={"type": "object", "required": ["total", "actions"], "properties": {
+               "total": {"type": "integer"}, "page": {"type": "integer"},
+               "actions": {"type": "array", "items": schemas.ACTION}}},
+           query={"owner": {"type": "string"}, "department": {"type": "string"},
+                  "status": {"type": "string", "enum": ["not_started", "in_progress", "done", "delayed",
+                                                        "need_support", "open", "overdue", "escalated"]},
+                  "due_before": {"type": "string", "format": "date"}, "due_after": {"type": "string", "format": "date"},
+                  "meeting": {"type": "integer"}, "page": {"type": "integer", "minimum": 1}},
+           tag="actions")
+def list_actions():
+    status = request.args.get("status", "")
+    if status and status not in actions.STATUS_FILTERS:
+        raise ValidationFailed("status 取值无效", field="status")
+    owner = request.args.get("owner", "").strip()
+    department = request.args.get("department", "").strip()
+    meeting_arg = request.args.get("meeting", "").strip()
+    page = request.args.get("page", "1").strip()
+    if meeting_arg and not meeting_arg.isdigit():
+        raise ValidationFailed("meeting 须为会议编号", field="meeting")
+    if not page.isdigit() or not 1 <= int(page) <= 100000:
+        raise ValidationFailed("page 须为正整数", field="page")
+    filters = actions.ActionFilters(
+        owner_id=_user(owner, "owner").id if owner else None,
+        department_id=_department_id(department, "department") if department else None,
+        status=status, meeting_id=int(meeting_arg) if meeting_arg else None,
+        due_from=_date_arg("due_after"), due_to=_date_arg("due_before"), page=int(page))
+    result = actions.list_actions(me(), filters)
+    return jsonify(total=result.total, page=result.page, actions=[work_item_json(a) for a in result.items])
+
+
+@operation("/actions/<int:action_id>", "PATCH", "负责人更新待办状态与进展（延期须给新日期，需支持须写明部门与所需支持）",
+           body=schemas.ACTION_PATCH, response=schemas.ACTION, tag="actions")
+def patch_action(action_id, data):
+    action = actions.get_action(me(), action_id)
+    support = _department_id(data.get("support_department"), "support_department")
+    actions.update_status(me(), action, data["status"], data.get("note", ""), data.get("new_due"), support,
+                          version=data.get("version"), source="api")
+    return jsonify(work_item_json(action))
+
+
+# --- search ----------------------------------------------------------------------------------
+
+from minutes.archive import service as archive  # noqa: E402
+
+
+@operation("/search", "GET", "知识库检索：主题、目标、观点、决议、待办与定稿纪要的中文全文检索",
+           response=schemas.SEARCH_RESULTS, tag="archive",
+           query={"q": {"type": "string"}, "department": {"type": "string"}, "from": {"type": "string", "format": "date"},
+                  "to": {"type": "string", "format": "date"}, "kind": {"type": "string"},
+                  "page": {"type": "integer", "minimum": 1}})
+def search():
+    args = request.args
+    return jsonify(archive.search_api(me(), q=args.get("q", ""), department=args.get("department"),
+                                      date_from=args.get("from"), date_to=args.get("to"), kind=args.get("kind"),
+                                      page=args.get("page", 1)))

@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import IN_CI, PASSWORD, _wipe
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+CHROMIUM_ARGS = ["--no-sandbox", "--lang=zh-CN", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 #: Upper bound for every browser action and assertion, so a failure never hangs a run.
 ACTION_TIMEOUT_MS = 10_000
