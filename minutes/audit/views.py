@@ -20,4 +20,4 @@ def meeting_history(meeting_id):
 def admin_log():
     """Show the whole audit log (administrators)."""
     entries = service.recent(current_user)
-    return render_template("audit/history.html", meeting=None, entries=entries, label=service.label)
+    return render_template("audit/admin_log.html", entries=entries, label=service.label)
