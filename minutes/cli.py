@@ -62,11 +62,20 @@ def demo_command(password, if_empty):
 
 @minutes_cli.command("tick")
 def tick_command():
-    """Deliver due notifications (run every minute from cron or a systemd timer)."""
-    from minutes.notify.service import deliver_pending
+    """Queue due reminders and escalations, then deliver notifications (every minute from cron or a timer).
 
-    counts = deliver_pending()
-    click.echo(f"已发送 {counts['sent']} 条，失败 {counts['failed']} 条")
+    Idempotent and safe to run concurrently on several hosts: a reminder is logged under a unique key
+    before it is queued, and each message is claimed by one deliverer before it is sent.
+    """
+    from minutes.actions.reminders import tick
+
+    result = tick()
+    reminders = result["reminders"]
+    if reminders.skipped:
+        click.echo(f"提醒：跳过（{reminders.skipped}）")
+    else:
+        click.echo(f"提醒：处理 {reminders.stages} 项，新排队消息 {reminders.messages} 条")
+    click.echo(f"已发送 {result['sent']} 条，失败 {result['failed']} 条，顺延 {result['deferred']} 条")
 
 
 @minutes_cli.command("token")

@@ -81,6 +81,43 @@ ROLE_LABELS = {
 }
 
 
+class SeriesCadence(enum.StrEnum):
+    """How often a periodic meeting recurs (例会、季度协调会)."""
+
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    IRREGULAR = "irregular"
+
+    @property
+    def label(self) -> str:
+        return CADENCE_LABELS[self]
+
+
+CADENCE_LABELS = {
+    SeriesCadence.WEEKLY: "每周",
+    SeriesCadence.BIWEEKLY: "每两周",
+    SeriesCadence.MONTHLY: "每月",
+    SeriesCadence.QUARTERLY: "每季度",
+    SeriesCadence.IRREGULAR: "不定期",
+}
+
+
+class MeetingSeries(db.Model):
+    """A periodic meeting: each meeting of the series opens by reviewing the previous one's open actions."""
+
+    __tablename__ = "meeting_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cadence: Mapped[SeriesCadence] = mapped_column(str_enum(SeriesCadence), default=SeriesCadence.MONTHLY)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    created_by: Mapped[User] = relationship()
+
+
 class Meeting(db.Model):
     """A cross-department meeting from planning to archived minutes."""
 
@@ -107,8 +144,11 @@ class Meeting(db.Model):
     agenda_late_reason: Mapped[str | None] = mapped_column(Text)
     #: Bumped on every change; a form posted with an older value is refused, not merged.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The periodic series this meeting belongs to (None for a one-off meeting).
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id"), index=True)
 
     organizer_department: Mapped[Department] = relationship()
+    series: Mapped[MeetingSeries | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     agenda_sent_by: Mapped[User | None] = relationship(foreign_keys=[agenda_sent_by_id])
     agenda_items: Mapped[list["AgendaItem"]] = relationship(

@@ -1,12 +1,13 @@
-"""The transactional outbox: messages written with the change that causes them."""
+"""The transactional outbox: messages written with the change that causes them; IM group robots."""
 import enum
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from minutes.dbtypes import UTCDateTime, str_enum, utcnow
 from minutes.extensions import db
+from minutes.people.models import Department, User
 
 
 class OutboxStatus(enum.StrEnum):
@@ -27,10 +28,14 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), default="email")  #: email, dingtalk, wecom, feishu
-    recipient: Mapped[str] = mapped_column(String(500))  #: email address or webhook URL
+    recipient: Mapped[str] = mapped_column(String(500))  #: email address, or the robot's name for IM
+    #: For IM messages: the group robot that posts it (its URL and secret stay on the robot, not here).
+    bot_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_bot.id", ondelete="SET NULL"), index=True)
     subject: Mapped[str] = mapped_column(String(300), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
+    #: The page the message is about (IM messages end with it as a "查看详情" link).
+    link: Mapped[str] = mapped_column(String(500), default="")
     #: Unique per logical message (e.g. agenda:42:user:7:v3); a second enqueue is a no-op.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus), default=OutboxStatus.PENDING, index=True)
@@ -39,5 +44,71 @@ class OutboxMessage(db.Model):
     #: A claim expires so a deliverer that died mid-send does not strand the message forever.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: When the last delivery attempt reached out to the server; robots' per-minute limits count these.
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    bot: Mapped["WebhookBot | None"] = relationship()
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNEL_LABELS.get(self.channel, self.channel)
+
+
+#: Deliverers look for due work by status and time.
+Index("ix_outbox_message_due", OutboxMessage.status, OutboxMessage.next_attempt_at)
+
+
+class BotVendor(enum.StrEnum):
+    """The IM platforms whose group robots we post to by webhook."""
+
+    DINGTALK = "dingtalk"
+    WECOM = "wecom"
+    FEISHU = "feishu"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self.value]
+
+
+CHANNEL_LABELS = {"email": "邮件", "dingtalk": "钉钉", "wecom": "企业微信", "feishu": "飞书"}
+
+
+class WebhookBot(db.Model):
+    """A department's group robot (钉钉自定义机器人 / 企业微信群机器人 / 飞书自定义机器人)."""
+
+    __tablename__ = "webhook_bot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    vendor: Mapped[BotVendor] = mapped_column(str_enum(BotVendor))
+    name: Mapped[str] = mapped_column(String(100))  #: e.g. 产品部工作群
+    #: The robot's webhook URL (for 企业微信 it carries the key: treat it as a secret).
+    webhook_url: Mapped[str] = mapped_column(String(500))
+    #: 加签 secret (钉钉 "SEC…", 飞书 签名校验); empty when the robot does not check signatures.
+    secret: Mapped[str] = mapped_column(String(200), default="")
+    #: Messages per minute the platform accepts from one robot (钉钉 20, 企业微信 20, 飞书 100).
+    per_minute: Mapped[int] = mapped_column(Integer, default=20)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    #: Touched by a deliverer that plans this robot's next messages, so two deliverers take turns.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department] = relationship()
+    created_by: Mapped[User] = relationship()
+
+    @property
+    def label(self) -> str:
+        return f"{self.department.name} · {self.vendor.label} · {self.name}"
+
+
+class JobLock(db.Model):
+    """A named lock row: a job that must not run twice at once locks its row for its transaction."""
+
+    __tablename__ = "job_lock"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    holder: Mapped[str] = mapped_column(String(100), default="")

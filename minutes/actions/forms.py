@@ -1,0 +1,63 @@
+"""Read the tracker's query string and the action forms into plain values for the services."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from minutes.actions.service import SORTS, STATUS_FILTERS, ActionFilters
+from minutes.core.timefmt import LOCAL_TZ
+
+
+def _int(value) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None
+
+
+def tracker_filters(args) -> tuple[ActionFilters, dict]:
+    """Filters from the query string; what cannot be read is ignored and reported beside its field."""
+    errors: dict[str, str] = {}
+    filters = ActionFilters(
+        department_id=_int(args.get("department")), owner_id=_int(args.get("owner")),
+        meeting_id=_int(args.get("meeting")), q=(args.get("q") or "").strip()[:100],
+        sort=args.get("sort") if args.get("sort") in SORTS else "due", descending=args.get("desc") == "1",
+        page=_int(args.get("page")) or 1)
+    status = (args.get("status") or "").strip()
+    if status and status not in STATUS_FILTERS:
+        errors["status"] = "未知的状态"
+    else:
+        filters.status = status
+    for name in ("due_from", "due_to"):
+        raw = (args.get(name) or "").strip()
+        parsed = _date(raw)
+        if raw and (parsed is None or not 2000 <= parsed.year <= 2100):
+            errors[name] = "日期格式不正确"
+        else:
+            setattr(filters, name, parsed)
+    if filters.due_from and filters.due_to and filters.due_from > filters.due_to:
+        errors["due_to"] = "结束日期早于开始日期"
+    return filters, errors
+
+
+def status_input(form) -> dict:
+    """The status form's fields as update_status keyword arguments."""
+    return {"status": form.get("status", ""), "note": form.get("note", ""), "new_due": form.get("new_due") or None,
+            "support_department_id": form.get("support_department_id") or None,
+            "version": form.get("version") or None}
+
+
+def local_datetime(day: str, time_of_day: str) -> tuple[datetime | None, str | None]:
+    """Combine a date and a time field into an aware local datetime, or say what is wrong."""
+    parsed_day = _date(day)
+    if parsed_day is None:
+        return None, "请选择日期"
+    try:
+        hour, minute = (int(part) for part in (time_of_day or "").strip().split(":")[:2])
+        return datetime(parsed_day.year, parsed_day.month, parsed_day.day, hour, minute, tzinfo=LOCAL_TZ), None
+    except (ValueError, TypeError):
+        return None, "请填写开始时间，例如 10:00"

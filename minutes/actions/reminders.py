@@ -1,0 +1,491 @@
+"""Reminders and escalation for action items (截止日期前2天提醒, 截止日期后3天内收集完成情况, 升级协调).
+
+The schedule of one action, for its current due date D (all on working days of the company calendar):
+
+- ``before``    — 2 working days before D (admin: N days, working or calendar days);
+- ``due``       — on D, or on the last working day before D when D is not a working day;
+- ``overdue_k`` — the k-th working day after D, k = 1..3: a status request to the owner;
+- ``escalate``  — the working day after the last status request: the meeting's host and the owner's
+  department head are told, and the action shows on the host's dashboard as 需协调.
+
+Why working days by default: the source says 截止日期前2天. Counted in calendar days, a Monday
+deadline would be reminded on Saturday, which nobody reads; counted in working days the owner
+hears on Thursday and still has two working days (Thursday and Friday). Across 调休 and long
+holidays the same holds: a deadline right after National Day is reminded before the holiday.
+Calendar days remain an option; a calendar-day reminder that lands on a day off moves to the
+working day before it.
+
+Each stage stands from its day until the next stage's day; on any tick in that window the stage is
+sent once (a missed day — server down — is caught up with the stage in force, never with a pile of
+stale ones). The last status request stands for its own working day only, the escalation stands
+until the action is done or moved. Every processed stage leaves a marker row in ReminderLog, and
+every message one row per recipient, under a unique key: running the tick twice, or on two hosts
+at once (a job lock serialises them; the unique key is the last line of defence), sends nothing twice.
+
+Skipped on purpose (and marked so, visible on the action's page): a stage whose day passed before
+the action existed, and a status request when the owner already reported after the deadline.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, case, exists, func, insert, select
+
+from minutes.actions.models import (ActionItem, ActionStatus, ActionUpdate, ReminderLog, ReminderSettings)
+from minutes.admin.service import work_calendar
+from minutes.core.errors import ValidationFailed
+from minutes.core.timefmt import cn_date, to_local, utcnow
+from minutes.extensions import db
+from minutes.meetings.models import Meeting, Participant, Role
+from minutes.notify import service as notify
+from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
+from minutes.people.models import Department, User
+from minutes.people.service import require_admin
+
+BEFORE, DUE, ESCALATE = "before", "due", "escalate"
+#: The marker recipient of a processed stage (every stage gets one, even with nobody to tell).
+MARKER = "*"
+SKIPPED = "skipped"
+CHUNK = 500
+
+
+def overdue(k: int) -> str:
+    return f"overdue_{k}"
+
+
+def stage_label(stage: str) -> str:
+    """Say in Chinese what a stage is."""
+    if stage == BEFORE:
+        return "截止前提醒"
+    if stage == DUE:
+        return "到期提醒"
+    if stage == ESCALATE:
+        return "升级协调"
+    if stage.startswith("overdue_"):
+        return f"逾期第{stage.split('_')[1]}个工作日·催报进展"
+    return stage
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rules:
+    """The reminder rules in force (ReminderSettings, or the defaults of the process document)."""
+
+    before_days: int = 2
+    before_in_workdays: bool = True
+    on_due: bool = True
+    overdue_requests: int = 3
+    escalate: bool = True
+    send_hour: int = 9
+    by_email: bool = True
+    by_im: bool = True
+
+
+RULE_FIELDS = [f.name for f in fields(Rules)]
+
+
+def current_rules() -> Rules:
+    """The rules an admin set, or the defaults."""
+    row = db.session.get(ReminderSettings, 1)
+    if row is None:
+        return Rules()
+    return Rules(**{name: getattr(row, name) for name in RULE_FIELDS})
+
+
+def update_rules(actor, before_days, before_in_workdays: bool, on_due: bool, overdue_requests, escalate: bool,
+                 send_hour, by_email: bool, by_im: bool) -> ReminderSettings:
+    """Change the reminder rules (admin only); numbers are checked and reported together."""
+    require_admin(actor)
+    errors: dict[str, str] = {}
+
+    def number(name, value, low, high, message):
+        try:
+            n = int(str(value).strip())
+            if not low <= n <= high:
+                raise ValueError
+            return n
+        except (TypeError, ValueError):
+            errors[name] = message
+            return None
+
+    before_days = number("before_days", before_days, 0, 15, "提前天数须为0–15之间的整数（0表示不提前提醒）")
+    overdue_requests = number("overdue_requests", overdue_requests, 0, 10, "催报次数须为0–10之间的整数")
+    send_hour = number("send_hour", send_hour, 0, 23, "发送时间须为0–23点之间的整点")
+    if not by_email and not by_im:
+        errors["by_email"] = "请至少保留一种提醒方式（邮件或群机器人）"
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
+    row = db.session.get(ReminderSettings, 1)
+    if row is None:
+        row = ReminderSettings(id=1)
+        db.session.add(row)
+    row.before_days, row.before_in_workdays, row.on_due = before_days, bool(before_in_workdays), bool(on_due)
+    row.overdue_requests, row.escalate, row.send_hour = overdue_requests, bool(escalate), send_hour
+    row.by_email, row.by_im = bool(by_email), bool(by_im)
+    row.updated_at, row.updated_by = utcnow(), actor
+    db.session.flush()
+    return row
+
+
+# --- the schedule ----------------------------------------------------------------------------
+
+def schedule(due: date, rules: Rules, calendar) -> list[tuple[str, date]]:
+    """Every stage of an action due on `due`, with the working day it belongs to, in order."""
+    stages: list[tuple[str, date]] = []
+    on_due = due if calendar.is_workday(due) else calendar.add_workdays(due, -1)
+    if rules.before_days > 0:
+        if rules.before_in_workdays:
+            before = calendar.add_workdays(due, -rules.before_days)
+        else:
+            before = due - timedelta(days=rules.before_days)
+            if not calendar.is_workday(before):
+                before = calendar.add_workdays(before, -1)
+        if before < on_due:
+            stages.append((BEFORE, before))
+    if rules.on_due:
+        stages.append((DUE, on_due))
+    for k in range(1, rules.overdue_requests + 1):
+        stages.append((overdue(k), calendar.add_workdays(due, k)))
+    if rules.escalate:
+        stages.append((ESCALATE, calendar.add_workdays(due, rules.overdue_requests + 1)))
+    return stages
+
+
+def stage_on(due: date, today: date, rules: Rules, calendar) -> tuple[str, date] | None:
+    """The stage in force on `today` for an action due on `due`, with its day; None between or after."""
+    stages = schedule(due, rules, calendar)
+    for index in range(len(stages) - 1, -1, -1):
+        stage, day = stages[index]
+        if day > today:
+            continue
+        if index + 1 < len(stages) or stage == ESCALATE:
+            return stage, day
+        # The last reminder (no escalation configured) stands for its own working day only.
+        return (stage, day) if today < calendar.add_workdays(day, 1) else None
+    return None
+
+
+@dataclass
+class StageMap:
+    """For one day: the stage in force for each due date near it, and for every older due date."""
+
+    today: date
+    by_due: dict[date, tuple[str, date]]
+    low: date  #: due dates before this are all in `older`
+    high: date  #: due dates after this have no stage yet
+    older: str | None
+
+    def ranges(self) -> list[tuple[date, date, str]]:
+        """Contiguous due-date ranges with the same stage (for one SQL CASE)."""
+        out: list[tuple[date, date, str]] = []
+        day = self.low
+        while day <= self.high:
+            stage = self.by_due.get(day, (None,))[0]
+            if stage is not None:
+                if out and out[-1][2] == stage and out[-1][1] == day - timedelta(days=1):
+                    out[-1] = (out[-1][0], day, stage)
+                else:
+                    out.append((day, day, stage))
+            day += timedelta(days=1)
+        return out
+
+
+def stage_map(today: date, rules: Rules, calendar) -> StageMap:
+    """Work out, for `today`, which due dates are in which stage (a few dozen dates at most)."""
+    by_due: dict[date, tuple[str, date]] = {}
+    high = today
+    for offset in range(0, 400):  # upwards until the first stage of a due date lies after today
+        due = today + timedelta(days=offset)
+        stages = schedule(due, rules, calendar)
+        if not stages or stages[0][1] > today:
+            break
+        high = due
+        found = stage_on(due, today, rules, calendar)
+        if found:
+            by_due[due] = found
+    low, older, seen = today, None, False
+    for offset in range(1, 400):  # downwards until every older due date is in the same final state
+        due = today - timedelta(days=offset)
+        found = stage_on(due, today, rules, calendar)
+        if found and found[0] == ESCALATE:
+            older = ESCALATE
+            break
+        if found:
+            by_due[due], seen = found, True
+        elif seen or not schedule(due, rules, calendar):
+            break
+        low = due
+    return StageMap(today=today, by_due=by_due, low=low, high=high, older=older)
+
+
+# --- one run ---------------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    """What one reminder run did."""
+
+    skipped: str = ""  #: why nothing was computed (not a working day, too early, another host busy)
+    stages: int = 0  #: (action, stage) pairs processed
+    messages: int = 0  #: emails and robot posts queued
+    by_stage: dict = field(default_factory=dict)
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _templates():
+    env = current_app.jinja_env
+    return (env.get_template("actions/email_reminder.txt"), env.get_template("actions/email_reminder.html"),
+            env.get_template("actions/im_reminder.txt"))
+
+
+def run_reminders(now: datetime | None = None) -> RunResult:
+    """Queue today's reminders and escalations, once each (commits). Safe to run as often as you like."""
+    now = now or utcnow()
+    local = to_local(now)
+    today = local.date()
+    rules = current_rules()
+    calendar = work_calendar()
+    db.session.commit()
+    if not calendar.is_workday(today):
+        return RunResult(skipped="今天不是工作日")
+    if local.hour < rules.send_hour:
+        return RunResult(skipped=f"提醒在{rules.send_hour}点后发送")
+    if not notify.lock_job("reminders", _holder()):
+        return RunResult(skipped="另一进程正在计算提醒")
+    try:
+        result = _run_locked(now, today, rules, calendar)
+    except Exception:
+        db.session.rollback()
+        raise
+    notify.keep_delivery_for_caller()  # the tick delivers right after; no background thread
+    db.session.commit()
+    return result
+
+
+def _candidates(smap: StageMap):
+    """Open, confirmed actions whose stage in force today has not been processed yet."""
+    whens = [(ActionItem.due_date.between(a, b), stage) for a, b, stage in smap.ranges()]
+    if smap.older:
+        whens.insert(0, (ActionItem.due_date < smap.low, smap.older))
+    if not whens:
+        return []
+    stage_expr = case(*whens, else_=None)
+    query = (select(ActionItem.id, ActionItem.due_date, ActionItem.owner_id, ActionItem.owner_department_id,
+                    ActionItem.meeting_id, ActionItem.created_at, ActionItem.text, ActionItem.status,
+                    stage_expr.label("stage"))
+             .where(ActionItem.deleted_at.is_(None), ActionItem.status != ActionStatus.DONE,
+                    ActionItem.confirmed_at.is_not(None), ActionItem.due_date <= smap.high,
+                    stage_expr.is_not(None),
+                    ~exists().where(ReminderLog.action_id == ActionItem.id, ReminderLog.due_date == ActionItem.due_date,
+                                    ReminderLog.stage == stage_expr))
+             .order_by(ActionItem.id))
+    if not smap.older:
+        query = query.where(ActionItem.due_date >= smap.low)
+    return db.session.execute(query).all()
+
+
+@dataclass
+class _Context:
+    """What the messages of one run need, loaded in bulk."""
+
+    users: dict[int, User]
+    departments: dict[int, Department]
+    meetings: dict[int, Meeting]
+    hosts: dict[int, int]
+    heads: dict[int, list[int]]
+    bots: dict[int, list[WebhookBot]]
+    last_update: dict[int, ActionUpdate]
+    invited: set[tuple[int, int]]
+
+
+def _load_context(rows, rules: Rules) -> _Context:
+    action_ids = [r.id for r in rows]
+    meeting_ids = sorted({r.meeting_id for r in rows})
+    dept_ids = sorted({r.owner_department_id for r in rows})
+    hosts: dict[int, int] = {}
+    meetings: dict[int, Meeting] = {}
+    invited: set[tuple[int, int]] = set()
+    for chunk in _chunks(meeting_ids):
+        for m in db.session.scalars(select(Meeting).where(Meeting.id.in_(chunk))):
+            meetings[m.id] = m
+        for meeting_id, user_id, role in db.session.execute(
+                select(Participant.meeting_id, Participant.user_id, Participant.role).where(Participant.meeting_id.in_(chunk))):
+            invited.add((meeting_id, user_id))
+            if role == Role.HOST:
+                hosts[meeting_id] = user_id
+    heads: dict[int, list[int]] = defaultdict(list)
+    user_ids = {r.owner_id for r in rows} | set(hosts.values())
+    for chunk in _chunks(dept_ids):
+        for user_id, dept_id in db.session.execute(
+                select(User.id, User.department_id).where(User.department_id.in_(chunk), User.is_department_head.is_(True),
+                                                          User.is_enabled.is_(True)).order_by(User.id)):
+            heads[dept_id].append(user_id)
+            user_ids.add(user_id)
+    users: dict[int, User] = {}
+    for chunk in _chunks(sorted(user_ids)):
+        for user in db.session.scalars(select(User).where(User.id.in_(chunk))):
+            users[user.id] = user
+    departments = {d.id: d for d in db.session.scalars(select(Department))}
+    bots: dict[int, list[WebhookBot]] = defaultdict(list)
+    if rules.by_im:
+        for bot in db.session.scalars(select(WebhookBot).where(WebhookBot.enabled.is_(True)).order_by(WebhookBot.id)):
+            bots[bot.department_id].append(bot)
+    last_update: dict[int, ActionUpdate] = {}
+    for chunk in _chunks(action_ids):
+        latest = (select(func.max(ActionUpdate.id)).where(ActionUpdate.action_id.in_(chunk))
+                  .group_by(ActionUpdate.action_id))
+        for update in db.session.scalars(select(ActionUpdate).where(ActionUpdate.id.in_(latest))):
+            last_update[update.action_id] = update
+    return _Context(users, departments, meetings, hosts, heads, bots, last_update, invited)
+
+
+def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult:
+    smap = stage_map(today, rules, calendar)
+    rows = _candidates(smap)
+    result = RunResult()
+    if not rows:
+        return result
+    ctx = _load_context(rows, rules)
+    base_url = current_app.config["BASE_URL"].rstrip("/")
+    text_tpl, html_tpl, im_tpl = _templates()
+    outbox_rows: list[dict] = []
+    log_rows: list[dict] = []
+    for row in rows:
+        stage = row.stage
+        # Escalations of older due dates are not in the map; they are never skipped, so their day does not matter.
+        stage_day = smap.by_due.get(row.due_date, (stage, today))[1]
+        marker = dict(action_id=row.id, due_date=row.due_date, stage=stage, recipient=MARKER, channel="",
+                      recipient_user_id=None, outbox_message_id=None, sent_on=today, created_at=now)
+        result.stages += 1
+        created_on = to_local(row.created_at).date()
+        last = ctx.last_update.get(row.id)
+        reported = last is not None and to_local(last.created_at).date() > row.due_date
+        if (stage != ESCALATE and created_on > stage_day) or (stage.startswith("overdue_") and reported):
+            marker["channel"] = SKIPPED
+            log_rows.append(marker)
+            continue
+        log_rows.append(marker)
+        meeting = ctx.meetings[row.meeting_id]
+        owner = ctx.users[row.owner_id]
+        dept = ctx.departments[row.owner_department_id]
+        host = ctx.users.get(ctx.hosts.get(row.meeting_id))
+        context = dict(stage=stage, action_id=row.id, text=row.text, due=row.due_date, status=ActionStatus(row.status),
+                       owner=owner, department=dept, meeting=meeting, host=host, rules=rules, today=today,
+                       link=f"{base_url}/actions/{row.id}", follow_up_link=f"{base_url}/actions/follow-up",
+                       overdue_days=max(0, calendar.workdays_between(row.due_date, today)),
+                       days_left=max(0, calendar.workdays_between(today, row.due_date)),
+                       due_is_workday=calendar.is_workday(row.due_date), last=last, cn_date=cn_date,
+                       request_no=int(stage.split("_")[1]) if stage.startswith("overdue_") else 0)
+        if stage == ESCALATE:
+            people = []
+            if host is not None:
+                people.append(host)
+            for head_id in ctx.heads.get(row.owner_department_id, []):
+                head = ctx.users[head_id]
+                # Never tell someone about a confidential meeting they were not invited to.
+                if meeting.confidential and (meeting.id, head_id) not in ctx.invited and meeting.created_by_id != head_id:
+                    continue
+                people.append(head)
+            people = [p for i, p in enumerate(people) if p.id != owner.id and p.id not in {q.id for q in people[:i]}]
+        else:
+            people = [owner]
+        key = f"remind:{row.id}:{row.due_date:%Y%m%d}:{stage}"
+        subject = _subject(stage, row.text, row.due_date, owner, context["overdue_days"])
+        if rules.by_email:
+            for person in people:
+                if not person.email or not person.is_enabled:
+                    continue
+                personal = dict(context, recipient=person)
+                outbox_rows.append(dict(channel="email", recipient=person.email, subject=subject,
+                                        body_text=text_tpl.render(personal), body_html=html_tpl.render(personal),
+                                        link=context["link"], dedupe_key=f"{key}:user:{person.id}",
+                                        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+                                        _log=dict(marker, recipient=f"user:{person.id}", channel="email",
+                                                  recipient_user_id=person.id)))
+        if rules.by_im and not meeting.confidential:  # a group chat is no place for a confidential meeting's work
+            for bot in ctx.bots.get(row.owner_department_id, []):
+                outbox_rows.append(dict(channel=bot.vendor.value, recipient=bot.label[:500], bot_id=bot.id,
+                                        subject=subject[:300], body_text=im_tpl.render(context).strip(),
+                                        link=context["link"], dedupe_key=f"{key}:bot:{bot.id}",
+                                        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+                                        _log=dict(marker, recipient=f"bot:{bot.id}", channel=bot.vendor.value)))
+        result.by_stage[stage] = result.by_stage.get(stage, 0) + 1
+    _write(outbox_rows, log_rows)
+    result.messages = len(outbox_rows)
+    return result
+
+
+def _subject(stage: str, text: str, due: date, owner: User, overdue_days: int) -> str:
+    short = text if len(text) <= 30 else text[:29] + "…"
+    if stage == BEFORE:
+        return f"【待办提醒】{short}（{cn_date(due, weekday=False)}到期）"
+    if stage == DUE:
+        return f"【待办今日到期】{short}"
+    if stage == ESCALATE:
+        return f"【需协调】{owner.name}的待办已逾期{overdue_days}个工作日：{short}"
+    return f"【待办已逾期·请更新进展】{short}（已逾期{overdue_days}个工作日）"
+
+
+def _write(outbox_rows: list[dict], log_rows: list[dict]) -> None:
+    """Insert the messages and their log rows in bulk; a duplicate key aborts the run (nothing is sent twice)."""
+    logs = list(log_rows)
+    for chunk in _chunks(outbox_rows):
+        keys = [r["dedupe_key"] for r in chunk]
+        existing = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))))
+        fresh = [r for r in chunk if r["dedupe_key"] not in existing]
+        if not fresh:
+            continue
+        values = [{k: v for k, v in r.items() if k != "_log"} for r in fresh]
+        for r in values:
+            r.setdefault("bot_id", None)
+            r.setdefault("body_html", None)
+        ids = db.session.execute(insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+                                 values).scalars().all()
+        for r, message_id in zip(fresh, ids):
+            logs.append(dict(r["_log"], outbox_message_id=message_id))
+    for chunk in _chunks(logs, 2000):
+        db.session.execute(insert(ReminderLog), chunk)
+    db.session.flush()
+
+
+# --- reading what happened -------------------------------------------------------------------
+
+def reminders_of(action: ActionItem) -> list[ReminderLog]:
+    """The reminders and escalations logged for an action, oldest first (markers included)."""
+    return list(db.session.scalars(select(ReminderLog).where(ReminderLog.action_id == action.id)
+                                   .order_by(ReminderLog.id)))
+
+
+def escalated_filter():
+    """A WHERE clause: the action was escalated for its current due date."""
+    return exists().where(ReminderLog.action_id == ActionItem.id, ReminderLog.due_date == ActionItem.due_date,
+                          ReminderLog.stage == ESCALATE, ReminderLog.recipient == MARKER,
+                          ReminderLog.channel != SKIPPED)
+
+
+def is_escalated(action: ActionItem) -> bool:
+    return db.session.scalar(select(
+        exists().where(and_(ReminderLog.action_id == action.id, ReminderLog.due_date == action.due_date,
+                            ReminderLog.stage == ESCALATE, ReminderLog.recipient == MARKER)))) or False
+
+
+# --- the tick --------------------------------------------------------------------------------
+
+def tick(now: datetime | None = None) -> dict:
+    """Run the periodic job: queue due reminders, then deliver the outbox. Idempotent."""
+    result = run_reminders(now)
+    counts = notify.deliver_pending(now)
+    return {"reminders": result, **counts}

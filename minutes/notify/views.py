@@ -1,0 +1,115 @@
+"""Admin pages for the group robots (钉钉 / 企业微信 / 飞书 webhooks per department) and their deliveries."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from minutes.core.errors import DomainError
+from minutes.extensions import db
+from minutes.notify import service
+from minutes.notify.models import BotVendor
+from minutes.notify.webhooks import DEFAULT_PER_MINUTE
+from minutes.people.service import list_departments, require_admin
+from minutes.web import is_htmx, render
+
+bp = Blueprint("notify", __name__, url_prefix="/notify")
+
+
+@bp.before_request
+def admins_only():
+    require_admin(current_user)
+
+
+def _page(status: int = 200, **extra):
+    context = dict(bots=service.list_bots(), stats=service.bot_stats(), departments=list_departments(),
+                   vendors=list(BotVendor), limits=DEFAULT_PER_MINUTE, values={}, errors={})
+    context.update(extra)
+    return render("notify/bots.html", "notify/_bots.html", status, **context)
+
+
+@bp.get("/bots")
+def bots():
+    """Every department's robots, with what is queued and what failed."""
+    return _page()
+
+
+def _fields(form) -> dict:
+    return dict(department_id=form.get("department_id"), vendor=form.get("vendor", ""), name=form.get("name", ""),
+                webhook_url=form.get("webhook_url", ""), secret=form.get("secret", ""), per_minute=form.get("per_minute"))
+
+
+@bp.post("/bots")
+def create():
+    """Add a robot."""
+    try:
+        bot = service.create_bot(current_user, **_fields(request.form))
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(exc.status, values=request.form, errors=exc.fields or {"_": exc.message}, open_new=True)
+    return _done(f"已添加 {bot.label}")
+
+
+@bp.route("/bots/<int:bot_id>/edit", methods=["GET", "POST"])
+def edit(bot_id):
+    """Change a robot (an empty secret keeps the stored one)."""
+    bot = service.get_bot(bot_id)
+    if request.method == "GET":
+        return render_template("notify/bot_edit.html", bot=bot, departments=list_departments(), vendors=list(BotVendor),
+                               limits=DEFAULT_PER_MINUTE, values={}, errors={})
+    form = request.form
+    try:
+        service.update_bot(current_user, bot, **_fields(form), enabled="enabled" in form)
+    except DomainError as exc:
+        db.session.rollback()
+        bot = service.get_bot(bot_id)
+        return render_template("notify/bot_edit.html", bot=bot, departments=list_departments(), vendors=list(BotVendor),
+                               limits=DEFAULT_PER_MINUTE, values=form, errors=exc.fields or {"_": exc.message}), exc.status
+    flash("机器人设置已保存", "success")
+    return redirect(url_for("notify.bots"), 303)
+
+
+@bp.post("/bots/<int:bot_id>/delete")
+def delete(bot_id):
+    """Remove a robot; its undelivered messages are marked failed."""
+    bot = service.get_bot(bot_id)
+    label = bot.label
+    service.delete_bot(current_user, bot)
+    return _done(f"已删除 {label}")
+
+
+@bp.post("/bots/<int:bot_id>/test")
+def test(bot_id):
+    """Queue a test message to the robot."""
+    bot = service.get_bot(bot_id)
+    try:
+        service.send_test(current_user, bot)
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(exc.status, notice_error=exc.message)
+    return _done(f"测试消息已排队，将发到 {bot.label}（遵守每分钟{bot.per_minute}条的限制）")
+
+
+@bp.get("/bots/<int:bot_id>")
+def show(bot_id):
+    """A robot's recent messages, failures first, with retry."""
+    bot = service.get_bot(bot_id)
+    return render_template("notify/bot.html", bot=bot, messages=service.bot_messages(bot),
+                           stats=service.bot_stats().get(bot.id, {}))
+
+
+@bp.post("/messages/<int:message_id>/retry")
+def retry(message_id):
+    """Send a failed robot message again with the next delivery."""
+    try:
+        msg = service.retry(current_user, message_id)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(request.referrer or url_for("notify.bots"), 303)
+    flash("已重新排队，下一次发送时重试", "success")
+    return redirect(url_for("notify.show", bot_id=msg.bot_id) if msg.bot_id else url_for("notify.bots"), 303)
+
+
+def _done(notice: str):
+    if is_htmx():
+        return _page(notice=notice)
+    flash(notice, "success")
+    return redirect(url_for("notify.bots"), 303)
