@@ -273,13 +273,13 @@ class RedisBroker(Hub):
     def _listen(self) -> None:
         backoff = 0.5
         while not self._closed:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._redis.pubsub()
             try:
                 pubsub.psubscribe(self.prefix + ":*")
                 # Wait for the subscription to be confirmed so nothing published after this is missed.
                 deadline = time.monotonic() + 3
                 while time.monotonic() < deadline:
-                    reply = pubsub.get_message(ignore_subscribe_messages=False, timeout=0.5)
+                    reply = pubsub.get_message(timeout=0.5)
                     if reply and reply.get("type") == "psubscribe":
                         break
                 reconnected = self._ready.is_set()

@@ -35,10 +35,20 @@ def init_app(app) -> None:
     """Create the broker (Redis when REDIS_URL is set) and keep it in app.extensions."""
     app.config.setdefault("ROOM_PING_SECONDS", 15.0)
     app.config.setdefault("ROOM_WATCH_SECONDS", 5.0)
-    if EXTENSION_KEY in app.extensions:
-        return
+    if EXTENSION_KEY not in app.extensions:
+        app.extensions[EXTENSION_KEY] = make_room_broker(app, app.config.get("REDIS_URL"))
 
-    def read_revisions(meeting_ids: list[int]) -> dict[int, int]:
+
+def make_room_broker(app, redis_url: str | None) -> Hub:
+    """A broker for `app`: Redis pub/sub when a URL is given, in-process otherwise; both with the watchdog."""
+    return make_broker(redis_url, revision_reader=revision_reader(app),
+                       watch_seconds=float(app.config.get("ROOM_WATCH_SECONDS", 5.0)))
+
+
+def revision_reader(app):
+    """A function reading the committed revisions of some rooms, in its own short session (for the watchdog)."""
+
+    def read(meeting_ids: list[int]) -> dict[int, int]:
         from minutes.room.models import RoomState
 
         with app.app_context():
@@ -49,8 +59,7 @@ def init_app(app) -> None:
             finally:
                 db.session.remove()
 
-    app.extensions[EXTENSION_KEY] = make_broker(app.config.get("REDIS_URL"), revision_reader=read_revisions,
-                                                watch_seconds=float(app.config["ROOM_WATCH_SECONDS"]))
+    return read
 
 
 def broker(app=None) -> Hub:
@@ -295,8 +304,9 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
                     if frame is None:
                         return
                     yield frame
+                    # A buffered revision the database does not have yet cannot be waited for forever.
+                    waiting = {r: m for r, m in waiting.items() if r > rev} if rev > last else {}
                     last = rev
-                    waiting = {r: m for r, m in waiting.items() if r > last}
                     gap_deadline = None
                     # Anything buffered beyond the resync follows in order.
                     while last + 1 in waiting:

@@ -77,7 +77,12 @@ def _require_write(actor, meeting: Meeting) -> RoomState:
         if meeting.status in STARTABLE_STATUSES:
             raise RuleViolation("会议尚未开始，请先开始会议")
         raise RuleViolation(f"会议{meeting.status.label}，会中记录已不能修改")
-    room = room_of(meeting)
+    # Writers of one room take turns: the row lock (PostgreSQL; SQLite writes are serial anyway) is held
+    # until the commit, so positions and the review cursor are computed on what the previous writer left.
+    room = db.session.scalars(
+        select(RoomState).where(RoomState.meeting_id == meeting.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     if room is None:  # pragma: no cover - a status in progress always has a room
         raise RuleViolation("会议尚未开始，请先开始会议")
     return room
@@ -531,10 +536,12 @@ def update_point(actor: User, point: Point, version, kind: str, text: str, depar
     _require_write(actor, point.meeting)
     _check_version(point, version, "该要点")
     kind, dept, parties = _point_fields(kind, department_id, party_ids)
-    point.text = _clean_text(text, kind.label)
-    point.kind, point.department, point.parties = kind, dept, parties
-    point.speaker = _person(speaker_id, "speaker_id")
-    point.updated_at, point.updated_by = now or utcnow(), actor
+    text = _clean_text(text, kind.label)
+    speaker = _person(speaker_id, "speaker_id")
+    with db.session.no_autoflush:
+        point.text, point.kind, point.department, point.parties = text, kind, dept, parties
+        point.speaker = speaker
+        point.updated_at, point.updated_by = now or utcnow(), actor
     _flush("该要点")
     _changed(point.meeting, events.item(point.agenda_item_id))
     return point
@@ -678,10 +685,11 @@ def update_decision(actor: User, decision: Decision, version, text: str, owner_d
         owner_dept = owner.department
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
     due_date, due_text = _resolve_due(text, due, required=False, what="决议")
-    decision.text, decision.owner_department, decision.owner = text, owner_dept, owner
-    decision.cooperating_departments, decision.due_date, decision.due_text = cooperating, due_date, due_text
-    decision.confirmed_at = decision.confirmed_by = None
-    decision.updated_at, decision.updated_by = now or utcnow(), actor
+    with db.session.no_autoflush:
+        decision.text, decision.owner_department, decision.owner = text, owner_dept, owner
+        decision.cooperating_departments, decision.due_date, decision.due_text = cooperating, due_date, due_text
+        decision.confirmed_at = decision.confirmed_by = None
+        decision.updated_at, decision.updated_by = now or utcnow(), actor
     _flush("该决议")
     _changed(decision.meeting, events.item(decision.agenda_item_id), events.REVIEW)
     return decision
@@ -746,10 +754,11 @@ def update_action(actor: User, action: ActionItem, version, text: str, owner_dep
     dept, owner = _action_owner(owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
     due_date, due_text = _resolve_due(text, due, required=True, what="待办")
-    action.text, action.owner_department, action.owner = text, dept, owner
-    action.cooperating_departments, action.due_date, action.due_text = cooperating, due_date, due_text
-    action.confirmed_at = action.confirmed_by = None
-    action.updated_at, action.updated_by = now or utcnow(), actor
+    with db.session.no_autoflush:
+        action.text, action.owner_department, action.owner = text, dept, owner
+        action.cooperating_departments, action.due_date, action.due_text = cooperating, due_date, due_text
+        action.confirmed_at = action.confirmed_by = None
+        action.updated_at, action.updated_by = now or utcnow(), actor
     _flush("该待办")
     _changed(action.meeting, events.item(action.agenda_item_id), events.REVIEW)
     return action

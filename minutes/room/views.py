@@ -24,9 +24,11 @@ def _room_entry(meeting) -> dict | None:
     if meeting.status.value in ("in_progress", "review"):
         return {"label": "进入会议室", "url": url_for("room.room", meeting_id=meeting.id),
                 "screen": url_for("room.screen", meeting_id=meeting.id), "live": True}
-    if service.can_start(current_user, meeting):
-        return {"label": "进入会议室", "url": url_for("room.room", meeting_id=meeting.id),
-                "screen": url_for("room.screen", meeting_id=meeting.id), "live": False}
+    if meeting.status.value in ("draft", "agenda_sent"):
+        # Before the start: host and recorder start it there; everyone else can wait there (it turns live).
+        screen = url_for("room.screen", meeting_id=meeting.id) if service.can_start(current_user, meeting) else None
+        return {"label": "进入会议室", "url": url_for("room.room", meeting_id=meeting.id), "screen": screen,
+                "live": False}
     if meeting.status.value in ("minutes_due", "distributed", "final"):
         return {"label": "会中记录", "url": url_for("room.room", meeting_id=meeting.id), "screen": None,
                 "live": False}

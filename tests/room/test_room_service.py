@@ -1,0 +1,437 @@
+"""Rules of the live room: lifecycle, permissions, the vague-wording check, deadlines, stale edits, revisions."""
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from minutes.actions.models import ActionItem, ActionStatus
+from minutes.core import timefmt
+from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
+from minutes.extensions import db
+from minutes.meetings.models import MeetingStatus
+from minutes.room import events, service
+from minutes.room.models import AttendanceStatus, Point, PointKind, RoomState, ScreenMode
+
+
+def _revision(meeting):
+    return service.current_revision(meeting.id)
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+def test_start_opens_the_room_puts_first_item_on_the_clock_and_lists_attendance(cast):
+    room = service.start_meeting(cast.recorder, cast.meeting)
+    db.session.commit()
+    assert cast.meeting.status == MeetingStatus.IN_PROGRESS
+    assert room.revision == 1 and room.screen_mode == ScreenMode.LIVE
+    assert room.current_item_id == cast.items[0].id and room.item_started_at == timefmt.utcnow()
+    rows = {r.user.username: r for r in service.attendance(cast.meeting)}
+    # cc (抄送) is not expected in the room; the recorder who started it is present.
+    assert set(rows) == {"host", "recorder", "tech"}
+    assert rows["recorder"].status == AttendanceStatus.PRESENT
+    assert rows["tech"].status == AttendanceStatus.PENDING
+
+
+def test_host_may_start_a_draft_meeting(cast):
+    assert cast.meeting.status == MeetingStatus.DRAFT
+    service.start_meeting(cast.host, cast.meeting)
+    assert cast.meeting.status == MeetingStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize("who", ["participant", "cc", "outsider"])
+def test_only_recorder_or_host_may_start(cast, who):
+    with pytest.raises(PermissionDenied):
+        service.start_meeting(getattr(cast, who), cast.meeting)
+    assert room_missing(cast)
+
+
+def room_missing(cast):
+    return db.session.get(RoomState, cast.meeting.id) is None
+
+
+def test_start_refused_twice_and_for_a_cancelled_meeting(cast, make_meeting):
+    service.start_meeting(cast.recorder, cast.meeting)
+    with pytest.raises(RuleViolation):
+        service.start_meeting(cast.host, cast.meeting)
+    from minutes.meetings import service as meetings
+
+    other = make_meeting(cast.host)
+    meetings.cancel_meeting(cast.host, other)
+    with pytest.raises(RuleViolation):
+        service.start_meeting(cast.host, other)
+
+
+def test_writes_refused_before_the_start(cast):
+    with pytest.raises(RuleViolation, match="尚未开始"):
+        service.add_point(cast.recorder, cast.meeting, cast.items[0].id, "viewpoint", "观点", cast.host.department_id)
+
+
+def test_walking_the_agenda_moves_the_clock(started, clock):
+    room = service.room_of(started.meeting)
+    clock(2026, 6, 15, 14, 20)  # 25 minutes on the first item
+    service.set_current_item(started.host, started.meeting, started.items[1].id)
+    clock(2026, 6, 15, 14, 30)
+    assert service.item_elapsed_seconds(room, started.items[0].id) == 25 * 60
+    assert service.item_elapsed_seconds(room, started.items[1].id) == 10 * 60
+    # Back to the first item: its clock resumes where it stopped.
+    service.set_current_item(started.host, started.meeting, started.items[0].id)
+    clock(2026, 6, 15, 14, 35)
+    assert service.item_elapsed_seconds(room, started.items[0].id) == 30 * 60
+    assert service.item_elapsed_seconds(room, started.items[1].id) == 10 * 60
+
+
+def test_agenda_item_of_another_meeting_is_refused(started, make_meeting):
+    from minutes.meetings import service as meetings
+
+    other = make_meeting(started.host)
+    foreign = meetings.add_agenda_item(started.host, other, "别的会议的议题", 10)
+    with pytest.raises(ValidationFailed) as exc:
+        service.add_point(started.recorder, started.meeting, foreign.id, "consensus", "共识")
+    assert "agenda_item_id" in exc.value.fields
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+def test_participant_watches_but_cannot_write(started):
+    assert not service.can_write(started.participant, started.meeting)
+    assert service.get_meeting(started.participant, started.meeting.id) is started.meeting
+    with pytest.raises(PermissionDenied):
+        service.add_point(started.participant, started.meeting, started.items[0].id, "viewpoint", "我的观点",
+                          started.participant.department_id)
+
+
+def test_public_meeting_room_visible_to_any_employee_read_only(started):
+    assert service.get_meeting(started.outsider, started.meeting.id)
+    assert not service.can_write(started.outsider, started.meeting)
+
+
+def test_confidential_room_is_missing_for_non_invitees(app, make_user, make_meeting, clock):
+    clock(2026, 6, 15, 13, 55)
+    host = make_user("h2", dept="客服部")
+    outsider = make_user("o2", dept="产品部")
+    meeting = make_meeting(host, confidential=True)
+    with pytest.raises(NotFound):
+        service.get_meeting(outsider, meeting.id)
+    with pytest.raises(NotFound):
+        service.get_meeting(outsider, "not-a-number")
+
+
+# --- attendance ------------------------------------------------------------------------------
+
+def test_absent_needs_a_reason_and_late_records_the_arrival(started, clock):
+    with pytest.raises(ValidationFailed, match="缺席的原因") as exc:
+        service.mark_attendance(started.recorder, started.meeting, started.participant.id, "absent")
+    assert "reason" in exc.value.fields
+    row = service.mark_attendance(started.recorder, started.meeting, started.participant.id, "absent", reason="出差")
+    assert row.status == AttendanceStatus.ABSENT and row.absence_reason == "出差"
+    arrived = clock(2026, 6, 15, 14, 12)
+    row = service.mark_attendance(started.recorder, started.meeting, started.participant.id, "late")
+    assert row.status == AttendanceStatus.LATE and row.arrived_at == arrived and row.absence_reason == ""
+    summary = service.attendance_summary(service.attendance(started.meeting))
+    assert summary["expected"] == 3 and summary["here"] == 2 and summary["late"] == 1 and summary["pending"] == 1
+
+
+def test_uninvited_attendee_is_added_once(started):
+    row = service.add_attendee(started.recorder, started.meeting, started.outsider.id)
+    assert row.status == AttendanceStatus.PRESENT and not row.invited
+    with pytest.raises(RuleViolation, match="已在签到名单中"):
+        service.add_attendee(started.host, started.meeting, started.outsider.id)
+    with pytest.raises(NotFound):
+        service.mark_attendance(started.recorder, started.meeting, started.cc.id, "present")
+
+
+# --- points ----------------------------------------------------------------------------------
+
+def test_points_are_kept_in_order_under_their_item(started):
+    m, a, b = started.meeting, started.items[0].id, started.items[1].id
+    dept = started.participant.department_id
+    service.add_point(started.recorder, m, a, "viewpoint", "需增加人力配置", dept, started.participant.id)
+    service.add_point(started.recorder, m, b, "viewpoint", "模板字段太多", dept)
+    service.add_point(started.recorder, m, a, "consensus", "客服部1小时内补充问题描述")
+    db.session.commit()
+    view = service.item_view(m, started.items[0])
+    assert [p.text for p in view.points] == ["需增加人力配置", "客服部1小时内补充问题描述"]
+    assert [p.position for p in view.points] == [1, 2]
+    assert view.points[0].speaker == started.participant
+
+
+def test_viewpoint_needs_a_department_and_dispute_two_parties(started):
+    m, a = started.meeting, started.items[0].id
+    with pytest.raises(ValidationFailed, match="部门") as exc:
+        service.add_point(started.recorder, m, a, "viewpoint", "观点")
+    assert "department_id" in exc.value.fields
+    with pytest.raises(ValidationFailed, match="分歧的双方"):
+        service.add_point(started.recorder, m, a, "dispute", "分歧", party_ids=[started.host.department_id])
+    point = service.add_point(started.recorder, m, a, "dispute", "技术部认为问题描述不完整", started.host.department_id,
+                              party_ids=[started.participant.department_id])
+    assert {d.name for d in point.parties} == {"客服部", "技术部"}
+    with pytest.raises(ValidationFailed, match="请填写"):
+        service.add_point(started.recorder, m, a, "consensus", "   ")
+    with pytest.raises(ValidationFailed, match="类型"):
+        service.add_point(started.recorder, m, a, "opinion", "x")
+
+
+def test_deleted_point_is_kept_but_shown_nowhere(started):
+    point = service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "共识一")
+    db.session.commit()
+    service.delete_point(started.host, point, point.version)
+    db.session.commit()
+    assert db.session.get(Point, point.id).deleted_at is not None
+    assert service.item_view(started.meeting, started.items[0]).points == []
+    with pytest.raises(NotFound):
+        service.get_point(started.host, point.id)
+
+
+# --- stale edits -----------------------------------------------------------------------------
+
+def test_stale_edit_is_refused_with_a_clear_message(started):
+    point = service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "初稿")
+    db.session.commit()
+    loaded_version = point.version
+    # The host saves first ...
+    service.update_point(started.host, point, loaded_version, "consensus", "主持人改过的内容")
+    db.session.commit()
+    # ... then the recorder saves an edit of the version both had loaded.
+    with pytest.raises(StaleEdit) as exc:
+        service.update_point(started.recorder, point, loaded_version, "consensus", "记录人的修改")
+    assert "王主持" in exc.value.message and "未保存" in exc.value.message
+    db.session.rollback()
+    assert db.session.get(Point, point.id).text == "主持人改过的内容"
+
+
+def test_concurrent_write_on_the_row_is_refused_not_merged(started):
+    point = service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "初稿")
+    db.session.commit()
+    assert point.version == 1
+    # Another writer's UPDATE lands between loading the row and flushing the edit (the ORM still holds version 1).
+    db.session.execute(text("UPDATE point SET text = 'other', version = version + 1 WHERE id = :id"), {"id": point.id})
+    with pytest.raises(StaleEdit, match="刚被他人修改"):
+        service.update_point(started.recorder, point, None, "consensus", "我的修改")
+
+
+def test_stale_delete_is_refused(started):
+    decision = service.add_decision(started.recorder, started.meeting, started.items[0].id, "确定投诉处理总时效不超过72小时")
+    db.session.commit()
+    old = decision.version
+    service.update_decision(started.host, decision, old, "确定投诉处理总时效不超过48小时")
+    db.session.commit()
+    with pytest.raises(StaleEdit):
+        service.delete_decision(started.recorder, decision, old)
+
+
+# --- vague wording and deadlines -------------------------------------------------------------
+
+def test_decision_with_vague_wording_is_refused_with_the_findings(started):
+    with pytest.raises(service.VagueWording) as exc:
+        service.add_decision(started.recorder, started.meeting, started.items[0].id, "尽快协调，相关部门原则上配合")
+    err = exc.value
+    assert err.status == 422 and "text" in err.fields
+    assert [f.term for f in err.findings] == ["尽快", "相关部门", "原则上"]
+    assert all(f.suggestion for f in err.findings)
+    assert "“尽快”" in err.message
+
+
+def test_vague_deadline_field_is_refused_too(started):
+    with pytest.raises(service.VagueWording):
+        service.add_decision(started.recorder, started.meeting, started.items[0].id, "确定模板字段", due="近期")
+
+
+def test_action_needs_an_owner_and_a_date(started):
+    m, a = started.meeting, started.items[0].id
+    with pytest.raises(ValidationFailed, match="负责人") as exc:
+        service.add_action(started.recorder, m, a, "优化投诉提报模板", due="2026-06-30")
+    assert "owner_id" in exc.value.fields
+    with pytest.raises(ValidationFailed, match="完成时限") as exc:
+        service.add_action(started.recorder, m, a, "优化投诉提报模板", owner_id=started.participant.id)
+    assert "due" in exc.value.fields
+    with pytest.raises(ValidationFailed, match="无法识别"):
+        service.add_action(started.recorder, m, a, "优化投诉提报模板", owner_id=started.participant.id, due="等通知")
+    action = service.add_action(started.recorder, m, a, "优化投诉提报模板", owner_id=started.participant.id,
+                                cooperating_department_ids=[started.host.department_id], due="2026-06-30")
+    assert action.due_date == date(2026, 6, 30) and action.status == ActionStatus.NOT_STARTED
+    assert action.owner_department == started.participant.department  # the owner's own department by default
+    assert [d.name for d in action.cooperating_departments] == ["客服部"]
+
+
+def test_deadline_phrase_is_read_on_the_company_calendar(started):
+    # Monday 2026-06-15; Friday 2026-06-19 is 端午节: 5 working days end on Tuesday 2026-06-23.
+    action = service.add_action(started.recorder, started.meeting, started.items[0].id, "上线新模板",
+                                owner_id=started.participant.id, due="5个工作日内")
+    assert action.due_date == date(2026, 6, 23) and action.due_text == "5个工作日内"
+
+
+def test_company_day_off_moves_the_deadline(started):
+    from minutes.admin.service import set_override
+    from minutes.people.service import create_user
+
+    admin = create_user("admin", "管理员", "行政部", "correct-horse-42", is_admin=True)
+    set_override(admin, date(2026, 6, 16), False, "公司年会")
+    check = service.check_wording("完成模板上线", "3个工作日内")
+    # 17, 18 and (after the 19th's holiday and the weekend) 22: the company's day off on the 16th counts.
+    assert check.due_date == date(2026, 6, 22)
+    assert check.due_label == "2026年6月22日（周一）"
+
+
+def test_deadline_taken_from_the_text_when_the_field_is_empty(started):
+    decision = service.add_decision(started.recorder, started.meeting, started.items[0].id,
+                                    "产品部6月30日前完成投诉提报模板上线")
+    assert decision.due_date == date(2026, 6, 30)
+    check = service.check_wording("3个工作日内完成协调")
+    assert check.due_source == "text" and check.due_label == "2026年6月18日（周四）"
+
+
+def test_past_deadline_is_refused(started):
+    with pytest.raises(ValidationFailed, match="早于今天"):
+        service.add_action(started.recorder, started.meeting, started.items[0].id, "补交报表",
+                           owner_id=started.participant.id, due="2026-06-01")
+
+
+def test_live_check_offers_a_concrete_fix(started):
+    check = service.check_wording("尽快完成协调")
+    assert [f.term for f in check.findings] == ["尽快"]
+    assert check.example_due == "2026年6月18日（周四）"
+    assert not check.is_clear
+    assert service.check_wording("3个工作日内完成协调").is_clear
+
+
+# --- review and finish -----------------------------------------------------------------------
+
+def _record_outcomes(cast):
+    m, a, b = cast.meeting, cast.items[0].id, cast.items[1].id
+    action = service.add_action(cast.recorder, m, b, "上线新模板", owner_id=cast.participant.id, due="2026-06-30")
+    decision = service.add_decision(cast.recorder, m, a, "确定投诉处理总时效不超过72小时")
+    db.session.commit()
+    return decision, action
+
+
+def test_review_walks_decisions_and_actions_in_agenda_order(started):
+    decision, action = _record_outcomes(started)
+    room = service.enter_review(started.host, started.meeting)
+    assert started.meeting.status == MeetingStatus.REVIEW and room.screen_mode == ScreenMode.REVIEW
+    assert [e.review_key for e in service.review_entries(started.meeting)] == [decision.review_key, action.review_key]
+    assert room.review_key == decision.review_key
+    service.confirm_entry(started.host, started.meeting, decision.review_key, decision.version)
+    assert decision.confirmed_at is not None and decision.confirmed_by == started.host and not decision.reworded
+    assert room.review_key == action.review_key
+    service.review_step(started.host, started.meeting, -1)
+    assert room.review_key == decision.review_key
+
+
+def test_reword_reruns_the_vague_check_and_confirms(started):
+    decision, action = _record_outcomes(started)
+    service.enter_review(started.recorder, started.meeting)
+    db.session.commit()
+    with pytest.raises(service.VagueWording):
+        service.reword_entry(started.recorder, started.meeting, action.review_key, "上线新模板，后续再议", version=action.version)
+    db.session.rollback()
+    action = db.session.get(ActionItem, action.id)
+    service.reword_entry(started.recorder, started.meeting, action.review_key, "上线新模板（含客户反馈字段）",
+                         version=action.version)
+    assert action.reworded and action.confirmed_at is not None
+    assert action.text == "上线新模板（含客户反馈字段）" and action.due_date == date(2026, 6, 30)
+
+
+def test_finish_needs_every_item_confirmed_and_sets_the_minutes_deadline(started, clock):
+    decision, action = _record_outcomes(started)
+    service.enter_review(started.host, started.meeting)
+    service.confirm_entry(started.host, started.meeting, decision.review_key)
+    with pytest.raises(RuleViolation, match="还有1项"):
+        service.finish_meeting(started.host, started.meeting)
+    service.confirm_entry(started.host, started.meeting, action.review_key)
+    ended = clock(2026, 6, 15, 15, 25)
+    room = service.finish_meeting(started.host, started.meeting)
+    assert started.meeting.status == MeetingStatus.MINUTES_DUE
+    assert room.ended_at == ended and room.minutes_due_at == ended + timedelta(hours=24)
+    assert started.meeting.room is room
+    with pytest.raises(RuleViolation, match="不能修改"):
+        service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "会后补充")
+
+
+def test_editing_a_confirmed_entry_needs_confirming_again(started):
+    decision, _ = _record_outcomes(started)
+    service.enter_review(started.host, started.meeting)
+    service.confirm_entry(started.host, started.meeting, decision.review_key)
+    service.update_decision(started.recorder, decision, decision.version, "确定投诉处理总时效不超过48小时")
+    assert decision.confirmed_at is None
+    assert service.unconfirmed_count(started.meeting) == 2
+
+
+def test_confirm_outside_review_is_refused(started):
+    decision, _ = _record_outcomes(started)
+    with pytest.raises(RuleViolation, match="会末确认"):
+        service.confirm_entry(started.host, started.meeting, decision.review_key)
+
+
+def test_leaving_review_restarts_the_clock(started, clock):
+    service.enter_review(started.host, started.meeting)
+    clock(2026, 6, 15, 14, 40)
+    room = service.leave_review(started.host, started.meeting)
+    assert started.meeting.status == MeetingStatus.IN_PROGRESS and room.screen_mode == ScreenMode.LIVE
+    assert room.item_started_at == timefmt.utcnow()
+
+
+# --- revisions -------------------------------------------------------------------------------
+
+def test_every_visible_change_bumps_the_revision_by_one(started):
+    m, a = started.meeting, started.items[0].id
+    seen = [_revision(m)]
+    point = service.add_point(started.recorder, m, a, "consensus", "共识")
+    db.session.commit()
+    seen.append(_revision(m))
+    service.update_point(started.host, point, point.version, "consensus", "共识（改）")
+    db.session.commit()
+    seen.append(_revision(m))
+    service.mark_attendance(started.recorder, m, started.participant.id, "present")
+    db.session.commit()
+    seen.append(_revision(m))
+    service.set_current_item(started.recorder, m, started.items[1].id)
+    db.session.commit()
+    seen.append(_revision(m))
+    assert seen == [1, 2, 3, 4, 5]
+
+
+def test_changes_are_announced_only_when_committed(started):
+    service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "不会保存")
+    assert [e.revision for e in events.pending(db.session)] == [2]
+    db.session.rollback()
+    assert events.pending(db.session) == []
+    assert _revision(started.meeting) == 1
+
+
+def test_two_writers_never_reuse_a_revision(started, app):
+    """Host and recorder write at the same moment from their own sessions: every revision is used once."""
+    meeting_id, item_id = started.meeting.id, started.items[0].id
+    writers = {"host": started.host.id, "recorder": started.recorder.id}
+    db.session.commit()
+    errors, barrier = [], threading.Barrier(len(writers))
+
+    def write(user_id, label):
+        from minutes.meetings.models import Meeting
+        from minutes.people.models import User
+
+        from minutes.extensions import write_intent
+
+        write_intent.set(True)  # like a POST request: SQLite transactions take the write lock up front
+        try:
+            with app.app_context():
+                barrier.wait(timeout=5)
+                for n in range(5):
+                    user = db.session.get(User, user_id)
+                    meeting = db.session.get(Meeting, meeting_id)
+                    service.add_point(user, meeting, item_id, "consensus", f"{label} {n}")
+                    db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(uid, label)) for label, uid in writers.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    db.session.expire_all()
+    assert _revision(started.meeting) == 1 + 10
+    positions = db.session.scalars(select(Point.position).where(Point.agenda_item_id == item_id)).all()
+    assert sorted(positions) == list(range(1, 11))

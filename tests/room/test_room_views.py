@@ -1,0 +1,198 @@
+"""The room over HTTP: who sees what, fast entry forms, refusals with what was typed kept."""
+import re
+
+import pytest
+
+from minutes.extensions import db
+from minutes.room import service
+from minutes.room.models import Point
+
+HX = {"HX-Request": "true"}
+
+
+def _point(cast, text="需缩短技术部响应时间至24小时内", **extra):
+    data = {"agenda_item_id": cast.items[0].id, "kind": "viewpoint", "department_id": cast.host.department_id,
+            "text": text}
+    data.update(extra)
+    return data
+
+
+def test_recorder_gets_the_console_and_a_participant_the_read_only_view(started, client, login_as):
+    login_as(started.recorder)
+    html = client.get(f"/meetings/{started.meeting.id}/room").get_data(as_text=True)
+    assert 'id="entry"' in html and 'room--write' in html
+    assert f'sse-connect="/meetings/{started.meeting.id}/events?rev=1"' in html
+    client.post("/logout")
+    login_as(started.participant)
+    html = client.get(f"/meetings/{started.meeting.id}/room").get_data(as_text=True)
+    assert 'id="entry"' not in html and 'room--read' in html
+    assert "hx-post" not in re.sub(r'<header class="topbar".*?</header>', "", html, flags=re.S)
+
+
+def test_room_before_the_start_offers_the_start_to_host_and_recorder_only(cast, client, login_as):
+    login_as(cast.participant)
+    html = client.get(f"/meetings/{cast.meeting.id}/room").get_data(as_text=True)
+    assert "会议尚未开始" in html and "开始会议</button>" not in html
+    client.post("/logout")
+    login_as(cast.host)
+    html = client.get(f"/meetings/{cast.meeting.id}/room").get_data(as_text=True)
+    assert "开始会议</button>" in html
+    response = client.post(f"/meetings/{cast.meeting.id}/room/start", headers=HX)
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == f"/meetings/{cast.meeting.id}/room"
+    assert cast.meeting.status.value == "in_progress"
+
+
+def test_meeting_page_links_to_the_room(started, client, login_as):
+    login_as(started.participant)
+    html = client.get(f"/meetings/{started.meeting.id}").get_data(as_text=True)
+    assert f'href="/meetings/{started.meeting.id}/room"' in html and "进入会议室" in html
+
+
+@pytest.mark.parametrize("path", ["/room", "/screen", "/events"])
+def test_confidential_room_is_404_for_non_invitees_everywhere(app, make_user, make_meeting, client, login_as, path):
+    host = make_user("chost", dept="客服部")
+    outsider = make_user("cout", dept="产品部")
+    meeting = make_meeting(host, confidential=True)
+    service.start_meeting(host, meeting)
+    db.session.commit()
+    login_as(outsider)
+    assert client.get(f"/meetings/{meeting.id}{path}").status_code == 404
+    assert client.post(f"/meetings/{meeting.id}/points", data={"text": "x"}).status_code == 404
+
+
+def test_adding_a_point_returns_an_empty_form_keeping_item_kind_and_department(started, client, login_as):
+    login_as(started.recorder)
+    response = client.post(f"/meetings/{started.meeting.id}/points",
+                           data=_point(started, kind="dispute", party_ids=[started.participant.department_id]),
+                           headers=HX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<form id="point-form"')
+    assert re.search(r'<textarea id="entry-point-text"[^>]*></textarea>', html)
+    assert re.search(rf'<option value="{started.host.department_id}" selected>客服部</option>', html)
+    assert 'value="dispute" checked' in html
+    assert "✓ 已添加争议" in html
+    assert db.session.query(Point).count() == 1
+
+
+def test_refused_point_comes_back_with_the_text_and_the_reason(started, client, login_as):
+    login_as(started.recorder)
+    response = client.post(f"/meetings/{started.meeting.id}/points", data=_point(started, department_id=""),
+                           headers=HX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "需缩短技术部响应时间至24小时内</textarea>" in html
+    assert "请选择提出该观点的部门" in html and "未保存" in html
+
+
+def test_participant_cannot_write(started, client, login_as):
+    login_as(started.participant)
+    response = client.post(f"/meetings/{started.meeting.id}/points", data=_point(started), headers=HX)
+    assert response.status_code == 403
+    assert db.session.query(Point).count() == 0
+
+
+def test_vague_decision_is_refused_with_the_findings_highlighted(started, client, login_as):
+    login_as(started.recorder)
+    response = client.post(f"/meetings/{started.meeting.id}/decisions",
+                           data={"agenda_item_id": started.items[0].id, "text": "尽快协调技术部增加人力"}, headers=HX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<mark title="时间不明确">尽快</mark>' in html
+    assert "尽快协调技术部增加人力</textarea>" in html
+    assert "模糊表述" in html
+
+
+def test_action_without_owner_or_date_is_refused(started, client, login_as):
+    login_as(started.recorder)
+    url = f"/meetings/{started.meeting.id}/actions"
+    base = {"agenda_item_id": started.items[0].id, "text": "优化投诉提报模板"}
+    response = client.post(url, data=dict(base, due="2026-06-30"), headers=HX)
+    assert response.status_code == 422 and "待办须指定负责人" in response.get_data(as_text=True)
+    response = client.post(url, data=dict(base, owner_department_id=started.participant.department_id,
+                                          owner_id=started.participant.id), headers=HX)
+    assert response.status_code == 422 and "完成时限" in response.get_data(as_text=True)
+    response = client.post(url, data=dict(base, owner_department_id=started.participant.department_id,
+                                          owner_id=started.participant.id, due="3个工作日内",
+                                          cooperating_department_ids=[started.host.department_id]), headers=HX)
+    assert response.status_code == 200 and "✓ 已添加待办" in response.get_data(as_text=True)
+
+
+def test_check_highlights_terms_and_reads_the_deadline(started, client, login_as):
+    login_as(started.recorder)
+    url = f"/meetings/{started.meeting.id}/room/check"
+    html = client.post(url, data={"text": "原则上尽快完成", "due": ""}, headers=HX).get_data(as_text=True)
+    assert '<mark title="承诺不明确">原则上</mark><mark title="时间不明确">尽快</mark>完成' in html
+    assert "“3个工作日内” → 2026年6月18日（周四）" in html
+    html = client.post(url, data={"text": "完成模板上线", "due": "3个工作日内"}, headers=HX).get_data(as_text=True)
+    assert "完成时限 → <b>2026年6月18日（周四）</b>" in html and "✓ 表述清晰" in html
+    html = client.post(url, data={"text": "完成模板上线", "due": "", "kind": "action"}, headers=HX).get_data(as_text=True)
+    assert "待办须有完成时限" in html
+
+
+def test_people_of_a_department_for_the_owner_select(started, client, login_as):
+    login_as(started.recorder)
+    html = client.get(f"/meetings/{started.meeting.id}/room/people",
+                      query_string={"owner_department_id": started.participant.department_id}).get_data(as_text=True)
+    assert f'<option value="{started.participant.id}" >张技术</option>' in html
+
+
+def test_stale_edit_is_refused_with_the_latest_text_shown(started, client, login_as):
+    point = service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "初稿")
+    db.session.commit()
+    service.update_point(started.host, point, point.version, "consensus", "主持人的版本")
+    db.session.commit()
+    login_as(started.recorder)
+    url = f"/meetings/{started.meeting.id}/room/points/{point.id}/edit"
+    response = client.post(url, data={"version": "1", "kind": "consensus", "text": "记录人的版本",
+                                      "agenda_item_id": started.items[0].id}, headers=HX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "已被王主持" in html and "您的修改未保存" in html
+    assert "主持人的版本" in html and "记录人的版本</textarea>" in html
+    assert db.session.get(Point, point.id).text == "主持人的版本"
+    # Overwriting on purpose sends the version just shown.
+    response = client.post(url, data={"version": "1", "overwrite_version": "2", "kind": "consensus",
+                                      "text": "记录人的版本", "agenda_item_id": started.items[0].id}, headers=HX)
+    assert response.status_code == 200
+    assert db.session.get(Point, point.id).text == "记录人的版本"
+
+
+def test_attendance_and_lifecycle_commands(started, client, login_as):
+    login_as(started.host)
+    mid = started.meeting.id
+    response = client.post(f"/meetings/{mid}/attendance", data={"user_id": started.participant.id, "status": "absent",
+                                                               "from_dialog": "1"}, headers=HX)
+    assert response.status_code == 422 and "缺席的原因" in response.get_data(as_text=True)
+    response = client.post(f"/meetings/{mid}/attendance", data={"user_id": started.participant.id, "status": "late",
+                                                               "arrived_at": "14:07"}, headers=HX)
+    assert response.status_code == 200
+    row = next(r for r in service.attendance(started.meeting) if r.user_id == started.participant.id)
+    assert row.status.value == "late" and row.arrived_at.strftime("%H:%M") == "06:07"  # 14:07 in Shanghai
+    assert client.post(f"/meetings/{mid}/room/current", data={"agenda_item_id": started.items[1].id},
+                       headers=HX).status_code == 200
+    assert client.post(f"/meetings/{mid}/room/review", headers=HX).status_code == 200
+    response = client.post(f"/meetings/{mid}/room/finish", headers=HX)
+    assert response.status_code == 200
+    html = client.get(f"/meetings/{mid}/room").get_data(as_text=True)
+    assert "纪要须于 2026年6月16日（周二） 13:55 前完成" in html
+
+
+def test_finish_refused_message_shown(started, client, login_as):
+    service.add_decision(started.recorder, started.meeting, started.items[0].id, "确定投诉处理总时效不超过72小时")
+    service.enter_review(started.recorder, started.meeting)
+    db.session.commit()
+    login_as(started.host)
+    response = client.post(f"/meetings/{started.meeting.id}/room/finish", headers=HX)
+    assert response.status_code == 409
+    assert "还有1项决议或待办未逐项确认" in response.get_data(as_text=True)
+
+
+def test_screen_page_is_big_type_without_the_top_bar(started, client, login_as):
+    service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "投诉处理总时效不超过72小时")
+    db.session.commit()
+    login_as(started.participant)
+    html = client.get(f"/meetings/{started.meeting.id}/screen").get_data(as_text=True)
+    assert 'class="screen-body"' in html and "客户投诉升级后的处理时效" in html
+    assert "投诉处理总时效不超过72小时" in html and "view=screen" in html
+    assert "<script>" not in html and " onclick=" not in html
