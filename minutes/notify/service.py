@@ -117,11 +117,13 @@ def _claim(now: datetime, where, limit: int) -> list[int]:
     """
     if limit <= 0:
         return []
-    pick = (select(OutboxMessage.id).where(_due(now), where).order_by(OutboxMessage.id).limit(limit)
-            .with_for_update(skip_locked=True))
+    # A CTE, not "id IN (subquery ... LIMIT n)": PostgreSQL may run such a subquery more than once and
+    # claim more than n rows, which would break a robot's per-minute budget.
+    pick = (select(OutboxMessage.id.label("id")).where(_due(now), where).order_by(OutboxMessage.id).limit(limit)
+            .with_for_update(skip_locked=True).cte("pick"))
     claimed = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(pick.scalar_subquery()), _due(now))
+        .where(OutboxMessage.id == pick.c.id, _due(now))
         .values(status=OutboxStatus.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
         .returning(OutboxMessage.id),
         execution_options={"synchronize_session": False},
