@@ -33,12 +33,10 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context)
 
 def register_web(app: Flask) -> None:
     from minutes.actions.views import bp as actions_bp
-    from minutes.actions.views import bp as actions_bp
     from minutes.admin.views import bp as admin_bp
     from minutes.api.views import bp as api_bp
     from minutes.audit.views import bp as audit_bp
     from minutes.meetings.views import bp as meetings_bp
-    from minutes.notify.views import bp as notify_bp
     from minutes.notify.views import bp as notify_bp
     from minutes.people.views import bp as people_bp
 
@@ -46,8 +44,6 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
-    app.register_blueprint(actions_bp)
-    app.register_blueprint(notify_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(audit_bp)

@@ -118,43 +118,6 @@ class MeetingSeries(db.Model):
     created_by: Mapped[User] = relationship()
 
 
-class SeriesCadence(enum.StrEnum):
-    """How often a periodic meeting recurs (例会、季度协调会)."""
-
-    WEEKLY = "weekly"
-    BIWEEKLY = "biweekly"
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    IRREGULAR = "irregular"
-
-    @property
-    def label(self) -> str:
-        return CADENCE_LABELS[self]
-
-
-CADENCE_LABELS = {
-    SeriesCadence.WEEKLY: "每周",
-    SeriesCadence.BIWEEKLY: "每两周",
-    SeriesCadence.MONTHLY: "每月",
-    SeriesCadence.QUARTERLY: "每季度",
-    SeriesCadence.IRREGULAR: "不定期",
-}
-
-
-class MeetingSeries(db.Model):
-    """A periodic meeting: each meeting of the series opens by reviewing the previous one's open actions."""
-
-    __tablename__ = "meeting_series"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    cadence: Mapped[SeriesCadence] = mapped_column(str_enum(SeriesCadence), default=SeriesCadence.MONTHLY)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    created_by: Mapped[User] = relationship()
-
-
 class Meeting(db.Model):
     """A cross-department meeting from planning to archived minutes."""
 
