@@ -146,7 +146,7 @@ def schedule(due: date, rules: Rules, calendar) -> list[tuple[str, date]]:
             before = due - timedelta(days=rules.before_days)
             if not calendar.is_workday(before):
                 before = calendar.add_workdays(before, -1)
-        if before < on_due:
+        if before < on_due or not rules.on_due:  # on the day of the due reminder, that one says it all
             stages.append((BEFORE, before))
     if rules.on_due:
         stages.append((DUE, on_due))
@@ -197,30 +197,30 @@ class StageMap:
 
 
 def stage_map(today: date, rules: Rules, calendar) -> StageMap:
-    """Work out, for `today`, which due dates are in which stage (a few dozen dates at most)."""
+    """Work out, for `today`, which due dates are in which stage (a few dozen dates around today).
+
+    Due dates are scanned over a window wide enough for the longest holiday; every due date older
+    than the window is past its escalation day (checked), so it is in the escalation stage.
+    """
     by_due: dict[date, tuple[str, date]] = {}
+    ahead = 31 + 2 * rules.before_days  # a reminder N working days ahead, across a 9-day Spring Festival
+    behind = 31 + 2 * (rules.overdue_requests + 1)
     high = today
-    for offset in range(0, 400):  # upwards until the first stage of a due date lies after today
+    for offset in range(-behind, ahead + 1):
         due = today + timedelta(days=offset)
-        stages = schedule(due, rules, calendar)
-        if not stages or stages[0][1] > today:
-            break
-        high = due
         found = stage_on(due, today, rules, calendar)
         if found:
             by_due[due] = found
-    low, older, seen = today, None, False
-    for offset in range(1, 400):  # downwards until every older due date is in the same final state
-        due = today - timedelta(days=offset)
-        found = stage_on(due, today, rules, calendar)
-        if found and found[0] == ESCALATE:
-            older = ESCALATE
-            break
-        if found:
-            by_due[due], seen = found, True
-        elif seen or not schedule(due, rules, calendar):
-            break
-        low = due
+            high = max(high, due)
+    low = today - timedelta(days=behind)
+    older = None
+    if rules.escalate:
+        while (stage_on(low - timedelta(days=1), today, rules, calendar) or (None,))[0] != ESCALATE:
+            low -= timedelta(days=1)  # never in practice: the window already reaches past every escalation day
+            found = stage_on(low, today, rules, calendar)
+            if found:
+                by_due[low] = found
+        older = ESCALATE
     return StageMap(today=today, by_due=by_due, low=low, high=high, older=older)
 
 

@@ -79,6 +79,29 @@ def test_each_stage_stands_until_the_next_and_the_last_request_only_for_its_day(
     assert stage_on(due, d(2026, 6, 26), no_escalation, cal) is None
 
 
+def test_the_days_stage_map_agrees_with_the_schedule_for_every_due_date_and_rule(app):
+    import random
+
+    from minutes.actions.reminders import stage_map
+
+    cal = work_calendar()
+    rng = random.Random(2026)
+    checked = 0
+    while checked < 120:
+        rules = Rules(before_days=rng.randint(0, 6), before_in_workdays=rng.random() < .5, on_due=rng.random() < .7,
+                      overdue_requests=rng.randint(0, 5), escalate=rng.random() < .7)
+        today = date(2026, 1, 1) + timedelta(days=rng.randint(0, 364))
+        if not cal.is_workday(today):
+            continue
+        checked += 1
+        smap = stage_map(today, rules, cal)
+        for offset in range(-90, 90):
+            due = today + timedelta(days=offset)
+            expected = (stage_on(due, today, rules, cal) or (None,))[0]
+            got = smap.older if due < smap.low else None if due > smap.high else smap.by_due.get(due, (None,))[0]
+            assert got == expected, (rules, today, due)
+
+
 # --- walking the clock -------------------------------------------------------------------------------
 
 def test_national_day_walk_sends_each_reminder_once_to_the_right_people_through_the_right_channels(
