@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -245,7 +246,9 @@ class RedisBroker(Hub):
 
         self.url = url
         self.prefix = prefix
-        self._redis = redis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=30)
+        # Named, so `CLIENT LIST` shows which processes listen for which deployment.
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=30,
+                                           client_name=f"minutes-room:{prefix}:{os.getpid()}")
         self._listener_started = False
         self._ready = threading.Event()
 
@@ -333,8 +336,9 @@ class RedisBroker(Hub):
             pass
 
 
-def make_broker(url: str | None, revision_reader=None, watch_seconds: float = 5.0) -> Hub:
+def make_broker(url: str | None, revision_reader=None, watch_seconds: float = 5.0,
+                prefix: str = "minutes:room") -> Hub:
     """Redis when a URL is configured, otherwise in-process."""
     if url:
-        return RedisBroker(url, revision_reader=revision_reader, watch_seconds=watch_seconds)
+        return RedisBroker(url, prefix=prefix, revision_reader=revision_reader, watch_seconds=watch_seconds)
     return InProcessBroker(revision_reader=revision_reader, watch_seconds=watch_seconds)

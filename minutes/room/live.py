@@ -14,6 +14,7 @@ carrying the whole room.
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 from flask import current_app, has_request_context, render_template
@@ -41,8 +42,9 @@ def init_app(app) -> None:
 
 def make_room_broker(app, redis_url: str | None) -> Hub:
     """A broker for `app`: Redis pub/sub when a URL is given, in-process otherwise; both with the watchdog."""
+    prefix = app.config.get("ROOM_REDIS_PREFIX") or os.environ.get("ROOM_REDIS_PREFIX") or "minutes:room"
     return make_broker(redis_url, revision_reader=revision_reader(app),
-                       watch_seconds=float(app.config.get("ROOM_WATCH_SECONDS", 5.0)))
+                       watch_seconds=float(app.config.get("ROOM_WATCH_SECONDS", 5.0)), prefix=prefix)
 
 
 def revision_reader(app):
