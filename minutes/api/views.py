@@ -716,15 +716,14 @@ def patch_action(action_id, data):
 
 # --- search ----------------------------------------------------------------------------------
 
-from minutes.archive import service as archive  # noqa: E402
-
-
 @operation("/search", "GET", "知识库检索：主题、目标、观点、决议、待办与定稿纪要的中文全文检索",
            response=schemas.SEARCH_RESULTS, tag="archive",
            query={"q": {"type": "string"}, "department": {"type": "string"}, "from": {"type": "string", "format": "date"},
                   "to": {"type": "string", "format": "date"}, "kind": {"type": "string"},
                   "page": {"type": "integer", "minimum": 1}})
 def search():
+    from minutes.archive import service as archive
+
     args = request.args
     return jsonify(archive.search_api(me(), q=args.get("q", ""), department=args.get("department"),
                                       date_from=args.get("from"), date_to=args.get("to"), kind=args.get("kind"),
