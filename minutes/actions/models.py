@@ -217,7 +217,7 @@ class ActionReview(db.Model):
     previous_meeting: Mapped[Meeting] = relationship(foreign_keys=[previous_meeting_id])
     agenda_item: Mapped[AgendaItem | None] = relationship()
     actions: Mapped[list[ActionItem]] = relationship(secondary=action_review_entry,
-                                                     order_by=lambda: (ActionItem.meeting_id, ActionItem.id))
+                                                     order_by=lambda: (ActionItem.due_date, ActionItem.id))
 
 
 class CalendarFeed(db.Model):

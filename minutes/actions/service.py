@@ -39,6 +39,7 @@ PAGE_SIZE = 50
 SORTS = {"due", "status", "department", "owner", "meeting", "created"}
 #: Minutes per overdue action on a follow-up meeting's agenda.
 FOLLOW_UP_ITEM_MINUTES = 10
+FOLLOW_UP_TITLE_CHARS = 60
 
 
 # --- seeing and changing ---------------------------------------------------------------------
@@ -330,6 +331,7 @@ def escalated_ids(actions: list[ActionItem]) -> set[int]:
     if not actions:
         return set()
     return set(db.session.scalars(select(ActionItem.id).where(ActionItem.id.in_([a.id for a in actions]),
+                                                                 ActionItem.status != ActionStatus.DONE,
                                                                  reminders.escalated_filter())))
 
 
@@ -444,8 +446,8 @@ def suggested_follow_up_start(today: date | None = None) -> datetime:
 def _follow_up_description(action: ActionItem, last: ActionUpdate | None, today: date) -> str:
     calendar = work_calendar()
     late = calendar.workdays_between(action.due_date, today)
-    lines = [f"待办：{action.text}",
-             f"负责人：{action.owner.name}（{action.owner_department.name}）",
+    lines = [f"待办：{action.text}"] if len(action.text) > FOLLOW_UP_TITLE_CHARS else []
+    lines += [f"负责人：{action.owner.name}（{action.owner_department.name}）",
              f"截止日期：{cn_date(action.due_date)}" + (f"，已逾期{late}个工作日" if late > 0 else ""),
              f"当前状态：{action.status.label}",
              f"来源会议：{action.meeting.topic}（{cn_date(action.meeting.starts_at)}）"]
@@ -500,7 +502,7 @@ def create_follow_up(actor: User, action_ids, starts_at: datetime | None, minute
     last = _last_updates([a.id for a in actions])
     per_item = max(5, min(FOLLOW_UP_ITEM_MINUTES, (length - 5) // len(actions))) if len(actions) else FOLLOW_UP_ITEM_MINUTES
     for action in actions:
-        short = action.text if len(action.text) <= 60 else action.text[:59] + "…"
+        short = action.text if len(action.text) <= FOLLOW_UP_TITLE_CHARS else action.text[:FOLLOW_UP_TITLE_CHARS - 1] + "…"
         meetings.add_agenda_item(actor, meeting, f"逾期待办：{short}", per_item, action.owner_department_id,
                                  _follow_up_description(action, last.get(action.id), today))
     owners = [a.owner_id for a in actions if a.owner_id != actor.id and a.owner.is_enabled]

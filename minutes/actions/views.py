@@ -103,7 +103,8 @@ def show(action_id):
 def _show_context(action, **extra):
     context = dict(action=action, history=service.history(action), today=local_today(),
                    can_update=service.can_update(current_user, action), departments=list_departments(),
-                   original_due=service.original_due(action), escalated=reminders.is_escalated(action),
+                   original_due=service.original_due(action),
+                   escalated=action.status != ActionStatus.DONE and reminders.is_escalated(action),
                    reminders=[r for r in reminders.reminders_of(action)], stage_label=reminders.stage_label,
                    follow_ups=service.follow_ups_of([action]).get(action.id, []), values={}, errors={})
     context.update(extra)

@@ -109,7 +109,7 @@ def test_next_meeting_copies_participants_and_opens_with_the_review_of_open_acti
     assert "【进行中】修订投诉分级标准 — 王伟（研发部）" in review_item.description
     assert "【未开始】上线工单自动分派" in review_item.description and "整理客户回访话术" not in review_item.description
     review = series.review_of(nxt)
-    assert [a.text for a in review.actions] == ["上线工单自动分派", "修订投诉分级标准"]
+    assert [a.text for a in review.actions] == ["修订投诉分级标准", "上线工单自动分派"]  # by deadline
 
 
 def test_the_review_lists_current_status_and_is_updatable_during_the_meeting(client, login_as, team, quarterly, clock,
