@@ -125,5 +125,15 @@ def restore_command(path, yes):
     click.echo(f"已从 {path} 恢复")
 
 
+@minutes_cli.command("reindex")
+def reindex_command():
+    """Rebuild the archive's search index from meetings, the room and the final minutes."""
+    from minutes.archive.service import reindex
+
+    counts = reindex()
+    db.session.commit()
+    click.echo("检索索引已重建：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(minutes_cli)

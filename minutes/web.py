@@ -35,6 +35,7 @@ def register_web(app: Flask) -> None:
     from minutes.actions.views import bp as actions_bp
     from minutes.admin.views import bp as admin_bp
     from minutes.api.views import bp as api_bp
+    from minutes.archive.views import bp as archive_bp
     from minutes.audit.views import bp as audit_bp
     from minutes.meetings.views import bp as meetings_bp
     from minutes.notify.views import bp as notify_bp
@@ -44,6 +45,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(archive_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(audit_bp)

@@ -1,0 +1,776 @@
+"""The knowledge base (归档与复盘): meetings filed as 主题-日期, topic pages, Chinese full-text search.
+
+Everything here reads only what the acting user may see: every query is filtered by
+`meetings.service.visible_filter(user)` before anything is counted, grouped or highlighted, so a
+confidential (仅参会人员) meeting leaves no trace for someone not invited — not in results,
+totals, facet counts or passages.
+"""
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from minutes.actions.models import ActionItem, ActionStatus
+from minutes.archive import indexer
+from minutes.archive.backends import backend_for
+from minutes.archive.models import DOC_KIND_WEIGHTS, PART_TOPIC, ArchiveEntry, DocKind, SearchDocument
+from minutes.archive.text import MAX_QUERY_CHARS, ParsedQuery, fold, highlight, parse_query, plain, topic_label
+from minutes.core.errors import NotFound, ValidationFailed
+from minutes.core.timefmt import LOCAL_TZ, local_to_utc, local_today, to_local, utcnow
+from minutes.extensions import db
+from minutes.meetings.models import (SCENARIO_LABELS, AgendaItem, Meeting, MeetingSeries, MeetingStatus, Participant,
+                                     Scenario)
+from minutes.meetings.service import visible_filter
+from minutes.people.models import Department, User
+from minutes.records.models import Minutes, MinutesStatus
+from minutes.room.models import Decision, Point, RoomState
+
+DOCS = SearchDocument.__table__
+#: Meetings that have taken place (or are taking place): what the archive files.
+HELD_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW, MeetingStatus.MINUTES_DUE,
+                 MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL)
+PER_PAGE = 20
+API_PER_PAGE = 20
+MAX_PER_PAGE = 100
+#: Passages shown under one meeting in the grouped results.
+PASSAGES_PER_MEETING = 3
+MONTH_PAGE = 200
+TOPICS_PER_PAGE = 30
+
+
+# --- archive status --------------------------------------------------------------------------
+
+class ArchiveStatus(enum.StrEnum):
+    """Where a meeting's minutes stand, as the archive shows it."""
+
+    FINAL = "final"
+    AWAITING = "awaiting"
+    OVERDUE = "overdue"
+    DUE = "due"
+    IN_PROGRESS = "in_progress"
+    PLANNED = "planned"
+
+    @property
+    def label(self) -> str:
+        return ARCHIVE_STATUS_LABELS[self]
+
+    @property
+    def tone(self) -> str:
+        """The badge colour: ok, warn, bad or brand."""
+        return {ArchiveStatus.FINAL: "ok", ArchiveStatus.AWAITING: "warn", ArchiveStatus.OVERDUE: "bad",
+                ArchiveStatus.DUE: "brand", ArchiveStatus.IN_PROGRESS: "brand",
+                ArchiveStatus.PLANNED: ""}[self]
+
+
+ARCHIVE_STATUS_LABELS = {
+    ArchiveStatus.FINAL: "纪要已定稿",
+    ArchiveStatus.AWAITING: "纪要待确认",
+    ArchiveStatus.OVERDUE: "纪要逾期",
+    ArchiveStatus.DUE: "待出纪要",
+    ArchiveStatus.IN_PROGRESS: "会议进行中",
+    ArchiveStatus.PLANNED: "未召开",
+}
+
+
+def archive_status(meeting: Meeting, minutes_status: MinutesStatus | None, minutes_due_at: datetime | None,
+                   now: datetime | None = None) -> ArchiveStatus:
+    """Say where a meeting's minutes stand: final, awaiting sign-off, overdue (past the 24 hours), due."""
+    now = now or utcnow()
+    if meeting.status == MeetingStatus.FINAL or minutes_status == MinutesStatus.FINAL:
+        return ArchiveStatus.FINAL
+    if meeting.status == MeetingStatus.DISTRIBUTED or minutes_status == MinutesStatus.DISTRIBUTED:
+        return ArchiveStatus.AWAITING
+    if meeting.status == MeetingStatus.MINUTES_DUE:
+        if minutes_due_at is not None and minutes_due_at < now:
+            return ArchiveStatus.OVERDUE
+        return ArchiveStatus.DUE
+    if meeting.status in (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW):
+        return ArchiveStatus.IN_PROGRESS
+    return ArchiveStatus.PLANNED
+
+
+def _status_condition(status: ArchiveStatus, now: datetime):
+    """The SQL form of archive_status(...) == status, on Meeting."""
+    minutes_in = lambda s: Meeting.id.in_(select(Minutes.meeting_id).where(Minutes.status == s))  # noqa: E731
+    final = or_(Meeting.status == MeetingStatus.FINAL, minutes_in(MinutesStatus.FINAL))
+    awaiting = and_(~final, or_(Meeting.status == MeetingStatus.DISTRIBUTED, minutes_in(MinutesStatus.DISTRIBUTED)))
+    late = Meeting.id.in_(select(RoomState.meeting_id).where(RoomState.minutes_due_at < now))
+    due = and_(~final, ~awaiting, Meeting.status == MeetingStatus.MINUTES_DUE)
+    return {
+        ArchiveStatus.FINAL: final,
+        ArchiveStatus.AWAITING: awaiting,
+        ArchiveStatus.OVERDUE: and_(due, late),
+        ArchiveStatus.DUE: and_(due, ~late),
+        ArchiveStatus.IN_PROGRESS: and_(~final, ~awaiting,
+                                        Meeting.status.in_((MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW))),
+        ArchiveStatus.PLANNED: and_(~final, ~awaiting,
+                                    Meeting.status.in_((MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT))),
+    }[status]
+
+
+# --- one meeting as the archive lists it -----------------------------------------------------
+
+@dataclass
+class ArchiveRow:
+    """A meeting filed in the archive: 主题-日期, status, departments, decisions and open actions."""
+
+    meeting: Meeting
+    status: ArchiveStatus
+    departments: list[str]
+    decisions: int
+    open_actions: int
+    topic_key: str
+
+    @property
+    def day(self) -> date:
+        return to_local(self.meeting.starts_at).date()
+
+    @property
+    def label(self) -> str:
+        """主题-日期, e.g. 解决客户投诉处理流程卡点-2026-06-12."""
+        return f"{self.meeting.topic}-{self.day.isoformat()}"
+
+
+def _meeting_options():
+    return (selectinload(Meeting.organizer_department),
+            selectinload(Meeting.participants).selectinload(Participant.user).selectinload(User.department),
+            selectinload(Meeting.agenda_items).selectinload(AgendaItem.department))
+
+
+def archive_rows(meetings: list[Meeting], now: datetime | None = None) -> list[ArchiveRow]:
+    """Describe meetings for the archive lists, with their counts read in a few queries."""
+    now = now or utcnow()
+    ids = [m.id for m in meetings]
+    if not ids:
+        return []
+    decisions = dict(db.session.execute(
+        select(Decision.meeting_id, func.count()).where(Decision.meeting_id.in_(ids), Decision.deleted_at.is_(None))
+        .group_by(Decision.meeting_id)).all())
+    open_actions = dict(db.session.execute(
+        select(ActionItem.meeting_id, func.count())
+        .where(ActionItem.meeting_id.in_(ids), ActionItem.deleted_at.is_(None), ActionItem.status != ActionStatus.DONE)
+        .group_by(ActionItem.meeting_id)).all())
+    due_at = dict(db.session.execute(select(RoomState.meeting_id, RoomState.minutes_due_at)
+                                     .where(RoomState.meeting_id.in_(ids))).all())
+    minutes_status = dict(db.session.execute(select(Minutes.meeting_id, Minutes.status)
+                                             .where(Minutes.meeting_id.in_(ids))).all())
+    keys = dict(db.session.execute(select(ArchiveEntry.meeting_id, ArchiveEntry.topic_key)
+                                   .where(ArchiveEntry.meeting_id.in_(ids))).all())
+    return [ArchiveRow(meeting=m,
+                       status=archive_status(m, minutes_status.get(m.id), due_at.get(m.id), now),
+                       departments=[d.name for d in m.departments],
+                       decisions=decisions.get(m.id, 0),
+                       open_actions=open_actions.get(m.id, 0),
+                       topic_key=keys.get(m.id) or indexer.filing_key(m.topic, m.series_id))
+            for m in meetings]
+
+
+def _scope(user):
+    """Meetings the user may see and that were not cancelled."""
+    return and_(visible_filter(user), Meeting.status != MeetingStatus.CANCELLED)
+
+
+def _held():
+    return Meeting.status.in_(HELD_STATUSES)
+
+
+# --- browsing by date ------------------------------------------------------------------------
+
+@dataclass
+class MonthCount:
+    year: int
+    month: int
+    count: int
+
+
+@dataclass
+class DateBrowse:
+    """The archive by date: years with their months (and counts), and the chosen month's meetings."""
+
+    years: list[tuple[int, list[MonthCount]]]
+    year: int | None
+    month: int | None
+    rows: list[ArchiveRow]
+    total: int
+
+    @property
+    def month_count(self) -> int:
+        return sum(m.count for _, months in self.years for m in months
+                   if (m.year, m.month) == (self.year, self.month))
+
+
+def _utc_offset_hours() -> int:
+    return int(datetime.now(LOCAL_TZ).utcoffset().total_seconds() // 3600)
+
+
+def _month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    start = local_to_utc(datetime(year, month, 1))
+    nxt = local_to_utc(datetime(year + (month == 12), month % 12 + 1, 1))
+    return start, nxt
+
+
+def browse_by_date(user, year=None, month=None, now: datetime | None = None) -> DateBrowse:
+    """The archive by year and month; without a choice, the latest month that has meetings."""
+    backend = backend_for(db.engine.dialect.name)
+    month_expr = backend.local_month(Meeting.starts_at, str(LOCAL_TZ), _utc_offset_hours()).label("ym")
+    counts = db.session.execute(select(month_expr, func.count()).where(_scope(user), _held())
+                                .group_by(month_expr).order_by(month_expr.desc())).all()
+    months = [MonthCount(int(ym[:4]), int(ym[5:7]), n) for ym, n in counts if ym]
+    years: dict[int, list[MonthCount]] = {}
+    for m in months:
+        years.setdefault(m.year, []).append(m)
+    chosen = _int_or_none(year), _int_or_none(month)
+    if chosen[0] is not None and chosen[1] is None:
+        chosen = (chosen[0], next((m.month for m in months if m.year == chosen[0]), 1))
+    if chosen[0] is None or chosen[1] is None or not 1 <= chosen[1] <= 12 or not 2000 <= chosen[0] <= 2100:
+        chosen = (months[0].year, months[0].month) if months else (None, None)
+    rows: list[ArchiveRow] = []
+    if chosen[0] is not None:
+        start, end = _month_bounds(*chosen)
+        meetings = list(db.session.scalars(
+            select(Meeting).where(_scope(user), _held(), Meeting.starts_at >= start, Meeting.starts_at < end)
+            .options(*_meeting_options()).order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(MONTH_PAGE)))
+        rows = archive_rows(meetings, now)
+    return DateBrowse(years=sorted(years.items(), reverse=True), year=chosen[0], month=chosen[1], rows=rows,
+                      total=sum(m.count for m in months))
+
+
+def _int_or_none(value) -> int | None:
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() and len(text) <= 4 else None
+
+
+# --- browsing by topic -----------------------------------------------------------------------
+
+@dataclass
+class TopicSummary:
+    """A topic in the archive: its meetings over time."""
+
+    key: str
+    label: str
+    meetings: int
+    first: datetime
+    last: datetime
+    decisions: int
+    open_actions: int
+    recent: list[ArchiveRow]
+
+
+@dataclass
+class TopicBrowse:
+    topics: list[TopicSummary]
+    total: int
+    page: int
+    pages: int
+
+
+def browse_by_topic(user, page=1, now: datetime | None = None) -> TopicBrowse:
+    """The archive by topic: meetings sharing a topic (or belonging to one series), latest topic first."""
+    page = _page_number(page)
+    grouped = (select(ArchiveEntry.topic_key, func.count().label("n"), func.min(Meeting.starts_at).label("first"),
+                      func.max(Meeting.starts_at).label("last"), func.count().over().label("total"))
+               .join(Meeting, Meeting.id == ArchiveEntry.meeting_id).where(_scope(user), _held())
+               .group_by(ArchiveEntry.topic_key)
+               .order_by(func.max(Meeting.starts_at).desc(), ArchiveEntry.topic_key)
+               .limit(TOPICS_PER_PAGE).offset((page - 1) * TOPICS_PER_PAGE))
+    groups = db.session.execute(grouped).all()
+    total = groups[0].total if groups else _count_topics(user)
+    keys = [g.topic_key for g in groups]
+    meetings = list(db.session.scalars(
+        select(Meeting).join(ArchiveEntry, ArchiveEntry.meeting_id == Meeting.id)
+        .where(ArchiveEntry.topic_key.in_(keys), _scope(user), _held())
+        .options(*_meeting_options()).order_by(Meeting.starts_at.desc(), Meeting.id.desc()))) if keys else []
+    rows = archive_rows(meetings, now)
+    by_key: dict[str, list[ArchiveRow]] = {}
+    for row in rows:
+        by_key.setdefault(row.topic_key, []).append(row)
+    topics = []
+    for g in groups:
+        members = by_key.get(g.topic_key, [])
+        topics.append(TopicSummary(
+            key=g.topic_key, label=_topic_title(g.topic_key, members[0].meeting if members else None),
+            meetings=g.n, first=g.first, last=g.last,
+            decisions=sum(r.decisions for r in members), open_actions=sum(r.open_actions for r in members),
+            recent=members[:3]))
+    return TopicBrowse(topics=topics, total=total, page=page, pages=max(1, math.ceil(total / TOPICS_PER_PAGE)))
+
+
+def _topic_title(key: str, latest: Meeting | None) -> str:
+    """How a topic is called: its series' name, or the latest meeting's topic without dates and ordinals."""
+    if latest is not None and latest.series_id and key == indexer.filing_key(latest.topic, latest.series_id):
+        series = db.session.get(MeetingSeries, latest.series_id)
+        if series is not None:
+            return series.name
+    return topic_label(latest.topic) if latest is not None else key
+
+
+def _count_topics(user) -> int:
+    inner = (select(ArchiveEntry.topic_key).join(Meeting, Meeting.id == ArchiveEntry.meeting_id)
+             .where(_scope(user), _held()).group_by(ArchiveEntry.topic_key).subquery())
+    return db.session.scalar(select(func.count()).select_from(inner)) or 0
+
+
+# --- the topic page --------------------------------------------------------------------------
+
+@dataclass
+class TopicMeeting:
+    """One meeting on a topic page, with what it decided and the actions it started."""
+
+    row: ArchiveRow
+    decisions: list[Decision]
+    actions: list[ActionItem]
+
+
+@dataclass
+class TopicView:
+    """Every meeting on a topic over time, the decision log people otherwise keep by hand."""
+
+    key: str
+    label: str
+    meetings: list[TopicMeeting]
+    today: date
+
+    @property
+    def decisions(self) -> int:
+        return sum(len(m.decisions) for m in self.meetings)
+
+    @property
+    def actions(self) -> list[ActionItem]:
+        return [a for m in self.meetings for a in m.actions]
+
+    @property
+    def done_actions(self) -> int:
+        return sum(1 for a in self.actions if a.status == ActionStatus.DONE)
+
+    @property
+    def open_actions(self) -> int:
+        return sum(1 for a in self.actions if a.status != ActionStatus.DONE)
+
+    @property
+    def overdue_actions(self) -> int:
+        return sum(1 for a in self.actions if is_overdue(a, self.today))
+
+    @property
+    def departments(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for m in self.meetings:
+            for name in m.row.departments:
+                seen.setdefault(name)
+        return list(seen)
+
+
+def is_overdue(action: ActionItem, today: date | None = None) -> bool:
+    """An action not done whose due date has passed."""
+    today = today or local_today()
+    return action.status != ActionStatus.DONE and action.due_date is not None and action.due_date < today
+
+
+def topic_view(user, key: str, now: datetime | None = None) -> TopicView:
+    """A topic's meetings in order, oldest first, each with its decisions and actions and their outcome."""
+    key = (key or "")[:200]
+    meetings = list(db.session.scalars(
+        select(Meeting).join(ArchiveEntry, ArchiveEntry.meeting_id == Meeting.id)
+        .where(ArchiveEntry.topic_key == key, _scope(user)).options(*_meeting_options())
+        .order_by(Meeting.starts_at, Meeting.id)))
+    if not meetings:
+        raise NotFound("该主题不存在或您无权查看")
+    ids = [m.id for m in meetings]
+    decisions = list(db.session.scalars(
+        select(Decision).where(Decision.meeting_id.in_(ids), Decision.deleted_at.is_(None))
+        .options(selectinload(Decision.owner), selectinload(Decision.owner_department),
+                 selectinload(Decision.agenda_item))
+        .order_by(Decision.agenda_item_id, Decision.position, Decision.id)))
+    actions = list(db.session.scalars(
+        select(ActionItem).where(ActionItem.meeting_id.in_(ids), ActionItem.deleted_at.is_(None))
+        .options(selectinload(ActionItem.owner), selectinload(ActionItem.owner_department))
+        .order_by(ActionItem.agenda_item_id, ActionItem.position, ActionItem.id)))
+    rows = archive_rows(meetings, now)
+    entries = [TopicMeeting(row=row,
+                            decisions=[d for d in decisions if d.meeting_id == row.meeting.id],
+                            actions=[a for a in actions if a.meeting_id == row.meeting.id])
+               for row in rows]
+    return TopicView(key=key, label=_topic_title(key, meetings[-1]), meetings=entries,
+                     today=to_local(now or utcnow()).date())
+
+
+# --- search ----------------------------------------------------------------------------------
+
+class Sort(enum.StrEnum):
+    RELEVANCE = "relevance"
+    NEWEST = "newest"
+
+    @property
+    def label(self) -> str:
+        return {Sort.RELEVANCE: "按相关度", Sort.NEWEST: "最新在前"}[self]
+
+
+@dataclass
+class SearchQuery:
+    """What a search asks for, checked; build it with parse_search_args()."""
+
+    q: str = ""
+    department_id: int | None = None
+    scenario: Scenario | None = None
+    status: ArchiveStatus | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    kind: DocKind | None = None
+    sort: Sort = Sort.RELEVANCE
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @property
+    def parsed(self) -> ParsedQuery:
+        return parse_query(self.q)
+
+    def args(self, **override) -> dict:
+        """The query as URL parameters (for links to other pages, sorts and kinds)."""
+        values = {"q": self.q, "department": self.department_id, "scenario": self.scenario and self.scenario.value,
+                  "status": self.status and self.status.value,
+                  "from": self.date_from and self.date_from.isoformat(),
+                  "to": self.date_to and self.date_to.isoformat(), "kind": self.kind and self.kind.value,
+                  "sort": self.sort.value if self.sort != Sort.RELEVANCE else None,
+                  "page": self.page if self.page > 1 else None}
+        values.update(override)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _parse_date(value, name: str, errors: dict) -> date | None:
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = date.fromisoformat(text)
+    except ValueError:
+        errors[name] = "日期格式应为 2026-06-30"
+        return None
+    if not 2000 <= parsed.year <= 2100:
+        errors[name] = "日期须在2000年至2100年之间"
+        return None
+    return parsed
+
+
+def _page_number(value) -> int:
+    text = str(value or "").strip()
+    return max(1, min(int(text), 100_000)) if text.isdigit() and len(text) <= 6 else 1
+
+
+def parse_search_args(args: Mapping, per_page: int = PER_PAGE) -> SearchQuery:
+    """Read a search from request parameters: q, department (id or name), scenario, status, from, to,
+    kind, sort, page, per_page. Raises ValidationFailed naming the fields that are wrong."""
+    errors: dict[str, str] = {}
+    q = str(args.get("q") or "").strip()
+    if len(q) > MAX_QUERY_CHARS:
+        errors["q"] = f"搜索词不超过{MAX_QUERY_CHARS}个字"
+    query = SearchQuery(q=q[:MAX_QUERY_CHARS], per_page=per_page)
+    department = str(args.get("department") or "").strip()
+    if department:
+        if department.isdigit() and len(department) <= 9:
+            dept = db.session.get(Department, int(department))
+        else:
+            dept = db.session.scalar(select(Department).where(Department.name == department))
+        if dept is None:
+            errors["department"] = "部门不存在"
+        else:
+            query.department_id = dept.id
+    for name, enum_cls, attr, message in (("scenario", Scenario, "scenario", "会议场景无效"),
+                                          ("status", ArchiveStatus, "status", "纪要状态无效"),
+                                          ("kind", DocKind, "kind", "内容类型无效"),
+                                          ("sort", Sort, "sort", "排序方式无效")):
+        value = str(args.get(name) or "").strip()
+        if value:
+            try:
+                setattr(query, attr, enum_cls(value))
+            except ValueError:
+                errors[name] = message
+    query.date_from = _parse_date(args.get("from"), "from", errors)
+    query.date_to = _parse_date(args.get("to"), "to", errors)
+    if query.date_from and query.date_to and query.date_to < query.date_from:
+        errors["to"] = "结束日期不能早于开始日期"
+    page = str(args.get("page") or "").strip()
+    if page and not (page.isdigit() and 0 < int(page) <= 100_000):
+        errors["page"] = "页码须为正整数"
+    query.page = _page_number(page)
+    size = str(args.get("per_page") or "").strip()
+    if size:
+        if size.isdigit() and 0 < int(size) <= MAX_PER_PAGE:
+            query.per_page = int(size)
+        else:
+            errors["per_page"] = f"每页条数须为1–{MAX_PER_PAGE}"
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), fields=errors)
+    return query
+
+
+def _weight():
+    """A document's weight for relevance: a match in the topic says most about the meeting."""
+    whens = [(and_(DOCS.c.kind == DocKind.MEETING.value, DOCS.c.part == PART_TOPIC), 10)]
+    whens += [(DOCS.c.kind == kind.value, weight) for kind, weight in DOC_KIND_WEIGHTS.items()]
+    return case(*whens, else_=1)
+
+
+def _involves(department_id: int):
+    """Meetings that involve a department: organizer, invitees, presenters, or owners and speakers."""
+    return or_(
+        Meeting.organizer_department_id == department_id,
+        exists(select(Participant.id).join(User, User.id == Participant.user_id)
+               .where(Participant.meeting_id == Meeting.id, User.department_id == department_id)),
+        exists(select(AgendaItem.id).where(AgendaItem.meeting_id == Meeting.id,
+                                           AgendaItem.department_id == department_id)),
+        Meeting.id.in_(select(DOCS.c.meeting_id).where(DOCS.c.department_id == department_id)),
+    )
+
+
+def _meeting_filters(user, query: SearchQuery, now: datetime) -> list:
+    conditions = [_scope(user)]
+    if query.department_id:
+        conditions.append(_involves(query.department_id))
+    if query.scenario:
+        conditions.append(Meeting.scenario == query.scenario)
+    if query.status:
+        conditions.append(_status_condition(query.status, now))
+    if query.date_from:
+        conditions.append(Meeting.starts_at >= local_to_utc(datetime.combine(query.date_from, datetime.min.time())))
+    if query.date_to:
+        end = datetime.combine(query.date_to + timedelta(days=1), datetime.min.time())
+        conditions.append(Meeting.starts_at < local_to_utc(end))
+    return conditions
+
+
+def _hits(user, query: SearchQuery, now: datetime, with_kind: bool = True):
+    """Matching documents of visible meetings, with their meeting's start and their weight."""
+    backend = backend_for(db.engine.dialect.name)
+    stmt = (select(DOCS.c.id, DOCS.c.meeting_id, DOCS.c.kind, _weight().label("weight"),
+                   Meeting.starts_at.label("starts_at"))
+            .join(Meeting, Meeting.id == DOCS.c.meeting_id)
+            .where(backend.match(DOCS, query.parsed), *_meeting_filters(user, query, now)))
+    if with_kind and query.kind:
+        stmt = stmt.where(DOCS.c.kind == query.kind.value)
+    return stmt
+
+
+@dataclass
+class Passage:
+    """A matching passage: where it comes from and its text cut into plain and highlighted segments."""
+
+    doc_id: int
+    kind: DocKind
+    segments: list[tuple[str, bool]]
+    #: Where in the meeting: the agenda item's title (points, decisions, actions).
+    where: str = ""
+    #: Who: the department (and person) it is attributed to.
+    who: str = ""
+    #: A finer label (观点 / 争议 / 共识 for points; 核心目标 for a goal...).
+    label: str = ""
+    #: For actions: the status label and whether it is overdue; for decisions: the due date.
+    status: str = ""
+    status_tone: str = ""
+    due: date | None = None
+
+    @property
+    def snippet(self) -> str:
+        return plain(self.segments)
+
+
+@dataclass
+class MeetingHit:
+    """A meeting in the grouped results, with its best passages."""
+
+    row: ArchiveRow
+    score: int
+    matches: int
+    passages: list[Passage]
+
+    @property
+    def more(self) -> int:
+        return max(0, self.matches - len(self.passages))
+
+
+@dataclass
+class SearchResults:
+    """A page of results grouped by meeting, with totals and counts per kind of text."""
+
+    query: SearchQuery
+    terms: tuple[str, ...]
+    hits: list[MeetingHit] = field(default_factory=list)
+    total: int = 0  #: matching meetings
+    total_passages: int = 0  #: matching texts in those meetings
+    facets: dict[str, int] = field(default_factory=dict)  #: matching texts per DocKind value, ignoring `kind`
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.query.per_page))
+
+    @property
+    def searched(self) -> bool:
+        return bool(self.terms)
+
+
+def search(user, query: SearchQuery, now: datetime | None = None) -> SearchResults:
+    """Search what the user may see; results grouped by meeting, newest first or by relevance."""
+    now = now or utcnow()
+    parsed = query.parsed
+    results = SearchResults(query=query, terms=parsed.terms)
+    if not parsed:
+        return results
+    all_kinds = _hits(user, query, now, with_kind=False).subquery()
+    for kind, count in db.session.execute(select(all_kinds.c.kind, func.count()).group_by(all_kinds.c.kind)):
+        results.facets[str(kind)] = count
+    if query.kind and not results.facets.get(query.kind.value):
+        return results
+    if not query.kind and not results.facets:
+        return results
+    hits = _hits(user, query, now).subquery()
+    order = [hits.c.starts_at.desc(), hits.c.meeting_id.desc()]
+    if query.sort == Sort.RELEVANCE:
+        order.insert(0, func.sum(hits.c.weight).desc())
+    grouped = (select(hits.c.meeting_id, func.sum(hits.c.weight).label("score"), func.count().label("matches"),
+                      func.count().over().label("total"))
+               .group_by(hits.c.meeting_id, hits.c.starts_at).order_by(*order)
+               .limit(query.per_page).offset((query.page - 1) * query.per_page))
+    page = db.session.execute(grouped).all()
+    results.total_passages = results.facets.get(query.kind.value, 0) if query.kind else sum(results.facets.values())
+    if not page:
+        results.total = db.session.scalar(select(func.count(func.distinct(hits.c.meeting_id)))) or 0
+        return results
+    results.total = page[0].total
+    meetings = {m.id: m for m in db.session.scalars(
+        select(Meeting).where(Meeting.id.in_([p.meeting_id for p in page])).options(*_meeting_options()))}
+    rows = {row.meeting.id: row for row in archive_rows(list(meetings.values()), now)}
+    passages = _passages([p.meeting_id for p in page], parsed, query.kind)
+    results.hits = [MeetingHit(row=rows[p.meeting_id], score=p.score, matches=p.matches,
+                               passages=passages.get(p.meeting_id, [])[:PASSAGES_PER_MEETING])
+                    for p in page if p.meeting_id in rows]
+    return results
+
+
+def _passages(meeting_ids: list[int], parsed: ParsedQuery, kind: DocKind | None) -> dict[int, list[Passage]]:
+    """The matching texts of a page of meetings, best first, cut and highlighted.
+
+    The meetings were already found (and permission-checked) by the index; this reads their
+    documents and keeps those containing every term, the same rule the index applies.
+    """
+    stmt = select(DOCS.c.id, DOCS.c.meeting_id, DOCS.c.kind, DOCS.c.source_id, DOCS.c.part, DOCS.c.body,
+                  DOCS.c.agenda_item_id, DOCS.c.department_id, _weight().label("weight")) \
+        .where(DOCS.c.meeting_id.in_(meeting_ids))
+    if kind:
+        stmt = stmt.where(DOCS.c.kind == kind.value)
+    docs = [d for d in db.session.execute(stmt.order_by(DOCS.c.meeting_id, DOCS.c.id))
+            if all(term in fold(d.body) for term in parsed.terms)]
+    docs.sort(key=lambda d: (-d.weight, d.id))
+    return _describe(docs, parsed)
+
+
+def _describe(docs, parsed: ParsedQuery) -> dict[int, list[Passage]]:
+    """Turn document rows into passages, naming their agenda item, department and status."""
+    ids_of = lambda k: [d.source_id for d in docs if d.kind == k.value]  # noqa: E731
+    points = {p.id: p for p in db.session.scalars(select(Point).where(Point.id.in_(ids_of(DocKind.POINT)))
+                                                  .options(selectinload(Point.speaker)))} if ids_of(DocKind.POINT) else {}
+    decisions = {d.id: d for d in db.session.scalars(
+        select(Decision).where(Decision.id.in_(ids_of(DocKind.DECISION)))
+        .options(selectinload(Decision.owner)))} if ids_of(DocKind.DECISION) else {}
+    actions = {a.id: a for a in db.session.scalars(
+        select(ActionItem).where(ActionItem.id.in_(ids_of(DocKind.ACTION)))
+        .options(selectinload(ActionItem.owner)))} if ids_of(DocKind.ACTION) else {}
+    item_ids = {d.agenda_item_id for d in docs if d.agenda_item_id}
+    items = dict(db.session.execute(select(AgendaItem.id, AgendaItem.title).where(AgendaItem.id.in_(item_ids))).all()) \
+        if item_ids else {}
+    dept_ids = {d.department_id for d in docs if d.department_id}
+    depts = dict(db.session.execute(select(Department.id, Department.name).where(Department.id.in_(dept_ids))).all()) \
+        if dept_ids else {}
+    today = local_today()
+    out: dict[int, list[Passage]] = {}
+    for d in docs:
+        kind = DocKind(d.kind)
+        passage = Passage(doc_id=d.id, kind=kind, segments=highlight(d.body, parsed.terms),
+                          where=items.get(d.agenda_item_id, "") if kind != DocKind.AGENDA else "",
+                          who=depts.get(d.department_id, "") if kind != DocKind.MEETING else "")
+        if kind == DocKind.MEETING:
+            passage.label = {0: "会议主题", 1: "核心目标", 2: "预期成果"}.get(d.part, "")
+        elif kind == DocKind.POINT and d.source_id in points:
+            point = points[d.source_id]
+            passage.label = point.kind.label
+            if point.speaker:
+                passage.who = f"{passage.who}·{point.speaker.name}" if passage.who else point.speaker.name
+        elif kind == DocKind.DECISION and d.source_id in decisions:
+            decision = decisions[d.source_id]
+            passage.due = decision.due_date
+            if decision.owner:
+                passage.who = f"{passage.who}·{decision.owner.name}" if passage.who else decision.owner.name
+        elif kind == DocKind.ACTION and d.source_id in actions:
+            action = actions[d.source_id]
+            passage.due = action.due_date
+            passage.who = f"{passage.who}·{action.owner.name}" if passage.who else action.owner.name
+            overdue = is_overdue(action, today)
+            passage.status = action.status.label + ("·已逾期" if overdue else "")
+            passage.status_tone = "ok" if action.status == ActionStatus.DONE else ("bad" if overdue else "warn")
+        out.setdefault(d.meeting_id, []).append(passage)
+    return out
+
+
+def search_api(user, q="", department=None, date_from=None, date_to=None, kind=None, page=1,
+               per_page=API_PER_PAGE, sort=None, scenario=None, status=None) -> dict:
+    """Search for the API (GET /api/v1/search): one result per matching text, best first.
+
+    Parameters are taken as typed in the URL (strings) or as values; wrong ones raise
+    ValidationFailed with `fields` keyed by the URL parameter (q, department, from, to, kind, page).
+    Returns {"total": <matching texts>, "results": [{"meeting_id", "topic", "date" (YYYY-MM-DD,
+    local), "kind", "snippet" (plain text around the first match)}]}. An empty q finds nothing.
+    """
+    args = {"q": q, "department": department, "from": date_from, "to": date_to, "kind": kind, "page": page,
+            "per_page": per_page, "sort": sort, "scenario": scenario, "status": status}
+    query = parse_search_args({k: (v.isoformat() if isinstance(v, date) else v) for k, v in args.items()
+                               if v is not None}, per_page=API_PER_PAGE)
+    now = utcnow()
+    parsed = query.parsed
+    if not parsed:
+        return {"total": 0, "results": []}
+    hits = _hits(user, query, now).subquery()
+    order = [hits.c.starts_at.desc(), hits.c.id]
+    if query.sort == Sort.RELEVANCE:
+        order.insert(0, hits.c.weight.desc())
+    rows = db.session.execute(select(hits.c.id, hits.c.meeting_id, func.count().over().label("total"))
+                              .order_by(*order).limit(query.per_page)
+                              .offset((query.page - 1) * query.per_page)).all()
+    if not rows:
+        total = db.session.scalar(select(func.count()).select_from(hits)) or 0
+        return {"total": total, "results": []}
+    ids = [r.id for r in rows]
+    docs = {d.id: d for d in db.session.execute(
+        select(DOCS.c.id, DOCS.c.meeting_id, DOCS.c.kind, DOCS.c.body).where(DOCS.c.id.in_(ids)))}
+    meetings = dict(db.session.execute(select(Meeting.id, Meeting.topic).where(
+        Meeting.id.in_({r.meeting_id for r in rows}))).all())
+    starts = dict(db.session.execute(select(Meeting.id, Meeting.starts_at).where(
+        Meeting.id.in_({r.meeting_id for r in rows}))).all())
+    results = []
+    for r in rows:
+        doc = docs[r.id]
+        results.append({"meeting_id": doc.meeting_id, "topic": meetings[doc.meeting_id],
+                        "date": to_local(starts[doc.meeting_id]).date().isoformat(), "kind": str(doc.kind),
+                        "snippet": plain(highlight(doc.body, parsed.terms))})
+    return {"total": rows[0].total, "results": results}
+
+
+def search_form_choices() -> dict:
+    """Choices for the search filters."""
+    from minutes.people.service import list_departments
+
+    return {"departments": list_departments(), "scenarios": SCENARIO_LABELS, "statuses": list(ArchiveStatus),
+            "kinds": list(DocKind), "sorts": list(Sort)}
+
+
+# --- maintenance -----------------------------------------------------------------------------
+
+def reindex() -> dict[str, int]:
+    """Rebuild every search document and archive entry from the meetings, room and minutes."""
+    counts = indexer.reindex_all(db.session)
+    db.session.flush()
+    return counts
