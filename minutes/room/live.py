@@ -71,18 +71,23 @@ def broker(app=None) -> Hub:
 
 # --- rendering -------------------------------------------------------------------------------
 
-def base_context(meeting, now=None) -> dict:
-    """What the room templates need, for every audience (never the current user's identity)."""
+def base_context(meeting, parts=None, now=None) -> dict:
+    """What the room templates need, for every audience (never the current user's identity).
+
+    `parts` limits the work to what an update re-renders (None: the whole room).
+    """
     from minutes.core.timefmt import utcnow
     from minutes.people.service import all_users, list_departments
     from minutes.room import service
     from minutes.room.models import PointKind
 
     now = now or utcnow()
+    whole = parts is None or events.ALL in parts
     room = service.room_of(meeting)
-    items = service.room_items(meeting, now)
-    rows = service.attendance(meeting) if room else []
-    entries = service.review_entries(meeting) if room else []
+    items = service.room_items(meeting, now, room)
+    need_people = whole or events.ATTENDANCE in parts or events.HEAD in parts
+    rows = service.attendance(meeting) if room and need_people else []
+    entries = service.entries_of(items) if room else []
     review_index = next((i for i, e in enumerate(entries) if room and e.review_key == room.review_key), None)
     current = next((v for v in items if v.is_current), None)
     return dict(
@@ -91,23 +96,47 @@ def base_context(meeting, now=None) -> dict:
         entries=entries, review_index=review_index,
         review_entry=entries[review_index] if review_index is not None else None,
         unconfirmed=sum(1 for e in entries if not e.is_confirmed),
-        departments=list_departments(), now=now,
+        departments=_Lazy(list_departments), now=now,
         revision=room.revision if room else 0,
-        point_kinds=list(PointKind), speakers=_speakers(meeting, rows),
+        point_kinds=list(PointKind), speakers=_Lazy(lambda: _speakers(meeting, rows)),
         forms=entry_forms(meeting, current), people=_Lazy(all_users),
     )
 
 
+def entry_context(meeting) -> dict:
+    """The little the recorder's entry forms need (their POST answers render only the form)."""
+    from minutes.people.service import all_users, list_departments
+    from minutes.room import service
+    from minutes.room.models import PointKind
+
+    room = service.room_of(meeting)
+    items = [service.ItemView(item=i, points=[], decisions=[], actions=[],
+                              is_current=bool(room and room.current_item_id == i.id)) for i in meeting.agenda_items]
+    return dict(meeting=meeting, room=room, items=items, current=next((v for v in items if v.is_current), None),
+                audience="write", writable=True, departments=_Lazy(list_departments), point_kinds=list(PointKind),
+                speakers=_Lazy(lambda: _speakers(meeting, service.attendance(meeting) if room else [])),
+                people=_Lazy(all_users))
+
+
 class _Lazy:
-    """A list loaded only if a template iterates it (the people list of the entry forms)."""
+    """A list loaded only if a template uses it (departments, people, speakers)."""
 
     def __init__(self, load):
         self._load, self._items = load, None
 
-    def __iter__(self):
+    def _get(self) -> list:
         if self._items is None:
             self._items = list(self._load())
-        return iter(self._items)
+        return self._items
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self):
+        return len(self._get())
+
+    def __bool__(self):
+        return bool(self._get())
 
 
 def _speakers(meeting, rows) -> list:
@@ -182,7 +211,7 @@ def render_event(pending: events.PendingEvent) -> Message:
     from minutes.meetings.models import Meeting
 
     meeting = db.session.get(Meeting, pending.meeting_id)
-    base = base_context(meeting)
+    base = base_context(meeting, pending.parts)
     if events.ALL in pending.parts:
         fragments = {a: render_live(meeting, a, base) for a in AUDIENCES}
         return Message(pending.meeting_id, pending.revision, "resync", fragments)

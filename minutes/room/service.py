@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from minutes.actions.models import ActionItem, ActionStatus
@@ -362,7 +363,7 @@ def confirm_entry(actor: User, meeting: Meeting, key: str, version=None, now: da
         entry.confirmed_by = actor
     _advance_cursor(room, meeting, entry.review_key)
     _flush(what)
-    _changed(meeting, events.REVIEW, events.item(entry.agenda_item_id))
+    _changed(meeting, events.HEAD, events.REVIEW, events.item(entry.agenda_item_id))
     return entry
 
 
@@ -388,7 +389,7 @@ def reword_entry(actor: User, meeting: Meeting, key: str, text: str, due: str | 
     entry.confirmed_at, entry.confirmed_by = now, actor
     _advance_cursor(room, meeting, entry.review_key)
     _flush(what)
-    _changed(meeting, events.REVIEW, events.item(entry.agenda_item_id))
+    _changed(meeting, events.HEAD, events.REVIEW, events.item(entry.agenda_item_id))
     return entry
 
 
@@ -660,7 +661,7 @@ def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner
                         position=_next_position(Decision, item.id), created_by=actor, created_at=now or utcnow())
     db.session.add(decision)
     _flush("决议")
-    _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW)
+    _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
     return decision
 
 
@@ -691,7 +692,7 @@ def update_decision(actor: User, decision: Decision, version, text: str, owner_d
         decision.confirmed_at = decision.confirmed_by = None
         decision.updated_at, decision.updated_by = now or utcnow(), actor
     _flush("该决议")
-    _changed(decision.meeting, events.item(decision.agenda_item_id), events.REVIEW)
+    _changed(decision.meeting, events.item(decision.agenda_item_id), events.REVIEW, events.HEAD)
     return decision
 
 
@@ -705,7 +706,7 @@ def delete_decision(actor: User, decision: Decision, version=None, now: datetime
     room = room_of(decision.meeting)
     if room is not None and room.review_key == decision.review_key:
         _advance_cursor(room, decision.meeting, decision.review_key)
-    _changed(decision.meeting, events.item(decision.agenda_item_id), events.AGENDA, events.REVIEW)
+    _changed(decision.meeting, events.item(decision.agenda_item_id), events.AGENDA, events.REVIEW, events.HEAD)
     return decision
 
 
@@ -732,7 +733,7 @@ def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_d
                         created_by=actor, created_at=now or utcnow())
     db.session.add(action)
     _flush("待办")
-    _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW)
+    _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
     return action
 
 
@@ -760,7 +761,7 @@ def update_action(actor: User, action: ActionItem, version, text: str, owner_dep
         action.confirmed_at = action.confirmed_by = None
         action.updated_at, action.updated_by = now or utcnow(), actor
     _flush("该待办")
-    _changed(action.meeting, events.item(action.agenda_item_id), events.REVIEW)
+    _changed(action.meeting, events.item(action.agenda_item_id), events.REVIEW, events.HEAD)
     return action
 
 
@@ -774,7 +775,7 @@ def delete_action(actor: User, action: ActionItem, version=None, now: datetime |
     room = room_of(action.meeting)
     if room is not None and room.review_key == action.review_key:
         _advance_cursor(room, action.meeting, action.review_key)
-    _changed(action.meeting, events.item(action.agenda_item_id), events.AGENDA, events.REVIEW)
+    _changed(action.meeting, events.item(action.agenda_item_id), events.AGENDA, events.REVIEW, events.HEAD)
     return action
 
 
@@ -803,22 +804,45 @@ class ItemView:
 
 def item_view(meeting: Meeting, item: AgendaItem, room: RoomState | None = None, now: datetime | None = None) -> ItemView:
     """Everything recorded under one agenda item, in the order it was recorded."""
+    return next(v for v in room_items(meeting, now, room) if v.item.id == item.id)
+
+
+def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | None = None) -> list[ItemView]:
+    """Every agenda item with what was recorded under it: a handful of queries, however long the meeting."""
     room = room if room is not None else room_of(meeting)
-    points = list(db.session.scalars(select(Point).where(Point.agenda_item_id == item.id, Point.deleted_at.is_(None))
-                                     .order_by(Point.position, Point.id)))
-    decisions = list(db.session.scalars(select(Decision).where(Decision.agenda_item_id == item.id,
-                                                               Decision.deleted_at.is_(None))
-                                        .order_by(Decision.position, Decision.id)))
-    actions = list(db.session.scalars(select(ActionItem).where(ActionItem.agenda_item_id == item.id,
-                                                               ActionItem.deleted_at.is_(None))
-                                      .order_by(ActionItem.position, ActionItem.id)))
-    current = room is not None and room.current_item_id == item.id
-    return ItemView(item=item, points=points, decisions=decisions, actions=actions,
-                    elapsed_seconds=item_elapsed_seconds(room, item.id, now), is_current=current,
-                    clock_running=current and room.item_started_at is not None)
+    live = (Point.meeting_id == meeting.id, Point.deleted_at.is_(None))
+    points = db.session.scalars(
+        select(Point).where(*live).order_by(Point.position, Point.id)
+        .options(selectinload(Point.parties), selectinload(Point.department), selectinload(Point.speaker))).all()
+    decisions = db.session.scalars(
+        select(Decision).where(Decision.meeting_id == meeting.id, Decision.deleted_at.is_(None))
+        .order_by(Decision.position, Decision.id)
+        .options(selectinload(Decision.cooperating_departments), selectinload(Decision.owner),
+                 selectinload(Decision.owner_department))).all()
+    actions = db.session.scalars(
+        select(ActionItem).where(ActionItem.meeting_id == meeting.id, ActionItem.deleted_at.is_(None))
+        .order_by(ActionItem.position, ActionItem.id)
+        .options(selectinload(ActionItem.cooperating_departments), selectinload(ActionItem.owner),
+                 selectinload(ActionItem.owner_department))).all()
+    spent = dict(db.session.execute(select(ItemClock.agenda_item_id, ItemClock.spent_seconds)
+                                    .where(ItemClock.meeting_id == meeting.id)).all()) if room else {}
+    running = 0
+    if room is not None and room.item_started_at is not None:
+        running = max(0, int(((now or utcnow()) - room.item_started_at).total_seconds()))
+    views = []
+    for item in meeting.agenda_items:
+        current = room is not None and room.current_item_id == item.id
+        clock_running = current and room.item_started_at is not None
+        views.append(ItemView(
+            item=item,
+            points=[p for p in points if p.agenda_item_id == item.id],
+            decisions=[d for d in decisions if d.agenda_item_id == item.id],
+            actions=[a for a in actions if a.agenda_item_id == item.id],
+            elapsed_seconds=spent.get(item.id, 0) + (running if clock_running else 0),
+            is_current=current, clock_running=clock_running))
+    return views
 
 
-def room_items(meeting: Meeting, now: datetime | None = None) -> list[ItemView]:
-    """Every agenda item with what was recorded under it."""
-    room = room_of(meeting)
-    return [item_view(meeting, item, room, now) for item in meeting.agenda_items]
+def entries_of(items: list[ItemView]) -> list[Decision | ActionItem]:
+    """The review walk from already loaded items: by agenda item, decisions first (as review_entries)."""
+    return [e for v in items for e in (*v.decisions, *v.actions)]

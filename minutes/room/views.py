@@ -56,6 +56,8 @@ def room(meeting_id):
     """The recorder's console (host and recorder) or the attendees' read-only live view."""
     meeting = service.get_meeting(current_user, meeting_id)
     audience = _audience(meeting)
+    if is_htmx():  # the same URL gives the live part alone (what a resync swaps in)
+        return render_template("room/_live.html", **_page_context(meeting, audience))
     return render_template("room/page.html", **_page_context(meeting, audience))
 
 
@@ -237,7 +239,7 @@ def add_attendee(meeting_id):
 
 def _entry_form(meeting, name: str, status: int = 200, values=None, errors=None, message: str = "", saved=None,
                 check=None):
-    context = live.room_context(meeting, "write")
+    context = live.entry_context(meeting)
     forms = live.entry_forms(meeting, context["current"], **({name: values} if values else {}))
     context.update(form=forms[name], errors=errors or {}, message=message, saved=saved, check=check)
     return render_template(f"room/_{name}_form.html", **context), status
@@ -347,7 +349,7 @@ def _edit_values(name: str, obj) -> dict:
 
 
 def _edit_form(meeting, name, obj, values, version, status=200, errors=None, message="", check=None):
-    context = live.room_context(meeting, "write")
+    context = live.entry_context(meeting)
     context.update(name=name, obj=obj, form=values, version=version, errors=errors or {}, message=message,
                    check=check)
     return render_template("room/_edit_form.html", **context), status
