@@ -1,5 +1,5 @@
 """Pages of the knowledge base: the archive by topic and by date, topic pages, search."""
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from minutes.archive import service
@@ -38,4 +38,4 @@ def search():
     results = service.search(current_user, query) if not errors else service.SearchResults(query=query, terms=())
     return render("archive/search.html", "archive/_results.html", status=422 if errors else 200,
                   results=results, query=query, values=request.args, errors=errors,
-                  **service.search_form_choices())
+                  has_minutes_page="records.show" in current_app.view_functions, **service.search_form_choices())
