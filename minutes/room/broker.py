@@ -251,13 +251,17 @@ class RedisBroker(Hub):
                                            client_name=f"minutes-room:{prefix}:{os.getpid()}")
         self._listener_started = False
         self._ready = threading.Event()
+        #: Prefixed to what this process publishes, so its listener skips what it already delivered.
+        self._origin = f"{os.getpid()}-{id(self):x}|"
 
     def channel(self, meeting_id: int) -> str:
         return f"{self.prefix}:{meeting_id}"
 
     def publish(self, message: Message) -> None:
+        # This process's own streams get it at once; the other processes through Redis.
+        self.deliver(message)
         try:
-            self._redis.publish(self.channel(message.meeting_id), message.to_json())
+            self._redis.publish(self.channel(message.meeting_id), self._origin + message.to_json())
         except Exception:
             # The watchdog notices the missing revision and the streams resync.
             log.exception("room %s: publishing revision %s to Redis failed", message.meeting_id, message.revision)
@@ -295,8 +299,12 @@ class RedisBroker(Hub):
                         break
                     if item.get("type") not in ("pmessage", "message"):
                         continue
+                    data = item["data"].decode() if isinstance(item["data"], bytes) else item["data"]
+                    origin, _, payload = data.partition("|")
+                    if origin + "|" == self._origin:
+                        continue
                     try:
-                        self.deliver(Message.from_json(item["data"]))
+                        self.deliver(Message.from_json(payload))
                     except (ValueError, KeyError):
                         log.warning("room broker: ignoring a malformed message on %s", item.get("channel"))
             except Exception:

@@ -294,6 +294,20 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
         hub.note_revision(meeting_id, revision)
         return sse_frame("resync", html, revision), revision
 
+    def still_allowed() -> bool:
+        """Access is checked again now and then: someone removed from a confidential meeting stops receiving it."""
+        with app.app_context():
+            from minutes.meetings.models import Meeting
+            from minutes.meetings.service import can_view
+            from minutes.people.models import User
+
+            try:
+                user, meeting = db.session.get(User, user_id), db.session.get(Meeting, meeting_id)
+                return bool(user and meeting and user.is_enabled and can_view(user, meeting)), bool(
+                    meeting and meeting.confidential)
+            finally:
+                db.session.remove()
+
     try:
         with app.app_context():
             from minutes.room.service import current_revision
@@ -302,6 +316,10 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
                 current = current_revision(meeting_id)
             finally:
                 db.session.remove()
+        allowed, confidential = still_allowed()
+        if not allowed:
+            return
+        pings = 0
         hub.note_revision(meeting_id, current)
         yield b"retry: 2000\n: connected\n\n"
         if last_seen is None or last_seen != current:
@@ -347,6 +365,12 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
                     if waiting:
                         gap_deadline = now + GAP_WAIT_SECONDS
                 if now >= next_ping:
+                    pings += 1
+                    # Confidential rooms at every ping, public ones every fourth (about once a minute).
+                    if confidential or pings % 4 == 0:
+                        allowed, confidential = still_allowed()
+                        if not allowed:
+                            return
                     yield b": ping\n\n"
                     next_ping = now + ping_every
                 continue

@@ -305,7 +305,8 @@ def review_entries(meeting: Meeting) -> list[Decision | ActionItem]:
     return entries
 
 
-def _review_entry(meeting: Meeting, key: str) -> Decision | ActionItem:
+def review_entry(meeting: Meeting, key: str) -> Decision | ActionItem:
+    """Load the decision ("decision:<id>") or action ("action:<id>") of this meeting named by a review key."""
     kind, _, raw = (key or "").partition(":")
     model = {"decision": Decision, "action": ActionItem}.get(kind)
     entry = db.session.get(model, int(raw)) if model and raw.isdigit() else None
@@ -319,7 +320,7 @@ def review_goto(actor: User, meeting: Meeting, key: str) -> RoomState:
     room = _require_write(actor, meeting)
     if meeting.status != MeetingStatus.REVIEW:
         raise RuleViolation("请先进入会末确认")
-    entry = _review_entry(meeting, key)
+    entry = review_entry(meeting, key)
     if room.review_key != entry.review_key:
         room.review_key = entry.review_key
         _flush("会议状态")
@@ -355,7 +356,7 @@ def confirm_entry(actor: User, meeting: Meeting, key: str, version=None, now: da
     room = _require_write(actor, meeting)
     if meeting.status != MeetingStatus.REVIEW:
         raise RuleViolation("逐项确认须在会末确认中进行")
-    entry = _review_entry(meeting, key)
+    entry = review_entry(meeting, key)
     what = "该决议" if isinstance(entry, Decision) else "该待办"
     _check_version(entry, version, what)
     if not entry.is_confirmed:
@@ -373,7 +374,7 @@ def reword_entry(actor: User, meeting: Meeting, key: str, text: str, due: str | 
     room = _require_write(actor, meeting)
     if meeting.status != MeetingStatus.REVIEW:
         raise RuleViolation("当场改写须在会末确认中进行")
-    entry = _review_entry(meeting, key)
+    entry = review_entry(meeting, key)
     is_action = isinstance(entry, ActionItem)
     what = "该待办" if is_action else "该决议"
     _check_version(entry, version, what)
@@ -423,7 +424,8 @@ def attendance(meeting: Meeting) -> list[Attendance]:
     return sorted(rows, key=lambda a: (not a.invited, a.user.department_id, a.user.name))
 
 
-def _attendance_row(meeting: Meeting, user_id) -> Attendance:
+def attendance_row(meeting: Meeting, user_id) -> Attendance:
+    """One person's attendance row in this meeting."""
     row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
                                                      Attendance.user_id == (int(user_id) if str(user_id).isdigit() else -1)))
     if row is None:
@@ -435,7 +437,7 @@ def mark_attendance(actor: User, meeting: Meeting, user_id, status: str, arrived
                     reason: str = "", now: datetime | None = None) -> Attendance:
     """Mark someone present, late (with the arrival time) or absent (with a reason)."""
     _require_write(actor, meeting)
-    row = _attendance_row(meeting, user_id)
+    row = attendance_row(meeting, user_id)
     try:
         status = AttendanceStatus(status)
     except ValueError:

@@ -159,7 +159,7 @@ def review_reword(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     key = request.values.get("key", "")
     try:
-        entry = service._review_entry(meeting, key)
+        entry = service.review_entry(meeting, key)
     except DomainError as exc:
         return _done(meeting, exc.status, exc.message)
     if request.method == "GET":
@@ -203,7 +203,7 @@ def mark_attendance(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     values = request.values
     if request.method == "GET":
-        row = service._attendance_row(meeting, values.get("user_id", ""))
+        row = service.attendance_row(meeting, values.get("user_id", ""))
         return render_template("room/_attendance_form.html", meeting=meeting, row=row, status=values.get("status"),
                                values={"arrived_at": to_local(utcnow()).strftime("%H:%M")}, errors={})
     try:
@@ -212,7 +212,7 @@ def mark_attendance(meeting_id):
     except DomainError as exc:
         if values.get("status") in ("late", "absent") and values.get("from_dialog"):
             try:
-                row = service._attendance_row(meeting, values.get("user_id", ""))
+                row = service.attendance_row(meeting, values.get("user_id", ""))
             except DomainError:
                 return _done(meeting, exc.status, exc.message)
             return render_template("room/_attendance_form.html", meeting=meeting, row=row, status=values.get("status"),
