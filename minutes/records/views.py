@@ -2,7 +2,7 @@
 diff, final lock, corrections, print view and downloads."""
 import io
 
-from flask import Blueprint, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_login import current_user
 
 from minutes.core.errors import DomainError
@@ -18,6 +18,12 @@ EXPORTS = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "ics": ("text/calendar; charset=utf-8", "ics"),
 }
+
+
+@bp.context_processor
+def _records_tools():
+    """Give this blueprint's templates the table columns and cell formatting of the minutes."""
+    return {"render": render}
 
 
 @bp.app_template_global()
@@ -250,7 +256,7 @@ def print_view(version_id):
 def download(version_id, fmt):
     """Download a version as Markdown, Word, Excel (action table) or iCalendar."""
     if fmt not in EXPORTS:
-        return render_page("error.html", None, 404, message="不支持该导出格式", status=404)
+        abort(404)
     v = service.version_for_export(current_user, version_id)
     mimetype, ext = EXPORTS[fmt]
     if fmt == "md":

@@ -1,5 +1,6 @@
 """A meeting recorded through the room's own service, ready for its formal minutes."""
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 
@@ -31,12 +32,36 @@ class Recorded:
         return [self.host, self.late, self.absent, self.member, self.head, self.cc]
 
 
+@pytest.fixture(autouse=True)
+def _quick_password_hashes(monkeypatch):
+    """Hash test passwords with few rounds: eight scrypt hashes per test cost seconds and prove nothing here."""
+    from werkzeug.security import generate_password_hash
+
+    from minutes.people import service as people
+
+    monkeypatch.setattr(people, "generate_password_hash",
+                        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"))
+
+
+@pytest.fixture
+def switch_user(client, login_as):
+    """Log the test client out and in again as another user."""
+
+    def switch(user):
+        client.post("/logout")
+        return login_as(user)
+
+    return switch
+
+
 @pytest.fixture
 def recorded(app, clock, make_user, make_meeting):
     """Build a meeting on Thu 2026-06-18 14:00–15:30 (before the Dragon Boat break), recorded and finished."""
 
     def build(confidential=False, day=(2026, 6, 18)) -> Recorded:
         y, m, d = day
+        soon = (date(y, m, d) + timedelta(days=12)).isoformat()  # 2026-06-30 for the default day
+        later = (date(y, m, d) + timedelta(days=22)).isoformat()  # 2026-07-10
         clock(y, m, d, 9, 0)
         host = make_user("zhaomin", "赵敏", dept="客服部", title="客服部经理")
         recorder = make_user("lisi", "李四", dept="产品部")
@@ -78,9 +103,9 @@ def recorded(app, clock, make_user, make_meeting):
                        "客服部需在收到投诉后1小时内补充问题描述，技术部在收到完整信息后24小时内反馈解决方案")
         d1 = room.add_decision(recorder, meeting, items[0].id, "确定客户投诉处理总时效不超过72小时",
                                owner_department_id=host.department_id, owner_id=host.id,
-                               cooperating_department_ids=[late.department_id], due="2026-06-30")
+                               cooperating_department_ids=[late.department_id], due=soon)
         a1 = room.add_action(recorder, meeting, items[0].id, "技术部增配1名投诉值班工程师", owner_id=late.id,
-                             due="2026-07-10")
+                             due=later)
         clock(y, m, d, 14, 40)
         room.set_current_item(recorder, meeting, items[1].id)
         room.add_point(recorder, meeting, items[1].id, "viewpoint", "模板需包含客户原话、截图和复现步骤",
@@ -88,7 +113,7 @@ def recorded(app, clock, make_user, make_meeting):
         d2 = room.add_decision(recorder, meeting, items[1].id, "投诉提报模板由产品部负责维护",
                                owner_department_id=member.department_id)
         a2 = room.add_action(recorder, meeting, items[1].id, "优化投诉提报模板并上线", owner_id=member.id,
-                             cooperating_department_ids=[host.department_id, late.department_id], due="2026-06-30")
+                             cooperating_department_ids=[host.department_id, late.department_id], due=soon)
         clock(y, m, d, 15, 20)
         room.enter_review(recorder, meeting)
         for entry in room.review_entries(meeting):

@@ -1,0 +1,48 @@
+"""The diff between two versions: word-level for Chinese (per character), Latin words whole."""
+from minutes.extensions import db
+from minutes.records import render, service
+
+
+def test_tokenize_splits_cjk_per_character_and_keeps_latin_words():
+    assert render.tokenize("Q3产品上线 v1.2 ok") == ["Q3", "产", "品", "上", "线", " ", "v1.2", " ", "ok"]
+
+
+def test_word_diff_marks_inserted_and_deleted_characters():
+    html, stats = render.word_diff("客服部需在1小时内补充问题描述", "客服部需在2小时内补充完整问题描述")
+    assert str(html) == ('客服部需在<del class="diff-del">1</del><ins class="diff-ins">2</ins>小时内补充'
+                         '<ins class="diff-ins">完整</ins>问题描述')
+    assert stats == {"inserted": 3, "deleted": 1, "changes": 2}
+
+
+def test_word_diff_changes_latin_words_as_words():
+    html, _ = render.word_diff("deadline is Friday", "deadline is Monday")
+    assert '<del class="diff-del">Friday</del><ins class="diff-ins">Monday</ins>' in str(html)
+
+
+def test_word_diff_escapes_what_users_typed():
+    html, _ = render.word_diff("安全", "安全<script>alert(1)</script><img src=x onerror=alert(1)>")
+    assert "<script" not in str(html) and "<img" not in str(html)
+    assert "&lt;script&gt;" in str(html)
+
+
+def test_diff_between_versions_includes_table_rows(recorded, clock, client, login_as):
+    r = recorded()
+    clock(2026, 6, 18, 16, 0)
+    service.draft_from_record(r.recorder, r.meeting)
+    v1 = service.distribute(r.recorder, r.meeting)
+    change = service.respond(r.member, v1.id, "change", "议题三应注明改期讨论")
+    body = v1.body.replace("本议题未记录讨论要点。", "本议题时间不足，改期至下次协调会讨论。")
+    r.actions[0].status = r.actions[0].status.__class__("in_progress")
+    service.revise(r.recorder, r.meeting, body, answers=[change.id])
+    db.session.commit()
+    diff = service.diff(r.late, r.meeting, 1, 2)
+    html = str(diff.html)
+    assert ('本议题<del class="diff-del">未记录</del><ins class="diff-ins">时间不足，改期至下次协调会</ins>'
+            '讨论<del class="diff-del">要点</del>。') in html
+    assert '<del class="diff-del">未开始</del><ins class="diff-ins">进行中</ins>' in html
+    login_as(r.late)  # any invitee (here a participant) can see the diff
+    page = client.get(f"/meetings/{r.meeting.id}/minutes/diff?a=1&b=2")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'class="diff" hx-disable id="diff"' in text and "第1版 → 第2版" in text
+    assert client.get(f"/meetings/{r.meeting.id}/minutes/diff?a=1&b=9").status_code == 404
