@@ -8,4 +8,5 @@ from minutes.audit.models import AuditEntry  # noqa: F401
 from minutes.meetings.models import AgendaItem, Material, Meeting, MeetingSeries, Participant  # noqa: F401
 from minutes.notify.models import JobLock, OutboxMessage, WebhookBot  # noqa: F401
 from minutes.people.models import Department, User  # noqa: F401
+from minutes.records.models import Minutes, MinutesRecipient, MinutesRequest, MinutesResponse, MinutesVersion  # noqa: F401
 from minutes.room.models import Attendance, Decision, ItemClock, Point, RoomState  # noqa: F401

@@ -54,6 +54,12 @@ def register_web(app: Flask) -> None:
 
     register_room(app)
 
+    from minutes.meetings.views import register_dashboard_panel
+    from minutes.records.views import bp as records_bp, dashboard_panel as minutes_panel
+
+    app.register_blueprint(records_bp)
+    register_dashboard_panel(app, minutes_panel)
+
     @app.get("/healthz", endpoint="health")
     def health():
         from sqlalchemy import text
