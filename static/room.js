@@ -84,6 +84,15 @@
     reattachStream();
   });
 
+  // Appends are applied once: a point already on the page (a resync may have brought it) is not added again.
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var fragment = e.detail.fragment;
+    var first = fragment && fragment.firstElementChild;
+    if (first && first.id && first.classList.contains("point") && document.getElementById(first.id)) {
+      e.detail.shouldSwap = false;
+    }
+  });
+
   document.addEventListener("htmx:sseOpen", function () { setConnection("live"); });
   document.addEventListener("htmx:sseError", function () { setConnection("offline"); });
   document.addEventListener("htmx:sseBeforeMessage", function (e) {

@@ -22,6 +22,11 @@ def item(agenda_item_id: int) -> str:
     return f"item:{agenda_item_id}"
 
 
+def point_added(point_id: int) -> str:
+    """Name a point just added: appended to its item's list rather than re-rendering the whole item."""
+    return f"point+:{point_id}"
+
+
 @dataclass
 class PendingEvent:
     """A change to announce after the commit: the room's new revision and the parts to re-render."""

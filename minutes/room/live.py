@@ -203,6 +203,12 @@ def render_parts(meeting, audience: str, parts, base: dict | None = None) -> str
             view = by_id.get(int(part.split(":", 1)[1]))
             if view is not None:
                 html.append(render_template("room/_item.html", oob=True, view=view, **context))
+        elif part.startswith("point+:"):
+            point_id = int(part.split(":", 1)[1])
+            for view in context["items"]:
+                point = next((p for p in view.points if p.id == point_id), None)
+                if point is not None:
+                    html.append(render_template("room/_point_added.html", p=point, count=view.count, **context))
     return "\n".join(html)
 
 

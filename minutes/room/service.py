@@ -521,7 +521,7 @@ def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: st
                   created_at=now or utcnow())
     db.session.add(point)
     _flush("要点")
-    _changed(meeting, events.item(item.id), events.AGENDA)
+    _changed(meeting, events.point_added(point.id))
     return point
 
 

@@ -114,6 +114,7 @@ def test_attendee_follows_recorder_live_and_catches_up_after_a_cut(live_server, 
     check = console.locator("#entry-decision-check")
     expect(check.locator(".check-text mark")).to_have_text("尽快")
     expect(check).to_contain_text("3个工作日内")
+    shot(console.locator("#entry"), "room-entry-vague-check")
     decision.press("Enter")
     expect(console.locator("#decision-form .form-status")).to_contain_text("未保存")
     wait_for_htmx(console)
@@ -172,6 +173,12 @@ def test_attendee_follows_recorder_live_and_catches_up_after_a_cut(live_server, 
     expect(points.nth(3)).to_contain_text("24小时内反馈解决方案")
     expect(points.nth(4)).to_contain_text("不超过72小时")
     expect(watcher.locator("#room")).to_have_class(re.compile(r"\bis-live\b"))
+    # An append that arrives again (a resync already brought the point) is not applied twice.
+    first_id = points.nth(0).get_attribute("id")
+    watcher.evaluate("""([item, id]) => htmx.swap(document.body,
+        `<div hx-swap-oob="beforeend:#points-${item}"><li class="point" id="${id}">重复</li></div>`,
+        {swapStyle: 'none'})""", [item_a, first_id])
+    expect(points).to_have_count(5)
 
     # --- the shared screen shows the current item, its clock and the points
     screen = new_page(host, viewport=(1920, 1080))
@@ -208,6 +215,7 @@ def test_attendee_follows_recorder_live_and_catches_up_after_a_cut(live_server, 
     console.locator("#room-review").get_by_role("button", name="✓ 确认").click()
     expect(screen.locator(".review-card")).to_contain_text("优化投诉提报模板并上线")
     shot(screen, "room-screen-review-1366", full_page=False)
+    shot(console, "room-console-review-1366", full_page=False)
     console.locator("#room-review").get_by_role("button", name="当场改写").click()
     dialog = console.locator("#editor-dialog")
     expect(dialog).to_be_visible()

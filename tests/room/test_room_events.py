@@ -29,7 +29,9 @@ def test_a_new_point_reaches_every_open_stream_with_its_revision(started, broker
     for reader in (watcher, other):
         event = reader.next()
         assert event.event == "update" and event.id == "2"
-        assert f'<section id="item-{started.items[0].id}"' in event.data and 'hx-swap-oob="true"' in event.data
+        # Only the new point travels, appended to its own item's list (plus the item's count in the agenda).
+        assert f'hx-swap-oob="beforeend:#points-{started.items[0].id}"' in event.data
+        assert f'<span class="muted" id="agenda-count-{started.items[0].id}" hx-swap-oob="true">· 1 条</span>' in event.data
         assert "客服部收到投诉后1小时内补充问题描述" in event.data
         assert "hx-post" not in event.data  # read-only audience: no edit controls
         # Every line of the multi-line fragment is its own data: field.
