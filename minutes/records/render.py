@@ -34,7 +34,7 @@ ALLOWED_ATTRIBUTES = {
     "del": {"class"},
 }
 #: Classes our own renderers use; a class typed by a user outside this set is dropped.
-ALLOWED_CLASSES = {"diff-ins", "diff-del", "diff-eq", "md", "minutes-table", "placeholder"}
+ALLOWED_CLASSES = {"diff-ins", "diff-del", "diff-line", "diff-changed", "diff-skip", "md", "minutes-table"}
 URL_SCHEMES = {"http", "https", "mailto"}
 MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "nl2br", "fenced_code"]
 MARKDOWN_CONFIG = {"tables": {"use_align_attribute": True}}
@@ -184,23 +184,70 @@ def diff_text(body: str, decisions: list[dict], actions: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def word_diff(old: str, new: str) -> tuple[Markup, dict]:
-    """Compare two texts token by token; return HTML with <del>/<ins> and counts of changed characters."""
+def word_diff(old: str, new: str, context: int | None = 2) -> tuple[Markup, dict]:
+    """Compare two texts token by token; return HTML lines with <del>/<ins>, and counts of changed characters.
+
+    With `context`, unchanged lines further than that from a change fold into a "… N 行未修改 …" marker;
+    `context=None` shows the whole text.
+    """
     a, b = tokenize(old), tokenize(new)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    out: list[str] = []
     stats = {"inserted": 0, "deleted": 0, "changes": 0}
+    lines: list[list[tuple[str, str]]] = [[]]
+
+    def put(kind: str, tokens: list[str]) -> None:
+        for token in tokens:
+            if token == "\n":
+                if kind != "eq":
+                    lines[-1].append((kind, "↵"))
+                lines.append([])
+            else:
+                lines[-1].append((kind, token))
+
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            out.append(str(escape("".join(a[i1:i2]))))
+            put("eq", a[i1:i2])
             continue
         stats["changes"] += 1
         if op in ("delete", "replace"):
-            removed = "".join(a[i1:i2])
-            stats["deleted"] += len(removed.strip())
-            out.append(f'<del class="diff-del">{escape(removed)}</del>')
+            stats["deleted"] += len("".join(a[i1:i2]).strip())
+            put("del", a[i1:i2])
         if op in ("insert", "replace"):
-            added = "".join(b[j1:j2])
-            stats["inserted"] += len(added.strip())
-            out.append(f'<ins class="diff-ins">{escape(added)}</ins>')
+            stats["inserted"] += len("".join(b[j1:j2]).strip())
+            put("ins", b[j1:j2])
+    if lines and not lines[-1]:
+        lines.pop()
+    changed = [any(kind != "eq" for kind, _ in line) for line in lines]
+    if context is None:
+        keep = [True] * len(lines)
+    else:
+        keep = [any(changed[max(0, i - context):i + context + 1]) for i in range(len(lines))]
+    out: list[str] = []
+    skipped = 0
+    for line, shown, is_changed in zip(lines, keep, changed):
+        if not shown:
+            skipped += 1
+            continue
+        if skipped:
+            out.append(f'<div class="diff-skip">⋯ {skipped} 行未修改 ⋯</div>')
+            skipped = 0
+        out.append(f'<div class="diff-line{" diff-changed" if is_changed else ""}">{_diff_line(line) or "&nbsp;"}</div>')
+    if skipped:
+        out.append(f'<div class="diff-skip">⋯ {skipped} 行未修改 ⋯</div>')
     return safe_html("".join(out)), stats
+
+
+def _diff_line(pieces: list[tuple[str, str]]) -> str:
+    merged: list[list[str]] = []
+    for kind, text in pieces:
+        if merged and merged[-1][0] == kind:
+            merged[-1][1] += text
+        else:
+            merged.append([kind, text])
+    html = []
+    for kind, text in merged:
+        if kind == "eq":
+            html.append(str(escape(text)))
+        else:
+            html.append(f'<{kind} class="diff-{kind}">{escape(text)}</{kind}>')
+    return "".join(html)

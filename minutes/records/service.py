@@ -388,7 +388,7 @@ def _add_recipient(minutes: Minutes, user: User, reason: RecipientReason, actor:
         if r.user_id == user.id:
             return r
     recipient = MinutesRecipient(minutes=minutes, user=user, reason=reason, added_at=now, added_by_id=actor.id)
-    minutes.recipients.append(recipient)
+    db.session.add(recipient)  # the backref put it in minutes.recipients; the session needs telling
     return recipient
 
 
@@ -909,12 +909,14 @@ class Diff:
     stats: dict
 
 
-def diff(actor: User, meeting: Meeting, old_number, new_number) -> Diff:
-    """Compare two versions word by word (CJK per character, Latin words whole)."""
+def diff(actor: User, meeting: Meeting, old_number, new_number, full: bool = False) -> Diff:
+    """Compare two versions word by word (CJK per character, Latin words whole); unchanged stretches
+    fold away unless `full`."""
     old = version_by_number(actor, meeting, old_number)
     new = version_by_number(actor, meeting, new_number)
     html, stats = render.word_diff(render.diff_text(old.body, old.decisions, old.actions),
-                                   render.diff_text(new.body, new.decisions, new.actions))
+                                   render.diff_text(new.body, new.decisions, new.actions),
+                                   context=None if full else 2)
     return Diff(old, new, html, stats)
 
 

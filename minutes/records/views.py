@@ -202,9 +202,10 @@ def correct(meeting_id):
 def diff(meeting_id):
     """Compare two versions, word by word."""
     meeting = service.get_meeting(current_user, meeting_id)
-    result = service.diff(current_user, meeting, request.args.get("a"), request.args.get("b"))
+    full = request.args.get("full") == "1"
+    result = service.diff(current_user, meeting, request.args.get("a"), request.args.get("b"), full=full)
     state = service.get_current(current_user, meeting)
-    return render_page("records/diff.html", None, meeting=meeting, diff=result, state=state)
+    return render_page("records/diff.html", None, meeting=meeting, diff=result, state=state, full=full)
 
 
 @bp.get("/minutes/versions/<int:version_id>")

@@ -9,9 +9,19 @@ def test_tokenize_splits_cjk_per_character_and_keeps_latin_words():
 
 def test_word_diff_marks_inserted_and_deleted_characters():
     html, stats = render.word_diff("客服部需在1小时内补充问题描述", "客服部需在2小时内补充完整问题描述")
-    assert str(html) == ('客服部需在<del class="diff-del">1</del><ins class="diff-ins">2</ins>小时内补充'
-                         '<ins class="diff-ins">完整</ins>问题描述')
+    assert str(html) == ('<div class="diff-line diff-changed">客服部需在<del class="diff-del">1</del>'
+                         '<ins class="diff-ins">2</ins>小时内补充<ins class="diff-ins">完整</ins>问题描述</div>')
     assert stats == {"inserted": 3, "deleted": 1, "changes": 2}
+
+
+def test_unchanged_lines_fold_away_around_the_changes():
+    old = "\n".join(f"第{i}行" for i in range(1, 21))
+    new = old.replace("第10行", "第10行（改）")
+    folded, _ = render.word_diff(old, new)
+    assert str(folded).count('class="diff-line') == 5  # the change and two lines either side
+    assert str(folded).count("⋯ 7 行未修改 ⋯") == 1 and str(folded).count("⋯ 8 行未修改 ⋯") == 1
+    full, _ = render.word_diff(old, new, context=None)
+    assert str(full).count('class="diff-line') == 20 and "未修改" not in str(full)
 
 
 def test_word_diff_changes_latin_words_as_words():
@@ -45,4 +55,7 @@ def test_diff_between_versions_includes_table_rows(recorded, clock, client, logi
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert 'class="diff" hx-disable id="diff"' in text and "第1版 → 第2版" in text
+    assert "行未修改" in text and "会议主题" not in text  # only the changed stretches, unless asked
+    full = client.get(f"/meetings/{r.meeting.id}/minutes/diff?a=1&b=2&full=1").get_data(as_text=True)
+    assert "会议主题" in full
     assert client.get(f"/meetings/{r.meeting.id}/minutes/diff?a=1&b=9").status_code == 404
