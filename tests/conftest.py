@@ -152,7 +152,9 @@ def _wipe(app):
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
                 # Append-only and lock triggers refuse DELETE: lift them for the wipe, then put them back.
-                triggers = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
+                # (only the refusing ones: the search index triggers must run to keep FTS in step)
+                triggers = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                                "AND sql LIKE '%RAISE(%'").all()
                 for name, _sql in triggers:
                     conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
                 conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
