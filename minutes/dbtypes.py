@@ -58,3 +58,12 @@ def get_by_id(model, value):
     if not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
         return None
     return db.session.get(model, int(text))
+
+
+#: Objects that DDL listeners create beside the mapped tables (search indexes); Alembic leaves them alone.
+UNMAPPED_PREFIXES = ("search_fts", "search_gram", "ix_search_document_grams", "ix_search_document_trgm")
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object: ignore reflected objects that the models' DDL made, not the models."""
+    return not (reflected and compare_to is None and name and name.startswith(UNMAPPED_PREFIXES))

@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
 from minutes import create_app
+from minutes.dbtypes import include_object
 from minutes.extensions import db
 
 
@@ -17,7 +18,7 @@ def test_migrations_match_models(tmp_path):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object}), db.metadata)
     assert diff == [], f"models and migrations differ; run flask db migrate: {diff}"
 
 
@@ -37,9 +38,21 @@ def test_migrations_upgrade_on_postgresql():
         with app.app_context():
             upgrade()
             with db.engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+                diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object}), db.metadata)
             db.engine.dispose()
         assert diff == [], f"models and migrations differ on PostgreSQL: {diff}"
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_migrations_create_the_triggers_and_search_indexes(tmp_path):
+    if os.environ.get("MINUTES_TEST_DB", "sqlite") != "sqlite":
+        pytest.skip("checked on SQLite")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}", "TESTING": True})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+    assert {"audit_entry_no_update", "audit_entry_no_delete", "search_fts", "search_gram"} <= names
+    assert any(name.startswith("minutes_version") and "final" in name for name in names), sorted(names)
