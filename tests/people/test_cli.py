@@ -135,3 +135,16 @@ def test_demo_if_empty_fills_an_empty_database(runner):
     result = runner.invoke(args=["minutes", "demo", "--if-empty"])
     assert result.exit_code == 0 and "演示数据已创建" in result.output
     assert count(Meeting) >= 4
+
+
+def test_demo_holds_a_meeting_in_every_state(runner, app):
+    from sqlalchemy import select
+
+    from minutes.meetings.models import Meeting, MeetingStatus
+
+    result = runner.invoke(args=["minutes", "demo"])
+    assert result.exit_code == 0, result.output
+    states = set(db.session.scalars(select(Meeting.status)))
+    assert {MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT, MeetingStatus.IN_PROGRESS, MeetingStatus.MINUTES_DUE,
+            MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL} <= states
+    assert "解决客户投诉处理流程卡点" in set(db.session.scalars(select(Meeting.topic)))
