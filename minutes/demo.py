@@ -167,34 +167,70 @@ def load_demo(password: str = "minutes2026") -> list[tuple[str, str]]:
     return [(u, f"{n}（{d}{'，管理员' if u == 'admin' else ''}）") for u, n, d, _t, _h in PEOPLE]
 
 
+#: What was said in each recorded demo meeting: points per agenda item, a decision, actions.
+SCRIPTS = {
+    "三季度市场活动进度同步": {
+        "points": [
+            (0, "viewpoint", "市场部", "双十一活动物料交付比计划晚3天，页面设计已定稿", []),
+            (0, "dispute", None, "活动页面上线时间：市场部要求提前一周，技术部认为测试时间不足", ["市场部", "技术部"]),
+            (0, "consensus", None, "页面按原计划上线，市场部同步调整预热节奏", []),
+            (1, "viewpoint", "客服部", "活动期间咨询量预计增加40%，需临时增加10名客服", []),
+        ],
+        "decision": (0, "活动页面按原计划11月1日上线，不再提前", "zhoujie", 5),
+        "actions": [(0, "提交物料延期说明及新的交付计划", "zhoujie", 2),
+                    (1, "发布双十一客服应答话术第二版并完成培训", "zhaomin", 8)],
+    },
+    "生产环境故障复盘与值班机制": {
+        "points": [
+            (0, "viewpoint", "技术部", "支付接口超时持续47分钟，原因是数据库连接池耗尽", []),
+            (0, "viewpoint", "客服部", "故障期间客服未收到通知，30分钟后才知晓，客户投诉62起", []),
+            (1, "dispute", None, "夜间值班由谁承担：技术部要求客服部一线先行判断，客服部认为需技术人员在线",
+             ["技术部", "客服部"]),
+            (1, "consensus", None, "技术部设7×24小时值班，客服部发现异常10分钟内电话升级", []),
+        ],
+        "decision": (1, "故障升级时限：客服发现异常后10分钟内电话通知技术值班人", "lihua", 3),
+        "actions": [(1, "发布技术部7×24小时值班表", "wangqiang", 2),
+                    (1, "更新客服部故障升级流程并组织演练", "zhaomin", 5)],
+    },
+    "校园招聘名额与面试官安排": {
+        "points": [
+            (0, "viewpoint", "技术部", "后端与测试岗位需求合计8人，希望优先保证", []),
+            (0, "viewpoint", "产品部", "产品助理岗位2人，面试官可出3人", []),
+            (0, "consensus", None, "秋招总名额15人，技术部8人、产品部2人、其余部门5人", []),
+        ],
+        "decision": (0, "秋招总名额15人，按技术部8人、产品部2人、其余部门5人分配", "zhengkai", 2),
+        "actions": [(0, "提交面试官排班表（每场2名面试官）", "lihua", 3),
+                    (0, "发布校园招聘岗位说明", "zhangwei", 5)],
+    },
+}
+
+
 def _record_meeting(m: Meeting, users: dict, calendar, final: bool | None) -> None:
     """Run a past meeting through the room (and, when asked, the minutes) at the times it happened."""
     from minutes.core import timefmt
     from minutes.records import service as records
     from minutes.room import service as room
 
+    script = SCRIPTS[m.topic]
     recorder, host = m.recorder, m.host
-    first, second = (m.agenda_items + [None])[:2]
+    items = m.agenda_items
     start_day = timefmt.to_local(m.starts_at).date()
+    depts = {u.department.name: u.department.id for u in users.values()}
     try:
         timefmt.freeze(m.starts_at + timedelta(minutes=2))
         room.start_meeting(recorder, m)
         for row in room.attendance(m):
             if row.user_id != recorder.id:
                 room.mark_attendance(recorder, m, row.user_id, "present")
-        dept = {u.department.name: u.department for u in users.values()}
-        room.add_point(recorder, m, first.id, "viewpoint", "当前进度整体符合计划，但物料交付比计划晚3天",
-                       department_id=m.organizer_department_id)
-        room.add_point(recorder, m, first.id, "dispute", "活动页面上线时间：市场部要求提前一周，技术部认为测试时间不足",
-                       party_ids=[dept["市场部"].id, dept["技术部"].id])
-        room.add_point(recorder, m, first.id, "consensus", "页面按原计划上线，市场部同步调整预热节奏")
-        room.add_decision(recorder, m, first.id, "活动页面按原计划上线，不再提前", owner_id=host.id,
-                          due=calendar.add_workdays(start_day, 5))
-        owner = next(p.user for p in m.participants if p.user_id not in (host.id, recorder.id))
-        room.add_action(recorder, m, first.id, "补充提交物料交付延期说明及新的交付计划", owner_id=owner.id,
-                        due=calendar.add_workdays(start_day, 2))
-        room.add_action(recorder, m, (second or first).id, "整理并发布客服应答话术第二版", owner_id=host.id,
-                        due=calendar.add_workdays(start_day, 10))
+        for index, kind, dept, text, parties in script["points"]:
+            room.add_point(recorder, m, items[index].id, kind, text, department_id=depts.get(dept),
+                           party_ids=[depts[p] for p in parties])
+        index, text, owner, days = script["decision"]
+        room.add_decision(recorder, m, items[index].id, text, owner_id=users[owner].id,
+                          due=calendar.add_workdays(start_day, days))
+        for index, text, owner, days in script["actions"]:
+            room.add_action(recorder, m, items[index].id, text, owner_id=users[owner].id,
+                            due=calendar.add_workdays(start_day, days))
         timefmt.freeze(m.ends_at - timedelta(minutes=10))
         room.enter_review(host, m)
         for entry in room.review_entries(m):
@@ -207,12 +243,12 @@ def _record_meeting(m: Meeting, users: dict, calendar, final: bool | None) -> No
         records.draft_from_record(recorder, m)
         version = records.distribute(recorder, m)
         timefmt.freeze(m.ends_at + timedelta(hours=5))
-        recipients = [r.user for r in records.minutes_of(m).recipients]
-        for user in recipients:
-            if final or user.id != owner.id:
+        for recipient in records.minutes_of(m).recipients:
+            user = recipient.user
+            if final or user.username != "zhaomin":
                 records.respond(user, version.id, "confirm")
             else:
-                records.respond(user, version.id, "change", "第二条待办的完成时限请改为与值班表同步发布的日期")
+                records.respond(user, version.id, "change", "第二条待办请补充客服部配合演练的具体日期")
         db.session.flush()
     finally:
         timefmt.freeze(None)
