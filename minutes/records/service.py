@@ -34,7 +34,7 @@ from minutes.records import render
 from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, MinutesResponse, MinutesStatus,
                                     MinutesVersion, RecipientReason, ResponseKind, VersionKind)
 from minutes.room import service as room_service
-from minutes.room.models import AttendanceStatus, Decision, PointKind
+from minutes.room.models import AttendanceStatus, Decision, PointKind, RoomState
 
 #: Recipients answer within this many working days (收件人在1个工作日内反馈).
 ANSWER_WORKDAYS = 1
@@ -982,6 +982,48 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
             to_answer.append({"version": version, "meeting": version.meeting, "due_on": request.due_on,
                               "overdue": today > request.due_on})
     return DuePanel(to_write, awaiting, to_answer)
+
+
+def send_reminders(now: datetime | None = None) -> int:
+    """Queue the overdue notices, once each (idempotent, for `flask minutes tick`): minutes not sent
+    24 hours after the meeting (to the recorder and the host), and answers past their working day
+    (to the recipient). Returns how many messages were queued."""
+    now = now or utcnow()
+    today = to_local(now).date()
+    queued = 0
+    late = db.session.execute(
+        select(Meeting, RoomState).join(RoomState, RoomState.meeting_id == Meeting.id)
+        .where(Meeting.status == MeetingStatus.MINUTES_DUE, RoomState.minutes_due_at < now)).all()
+    for meeting, room in late:
+        link = f"{_base_url()}/meetings/{meeting.id}/minutes"
+        for lead in {u.id: u for u in (meeting.recorder, meeting.host) if u is not None}.values():
+            text = (f"{lead.name}，您好：\n\n“{meeting.topic}”的会议纪要应于{cn_datetime(room.minutes_due_at)}前"
+                    f"（会后24小时内）发出，目前尚未发出。\n\n{link}\n\n—— 会议纪要系统")
+            if lead.email and notify.enqueue_email(lead.email, f"【纪要已逾期】{meeting.topic}", text,
+                                                   dedupe_key=f"minutes:m{meeting.id}:overdue:{lead.id}", link=link):
+                queued += 1
+    waiting = db.session.execute(
+        select(MinutesRequest, MinutesVersion, Minutes)
+        .join(MinutesVersion, MinutesVersion.id == MinutesRequest.version_id)
+        .join(Minutes, Minutes.id == MinutesVersion.minutes_id)
+        .where(Minutes.status == MinutesStatus.DISTRIBUTED, MinutesRequest.due_on < today)).all()
+    for request, version, minutes in waiting:
+        user = request.user
+        if not user.email or current_version(minutes).id != version.id:
+            continue
+        answered = db.session.scalar(select(MinutesResponse.id).where(MinutesResponse.version_id == version.id,
+                                                                      MinutesResponse.user_id == user.id).limit(1))
+        if answered is not None:
+            continue
+        link = version_link(version)
+        text = (f"{user.name}，您好：\n\n“{version.meeting.topic}”会议纪要（{version.label}）请您于"
+                f"{cn_date(request.due_on)}当天内回复，目前尚未收到您的回复。请确认无误或提出修改意见：\n{link}"
+                "\n\n—— 会议纪要系统")
+        if notify.enqueue_email(user.email, f"【纪要确认已逾期】{version.meeting.topic}（{version.label}）", text,
+                                dedupe_key=f"minutes:v{version.id}:overdue:{user.id}", link=link):
+            queued += 1
+    db.session.flush()
+    return queued
 
 
 def minutes_link(user, meeting: Meeting) -> dict | None:

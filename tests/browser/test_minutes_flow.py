@@ -135,6 +135,7 @@ def test_from_recorded_meeting_to_final_minutes(live_server, new_page, people, s
     critic.get_by_role("radio", name="提出修改意见").check()
     critic.select_option("#item_ref", label="决议2：投诉提报模板由产品部负责维护")
     critic.fill("#comment", "决议2请写明具体负责人：孙七，并注明每季度评审一次模板。")
+    shot(critic, "minutes-respond")
     with critic.expect_navigation():
         critic.get_by_role("button", name="提交").click()
     expect(critic.locator(".flash.success")).to_contain_text("修改意见已提交")
@@ -163,6 +164,11 @@ def test_from_recorded_meeting_to_final_minutes(live_server, new_page, people, s
     expect(writer.locator("#diff ins.diff-ins").first).to_be_visible()
     expect(writer.locator("#diff")).to_contain_text("投诉提报模板由孙七具体负责，每季度评审一次。")
     shot(writer, "minutes-diff")
+
+    # 孙七's dashboard asks him to confirm version 2.
+    critic.goto("/")
+    expect(critic.locator("#minutes-panel")).to_contain_text("第2版")
+    shot(critic.locator("#minutes-panel"), "minutes-dashboard-panel")
 
     # 孙七 is asked again (only him); his confirmation makes the minutes final.
     assert live_server.smtp.wait_for(4)[-1]["to"] == ["sunqi@example.com"]

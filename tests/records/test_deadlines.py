@@ -82,3 +82,27 @@ def test_late_distribution_is_marked(recorded, clock):
     state = service.get_current(r.recorder, r.meeting)
     assert state.distributed_late and not state.overdue
     assert not service.dashboard(r.recorder).to_write
+
+
+def test_overdue_reminders_are_queued_once(recorded, clock, smtp_server):
+    from minutes.notify.service import deliver_pending
+
+    r = recorded()
+    clock(2026, 6, 19, 15, 0)
+    assert service.send_reminders() == 0
+    clock(2026, 6, 19, 16, 0)  # 24 hours after the end: recorder and host are told, once
+    assert service.send_reminders() == 2
+    assert service.send_reminders() == 0
+    service.draft_from_record(r.recorder, r.meeting)
+    version = service.distribute(r.recorder, r.meeting)  # due Mon 22nd (Dragon Boat)
+    service.respond(r.late, version.id, "confirm")
+    clock(2026, 6, 22, 18, 0)
+    assert service.send_reminders() == 0
+    clock(2026, 6, 23, 9, 0)
+    assert service.send_reminders() == 5  # everyone but 王五, who answered
+    assert service.send_reminders() == 0
+    db.session.commit()
+    deliver_pending()
+    subjects = [m["msg"]["Subject"] for m in smtp_server.wait_for(2 + 6 + 5)]
+    assert subjects.count("【纪要已逾期】解决客户投诉处理流程卡点") == 2
+    assert subjects.count("【纪要确认已逾期】解决客户投诉处理流程卡点（第1版）") == 5
