@@ -503,6 +503,7 @@ def main() -> None:
         return
 
     nofile = raise_nofile()
+    load_before = os.getloadavg()[0]
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="minutes-bench-"))
     db_path = work / "bench.sqlite3"
@@ -558,7 +559,8 @@ def main() -> None:
         SECTION,
         "",
         f"`bench/live_fanout.py`, run {datetime.now():%Y-%m-%d %H:%M} on {os.cpu_count()} CPU cores "
-        f"({platform.machine()}, Python {platform.python_version()}), everything on 127.0.0.1. "
+        f"({platform.machine()}, Python {platform.python_version()}; load average {load_before:.1f} before the run, "
+        f"{os.getloadavg()[0]:.1f} after: the box was shared), everything on 127.0.0.1. "
         f"Server: `gunicorn -c gunicorn.conf.py wsgi:app` ({workers}), SQLite. "
         f"Clients: one asyncio process, raw sockets (RLIMIT_NOFILE {nofile}). "
         f"The recorder posts {args.points} points through the room's form endpoint, {args.gap * 1000:.0f} ms apart; "

@@ -88,7 +88,8 @@
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
     var fragment = e.detail.fragment;
     var first = fragment && fragment.firstElementChild;
-    if (first && first.id && first.classList.contains("point") && document.getElementById(first.id)) {
+    if (first && first.id && (first.classList.contains("point") || first.classList.contains("sp")) &&
+        document.getElementById(first.id)) {
       e.detail.shouldSwap = false;
     }
   });

@@ -212,11 +212,39 @@ def render_parts(meeting, audience: str, parts, base: dict | None = None) -> str
     return "\n".join(html)
 
 
+def render_points_added(meeting, point_ids: list[int]) -> dict[str, str]:
+    """The hot path: points just added travel alone, appended where they belong (no room to load)."""
+    from sqlalchemy import func
+
+    from minutes.actions.models import ActionItem
+    from minutes.room import service
+    from minutes.room.models import Decision, Point
+
+    room = service.room_of(meeting)
+    out = {a: [] for a in AUDIENCES}
+    for point_id in point_ids:
+        p = db.session.get(Point, point_id)
+        if p is None or p.deleted_at is not None:
+            continue
+        count = sum(db.session.scalar(select(func.count()).select_from(model).where(
+            model.agenda_item_id == p.agenda_item_id, model.deleted_at.is_(None))) for model in (Point, Decision, ActionItem))
+        for audience in ("write", "read"):
+            out[audience].append(render_template("room/_point_added.html", p=p, count=count, meeting=meeting,
+                                                 writable=audience == "write"))
+        if room is not None and room.current_item_id == p.agenda_item_id and meeting.status.value == "in_progress":
+            out["screen"].append(f'<div hx-swap-oob="beforeend:#screen-points">'
+                                 f'{render_template("room/_screen_point.html", p=p)}</div>')
+    return {a: "\n".join(html) for a, html in out.items()}
+
+
 def render_event(pending: events.PendingEvent) -> Message:
     """Render one recorded change for every audience."""
     from minutes.meetings.models import Meeting
 
     meeting = db.session.get(Meeting, pending.meeting_id)
+    if pending.parts and all(part.startswith("point+:") for part in pending.parts):
+        fragments = render_points_added(meeting, [int(part.split(":", 1)[1]) for part in pending.parts])
+        return Message(pending.meeting_id, pending.revision, "update", fragments)
     base = base_context(meeting, pending.parts)
     if events.ALL in pending.parts:
         fragments = {a: render_live(meeting, a, base) for a in AUDIENCES}

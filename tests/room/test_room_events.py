@@ -38,8 +38,15 @@ def test_a_new_point_reaches_every_open_stream_with_its_revision(started, broker
         assert event.data.count("\n") > 5
         assert all(line.split(":", 1)[0] in ("id", "event", "data") for line in event.lines)
     event = screen.next()
-    assert event.id == "2" and 'id="screen-live" hx-swap-oob="innerHTML"' in event.data
+    assert event.id == "2" and 'hx-swap-oob="beforeend:#screen-points"' in event.data
     assert "客服部收到投诉后1小时内补充问题描述" in event.data
+    # A point under another item is not for the screen (it shows the current item): an empty event keeps the count.
+    _add_point(client, started, "另一议题的观点", item=1)
+    assert watcher.next().id == "3"
+    block = screen.blocks.get(timeout=5)
+    while block.comment:
+        block = screen.blocks.get(timeout=5)
+    assert block.id == "3" and block.data == "" and block.event == "update"
 
 
 def test_writers_stream_carries_edit_controls(started, broker, client, login_as, open_stream, second_client):
