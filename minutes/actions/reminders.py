@@ -441,23 +441,29 @@ def _subject(stage: str, text: str, due: date, owner: User, overdue_days: int) -
 
 def _write(outbox_rows: list[dict], log_rows: list[dict]) -> None:
     """Insert the messages and their log rows in bulk; a duplicate key aborts the run (nothing is sent twice)."""
+    table = OutboxMessage.__table__  # Core executemany: thousands of rows, no ORM objects needed
     logs = list(log_rows)
     for chunk in _chunks(outbox_rows):
         keys = [r["dedupe_key"] for r in chunk]
-        existing = set(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))))
+        existing = set(db.session.scalars(select(table.c.dedupe_key).where(table.c.dedupe_key.in_(keys))))
         fresh = [r for r in chunk if r["dedupe_key"] not in existing]
         if not fresh:
             continue
-        values = [{k: v for k, v in r.items() if k != "_log"} for r in fresh]
-        for r in values:
-            r.setdefault("bot_id", None)
-            r.setdefault("body_html", None)
-        ids = db.session.execute(insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
-                                 values).scalars().all()
-        for r, message_id in zip(fresh, ids):
-            logs.append(dict(r["_log"], outbox_message_id=message_id))
+        values = []
+        for r in fresh:
+            row = dict(r)
+            del row["_log"]
+            row.setdefault("bot_id", None)
+            row.setdefault("body_html", None)
+            values.append(row)
+        db.session.execute(insert(table), values)
+        # Read the ids back by their unique keys (RETURNING would make SQLite insert row by row).
+        ids = dict(db.session.execute(select(table.c.dedupe_key, table.c.id)
+                                      .where(table.c.dedupe_key.in_([r["dedupe_key"] for r in fresh]))).all())
+        for r in fresh:
+            logs.append(dict(r["_log"], outbox_message_id=ids[r["dedupe_key"]]))
     for chunk in _chunks(logs, 2000):
-        db.session.execute(insert(ReminderLog), chunk)
+        db.session.execute(insert(ReminderLog.__table__), chunk)
     db.session.flush()
 
 

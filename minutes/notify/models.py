@@ -30,7 +30,7 @@ class OutboxMessage(db.Model):
     channel: Mapped[str] = mapped_column(String(20), default="email")  #: email, dingtalk, wecom, feishu
     recipient: Mapped[str] = mapped_column(String(500))  #: email address, or the robot's name for IM
     #: For IM messages: the group robot that posts it (its URL and secret stay on the robot, not here).
-    bot_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_bot.id", ondelete="SET NULL"), index=True)
+    bot_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_bot.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(String(300), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
@@ -58,6 +58,8 @@ class OutboxMessage(db.Model):
 
 #: Deliverers look for due work by status and time.
 Index("ix_outbox_message_due", OutboxMessage.status, OutboxMessage.next_attempt_at)
+#: A robot's per-minute budget counts its recent attempts among all it ever sent.
+Index("ix_outbox_message_bot_attempt", OutboxMessage.bot_id, OutboxMessage.last_attempt_at)
 
 
 class BotVendor(enum.StrEnum):

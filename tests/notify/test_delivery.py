@@ -283,3 +283,55 @@ def test_messages_of_a_deleted_robot_are_marked_failed(app, robots, make_bot, ad
     assert deliver_pending()["failed"] == 1
     msg = db.session.scalar(select(OutboxMessage))
     assert msg.status == OutboxStatus.DEAD and msg.last_error == "接收消息的群机器人已被删除"
+
+
+def test_feishu_robot_never_gets_more_than_five_in_a_second_and_others_do_not_wait_for_it(app, robots, make_bot, admin, dept,
+                                                                                 clock):
+    import time
+
+    clock(2026, 6, 15, 9, 30)
+    feishu = make_bot(admin, dept.id, "feishu", robots.add("feishu", "fs", "s"), "s", name="飞书群")
+    ding = make_bot(admin, dept.id, "dingtalk", robots.add("dingtalk", "dd"), name="钉钉群")
+    for n in range(25):
+        enqueue_im(feishu, f"飞书{n}", "正文", "", f"f{n}")
+        enqueue_im(ding, f"钉钉{n}", "正文", "", f"d{n}")
+    db.session.commit()
+    started = time.monotonic()
+    counts = deliver_pending()
+    elapsed = time.monotonic() - started
+    assert counts == {"sent": 30, "failed": 0, "deferred": 0}  # 10 to 飞书 in one run, 20 to 钉钉
+    assert elapsed < 4
+    fs = robots.robot("feishu", "fs")
+    assert fs.refused == [] and len(fs.accepted) == 10
+    assert max(sum(1 for t in fs.wall if 0 <= t - s < 1.0) for s in fs.wall) <= 5
+    assert len(robots.robot("dingtalk", "dd").accepted) == 20
+    assert deliver_pending()["sent"] == 0  # the same minute: both robots' budgets are spent
+    clock(2026, 6, 15, 9, 31, 10)
+    assert deliver_pending()["sent"] == 15  # 10 more to 飞书, the last 5 to 钉钉
+
+
+def test_email_over_a_pipelining_server_arrives_intact_and_a_refused_recipient_does_not_stop_the_rest(app, clock):
+    from email import message_from_bytes
+    from email.policy import default
+
+    from tests.notify.mta import PipeliningMta
+
+    mta = PipeliningMta(refuse={"gone@example.com"})
+    app.config["SMTP_PORT"] = mta.port
+    try:
+        clock(2026, 6, 15, 9, 30)
+        enqueue_email("a@example.com", "【待办提醒】整理投诉分级标准", "第一行\n.以点开头的一行\n最后", "<p>HTML</p>", dedupe_key="1")
+        enqueue_email("gone@example.com", "【待办提醒】", "正文", dedupe_key="2")
+        enqueue_email("b@example.com", "【需协调】王伟的待办已逾期4个工作日", "正文", dedupe_key="3")
+        db.session.commit()
+        assert deliver_pending() == {"sent": 2, "failed": 1, "deferred": 0}
+        received = mta.messages
+        assert [rcpts for _, rcpts, _ in received] == [["a@example.com"], ["b@example.com"]]
+        first = message_from_bytes(received[0][2], policy=default)
+        assert first["Subject"] == "【待办提醒】整理投诉分级标准" and first["From"] == "会议纪要系统 <minutes@localhost>"
+        assert first.get_body(("plain",)).get_content() == "第一行\n.以点开头的一行\n最后"
+        assert first.get_body(("html",)).get_content() == "<p>HTML</p>"
+        refused = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "2"))
+        assert "SMTPRecipientsRefused" in refused.last_error and "550" in refused.last_error
+    finally:
+        mta.stop()

@@ -6,7 +6,8 @@ Built from the vendors' published rules, not from our code:
   msg=timestamp + "\\n" + secret))); more than 20 messages a minute → errcode 130101.
 - 企业微信群机器人 (POST /cgi-bin/webhook/send?key=K): the key is the credential; 20 a minute → 45009.
 - 飞书自定义机器人 (POST /open-apis/bot/v2/hook/T): with 签名校验 the JSON body carries timestamp (s) and
-  sign = base64(HmacSHA256(key=timestamp + "\\n" + secret, msg="")); errors 19021; 100 a minute → 11232.
+  sign = base64(HmacSHA256(key=timestamp + "\\n" + secret, msg="")); errors 19021; 100 a minute or
+  5 a second (real time) → 11232.
 
 The server's clock is the app's clock (`minutes.core.timefmt.utcnow`), so tests that pin and walk it
 see the same minute windows as the vendor would.
@@ -18,6 +19,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,6 +37,7 @@ class Robot:
     secret: str = ""
     accepted: list = field(default_factory=list)  #: (time, body) of every message shown in the group
     refused: list = field(default_factory=list)  #: (time, code, reason)
+    wall: list = field(default_factory=list)  #: real-clock times of accepted posts (per-second limits)
 
 
 class FakeRobots:
@@ -188,7 +191,25 @@ class FakeRobots:
                                                         "current time", "code", "msg")
         if body.get("msg_type") not in ("text", "post", "image", "share_chat", "interactive"):
             return self._refuse(robot, now, 9499, "Bad Request", "code", "msg")
-        if self._too_fast(robot, now):
+        wall = time.monotonic()
+        if self._too_fast(robot, now) or sum(1 for t in robot.wall if wall - t < 1.0) >= 5:  # 100/min, 5/s
             return self._refuse(robot, now, 11232, "frequency limited", "code", "msg")
         robot.accepted.append((now, body))
+        robot.wall.append(wall)
         return {"code": 0, "msg": "success", "data": {}}
+
+
+if __name__ == "__main__":  # for bench/tick.py: the vendors in their own process, like the real ones
+    import sys
+    from datetime import datetime
+
+    config = json.loads(sys.stdin.readline())
+    timefmt.freeze(datetime.fromisoformat(config["freeze"]))
+    fake = FakeRobots()
+    urls = [fake.add(vendor, token, secret) for vendor, token, secret in config["robots"]]
+    print(json.dumps({"port": fake.port, "urls": urls}), flush=True)
+    for _ in sys.stdin:
+        with fake.lock:
+            accepted = sum(len(r.accepted) for r in fake.robots.values())
+            refused = sum(len(r.refused) for r in fake.robots.values())
+        print(accepted, refused, flush=True)
