@@ -13,7 +13,6 @@ The life of the minutes of one meeting:
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -1086,11 +1085,3 @@ def describe(actor: User, meeting: Meeting, now: datetime | None = None) -> dict
         } for s in state.states]
     return data
 
-
-def due_label(due_on: date) -> str:
-    """请于……当天内回复."""
-    return f"{cn_date(due_on)}当天内"
-
-
-def describe_due(due_at: datetime | None) -> str:
-    return cn_datetime(due_at) if due_at else ""
