@@ -45,8 +45,6 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
-    app.register_blueprint(actions_bp)
-    app.register_blueprint(notify_bp)
     app.register_blueprint(archive_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(notify_bp)
