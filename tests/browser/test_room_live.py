@@ -180,6 +180,21 @@ def test_attendee_follows_recorder_live_and_catches_up_after_a_cut(live_server, 
         {swapStyle: 'none'})""", [item_a, first_id])
     expect(points).to_have_count(5)
 
+    # --- the recorder's network fails: the text stays, with a clear "未保存"
+    console.route("**/meetings/*/points", lambda route: route.abort("internetdisconnected"))
+    text.fill("网络中断时输入的观点")
+    text.press("Enter")
+    expect(console.locator("#point-form .form-status")).to_contain_text("未保存")
+    expect(text).to_have_value("网络中断时输入的观点")
+    console.unroute("**/meetings/*/points")
+    text.press("Enter")
+    expect(text).to_have_value("")
+    expect(watcher.locator(f"#item-{item_a} .point").last).to_contain_text("网络中断时输入的观点")
+    console.locator(f"#item-{item_a} .point", has_text="网络中断时输入的观点").hover()
+    console.once("dialog", lambda d: d.accept())
+    console.locator(f"#item-{item_a} .point", has_text="网络中断时输入的观点").get_by_role("button", name="删除").click()
+    expect(watcher.locator(f"#item-{item_a} .point")).to_have_count(5)
+
     # --- the shared screen shows the current item, its clock and the points
     screen = new_page(host, viewport=(1920, 1080))
     screen.goto(f"/meetings/{meeting_id}/screen")
@@ -223,7 +238,8 @@ def test_attendee_follows_recorder_live_and_catches_up_after_a_cut(live_server, 
     dialog.locator("textarea[name=text]").fill("优化投诉提报模板并上线，后续再议细节")
     expect(dialog.locator(".check-text mark")).to_have_count(2)
     dialog.get_by_role("button", name="改写并确认").click()
-    expect(dialog).to_contain_text("模糊表述")
+    expect(dialog.locator(".alert.error")).to_contain_text("模糊表述")
+    wait_for_htmx(console)
     dialog.locator("textarea[name=text]").fill("优化投诉提报模板并上线（含客户反馈字段）")
     dialog.get_by_role("button", name="改写并确认").click()
     expect(dialog).to_be_hidden()
