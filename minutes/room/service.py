@@ -22,6 +22,7 @@ from minutes.admin.service import work_calendar
 from minutes.core import clarity
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_time, local_today, utcnow
+from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
 from minutes.meetings.service import can_view
@@ -65,7 +66,7 @@ def can_start(user, meeting: Meeting) -> bool:
 
 def get_meeting(user, meeting_id) -> Meeting:
     """Load a meeting whose room the user may watch; an invisible one is reported missing."""
-    meeting = db.session.get(Meeting, int(meeting_id)) if str(meeting_id).isdigit() else None
+    meeting = get_by_id(Meeting, meeting_id)
     if meeting is None or not can_view(user, meeting):
         raise NotFound("会议不存在或您无权查看")
     return meeting
@@ -134,7 +135,7 @@ def _clean_text(text: str, what: str, field_name: str = "text") -> str:
 
 
 def _agenda_item(meeting: Meeting, agenda_item_id) -> AgendaItem:
-    item = db.session.get(AgendaItem, int(agenda_item_id)) if str(agenda_item_id or "").isdigit() else None
+    item = get_by_id(AgendaItem, agenda_item_id)
     if item is None or item.meeting_id != meeting.id:
         raise ValidationFailed("请选择议题", field="agenda_item_id")
     return item
@@ -145,7 +146,7 @@ def _department(department_id, field_name: str, required_message: str | None = N
         if required_message:
             raise ValidationFailed(required_message, field=field_name)
         return None
-    dept = db.session.get(Department, int(department_id)) if str(department_id).isdigit() else None
+    dept = get_by_id(Department, department_id)
     if dept is None:
         raise ValidationFailed("部门不存在", field=field_name)
     return dept
@@ -165,7 +166,7 @@ def _person(user_id, field_name: str, required_message: str | None = None) -> Us
         if required_message:
             raise ValidationFailed(required_message, field=field_name)
         return None
-    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    user = get_by_id(User, user_id)
     if user is None:
         raise ValidationFailed("人员不存在", field=field_name)
     return user
@@ -309,7 +310,7 @@ def review_entry(meeting: Meeting, key: str) -> Decision | ActionItem:
     """Load the decision ("decision:<id>") or action ("action:<id>") of this meeting named by a review key."""
     kind, _, raw = (key or "").partition(":")
     model = {"decision": Decision, "action": ActionItem}.get(kind)
-    entry = db.session.get(model, int(raw)) if model and raw.isdigit() else None
+    entry = get_by_id(model, raw) if model else None
     if entry is None or entry.meeting_id != meeting.id or entry.deleted_at is not None:
         raise NotFound("该决议或待办不存在或已删除")
     return entry
@@ -427,7 +428,7 @@ def attendance(meeting: Meeting) -> list[Attendance]:
 def attendance_row(meeting: Meeting, user_id) -> Attendance:
     """One person's attendance row in this meeting."""
     row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
-                                                     Attendance.user_id == (int(user_id) if str(user_id).isdigit() else -1)))
+                                                     Attendance.user_id == (int(user_id) if str(user_id).isdigit() and len(str(user_id)) < 10 else -1)))
     if row is None:
         raise NotFound("该人员不在本次会议的签到名单中", field="user_id")
     return row
@@ -527,7 +528,7 @@ def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: st
 
 def get_point(user, point_id) -> Point:
     """Load a point of a meeting the user may see (deleted ones are gone)."""
-    point = db.session.get(Point, int(point_id)) if str(point_id).isdigit() else None
+    point = get_by_id(Point, point_id)
     if point is None or point.deleted_at is not None or not can_view(user, point.meeting):
         raise NotFound("该要点不存在或已删除")
     return point
@@ -669,7 +670,7 @@ def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner
 
 def get_decision(user, decision_id) -> Decision:
     """Load a decision of a meeting the user may see."""
-    decision = db.session.get(Decision, int(decision_id)) if str(decision_id).isdigit() else None
+    decision = get_by_id(Decision, decision_id)
     if decision is None or decision.deleted_at is not None or not can_view(user, decision.meeting):
         raise NotFound("该决议不存在或已删除")
     return decision
@@ -741,7 +742,7 @@ def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_d
 
 def get_action(user, action_id) -> ActionItem:
     """Load an action item of a meeting the user may see."""
-    action = db.session.get(ActionItem, int(action_id)) if str(action_id).isdigit() else None
+    action = get_by_id(ActionItem, action_id)
     if action is None or action.deleted_at is not None or not can_view(user, action.meeting):
         raise NotFound("该待办不存在或已删除")
     return action
