@@ -239,6 +239,8 @@ class ActionFilters:
     meeting_id: int | None = None
     due_from: date | None = None
     due_to: date | None = None
+    #: Exclusive upper bound, for GET /api/v1/actions?due_before=…
+    due_before: date | None = None
     q: str = ""
     sort: str = "due"
     descending: bool = False
@@ -270,6 +272,8 @@ def _filtered(user, filters: ActionFilters, today: date, with_department: bool =
         query = query.where(ActionItem.due_date >= filters.due_from)
     if filters.due_to:
         query = query.where(ActionItem.due_date <= filters.due_to)
+    if filters.due_before:
+        query = query.where(ActionItem.due_date < filters.due_before)
     if filters.q:
         query = query.where(ActionItem.text.contains(filters.q.strip(), autoescape=True))
     if filters.status == "open":

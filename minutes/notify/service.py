@@ -451,11 +451,13 @@ class _Pace:
             return self.WINDOW - (now - self.sent[0])
 
 
-def _post_one(conn, bot: _Robot, msg: _Outgoing, now: datetime, counts: dict) -> tuple[datetime, str] | None:
+def _post_one(conn, receipts: "_Receipts", bot: _Robot, msg: _Outgoing, now: datetime,
+              counts: dict) -> tuple[datetime, str] | None:
     """Post one message; return a pause (until, reason) when the robot's other messages must wait."""
     try:
         webhooks.post(bot.vendor, bot.url, bot.secret, webhooks.Post(msg.subject, msg.body_text, msg.link))
     except webhooks.WebhookError as exc:
+        receipts.flush()
         if exc.throttled:
             until = now + timedelta(seconds=webhooks.THROTTLE_PAUSE_SECONDS.get(bot.vendor, 60))
             reason = f"{bot.label}限流，稍后重发：{exc}"
@@ -467,9 +469,7 @@ def _post_one(conn, bot: _Robot, msg: _Outgoing, now: datetime, counts: dict) ->
         if exc.connection:
             return retry_at or now + _backoff(MAX_ATTEMPTS), f"机器人服务器不可用，等待重试：{exc}"
         return None
-    receipts = _Receipts(conn)
     receipts.add(msg)
-    receipts.flush()  # robots are few and paced: each post is recorded at once
     counts["sent"] += 1
     return None
 
@@ -481,10 +481,14 @@ def _deliver_bots(batches: list[tuple[_Robot, list[_Outgoing]]], now: datetime, 
     if not queues:
         return
     with db.engine.connect() as conn:
-        _take_turns(conn, queues, now, counts)
+        receipts = _Receipts(conn)
+        try:
+            _take_turns(conn, receipts, queues, now, counts)
+        finally:
+            receipts.flush()
 
 
-def _take_turns(conn, queues: list, now: datetime, counts: dict) -> None:
+def _take_turns(conn, receipts: "_Receipts", queues: list, now: datetime, counts: dict) -> None:
     """One post per robot per round; when every remaining robot must wait for its pace, sleep."""
     while queues:
         posted, soonest = False, None
@@ -495,7 +499,7 @@ def _take_turns(conn, queues: list, now: datetime, counts: dict) -> None:
                 soonest = wait if soonest is None else min(soonest, wait)
                 continue
             posted = True
-            pause = _post_one(conn, bot, queue.popleft(), now, counts)
+            pause = _post_one(conn, receipts, bot, queue.popleft(), now, counts)
             if pause is not None:
                 while queue:
                     _postpone(conn, queue.popleft(), *pause)
@@ -503,6 +507,7 @@ def _take_turns(conn, queues: list, now: datetime, counts: dict) -> None:
             if not queue:
                 queues.remove(entry)
         if not posted and soonest is not None:
+            receipts.flush()  # nothing else to do meanwhile: record what went out
             time.sleep(soonest)
 
 

@@ -245,3 +245,26 @@ def test_owner_sees_their_due_actions_on_the_dashboard(client, login_as, team, s
     panel = panel[:panel.index("</section>")]
     assert "修订投诉分级标准" in panel and "已逾期 5 天" in panel and "上线工单自动分派" in panel
     assert "评估客服系统选型" not in panel and 'id="panel-coordination"' not in html
+
+
+def test_api_filters_owner_and_due_before_exclusive(app, team, spread):
+    page = service.list_actions(team.host, ActionFilters(owner_id=team.owner.id, due_before=d(2026, 6, 26)))
+    assert texts(page) == ["修订投诉分级标准"]
+
+
+def test_embedded_scheduler_runs_only_where_wanted(app):
+    from minutes.actions import scheduler
+
+    assert not scheduler.wanted(app)  # TESTING
+    app.config["EMBEDDED_TICK"] = "1"
+    assert scheduler.wanted(app)
+    app.config["EMBEDDED_TICK"] = False
+    assert not scheduler.wanted(app)
+    app.config["EMBEDDED_TICK"] = True
+    thread = scheduler.start(app)
+    try:
+        assert thread.is_alive() and scheduler.start(app) is thread  # once per process
+    finally:
+        thread.stop.set()
+        thread.join(timeout=5)
+        app.extensions.pop("embedded_tick", None)
