@@ -3,7 +3,7 @@ from minutes.actions.models import (ActionItem, ActionReview, ActionUpdate, Cale
                                     ReminderLog, ReminderSettings)
 from minutes.admin.models import CalendarOverride  # noqa: F401
 from minutes.api.models import ApiToken  # noqa: F401
-from minutes.archive.models import ArchiveEntry, SearchDocument  # noqa: F401
+from minutes.archive.models import ArchiveEntry, SearchBlock  # noqa: F401
 from minutes.audit.models import AuditEntry  # noqa: F401
 from minutes.meetings.models import AgendaItem, Material, Meeting, MeetingSeries, Participant  # noqa: F401
 from minutes.notify.models import JobLock, OutboxMessage, WebhookBot  # noqa: F401

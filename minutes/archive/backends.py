@@ -1,58 +1,58 @@
-"""Full-text search over `search_document`, one interface for two databases.
+"""Full-text search over `search_block`, one interface for two databases.
 
-Every query term must occur in the document as a substring (order kept within a term). Terms of
+Every query term must occur in a block as a substring (the characters in their order). Terms of
 three or more characters use a trigram index; one- and two-character terms (预算, 投诉, Q3) cannot,
-so they use a second index of the 1- and 2-character grams of each document:
+so they use a second index of the 1- and 2-character grams of each block:
 
-SQLite  `search_fts`: FTS5 with the trigram tokenizer over coalesce(norm, body) (a phrase of
+SQLite  `search_fts`: FTS5 with the trigram tokenizer over search_block.text (a phrase of
         consecutive trigrams is exactly a substring); `search_gram`: FTS5, detail=none, over the
-        distinct grams (computed by the SQL function search_grams, registered on every connection).
-        Both are external-content tables over the view `search_document_text`, kept in step by
-        triggers on search_document, so they change in the same transaction as the documents.
-PostgreSQL  pg_trgm GIN index on coalesce(norm, body) (ILIKE '%term%' uses it), and a GIN index on
-        the array search_grams(coalesce(norm, body)) (`@> ARRAY['预算']`).
+        distinct grams of the text (the view `search_block_grams`, through the SQL function
+        search_grams, registered on every connection). Both are external-content tables kept in
+        step by triggers on search_block, so they change in the same transaction as the blocks.
+PostgreSQL  pg_trgm GIN index on search_block.text (LIKE '%term%' uses it), and a GIN index on the
+        array search_grams(text) (`@> ARRAY['预算']`, exact: no recheck of the text).
 
-`SQL` below holds the exact statements; the Alembic migration carries the same ones.
+The text is stored folded (NFKC, lower case), and so is every term: matching is a plain,
+case-sensitive substring test on both databases. `SQL` holds the exact statements; the Alembic
+migration carries the same ones.
 """
-from sqlalchemy import DDL, Integer, and_, bindparam, column, event, func, text, true
+from sqlalchemy import DDL, Integer, and_, bindparam, column, event, false, func, select, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import Text as TextType
 
-from minutes.archive.text import ParsedQuery, grams
+from minutes.archive.text import ParsedQuery, grams_of_folded
 
-#: Names of the objects the indexes add to the database beside the mapped tables.
-SQLITE_OBJECTS = ("search_fts", "search_gram", "search_document_text")
+#: FTS5 tables (and their shadow tables) and the view the SQLite indexes add beside the mapped tables.
+SQLITE_OBJECTS = ("search_fts", "search_gram", "search_block_grams")
+SQLITE_TRIGGERS = ("search_block_ai", "search_block_ad", "search_block_au")
+POSTGRESQL_INDEXES = ("ix_search_block_trgm", "ix_search_block_grams")
 
 SQLITE_DDL = [
-    # The text the indexes see: the normalized body, and its grams.
-    """CREATE VIEW IF NOT EXISTS search_document_text AS
-SELECT id, coalesce(norm, body) AS txt, search_grams(coalesce(norm, body)) AS grams FROM search_document""",
-    """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-  txt, content='search_document_text', content_rowid='id', tokenize='trigram')""",
-    """CREATE VIRTUAL TABLE IF NOT EXISTS search_gram USING fts5(
-  grams, content='search_document_text', content_rowid='id', tokenize='unicode61', detail=none)""",
-    """CREATE TRIGGER IF NOT EXISTS search_document_ai AFTER INSERT ON search_document BEGIN
-  INSERT INTO search_fts(rowid, txt) VALUES (new.id, coalesce(new.norm, new.body));
-  INSERT INTO search_gram(rowid, grams) VALUES (new.id, search_grams(coalesce(new.norm, new.body)));
+    "CREATE VIEW IF NOT EXISTS search_block_grams AS SELECT id, search_grams(text) AS grams FROM search_block",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
+    "text, content='search_block', content_rowid='id', tokenize='trigram')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_gram USING fts5("
+    "grams, content='search_block_grams', content_rowid='id', tokenize='unicode61', detail=none)",
+    """CREATE TRIGGER IF NOT EXISTS search_block_ai AFTER INSERT ON search_block BEGIN
+  INSERT INTO search_fts(rowid, text) VALUES (new.id, new.text);
+  INSERT INTO search_gram(rowid, grams) VALUES (new.id, search_grams(new.text));
 END""",
-    """CREATE TRIGGER IF NOT EXISTS search_document_ad AFTER DELETE ON search_document BEGIN
-  INSERT INTO search_fts(search_fts, rowid, txt) VALUES ('delete', old.id, coalesce(old.norm, old.body));
-  INSERT INTO search_gram(search_gram, rowid, grams)
-    VALUES ('delete', old.id, search_grams(coalesce(old.norm, old.body)));
+    """CREATE TRIGGER IF NOT EXISTS search_block_ad AFTER DELETE ON search_block BEGIN
+  INSERT INTO search_fts(search_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO search_gram(search_gram, rowid, grams) VALUES ('delete', old.id, search_grams(old.text));
 END""",
-    """CREATE TRIGGER IF NOT EXISTS search_document_au AFTER UPDATE OF body, norm ON search_document BEGIN
-  INSERT INTO search_fts(search_fts, rowid, txt) VALUES ('delete', old.id, coalesce(old.norm, old.body));
-  INSERT INTO search_gram(search_gram, rowid, grams)
-    VALUES ('delete', old.id, search_grams(coalesce(old.norm, old.body)));
-  INSERT INTO search_fts(rowid, txt) VALUES (new.id, coalesce(new.norm, new.body));
-  INSERT INTO search_gram(rowid, grams) VALUES (new.id, search_grams(coalesce(new.norm, new.body)));
+    """CREATE TRIGGER IF NOT EXISTS search_block_au AFTER UPDATE OF text ON search_block BEGIN
+  INSERT INTO search_fts(search_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO search_gram(search_gram, rowid, grams) VALUES ('delete', old.id, search_grams(old.text));
+  INSERT INTO search_fts(rowid, text) VALUES (new.id, new.text);
+  INSERT INTO search_gram(rowid, grams) VALUES (new.id, search_grams(new.text));
 END""",
 ]
 SQLITE_DROP = [
     "DROP TABLE IF EXISTS search_fts",
     "DROP TABLE IF EXISTS search_gram",
-    "DROP VIEW IF EXISTS search_document_text",
+    "DROP VIEW IF EXISTS search_block_grams",
 ]
 
 POSTGRESQL_DDL = [
@@ -69,30 +69,27 @@ BEGIN
   END;
   SELECT n.nspname INTO trgm_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
    WHERE e.extname = 'pg_trgm';
-  EXECUTE format('CREATE INDEX IF NOT EXISTS ix_search_document_trgm ON search_document '
-                 'USING gin ((coalesce(norm, body)) %I.gin_trgm_ops)', trgm_schema);
+  EXECUTE format('CREATE INDEX IF NOT EXISTS ix_search_block_trgm ON search_block '
+                 'USING gin (text %I.gin_trgm_ops)', trgm_schema);
 END
 $$""",
     """CREATE OR REPLACE FUNCTION search_grams(doc text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT coalesce(array_agg(DISTINCT g), '{}'::text[])
-  FROM (SELECT lower(doc) AS t) AS s
-  CROSS JOIN LATERAL generate_series(1, char_length(s.t)) AS i
-  CROSS JOIN LATERAL (VALUES (substr(s.t, i, 1)), (substr(s.t, i, 2))) AS v(g)
+  FROM generate_series(1, char_length(doc)) AS i
+  CROSS JOIN LATERAL (VALUES (substr(doc, i, 1)), (substr(doc, i, 2))) AS v(g)
   WHERE g !~ '\\s'
 $$""",
-    """CREATE INDEX IF NOT EXISTS ix_search_document_grams ON search_document
-  USING gin (search_grams(coalesce(norm, body)))""",
+    "CREATE INDEX IF NOT EXISTS ix_search_block_grams ON search_block USING gin (search_grams(text))",
 ]
 POSTGRESQL_DROP = ["DROP FUNCTION IF EXISTS search_grams(text)"]
 
-#: The exact SQL for the migration, by dialect.
+#: The exact SQL for the migration, by dialect (run after creating search_block).
 SQL = {"sqlite": SQLITE_DDL, "postgresql": POSTGRESQL_DDL}
 
-
 def _grams_sql(doc):
-    """search_grams() for SQLite: the distinct 1- and 2-character grams, separated by spaces."""
-    return " ".join(grams(doc)) if doc is not None else None
+    """search_grams() for SQLite: the grams separated by spaces (one unicode61 token each)."""
+    return " ".join(grams_of_folded(doc)) if doc is not None else None
 
 
 @event.listens_for(Engine, "connect")
@@ -115,10 +112,11 @@ def attach_ddl(table) -> None:
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """For Alembic's include_object: ignore what the search indexes add (FTS5 tables and their shadows)."""
+    """For Alembic's include_object: leave out what the search indexes add (FTS5 tables, their shadows,
+    the expression indexes), which the migration creates with explicit SQL."""
     if type_ == "table" and reflected and compare_to is None:
         return not any(name == base or name.startswith(base + "_") for base in SQLITE_OBJECTS[:2])
-    if type_ == "index" and reflected and name in ("ix_search_document_trgm", "ix_search_document_grams"):
+    if type_ == "index" and reflected and name in POSTGRESQL_INDEXES:
         return False
     return True
 
@@ -135,41 +133,66 @@ def _like_pattern(term: str) -> str:
 
 
 class SearchBackend:
-    """Turns parsed query terms into a WHERE clause on search_document, and a few dialect details."""
+    """Turns parsed query terms into the ids of matching blocks, and a few dialect details."""
 
     name = "base"
 
-    def match(self, document, query: ParsedQuery):
+    def match(self, block, query: ParsedQuery):
+        """A WHERE clause on search_block keeping the blocks that contain every term."""
         raise NotImplementedError
+
+    def hit_ids(self, block, query: ParsedQuery, low: int | None = None, high: int | None = None):
+        """A subquery with one column, `id`: the matching blocks with low <= id <= high."""
+        condition = self.match(block, query)
+        if low is not None:
+            condition = and_(condition, block.c.id >= low)
+        if high is not None:
+            condition = and_(condition, block.c.id <= high)
+        return select(block.c.id).where(condition).subquery("hits")
 
     def local_month(self, column, tz_name: str, offset_hours: int):
         """'YYYY-MM' of a UTC datetime column in company-local time."""
         raise NotImplementedError
 
     def rebuild(self, connection) -> None:
-        """Rebuild the full-text index structures from search_document."""
+        """Rebuild the full-text index structures from search_block."""
 
-    def index_size(self, connection) -> int | None:
-        """Bytes used by the search documents and their indexes, where the database tells."""
-        return None
+    def drop_indexes(self, connection) -> None:
+        """Remove the full-text indexes (before loading many blocks at once)."""
+
+    def create_indexes(self, connection) -> None:
+        """Create the full-text indexes over the blocks there are (after loading them)."""
+        for statement in SQL[self.name]:
+            connection.execute(DDL(statement.replace("%", "%%")))  # as create_all runs it (no placeholders)
 
 
 class SqliteBackend(SearchBackend):
     name = "sqlite"
 
-    def match(self, document, query: ParsedQuery):
-        clauses = []
+    def match(self, block, query: ParsedQuery):
+        return block.c.id.in_(select(self.hit_ids(block, query).c.id))
+
+    def hit_ids(self, block, query: ParsedQuery, low: int | None = None, high: int | None = None):
+        # The ids come straight from FTS5 (no row of search_block is read): they carry meeting and kind.
+        params, sql = {}, None
         if query.long_terms:
-            expr = " AND ".join(_fts_phrase(t) for t in query.long_terms)
-            clauses.append(document.c.id.in_(
-                text("SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_long")
-                .bindparams(fts_long=expr).columns(column("rowid", Integer))))
+            sql = "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :fts_long"
+            params["fts_long"] = " AND ".join(_fts_phrase(t) for t in query.long_terms)
         if query.short_terms:
-            expr = " AND ".join(_fts_phrase(t) for t in query.short_terms)
-            clauses.append(document.c.id.in_(
-                text("SELECT rowid FROM search_gram WHERE search_gram MATCH :fts_short")
-                .bindparams(fts_short=expr).columns(column("rowid", Integer))))
-        return and_(*clauses) if clauses else true()
+            params["fts_short"] = " AND ".join(_fts_phrase(t) for t in query.short_terms)
+            if sql:
+                sql += " AND rowid IN (SELECT rowid FROM search_gram WHERE search_gram MATCH :fts_short)"
+            else:
+                sql = "SELECT rowid AS id FROM search_gram WHERE search_gram MATCH :fts_short"
+        if sql is None:
+            return select(block.c.id).where(false()).subquery("hits")
+        if low is not None:
+            sql += " AND rowid >= :id_low"
+            params["id_low"] = low
+        if high is not None:
+            sql += " AND rowid <= :id_high"
+            params["id_high"] = high
+        return text(sql).bindparams(**params).columns(column("id", Integer)).subquery("hits")
 
     def local_month(self, column, tz_name: str, offset_hours: int):
         return func.strftime("%Y-%m", column, f"{offset_hours:+d} hours")
@@ -178,36 +201,37 @@ class SqliteBackend(SearchBackend):
         connection.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
         connection.exec_driver_sql("INSERT INTO search_gram(search_gram) VALUES ('rebuild')")
 
-    def index_size(self, connection) -> int | None:
-        try:
-            rows = connection.exec_driver_sql(
-                "SELECT name, sum(pgsize) FROM dbstat WHERE name LIKE 'search_%' GROUP BY name").all()
-        except Exception:  # dbstat is compiled into most builds, not all
-            return None
-        return int(sum(size for _name, size in rows))
+    def drop_indexes(self, connection) -> None:
+        for trigger in SQLITE_TRIGGERS:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+        for statement in SQLITE_DROP:
+            connection.exec_driver_sql(statement)
+
+    def create_indexes(self, connection) -> None:
+        super().create_indexes(connection)
+        self.rebuild(connection)  # index the blocks already there, in one pass
 
 
 class PostgresBackend(SearchBackend):
     name = "postgresql"
 
-    def match(self, document, query: ParsedQuery):
-        indexed = func.coalesce(document.c.norm, document.c.body)
-        clauses = [indexed.ilike(_like_pattern(t), escape="\\") for t in query.long_terms]
+    def match(self, block, query: ParsedQuery):
+        clauses = [block.c.text.like(_like_pattern(t), escape="\\") for t in query.long_terms]
         if query.short_terms:
             wanted = bindparam("grams_wanted", list(query.short_terms), type_=ARRAY(TextType))
-            clauses.append(func.search_grams(indexed, type_=ARRAY(TextType)).op("@>")(wanted))
+            clauses.append(func.search_grams(block.c.text, type_=ARRAY(TextType)).op("@>")(wanted))
         return and_(*clauses) if clauses else true()
 
     def local_month(self, column, tz_name: str, offset_hours: int):
         return func.to_char(func.timezone(tz_name, column), "YYYY-MM")
 
     def rebuild(self, connection) -> None:
-        connection.exec_driver_sql("REINDEX INDEX ix_search_document_trgm")
-        connection.exec_driver_sql("REINDEX INDEX ix_search_document_grams")
+        for index in POSTGRESQL_INDEXES:
+            connection.exec_driver_sql(f"REINDEX INDEX {index}")
 
-    def index_size(self, connection) -> int | None:
-        return int(connection.exec_driver_sql(
-            "SELECT pg_total_relation_size('search_document')").scalar() or 0)
+    def drop_indexes(self, connection) -> None:
+        for index in POSTGRESQL_INDEXES:
+            connection.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
 
 
 def backend_for(dialect_name: str) -> SearchBackend:

@@ -1,10 +1,13 @@
-"""Keep the search documents in step with what they are made of, in the same transaction.
+"""Keep the search blocks in step with what they are made of, in the same transaction.
 
-No other domain calls in here: session hooks (after_flush, after_flush_postexec) look at the
-meetings, agenda items, points, decisions, actions and minutes versions that a flush wrote, and
-rewrite their search documents with Core statements on the same connection. So an edit is searchable as soon as it is
-flushed, a rolled-back change leaves no trace, and a deleted, soft-deleted or corrected text
-disappears with the change that removed it.
+No other domain calls in here: session hooks (after_flush, after_flush_postexec) note the meetings,
+agenda items, points, decisions, actions and minutes that a flush wrote, and rewrite the affected
+blocks of those meetings from the source tables, with Core statements on the same connection. So an
+edit is searchable as soon as it is flushed, a rolled-back change leaves no trace, and a deleted,
+soft-deleted or corrected text disappears with the change that removed it.
+
+What is searchable is defined once, by the builders below (`meeting_docs` … `minutes_docs`): the
+blocks are their texts joined, and the passages shown in results are cut from the same texts.
 
 Bulk UPDATE/DELETE statements bypass the ORM and therefore this hook; `flask minutes reindex`
 (reindex_all) rebuilds everything from the source tables.
@@ -13,30 +16,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import delete, event, insert, inspect, select, update
+from sqlalchemy import delete, event, func, insert, inspect, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from minutes.actions.models import ActionItem
 from minutes.archive.backends import backend_for
-from minutes.archive.models import PART_GOAL, PART_OUTCOME, PART_TOPIC, ArchiveEntry, DocKind, SearchDocument
-from minutes.archive.text import indexed_form, topic_key
-from minutes.core.timefmt import utcnow
-from minutes.meetings.models import AgendaItem, Meeting
+from minutes.archive.models import (CODE_ACTION, CODE_AGENDA, CODE_DECISION, CODE_GOAL, CODE_KINDS, CODE_MINUTES,
+                                    CODE_POINT, CODE_TOPIC, PART_GOAL, PART_OUTCOME, PART_TOPIC, ArchiveEntry, DocKind,
+                                    SearchBlock, block_id)
+from minutes.archive.text import fold, topic_key
+from minutes.core.timefmt import to_local, utcnow
+from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus
 from minutes.records.models import Minutes, MinutesVersion
 from minutes.room.models import Decision, Point
 
-DOCS = SearchDocument.__table__
+BLOCKS = SearchBlock.__table__
 ENTRIES = ArchiveEntry.__table__
+ALL_CODES = frozenset(CODE_KINDS)
 #: Topic keys of periodic series ("series:12"); normalized topics never contain a colon.
 SERIES_KEY_PREFIX = "series:"
-#: Longest text indexed from one source (the minutes are split into sections well below this).
-MAX_BODY = 20_000
 
 
 @dataclass(frozen=True)
 class Doc:
-    """A search document as it should be."""
+    """One searchable text, as written: a topic, a point, a decision, a section of the minutes…"""
 
     kind: DocKind
     source_id: int
@@ -46,12 +51,13 @@ class Doc:
     department_id: int | None
     body: str
 
-    def row(self) -> dict:
-        body = self.body[:MAX_BODY]
-        return {"kind": self.kind.value, "source_id": self.source_id, "part": self.part,
-                "meeting_id": self.meeting_id, "agenda_item_id": self.agenda_item_id,
-                "department_id": self.department_id, "body": body, "norm": indexed_form(body),
-                "updated_at": utcnow()}
+    @property
+    def code(self) -> int:
+        """The block it belongs to."""
+        if self.kind == DocKind.MEETING:
+            return CODE_TOPIC if self.part == PART_TOPIC else CODE_GOAL
+        return {DocKind.AGENDA: CODE_AGENDA, DocKind.POINT: CODE_POINT, DocKind.DECISION: CODE_DECISION,
+                DocKind.ACTION: CODE_ACTION, DocKind.MINUTES: CODE_MINUTES}[self.kind]
 
 
 # --- what each thing contributes -------------------------------------------------------------
@@ -127,54 +133,115 @@ def minutes_docs(meeting_id: int, version) -> list[Doc]:
             for index, section in enumerate(minutes_sections(version.body))]
 
 
-def final_version(connection, meeting_id: int):
-    """The latest final version of a meeting's minutes, or None."""
+# --- reading what is searchable --------------------------------------------------------------
+
+_ITEM = ("id", "meeting_id", "agenda_item_id", "text")
+#: (code, table, builder, order within a meeting, the columns the builder reads)
+_SOURCES = (
+    (CODE_AGENDA, AgendaItem.__table__, agenda_docs, ("position",),
+     ("id", "meeting_id", "title", "description", "department_id")),
+    (CODE_POINT, Point.__table__, point_docs, ("agenda_item_id", "position"), _ITEM + ("department_id",)),
+    (CODE_DECISION, Decision.__table__, decision_docs, ("agenda_item_id", "position"), _ITEM + ("owner_department_id",)),
+    (CODE_ACTION, ActionItem.__table__, action_docs, ("agenda_item_id", "position"), _ITEM + ("owner_department_id",)),
+)
+
+
+def read_docs(connection, meeting_ids, codes=ALL_CODES, containing=()) -> dict[int, list[Doc]]:
+    """The searchable texts of some meetings (of the given codes), from the source tables, in order.
+
+    With `containing` (folded terms), the longer tables are narrowed in SQL to the rows whose text
+    contains one of them, as a prefilter: the caller still checks the folded text, and a meeting
+    whose text differs only after NFKC folding (full-width letters) may need reading in full.
+    """
+    ids = sorted(set(meeting_ids))
+    found: dict[int, list[Doc]] = {mid: [] for mid in ids}
+    if not ids:
+        return found
+    for chunk in _chunks(ids, 500):
+        if codes & {CODE_TOPIC, CODE_GOAL}:
+            table = Meeting.__table__
+            for row in connection.execute(select(table.c.id, table.c.topic, table.c.goal, table.c.expected_outcome,
+                                                 table.c.organizer_department_id).where(table.c.id.in_(chunk))):
+                found[row.id] += [d for d in meeting_docs(row) if d.code in codes]
+        for code, table, builder, order, columns in _SOURCES:
+            if code not in codes:
+                continue
+            # deleted rows are left out here; the builders see deleted_at as NULL
+            query = select(*(table.c[c] for c in columns), *((null().label("deleted_at"),) if "deleted_at" in table.c
+                                                             else ())).where(table.c.meeting_id.in_(chunk))
+            if "deleted_at" in table.c:
+                query = query.where(table.c.deleted_at.is_(None))
+            if containing:
+                text_columns = [table.c[c] for c in ("title", "description", "text") if c in table.c]
+                query = query.where(or_(*(_contains(connection, column, term)
+                                          for column in text_columns for term in containing)))
+            for row in connection.execute(query.order_by(table.c.meeting_id, *(table.c[c] for c in order),
+                                                         table.c.id)):
+                found[row.meeting_id] += builder(row)
+        if CODE_MINUTES in codes:
+            for meeting_id, version in final_versions(connection, chunk).items():
+                found[meeting_id] += minutes_docs(meeting_id, version)
+    return found
+
+
+def _contains(connection, column, term: str):
+    """column contains term, ignoring ASCII case (instr on SQLite, strpos on PostgreSQL)."""
+    finder = func.strpos if connection.dialect.name == "postgresql" else func.instr
+    return finder(func.lower(column), term) > 0
+
+
+def final_versions(connection, meeting_ids) -> dict[int, object]:
+    """The latest final version of each meeting's minutes (a correction supersedes what it corrects)."""
     table = MinutesVersion.__table__
-    return connection.execute(
-        select(table.c.id, table.c.body).where(table.c.meeting_id == meeting_id, table.c.finalized_at.is_not(None))
-        .order_by(table.c.number.desc()).limit(1)).first()
+    rows = connection.execute(select(table.c.meeting_id, table.c.id, table.c.body, table.c.number)
+                              .where(table.c.meeting_id.in_(list(meeting_ids)), table.c.finalized_at.is_not(None))
+                              .order_by(table.c.meeting_id, table.c.number))
+    return {row.meeting_id: row for row in rows}
+
+
+def block_rows(meeting_id: int, starts_at: datetime, docs: list[Doc], now: datetime | None = None) -> list[dict]:
+    """The search_block rows of a meeting: one per code, its texts folded, one per line."""
+    day = to_local(starts_at).date()
+    by_code: dict[int, list[str]] = {}
+    for doc in docs:
+        by_code.setdefault(doc.code, []).append(fold(doc.body).replace("\n", " "))
+    now = now or utcnow()
+    return [{"id": block_id(day, meeting_id, code), "meeting_id": meeting_id, "code": code,
+             "text": "\n".join(lines), "updated_at": now} for code, lines in sorted(by_code.items())]
 
 
 # --- writing ---------------------------------------------------------------------------------
 
-def sync(connection, wanted: dict[tuple[DocKind, int], list[Doc]]) -> None:
-    """Make the documents of each (kind, source) exactly `wanted`: insert, update or delete rows."""
+def sync_blocks(connection, wanted: dict[int, set[int]]) -> None:
+    """Rewrite the blocks of the given codes of some meetings from the source tables."""
     if not wanted:
         return
-    existing: dict[tuple[str, int, int], tuple] = {}
-    by_kind: dict[DocKind, list[int]] = {}
-    for kind, source_id in wanted:
-        by_kind.setdefault(kind, []).append(source_id)
-    for kind, ids in by_kind.items():
-        for chunk in _chunks(sorted(set(ids)), 500):
-            rows = connection.execute(
-                select(DOCS.c.id, DOCS.c.kind, DOCS.c.source_id, DOCS.c.part, DOCS.c.meeting_id,
-                       DOCS.c.agenda_item_id, DOCS.c.department_id, DOCS.c.body)
-                .where(DOCS.c.kind == kind.value, DOCS.c.source_id.in_(chunk)))
-            for row in rows:
-                existing[(str(row.kind), row.source_id, row.part)] = row
-    inserts, stale = [], []
-    for (kind, source_id), docs in wanted.items():
-        keep = set()
-        for doc in docs:
-            key = (kind.value, source_id, doc.part)
-            keep.add(doc.part)
-            row = existing.get(key)
-            if row is None:
-                inserts.append(doc.row())
-            elif (row.body, row.meeting_id, row.agenda_item_id, row.department_id) != (
-                    doc.body[:MAX_BODY], doc.meeting_id, doc.agenda_item_id, doc.department_id):
-                values = doc.row()
-                connection.execute(update(DOCS).where(DOCS.c.id == row.id).values(
-                    body=values["body"], norm=values["norm"], meeting_id=doc.meeting_id,
-                    agenda_item_id=doc.agenda_item_id, department_id=doc.department_id,
-                    updated_at=values["updated_at"]))
-        stale += [row.id for (k, s, part), row in existing.items()
-                  if k == kind.value and s == source_id and part not in keep]
-    for chunk in _chunks(stale, 500):
-        connection.execute(delete(DOCS).where(DOCS.c.id.in_(chunk)))
-    if inserts:
-        connection.execute(insert(DOCS), inserts)
+    meetings = Meeting.__table__
+    starts = dict(connection.execute(select(meetings.c.id, meetings.c.starts_at)
+                                     .where(meetings.c.id.in_(list(wanted)))).all())
+    for meeting_id, codes in wanted.items():
+        if meeting_id not in starts:  # deleted: its blocks went with it (ON DELETE CASCADE)
+            continue
+        starts_at = starts[meeting_id]
+        if isinstance(starts_at, str):  # pragma: no cover - SQLite through a plain connection
+            starts_at = datetime.fromisoformat(starts_at)
+        if starts_at.tzinfo is None:
+            from datetime import UTC
+
+            starts_at = starts_at.replace(tzinfo=UTC)
+        docs = read_docs(connection, [meeting_id], codes)[meeting_id]
+        desired = {row["id"]: row for row in block_rows(meeting_id, starts_at, docs)}
+        existing = dict(connection.execute(select(BLOCKS.c.id, BLOCKS.c.text).where(
+            BLOCKS.c.meeting_id == meeting_id, BLOCKS.c.code.in_(sorted(codes)))).all())
+        gone = [block for block in existing if block not in desired]  # emptied, or the meeting moved to another day
+        if gone:
+            connection.execute(delete(BLOCKS).where(BLOCKS.c.id.in_(gone)))
+        for block, row in desired.items():
+            if block not in existing:
+                connection.execute(insert(BLOCKS).values(**row))
+            elif existing[block] != row["text"]:
+                connection.execute(update(BLOCKS).where(BLOCKS.c.id == block)
+                                   .values(text=row["text"], updated_at=row["updated_at"]))
 
 
 def filing_key(topic: str, series_id: int | None) -> str:
@@ -182,14 +249,23 @@ def filing_key(topic: str, series_id: int | None) -> str:
     return f"{SERIES_KEY_PREFIX}{series_id}" if series_id else topic_key(topic)
 
 
-def file_meeting(connection, meeting_id: int, topic: str, series_id: int | None = None) -> None:
-    """File a meeting under its topic key (insert or update its archive entry)."""
-    key = filing_key(topic, series_id)
-    current = connection.execute(select(ENTRIES.c.topic_key).where(ENTRIES.c.meeting_id == meeting_id)).first()
+def entry_row(meeting) -> dict:
+    """The archive entry of a meeting (a Meeting or a row of its table)."""
+    status = getattr(meeting.status, "value", meeting.status)
+    return {"meeting_id": meeting.id, "topic_key": filing_key(meeting.topic or "", meeting.series_id),
+            "restricted": bool(meeting.confidential) or status == MeetingStatus.CANCELLED.value}
+
+
+def file_meeting(connection, meeting) -> None:
+    """File a meeting under its topic (insert or update its archive entry)."""
+    row = entry_row(meeting)
+    current = connection.execute(select(ENTRIES.c.topic_key, ENTRIES.c.restricted)
+                                 .where(ENTRIES.c.meeting_id == meeting.id)).first()
     if current is None:
-        connection.execute(insert(ENTRIES).values(meeting_id=meeting_id, topic_key=key))
-    elif current.topic_key != key:
-        connection.execute(update(ENTRIES).where(ENTRIES.c.meeting_id == meeting_id).values(topic_key=key))
+        connection.execute(insert(ENTRIES).values(**row))
+    elif (current.topic_key, bool(current.restricted)) != (row["topic_key"], row["restricted"]):
+        connection.execute(update(ENTRIES).where(ENTRIES.c.meeting_id == meeting.id)
+                           .values(topic_key=row["topic_key"], restricted=row["restricted"]))
 
 
 def _chunks(items: list, size: int):
@@ -199,20 +275,22 @@ def _chunks(items: list, size: int):
 
 # --- the session hook ------------------------------------------------------------------------
 
-_BUILDERS = {
-    Meeting: (DocKind.MEETING, meeting_docs),
-    AgendaItem: (DocKind.AGENDA, agenda_docs),
-    Point: (DocKind.POINT, point_docs),
-    Decision: (DocKind.DECISION, decision_docs),
-    ActionItem: (DocKind.ACTION, action_docs),
+#: The blocks a change to each kind of object can affect (a deleted agenda item takes its points along).
+_CODES = {
+    AgendaItem: frozenset({CODE_AGENDA}),
+    Point: frozenset({CODE_POINT}),
+    Decision: frozenset({CODE_DECISION}),
+    ActionItem: frozenset({CODE_ACTION}),
+    Minutes: frozenset({CODE_MINUTES}),
+    MinutesVersion: frozenset({CODE_MINUTES}),
 }
-_WATCHED = tuple(_BUILDERS) + (Minutes, MinutesVersion)
+_WATCHED = (Meeting, *_CODES)
 _TOUCHED_KEY = "archive_touched"
 
 
 @event.listens_for(Session, "after_flush")
 def _note_flushed_objects(session: Session, flush_context) -> None:
-    """Note what this flush wrote; the documents are rewritten once the flush has settled."""
+    """Note what this flush wrote; the blocks are rewritten once the flush has settled."""
     touched = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, _WATCHED)]
     if touched:
         session.info.setdefault(_TOUCHED_KEY, {}).update((id(obj), obj) for obj in touched)
@@ -225,107 +303,63 @@ def _forget_flushed_objects(session: Session) -> None:
 
 @event.listens_for(Session, "after_flush_postexec")
 def _index_flushed_changes(session: Session, flush_context) -> None:
-    """Rewrite the search documents of everything the flush inserted, changed or deleted."""
+    """Rewrite the blocks of everything the flush inserted, changed or deleted."""
     touched = session.info.pop(_TOUCHED_KEY, None)
     if not touched:
         return
-    changed, deleted = [], []
+    connection = session.connection()
+    wanted: dict[int, set[int]] = {}
     for obj in touched.values():
         state = inspect(obj)
-        # Deleted now includes orphans removed by a delete-orphan cascade, which never are in session.deleted.
-        (deleted if state.deleted or state.was_deleted else changed).append(obj)
-    connection = session.connection()
-    wanted: dict[tuple[DocKind, int], list[Doc]] = {}
-    minutes_of: set[int] = set()
-    gone_meetings: set[int] = set()
-    for obj in deleted:
-        if isinstance(obj, Meeting):
-            gone_meetings.add(obj.id)
-        elif isinstance(obj, (Minutes, MinutesVersion)):
-            minutes_of.add(obj.meeting_id)
-        else:
-            kind, _builder = _BUILDERS[type(obj)]
-            wanted[(kind, obj.id)] = []
-    for obj in changed:
-        if getattr(obj, "id", None) is None:
+        # Deleted includes orphans removed by a delete-orphan cascade, which never are in session.deleted.
+        deleted = state.deleted or state.was_deleted
+        meeting_id = obj.id if isinstance(obj, Meeting) else obj.meeting_id
+        if meeting_id is None:
             continue
-        if isinstance(obj, (Minutes, MinutesVersion)):
-            minutes_of.add(obj.meeting_id)
-            continue
-        kind, builder = _BUILDERS[type(obj)]
-        wanted[(kind, obj.id)] = builder(obj)
         if isinstance(obj, Meeting):
-            file_meeting(connection, obj.id, obj.topic or "", obj.series_id)
-    for meeting_id in gone_meetings:
-        connection.execute(delete(DOCS).where(DOCS.c.meeting_id == meeting_id))
-        connection.execute(delete(ENTRIES).where(ENTRIES.c.meeting_id == meeting_id))
-    wanted = {key: docs for key, docs in wanted.items()
-              if not (docs and docs[0].meeting_id in gone_meetings)}
-    for meeting_id in minutes_of - gone_meetings:
-        wanted[(DocKind.MINUTES, meeting_id)] = minutes_docs(meeting_id, final_version(connection, meeting_id))
-    sync(connection, wanted)
+            if not deleted:
+                file_meeting(connection, obj)
+                wanted[meeting_id] = set(ALL_CODES)  # its day (in the block ids) or its text may have changed
+            continue
+        codes = set(_CODES[type(obj)])
+        if isinstance(obj, AgendaItem) and deleted:
+            codes |= {CODE_POINT, CODE_DECISION, CODE_ACTION}
+        wanted.setdefault(meeting_id, set()).update(codes)
+    sync_blocks(connection, wanted)
 
 
 # --- rebuilding ------------------------------------------------------------------------------
 
-def reindex_all(session: Session, batch: int = 2000) -> dict[str, int]:
-    """Throw the search documents and archive entries away and build them again from the sources."""
+def reindex_all(session: Session, batch: int = 500) -> dict[str, int]:
+    """Throw the blocks and archive entries away and build them again from the sources."""
     connection = session.connection()
-    connection.execute(delete(DOCS))
+    backend = backend_for(connection.dialect.name)
+    backend.drop_indexes(connection)  # load first, then build the indexes in one pass
+    connection.execute(delete(BLOCKS))
     connection.execute(delete(ENTRIES))
-    counts: dict[str, int] = {}
-    sources = [
-        (DocKind.MEETING, Meeting.__table__, meeting_docs, None),
-        (DocKind.AGENDA, AgendaItem.__table__, agenda_docs, None),
-        (DocKind.POINT, Point.__table__, point_docs, "deleted_at"),
-        (DocKind.DECISION, Decision.__table__, decision_docs, "deleted_at"),
-        (DocKind.ACTION, ActionItem.__table__, action_docs, "deleted_at"),
-    ]
-    for kind, table, builder, soft_delete in sources:
-        condition = table.c[soft_delete].is_(None) if soft_delete else None
-        counts[kind.value] = _insert_in_batches(
-            connection, (doc for row in _rows_in_batches(connection, table, condition, batch) for doc in builder(row)),
-            batch)
     meetings = Meeting.__table__
-    entries = [{"meeting_id": row.id, "topic_key": filing_key(row.topic or "", row.series_id)}
-               for row in connection.execute(select(meetings.c.id, meetings.c.topic, meetings.c.series_id))]
-    for chunk in _chunks(entries, batch):
-        connection.execute(insert(ENTRIES), chunk)
-    versions = MinutesVersion.__table__
-    latest = (select(versions.c.meeting_id, versions.c.id, versions.c.body, versions.c.number)
-              .where(versions.c.finalized_at.is_not(None)).order_by(versions.c.meeting_id, versions.c.number))
-    final_by_meeting = {row.meeting_id: row for row in connection.execute(latest)}
-    counts[DocKind.MINUTES.value] = _insert_in_batches(
-        connection, (doc for meeting_id, row in final_by_meeting.items() for doc in minutes_docs(meeting_id, row)),
-        batch)
-    backend_for(connection.dialect.name).rebuild(connection)
-    counts["topics"] = len(entries)
+    counts = {"meetings": 0, "blocks": 0, "characters": 0}
+    last = 0
+    while True:
+        rows = connection.execute(select(meetings.c.id, meetings.c.topic, meetings.c.series_id,
+                                         meetings.c.confidential, meetings.c.status, meetings.c.starts_at)
+                                  .where(meetings.c.id > last).order_by(meetings.c.id).limit(batch)).all()
+        if not rows:
+            break
+        last = rows[-1].id
+        docs = read_docs(connection, [r.id for r in rows])
+        blocks = [block for r in rows for block in block_rows(r.id, _aware(r.starts_at), docs[r.id])]
+        if blocks:
+            connection.execute(insert(BLOCKS), blocks)
+        connection.execute(insert(ENTRIES), [entry_row(r) for r in rows])
+        counts["meetings"] += len(rows)
+        counts["blocks"] += len(blocks)
+        counts["characters"] += sum(len(b["text"]) for b in blocks)
+    backend.create_indexes(connection)
     return counts
 
 
-def _insert_in_batches(connection, docs, batch: int) -> int:
-    pending, total = [], 0
-    for doc in docs:
-        pending.append(doc.row())
-        if len(pending) >= batch:
-            connection.execute(insert(DOCS), pending)
-            total += len(pending)
-            pending = []
-    if pending:
-        connection.execute(insert(DOCS), pending)
-        total += len(pending)
-    return total
+def _aware(value: datetime) -> datetime:
+    from datetime import UTC
 
-
-def _rows_in_batches(connection, table, condition, batch: int):
-    """Read a whole table in primary-key order, one batch at a time (nothing held open while writing)."""
-    last = 0
-    while True:
-        query = select(table).where(table.c.id > last).order_by(table.c.id).limit(batch)
-        if condition is not None:
-            query = query.where(condition)
-        rows = connection.execute(query).all()
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].id
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

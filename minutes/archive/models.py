@@ -1,22 +1,22 @@
-"""The archive's own tables: one search document per searchable thing, and each meeting's topic key.
+"""The archive's own tables: the searchable text of each meeting, and where each meeting is filed.
 
 Both are derived data, kept in step with the meetings, the room and the minutes by the session
 hooks in `minutes.archive.indexer` (in the same transaction as the change) and rebuilt by
-`flask minutes reindex`. The full-text indexes over `search_document` are created with the table
-(see `minutes.archive.backends`): SQLite FTS5 tables with triggers, or PostgreSQL GIN indexes.
+`flask minutes reindex`. The full-text indexes over `search_block` are created with the table (see
+`minutes.archive.backends`): SQLite FTS5 tables with triggers, or PostgreSQL GIN indexes.
 """
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from minutes.dbtypes import UTCDateTime, str_enum, utcnow
+from minutes.dbtypes import UTCDateTime, utcnow
 from minutes.extensions import db
 
 
 class DocKind(enum.StrEnum):
-    """What a search document was made from."""
+    """What a searchable text was made from."""
 
     MEETING = "meeting"  #: topic, core goal, expected outcome
     AGENDA = "agenda"  #: an agenda item's title and notes
@@ -29,11 +29,6 @@ class DocKind(enum.StrEnum):
     def label(self) -> str:
         return DOC_KIND_LABELS[self]
 
-    @property
-    def weight(self) -> int:
-        """How much a match in this kind of text says about the meeting (for relevance)."""
-        return DOC_KIND_WEIGHTS[self]
-
 
 DOC_KIND_LABELS = {
     DocKind.MEETING: "会议信息",
@@ -43,47 +38,58 @@ DOC_KIND_LABELS = {
     DocKind.ACTION: "待办",
     DocKind.MINUTES: "正式纪要",
 }
-DOC_KIND_WEIGHTS = {
-    DocKind.MEETING: 6,
-    DocKind.AGENDA: 4,
-    DocKind.POINT: 2,
-    DocKind.DECISION: 5,
-    DocKind.ACTION: 4,
-    DocKind.MINUTES: 2,
-}
 
 #: Parts of a meeting's own text (DocKind.MEETING).
 PART_TOPIC, PART_GOAL, PART_OUTCOME = 0, 1, 2
 
+#: One block per meeting and code: the topic has its own code because a match there weighs most.
+CODE_TOPIC, CODE_GOAL, CODE_AGENDA, CODE_POINT, CODE_DECISION, CODE_ACTION, CODE_MINUTES = range(7)
+CODE_KINDS = {CODE_TOPIC: DocKind.MEETING, CODE_GOAL: DocKind.MEETING, CODE_AGENDA: DocKind.AGENDA,
+              CODE_POINT: DocKind.POINT, CODE_DECISION: DocKind.DECISION, CODE_ACTION: DocKind.ACTION,
+              CODE_MINUTES: DocKind.MINUTES}
+#: How much a match in each kind of text says about the meeting (relevance is the sum over its blocks).
+CODE_WEIGHTS = {CODE_TOPIC: 10, CODE_GOAL: 6, CODE_AGENDA: 4, CODE_POINT: 2, CODE_DECISION: 5, CODE_ACTION: 4,
+                CODE_MINUTES: 2}
 
-class SearchDocument(db.Model):
-    """One searchable text (a topic, a point, a decision, a section of the minutes...).
+# A block's id says which day, which meeting and which kind of text it is:
+#     id = day << 34 | meeting_id << 3 | code       (day: days since 2000-01-01 of the meeting, local time)
+# so the full-text index alone yields, for every match, the meeting and the kind (grouping and the
+# counts per kind need no row), the order newest-first is the order of the ids, and a date range
+# is a range of ids that FTS5 and the B-tree apply while reading the index.
+CODE_BITS, MEETING_BITS = 3, 31
+DAY_SHIFT = CODE_BITS + MEETING_BITS
+CODE_MASK, MEETING_MASK = (1 << CODE_BITS) - 1, (1 << MEETING_BITS) - 1
+EPOCH = date(2000, 1, 1)
 
-    Who may see it, the meeting's date, scenario and status are read from the meeting at query
-    time, so a change there never leaves the index behind.
+
+def block_id(day: date, meeting_id: int, code: int) -> int:
+    """The id of a meeting's block of one code."""
+    return (max(0, (day - EPOCH).days) << DAY_SHIFT) | (meeting_id << CODE_BITS) | code
+
+
+def day_range(first: date | None, last: date | None) -> tuple[int | None, int | None]:
+    """The block ids of meetings held from `first` to `last` (inclusive; either may be open)."""
+    low = max(0, (first - EPOCH).days) << DAY_SHIFT if first else None
+    high = ((max(0, (last - EPOCH).days) + 1) << DAY_SHIFT) - 1 if last else None
+    return low, high
+
+
+class SearchBlock(db.Model):
+    """All the text of one kind in one meeting, folded for search (NFKC, lower case), one line per item.
+
+    Who may see it, and the meeting's scenario and status, are read from the meeting at query time;
+    the passages shown are cut from the original texts, never from here.
     """
 
-    __tablename__ = "search_document"
-    __table_args__ = (
-        UniqueConstraint("kind", "source_id", "part", name="uq_search_document_source"),
-    )
+    __tablename__ = "search_block"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    #: day << 34 | meeting_id << 3 | code (see block_id): assigned by the indexer.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=False)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
-    #: The agenda item the text belongs to (points, decisions, actions, agenda items).
-    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[DocKind] = mapped_column(str_enum(DocKind))
-    #: Id of the row the text comes from, in the table its kind names.
-    source_id: Mapped[int] = mapped_column(Integer)
-    #: Which text of the source (a meeting's topic, goal or outcome; a section of the minutes).
-    part: Mapped[int] = mapped_column(Integer, default=0)
-    #: The department the text is attributed to (a viewpoint's department, an owner's department).
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"))
-    #: The text as written; snippets and highlights are cut from it.
-    body: Mapped[str] = mapped_column(Text)
-    #: The NFKC form of `body` (full-width letters and digits folded), only when it differs from it;
-    #: the indexes cover coalesce(norm, body).
-    norm: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[int] = mapped_column(SmallInteger)  #: CODE_TOPIC … CODE_MINUTES
+    #: The texts, NFKC-normalized and lower-cased, one per line (a term never spans two of them).
+    text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -91,15 +97,19 @@ class ArchiveEntry(db.Model):
     """A meeting's place in the archive: the topic it is filed under (会议主题-日期)."""
 
     __tablename__ = "archive_entry"
-    __table_args__ = (Index("ix_archive_entry_topic_key", "topic_key"),)
+    __table_args__ = (Index("ix_archive_entry_topic_key", "topic_key"),
+                      Index("ix_archive_entry_restricted", "restricted"))
 
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
-    #: Normalized topic without dates and ordinals: meetings sharing it form one topic page.
+    #: Normalized topic without dates and ordinals, or the series: meetings sharing it form one topic page.
     topic_key: Mapped[str] = mapped_column(String(200))
+    #: Confidential or cancelled: a meeting that some people may not find. Search checks these few
+    #: against the permission rule instead of checking every match.
+    restricted: Mapped[bool] = mapped_column(default=False)
 
 
-from minutes.archive import backends  # noqa: E402  (attaches the full-text DDL to search_document)
+from minutes.archive import backends  # noqa: E402  (attaches the full-text DDL to search_block)
 
-backends.attach_ddl(SearchDocument.__table__)
+backends.attach_ddl(SearchBlock.__table__)
 
-from minutes.archive import indexer  # noqa: E402,F401  (the session hook that keeps the documents in step)
+from minutes.archive import indexer  # noqa: E402,F401  (the session hook that keeps the blocks in step)

@@ -10,16 +10,19 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, exists, func, literal_column, or_, select
 from sqlalchemy.orm import selectinload
 
 from minutes.actions.models import ActionItem, ActionStatus
 from minutes.archive import indexer
 from minutes.archive.backends import backend_for
-from minutes.archive.models import DOC_KIND_WEIGHTS, PART_TOPIC, ArchiveEntry, DocKind, SearchDocument
+from minutes.archive.indexer import read_docs
+from minutes.archive.models import (CODE_BITS, CODE_GOAL, CODE_KINDS, CODE_MASK, CODE_TOPIC, CODE_WEIGHTS,
+                                    MEETING_MASK, PART_GOAL, PART_OUTCOME, PART_TOPIC, ArchiveEntry, DocKind,
+                                    SearchBlock, day_range)
 from minutes.archive.text import MAX_QUERY_CHARS, ParsedQuery, fold, highlight, parse_query, plain, topic_label
 from minutes.core.errors import NotFound, ValidationFailed
 from minutes.core.timefmt import LOCAL_TZ, local_to_utc, local_today, to_local, utcnow
@@ -31,7 +34,7 @@ from minutes.people.models import Department, User
 from minutes.records.models import Minutes, MinutesStatus
 from minutes.room.models import Decision, Point, RoomState
 
-DOCS = SearchDocument.__table__
+BLOCKS = SearchBlock.__table__
 #: Meetings that have taken place (or are taking place): what the archive files.
 HELD_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW, MeetingStatus.MINUTES_DUE,
                  MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL)
@@ -138,9 +141,25 @@ class ArchiveRow:
 
 
 def _meeting_options():
-    return (selectinload(Meeting.organizer_department),
-            selectinload(Meeting.participants).selectinload(Participant.user).selectinload(User.department),
-            selectinload(Meeting.agenda_items).selectinload(AgendaItem.department))
+    return (selectinload(Meeting.organizer_department),)
+
+
+def departments_of(meetings: list[Meeting]) -> dict[int, list[str]]:
+    """The departments involved in each meeting, as Meeting.departments orders them: the organizer
+    first, then those of the invitees and of the presenters (read in two queries for all meetings)."""
+    ids = [m.id for m in meetings]
+    names: dict[int, dict[int, str]] = {m.id: {m.organizer_department_id: m.organizer_department.name}
+                                         for m in meetings}
+    invited = (select(Participant.meeting_id, Department.id, Department.name)
+               .join(User, User.id == Participant.user_id).join(Department, Department.id == User.department_id)
+               .where(Participant.meeting_id.in_(ids)).order_by(Participant.meeting_id, Participant.id))
+    presenting = (select(AgendaItem.meeting_id, Department.id, Department.name)
+                  .join(Department, Department.id == AgendaItem.department_id)
+                  .where(AgendaItem.meeting_id.in_(ids)).order_by(AgendaItem.meeting_id, AgendaItem.position))
+    for query in (invited, presenting):
+        for meeting_id, dept_id, name in db.session.execute(query):
+            names[meeting_id].setdefault(dept_id, name)
+    return {meeting_id: list(found.values()) for meeting_id, found in names.items()}
 
 
 def archive_rows(meetings: list[Meeting], now: datetime | None = None) -> list[ArchiveRow]:
@@ -162,9 +181,10 @@ def archive_rows(meetings: list[Meeting], now: datetime | None = None) -> list[A
                                              .where(Minutes.meeting_id.in_(ids))).all())
     keys = dict(db.session.execute(select(ArchiveEntry.meeting_id, ArchiveEntry.topic_key)
                                    .where(ArchiveEntry.meeting_id.in_(ids))).all())
+    departments = departments_of(meetings)
     return [ArchiveRow(meeting=m,
                        status=archive_status(m, minutes_status.get(m.id), due_at.get(m.id), now),
-                       departments=[d.name for d in m.departments],
+                       departments=departments[m.id],
                        decisions=decisions.get(m.id, 0),
                        open_actions=open_actions.get(m.id, 0),
                        topic_key=keys.get(m.id) or indexer.filing_key(m.topic, m.series_id))
@@ -510,58 +530,131 @@ def parse_search_args(args: Mapping, per_page: int = PER_PAGE) -> SearchQuery:
     return query
 
 
-def _weight():
-    """A document's weight for relevance: a match in the topic says most about the meeting."""
-    whens = [(and_(DOCS.c.kind == DocKind.MEETING.value, DOCS.c.part == PART_TOPIC), 10)]
-    whens += [(DOCS.c.kind == kind.value, weight) for kind, weight in DOC_KIND_WEIGHTS.items()]
-    return case(*whens, else_=1)
-
-
 def _involves(department_id: int):
-    """Meetings that involve a department: organizer, invitees, presenters, or owners and speakers."""
+    """Meetings a department takes part in: it organizes them, is invited, or presents an agenda item."""
     return or_(
         Meeting.organizer_department_id == department_id,
         exists(select(Participant.id).join(User, User.id == Participant.user_id)
                .where(Participant.meeting_id == Meeting.id, User.department_id == department_id)),
         exists(select(AgendaItem.id).where(AgendaItem.meeting_id == Meeting.id,
                                            AgendaItem.department_id == department_id)),
-        Meeting.id.in_(select(DOCS.c.meeting_id).where(DOCS.c.department_id == department_id)),
     )
 
 
 def _meeting_filters(user, query: SearchQuery, now: datetime) -> list:
-    conditions = [_scope(user)]
+    """Conditions on Meeting for the filters chosen (the date range is applied to the block ids)."""
+    conditions = []
     if query.department_id:
         conditions.append(_involves(query.department_id))
     if query.scenario:
         conditions.append(Meeting.scenario == query.scenario)
     if query.status:
         conditions.append(_status_condition(query.status, now))
-    if query.date_from:
-        conditions.append(Meeting.starts_at >= local_to_utc(datetime.combine(query.date_from, datetime.min.time())))
-    if query.date_to:
-        end = datetime.combine(query.date_to + timedelta(days=1), datetime.min.time())
-        conditions.append(Meeting.starts_at < local_to_utc(end))
     return conditions
 
 
-def _hits(user, query: SearchQuery, now: datetime, with_kind: bool = True):
-    """Matching documents of visible meetings, with their meeting's start and their weight."""
-    backend = backend_for(db.engine.dialect.name)
-    stmt = (select(DOCS.c.id, DOCS.c.meeting_id, DOCS.c.kind, _weight().label("weight"),
-                   Meeting.starts_at.label("starts_at"))
-            .join(Meeting, Meeting.id == DOCS.c.meeting_id)
-            .where(backend.match(DOCS, query.parsed), *_meeting_filters(user, query, now)))
-    if with_kind and query.kind:
-        stmt = stmt.where(DOCS.c.kind == query.kind.value)
-    return stmt
+def _hidden(user):
+    """The meetings `user` may not find: among the restricted ones (confidential or cancelled), those
+    the permission rule (meetings.service.visible_filter) refuses. Every other meeting is public."""
+    return (select(ArchiveEntry.meeting_id).join(Meeting, Meeting.id == ArchiveEntry.meeting_id)
+            .where(ArchiveEntry.restricted.is_(True), ~_scope(user)))
+
+
+def _int(value: int):
+    """An integer written into the SQL (PostgreSQL has bigint >> integer only; and a constant groups alike)."""
+    return literal_column(str(int(value)), Integer)
+
+
+@dataclass
+class _Hits:
+    """The matching blocks of a search, and SQL expressions over their ids."""
+
+    ids: object
+    conditions: list
+
+    @property
+    def meeting_key(self):
+        """day << 31 | meeting id: unique per meeting, and ordered newest first when descending."""
+        return self.ids.op(">>")(_int(CODE_BITS))
+
+    @property
+    def meeting_id(self):
+        return self.meeting_key.op("&")(_int(MEETING_MASK))
+
+    @property
+    def code(self):
+        return self.ids.op("&")(_int(CODE_MASK))
+
+    @property
+    def weight(self):
+        return case(*[(self.code == _int(c), _int(w)) for c, w in CODE_WEIGHTS.items()], else_=_int(1))
+
+    @property
+    def kind_code(self):
+        """The code with the topic folded into the meeting's other text (one DocKind, MEETING)."""
+        return case((self.code == _int(CODE_TOPIC), _int(CODE_GOAL)), else_=self.code)
+
+
+def _codes(kind: DocKind | None) -> list[int]:
+    """The codes of a kind of text (all of them without a kind)."""
+    return sorted(c for c, k in CODE_KINDS.items() if kind is None or k == kind)
+
+
+def _hits(user, query: SearchQuery, now: datetime, permission: bool = True) -> _Hits:
+    """The matching blocks (from the index) with the conditions that keep what `user` may see and asked for."""
+    low, high = day_range(query.date_from, query.date_to)
+    subquery = backend_for(db.engine.dialect.name).hit_ids(BLOCKS, query.parsed, low, high)
+    hits = _Hits(ids=subquery.c.id, conditions=[])
+    if permission:
+        hits.conditions.append(hits.meeting_id.not_in(_hidden(user)))
+    filters = _meeting_filters(user, query, now)
+    if filters:
+        hits.conditions.append(hits.meeting_id.in_(select(Meeting.id).where(*filters)))
+    return hits
+
+
+def matching_meetings(query: SearchQuery):
+    """All meetings with a matching block, before any permission filter (for checks and benchmarks)."""
+    hits = _hits(None, query, utcnow(), permission=False)
+    return select(hits.meeting_id).where(*hits.conditions).distinct()
+
+
+def _page_statement(user, query: SearchQuery, now: datetime):
+    """One pass over the matching blocks: the page of meetings, their total, and the meetings per kind.
+
+    Everything comes from the block ids (meeting, day and code): per meeting a score and a bit mask
+    of the codes that matched; the counts per kind are window sums over those masks, before the kind
+    filter; the page is ordered by score (relevance) or by day and meeting (newest first).
+    """
+    hits = _hits(user, query, now)
+    chosen = _codes(query.kind)
+    weight = case(*[(hits.code == _int(c), _int(CODE_WEIGHTS[c])) for c in chosen], else_=_int(0))
+    grouped = (select(hits.meeting_key.label("meeting_key"), func.sum(weight).label("score"),
+                      func.sum(_int(1).op("<<")(cast(hits.code, Integer))).label("mask"))
+               .where(*hits.conditions).group_by(hits.meeting_key).subquery("grouped"))
+    codes_of: dict[DocKind, list[int]] = {}
+    for code, kind in CODE_KINDS.items():
+        codes_of.setdefault(kind, []).append(code)
+    facets = [func.sum(_has_any(grouped.c.mask, codes)).over().label(f"f_{kind.value}")
+              for kind, codes in codes_of.items()]
+    counted = select(grouped, *facets).subquery("counted")
+    order = [counted.c.meeting_key.desc()]
+    if query.sort == Sort.RELEVANCE:
+        order.insert(0, counted.c.score.desc())
+    return (select(counted, func.count().over().label("total"))
+            .where(_has_any(counted.c.mask, chosen) == _int(1))
+            .order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page))
+
+
+def _has_any(mask, codes):
+    """1 when the bit of one of `codes` is set in `mask`, else 0 (as SQL)."""
+    return case((mask.op("&")(_int(sum(1 << c for c in codes))) != _int(0), _int(1)), else_=_int(0))
 
 
 @dataclass
 class Passage:
     """A matching passage: where it comes from and its text cut into plain and highlighted segments."""
 
-    doc_id: int
     kind: DocKind
     segments: list[tuple[str, bool]]
     #: Where in the meeting: the agenda item's title (points, decisions, actions).
@@ -570,7 +663,7 @@ class Passage:
     who: str = ""
     #: A finer label (观点 / 争议 / 共识 for points; 核心目标 for a goal...).
     label: str = ""
-    #: For actions: the status label and whether it is overdue; for decisions: the due date.
+    #: For actions: the status label and whether it is overdue.
     status: str = ""
     status_tone: str = ""
     due: date | None = None
@@ -596,14 +689,13 @@ class MeetingHit:
 
 @dataclass
 class SearchResults:
-    """A page of results grouped by meeting, with totals and counts per kind of text."""
+    """A page of results grouped by meeting, with the total and the matching meetings per kind of text."""
 
     query: SearchQuery
     terms: tuple[str, ...]
     hits: list[MeetingHit] = field(default_factory=list)
     total: int = 0  #: matching meetings
-    total_passages: int = 0  #: matching texts in those meetings
-    facets: dict[str, int] = field(default_factory=dict)  #: matching texts per DocKind value, ignoring `kind`
+    facets: dict[str, int] = field(default_factory=dict)  #: matching meetings per DocKind value, ignoring `kind`
 
     @property
     def pages(self) -> int:
@@ -615,63 +707,86 @@ class SearchResults:
 
 
 def search(user, query: SearchQuery, now: datetime | None = None) -> SearchResults:
-    """Search what the user may see; results grouped by meeting, newest first or by relevance."""
+    """Search what the user may see; results grouped by meeting, by relevance or newest first.
+
+    A meeting matches when one kind of its text (its topic, its goal, its agenda, its points, its
+    decisions, its actions or its final minutes) contains every term.
+    """
     now = now or utcnow()
     parsed = query.parsed
     results = SearchResults(query=query, terms=parsed.terms)
     if not parsed:
         return results
-    all_kinds = _hits(user, query, now, with_kind=False).subquery()
-    for kind, count in db.session.execute(select(all_kinds.c.kind, func.count()).group_by(all_kinds.c.kind)):
-        results.facets[str(kind)] = count
-    if query.kind and not results.facets.get(query.kind.value):
+    page = db.session.execute(_page_statement(user, query, now)).all()
+    if not page and query.page > 1:  # past the last page: count from the first
+        first = db.session.execute(_page_statement(user, replace(query, page=1, per_page=1), now)).first()
+        if first is not None:
+            results.total, results.facets = first.total, _facets(first)
         return results
-    if not query.kind and not results.facets:
-        return results
-    hits = _hits(user, query, now).subquery()
-    order = [hits.c.starts_at.desc(), hits.c.meeting_id.desc()]
-    if query.sort == Sort.RELEVANCE:
-        order.insert(0, func.sum(hits.c.weight).desc())
-    grouped = (select(hits.c.meeting_id, func.sum(hits.c.weight).label("score"), func.count().label("matches"),
-                      func.count().over().label("total"))
-               .group_by(hits.c.meeting_id, hits.c.starts_at).order_by(*order)
-               .limit(query.per_page).offset((query.page - 1) * query.per_page))
-    page = db.session.execute(grouped).all()
-    results.total_passages = results.facets.get(query.kind.value, 0) if query.kind else sum(results.facets.values())
     if not page:
-        results.total = db.session.scalar(select(func.count(func.distinct(hits.c.meeting_id)))) or 0
         return results
-    results.total = page[0].total
+    results.total, results.facets = page[0].total, _facets(page[0])
+    ids = [int(p.meeting_key) & MEETING_MASK for p in page]
     meetings = {m.id: m for m in db.session.scalars(
-        select(Meeting).where(Meeting.id.in_([p.meeting_id for p in page])).options(*_meeting_options()))}
+        select(Meeting).where(Meeting.id.in_(ids), _scope(user)).options(*_meeting_options()))}
     rows = {row.meeting.id: row for row in archive_rows(list(meetings.values()), now)}
-    passages = _passages([p.meeting_id for p in page], parsed, query.kind)
-    results.hits = [MeetingHit(row=rows[p.meeting_id], score=p.score, matches=p.matches,
-                               passages=passages.get(p.meeting_id, [])[:PASSAGES_PER_MEETING])
-                    for p in page if p.meeting_id in rows]
+    found = _passages(ids, parsed, query.kind, {meeting_id: int(p.mask) for p, meeting_id in zip(page, ids)})
+    shown = _describe([doc for meeting_id in ids for doc in found.get(meeting_id, [])[:PASSAGES_PER_MEETING]], parsed)
+    for p, meeting_id in zip(page, ids):
+        if meeting_id not in rows:  # never for a meeting the user may not see: the count excluded it already
+            continue
+        results.hits.append(MeetingHit(row=rows[meeting_id], score=int(p.score), matches=len(found.get(meeting_id, [])),
+                                       passages=[passage for doc, passage in shown if doc.meeting_id == meeting_id]))
     return results
 
 
-def _passages(meeting_ids: list[int], parsed: ParsedQuery, kind: DocKind | None) -> dict[int, list[Passage]]:
-    """The matching texts of a page of meetings, best first, cut and highlighted.
+def _has_term(doc, parsed: ParsedQuery) -> bool:
+    folded = fold(doc.body)
+    return any(term in folded for term in parsed.terms)
 
-    The meetings were already found (and permission-checked) by the index; this reads their
-    documents and keeps those containing every term, the same rule the index applies.
+
+def _facets(row) -> dict[str, int]:
+    """Matching meetings per kind of text (DocKind values), from the window sums of a page row."""
+    counts = {kind.value: int(getattr(row, f"f_{kind.value}") or 0) for kind in DocKind}
+    return {kind: count for kind, count in counts.items() if count}
+
+
+def _passages(meeting_ids: list[int], parsed: ParsedQuery, kind: DocKind | None,
+              masks: dict[int, int] | None = None) -> dict[int, list]:
+    """The texts of some meetings with the most terms any of them has (all, nearly always), best first.
+
+    They are read from the source tables by the same builders the index is made from; `masks` (the
+    codes that matched, per meeting) spares reading the kinds of text that did not match.
     """
-    stmt = select(DOCS.c.id, DOCS.c.meeting_id, DOCS.c.kind, DOCS.c.source_id, DOCS.c.part, DOCS.c.body,
-                  DOCS.c.agenda_item_id, DOCS.c.department_id, _weight().label("weight")) \
-        .where(DOCS.c.meeting_id.in_(meeting_ids))
-    if kind:
-        stmt = stmt.where(DOCS.c.kind == kind.value)
-    docs = [d for d in db.session.execute(stmt.order_by(DOCS.c.meeting_id, DOCS.c.id))
-            if all(term in fold(d.body) for term in parsed.terms)]
-    docs.sort(key=lambda d: (-d.weight, d.id))
-    return _describe(docs, parsed)
+    codes = frozenset(_codes(kind))
+    masks = masks or {}
+    matched = {meeting_id: frozenset(c for c in codes if meeting_id not in masks or masks[meeting_id] >> c & 1)
+               for meeting_id in meeting_ids}
+    wanted = frozenset().union(*matched.values()) if matched else codes
+    connection = db.session.connection()
+    read = read_docs(connection, meeting_ids, wanted, containing=parsed.terms)
+    docs = {meeting_id: [d for d in items if d.code in matched[meeting_id] and _has_term(d, parsed)]
+            for meeting_id, items in read.items()}
+    missing = [meeting_id for meeting_id, items in docs.items() if not items]
+    if missing:  # matched only after NFKC folding (full-width letters): read those meetings in full
+        for meeting_id, items in read_docs(connection, missing, wanted).items():
+            docs[meeting_id] = [d for d in items if d.code in matched[meeting_id]]
+    found: dict[int, list] = {}
+    for meeting_id, items in docs.items():
+        scored = []
+        for position, doc in enumerate(items):
+            folded = fold(doc.body)
+            present = sum(1 for term in parsed.terms if term in folded)
+            if present:
+                scored.append((-present, -CODE_WEIGHTS[doc.code], position, doc))
+        best = min((s[0] for s in scored), default=0)  # the most terms any passage has: show those
+        found[meeting_id] = [doc for *_key, doc in sorted((s for s in scored if s[0] == best), key=lambda s: s[:3])]
+    return found
 
 
-def _describe(docs, parsed: ParsedQuery) -> dict[int, list[Passage]]:
-    """Turn document rows into passages, naming their agenda item, department and status."""
-    ids_of = lambda k: [d.source_id for d in docs if d.kind == k.value]  # noqa: E731
+def _describe(docs, parsed: ParsedQuery) -> list[tuple]:
+    """Turn texts into (text, passage) pairs, naming their agenda item, department, person and status."""
+    ids_of = lambda k: [d.source_id for d in docs if d.kind == k]  # noqa: E731
     points = {p.id: p for p in db.session.scalars(select(Point).where(Point.id.in_(ids_of(DocKind.POINT)))
                                                   .options(selectinload(Point.speaker)))} if ids_of(DocKind.POINT) else {}
     decisions = {d.id: d for d in db.session.scalars(
@@ -687,43 +802,43 @@ def _describe(docs, parsed: ParsedQuery) -> dict[int, list[Passage]]:
     depts = dict(db.session.execute(select(Department.id, Department.name).where(Department.id.in_(dept_ids))).all()) \
         if dept_ids else {}
     today = local_today()
-    out: dict[int, list[Passage]] = {}
+    out: list[tuple] = []
     for d in docs:
-        kind = DocKind(d.kind)
-        passage = Passage(doc_id=d.id, kind=kind, segments=highlight(d.body, parsed.terms),
-                          where=items.get(d.agenda_item_id, "") if kind != DocKind.AGENDA else "",
-                          who=depts.get(d.department_id, "") if kind != DocKind.MEETING else "")
-        if kind == DocKind.MEETING:
-            passage.label = {0: "会议主题", 1: "核心目标", 2: "预期成果"}.get(d.part, "")
-        elif kind == DocKind.POINT and d.source_id in points:
+        passage = Passage(kind=d.kind, segments=highlight(d.body, parsed.terms),
+                          where=items.get(d.agenda_item_id, "") if d.kind != DocKind.AGENDA else "",
+                          who=depts.get(d.department_id, "") if d.kind != DocKind.MEETING else "")
+        if d.kind == DocKind.MEETING:
+            passage.label = {PART_TOPIC: "会议主题", PART_GOAL: "核心目标", PART_OUTCOME: "预期成果"}.get(d.part, "")
+        elif d.kind == DocKind.POINT and d.source_id in points:
             point = points[d.source_id]
             passage.label = point.kind.label
             if point.speaker:
                 passage.who = f"{passage.who}·{point.speaker.name}" if passage.who else point.speaker.name
-        elif kind == DocKind.DECISION and d.source_id in decisions:
+        elif d.kind == DocKind.DECISION and d.source_id in decisions:
             decision = decisions[d.source_id]
             passage.due = decision.due_date
             if decision.owner:
                 passage.who = f"{passage.who}·{decision.owner.name}" if passage.who else decision.owner.name
-        elif kind == DocKind.ACTION and d.source_id in actions:
+        elif d.kind == DocKind.ACTION and d.source_id in actions:
             action = actions[d.source_id]
             passage.due = action.due_date
             passage.who = f"{passage.who}·{action.owner.name}" if passage.who else action.owner.name
             overdue = is_overdue(action, today)
             passage.status = action.status.label + ("·已逾期" if overdue else "")
             passage.status_tone = "ok" if action.status == ActionStatus.DONE else ("bad" if overdue else "warn")
-        out.setdefault(d.meeting_id, []).append(passage)
+        out.append((d, passage))
     return out
 
 
 def search_api(user, q="", department=None, date_from=None, date_to=None, kind=None, page=1,
                per_page=API_PER_PAGE, sort=None, scenario=None, status=None) -> dict:
-    """Search for the API (GET /api/v1/search): one result per matching text, best first.
+    """Search for the API (GET /api/v1/search): one result per meeting and kind of text, best first.
 
     Parameters are taken as typed in the URL (strings) or as values; wrong ones raise
-    ValidationFailed with `fields` keyed by the URL parameter (q, department, from, to, kind, page).
-    Returns {"total": <matching texts>, "results": [{"meeting_id", "topic", "date" (YYYY-MM-DD,
-    local), "kind", "snippet" (plain text around the first match)}]}. An empty q finds nothing.
+    ValidationFailed with `fields` keyed by the URL parameter (q, department, from, to, kind, page,
+    per_page, sort, scenario, status). Returns {"total": <results>, "results": [{"meeting_id",
+    "topic", "date" (YYYY-MM-DD, local), "kind" (meeting, agenda, point, decision, action, minutes),
+    "snippet" (plain text around the first match of the best passage)}]}. An empty q finds nothing.
     """
     args = {"q": q, "department": department, "from": date_from, "to": date_to, "kind": kind, "page": page,
             "per_page": per_page, "sort": sort, "scenario": scenario, "status": status}
@@ -733,29 +848,34 @@ def search_api(user, q="", department=None, date_from=None, date_to=None, kind=N
     parsed = query.parsed
     if not parsed:
         return {"total": 0, "results": []}
-    hits = _hits(user, query, now).subquery()
-    order = [hits.c.starts_at.desc(), hits.c.id]
+    hits = _hits(user, query, now)
+    conditions = list(hits.conditions)
+    if query.kind:
+        conditions.append(hits.code.in_([_int(c) for c in _codes(query.kind)]))
+    grouped = (select(hits.meeting_key.label("meeting_key"), hits.kind_code.label("code"),
+                      func.max(hits.weight).label("weight"))
+               .where(*conditions).group_by(hits.meeting_key, hits.kind_code).subquery("grouped"))
+    order = [grouped.c.meeting_key.desc(), grouped.c.code]
     if query.sort == Sort.RELEVANCE:
-        order.insert(0, hits.c.weight.desc())
-    rows = db.session.execute(select(hits.c.id, hits.c.meeting_id, func.count().over().label("total"))
+        order.insert(0, grouped.c.weight.desc())
+    rows = db.session.execute(select(grouped.c.meeting_key, grouped.c.code, func.count().over().label("total"))
                               .order_by(*order).limit(query.per_page)
                               .offset((query.page - 1) * query.per_page)).all()
     if not rows:
-        total = db.session.scalar(select(func.count()).select_from(hits)) or 0
-        return {"total": total, "results": []}
-    ids = [r.id for r in rows]
-    docs = {d.id: d for d in db.session.execute(
-        select(DOCS.c.id, DOCS.c.meeting_id, DOCS.c.kind, DOCS.c.body).where(DOCS.c.id.in_(ids)))}
-    meetings = dict(db.session.execute(select(Meeting.id, Meeting.topic).where(
-        Meeting.id.in_({r.meeting_id for r in rows}))).all())
-    starts = dict(db.session.execute(select(Meeting.id, Meeting.starts_at).where(
-        Meeting.id.in_({r.meeting_id for r in rows}))).all())
+        total = db.session.scalar(select(func.count()).select_from(grouped)) if query.page > 1 else 0
+        return {"total": total or 0, "results": []}
+    ids = [int(r.meeting_key) & MEETING_MASK for r in rows]
+    meetings = {m.id: m for m in db.session.execute(
+        select(Meeting.id, Meeting.topic, Meeting.starts_at).where(Meeting.id.in_(ids)))}
+    docs = _passages(ids, parsed, query.kind)
     results = []
-    for r in rows:
-        doc = docs[r.id]
-        results.append({"meeting_id": doc.meeting_id, "topic": meetings[doc.meeting_id],
-                        "date": to_local(starts[doc.meeting_id]).date().isoformat(), "kind": str(doc.kind),
-                        "snippet": plain(highlight(doc.body, parsed.terms))})
+    for r, meeting_id in zip(rows, ids):
+        kind = CODE_KINDS[int(r.code)]
+        best = next((d for d in docs.get(meeting_id, []) if d.kind == kind), None)
+        meeting = meetings[meeting_id]
+        results.append({"meeting_id": meeting_id, "topic": meeting.topic,
+                        "date": to_local(meeting.starts_at).date().isoformat(), "kind": kind.value,
+                        "snippet": plain(highlight(best.body, parsed.terms)) if best else ""})
     return {"total": rows[0].total, "results": results}
 
 

@@ -19,14 +19,8 @@ SNIPPET_BEFORE = 28
 
 
 def normalize(text: str) -> str:
-    """Apply NFKC to every character on its own (the form stored in the index)."""
+    """Apply NFKC to every character on its own."""
     return "".join(unicodedata.normalize("NFKC", ch) for ch in text or "")
-
-
-def indexed_form(body: str) -> str | None:
-    """What to store beside `body` for the index: its normalized form, or None when that is `body` itself."""
-    norm = normalize(body)
-    return None if norm == body else norm
 
 
 def folded_with_map(text: str) -> tuple[str, list[int]]:
@@ -41,8 +35,8 @@ def folded_with_map(text: str) -> tuple[str, list[int]]:
 
 
 def fold(text: str) -> str:
-    """Normalize and lower-case, as the query is compared."""
-    return folded_with_map(text)[0]
+    """Normalize and lower-case, as the index stores text and the query is compared."""
+    return unicodedata.normalize("NFKC", text or "").lower()
 
 
 def is_word_char(ch: str) -> bool:
@@ -50,17 +44,21 @@ def is_word_char(ch: str) -> bool:
     return ch.isalnum()
 
 
+_WORD_RUN = re.compile(r"[^\W_]+")
+
+
+def grams_of_folded(text: str) -> list[str]:
+    """Distinct 1- and 2-character grams of the letters and digits of an already folded text."""
+    seen: set[str] = set()
+    for run in _WORD_RUN.findall(text):
+        seen.update(run)
+        seen.update(run[i:i + 2] for i in range(len(run) - 1))
+    return sorted(seen)
+
+
 def grams(text: str) -> list[str]:
     """Distinct 1- and 2-character grams of the word characters of `text`, for the short-term index."""
-    folded = fold(text)
-    seen: dict[str, None] = {}
-    for i, ch in enumerate(folded):
-        if not is_word_char(ch):
-            continue
-        seen.setdefault(ch)
-        if i + 1 < len(folded) and is_word_char(folded[i + 1]):
-            seen.setdefault(folded[i:i + 2])
-    return list(seen)
+    return grams_of_folded(fold(text))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from minutes.archive import service
-from minutes.archive.models import DocKind, SearchDocument
+from minutes.archive.models import DocKind, SearchBlock
 from minutes.core.errors import ValidationFailed
 from minutes.extensions import db
 from minutes.meetings import service as planning
@@ -84,11 +84,11 @@ def test_order_of_characters_within_a_term_is_kept(people, complaints):
     assert find(host, "时效总").total == 0
 
 
-def test_several_terms_must_occur_in_the_same_passage_in_any_order(people, complaints):
+def test_several_terms_must_occur_in_the_same_kind_of_text_in_any_order(people, complaints):
     host = people["host"]
     assert snippets(find(host, "72小时 投诉")) == ["确定客户投诉处理总时效不超过72小时"]
     assert snippets(find(host, "投诉 72小时")) == ["确定客户投诉处理总时效不超过72小时"]
-    assert find(host, "72小时 赔付").total == 0
+    assert find(host, "72小时 赔付").total == 0  # a decision and a viewpoint: not one kind of text
 
 
 def test_nothing_found_for_absent_words_and_empty_queries(people, complaints):
@@ -105,11 +105,10 @@ def test_highlights_wrap_exactly_the_matching_characters(people, complaints):
     assert passage.segments == [("确定客户", False), ("投诉", True), ("处理总时效不超过", False), ("72小时", True)]
 
 
-def test_results_are_grouped_by_meeting_with_counts_per_kind(people, complaints):
+def test_results_are_grouped_by_meeting_with_counts_per_kind(people, complaints, budget):
     results = find(people["host"], "投诉")
     assert results.total == 1
-    assert results.facets == {"meeting": 2, "agenda": 1, "decision": 1, "action": 1}
-    assert results.total_passages == 5
+    assert results.facets == {"meeting": 1, "agenda": 1, "decision": 1, "action": 1}  # meetings per kind
     [hit] = results.hits
     assert hit.matches == 5
     assert len(hit.passages) == service.PASSAGES_PER_MEETING and hit.more == 2
@@ -133,11 +132,11 @@ def test_confidential_meeting_is_invisible_to_someone_not_invited(people, record
     # the outsider: not in results, totals, facet counts, passages or the API
     seen = find(outsider, "投诉")
     assert topics(seen) == ["解决客户投诉处理流程卡点"]
-    assert seen.total == 1 and seen.facets == {"meeting": 2, "agenda": 1, "decision": 1, "action": 1}
+    assert seen.total == 1 and seen.facets == {"meeting": 1, "agenda": 1, "decision": 1, "action": 1}
     assert not any("薪酬" in s for s in snippets(seen))
     assert find(outsider, "薪酬").total == 0 and find(outsider, "薪酬").facets == {}
     assert service.search_api(outsider, q="薪酬") == {"total": 0, "results": []}
-    assert service.search_api(outsider, q="投诉")["total"] == 5
+    assert service.search_api(outsider, q="投诉")["total"] == 4  # its topic and goal, agenda, decision, action
     # the invitee and the host see it
     for user in (legal, host):
         assert set(topics(find(user, "投诉"))) == {"解决客户投诉处理流程卡点", "高管薪酬预算调整"}
@@ -166,7 +165,7 @@ def test_only_decisions_and_only_actions(people, complaints, budget):
     assert snippets(find(host, "预算", kind="decision")) == ["预算由财务部于6月30日前复核"]
     assert snippets(find(host, "预算", kind="action")) == ["市场部提交预算明细表"]
     results = find(host, "预算", kind="action")
-    assert results.total_passages == 1 and results.facets["decision"] == 1  # other kinds still counted
+    assert results.total == 1 and results.facets["decision"] == 1  # other kinds still counted
 
 
 def test_filter_by_department_scenario_and_dates(people, record, complaints, budget):
@@ -309,21 +308,21 @@ def test_final_minutes_are_searchable_and_a_correction_replaces_them(people, rec
 
 def test_reindex_rebuilds_the_same_index(people, complaints, budget, runner):
     host = people["host"]
-    before = {q: (find(host, q).total, find(host, q).total_passages) for q in ("预算", "投诉", "Q3", "72小时")}
-    db.session.execute(SearchDocument.__table__.delete())
+    before = {q: (find(host, q).total, find(host, q).facets) for q in ("预算", "投诉", "Q3", "72小时")}
+    db.session.execute(SearchBlock.__table__.delete())
     db.session.commit()
     assert find(host, "预算").total == 0
     result = runner.invoke(args=["minutes", "reindex"])
     assert result.exit_code == 0, result.output
     assert "检索索引已重建" in result.output
     db.session.expire_all()
-    assert {q: (find(host, q).total, find(host, q).total_passages) for q in before} == before
-    assert db.session.scalar(select(func.count()).select_from(SearchDocument)) == 16
+    assert {q: (find(host, q).total, find(host, q).facets) for q in before} == before
+    assert db.session.scalar(select(func.count()).select_from(SearchBlock)) == 12  # 6 kinds of text × 2 meetings
 
 
 # --- the API's service function --------------------------------------------------------------
 
-def test_search_api_returns_one_result_per_passage(people, complaints, budget):
+def test_search_api_returns_one_result_per_meeting_and_kind_of_text(people, complaints, budget):
     answer = service.search_api(people["host"], q="预算", kind="decision")
     assert answer == {"total": 1, "results": [{
         "meeting_id": budget.meeting.id, "topic": "确定Q3产品上线跨部门协作计划", "date": "2026-05-20",

@@ -1,6 +1,6 @@
 """The archive's text rules: query terms, normalization, highlight positions, topic keys, minutes sections."""
 from minutes.archive.indexer import minutes_sections
-from minutes.archive.text import grams, highlight, indexed_form, parse_query, plain, topic_key, topic_label
+from minutes.archive.text import fold, grams, highlight, parse_query, plain, topic_key, topic_label
 
 
 def test_query_splits_on_spaces_and_punctuation_and_folds_case_and_width():
@@ -28,13 +28,12 @@ def test_empty_or_punctuation_only_query_has_no_terms():
     assert not parse_query(" ，。！ ")
 
 
+def test_text_is_folded_to_nfkc_lower_case():
+    assert fold("确认ＳＬＡ为７２小时，Q3") == "确认sla为72小时,q3"
+
+
 def test_grams_cover_every_one_and_two_character_word():
     assert set(grams("预算Q3，OK")) == {"预", "算", "q", "3", "预算", "算q", "q3", "o", "k", "ok"}
-
-
-def test_indexed_form_only_stored_when_it_differs():
-    assert indexed_form("客户投诉72小时") is None
-    assert indexed_form("客户投诉７２小时") == "客户投诉72小时"
 
 
 def test_highlight_marks_exact_positions_in_the_original_text():
