@@ -133,17 +133,22 @@ def test_national_day_walk_sends_each_reminder_once_to_the_right_people_through_
     assert logged == ["before", "due", "overdue_1", "overdue_2", "overdue_3", "escalate"]
 
 
-def test_spring_festival_walk_with_a_deadline_inside_the_holiday(app, team, make_action, clock, outbox_watch):
+def test_spring_festival_walk_with_a_deadline_inside_the_holiday_and_an_escalation_on_a_working_saturday(
+        app, team, make_action, clock, outbox_watch):
     clock(2026, 2, 2, 16, 0)
     make_action(team.meeting, team.owner, d(2026, 2, 18), TITLE)
+    other = "上线工单自动分派功能"
+    make_action(team.meeting, team.owner, d(2026, 2, 24), other)
     sent = walk(clock, outbox_watch, d(2026, 2, 9), d(2026, 3, 3))
-    assert {day: [kind for _, _, kind in msgs] for day, msgs in sent.items()} == {
-        d(2026, 2, 13): [f"【待办提醒】{SHORT}（2026年2月18日到期）"],
+    late = "【待办已逾期·请更新进展】{}（已逾期{}个工作日）"
+    assert {day: sorted(kind for _, _, kind in msgs) for day, msgs in sent.items()} == {
+        d(2026, 2, 13): sorted([f"【待办提醒】{SHORT}（2026年2月18日到期）", f"【待办提醒】{other}（2026年2月24日到期）"]),
         d(2026, 2, 14): [f"【待办今日到期】{SHORT}"],  # Saturday 02-14 works; the deadline falls in the holiday
-        d(2026, 2, 24): [f"【待办已逾期·请更新进展】{SHORT}（已逾期1个工作日）"],
-        d(2026, 2, 25): [f"【待办已逾期·请更新进展】{SHORT}（已逾期2个工作日）"],
-        d(2026, 2, 26): [f"【待办已逾期·请更新进展】{SHORT}（已逾期3个工作日）"],
-        d(2026, 2, 27): [f"【需协调】王伟的待办已逾期4个工作日：{SHORT}"] * 2,
+        d(2026, 2, 24): sorted([late.format(SHORT, 1), f"【待办今日到期】{other}"]),
+        d(2026, 2, 25): sorted([late.format(SHORT, 2), late.format(other, 1)]),
+        d(2026, 2, 26): sorted([late.format(SHORT, 3), late.format(other, 2)]),
+        d(2026, 2, 27): sorted([f"【需协调】王伟的待办已逾期4个工作日：{SHORT}"] * 2 + [late.format(other, 3)]),
+        d(2026, 2, 28): [f"【需协调】王伟的待办已逾期4个工作日：{other}"] * 2,  # the working Saturday
     }
 
 

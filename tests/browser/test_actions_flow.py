@@ -192,3 +192,37 @@ def test_owner_reports_host_coordinates_follow_up_and_series_review(live_server,
     shot(card, "actions-review-card-done-1440")
     host_page.goto(f"{live_server.url}/")
     expect(host_page.locator("#panel-coordination")).to_have_count(0)  # done: nothing left to coordinate
+
+
+def test_admin_sets_reminder_rules_and_adds_a_department_robot(live_server, users, new_page, shot, frozen):
+    admin = users("admin", "系统管理员", dept="信息部", admin=True)
+    users("wangwei", "王伟", dept="研发部")
+    page = new_page(admin)
+    page.goto(f"{live_server.url}/actions/settings")
+    expect(page.locator("h1")).to_have_text("提醒规则")
+    expect(page.locator(".schedule")).to_contain_text("升级协调")
+    page.fill("input[name=overdue_requests]", "12")
+    page.locator("button[type=submit]", has_text="保存规则").click()
+    expect(page.locator("#settings .field-error")).to_contain_text("催报次数须为0–10之间的整数")
+    expect(page.locator("input[name=overdue_requests]")).to_have_value("12")
+    _screens(page, shot, "actions-settings-error")
+    page.fill("input[name=overdue_requests]", "2")
+    page.locator("button[type=submit]", has_text="保存规则").click()
+    expect(page.locator("#settings .alert.success")).to_contain_text("提醒规则已保存")
+    expect(page.locator(".schedule li")).to_have_count(5)  # before, due, two requests, escalation
+
+    page.locator(".act-tabs a", has_text="群机器人").click()
+    expect(page.locator("h1")).to_have_text("群机器人")
+    page.select_option("#bot-dept", label="研发部")
+    page.select_option("#bot-vendor", "wecom")
+    page.fill("#bot-name", "研发部工作群")
+    page.fill("#bot-url", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send")
+    page.locator("button[type=submit]", has_text="添加").click()
+    expect(page.locator("#bots .field-error")).to_contain_text("企业微信群机器人的地址应包含 key=")
+    expect(page.locator("#bot-name")).to_have_value("研发部工作群")
+    _screens(page, shot, "notify-bots-error")
+    page.fill("#bot-url", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx")
+    page.locator("button[type=submit]", has_text="添加").click()
+    expect(page.locator("#bots .alert.success")).to_contain_text("已添加 研发部 · 企业微信 · 研发部工作群")
+    expect(page.locator(".bot-card")).to_have_count(1)
+    _screens(page, shot, "notify-bots")
