@@ -28,6 +28,7 @@ the action existed, and a status request when the owner already reported after t
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import socket
 from collections import defaultdict
@@ -47,6 +48,8 @@ from minutes.notify import service as notify
 from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
 from minutes.people.models import Department, User
 from minutes.people.service import require_admin
+
+log = logging.getLogger(__name__)
 
 BEFORE, DUE, ESCALATE = "before", "due", "escalate"
 #: The marker recipient of a processed stage (every stage gets one, even with nobody to tell).
@@ -508,7 +511,17 @@ def is_escalated(action: ActionItem) -> bool:
 # --- the tick --------------------------------------------------------------------------------
 
 def tick(now: datetime | None = None) -> dict:
-    """Run the periodic job: queue due reminders, then deliver the outbox. Idempotent."""
-    result = run_reminders(now)
+    """Run the periodic job: queue due reminders, then deliver the outbox. Idempotent.
+
+    A failure while computing reminders (rolled back: nothing of it is queued) does not hold up the
+    delivery of what is already queued; it is logged and reported in the result's `error`.
+    """
+    error = None
+    try:
+        result = run_reminders(now)
+    except Exception as exc:  # deliver anyway; the next tick computes the reminders again
+        db.session.rollback()
+        log.exception("computing reminders failed")
+        result, error = RunResult(skipped="计算提醒时出错"), f"{type(exc).__name__}: {exc}"
     counts = notify.deliver_pending(now)
-    return {"reminders": result, **counts}
+    return {"reminders": result, "error": error, **counts}

@@ -350,3 +350,27 @@ def test_the_cli_tick_reports_what_it_did(app, team, make_action, clock, runner,
     assert "提醒：处理 0 项，新排队消息 0 条" in result.output and "已发送 0 条" in result.output
     clock(2026, 6, 20, 9, 30)
     assert "提醒：跳过（今天不是工作日）" in runner.invoke(args=["minutes", "tick"]).output
+
+
+def test_a_failure_computing_reminders_still_delivers_what_is_queued_and_the_cli_says_so(app, team, make_action,
+                                                                                         clock, runner, smtp_server,
+                                                                                         monkeypatch):
+    from minutes.notify.service import enqueue_email
+
+    clock(2026, 6, 1, 16, 0)
+    make_action(team.meeting, team.owner, d(2026, 6, 22), TITLE)
+    enqueue_email("x@example.com", "已排队的议程", "正文", dedupe_key="queued")
+    db.session.commit()
+    clock(2026, 6, 22, 9, 30)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("模板出错")
+
+    monkeypatch.setattr(reminders, "_run_locked", broken)
+    result = runner.invoke(args=["minutes", "tick"])
+    assert result.exit_code == 1 and "计算提醒时出错" in result.output and "模板出错" in result.output
+    assert "已发送 1 条" in result.output
+    assert db.session.scalar(select(func.count()).select_from(ReminderLog)) == 0
+    monkeypatch.undo()
+    assert runner.invoke(args=["minutes", "tick"]).exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(ReminderLog)) == 2
