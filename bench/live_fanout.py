@@ -483,7 +483,7 @@ def write_results(text: str) -> None:
         updated = existing.rstrip("\n") + "\n\n" + text
     else:
         nxt = existing.find("\n## ", start + len(SECTION))
-        updated = existing[:start] + text + (existing[nxt + 1:] if nxt != -1 else "")
+        updated = existing[:start] + text.rstrip("\n") + "\n" + (existing[nxt:] if nxt != -1 else "")
     path.write_text(updated.rstrip("\n") + "\n")
 
 
