@@ -61,7 +61,8 @@ def get_by_id(model, value):
 
 
 #: Objects that DDL listeners create beside the mapped tables (search indexes); Alembic leaves them alone.
-UNMAPPED_PREFIXES = ("search_fts", "search_gram", "ix_search_document_grams", "ix_search_document_trgm")
+UNMAPPED_PREFIXES = ("search_fts", "search_gram", "ix_search_document_grams", "ix_search_document_trgm",
+                     "ix_search_block_grams", "ix_search_block_trgm", "search_block_fts", "search_block_gram")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

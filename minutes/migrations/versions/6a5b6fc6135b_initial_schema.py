@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bb34ec0f7baa
+Revision ID: 6a5b6fc6135b
 Revises: 
-Create Date: 2026-11-25 15:35:58.370226
+Create Date: 2026-11-25 16:24:02.117152
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import minutes.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = 'bb34ec0f7baa'
+revision = '6a5b6fc6135b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -224,10 +224,12 @@ def upgrade():
     op.create_table('archive_entry',
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('topic_key', sa.String(length=200), nullable=False),
+    sa.Column('restricted', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('meeting_id')
     )
     with op.batch_alter_table('archive_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_archive_entry_restricted', ['restricted'], unique=False)
         batch_op.create_index('ix_archive_entry_topic_key', ['topic_key'], unique=False)
 
     op.create_table('attendance',
@@ -284,6 +286,18 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_participant_user_id'), ['user_id'], unique=False)
         batch_op.create_index('uq_participant_one_host', ['meeting_id'], unique=True, sqlite_where=sa.text("role = 'host'"), postgresql_where=sa.text("role = 'host'"))
         batch_op.create_index('uq_participant_one_recorder', ['meeting_id'], unique=True, sqlite_where=sa.text("role = 'recorder'"), postgresql_where=sa.text("role = 'recorder'"))
+
+    op.create_table('search_block',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.SmallInteger(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('updated_at', minutes.dbtypes.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('search_block', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_search_block_meeting_id'), ['meeting_id'], unique=False)
 
     op.create_table('action_item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -493,28 +507,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['started_by_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('meeting_id')
     )
-    op.create_table('search_document',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
-    sa.Column('meeting_id', sa.Integer(), nullable=False),
-    sa.Column('agenda_item_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('meeting', 'agenda', 'point', 'decision', 'action', 'minutes', name='dockind', native_enum=False, length=20), nullable=False),
-    sa.Column('source_id', sa.Integer(), nullable=False),
-    sa.Column('part', sa.Integer(), nullable=False),
-    sa.Column('department_id', sa.Integer(), nullable=True),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('norm', sa.Text(), nullable=True),
-    sa.Column('updated_at', minutes.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('kind', 'source_id', 'part', name='uq_search_document_source')
-    )
-    with op.batch_alter_table('search_document', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_search_document_agenda_item_id'), ['agenda_item_id'], unique=False)
-        batch_op.create_index('ix_search_document_department', ['department_id', 'meeting_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_search_document_meeting_id'), ['meeting_id'], unique=False)
-
     op.create_table('action_cooperator',
     sa.Column('action_id', sa.Integer(), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),
@@ -653,12 +645,6 @@ def downgrade():
     op.drop_table('action_reminder')
     op.drop_table('action_follow_up')
     op.drop_table('action_cooperator')
-    with op.batch_alter_table('search_document', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_search_document_meeting_id'))
-        batch_op.drop_index('ix_search_document_department')
-        batch_op.drop_index(batch_op.f('ix_search_document_agenda_item_id'))
-
-    op.drop_table('search_document')
     op.drop_table('room_state')
     with op.batch_alter_table('room_item_clock', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_room_item_clock_meeting_id'))
@@ -696,6 +682,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_action_item_agenda_item_id'))
 
     op.drop_table('action_item')
+    with op.batch_alter_table('search_block', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_search_block_meeting_id'))
+
+    op.drop_table('search_block')
     with op.batch_alter_table('participant', schema=None) as batch_op:
         batch_op.drop_index('uq_participant_one_recorder', sqlite_where=sa.text("role = 'recorder'"), postgresql_where=sa.text("role = 'recorder'"))
         batch_op.drop_index('uq_participant_one_host', sqlite_where=sa.text("role = 'host'"), postgresql_where=sa.text("role = 'host'"))
@@ -710,6 +700,7 @@ def downgrade():
     op.drop_table('attendance')
     with op.batch_alter_table('archive_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_archive_entry_topic_key')
+        batch_op.drop_index('ix_archive_entry_restricted')
 
     op.drop_table('archive_entry')
     with op.batch_alter_table('agenda_item', schema=None) as batch_op:
