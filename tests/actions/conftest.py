@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from minutes.extensions import db
-from tests.notify.fixtures import _robot_server, local, make_action, make_bot, robots, smtp_down  # noqa: F401
+from tests.notify.fixtures import _robot_server, make_action, make_bot, robots, smtp_down  # noqa: F401
 
 
 @dataclass

@@ -35,7 +35,6 @@ def frozen(live_server):
 def _seed(live_server, host, recorder, owner, colleague):
     """A finished quarterly meeting with three confirmed actions for 王伟 and one for 孙丽."""
     from minutes.actions.models import ActionItem
-    from minutes.core.timefmt import utcnow
     from minutes.extensions import db
     from minutes.meetings import service
     from minutes.meetings.models import MeetingStatus, Role
