@@ -108,13 +108,18 @@ event.listen(Mapper, "after_update", _record("update"))
 event.listen(Mapper, "after_delete", _record("delete"))
 
 
-def meeting_history(actor, meeting, limit: int = 500) -> list[AuditEntry]:
-    """A meeting's change history: for its host, its creator and administrators."""
+def can_view_history(user, meeting) -> bool:
+    """A meeting's change history is for its host, its creator and administrators."""
     from minutes.meetings.models import Role
     from minutes.meetings.service import can_view
 
-    if not can_view(actor, meeting) or not (actor.is_admin or meeting.created_by_id == actor.id
-                                            or meeting.role_of(actor) == Role.HOST):
+    return can_view(user, meeting) and (user.is_admin or meeting.created_by_id == user.id
+                                        or meeting.role_of(user) == Role.HOST)
+
+
+def meeting_history(actor, meeting, limit: int = 500) -> list[AuditEntry]:
+    """A meeting's change history: for its host, its creator and administrators."""
+    if not can_view_history(actor, meeting):
         raise PermissionDenied("只有主持人、发起人和系统管理员可以查看修改记录")
     return list(db.session.scalars(select(AuditEntry).where(AuditEntry.meeting_id == meeting.id)
                                    .order_by(AuditEntry.id.desc()).limit(limit)))

@@ -12,8 +12,22 @@ from minutes.web import is_htmx, render
 bp = Blueprint("meetings", __name__)
 
 
+def _series_links(meeting) -> dict:
+    """Where the meeting's series and its 上次会议待办回顾 live (the actions domain keeps them)."""
+    from minutes.meetings import series
+
+    review = series.review_of(meeting)
+    return {"series_url": url_for("actions.start_series", meeting_id=meeting.id),
+            "review_url": url_for("actions.review", meeting_id=meeting.id) if review is not None else None}
+
+
 def _page_context(meeting, **extra):
+    from minutes.audit.service import can_view_history
+
     context = dict(
+        history_url=url_for("audit.meeting_history", meeting_id=meeting.id)
+        if can_view_history(current_user, meeting) else None,
+        **_series_links(meeting),
         meeting=meeting,
         can_edit=service.can_edit(current_user, meeting),
         budget=service.agenda_budget(meeting),
