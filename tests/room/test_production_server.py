@@ -53,7 +53,7 @@ def production_server(app, redis_url, tmp_path):
                 log.seek(0)
                 pytest.fail("gunicorn did not start:\n" + log.read()[-3000:])
             time.sleep(0.2)
-        yield port, f"minutes:test-room:{port}"
+        yield port, f"minutes:test-room:{port}", tmp_path / "gunicorn.log"
     finally:
         os.killpg(proc.pid, signal.SIGQUIT)  # quick shutdown: open streams need not drain
         try:
@@ -125,7 +125,14 @@ def _listen(port, cookies, path, got, ready, stop):
 
 
 def test_points_reach_streams_on_both_gevent_workers_through_redis(started, production_server, redis_url):
-    port, prefix = production_server
+    port, prefix, log = production_server
+    try:
+        _points_reach_both_workers(started, port, prefix, redis_url)
+    except Exception as exc:
+        raise AssertionError(f"{exc}\n--- gunicorn log ---\n{log.read_text()[-4000:]}") from exc
+
+
+def _points_reach_both_workers(started, port, prefix, redis_url):
     recorder = Browser(port).login(started.recorder.username)
     watcher = Browser(port).login(started.participant.username)
     token = recorder.csrf(f"/meetings/{started.meeting.id}/room")
