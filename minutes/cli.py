@@ -9,8 +9,9 @@ from minutes.extensions import db, write_intent
 
 
 def _writes():
-    """Every maintenance command writes: SQLite transactions take the write lock up front."""
-    write_intent.set(True)
+    """Every maintenance command writes: SQLite transactions take the write lock up front (until it ends)."""
+    token = write_intent.set(True)
+    click.get_current_context().call_on_close(lambda: write_intent.reset(token))
 
 
 minutes_cli = AppGroup("minutes", help="会议纪要系统管理命令", callback=_writes)

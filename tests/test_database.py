@@ -54,3 +54,11 @@ def test_concurrent_writers_lose_nothing_and_never_see_database_is_locked(app):
         t.join(timeout=120)
     assert errors == []
     assert db.session.scalar(select(func.count()).select_from(Department)) == 8 * 15
+
+
+def test_a_cli_command_does_not_leave_the_write_intent_behind(runner, app):
+    """The intent is for the command's duration: a leak would make every later read take the write lock."""
+    assert write_intent.get() is False
+    result = runner.invoke(args=["minutes", "tick"])
+    assert result.exit_code in (0, 1), result.output
+    assert write_intent.get() is False
