@@ -26,7 +26,7 @@ from minutes.archive.backends import backend_for
 from minutes.archive.models import (CODE_ACTION, CODE_AGENDA, CODE_DECISION, CODE_GOAL, CODE_KINDS, CODE_MINUTES,
                                     CODE_POINT, CODE_TOPIC, PART_GOAL, PART_OUTCOME, PART_TOPIC, ArchiveEntry, DocKind,
                                     SearchBlock, block_id)
-from minutes.archive.text import fold, topic_key
+from minutes.archive.text import fold, grams_of_folded, topic_key
 from minutes.core.timefmt import to_local, utcnow
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus
 from minutes.records.models import Minutes, MinutesVersion
@@ -199,15 +199,26 @@ def final_versions(connection, meeting_ids) -> dict[int, object]:
     return {row.meeting_id: row for row in rows}
 
 
-def block_rows(meeting_id: int, starts_at: datetime, docs: list[Doc], now: datetime | None = None) -> list[dict]:
-    """The search_block rows of a meeting: one per code, its texts folded, one per line."""
+def block_rows(meeting_id: int, starts_at: datetime, docs: list[Doc], now: datetime | None = None,
+               with_grams: bool = False) -> list[dict]:
+    """The search_block rows of a meeting: one per code, its texts folded, one per line (and, for
+    PostgreSQL, `with_grams`, the grams of the text)."""
     day = to_local(starts_at).date()
     by_code: dict[int, list[str]] = {}
     for doc in docs:
         by_code.setdefault(doc.code, []).append(fold(doc.body).replace("\n", " "))
     now = now or utcnow()
-    return [{"id": block_id(day, meeting_id, code), "meeting_id": meeting_id, "code": code,
-             "text": "\n".join(lines), "updated_at": now} for code, lines in sorted(by_code.items())]
+    rows = []
+    for code, lines in sorted(by_code.items()):
+        text = "\n".join(lines)
+        rows.append({"id": block_id(day, meeting_id, code), "meeting_id": meeting_id, "code": code, "text": text,
+                     "grams": grams_of_folded(text) if with_grams else None, "updated_at": now})
+    return rows
+
+
+def needs_grams(connection) -> bool:
+    """PostgreSQL indexes a column of grams; SQLite computes them in a view."""
+    return connection.dialect.name == "postgresql"
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -217,20 +228,18 @@ def sync_blocks(connection, wanted: dict[int, set[int]]) -> None:
     if not wanted:
         return
     meetings = Meeting.__table__
-    starts = dict(connection.execute(select(meetings.c.id, meetings.c.starts_at)
-                                     .where(meetings.c.id.in_(list(wanted)))).all())
+    found = {row.id: row for row in connection.execute(
+        select(meetings.c.id, meetings.c.topic, meetings.c.series_id, meetings.c.confidential, meetings.c.status,
+               meetings.c.starts_at).where(meetings.c.id.in_(list(wanted))))}
     for meeting_id, codes in wanted.items():
-        if meeting_id not in starts:  # deleted: its blocks went with it (ON DELETE CASCADE)
+        meeting = found.get(meeting_id)
+        if meeting is None:  # deleted: its blocks went with it (ON DELETE CASCADE)
             continue
-        starts_at = starts[meeting_id]
-        if isinstance(starts_at, str):  # pragma: no cover - SQLite through a plain connection
-            starts_at = datetime.fromisoformat(starts_at)
-        if starts_at.tzinfo is None:
-            from datetime import UTC
-
-            starts_at = starts_at.replace(tzinfo=UTC)
+        # Every meeting with blocks is filed, so search knows whether it is restricted (see service._hidden).
+        file_meeting(connection, meeting)
         docs = read_docs(connection, [meeting_id], codes)[meeting_id]
-        desired = {row["id"]: row for row in block_rows(meeting_id, starts_at, docs)}
+        desired = {row["id"]: row for row in block_rows(meeting_id, meeting.starts_at, docs,
+                                                         with_grams=needs_grams(connection))}
         existing = dict(connection.execute(select(BLOCKS.c.id, BLOCKS.c.text).where(
             BLOCKS.c.meeting_id == meeting_id, BLOCKS.c.code.in_(sorted(codes)))).all())
         gone = [block for block in existing if block not in desired]  # emptied, or the meeting moved to another day
@@ -241,7 +250,7 @@ def sync_blocks(connection, wanted: dict[int, set[int]]) -> None:
                 connection.execute(insert(BLOCKS).values(**row))
             elif existing[block] != row["text"]:
                 connection.execute(update(BLOCKS).where(BLOCKS.c.id == block)
-                                   .values(text=row["text"], updated_at=row["updated_at"]))
+                                   .values(text=row["text"], grams=row["grams"], updated_at=row["updated_at"]))
 
 
 def filing_key(topic: str, series_id: int | None) -> str:
@@ -317,9 +326,8 @@ def _index_flushed_changes(session: Session, flush_context) -> None:
         if meeting_id is None:
             continue
         if isinstance(obj, Meeting):
-            if not deleted:
-                file_meeting(connection, obj)
-                wanted[meeting_id] = set(ALL_CODES)  # its day (in the block ids) or its text may have changed
+            if not deleted:  # its day (in the block ids), its text or its confidentiality may have changed
+                wanted[meeting_id] = set(ALL_CODES)
             continue
         codes = set(_CODES[type(obj)])
         if isinstance(obj, AgendaItem) and deleted:
@@ -348,7 +356,8 @@ def reindex_all(session: Session, batch: int = 500) -> dict[str, int]:
             break
         last = rows[-1].id
         docs = read_docs(connection, [r.id for r in rows])
-        blocks = [block for r in rows for block in block_rows(r.id, _aware(r.starts_at), docs[r.id])]
+        blocks = [block for r in rows for block in block_rows(r.id, _aware(r.starts_at), docs[r.id],
+                                                              with_grams=needs_grams(connection))]
         if blocks:
             connection.execute(insert(BLOCKS), blocks)
         connection.execute(insert(ENTRIES), [entry_row(r) for r in rows])

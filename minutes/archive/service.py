@@ -8,19 +8,21 @@ totals, facet counts or passages.
 from __future__ import annotations
 
 import enum
+import heapq
 import math
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Integer, and_, case, cast, exists, func, literal_column, or_, select
+from sqlalchemy import Integer, and_, exists, func, literal_column, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from minutes.actions.models import ActionItem, ActionStatus
 from minutes.archive import indexer
 from minutes.archive.backends import backend_for
 from minutes.archive.indexer import read_docs
-from minutes.archive.models import (CODE_BITS, CODE_GOAL, CODE_KINDS, CODE_MASK, CODE_TOPIC, CODE_WEIGHTS,
+from minutes.archive.models import (CODE_BITS, CODE_KINDS, CODE_MASK, CODE_WEIGHTS,
                                     MEETING_MASK, PART_GOAL, PART_OUTCOME, PART_TOPIC, ArchiveEntry, DocKind,
                                     SearchBlock, day_range)
 from minutes.archive.text import MAX_QUERY_CHARS, ParsedQuery, fold, highlight, parse_query, plain, topic_label
@@ -557,7 +559,7 @@ def _hidden(user):
     """The meetings `user` may not find: among the restricted ones (confidential or cancelled), those
     the permission rule (meetings.service.visible_filter) refuses. Every other meeting is public."""
     return (select(ArchiveEntry.meeting_id).join(Meeting, Meeting.id == ArchiveEntry.meeting_id)
-            .where(ArchiveEntry.restricted.is_(True), ~_scope(user)))
+            .where(ArchiveEntry.restricted == true(), ~_scope(user)))  # "= 1", so the index is used
 
 
 def _int(value: int):
@@ -565,90 +567,106 @@ def _int(value: int):
     return literal_column(str(int(value)), Integer)
 
 
-@dataclass
-class _Hits:
-    """The matching blocks of a search, and SQL expressions over their ids."""
-
-    ids: object
-    conditions: list
-
-    @property
-    def meeting_key(self):
-        """day << 31 | meeting id: unique per meeting, and ordered newest first when descending."""
-        return self.ids.op(">>")(_int(CODE_BITS))
-
-    @property
-    def meeting_id(self):
-        return self.meeting_key.op("&")(_int(MEETING_MASK))
-
-    @property
-    def code(self):
-        return self.ids.op("&")(_int(CODE_MASK))
-
-    @property
-    def weight(self):
-        return case(*[(self.code == _int(c), _int(w)) for c, w in CODE_WEIGHTS.items()], else_=_int(1))
-
-    @property
-    def kind_code(self):
-        """The code with the topic folded into the meeting's other text (one DocKind, MEETING)."""
-        return case((self.code == _int(CODE_TOPIC), _int(CODE_GOAL)), else_=self.code)
-
-
 def _codes(kind: DocKind | None) -> list[int]:
     """The codes of a kind of text (all of them without a kind)."""
     return sorted(c for c, k in CODE_KINDS.items() if kind is None or k == kind)
 
 
-def _hits(user, query: SearchQuery, now: datetime, permission: bool = True) -> _Hits:
-    """The matching blocks (from the index) with the conditions that keep what `user` may see and asked for."""
+#: Per bit mask of matched codes: the relevance score (the sum of their weights) and the kinds present.
+_SCORE = [sum(w for c, w in CODE_WEIGHTS.items() if mask >> c & 1) for mask in range(1 << 7)]
+_KINDS = [sorted({CODE_KINDS[c].value for c in CODE_KINDS if mask >> c & 1}) for mask in range(1 << 7)]
+_BITS = [1 << code for code in range(CODE_MASK + 1)]
+
+
+def _matches(user, query: SearchQuery, now: datetime, permission: bool = True) -> "Matches":
+    """The meetings with matching blocks in the date range that pass the filters and that `user` may see."""
     low, high = day_range(query.date_from, query.date_to)
-    subquery = backend_for(db.engine.dialect.name).hit_ids(BLOCKS, query.parsed, low, high)
-    hits = _Hits(ids=subquery.c.id, conditions=[])
-    if permission:
-        hits.conditions.append(hits.meeting_id.not_in(_hidden(user)))
+    hits = backend_for(db.engine.dialect.name).hit_ids(BLOCKS, query.parsed, low, high)
+    hidden = set(_fetch_column(_hidden(user))) if permission else set()
+    matches = Matches.collect(_fetch_column(select(hits.c.id)), hidden)
     filters = _meeting_filters(user, query, now)
     if filters:
-        hits.conditions.append(hits.meeting_id.in_(select(Meeting.id).where(*filters)))
-    return hits
+        allowed = set(db.session.scalars(select(Meeting.id).where(*filters)))
+        matches.masks = {key: mask for key, mask in matches.masks.items() if key & MEETING_MASK in allowed}
+    return matches
 
 
-def matching_meetings(query: SearchQuery):
-    """All meetings with a matching block, before any permission filter (for checks and benchmarks)."""
-    hits = _hits(None, query, utcnow(), permission=False)
-    return select(hits.meeting_id).where(*hits.conditions).distinct()
+def _fetch_column(stmt) -> list:
+    """Run a one-column SELECT straight on the DBAPI cursor, in the session's transaction.
 
-
-def _page_statement(user, query: SearchQuery, now: datetime):
-    """One pass over the matching blocks: the page of meetings, their total, and the meetings per kind.
-
-    Everything comes from the block ids (meeting, day and code): per meeting a score and a bit mask
-    of the codes that matched; the counts per kind are window sums over those masks, before the kind
-    filter; the page is ordered by score (relevance) or by day and meeting (newest first).
+    A frequent word matches tens of thousands of blocks; their ids are plain integers, and making
+    a Row object for each would cost more than finding them. The parameters (strings, integers,
+    lists of strings, str enums) are ones the driver takes as they are.
     """
-    hits = _hits(user, query, now)
-    chosen = _codes(query.kind)
-    weight = case(*[(hits.code == _int(c), _int(CODE_WEIGHTS[c])) for c in chosen], else_=_int(0))
-    grouped = (select(hits.meeting_key.label("meeting_key"), func.sum(weight).label("score"),
-                      func.sum(_int(1).op("<<")(cast(hits.code, Integer))).label("mask"))
-               .where(*hits.conditions).group_by(hits.meeting_key).subquery("grouped"))
-    codes_of: dict[DocKind, list[int]] = {}
-    for code, kind in CODE_KINDS.items():
-        codes_of.setdefault(kind, []).append(code)
-    facets = [func.sum(_has_any(grouped.c.mask, codes)).over().label(f"f_{kind.value}")
-              for kind, codes in codes_of.items()]
-    counted = select(grouped, *facets).subquery("counted")
-    order = [counted.c.meeting_key.desc()]
-    if query.sort == Sort.RELEVANCE:
-        order.insert(0, counted.c.score.desc())
-    return (select(counted, func.count().over().label("total"))
-            .where(_has_any(counted.c.mask, chosen) == _int(1))
-            .order_by(*order).limit(query.per_page).offset((query.page - 1) * query.per_page))
+    connection = db.session.connection()
+    compiled = stmt.compile(dialect=connection.dialect)
+    params = compiled.construct_params()
+    if compiled.positional:
+        params = [params[name] for name in compiled.positiontup]
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
-def _has_any(mask, codes):
-    """1 when the bit of one of `codes` is set in `mask`, else 0 (as SQL)."""
-    return case((mask.op("&")(_int(sum(1 << c for c in codes))) != _int(0), _int(1)), else_=_int(0))
+@dataclass
+class Matches:
+    """The meetings a search found, from block ids alone: per meeting key (day << 31 | id) the mask of the
+    codes that matched. Grouping, counting and ordering happen here, in one pass over the ids."""
+
+    masks: dict[int, int]
+
+    @classmethod
+    def collect(cls, ids, hidden: set[int] | frozenset = frozenset()) -> "Matches":
+        masks: dict[int, int] = {}
+        get, bits = masks.get, _BITS
+        for block in ids:
+            key = block >> CODE_BITS
+            masks[key] = get(key, 0) | bits[block & CODE_MASK]
+        if hidden:
+            masks = {key: mask for key, mask in masks.items() if key & MEETING_MASK not in hidden}
+        return cls(masks)
+
+    def meeting_ids(self) -> set[int]:
+        return {key & MEETING_MASK for key in self.masks}
+
+    def facets(self) -> dict[str, int]:
+        """Matching meetings per kind of text (DocKind values)."""
+        counts: dict[str, int] = {}
+        for mask, meetings in Counter(self.masks.values()).items():
+            for kind in _KINDS[mask]:
+                counts[kind] = counts.get(kind, 0) + meetings
+        return counts
+
+    def results(self, kind: DocKind | None, sort: "Sort", page: int, per_page: int) -> tuple[int, list[tuple]]:
+        """(total, [(meeting id, DocKind)]): one result per meeting and kind of text (the API's results),
+        by relevance (the kind's weight, then newest) or newest first."""
+        chosen = sum(1 << c for c in _codes(kind))
+        kinds = list(DocKind)
+        weight = {k.value: max(w for c, w in CODE_WEIGHTS.items() if CODE_KINDS[c] == k) for k in kinds}
+        items = [(weight[name] if sort == Sort.RELEVANCE else 0, key, -kinds.index(DocKind(name)))
+                 for key, mask in self.masks.items() for name in _KINDS[mask & chosen]]
+        wanted = page * per_page
+        top = heapq.nlargest(wanted, items)[wanted - per_page:]
+        return len(items), [(key & MEETING_MASK, kinds[-negative_index]) for _w, key, negative_index in top]
+
+    def page(self, kind: DocKind | None, sort: "Sort", page: int, per_page: int) -> tuple[int, list[tuple]]:
+        """(total, [(meeting id, score, mask)]) for one page, by relevance (score, then newest) or newest first."""
+        chosen = sum(1 << c for c in _codes(kind))
+        keys = [(_SCORE[mask & chosen], key) for key, mask in self.masks.items() if mask & chosen]
+        wanted = page * per_page
+        if sort == Sort.RELEVANCE:
+            top = heapq.nlargest(wanted, keys)
+        else:
+            top = [(score, key) for key, score in heapq.nlargest(wanted, ((k, s) for s, k in keys))]
+        return len(keys), [(key & MEETING_MASK, score, self.masks[key]) for score, key in top[wanted - per_page:]]
+
+
+def matching_meetings(query: SearchQuery) -> set[int]:
+    """All meetings with a matching block, before any permission filter (for checks and benchmarks)."""
+    return _matches(None, query, utcnow(), permission=False).meeting_ids()
 
 
 @dataclass
@@ -717,25 +735,21 @@ def search(user, query: SearchQuery, now: datetime | None = None) -> SearchResul
     results = SearchResults(query=query, terms=parsed.terms)
     if not parsed:
         return results
-    page = db.session.execute(_page_statement(user, query, now)).all()
-    if not page and query.page > 1:  # past the last page: count from the first
-        first = db.session.execute(_page_statement(user, replace(query, page=1, per_page=1), now)).first()
-        if first is not None:
-            results.total, results.facets = first.total, _facets(first)
-        return results
+    matches = _matches(user, query, now)
+    results.facets = matches.facets()
+    results.total, page = matches.page(query.kind, query.sort, query.page, query.per_page)
     if not page:
         return results
-    results.total, results.facets = page[0].total, _facets(page[0])
-    ids = [int(p.meeting_key) & MEETING_MASK for p in page]
+    ids = [meeting_id for meeting_id, _score, _mask in page]
     meetings = {m.id: m for m in db.session.scalars(
         select(Meeting).where(Meeting.id.in_(ids), _scope(user)).options(*_meeting_options()))}
     rows = {row.meeting.id: row for row in archive_rows(list(meetings.values()), now)}
-    found = _passages(ids, parsed, query.kind, {meeting_id: int(p.mask) for p, meeting_id in zip(page, ids)})
+    found = _passages(ids, parsed, query.kind, {meeting_id: mask for meeting_id, _score, mask in page})
     shown = _describe([doc for meeting_id in ids for doc in found.get(meeting_id, [])[:PASSAGES_PER_MEETING]], parsed)
-    for p, meeting_id in zip(page, ids):
+    for meeting_id, score, _mask in page:
         if meeting_id not in rows:  # never for a meeting the user may not see: the count excluded it already
             continue
-        results.hits.append(MeetingHit(row=rows[meeting_id], score=int(p.score), matches=len(found.get(meeting_id, [])),
+        results.hits.append(MeetingHit(row=rows[meeting_id], score=score, matches=len(found.get(meeting_id, [])),
                                        passages=[passage for doc, passage in shown if doc.meeting_id == meeting_id]))
     return results
 
@@ -743,12 +757,6 @@ def search(user, query: SearchQuery, now: datetime | None = None) -> SearchResul
 def _has_term(doc, parsed: ParsedQuery) -> bool:
     folded = fold(doc.body)
     return any(term in folded for term in parsed.terms)
-
-
-def _facets(row) -> dict[str, int]:
-    """Matching meetings per kind of text (DocKind values), from the window sums of a page row."""
-    counts = {kind.value: int(getattr(row, f"f_{kind.value}") or 0) for kind in DocKind}
-    return {kind: count for kind, count in counts.items() if count}
 
 
 def _passages(meeting_ids: list[int], parsed: ParsedQuery, kind: DocKind | None,
@@ -848,35 +856,23 @@ def search_api(user, q="", department=None, date_from=None, date_to=None, kind=N
     parsed = query.parsed
     if not parsed:
         return {"total": 0, "results": []}
-    hits = _hits(user, query, now)
-    conditions = list(hits.conditions)
-    if query.kind:
-        conditions.append(hits.code.in_([_int(c) for c in _codes(query.kind)]))
-    grouped = (select(hits.meeting_key.label("meeting_key"), hits.kind_code.label("code"),
-                      func.max(hits.weight).label("weight"))
-               .where(*conditions).group_by(hits.meeting_key, hits.kind_code).subquery("grouped"))
-    order = [grouped.c.meeting_key.desc(), grouped.c.code]
-    if query.sort == Sort.RELEVANCE:
-        order.insert(0, grouped.c.weight.desc())
-    rows = db.session.execute(select(grouped.c.meeting_key, grouped.c.code, func.count().over().label("total"))
-                              .order_by(*order).limit(query.per_page)
-                              .offset((query.page - 1) * query.per_page)).all()
-    if not rows:
-        total = db.session.scalar(select(func.count()).select_from(grouped)) if query.page > 1 else 0
-        return {"total": total or 0, "results": []}
-    ids = [int(r.meeting_key) & MEETING_MASK for r in rows]
+    matches = _matches(user, query, now)
+    total, page = matches.results(query.kind, query.sort, query.page, query.per_page)
+    if not page:
+        return {"total": total, "results": []}
+    ids = sorted({meeting_id for meeting_id, _kind in page})
     meetings = {m.id: m for m in db.session.execute(
         select(Meeting.id, Meeting.topic, Meeting.starts_at).where(Meeting.id.in_(ids)))}
-    docs = _passages(ids, parsed, query.kind)
+    masks = {key & MEETING_MASK: mask for key, mask in matches.masks.items() if key & MEETING_MASK in meetings}
+    docs = _passages(ids, parsed, query.kind, masks)
     results = []
-    for r, meeting_id in zip(rows, ids):
-        kind = CODE_KINDS[int(r.code)]
+    for meeting_id, kind in page:
         best = next((d for d in docs.get(meeting_id, []) if d.kind == kind), None)
         meeting = meetings[meeting_id]
         results.append({"meeting_id": meeting_id, "topic": meeting.topic,
                         "date": to_local(meeting.starts_at).date().isoformat(), "kind": kind.value,
                         "snippet": plain(highlight(best.body, parsed.terms)) if best else ""})
-    return {"total": rows[0].total, "results": results}
+    return {"total": total, "results": results}
 
 
 def search_form_choices() -> dict:

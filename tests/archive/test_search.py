@@ -151,6 +151,20 @@ def test_confidential_meeting_is_not_in_the_archive_lists_of_outsiders(people, r
     assert service.browse_by_topic(people["legal"]).total == 1
 
 
+def test_a_confidential_meeting_indexed_through_a_new_point_is_still_hidden(people, record):
+    from minutes.archive.models import ArchiveEntry
+
+    host = people["host"]
+    held = record(host, topic="高管薪酬预算调整", confidential=True, invite=[people["legal"]])
+    db.session.execute(ArchiveEntry.__table__.delete())  # as if filed before the archive existed
+    db.session.commit()
+    room.add_point(host, held.meeting, held.item.id, "viewpoint", "薪酬带宽上调百分之五",
+                   department_id=host.department_id)
+    db.session.commit()
+    assert find(people["outsider"], "薪酬").total == 0
+    assert find(people["legal"], "薪酬").total == 1
+
+
 def test_cancelled_meetings_are_not_found(people, make_meeting):
     meeting = make_meeting(people["host"], topic="预算沟通会")
     planning.cancel_meeting(people["host"], meeting)
