@@ -1,18 +1,18 @@
 """initial schema
 
-Revision ID: 6a5b6fc6135b
+Revision ID: 8531315523fe
 Revises: 
-Create Date: 2026-11-25 16:24:02.117152
+Create Date: 2026-11-25 16:58:25.119525
 
 """
 from alembic import op
 import sqlalchemy as sa
 
 import minutes.dbtypes
-
+from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '6a5b6fc6135b'
+revision = '8531315523fe'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -292,6 +292,7 @@ def upgrade():
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('code', sa.SmallInteger(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('grams', postgresql.ARRAY(sa.Text()).with_variant(sa.Text(), 'sqlite'), nullable=True),
     sa.Column('updated_at', minutes.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
