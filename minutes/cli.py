@@ -99,6 +99,16 @@ def token_command(username, name):
     click.echo(plaintext)
 
 
+@minutes_cli.command("reindex")
+def reindex_command():
+    """Rebuild the archive's search index from meetings, the room and the final minutes."""
+    from minutes.archive.service import reindex
+
+    counts = reindex()
+    db.session.commit()
+    click.echo("检索索引已重建：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+
+
 @minutes_cli.command("backup")
 @click.argument("path")
 def backup_command(path):
@@ -126,16 +136,6 @@ def restore_command(path, yes):
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已从 {path} 恢复")
-
-
-@minutes_cli.command("reindex")
-def reindex_command():
-    """Rebuild the archive's search index from meetings, the room and the final minutes."""
-    from minutes.archive.service import reindex
-
-    counts = reindex()
-    db.session.commit()
-    click.echo("检索索引已重建：" + "，".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def register_cli(app: Flask) -> None:

@@ -3,7 +3,10 @@
 Everything here reads only what the acting user may see: every query is filtered by
 `meetings.service.visible_filter(user)` before anything is counted, grouped or highlighted, so a
 confidential (仅参会人员) meeting leaves no trace for someone not invited — not in results,
-totals, facet counts or passages.
+totals, facet counts or passages. Search applies the rule to the restricted meetings only (those
+archive_entry marks confidential or cancelled) and drops the ones it refuses from the matches: a
+meeting that is neither is visible to every employee (meetings.service.can_view). Should that rule
+ever restrict public meetings too, `archive_entry.restricted` must cover them.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Integer, and_, exists, func, literal_column, or_, select, true
+from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from minutes.actions.models import ActionItem, ActionStatus
@@ -560,11 +563,6 @@ def _hidden(user):
     the permission rule (meetings.service.visible_filter) refuses. Every other meeting is public."""
     return (select(ArchiveEntry.meeting_id).join(Meeting, Meeting.id == ArchiveEntry.meeting_id)
             .where(ArchiveEntry.restricted == true(), ~_scope(user)))  # "= 1", so the index is used
-
-
-def _int(value: int):
-    """An integer written into the SQL (PostgreSQL has bigint >> integer only; and a constant groups alike)."""
-    return literal_column(str(int(value)), Integer)
 
 
 def _codes(kind: DocKind | None) -> list[int]:
