@@ -76,6 +76,8 @@ def tick_command():
         click.echo(f"提醒：跳过（{reminders.skipped}）")
     else:
         click.echo(f"提醒：处理 {reminders.stages} 项，新排队消息 {reminders.messages} 条")
+    if result["minutes_overdue"]:
+        click.echo(f"纪要逾期提醒：新排队消息 {result['minutes_overdue']} 条")
     click.echo(f"已发送 {result['sent']} 条，失败 {result['failed']} 条，顺延 {result['deferred']} 条")
     if result["error"]:
         raise click.ClickException(f"计算提醒时出错（已投递的消息不受影响，下次运行会重新计算）：{result['error']}")

@@ -511,11 +511,14 @@ def is_escalated(action: ActionItem) -> bool:
 # --- the tick --------------------------------------------------------------------------------
 
 def tick(now: datetime | None = None) -> dict:
-    """Run the periodic job: queue due reminders, then deliver the outbox. Idempotent.
+    """Run the periodic job: queue due action reminders and the minutes' overdue notices
+    (records.service.send_reminders), then deliver the outbox. Idempotent.
 
     A failure while computing reminders (rolled back: nothing of it is queued) does not hold up the
     delivery of what is already queued; it is logged and reported in the result's `error`.
     """
+    from minutes.records.service import send_reminders as minutes_overdue  # records builds on actions
+
     error = None
     try:
         result = run_reminders(now)
@@ -523,5 +526,14 @@ def tick(now: datetime | None = None) -> dict:
         db.session.rollback()
         log.exception("computing reminders failed")
         result, error = RunResult(skipped="计算提醒时出错"), f"{type(exc).__name__}: {exc}"
+    overdue = 0
+    try:  # minutes not sent within 24 hours, answers past their working day: any day, once each
+        overdue = minutes_overdue(now)
+        notify.keep_delivery_for_caller()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("computing minutes reminders failed")
+        error = error or f"{type(exc).__name__}: {exc}"
     counts = notify.deliver_pending(now)
-    return {"reminders": result, "error": error, **counts}
+    return {"reminders": result, "minutes_overdue": overdue, "error": error, **counts}

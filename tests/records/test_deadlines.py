@@ -106,3 +106,18 @@ def test_overdue_reminders_are_queued_once(recorded, clock, smtp_server):
     subjects = [m["msg"]["Subject"] for m in smtp_server.wait_for(2 + 6 + 5)]
     assert subjects.count("【纪要已逾期】解决客户投诉处理流程卡点") == 2
     assert subjects.count("【纪要确认已逾期】解决客户投诉处理流程卡点（第1版）") == 5
+
+
+def test_the_tick_sends_the_overdue_minutes_notices_even_on_a_holiday(recorded, clock, runner, smtp_server):
+    r = recorded()  # ends Thu 2026-06-18 15:30; Fri 19th is the Dragon Boat Festival
+    clock(2026, 6, 19, 15, 0)
+    assert "纪要逾期提醒" not in runner.invoke(args=["minutes", "tick"]).output
+    clock(2026, 6, 19, 16, 0)
+    result = runner.invoke(args=["minutes", "tick"])
+    assert result.exit_code == 0, result.output
+    assert "纪要逾期提醒：新排队消息 2 条" in result.output and "已发送 2 条" in result.output
+    mails = smtp_server.wait_for(2)
+    assert sorted(m["to"][0] for m in mails) == sorted([r.recorder.email, r.host.email])
+    assert all(m["msg"]["Subject"] == "【纪要已逾期】解决客户投诉处理流程卡点" for m in mails)
+    again = runner.invoke(args=["minutes", "tick"])
+    assert "纪要逾期提醒" not in again.output and "已发送 0 条" in again.output
