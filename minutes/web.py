@@ -62,10 +62,26 @@ def register_web(app: Flask) -> None:
 
     @app.get("/healthz", endpoint="health")
     def health():
+        """200 when the database and the room broker answer; 503 naming what failed (for load balancers)."""
         from sqlalchemy import text
 
-        db.session.execute(text("SELECT 1"))
-        return jsonify(status="ok")
+        from minutes.room.live import broker
+
+        checks = {}
+        try:
+            db.session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            db.session.rollback()
+            app.logger.warning("healthz: database unreachable: %s", exc)
+            checks["database"] = f"数据库无法连接（{type(exc).__name__}）"
+        hub = broker()
+        checks["broker"] = hub.problem() or "ok"
+        failed = [name for name, result in checks.items() if result != "ok"]
+        response = jsonify(status="unavailable" if failed else "ok", failed=failed, broker_kind=hub.name, **checks)
+        response.status_code = 503 if failed else 200
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.before_request
     def refuse_nul_characters():

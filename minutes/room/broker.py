@@ -177,6 +177,10 @@ class Hub:
     def publish(self, message: Message) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def problem(self) -> str | None:
+        """Why this broker cannot carry room events now (for /healthz), or None when it can."""
+        return None
+
     # -- the watchdog
     def _on_subscribe(self) -> None:
         if self._watch_started or self._revision_reader is None or not self._watch_seconds:
@@ -227,7 +231,7 @@ class Hub:
 
 
 class InProcessBroker(Hub):
-    """Delivers to the streams of this process only (one process: the default)."""
+    """Delivers to the streams of this process only (one process: the default); always reachable."""
 
     name = "in-process"
 
@@ -249,6 +253,7 @@ class RedisBroker(Hub):
         # Named, so `CLIENT LIST` shows which processes listen for which deployment.
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=30,
                                            client_name=f"minutes-room:{prefix}:{os.getpid()}")
+        self._health = None
         self._listener_started = False
         self._ready = threading.Event()
         #: Prefixed to what this process publishes, so its listener skips what it already delivered.
@@ -265,6 +270,25 @@ class RedisBroker(Hub):
         except Exception:
             # The watchdog notices the missing revision and the streams resync.
             log.exception("room %s: publishing revision %s to Redis failed", message.meeting_id, message.revision)
+
+    #: A health check answers within this many seconds, whatever Redis does.
+    HEALTH_TIMEOUT = 1.0
+
+    def problem(self) -> str | None:
+        """PING Redis on a connection of its own: short timeouts and no retries, so a dead Redis answers fast."""
+        if self._health is None:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            self._health = redis.Redis.from_url(self.url, socket_connect_timeout=self.HEALTH_TIMEOUT,
+                                                socket_timeout=self.HEALTH_TIMEOUT, retry=Retry(NoBackoff(), 0))
+        try:
+            self._health.ping()
+        except Exception as exc:
+            log.warning("room broker: Redis does not answer PING: %s", exc)
+            return f"Redis 无法连接（{type(exc).__name__}）"
+        return None
 
     def _on_subscribe(self) -> None:
         super()._on_subscribe()
@@ -338,10 +362,12 @@ class RedisBroker(Hub):
 
     def close(self) -> None:
         super().close()
-        try:
-            self._redis.close()
-        except Exception:
-            pass
+        for client in (self._redis, self._health):
+            try:
+                if client is not None:
+                    client.close()
+            except Exception:
+                pass
 
 
 def make_broker(url: str | None, revision_reader=None, watch_seconds: float = 5.0,
