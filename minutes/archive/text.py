@@ -5,6 +5,7 @@ full-width ＱＳＬＡ７２ matches Q, SLA, 72) and compared case-insensitivel
 character at a time keeps a map from the normalized text back to the original, so highlights
 land on the characters the user actually wrote.
 """
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -51,9 +52,15 @@ def grams_of_folded(text: str) -> list[str]:
     """Distinct 1- and 2-character grams of the letters and digits of an already folded text."""
     seen: set[str] = set()
     for run in _WORD_RUN.findall(text):
-        seen.update(run)
-        seen.update(run[i:i + 2] for i in range(len(run) - 1))
+        seen |= _run_grams(run)
     return sorted(seen)
+
+
+@functools.lru_cache(maxsize=4096)
+def _run_grams(run: str) -> frozenset[str]:
+    """The grams of one run of letters and digits. Cached: a block is re-indexed whole at every change
+    (the old text, then the new one), and nearly all of its runs were there the time before."""
+    return frozenset((*run, *map(str.__add__, run, run[1:])))
 
 
 def grams(text: str) -> list[str]:
