@@ -44,13 +44,15 @@ def _sqlite_begin(conn):
 
 
 def _wants_write() -> bool:
-    from flask import has_request_context, request
+    from flask import g, has_request_context, request
 
     from minutes.extensions import write_intent
 
     if write_intent.get():
         return True
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    if not has_request_context() or g.get("committed_early"):  # the answer of a committed change only reads
+        return False
+    return request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -41,10 +41,21 @@ def init_app(app: Flask) -> None:
     def _log_request(response):
         if request.endpoint == "static":
             return response
-        from flask_login import current_user
-
         elapsed = (time.perf_counter() - g.get("_started", time.perf_counter())) * 1000
         request_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
             "method": request.method, "path": request.path, "status": response.status_code, "ms": round(elapsed, 1),
-            "user_id": getattr(current_user, "id", None), "remote": request.remote_addr})
+            "user_id": _user_id(), "remote": request.remote_addr})
         return response
+
+
+def _user_id():
+    """The id of the request's user, read without loading anything: this runs after the commit, when the
+    user object is expired (reading `.id` would query the database again, and on SQLite take the write lock)."""
+    from flask_login import current_user
+    from sqlalchemy import inspect
+
+    user = current_user._get_current_object()
+    state = inspect(user, raiseerr=False)
+    if state is not None:
+        return state.identity[0] if state.identity else None
+    return getattr(user, "id", None)

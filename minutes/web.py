@@ -31,6 +31,27 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context)
     return render_template(template, **context), status
 
 
+def commit_early() -> None:
+    """Commit the request's change now, before its answer is rendered, instead of in `finish_request`.
+
+    For changes open tabs are waiting for: the live layer publishes right after the commit, so the event
+    leaves before the answer is built rather than after it. The objects are not expired (they hold what
+    was just committed), so rendering the answer reads nothing again; reads after this point take no
+    write lock (SQLite) and `finish_request` finds nothing left to commit. Call it only once the service
+    has succeeded: what follows must not write.
+    """
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.expire_on_commit = expire
+    g.committed_early = True
+
+
 def register_web(app: Flask) -> None:
     from minutes.actions.views import bp as actions_bp
     from minutes.admin.views import bp as admin_bp

@@ -113,9 +113,19 @@ def entry_context(meeting) -> dict:
     items = [service.ItemView(item=i, points=[], decisions=[], actions=[],
                               is_current=bool(room and room.current_item_id == i.id)) for i in meeting.agenda_items]
     return dict(meeting=meeting, room=room, items=items, current=next((v for v in items if v.is_current), None),
-                audience="write", writable=True, departments=_Lazy(list_departments), point_kinds=list(PointKind),
+                audience="write", writable=True, departments=list_departments(), point_kinds=list(PointKind),
                 speakers=_Lazy(lambda: _speakers(meeting, service.attendance(meeting) if room else [])),
-                people=_Lazy(all_users))
+                people=_Lazy(all_users), _invited=_invited_people(meeting))
+
+
+def _invited_people(meeting) -> list:
+    """Load the invited people in one query (the department choices list the departments of the people
+    invited; the departments themselves are loaded beside), and keep them: the session holds objects only
+    while something refers to them."""
+    from minutes.people.models import User
+
+    ids = [p.user_id for p in meeting.participants]
+    return list(db.session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
 
 
 class _Lazy:
@@ -214,11 +224,8 @@ def render_parts(meeting, audience: str, parts, base: dict | None = None) -> str
 
 def render_points_added(meeting, point_ids: list[int]) -> dict[str, str]:
     """The hot path: points just added travel alone, appended where they belong (no room to load)."""
-    from sqlalchemy import func
-
-    from minutes.actions.models import ActionItem
     from minutes.room import service
-    from minutes.room.models import Decision, Point
+    from minutes.room.models import Point
 
     room = service.room_of(meeting)
     out = {a: [] for a in AUDIENCES}
@@ -226,8 +233,7 @@ def render_points_added(meeting, point_ids: list[int]) -> dict[str, str]:
         p = db.session.get(Point, point_id)
         if p is None or p.deleted_at is not None:
             continue
-        count = sum(db.session.scalar(select(func.count()).select_from(model).where(
-            model.agenda_item_id == p.agenda_item_id, model.deleted_at.is_(None))) for model in (Point, Decision, ActionItem))
+        count = service.item_count(p.agenda_item_id)
         for audience in ("write", "read"):
             out[audience].append(render_template("room/_point_added.html", p=p, count=count, meeting=meeting,
                                                  writable=audience == "write"))

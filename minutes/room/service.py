@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from minutes.actions.models import ActionItem, ActionStatus
@@ -87,6 +88,9 @@ def _require_write(actor, meeting: Meeting) -> RoomState:
     ).first()
     if room is None:  # pragma: no cover - a status in progress always has a room
         raise RuleViolation("会议尚未开始，请先开始会议")
+    # The meeting holds on to it (the session keeps only weak references): rendering the change before
+    # the commit finds it in the session instead of reading it again.
+    set_committed_value(meeting, "room", room)
     return room
 
 
@@ -110,8 +114,8 @@ def _changed(meeting: Meeting, *parts: str) -> int:
         execution_options={"synchronize_session": False},
     ).scalar_one()
     loaded = db.session.identity_map.get(db.session.identity_key(RoomState, meeting.id))
-    if loaded is not None:
-        db.session.expire(loaded, ["revision"])
+    if loaded is not None:  # the value the database now holds (so reading it costs no query)
+        set_committed_value(loaded, "revision", revision)
     events.record(db.session, meeting.id, revision, parts)
     return revision
 
@@ -421,7 +425,8 @@ def finish_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
 
 def attendance(meeting: Meeting) -> list[Attendance]:
     """Attendance rows: invited people by department, then those who came uninvited."""
-    rows = list(db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id)))
+    rows = list(db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id)
+                                   .options(selectinload(Attendance.user))))
     return sorted(rows, key=lambda a: (not a.invited, a.user.department_id, a.user.name))
 
 
@@ -803,6 +808,14 @@ class ItemView:
     @property
     def count(self) -> int:
         return len(self.points) + len(self.decisions) + len(self.actions)
+
+
+def item_count(agenda_item_id: int) -> int:
+    """How many points, decisions and actions an agenda item holds (as `ItemView.count`), in one query."""
+    counts = [select(func.count()).select_from(model).where(model.agenda_item_id == agenda_item_id,
+                                                            model.deleted_at.is_(None)).scalar_subquery()
+              for model in (Point, Decision, ActionItem)]
+    return db.session.scalar(select(counts[0] + counts[1] + counts[2]))
 
 
 def item_view(meeting: Meeting, item: AgendaItem, room: RoomState | None = None, now: datetime | None = None) -> ItemView:

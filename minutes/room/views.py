@@ -8,7 +8,7 @@ from minutes.core.errors import DomainError, ValidationFailed
 from minutes.core.timefmt import local_to_utc, to_local, utcnow
 from minutes.people.service import all_users, users_of_department
 from minutes.room import live, service
-from minutes.web import is_htmx
+from minutes.web import commit_early, is_htmx
 
 bp = Blueprint("room", __name__)
 
@@ -267,6 +267,7 @@ def add_point(meeting_id):
                                   v["speaker_id"], v["party_ids"])
     except DomainError as exc:
         return _entry_form(meeting, "point", exc.status, v, exc.fields or {"text": exc.message}, exc.message)
+    commit_early()  # the open tabs get the point now; the form is rendered after
     keep = {k: v[k] for k in ("agenda_item_id", "kind", "department_id")}
     keep["party_ids"] = v["party_ids"] if v["kind"] == "dispute" else []
     return _entry_form(meeting, "point", values=keep, saved=point)
@@ -283,6 +284,7 @@ def add_decision(meeting_id):
     except DomainError as exc:
         return _entry_form(meeting, "decision", exc.status, v, exc.fields or {"text": exc.message}, exc.message,
                            check=service.check_wording(v["text"], v["due"]))
+    commit_early()
     return _entry_form(meeting, "decision", values={"agenda_item_id": v["agenda_item_id"]}, saved=decision)
 
 
@@ -297,6 +299,7 @@ def add_action(meeting_id):
     except DomainError as exc:
         return _entry_form(meeting, "action", exc.status, v, exc.fields or {"text": exc.message}, exc.message,
                            check=service.check_wording(v["text"], v["due"]))
+    commit_early()
     return _entry_form(meeting, "action", values={"agenda_item_id": v["agenda_item_id"]}, saved=action)
 
 
