@@ -8,8 +8,10 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := wsgi
+PYBABEL := $(VENV)/bin/pybabel
+CATALOG := minutes/translations/zh_Hans_CN/LC_MESSAGES/messages
 
-.PHONY: setup run serve test test-sqlite test-postgresql bench demo assets db clean
+.PHONY: setup run serve test test-sqlite test-postgresql bench demo assets db clean translations
 
 $(VENV)/.deps: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,11 +27,24 @@ static/vendor/.stamp: package.json
 
 assets: static/vendor/.stamp
 
+# the compiled catalog is built from the committed messages.po, not kept in git
+$(CATALOG).mo: $(CATALOG).po $(VENV)/.deps
+	$(PYBABEL) compile --statistics -d minutes/translations -D messages
+
+## translations: after changing UI strings: extract them (babel.cfg), update messages.po, compile it
+translations: $(VENV)/.deps
+	mkdir -p minutes/translations
+	$(PYBABEL) extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 --add-location=file --sort-output \
+	  --no-wrap --project minutes -o minutes/translations/messages.pot .
+	$(PYBABEL) update -i minutes/translations/messages.pot -d minutes/translations -D messages -l zh_Hans_CN \
+	  --init-missing --ignore-obsolete --no-fuzzy-matching --no-wrap
+	$(PYBABEL) compile --statistics -d minutes/translations -D messages
+
 db: $(VENV)/.deps
 	$(FLASK) db upgrade
 
 ## setup: virtualenv, Python deps, front-end assets, database migrated (idempotent)
-setup: $(VENV)/.deps assets db
+setup: $(VENV)/.deps assets $(CATALOG).mo db
 
 ## run: setup, demo data on an empty database, development server on http://127.0.0.1:5000
 run: setup
@@ -46,7 +61,7 @@ demo: setup
 	$(FLASK) minutes demo
 
 ## test: the whole suite on SQLite, then again on PostgreSQL (skips with a reason when none answers, except under CI=true)
-test: $(VENV)/.deps assets
+test: $(VENV)/.deps assets $(CATALOG).mo
 	$(PY) -m pytest -q
 	MINUTES_TEST_DB=postgresql $(PY) -m pytest -q -m "not browser"
 

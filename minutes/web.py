@@ -2,6 +2,7 @@
 import time
 
 from flask import Flask, flash, g, jsonify, render_template, request, session
+from flask_babel import lazy_gettext, lazy_pgettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -11,6 +12,14 @@ from sqlalchemy.orm import Session
 from minutes.core import timefmt
 from minutes.core.errors import DomainError
 from minutes.extensions import db
+
+# weekday names for the `weekday` (a date -> 周一) and `weekday_head` (0..6 -> 一, calendar columns) filters
+WEEKDAYS = (lazy_gettext("周一"), lazy_gettext("周二"), lazy_gettext("周三"), lazy_gettext("周四"),
+            lazy_gettext("周五"), lazy_gettext("周六"), lazy_gettext("周日"))
+WEEKDAY_HEADS = (lazy_pgettext("calendar column", "一"), lazy_pgettext("calendar column", "二"),
+                 lazy_pgettext("calendar column", "三"), lazy_pgettext("calendar column", "四"),
+                 lazy_pgettext("calendar column", "五"), lazy_pgettext("calendar column", "六"),
+                 lazy_pgettext("calendar column", "日"))
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
@@ -220,6 +229,8 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["cn_duration"] = timefmt.cn_duration
     app.jinja_env.filters["relative_cn"] = timefmt.relative_cn
     app.jinja_env.filters["local"] = timefmt.to_local
+    app.jinja_env.filters["weekday"] = lambda d: str(WEEKDAYS[d.weekday()])
+    app.jinja_env.filters["weekday_head"] = lambda i: str(WEEKDAY_HEADS[i])
     app.jinja_env.globals["is_htmx"] = is_htmx
 
     @app.template_filter("local_input")
