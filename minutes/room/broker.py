@@ -9,9 +9,12 @@ audience, however many streams send it.
 or greenlets). `RedisBroker` publishes to Redis (pub/sub, when REDIS_URL is set) and one
 listener per process delivers to the local streams, so several gunicorn workers or hosts share
 rooms. Both keep a watchdog: every few seconds it compares, for the rooms with open streams
-here, the revision in the database with the newest one delivered; a room that stays behind
-(a lost Redis message, a publish that failed, another worker without Redis) gets a `check`
-message and its streams resync. No update is lost: at worst it arrives late.
+here, the revision in the database with the oldest one any of those streams has sent; a
+revision that is still missing one round later (a worker killed between its commit and its
+publish, a lost Redis message, a publish that failed, another worker without Redis) gets a
+`check` message and the streams behind it resync. No update is lost: at worst it arrives late.
+What counts is each stream's own revision, not the newest this process has seen: a tab that
+connects after a lost publish starts at the new revision, while the older tabs still lack it.
 """
 from __future__ import annotations
 
@@ -81,6 +84,9 @@ class Subscription:
         self.hub = hub
         self.meeting_id = meeting_id
         self.overflowed = False
+        #: The newest revision its stream has sent to the client (kept up to date by the stream; the watchdog
+        #: reads it). None while the stream is still reading the room for its start.
+        self.revision: int | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
 
     def put(self, message: Message) -> None:
@@ -126,8 +132,7 @@ class Hub:
                  watch_seconds: float = 5.0):
         self._lock = threading.Lock()
         self._rooms: dict[int, set[Subscription]] = {}
-        #: Newest revision delivered (or read from the database) per room, for the watchdog.
-        self._latest: dict[int, int] = {}
+        #: Per room, a committed revision some stream here lacked at the watchdog's last look.
         self._behind: dict[int, int] = {}
         self._revision_reader = revision_reader
         self._watch_seconds = watch_seconds
@@ -149,7 +154,6 @@ class Hub:
                 subs.discard(sub)
                 if not subs:
                     del self._rooms[sub.meeting_id]
-                    self._latest.pop(sub.meeting_id, None)
                     self._behind.pop(sub.meeting_id, None)
 
     def subscriber_count(self, meeting_id: int | None = None) -> int:
@@ -158,18 +162,10 @@ class Hub:
                 return sum(len(s) for s in self._rooms.values())
             return len(self._rooms.get(int(meeting_id), ()))
 
-    def note_revision(self, meeting_id: int, revision: int) -> None:
-        """Record a revision known to be committed (read by a stream at connect time)."""
-        with self._lock:
-            if revision > self._latest.get(meeting_id, 0):
-                self._latest[meeting_id] = revision
-
     def deliver(self, message: Message) -> None:
         """Hand a message to every local stream of its room."""
         with self._lock:
             subs = list(self._rooms.get(message.meeting_id, ()))
-            if message.kind != "check" and message.revision > self._latest.get(message.meeting_id, 0):
-                self._latest[message.meeting_id] = message.revision
         for sub in subs:
             sub.put(message)
 
@@ -199,8 +195,12 @@ class Hub:
             except Exception:  # the database may be briefly away; try again next round
                 log.exception("room watchdog: reading revisions failed")
 
+    def _oldest_sent(self, meeting_id: int) -> int | None:
+        sent = [s.revision for s in self._rooms.get(meeting_id, ()) if s.revision is not None]
+        return min(sent) if sent else None
+
     def check_revisions(self) -> list[int]:
-        """Compare committed revisions with delivered ones; rooms behind twice in a row get a check."""
+        """Compare committed revisions with what each stream has sent; one still missing a round later gets a check."""
         with self._lock:
             rooms = list(self._rooms)
         if not rooms or self._revision_reader is None:
@@ -209,19 +209,17 @@ class Hub:
         flagged = []
         for meeting_id, revision in committed.items():
             with self._lock:
-                latest = self._latest.get(meeting_id, 0)
-                previously_behind = self._behind.get(meeting_id)
-                if revision <= latest:
-                    self._behind.pop(meeting_id, None)
+                oldest = self._oldest_sent(meeting_id)
+                missing_before = self._behind.pop(meeting_id, None)
+                if oldest is None or revision <= oldest:
                     continue
-                if previously_behind is None:
-                    # Maybe the message is in flight: look again next round before resyncing.
+                if missing_before is None or oldest >= missing_before:
+                    # Maybe the message is in flight (a busy room always has one): if this revision
+                    # has not reached every stream by the next round, resync.
                     self._behind[meeting_id] = revision
                     continue
-                self._behind.pop(meeting_id, None)
-                self._latest[meeting_id] = revision
-            log.warning("room %s: revision %s committed but never delivered here; streams resync",
-                        meeting_id, revision)
+            log.warning("room %s: revision %s committed but not delivered to every stream here; they resync",
+                        meeting_id, missing_before)
             flagged.append(meeting_id)
             self.deliver(Message(meeting_id, revision, "check"))
         return flagged

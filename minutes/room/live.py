@@ -34,8 +34,6 @@ GAP_WAIT_SECONDS = 0.5
 
 def init_app(app) -> None:
     """Create the broker (Redis when REDIS_URL is set) and keep it in app.extensions."""
-    app.config.setdefault("ROOM_PING_SECONDS", 15.0)
-    app.config.setdefault("ROOM_WATCH_SECONDS", 5.0)
     if EXTENSION_KEY not in app.extensions:
         app.extensions[EXTENSION_KEY] = make_room_broker(app, app.config.get("REDIS_URL"))
 
@@ -308,6 +306,17 @@ def parse_revision(*values) -> int | None:
     return max(found) if found else None
 
 
+def _one_snapshot() -> None:
+    """Make the session's coming reads see one snapshot, so a resync's content is exactly its revision.
+
+    Otherwise (PostgreSQL's READ COMMITTED) the revision is read before the room and a point committed
+    in between arrives twice: in the resync and again as the next update. SQLite's BEGIN already
+    gives one snapshot from the first read on (WAL).
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: int | None,
                  base_url: str = "http://localhost/"):
     """Yield the SSE stream of one room for one client; ends when the client goes away."""
@@ -323,6 +332,7 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
             from minutes.room.service import current_revision
 
             try:
+                _one_snapshot()
                 user = db.session.get(User, user_id)
                 meeting = db.session.get(Meeting, meeting_id)
                 if user is None or meeting is None or not user.is_enabled or not can_view(user, meeting):
@@ -331,7 +341,6 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
                 html = render_live(meeting, audience)
             finally:
                 db.session.remove()
-        hub.note_revision(meeting_id, revision)
         return sse_frame("resync", html, revision), revision
 
     def still_allowed() -> bool:
@@ -360,7 +369,6 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
         if not allowed:
             return
         pings = 0
-        hub.note_revision(meeting_id, current)
         yield b"retry: 2000\n: connected\n\n"
         if last_seen is None or last_seen != current:
             frame, last = resync()
@@ -374,6 +382,7 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
         gap_deadline = None
         next_ping = time.monotonic() + ping_every
         while True:
+            sub.revision = last  # what the watchdog compares with the database
             now = time.monotonic()
             timeout = next_ping - now
             if gap_deadline is not None:

@@ -124,6 +124,7 @@ def test_out_of_order_delivery_is_put_back_in_order(started, broker, client, log
 
 def test_watchdog_resyncs_streams_of_a_room_whose_messages_never_arrive(started, broker, client, login_as,
                                                                        open_stream, second_client, monkeypatch):
+    monkeypatch.setattr(broker, "_watch_seconds", 0)  # only the rounds below, no background thread
     login_as(started.recorder)
     reader = open_stream(login(second_client, started.participant), started.meeting.id, rev=1)
     time.sleep(0.2)
@@ -134,6 +135,78 @@ def test_watchdog_resyncs_streams_of_a_room_whose_messages_never_arrive(started,
     assert broker.check_revisions() == [started.meeting.id]
     event = reader.next()
     assert event.event == "resync" and event.id == "2" and "无人收到" in event.data
+
+
+def test_watchdog_is_not_fooled_by_a_newer_stream_of_the_same_room(started, broker, client, login_as, open_stream,
+                                                                  second_client, app, monkeypatch):
+    """A publish is lost (its worker died after the commit); a tab opened afterwards starts at the new revision.
+    The older tab of the same process still lacks it and must be resynced: what counts is each stream's revision."""
+    monkeypatch.setattr(broker, "_watch_seconds", 0)  # only the rounds below, no background thread
+    login_as(started.recorder)
+    old = open_stream(login(second_client, started.participant), started.meeting.id, rev=1)
+    time.sleep(0.2)
+    monkeypatch.setattr(broker, "publish", lambda message: None)
+    _add_point(client, started, "提交后进程被杀")  # revision 2: committed, never published
+    new = open_stream(login(app.test_client(), started.cc), started.meeting.id, rev=1)
+    assert new.next().event == "resync"  # the new tab has revision 2 already
+    assert old.quiet(0.3) == []
+    deadline = time.monotonic() + 5
+    while sorted(s.revision or 0 for s in broker._rooms[started.meeting.id]) != [1, 2]:
+        assert time.monotonic() < deadline, "both streams are waiting"
+        time.sleep(0.02)
+    assert broker.check_revisions() == []  # first look: maybe in flight
+    assert broker.check_revisions() == [started.meeting.id]
+    event = old.next()
+    assert event.event == "resync" and event.id == "2" and "提交后进程被杀" in event.data
+    assert new.quiet(0.3) == []  # the up-to-date tab ignores the check
+
+
+def test_a_resync_shows_exactly_its_revision(started, broker, login_as, open_stream, client, app, monkeypatch):
+    """A point committed while a resync is being read is not in it: it follows as the next update, once."""
+    import threading
+
+    real_render = live.render_live
+    committed = []
+
+    def commit_in_between(meeting, audience, base=None):
+        if not committed:  # the first resync: another request saves a point after its revision was read
+            def add():
+                with app.app_context():
+                    from minutes.meetings.models import Meeting
+                    from minutes.people.models import User
+
+                    service.add_point(db.session.get(User, started.recorder.id),
+                                      db.session.get(Meeting, started.meeting.id), started.items[0].id, "consensus",
+                                      "读取期间提交的共识")
+                    db.session.commit()
+                    committed.append(True)
+
+            writer = threading.Thread(target=add)
+            writer.start()
+            writer.join(10)
+        return real_render(meeting, audience, base)
+
+    monkeypatch.setattr(live, "render_live", commit_in_between)
+    login_as(started.participant)
+    reader = open_stream(client, started.meeting.id, rev=0)
+    first = reader.next()
+    assert committed and first.event == "resync" and first.id == "1"
+    assert "读取期间提交的共识" not in first.data
+    second = reader.next()
+    assert second.event == "update" and second.id == "2" and "读取期间提交的共识" in second.data
+
+
+def test_watchdog_leaves_a_room_alone_while_each_revision_arrives_within_a_round():
+    committed = {5: 1}
+    hub = InProcessBroker(revision_reader=lambda ids: {i: committed[i] for i in ids})
+    sub = hub.subscribe(5)
+    sub.revision = 1
+    for rev in range(2, 6):  # a busy meeting: every round a newer revision is in flight
+        committed[5] = rev
+        assert hub.check_revisions() == []
+        sub.revision = rev
+    assert sub.get(timeout=0) is None
+    sub.close()
 
 
 def test_ping_comment_keeps_idle_streams_open(started, broker, client, login_as, open_stream):
@@ -234,7 +307,7 @@ def test_in_process_broker_alone_does_not_cross_processes_but_the_watchdog_catch
     worker_a = InProcessBroker(revision_reader=lambda ids: {i: committed[i] for i in ids if i in committed})
     worker_b = InProcessBroker(revision_reader=lambda ids: {i: committed[i] for i in ids if i in committed})
     sub = worker_b.subscribe(7)
-    worker_b.note_revision(7, 3)
+    sub.revision = 3  # what its stream has sent
     worker_a.publish(Message(7, 4, "update"))
     assert sub.get(timeout=0.2) is None
     worker_b.check_revisions()
