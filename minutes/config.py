@@ -9,6 +9,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None  # filled in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    #: Live room: a `: ping` on idle streams every so many seconds; the watchdog compares committed and
+    #: delivered revisions every so many seconds (a change whose publish was lost arrives at most ~2 rounds late).
+    ROOM_PING_SECONDS = float(os.environ.get("ROOM_PING_SECONDS", "15"))
+    ROOM_WATCH_SECONDS = float(os.environ.get("ROOM_WATCH_SECONDS", "5"))
     SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
     SMTP_USER = os.environ.get("SMTP_USER") or None
