@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
@@ -389,11 +389,26 @@ def material_path(material: Material) -> str:
 
 
 def _remove_stored_file(material: Material) -> None:
+    """Forget the stored file once the row's removal is committed: a rolled-back request keeps both."""
     if material.stored_name:
+        db.session.info.setdefault(_FILES_TO_REMOVE, []).append(material_path(material))
+
+
+_FILES_TO_REMOVE = "meetings_files_to_remove"
+
+
+@event.listens_for(Session, "after_commit")
+def _remove_files_after_commit(session) -> None:
+    for path in session.info.pop(_FILES_TO_REMOVE, []):
         try:
-            os.remove(material_path(material))
+            os.remove(path)
         except FileNotFoundError:
             pass
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_files_after_rollback(session) -> None:
+    session.info.pop(_FILES_TO_REMOVE, None)
 
 
 def delete_material(actor: User, material: Material) -> AgendaItem:
@@ -552,6 +567,7 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
             render_template("meetings/email_agenda.txt", **context),
             render_template("meetings/email_agenda.html", **context),
             dedupe_key=f"agenda:{meeting.id}:{user.id}:{stamp}",
+            confidential=meeting.confidential,
         )
     db.session.flush()
     return meeting

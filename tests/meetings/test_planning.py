@@ -190,3 +190,25 @@ def test_invited_person_is_listed_once_in_the_response(client, login_as, make_us
     assert html.count('data-user="lihua"') == 1
     assert len(service.invite(host, db.session.get(Meeting, meeting.id), [make_user("x2", dept="技术部").id])) == 1
     assert len(db.session.get(Meeting, meeting.id).participants) == 3
+
+
+def test_a_material_file_goes_only_with_the_committed_removal(app, make_user, make_meeting):
+    """A removal that is rolled back (a failed request) keeps the file its row still points at."""
+    import os
+
+    host = make_user("zhaomin", dept="客服部")
+    meeting = make_meeting(host)
+    item = service.add_agenda_item(host, meeting, "投诉时效", 30)
+    material = service.add_material_file(host, item, "plan.txt", io.BytesIO(b"draft"), "text/plain")
+    db.session.commit()
+    path = service.material_path(material)
+    assert os.path.exists(path)
+
+    service.delete_material(host, material)
+    db.session.rollback()
+    assert os.path.exists(path) and db.session.get(type(material), material.id) is not None
+
+    service.delete_material(host, db.session.get(type(material), material.id))
+    assert os.path.exists(path)  # not before the commit
+    db.session.commit()
+    assert not os.path.exists(path)
