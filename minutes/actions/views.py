@@ -258,6 +258,7 @@ def series_next(series_id):
     context = _series_context(found, visible)
     starts_at, problem = forms.local_datetime(request.form.get("date", ""), request.form.get("time", ""))
     try:
+        series.require_can_plan_next(current_user, context["latest"])
         if problem:
             from minutes.core.errors import ValidationFailed
 

@@ -104,10 +104,15 @@ def _review_text(previous: Meeting, actions: list[ActionItem]) -> str:
     return "\n".join(lines)
 
 
-def create_next_in_series(actor: User, meeting: Meeting, starts_at: datetime | None = None) -> Meeting:
-    """Plan the next meeting of `meeting`'s series: same basics and invitations, the review item first."""
+def require_can_plan_next(actor: User, meeting: Meeting) -> None:
+    """Only those who may edit the latest meeting plan the next one (checked before any input is read)."""
     if not meetings.can_edit(actor, meeting):
         raise PermissionDenied("只有发起人、主持人或记录人可以安排下一次会议")
+
+
+def create_next_in_series(actor: User, meeting: Meeting, starts_at: datetime | None = None) -> Meeting:
+    """Plan the next meeting of `meeting`'s series: same basics and invitations, the review item first."""
+    require_can_plan_next(actor, meeting)
     if meeting.series_id is None:
         raise RuleViolation("该会议不属于周期会议系列，请先设为周期会议")
     later = db.session.scalar(select(Meeting).where(Meeting.series_id == meeting.series_id,

@@ -73,6 +73,14 @@ def get_meeting(user, meeting_id) -> Meeting:
     return meeting
 
 
+def get_meeting_to_write(user, meeting_id) -> Meeting:
+    """Load a meeting for the room's writing forms: invisible is missing, a mere viewer is refused."""
+    meeting = get_meeting(user, meeting_id)
+    if not can_write(user, meeting):
+        raise PermissionDenied("只有本次会议的记录人或主持人可以记录")
+    return meeting
+
+
 def _require_write(actor, meeting: Meeting) -> RoomState:
     if not can_write(actor, meeting):
         raise PermissionDenied("只有本次会议的记录人或主持人可以记录")

@@ -156,7 +156,7 @@ def review_confirm(meeting_id):
 @bp.route("/meetings/<int:meeting_id>/room/review/reword", methods=["GET", "POST"])
 def review_reword(meeting_id):
     """Reword a decision or action on the spot (and confirm it)."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = service.get_meeting_to_write(current_user, meeting_id)
     key = request.values.get("key", "")
     try:
         entry = service.review_entry(meeting, key)
@@ -200,7 +200,7 @@ def _arrival(value: str) -> datetime | None:
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
 def mark_attendance(meeting_id):
     """Mark someone present, late or absent (GET: the small form for late/absent)."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = service.get_meeting_to_write(current_user, meeting_id)
     values = request.values
     if request.method == "GET":
         row = service.attendance_row(meeting, values.get("user_id", ""))
@@ -224,7 +224,7 @@ def mark_attendance(meeting_id):
 @bp.route("/meetings/<int:meeting_id>/attendance/add", methods=["GET", "POST"])
 def add_attendee(meeting_id):
     """Add someone who came without an invitation."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = service.get_meeting_to_write(current_user, meeting_id)
     if request.method == "GET":
         return render_template("room/_attendee_form.html", meeting=meeting, people=all_users(), errors={}, values={})
     try:
@@ -361,7 +361,7 @@ def _edit_form(meeting, name, obj, values, version, status=200, errors=None, mes
 @bp.route("/meetings/<int:meeting_id>/room/<kind>/<int:obj_id>/edit", methods=["GET", "POST"])
 def edit(meeting_id, kind, obj_id):
     """Edit a point, decision or action; an edit based on an older version is refused (409)."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = service.get_meeting_to_write(current_user, meeting_id)
     obj, name = _load(kind, obj_id)
     if obj.meeting_id != meeting.id:
         from minutes.core.errors import NotFound
