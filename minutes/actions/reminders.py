@@ -416,7 +416,7 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
                 outbox_rows.append(dict(channel="email", recipient=person.email, subject=subject,
                                         body_text=text_tpl.render(personal), body_html=html_tpl.render(personal),
                                         link=context["link"], dedupe_key=f"{key}:user:{person.id}",
-                                        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+                                        confidential=bool(meeting.confidential), status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
                                         _log=dict(marker, recipient=f"user:{person.id}", channel="email",
                                                   recipient_user_id=person.id)))
         if rules.by_im and not meeting.confidential:  # a group chat is no place for a confidential meeting's work
@@ -458,6 +458,7 @@ def _write(outbox_rows: list[dict], log_rows: list[dict]) -> None:
             row = {k: v for k, v in r.items() if k != "_log"}
             row.setdefault("bot_id", None)
             row.setdefault("body_html", None)
+            row.setdefault("confidential", False)
             values.append(row)
         _insert_many(table, values)
         ids = dict(db.session.execute(select(table.c.dedupe_key, table.c.id)

@@ -204,7 +204,8 @@ def _tell_about(update: ActionUpdate) -> None:
         seen.add(person.id)
         context = dict(update=update, action=action, meeting=meeting, recipient=person, role=role, link=link)
         notify.enqueue_email(person.email, subject, render_template("actions/email_status.txt", **context),
-                             dedupe_key=f"status:{update.id}:user:{person.id}", link=link)
+                             dedupe_key=f"status:{update.id}:user:{person.id}", link=link,
+                             confidential=meeting.confidential)
     if update.new_status == ActionStatus.NEED_SUPPORT and update.support_department and not meeting.confidential:
         text = (f"**{action.owner.name}**（{action.owner_department.name}）的待办需要{update.support_department.name}支持：\n\n"
                 f"> {action.text}\n\n需要的支持：{update.note}\n截止日期：{cn_date(action.due_date)}")

@@ -133,5 +133,17 @@ def recent(actor, limit: int = 300) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
 
 
+def hidden_meetings(actor, entries: list[AuditEntry]) -> set[int]:
+    """The meetings among `entries` the actor may not see (confidential, not invited): what changed in
+    them stays hidden from the whole log, only who and when show."""
+    from minutes.meetings.models import Meeting
+    from minutes.meetings.service import visible_filter
+
+    ids = {e.meeting_id for e in entries if e.meeting_id is not None}
+    if not ids:
+        return set()
+    return ids - set(db.session.scalars(select(Meeting.id).where(Meeting.id.in_(ids), visible_filter(actor))))
+
+
 def label(entity: str) -> str:
     return AUDITED.get(entity, entity)

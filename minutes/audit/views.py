@@ -20,4 +20,5 @@ def meeting_history(meeting_id):
 def admin_log():
     """Show the whole audit log (administrators)."""
     entries = service.recent(current_user)
-    return render_template("audit/admin_log.html", entries=entries, label=service.label)
+    return render_template("audit/admin_log.html", entries=entries, label=service.label,
+                           hidden=service.hidden_meetings(current_user, entries))

@@ -48,6 +48,8 @@ class OutboxMessage(db.Model):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: About a confidential meeting: the outbox page does not show its subject to administrators.
+    confidential: Mapped[bool] = mapped_column(default=False)
 
     bot: Mapped["WebhookBot | None"] = relationship()
 

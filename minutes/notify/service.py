@@ -63,12 +63,15 @@ def _add(msg: OutboxMessage) -> OutboxMessage:
 
 
 def enqueue_email(recipient: str, subject: str, body_text: str, body_html: str | None = None,
-                  dedupe_key: str | None = None, link: str = "") -> OutboxMessage | None:
-    """Add an email to the outbox in the current transaction; skip a duplicate key."""
+                  dedupe_key: str | None = None, link: str = "", confidential: bool = False) -> OutboxMessage | None:
+    """Add an email to the outbox in the current transaction; skip a duplicate key.
+
+    `confidential`: about a confidential meeting (its subject is not shown on the outbox page)."""
     if not recipient or _exists(dedupe_key):
         return None
     return _add(OutboxMessage(channel="email", recipient=recipient, subject=subject, body_text=body_text,
-                              body_html=body_html, dedupe_key=dedupe_key, link=link, next_attempt_at=utcnow()))
+                              body_html=body_html, dedupe_key=dedupe_key, link=link, next_attempt_at=utcnow(),
+                              confidential=bool(confidential)))
 
 
 def enqueue_im(bot: WebhookBot, title: str, text: str, link: str = "",

@@ -486,7 +486,7 @@ def _ask(version: MinutesVersion, user: User, now: datetime, due_on: date, becau
             f"{meeting.topic}（{version.label}）"
         notify.enqueue_email(user.email, subject, render_template("records/email_ask.txt", **context),
                              render_template("records/email_ask.html", **context),
-                             dedupe_key=f"minutes:v{version.id}:ask:{user.id}")
+                             dedupe_key=f"minutes:v{version.id}:ask:{user.id}", confidential=meeting.confidential)
     return request
 
 
@@ -607,7 +607,7 @@ def _tell_writer_about_change(version: MinutesVersion, answer: MinutesResponse) 
                    link=f"{_base_url()}/meetings/{meeting.id}/minutes")
     notify.enqueue_email(recorder.email, f"【纪要修改意见】{answer.user.name}对“{meeting.topic}”{version.label}提出修改意见",
                          render_template("records/email_change.txt", **context),
-                         dedupe_key=f"minutes:response:{answer.id}:recorder")
+                         dedupe_key=f"minutes:response:{answer.id}:recorder", confidential=meeting.confidential)
 
 
 @dataclass
@@ -779,7 +779,7 @@ def _announce(minutes: Minutes, version: MinutesVersion, what: str) -> None:
                        diff_link=(f"{_base_url()}/meetings/{meeting.id}/minutes/diff?a={version.corrects.number}"
                                   f"&b={version.number}") if version.corrects else None)
         notify.enqueue_email(user.email, subject, render_template("records/email_final.txt", **context),
-                             dedupe_key=f"minutes:v{version.id}:{what}:{user.id}")
+                             dedupe_key=f"minutes:v{version.id}:{what}:{user.id}", confidential=meeting.confidential)
 
 
 def finalize(actor: User, meeting: Meeting, reason: str | None = None, now: datetime | None = None) -> MinutesVersion:
@@ -999,7 +999,8 @@ def send_reminders(now: datetime | None = None) -> int:
             text = (f"{lead.name}，您好：\n\n“{meeting.topic}”的会议纪要应于{cn_datetime(room.minutes_due_at)}前"
                     f"（会后24小时内）发出，目前尚未发出。\n\n{link}\n\n—— 会议纪要系统")
             if lead.email and notify.enqueue_email(lead.email, f"【纪要已逾期】{meeting.topic}", text,
-                                                   dedupe_key=f"minutes:m{meeting.id}:overdue:{lead.id}", link=link):
+                                                   dedupe_key=f"minutes:m{meeting.id}:overdue:{lead.id}", link=link,
+                                                   confidential=meeting.confidential):
                 queued += 1
     waiting = db.session.execute(
         select(MinutesRequest, MinutesVersion, Minutes)
@@ -1019,7 +1020,8 @@ def send_reminders(now: datetime | None = None) -> int:
                 f"{cn_date(request.due_on)}当天内回复，目前尚未收到您的回复。请确认无误或提出修改意见：\n{link}"
                 "\n\n—— 会议纪要系统")
         if notify.enqueue_email(user.email, f"【纪要确认已逾期】{version.meeting.topic}（{version.label}）", text,
-                                dedupe_key=f"minutes:v{version.id}:overdue:{user.id}", link=link):
+                                dedupe_key=f"minutes:v{version.id}:overdue:{user.id}", link=link,
+                                confidential=version.meeting.confidential):
             queued += 1
     db.session.flush()
     return queued

@@ -196,6 +196,7 @@ def upgrade():
     sa.Column('last_attempt_at', minutes.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', minutes.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', minutes.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confidential', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['bot_id'], ['webhook_bot.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('dedupe_key')
