@@ -1,4 +1,5 @@
 """Shared fixtures: the app on SQLite or PostgreSQL, a client, a real SMTP server, factories."""
+import contextlib
 import contextvars
 import os
 import threading
@@ -165,22 +166,29 @@ def _wipe(app):
                     conn.exec_driver_sql(sql)
 
 
-@pytest.fixture
-def app(_app, smtp_server):
-    """The app with an empty database and a request context for the test body."""
-    saved = dict(_app.config)
+@contextlib.contextmanager
+def emptied_afterwards(app, smtp_server):
+    """A request context for the body; afterwards the clock, the configuration and the database are reset."""
+    saved = dict(app.config)
     smtp_server.clear()
-    ctx = _app.test_request_context()
+    ctx = app.test_request_context()
     ctx.push()
     try:
-        yield _app
+        yield app
     finally:
         db.session.rollback()
         ctx.pop()
         timefmt.freeze(None)
-        _app.config.clear()
-        _app.config.update(saved)
-        _wipe(_app)
+        app.config.clear()
+        app.config.update(saved)
+        _wipe(app)
+
+
+@pytest.fixture
+def app(_app, smtp_server):
+    """The app with an empty database and a request context for the test body."""
+    with emptied_afterwards(_app, smtp_server):
+        yield _app
 
 
 @pytest.fixture
