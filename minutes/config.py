@@ -21,6 +21,9 @@ class Config:
     SMTP_SENDER = os.environ.get("SMTP_SENDER", "minutes@localhost")
     #: Base URL used for links in emails and IM messages.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    #: How many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto are then believed, so
+    #: the client's address (login throttling, logs) and https are seen. 0: the headers are ignored (spoofable).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     #: Deliver the outbox right after a commit (single-process mode); production runs `flask minutes tick`.
     OUTBOX_DELIVER_ON_COMMIT = os.environ.get("OUTBOX_DELIVER_ON_COMMIT", "1") == "1"
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or None  # default: instance/uploads
