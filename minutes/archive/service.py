@@ -752,11 +752,6 @@ def search(user, query: SearchQuery, now: datetime | None = None) -> SearchResul
     return results
 
 
-def _has_term(doc, parsed: ParsedQuery) -> bool:
-    folded = fold(doc.body)
-    return any(term in folded for term in parsed.terms)
-
-
 def _passages(meeting_ids: list[int], parsed: ParsedQuery, kind: DocKind | None,
               masks: dict[int, int] | None = None) -> dict[int, list]:
     """The texts of some meetings with the most terms any of them has (all, nearly always), best first.
@@ -770,19 +765,18 @@ def _passages(meeting_ids: list[int], parsed: ParsedQuery, kind: DocKind | None,
                for meeting_id in meeting_ids}
     wanted = frozenset().union(*matched.values()) if matched else codes
     connection = db.session.connection()
+    present_in = lambda doc: sum(1 for term in parsed.terms if term in fold(doc.body))  # noqa: E731
     read = read_docs(connection, meeting_ids, wanted, containing=parsed.terms)
-    docs = {meeting_id: [d for d in items if d.code in matched[meeting_id] and _has_term(d, parsed)]
+    docs = {meeting_id: [(d, present_in(d)) for d in items if d.code in matched[meeting_id]]
             for meeting_id, items in read.items()}
-    missing = [meeting_id for meeting_id, items in docs.items() if not items]
+    missing = [meeting_id for meeting_id, items in docs.items() if not any(n for _d, n in items)]
     if missing:  # matched only after NFKC folding (full-width letters): read those meetings in full
         for meeting_id, items in read_docs(connection, missing, wanted).items():
-            docs[meeting_id] = [d for d in items if d.code in matched[meeting_id]]
+            docs[meeting_id] = [(d, present_in(d)) for d in items if d.code in matched[meeting_id]]
     found: dict[int, list] = {}
     for meeting_id, items in docs.items():
         scored = []
-        for position, doc in enumerate(items):
-            folded = fold(doc.body)
-            present = sum(1 for term in parsed.terms if term in folded)
+        for position, (doc, present) in enumerate(items):
             if present:
                 scored.append((-present, -CODE_WEIGHTS[doc.code], position, doc))
         best = min((s[0] for s in scored), default=0)  # the most terms any passage has: show those

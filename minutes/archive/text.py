@@ -26,9 +26,14 @@ def normalize(text: str) -> str:
 
 def folded_with_map(text: str) -> tuple[str, list[int]]:
     """Normalize and lower-case `text`; also return, for each resulting character, its index in `text`."""
+    text = text or ""
+    if unicodedata.is_normalized("NFKC", text) and "Σ" not in text:  # nearly always: one character each
+        lowered = text.lower()  # (a final Σ lowers by its context; one character at a time it would not)
+        if len(lowered) == len(text):
+            return lowered, list(range(len(text)))
     out: list[str] = []
     where: list[int] = []
-    for index, ch in enumerate(text or ""):
+    for index, ch in enumerate(text):
         folded = unicodedata.normalize("NFKC", ch).lower()
         out.append(folded)
         where.extend([index] * len(folded))
