@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -84,7 +85,8 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=lambda: "zh_CN", timezone_selector=lambda: app.config["TIMEZONE"])
     login_manager.init_app(app)
     login_manager.login_view = "people.login"
-    login_manager.login_message = "请先登录"
+    login_manager.login_message = lazy_gettext("请先登录")
+    login_manager.localize_callback = str  # translate the lazy message when it is flashed
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
@@ -98,7 +100,7 @@ def create_app(config: dict | None = None) -> Flask:
         from flask import redirect, url_for
 
         if request.blueprint == "api" or request.path.startswith("/api/"):
-            return jsonify(error={"code": "unauthorized", "message": "请先登录或提供有效的令牌", "fields": {}}), 401
+            return jsonify(error={"code": "unauthorized", "message": gettext("请先登录或提供有效的令牌"), "fields": {}}), 401
         target = url_for("people.login", next=request.full_path if request.query_string else request.path)
         if request.headers.get("HX-Request"):
             response = app.response_class("", status=401)

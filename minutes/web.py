@@ -2,7 +2,7 @@
 import time
 
 from flask import Flask, flash, g, jsonify, render_template, request, session
-from flask_babel import lazy_gettext, lazy_pgettext
+from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -129,7 +129,7 @@ def register_web(app: Flask) -> None:
         if not suspicious and request.is_json:
             suspicious = has_nul(request.get_json(silent=True))
         if suspicious:
-            message = "输入包含非法字符（NUL），未保存"
+            message = gettext("输入包含非法字符（NUL），未保存")
             if request.path.startswith("/api/"):
                 return jsonify(error={"code": "bad_request", "message": message, "fields": {}}), 400
             return render_template("error.html", message=message, status=400), 400
@@ -149,7 +149,7 @@ def register_web(app: Flask) -> None:
         if now - session.get("last_seen", 0) > idle or now - session.get("login_at", 0) > absolute:
             logout_user()
             session.clear()
-            flash("登录已超时，请重新登录", "info")
+            flash(gettext("登录已超时，请重新登录"), "info")
             return login_manager.unauthorized()
         if now - session.get("last_seen", 0) > 60:  # refresh at most once a minute: fewer cookie writes
             session["last_seen"] = now
@@ -190,26 +190,26 @@ def register_web(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(exc):
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": "not_found", "message": "资源不存在", "fields": {}}), 404
-        return render_template("error.html", message="页面不存在或您无权查看", status=404), 404
+            return jsonify(error={"code": "not_found", "message": gettext("资源不存在"), "fields": {}}), 404
+        return render_template("error.html", message=gettext("页面不存在或您无权查看"), status=404), 404
 
     @app.errorhandler(405)
     def method_not_allowed(exc):
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": "method_not_allowed", "message": "不支持该请求方法", "fields": {}}), 405
-        return render_template("error.html", message="不支持该请求方法", status=405), 405
+            return jsonify(error={"code": "method_not_allowed", "message": gettext("不支持该请求方法"), "fields": {}}), 405
+        return render_template("error.html", message=gettext(gettext("不支持该请求方法")), status=405), 405
 
     @app.errorhandler(413)
     def too_large(exc):
         limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        message = f"上传内容超过大小上限（{limit} MB）"
+        message = gettext("上传内容超过大小上限（%(limit)s MB）", limit=limit)
         if is_htmx():
             return render_template("_error_fragment.html", message=message), 413
         return render_template("error.html", message=message, status=413), 413
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        message = "页面已过期或请求来源不明，请刷新页面后重试"
+        message = gettext("页面已过期或请求来源不明，请刷新页面后重试")
         if request.path.startswith("/api/"):
             return jsonify(error={"code": "csrf", "message": message, "fields": {}}), 400
         if is_htmx():
@@ -220,8 +220,8 @@ def register_web(app: Flask) -> None:
     def server_error(exc):
         db.session.rollback()
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": "server_error", "message": "服务器内部错误，请稍后重试", "fields": {}}), 500
-        return render_template("error.html", message="服务器内部错误，请稍后重试", status=500), 500
+            return jsonify(error={"code": "server_error", "message": gettext("服务器内部错误，请稍后重试"), "fields": {}}), 500
+        return render_template("error.html", message=gettext(gettext("服务器内部错误，请稍后重试")), status=500), 500
 
     app.jinja_env.filters["cn_date"] = timefmt.cn_date
     app.jinja_env.filters["cn_datetime"] = timefmt.cn_datetime

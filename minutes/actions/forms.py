@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import gettext
+
 from minutes.actions.service import SORTS, STATUS_FILTERS, ActionFilters
 from minutes.core.timefmt import LOCAL_TZ
 
@@ -29,18 +31,18 @@ def tracker_filters(args) -> tuple[ActionFilters, dict]:
         page=_int(args.get("page")) or 1)
     status = (args.get("status") or "").strip()
     if status and status not in STATUS_FILTERS:
-        errors["status"] = "未知的状态"
+        errors["status"] = gettext("未知的状态")
     else:
         filters.status = status
     for name in ("due_from", "due_to"):
         raw = (args.get(name) or "").strip()
         parsed = _date(raw)
         if raw and (parsed is None or not 2000 <= parsed.year <= 2100):
-            errors[name] = "日期格式不正确"
+            errors[name] = gettext("日期格式不正确")
         else:
             setattr(filters, name, parsed)
     if filters.due_from and filters.due_to and filters.due_from > filters.due_to:
-        errors["due_to"] = "结束日期早于开始日期"
+        errors["due_to"] = gettext("结束日期早于开始日期")
     return filters, errors
 
 
@@ -55,9 +57,9 @@ def local_datetime(day: str, time_of_day: str) -> tuple[datetime | None, str | N
     """Combine a date and a time field into an aware local datetime, or say what is wrong."""
     parsed_day = _date(day)
     if parsed_day is None:
-        return None, "请选择日期"
+        return None, gettext("请选择日期")
     try:
         hour, minute = (int(part) for part in (time_of_day or "").strip().split(":")[:2])
         return datetime(parsed_day.year, parsed_day.month, parsed_day.day, hour, minute, tzinfo=LOCAL_TZ), None
     except (ValueError, TypeError):
-        return None, "请填写开始时间，例如 10:00"
+        return None, gettext("请填写开始时间，例如 10:00")

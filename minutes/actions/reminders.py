@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import and_, case, exists, func, insert, select
 
 from minutes.actions.models import (ActionItem, ActionStatus, ActionUpdate, ReminderLog, ReminderSettings)
@@ -122,7 +123,7 @@ def update_rules(actor, before_days, before_in_workdays: bool, on_due: bool, ove
     overdue_requests = number("overdue_requests", overdue_requests, 0, 10, "催报次数须为0–10之间的整数")
     send_hour = number("send_hour", send_hour, 0, 23, "发送时间须为0–23点之间的整点")
     if not by_email and not by_im:
-        errors["by_email"] = "请至少保留一种提醒方式（邮件或群机器人）"
+        errors["by_email"] = gettext("请至少保留一种提醒方式（邮件或群机器人）")
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     row = db.session.get(ReminderSettings, 1)

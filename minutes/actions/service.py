@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app, render_template
+from flask_babel import gettext
 from sqlalchemy import and_, case, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -77,7 +78,7 @@ def get_action(user, action_id) -> ActionItem:
     """Load an action the user may see; a deleted or invisible one is reported missing."""
     action = get_by_id(ActionItem, action_id)
     if action is None or not can_view(user, action):
-        raise NotFound("该待办不存在或您无权查看")
+        raise NotFound(gettext("该待办不存在或您无权查看"))
     return action
 
 
@@ -93,9 +94,9 @@ def _parse_date(value, field_name: str, label: str) -> date | None:
     try:
         parsed = date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValidationFailed(f"{label}格式不正确，请选择日期", field=field_name) from None
+        raise ValidationFailed(gettext("%(label)s格式不正确，请选择日期", label=label), field=field_name) from None
     if not 2000 <= parsed.year <= 2100:
-        raise ValidationFailed(f"{label}须在2000年至2100年之间", field=field_name)
+        raise ValidationFailed(gettext("%(label)s须在2000年至2100年之间", label=label), field=field_name)
     return parsed
 
 
@@ -110,14 +111,14 @@ def update_status(actor: User, action: ActionItem, status, note: str = "", new_d
     support by email to its heads and in its group robots.
     """
     if not can_update(actor, action):
-        raise PermissionDenied("只有负责人、会议主持人或记录人可以更新该待办")
+        raise PermissionDenied(gettext("只有负责人、会议主持人或记录人可以更新该待办"))
     if version not in (None, "") and str(version) != str(action.version):
-        raise StaleEdit("该待办刚被他人更新，您的更新未保存。请查看最新状态后重试")
+        raise StaleEdit(gettext("该待办刚被他人更新，您的更新未保存。请查看最新状态后重试"))
     errors: dict[str, str] = {}
     try:
         status = ActionStatus(status)
     except ValueError:
-        raise ValidationFailed("请选择状态：未开始、进行中、已完成、延期或需支持", field="status") from None
+        raise ValidationFailed(gettext("请选择状态：未开始、进行中、已完成、延期或需支持"), field="status") from None
     note = (note or "").strip()
     now = now or utcnow()
     today = to_local(now).date()
@@ -129,33 +130,33 @@ def update_status(actor: User, action: ActionItem, status, note: str = "", new_d
     support = None
     if status == ActionStatus.DELAYED:
         if new_due is None and "new_due" not in errors:
-            errors["new_due"] = "延期请填写新的截止日期"
+            errors["new_due"] = gettext("延期请填写新的截止日期")
         elif new_due is not None and new_due <= action.due_date:
-            errors["new_due"] = f"新的截止日期须晚于原截止日期（{cn_date(action.due_date)}）"
+            errors["new_due"] = gettext("新的截止日期须晚于原截止日期（%(due_date)s）", due_date=cn_date(action.due_date))
         elif new_due is not None and new_due < today:
-            errors["new_due"] = "新的截止日期不能早于今天"
+            errors["new_due"] = gettext("新的截止日期不能早于今天")
         if not note:
-            errors["note"] = "请说明延期原因"
+            errors["note"] = gettext("请说明延期原因")
     elif new_due is not None:
-        errors["new_due"] = "只有选择“延期”时才需要填写新的截止日期"
+        errors["new_due"] = gettext("只有选择“延期”时才需要填写新的截止日期")
     if status == ActionStatus.NEED_SUPPORT:
         if str(support_department_id or "").strip() == "":
-            errors["support_department_id"] = "请选择需要哪个部门支持"
+            errors["support_department_id"] = gettext("请选择需要哪个部门支持")
         else:
             try:
                 support = department_by_id(support_department_id)
             except NotFound:
-                errors["support_department_id"] = "所选部门不存在"
+                errors["support_department_id"] = gettext("所选部门不存在")
         if not note:
-            errors["note"] = "请说明需要什么支持"
+            errors["note"] = gettext("请说明需要什么支持")
     elif str(support_department_id or "").strip():
-        errors["support_department_id"] = "只有选择“需支持”时才需要选择支持部门"
+        errors["support_department_id"] = gettext("只有选择“需支持”时才需要选择支持部门")
     if not note and status not in (ActionStatus.DONE, ActionStatus.DELAYED, ActionStatus.NEED_SUPPORT):
-        errors["note"] = "请填写进展说明"
+        errors["note"] = gettext("请填写进展说明")
     if len(note) > MAX_NOTE:
-        errors["note"] = f"说明不超过{MAX_NOTE}个字"
+        errors["note"] = gettext("说明不超过%(MAX_NOTE)s个字", MAX_NOTE=MAX_NOTE)
     if status == action.status and status in (ActionStatus.DONE, ActionStatus.NOT_STARTED) and not note:
-        errors["status"] = f"该待办已是“{status.label}”"
+        errors["status"] = gettext("该待办已是“%(status)s”", status=status.label)
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     update = ActionUpdate(action=action, old_status=action.status, new_status=status, note=note,
@@ -171,7 +172,7 @@ def update_status(actor: User, action: ActionItem, status, note: str = "", new_d
         db.session.flush()
     except StaleDataError:
         db.session.rollback()
-        raise StaleEdit("该待办刚被他人更新，您的更新未保存。请查看最新状态后重试") from None
+        raise StaleEdit(gettext("该待办刚被他人更新，您的更新未保存。请查看最新状态后重试")) from None
     _tell_about(update)
     return update
 
@@ -475,13 +476,13 @@ def create_follow_up(actor: User, action_ids, starts_at: datetime | None, minute
         if str(raw).strip().isdigit() and int(raw) not in ids:
             ids.append(int(raw))
     if not ids:
-        raise ValidationFailed("请至少选择一项逾期待办", field="action_ids")
+        raise ValidationFailed(gettext("请至少选择一项逾期待办"), field="action_ids")
     actions = [get_action(actor, action_id) for action_id in ids]
     for action in actions:
         if not meetings.can_edit(actor, action.meeting):
-            raise PermissionDenied(f"只有会议“{action.meeting.topic}”的主持人、记录人或发起人可以就其待办发起二次沟通会议")
+            raise PermissionDenied(gettext("只有会议“%(topic)s”的主持人、记录人或发起人可以就其待办发起二次沟通会议", topic=action.meeting.topic))
         if action.status == ActionStatus.DONE or not (action.due_date < today or action.status == ActionStatus.NEED_SUPPORT):
-            raise RuleViolation(f"待办“{action.text[:30]}”未逾期，无需发起二次沟通会议", field="action_ids")
+            raise RuleViolation(gettext("待办“%(action)s”未逾期，无需发起二次沟通会议", action=action.text[:30]), field="action_ids")
     sources = list({a.meeting_id: a.meeting for a in actions}.values())
     try:
         length = int(str(minutes).strip()) if str(minutes or "").strip() else None

@@ -1,6 +1,7 @@
 """Pages for action tracking: my actions, the tracker, an action's page with its history, coordination
 and follow-up meetings, series reviews, reminder settings, and the personal calendar feed."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.actions import forms, ics, reminders, scheduler, service
@@ -144,7 +145,7 @@ def _status_response(action, shape, status, **extra):
         return render_template("actions/_status_panel.html", **_show_context(action, **extra)), status
     if status >= 400:
         return render_template("actions/show.html", **_show_context(action, **extra)), status
-    flash("状态已更新", "success")
+    flash(gettext("状态已更新"), "success")
     return redirect(request.form.get("next") or url_for("actions.show", action_id=action.id), 303)
 
 
@@ -176,8 +177,8 @@ def follow_up():
             status = exc.status
             candidates = service.follow_up_candidates(current_user, today)
         else:
-            flash(f"已创建二次沟通会议，{len(form.getlist('action_ids'))}项逾期待办已列入议程，负责人已受邀。"
-                  "请确认时间地点后发送议程。", "success")
+            flash(gettext("已创建二次沟通会议，%(count)s项逾期待办已列入议程，负责人已受邀。请确认时间地点后发送议程。",
+                          count=len(form.getlist('action_ids'))), "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
     return render_template("actions/follow_up.html", candidates=candidates, values=values, errors=errors,
                            today=today, escalated=service.escalated_ids(candidates),
@@ -202,7 +203,7 @@ def start_series(meeting_id):
             db_rollback()
             errors, status = exc.fields or {"_": exc.message}, exc.status
         else:
-            flash(f"已设为周期会议（{created.cadence.label}）。下一次会议可从本页一键创建。", "success")
+            flash(gettext("已设为周期会议（%(cadence)s）。下一次会议可从本页一键创建。", cadence=created.cadence.label), "success")
             return redirect(url_for("actions.series_page", series_id=created.id), 303)
     return render_template("actions/series_new.html", meeting=meeting, values=values, errors=errors,
                            cadences=CADENCE_LABELS, can_edit=meetings.can_edit(current_user, meeting)), status
@@ -213,10 +214,10 @@ def _series_or_404(series_id) -> tuple[MeetingSeries, list]:
 
     found = get_by_id(MeetingSeries, series_id)
     if found is None:
-        raise NotFound("该周期会议不存在")
+        raise NotFound(gettext("该周期会议不存在"))
     visible = [m for m in series.series_meetings(found) if meetings.can_view(current_user, m)]
     if not visible:
-        raise NotFound("该周期会议不存在或您无权查看")
+        raise NotFound(gettext("该周期会议不存在或您无权查看"))
     return found, visible
 
 
@@ -269,7 +270,7 @@ def series_next(series_id):
         found, visible = _series_or_404(series_id)
         return render_template("actions/series.html", **_series_context(
             found, visible, values=request.form, errors=exc.fields or {"_": exc.message})), exc.status
-    flash("已创建下一次会议：参会人员已沿用，议程以“上次会议待办回顾”开始。", "success")
+    flash(gettext("已创建下一次会议：参会人员已沿用，议程以“上次会议待办回顾”开始。"), "success")
     return redirect(url_for("meetings.show", meeting_id=nxt.id), 303)
 
 
@@ -279,7 +280,7 @@ def review(meeting_id):
     meeting = meetings.get_meeting(current_user, meeting_id)
     found = series.review_of(meeting)
     if found is None:
-        raise NotFound("该会议没有“上次会议待办回顾”")
+        raise NotFound(gettext("该会议没有“上次会议待办回顾”"))
     actions = [a for a in found.actions if not a.is_deleted]
     return render_template("actions/review.html", meeting=meeting, review=found, actions=actions,
                            today=local_today(), last=service.last_updates(actions),
@@ -331,7 +332,7 @@ def calendar():
     if request.method == "POST":
         if request.form.get("revoke"):
             service.revoke_calendar_token(current_user)
-            flash("订阅链接已停用，旧链接立即失效", "info")
+            flash(gettext("订阅链接已停用，旧链接立即失效"), "info")
             return redirect(url_for("actions.calendar"), 303)
         token = service.issue_calendar_token(current_user)
     url = url_for("actions.calendar_feed", token=token, _external=True) if token else None

@@ -3,6 +3,7 @@ from calendar import Calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from minutes.admin.models import CalendarOverride
@@ -46,17 +47,17 @@ def set_override(actor, day: date | None, is_workday: bool, note: str, errors: d
     errors = dict(errors or {})
     note = (note or "").strip()
     if day is None:
-        errors.setdefault("day", "请选择日期")
+        errors.setdefault("day", gettext("请选择日期"))
     elif day.year not in OVERRIDE_YEARS:
-        errors["day"] = f"日期超出范围（{OVERRIDE_YEARS.start}–{OVERRIDE_YEARS.stop - 1}年）"
+        errors["day"] = gettext("日期超出范围（%(start)s–%(stop)s年）", start=OVERRIDE_YEARS.start, stop=OVERRIDE_YEARS.stop - 1)
     elif workdays.is_workday(day) == is_workday:
         kind = "工作日" if is_workday else "休息日"
-        errors["day"] = (f"{cn_date(day)}按法定安排已是{kind}（{_statutory_label(day)}），无需设置；"
-                         "如要恢复法定安排，请删除该日的例外")
+        errors["day"] = (gettext("%(day)s按法定安排已是%(kind)s（%(statutory_label)s），无需设置；如要恢复法定安排，请删除该日的例外",
+                                 day=cn_date(day), kind=kind, statutory_label=_statutory_label(day)))
     if not note:
-        errors["note"] = "请说明原因，例如“公司年会放假”"
+        errors["note"] = gettext("请说明原因，例如“公司年会放假”")
     elif len(note) > 200:
-        errors["note"] = "说明不超过200个字"
+        errors["note"] = gettext("说明不超过200个字")
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     override = db.session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
@@ -73,7 +74,7 @@ def delete_override(actor, override_id: int) -> None:
     require_admin(actor)
     override = db.session.get(CalendarOverride, override_id)
     if override is None:
-        raise NotFound("该日历例外不存在")
+        raise NotFound(gettext("该日历例外不存在"))
     db.session.delete(override)
     db.session.flush()
 
@@ -213,9 +214,9 @@ def retry_message(actor, message_id) -> OutboxMessage:
     require_admin(actor)
     msg = get_by_id(OutboxMessage, message_id)
     if msg is None:
-        raise NotFound("该消息不存在")
+        raise NotFound(gettext("该消息不存在"))
     if msg.status not in (OutboxStatus.DEAD, OutboxStatus.PENDING):
-        raise RuleViolation(f"该消息状态为“{msg.status.label}”，只有发送失败或待发送的消息可以重试")
+        raise RuleViolation(gettext("该消息状态为“%(status)s”，只有发送失败或待发送的消息可以重试", status=msg.status.label))
     msg.status = OutboxStatus.PENDING
     msg.next_attempt_at = utcnow()
     msg.claimed_until = None

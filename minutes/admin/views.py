@@ -2,6 +2,7 @@
 from datetime import date
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.admin import service
@@ -24,7 +25,7 @@ def admins_only():
 @bp.context_processor
 def admin_tabs():
     """Links to admin pages that other domains serve (the audit log), when those domains are installed."""
-    extra = [("操作日志", "audit.admin_log")]
+    extra = [(gettext("操作日志"), "audit.admin_log")]
     return {"admin_extra_tabs": [(label, url_for(endpoint)) for label, endpoint in extra
                                  if endpoint in current_app.view_functions]}
 
@@ -69,7 +70,7 @@ def new_user():
             is_department_head=_flag(form, "is_department_head"))
     except DomainError as exc:
         return _user_form("admin/user_new.html", exc.status, values=form, errors=exc.fields or {"_": exc.message})
-    flash(f"已创建账号 {user.username}（{user.label}），请将用户名和初始密码告知本人", "success")
+    flash(gettext("已创建账号 %(username)s（%(user)s），请将用户名和初始密码告知本人", username=user.username, user=user.label), "success")
     return redirect(url_for("admin.users", department=user.department_id), 303)
 
 
@@ -90,9 +91,9 @@ def edit_user(user_id):
         return _user_form("admin/user_edit.html", exc.status, user=user, values=form,
                           errors=exc.fields or {"_": exc.message})
     if was_enabled and not user.is_enabled:
-        flash(f"已停用 {user.name} 的账号，其所有登录已失效", "success")
+        flash(gettext("已停用 %(user)s 的账号，其所有登录已失效", user=user.name), "success")
     else:
-        flash(f"已保存 {user.name} 的信息", "success")
+        flash(gettext("已保存 %(user)s 的信息", user=user.name), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id), 303)
 
 
@@ -106,7 +107,7 @@ def reset_password(user_id):
     except DomainError as exc:
         return _user_form("admin/user_edit.html", exc.status, user=user, password_value=password,
                           password_errors=exc.fields or {"password": exc.message})
-    flash(f"已重置 {user.name} 的密码，其所有登录已失效；请将新密码告知本人", "success")
+    flash(gettext("已重置 %(user)s 的密码，其所有登录已失效；请将新密码告知本人", user=user.name), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id), 303)
 
 
@@ -136,14 +137,14 @@ def import_users():
     elif pasted.strip():
         data = pasted
     else:
-        return _import_page(422, values=values, errors={"file": "请选择要上传的 CSV 文件，或把内容粘贴到下方文本框"})
+        return _import_page(422, values=values, errors={"file": gettext("请选择要上传的 CSV 文件，或把内容粘贴到下方文本框")})
     try:
         created = people.import_users_csv(current_user, data, password)
     except DomainError as exc:
         return _import_page(exc.status, values=values, errors=exc.fields or {"file": exc.message},
                             lines=getattr(exc, "lines", []), total=getattr(exc, "total", 0),
                             from_file=bool(upload and upload.filename))
-    flash(f"已导入 {len(created)} 个账号，请将用户名和初始密码告知本人", "success")
+    flash(gettext("已导入 %(count)s 个账号，请将用户名和初始密码告知本人", count=len(created)), "success")
     return _import_page(created=created)
 
 
@@ -180,9 +181,9 @@ def add_department():
     except DomainError as exc:
         return _departments(exc.status, values={"name": name}, errors=exc.fields or {"name": exc.message})
     if not is_htmx():
-        flash(f"已添加部门“{dept.name}”", "success")
+        flash(gettext("已添加部门“%(dept)s”", dept=dept.name), "success")
         return redirect(url_for("admin.departments"), 303)
-    return _departments(notice=f"已添加部门“{dept.name}”", highlight=dept.id)
+    return _departments(notice=gettext("已添加部门“%(dept)s”", dept=dept.name), highlight=dept.id)
 
 
 @bp.post("/departments/<int:dept_id>/rename")
@@ -195,7 +196,7 @@ def rename_department(dept_id):
     except DomainError as exc:
         return _departments(exc.status, rename_id=dept.id, rename_value=name,
                             rename_error=exc.fields.get("name") or exc.message)
-    notice = f"已将部门“{old}”改名为“{dept.name}”" if old != dept.name else None
+    notice = gettext("已将部门“%(old)s”改名为“%(new)s”", old=old, new=dept.name) if old != dept.name else None
     if not is_htmx():
         if notice:
             flash(notice, "success")
@@ -234,13 +235,14 @@ def add_override():
         try:
             day = date.fromisoformat(raw)
         except ValueError:
-            errors["day"] = "日期格式不正确，例如 2026-12-31"
+            errors["day"] = gettext("日期格式不正确，例如 2026-12-31")
     try:
         override = service.set_override(current_user, day, form.get("kind") == "work", form.get("note", ""), errors)
     except DomainError as exc:
         return _calendar(exc.status, values=form, errors=exc.fields or {"day": exc.message})
-    kind = "工作日" if override.is_workday else "休息日"
-    notice = f"已将{override.day.year}年{override.day.month}月{override.day.day}日设为公司{kind}"
+    kind = gettext("工作日") if override.is_workday else gettext("休息日")
+    notice = gettext("已将%(year)s年%(month)s月%(day)s日设为公司%(kind)s",
+                     year=override.day.year, month=override.day.month, day=override.day.day, kind=kind)
     if not is_htmx():
         flash(notice, "success")
         return redirect(url_for("admin.calendar"), 303)
@@ -252,9 +254,9 @@ def delete_override(override_id):
     """Remove an override: the statutory calendar applies to that day again."""
     service.delete_override(current_user, override_id)
     if not is_htmx():
-        flash("已删除该例外，该日恢复法定安排", "success")
+        flash(gettext("已删除该例外，该日恢复法定安排"), "success")
         return redirect(url_for("admin.calendar"), 303)
-    return _calendar(notice="已删除该例外，该日恢复法定安排")
+    return _calendar(notice=gettext("已删除该例外，该日恢复法定安排"))
 
 
 # --- outbox ----------------------------------------------------------------------------------
@@ -277,7 +279,7 @@ def retry_message(message_id):
         msg = service.retry_message(current_user, message_id)
     except DomainError as exc:
         return _outbox(exc.status, notice_error=exc.message)
-    notice = f"消息 #{msg.id}（{msg.recipient}）已重新排队，将立即尝试发送"
+    notice = gettext("消息 #%(msg)s（%(recipient)s）已重新排队，将立即尝试发送", msg=msg.id, recipient=msg.recipient)
     if not is_htmx():
         flash(notice, "success")
         return redirect(url_for("admin.outbox", status=request.values.get("status", "")), 303)

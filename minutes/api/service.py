@@ -2,6 +2,7 @@
 import hashlib
 import secrets
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from minutes.api.models import ApiToken
@@ -21,7 +22,7 @@ def create_token(actor, name: str) -> tuple[ApiToken, str]:
     """Issue a token for the actor; return the row and the plaintext (shown once)."""
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("请填写令牌用途，例如“OA 集成”", field="name")
+        raise ValidationFailed(gettext("请填写令牌用途，例如“OA 集成”"), field="name")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=actor, name=name[:100], token_hash=_digest(plaintext), prefix=plaintext[:12])
     db.session.add(token)
@@ -49,7 +50,7 @@ def revoke_token(actor, token_id) -> ApiToken:
     """Revoke one of the actor's own tokens (admins may revoke anyone's)."""
     token = get_by_id(ApiToken, token_id)
     if token is None or (token.user_id != actor.id and not actor.is_admin):
-        raise NotFound("令牌不存在")
+        raise NotFound(gettext("令牌不存在"))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     db.session.flush()

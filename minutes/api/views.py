@@ -5,6 +5,7 @@ from functools import wraps
 
 import jsonschema
 from flask import Blueprint, g, jsonify, request, url_for
+from flask_babel import gettext
 
 from minutes.api import schemas
 from minutes.api import service as tokens
@@ -48,7 +49,7 @@ def operation(rule: str, method: str, summary: str, *, body: dict | None = None,
             if body is not None:
                 data = request.get_json(silent=True)
                 if data is None:
-                    raise ValidationFailed("请求体须为 JSON（Content-Type: application/json）", field="body")
+                    raise ValidationFailed(gettext("请求体须为 JSON（Content-Type: application/json）"), field="body")
                 errors = sorted(jsonschema.Draft202012Validator(body).iter_errors(data), key=lambda e: list(e.path))
                 if errors:
                     fields = {}
@@ -157,7 +158,8 @@ def parse_iso(value, field: str) -> datetime:
     try:
         dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationFailed(f"{field} 须为 ISO 8601 时间，例如 2026-06-15T14:00:00+08:00", field=field) from None
+        raise ValidationFailed(gettext("%(field)s 须为 ISO 8601 时间，例如 2026-06-15T14:00:00+08:00",
+                                       field=field), field=field) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=LOCAL_TZ)
     return dt
@@ -169,14 +171,14 @@ def _department_id(name: str | None, field: str) -> int | None:
     try:
         return people.get_department(name).id
     except NotFound:
-        raise ValidationFailed(f"部门“{name}”不存在", field=field) from None
+        raise ValidationFailed(gettext("部门“%(name)s”不存在", name=name), field=field) from None
 
 
 def _user(username: str, field: str):
     try:
         return people.user_by_username(username)
     except NotFound:
-        raise ValidationFailed(f"用户“{username}”不存在", field=field) from None
+        raise ValidationFailed(gettext("用户“%(username)s”不存在", username=username), field=field) from None
 
 
 def _meeting_input(data: dict, base=None) -> tuple[meetings.MeetingInput, dict]:
@@ -670,7 +672,7 @@ def _date_arg(name: str):
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        raise ValidationFailed(f"{name} 须为日期，例如 2026-06-30", field=name) from None
+        raise ValidationFailed(gettext("%(name)s 须为日期，例如 2026-06-30", name=name), field=name) from None
 
 
 @operation("/actions", "GET", "待办跟踪：按负责人、部门、状态、截止日期筛选（我可见的会议中的待办）",
@@ -686,15 +688,15 @@ def _date_arg(name: str):
 def list_actions():
     status = request.args.get("status", "")
     if status and status not in actions.STATUS_FILTERS:
-        raise ValidationFailed("status 取值无效", field="status")
+        raise ValidationFailed(gettext("status 取值无效"), field="status")
     owner = request.args.get("owner", "").strip()
     department = request.args.get("department", "").strip()
     meeting_arg = request.args.get("meeting", "").strip()
     page = request.args.get("page", "1").strip()
     if meeting_arg and not meeting_arg.isdigit():
-        raise ValidationFailed("meeting 须为会议编号", field="meeting")
+        raise ValidationFailed(gettext("meeting 须为会议编号"), field="meeting")
     if not page.isdigit() or not 1 <= int(page) <= 100000:
-        raise ValidationFailed("page 须为正整数", field="page")
+        raise ValidationFailed(gettext("page 须为正整数"), field="page")
     filters = actions.ActionFilters(
         owner_id=_user(owner, "owner").id if owner else None,
         department_id=_department_id(department, "department") if department else None,

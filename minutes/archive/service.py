@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext
 from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
@@ -404,7 +405,7 @@ def topic_view(user, key: str, now: datetime | None = None) -> TopicView:
         .where(ArchiveEntry.topic_key == key, _scope(user)).options(*_meeting_options())
         .order_by(Meeting.starts_at, Meeting.id)))
     if not meetings:
-        raise NotFound("该主题不存在或您无权查看")
+        raise NotFound(gettext("该主题不存在或您无权查看"))
     ids = [m.id for m in meetings]
     decisions = list(db.session.scalars(
         select(Decision).where(Decision.meeting_id.in_(ids), Decision.deleted_at.is_(None))
@@ -475,10 +476,10 @@ def _parse_date(value, name: str, errors: dict) -> date | None:
     try:
         parsed = date.fromisoformat(text)
     except ValueError:
-        errors[name] = "日期格式应为 2026-06-30"
+        errors[name] = gettext("日期格式应为 2026-06-30")
         return None
     if not 2000 <= parsed.year <= 2100:
-        errors[name] = "日期须在2000年至2100年之间"
+        errors[name] = gettext("日期须在2000年至2100年之间")
         return None
     return parsed
 
@@ -494,7 +495,7 @@ def parse_search_args(args: Mapping, per_page: int = PER_PAGE) -> SearchQuery:
     errors: dict[str, str] = {}
     q = str(args.get("q") or "").strip()
     if len(q) > MAX_QUERY_CHARS:
-        errors["q"] = f"搜索词不超过{MAX_QUERY_CHARS}个字"
+        errors["q"] = gettext("搜索词不超过%(MAX_QUERY_CHARS)s个字", MAX_QUERY_CHARS=MAX_QUERY_CHARS)
     query = SearchQuery(q=q[:MAX_QUERY_CHARS], per_page=per_page)
     department = str(args.get("department") or "").strip()
     if department:
@@ -503,7 +504,7 @@ def parse_search_args(args: Mapping, per_page: int = PER_PAGE) -> SearchQuery:
         else:
             dept = db.session.scalar(select(Department).where(Department.name == department))
         if dept is None:
-            errors["department"] = "部门不存在"
+            errors["department"] = gettext("部门不存在")
         else:
             query.department_id = dept.id
     for name, enum_cls, attr, message in (("scenario", Scenario, "scenario", "会议场景无效"),
@@ -519,17 +520,17 @@ def parse_search_args(args: Mapping, per_page: int = PER_PAGE) -> SearchQuery:
     query.date_from = _parse_date(args.get("from"), "from", errors)
     query.date_to = _parse_date(args.get("to"), "to", errors)
     if query.date_from and query.date_to and query.date_to < query.date_from:
-        errors["to"] = "结束日期不能早于开始日期"
+        errors["to"] = gettext("结束日期不能早于开始日期")
     page = str(args.get("page") or "").strip()
     if page and not (page.isdigit() and 0 < int(page) <= 100_000):
-        errors["page"] = "页码须为正整数"
+        errors["page"] = gettext("页码须为正整数")
     query.page = _page_number(page)
     size = str(args.get("per_page") or "").strip()
     if size:
         if size.isdigit() and 0 < int(size) <= MAX_PER_PAGE:
             query.per_page = int(size)
         else:
-            errors["per_page"] = f"每页条数须为1–{MAX_PER_PAGE}"
+            errors["per_page"] = gettext("每页条数须为1–%(MAX_PER_PAGE)s", MAX_PER_PAGE=MAX_PER_PAGE)
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     return query

@@ -3,6 +3,7 @@ import enum
 from datetime import date, datetime
 
 from flask import g, has_request_context
+from flask_babel import gettext
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Mapper
 
@@ -120,7 +121,7 @@ def can_view_history(user, meeting) -> bool:
 def meeting_history(actor, meeting, limit: int = 500) -> list[AuditEntry]:
     """A meeting's change history: for its host, its creator and administrators."""
     if not can_view_history(actor, meeting):
-        raise PermissionDenied("只有主持人、发起人和系统管理员可以查看修改记录")
+        raise PermissionDenied(gettext("只有主持人、发起人和系统管理员可以查看修改记录"))
     return list(db.session.scalars(select(AuditEntry).where(AuditEntry.meeting_id == meeting.id)
                                    .order_by(AuditEntry.id.desc()).limit(limit)))
 

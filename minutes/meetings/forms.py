@@ -1,6 +1,8 @@
 """Turn posted form fields into the typed values the meetings service takes."""
 from datetime import datetime
 
+from flask_babel import gettext
+
 from minutes.core.timefmt import local_to_utc
 from minutes.meetings.service import MeetingInput
 
@@ -22,12 +24,12 @@ def meeting_input(form) -> tuple[MeetingInput, dict]:
     """Read the meeting form; return the input and any parse errors by field."""
     errors = {}
     times = {}
-    for name, label in (("starts_at", "开始时间"), ("ends_at", "结束时间")):
+    for name, label in (("starts_at", gettext("开始时间")), ("ends_at", gettext("结束时间"))):
         try:
             times[name] = parse_local_datetime(form.get(name))
         except ValueError:
             times[name] = None
-            errors[name] = f"{label}格式不正确，例如 2026-06-12 14:00"
+            errors[name] = gettext("%(label)s格式不正确，例如 2026-06-12 14:00", label=label)
     dept = form.get("organizer_department_id", "")
     data = MeetingInput(
         topic=form.get("topic", ""),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar as month_calendar
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
@@ -34,16 +35,16 @@ def series_meetings(series: MeetingSeries) -> list[Meeting]:
 def start_series(actor: User, meeting: Meeting, name: str = "", cadence: str = SeriesCadence.MONTHLY.value) -> MeetingSeries:
     """Make a meeting the first of a periodic series."""
     if not meetings.can_edit(actor, meeting):
-        raise PermissionDenied("只有发起人、主持人或记录人可以设置周期会议")
+        raise PermissionDenied(gettext("只有发起人、主持人或记录人可以设置周期会议"))
     if meeting.series_id is not None:
-        raise RuleViolation("该会议已属于一个周期会议系列")
+        raise RuleViolation(gettext("该会议已属于一个周期会议系列"))
     try:
         cadence = SeriesCadence(cadence)
     except ValueError:
-        raise ValidationFailed("请选择召开频率", field="cadence") from None
+        raise ValidationFailed(gettext("请选择召开频率"), field="cadence") from None
     name = (name or "").strip() or meeting.topic
     if len(name) > 200:
-        raise ValidationFailed("系列名称不超过200个字", field="name")
+        raise ValidationFailed(gettext("系列名称不超过200个字"), field="name")
     series = MeetingSeries(name=name, cadence=cadence, created_by=actor)
     db.session.add(series)
     db.session.flush()
@@ -107,20 +108,20 @@ def _review_text(previous: Meeting, actions: list[ActionItem]) -> str:
 def require_can_plan_next(actor: User, meeting: Meeting) -> None:
     """Only those who may edit the latest meeting plan the next one (checked before any input is read)."""
     if not meetings.can_edit(actor, meeting):
-        raise PermissionDenied("只有发起人、主持人或记录人可以安排下一次会议")
+        raise PermissionDenied(gettext("只有发起人、主持人或记录人可以安排下一次会议"))
 
 
 def create_next_in_series(actor: User, meeting: Meeting, starts_at: datetime | None = None) -> Meeting:
     """Plan the next meeting of `meeting`'s series: same basics and invitations, the review item first."""
     require_can_plan_next(actor, meeting)
     if meeting.series_id is None:
-        raise RuleViolation("该会议不属于周期会议系列，请先设为周期会议")
+        raise RuleViolation(gettext("该会议不属于周期会议系列，请先设为周期会议"))
     later = db.session.scalar(select(Meeting).where(Meeting.series_id == meeting.series_id,
                                                     Meeting.starts_at > meeting.starts_at,
                                                     Meeting.status != MeetingStatus.CANCELLED)
                               .order_by(Meeting.starts_at).limit(1))
     if later is not None:
-        raise RuleViolation(f"本系列已安排了下一次会议（{cn_date(later.starts_at)}）：请从最近一次会议继续")
+        raise RuleViolation(gettext("本系列已安排了下一次会议（%(starts_at)s）：请从最近一次会议继续", starts_at=cn_date(later.starts_at)))
     starts_at = starts_at or suggested_next_start(meeting)
     data = meetings.MeetingInput(
         topic=meeting.topic, goal=meeting.goal, expected_outcome=meeting.expected_outcome,

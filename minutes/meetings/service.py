@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, render_template
+from flask_babel import gettext
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -61,22 +62,22 @@ def get_meeting(user, meeting_id, for_edit: bool = False) -> Meeting:
     """Load a meeting the user may see; an invisible one is reported as missing, not forbidden."""
     meeting = get_by_id(Meeting, meeting_id)
     if meeting is None or not can_view(user, meeting):
-        raise NotFound("会议不存在或您无权查看")
+        raise NotFound(gettext("会议不存在或您无权查看"))
     if for_edit and not can_edit(user, meeting):
-        raise PermissionDenied("只有发起人、主持人或记录人可以修改会议")
+        raise PermissionDenied(gettext("只有发起人、主持人或记录人可以修改会议"))
     return meeting
 
 
 def _require_edit(user, meeting: Meeting) -> None:
     if not can_edit(user, meeting):
-        raise PermissionDenied("只有发起人、主持人或记录人可以修改会议")
+        raise PermissionDenied(gettext("只有发起人、主持人或记录人可以修改会议"))
     if meeting.status in (MeetingStatus.FINAL, MeetingStatus.CANCELLED):
-        raise RuleViolation(f"会议{meeting.status.label}，不能再修改")
+        raise RuleViolation(gettext("会议%(status)s，不能再修改", status=meeting.status.label))
 
 
 def _require_planning(meeting: Meeting) -> None:
     if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT):
-        raise RuleViolation(f"会议{meeting.status.label}，会前安排已不能修改")
+        raise RuleViolation(gettext("会议%(status)s，会前安排已不能修改", status=meeting.status.label))
 
 
 # --- the meeting -----------------------------------------------------------------------------
@@ -101,34 +102,34 @@ def _validate_meeting(data: MeetingInput, errors: dict | None = None) -> dict:
     errors = dict(errors or {})
     topic = (data.topic or "").strip()
     if not topic:
-        errors.setdefault("topic", "请填写会议主题")
+        errors.setdefault("topic", gettext("请填写会议主题"))
     elif len(topic) > 200:
-        errors.setdefault("topic", "会议主题不超过200个字")
+        errors.setdefault("topic", gettext("会议主题不超过200个字"))
     if not (data.goal or "").strip():
-        errors.setdefault("goal", "请写明本次会议要解决的核心问题")
+        errors.setdefault("goal", gettext("请写明本次会议要解决的核心问题"))
     if data.scenario not in {s.value for s in Scenario}:
-        errors.setdefault("scenario", "请选择会议场景")
+        errors.setdefault("scenario", gettext("请选择会议场景"))
     if data.starts_at is None:
-        errors.setdefault("starts_at", "请填写开始时间")
+        errors.setdefault("starts_at", gettext("请填写开始时间"))
     if data.ends_at is None:
-        errors.setdefault("ends_at", "请填写结束时间")
+        errors.setdefault("ends_at", gettext("请填写结束时间"))
     for name in ("starts_at", "ends_at"):
         value = getattr(data, name)
         if value is not None and not 2000 <= value.year <= 2100:
-            errors.setdefault(name, "时间须在2000年至2100年之间")
+            errors.setdefault(name, gettext("时间须在2000年至2100年之间"))
             setattr(data, name, None)
     if data.starts_at and data.ends_at:
         if data.ends_at <= data.starts_at:
-            errors.setdefault("ends_at", "结束时间须晚于开始时间")
+            errors.setdefault("ends_at", gettext("结束时间须晚于开始时间"))
         elif data.ends_at - data.starts_at > timedelta(hours=12):
-            errors.setdefault("ends_at", "会议时长不能超过12小时")
+            errors.setdefault("ends_at", gettext("会议时长不能超过12小时"))
     if not (data.location or "").strip() and not (data.online_link or "").strip():
-        errors.setdefault("location", "请填写会议地点或线上会议链接")
+        errors.setdefault("location", gettext("请填写会议地点或线上会议链接"))
     link = (data.online_link or "").strip()
     if link and not URL_RE.match(link):
-        errors.setdefault("online_link", "线上会议链接须以 http:// 或 https:// 开头")
+        errors.setdefault("online_link", gettext("线上会议链接须以 http:// 或 https:// 开头"))
     if not data.organizer_department_id or db.session.get(Department, int(data.organizer_department_id)) is None:
-        errors.setdefault("organizer_department_id", "请选择发起部门")
+        errors.setdefault("organizer_department_id", gettext("请选择发起部门"))
     return errors
 
 
@@ -164,7 +165,7 @@ def update_meeting(actor: User, meeting: Meeting, data: MeetingInput, version: i
     _require_edit(actor, meeting)
     _require_planning(meeting)
     if version is not None and version != meeting.version:
-        raise StaleEdit("会议信息已被他人修改，请刷新后重试（您填写的内容仍保留在表单中）")
+        raise StaleEdit(gettext("会议信息已被他人修改，请刷新后重试（您填写的内容仍保留在表单中）"))
     errors = _validate_meeting(data, errors)
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
@@ -188,22 +189,22 @@ def _validate_item(title: str, minutes, department_id) -> tuple[dict, int | None
     errors = {}
     title = (title or "").strip()
     if not title:
-        errors["title"] = "请填写议题"
+        errors["title"] = gettext("请填写议题")
     elif len(title) > 200:
-        errors["title"] = "议题不超过200个字"
+        errors["title"] = gettext("议题不超过200个字")
     try:
         mins = int(str(minutes).strip())
         if not 1 <= mins <= 480:
             raise ValueError
     except (TypeError, ValueError):
-        errors["minutes"] = "预计时长须为1–480之间的整数（分钟）"
+        errors["minutes"] = gettext("预计时长须为1–480之间的整数（分钟）")
         mins = None
     dept = None
     if department_id not in (None, ""):
         try:
             dept = department_by_id(department_id)
         except NotFound:
-            errors["department_id"] = "汇报部门不存在"
+            errors["department_id"] = gettext("汇报部门不存在")
     return errors, mins, dept
 
 
@@ -227,7 +228,7 @@ def get_agenda_item(user, item_id) -> AgendaItem:
     """Load an agenda item of a meeting the user may see."""
     item = get_by_id(AgendaItem, item_id)
     if item is None or not can_view(user, item.meeting):
-        raise NotFound("议题不存在或您无权查看")
+        raise NotFound(gettext("议题不存在或您无权查看"))
     return item
 
 
@@ -267,10 +268,10 @@ def reorder_agenda(actor: User, meeting: Meeting, item_ids: list) -> Meeting:
     try:
         wanted = [int(i) for i in item_ids]
     except (TypeError, ValueError):
-        raise ValidationFailed("议题顺序无效", field="order") from None
+        raise ValidationFailed(gettext("议题顺序无效"), field="order") from None
     current = {item.id: item for item in meeting.agenda_items}
     if sorted(wanted) != sorted(current):
-        raise StaleEdit("议程已被他人修改，请刷新后再调整顺序")
+        raise StaleEdit(gettext("议程已被他人修改，请刷新后再调整顺序"))
     for position, item_id in enumerate(wanted, start=1):
         current[item_id].position = position
     db.session.flush()
@@ -336,10 +337,11 @@ def add_material_file(actor: User, item: AgendaItem, filename: str, stream, cont
     name = clean_filename(filename)
     ext = os.path.splitext(name)[1].lower()
     if not filename:
-        raise ValidationFailed("请选择要上传的文件", field="file")
+        raise ValidationFailed(gettext("请选择要上传的文件"), field="file")
     if ext not in ALLOWED_EXTENSIONS:
         allowed = "、".join(sorted(e.lstrip(".") for e in ALLOWED_EXTENSIONS))
-        raise ValidationFailed(f"不支持的文件类型“{ext or '无扩展名'}”。允许：{allowed}", field="file")
+        raise ValidationFailed(gettext("不支持的文件类型“%(ext)s”。允许：%(allowed)s",
+                                       ext=ext or gettext("无扩展名"), allowed=allowed), field="file")
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     stored = secrets.token_hex(16) + ext
     path = os.path.join(upload_folder(), stored)
@@ -350,11 +352,11 @@ def add_material_file(actor: User, item: AgendaItem, filename: str, stream, cont
             if size > limit:
                 out.close()
                 os.remove(path)
-                raise ValidationFailed(f"文件超过大小上限（{limit // (1024 * 1024)} MB）", field="file")
+                raise ValidationFailed(gettext("文件超过大小上限（%(limit)s MB）", limit=limit // (1024 * 1024)), field="file")
             out.write(chunk)
     if size == 0:
         os.remove(path)
-        raise ValidationFailed("文件是空的", field="file")
+        raise ValidationFailed(gettext("文件是空的"), field="file")
     material = Material(agenda_item=item, name=name, stored_name=stored, size=size, uploaded_by=actor,
                         content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
     db.session.add(material)
@@ -368,7 +370,7 @@ def add_material_link(actor: User, item: AgendaItem, url: str, title: str = "") 
     _require_planning(item.meeting)
     url = (url or "").strip()
     if not URL_RE.match(url):
-        raise ValidationFailed("链接须以 http:// 或 https:// 开头", field="url")
+        raise ValidationFailed(gettext("链接须以 http:// 或 https:// 开头"), field="url")
     material = Material(agenda_item=item, name=(title or "").strip()[:200] or url[:200], url=url[:1000],
                         uploaded_by=actor)
     db.session.add(material)
@@ -380,7 +382,7 @@ def get_material(user, material_id) -> Material:
     """Load a material of a meeting the user may see."""
     material = get_by_id(Material, material_id)
     if material is None or not can_view(user, material.agenda_item.meeting):
-        raise NotFound("资料不存在或您无权查看")
+        raise NotFound(gettext("资料不存在或您无权查看"))
     return material
 
 
@@ -430,19 +432,19 @@ def invite(actor: User, meeting: Meeting, user_ids: list, role: str = Role.PARTI
     try:
         role = Role(role)
     except ValueError:
-        raise ValidationFailed("角色无效", field="role") from None
+        raise ValidationFailed(gettext("角色无效"), field="role") from None
     if not user_ids:
-        raise ValidationFailed("请至少选择一位人员", field="user_ids")
+        raise ValidationFailed(gettext("请至少选择一位人员"), field="user_ids")
     users = [user_by_id(uid) for uid in user_ids]
     if role in (Role.HOST, Role.RECORDER) and len(users) > 1:
-        raise ValidationFailed(f"{role.label}只能有一位", field="role")
+        raise ValidationFailed(gettext("%(role)s只能有一位", role=role.label), field="role")
     added = []
     existing = {p.user_id for p in meeting.participants}
     for user in users:
         if user.id in existing:
             continue
         if not user.is_enabled:
-            raise ValidationFailed(f"{user.name}的账号已停用，不能邀请", field="user_ids")
+            raise ValidationFailed(gettext("%(user)s的账号已停用，不能邀请", user=user.name), field="user_ids")
         _check_single_role(meeting, role, None)
         participant = Participant(meeting=meeting, user=user, role=role)  # joins meeting.participants itself
         db.session.add(participant)
@@ -456,8 +458,8 @@ def _check_single_role(meeting: Meeting, role: Role, changing: Participant | Non
         return
     holder = next((p for p in meeting.participants if p.role == role and p is not changing), None)
     if holder is not None:
-        raise RuleViolation(f"本次会议已有{role.label}：{holder.user.name}。"
-                            f"每次会议只能有一位{role.label}，请先将其改为参会人", field="role")
+        raise RuleViolation(gettext("本次会议已有%(role)s：%(user)s。每次会议只能有一位%(role)s，请先将其改为参会人",
+                                    role=role.label, user=holder.user.name), field="role")
 
 
 def set_role(actor: User, participant: Participant, role: str) -> Participant:
@@ -467,7 +469,7 @@ def set_role(actor: User, participant: Participant, role: str) -> Participant:
     try:
         role = Role(role)
     except ValueError:
-        raise ValidationFailed("角色无效", field="role") from None
+        raise ValidationFailed(gettext("角色无效"), field="role") from None
     _check_single_role(meeting, role, participant)
     participant.role = role
     db.session.flush()
@@ -477,7 +479,7 @@ def set_role(actor: User, participant: Participant, role: str) -> Participant:
 def get_participant(user, participant_id) -> Participant:
     participant = get_by_id(Participant, participant_id)
     if participant is None or not can_view(user, participant.meeting):
-        raise NotFound("参会人不存在")
+        raise NotFound(gettext("参会人不存在"))
     return participant
 
 
@@ -531,7 +533,7 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
     _require_planning(meeting)
     now = now or utcnow()
     if meeting.starts_at <= now:
-        raise RuleViolation("会议已开始或已结束，不能再发送议程")
+        raise RuleViolation(gettext("会议已开始或已结束，不能再发送议程"))
     problems = roles_problems(meeting)
     if not meeting.agenda_items:
         problems.append("议程中还没有议题")
@@ -544,8 +546,8 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
     late = today > deadline
     if late and not reason:
         earliest = earliest_compliant_date(today, calendar)
-        message = (f"议程须至少提前{AGENDA_LEAD_WORKDAYS}个工作日发出（本次会议最晚应于{cn_date(deadline)}发出）。"
-                   f"今天发出，会议最早可安排在{cn_date(earliest)}；如确需今天发出，请填写原因，原因将记录在会议上。")
+        message = (gettext("议程须至少提前%(lead_days)s个工作日发出（本次会议最晚应于%(deadline)s发出）。今天发出，会议最早可安排在%(earliest)s；如确需今天发出，请填写原因，原因将记录在会议上。",
+                           lead_days=AGENDA_LEAD_WORKDAYS, deadline=cn_date(deadline), earliest=cn_date(earliest)))
         raise RuleViolation(message, fields={"reason": message, "earliest_meeting_date": earliest.isoformat(),
                                              "send_deadline": deadline.isoformat()})
     meeting.agenda_sent_at = now
@@ -614,9 +616,9 @@ def assign_lead_role(actor: User, meeting: Meeting, role: Role, user: User) -> P
     """Make `user` the meeting's host or recorder; the previous holder stays on as a participant."""
     _require_edit(actor, meeting)
     if role not in (Role.HOST, Role.RECORDER):
-        raise ValidationFailed("只能指定主持人或记录人", field="role")
+        raise ValidationFailed(gettext("只能指定主持人或记录人"), field="role")
     if not user.is_enabled:
-        raise ValidationFailed(f"{user.name}的账号已停用", field=role.value)
+        raise ValidationFailed(gettext("%(user)s的账号已停用", user=user.name), field=role.value)
     holder = next((p for p in meeting.participants if p.role == role), None)
     if holder is not None and holder.user_id == user.id:
         return holder

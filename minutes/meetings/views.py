@@ -1,5 +1,6 @@
 """Pages for planning meetings: dashboard, meeting form, agenda, invitations, sending."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.core.errors import DomainError, ValidationFailed
@@ -81,7 +82,7 @@ def new():
         meeting = service.create_meeting(current_user, data, errors)
     except ValidationFailed as exc:
         return _form_page(values=request.form, errors=exc.fields, status=422)
-    flash("会议已创建，请继续安排议程和参会人员", "success")
+    flash(gettext("会议已创建，请继续安排议程和参会人员"), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
 
 
@@ -97,7 +98,7 @@ def edit(meeting_id):
         service.update_meeting(current_user, meeting, data, int(version) if version.isdigit() else None, errors)
     except DomainError as exc:
         return _form_page(meeting=meeting, values=request.form, errors=exc.fields or {"_": exc.message}, status=exc.status)
-    flash("会议信息已保存", "success")
+    flash(gettext("会议信息已保存"), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
 
 
@@ -106,7 +107,7 @@ def cancel(meeting_id):
     """Cancel a meeting that has not started."""
     meeting = service.get_meeting(current_user, meeting_id)
     service.cancel_meeting(current_user, meeting)
-    flash("会议已取消", "info")
+    flash(gettext("会议已取消"), "info")
     return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
 
 
@@ -193,7 +194,7 @@ def add_material(item_id):
         elif request.form.get("url", "").strip():
             service.add_material_link(current_user, item, request.form["url"], request.form.get("title", ""))
         else:
-            raise ValidationFailed("请选择文件或填写链接", field="file")
+            raise ValidationFailed(gettext("请选择文件或填写链接"), field="file")
     except DomainError as exc:
         return _agenda(item.meeting, exc.status, material_errors={item.id: exc.message}, item_values={item.id: request.form},
                        open_material=item.id)
@@ -282,7 +283,7 @@ def send_agenda(meeting_id):
         if is_htmx():
             return render_template("meetings/_send.html", **context), exc.status
         return render_template("meetings/page.html", **context), exc.status
-    flash(f"议程已发送给{sum(1 for p in meeting.participants if p.user.email)}位参会人员", "success")
+    flash(gettext("议程已发送给%(count)s位参会人员", count=sum(1 for p in meeting.participants if p.user.email)), "success")
     if is_htmx():
         response = render_template("meetings/_send.html", **_page_context(meeting, just_sent=True))
         return response

@@ -23,6 +23,7 @@ from email.header import Header
 from email.utils import format_datetime, formataddr, make_msgid
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import bindparam, distinct, func, or_, select, update
 
 from minutes.core.errors import NotFound, RuleViolation, ValidationFailed
@@ -652,7 +653,7 @@ def list_bots() -> list[WebhookBot]:
 def get_bot(bot_id) -> WebhookBot:
     bot = get_by_id(WebhookBot, bot_id)
     if bot is None:
-        raise NotFound("该群机器人不存在")
+        raise NotFound(gettext("该群机器人不存在"))
     return bot
 
 
@@ -662,29 +663,29 @@ def _bot_fields(department_id, vendor: str, name: str, webhook_url: str, secret:
     try:
         dept = department_by_id(department_id)
     except NotFound:
-        errors["department_id"] = "请选择部门"
+        errors["department_id"] = gettext("请选择部门")
     try:
         vendor = BotVendor(vendor)
     except ValueError:
-        errors["vendor"] = "请选择平台：钉钉、企业微信或飞书"
+        errors["vendor"] = gettext("请选择平台：钉钉、企业微信或飞书")
         vendor = None
     name = (name or "").strip()
     if not name:
-        errors["name"] = "请填写名称，例如“产品部工作群”"
+        errors["name"] = gettext("请填写名称，例如“产品部工作群”")
     elif len(name) > 100:
-        errors["name"] = "名称不超过100个字"
+        errors["name"] = gettext("名称不超过100个字")
     url = (webhook_url or "").strip()
     if not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url):
-        errors["webhook_url"] = "请粘贴机器人的 Webhook 地址（以 https:// 开头）"
+        errors["webhook_url"] = gettext("请粘贴机器人的 Webhook 地址（以 https:// 开头）")
     elif len(url) > 500:
-        errors["webhook_url"] = "Webhook 地址过长"
+        errors["webhook_url"] = gettext("Webhook 地址过长")
     elif vendor == BotVendor.WECOM and "key=" not in url:
-        errors["webhook_url"] = "企业微信群机器人的地址应包含 key=…"
+        errors["webhook_url"] = gettext("企业微信群机器人的地址应包含 key=…")
     secret = (secret or "").strip()
     if len(secret) > 200:
-        errors["secret"] = "密钥过长"
+        errors["secret"] = gettext("密钥过长")
     elif secret and vendor == BotVendor.WECOM:
-        errors["secret"] = "企业微信群机器人没有加签密钥，请留空"
+        errors["secret"] = gettext("企业微信群机器人没有加签密钥，请留空")
     if str(per_minute or "").strip() == "" and vendor is not None:
         limit = webhooks.DEFAULT_PER_MINUTE[vendor.value]
     else:
@@ -693,11 +694,11 @@ def _bot_fields(department_id, vendor: str, name: str, webhook_url: str, secret:
             if not 1 <= limit <= 1000:
                 raise ValueError
         except ValueError:
-            errors["per_minute"] = "每分钟条数须为1–1000之间的整数"
+            errors["per_minute"] = gettext("每分钟条数须为1–1000之间的整数")
             limit = None
     if vendor is not None and limit and limit > webhooks.DEFAULT_PER_MINUTE[vendor.value]:
-        errors["per_minute"] = (f"{vendor.label}机器人每分钟最多接收{webhooks.DEFAULT_PER_MINUTE[vendor.value]}条消息，"
-                                "超过会被限流")
+        errors["per_minute"] = (gettext("%(vendor)s机器人每分钟最多接收%(per_minute)s条消息，超过会被限流",
+                                        vendor=vendor.label, per_minute=webhooks.DEFAULT_PER_MINUTE[vendor.value]))
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     return dept, vendor, name, url, secret, limit
@@ -741,7 +742,7 @@ def send_test(actor, bot: WebhookBot) -> OutboxMessage:
     """Queue a test message to a robot (it goes out with the next delivery, within the robot's limit)."""
     require_admin(actor)
     if not bot.enabled:
-        raise ValidationFailed("该机器人已停用，请先启用")
+        raise ValidationFailed(gettext("该机器人已停用，请先启用"))
     base_url = current_app.config["BASE_URL"].rstrip("/")
     stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
     return enqueue_im(bot, "【测试消息】会议纪要系统", f"这是一条测试消息，由 {actor.name} 发送。\n\n收到即表示 {bot.name} 已配置成功。",
@@ -772,9 +773,9 @@ def retry(actor, message_id) -> OutboxMessage:
     require_admin(actor)
     msg = get_by_id(OutboxMessage, message_id)
     if msg is None:
-        raise NotFound("该消息不存在")
+        raise NotFound(gettext("该消息不存在"))
     if msg.status not in (OutboxStatus.DEAD, OutboxStatus.PENDING):
-        raise RuleViolation(f"该消息状态为“{msg.status.label}”，只有发送失败或待发送的消息可以重试")
+        raise RuleViolation(gettext("该消息状态为“%(status)s”，只有发送失败或待发送的消息可以重试", status=msg.status.label))
     msg.status, msg.next_attempt_at, msg.claimed_until = OutboxStatus.PENDING, utcnow(), None
     if msg.attempts >= MAX_ATTEMPTS:
         msg.attempts = MAX_ATTEMPTS - 1  # one more try; a new failure gives up again

@@ -1,5 +1,6 @@
 """Admin pages for the group robots (钉钉 / 企业微信 / 飞书 webhooks per department) and their deliveries."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.core.errors import DomainError
@@ -44,7 +45,7 @@ def create():
     except DomainError as exc:
         db.session.rollback()
         return _page(exc.status, values=request.form, errors=exc.fields or {"_": exc.message}, open_new=True)
-    return _done(f"已添加 {bot.label}")
+    return _done(gettext("已添加 %(bot)s", bot=bot.label))
 
 
 @bp.route("/bots/<int:bot_id>/edit", methods=["GET", "POST"])
@@ -62,7 +63,7 @@ def edit(bot_id):
         bot = service.get_bot(bot_id)
         return render_template("notify/bot_edit.html", bot=bot, departments=list_departments(), vendors=list(BotVendor),
                                limits=DEFAULT_PER_MINUTE, values=form, errors=exc.fields or {"_": exc.message}), exc.status
-    flash("机器人设置已保存", "success")
+    flash(gettext("机器人设置已保存"), "success")
     return redirect(url_for("notify.bots"), 303)
 
 
@@ -72,7 +73,7 @@ def delete(bot_id):
     bot = service.get_bot(bot_id)
     label = bot.label
     service.delete_bot(current_user, bot)
-    return _done(f"已删除 {label}")
+    return _done(gettext("已删除 %(bot)s", bot=label))
 
 
 @bp.post("/bots/<int:bot_id>/test")
@@ -84,7 +85,8 @@ def test(bot_id):
     except DomainError as exc:
         db.session.rollback()
         return _page(exc.status, notice_error=exc.message)
-    return _done(f"测试消息已排队，将发到 {bot.label}（遵守每分钟{bot.per_minute}条的限制）")
+    return _done(gettext("测试消息已排队，将发到 %(bot)s（遵守每分钟%(per_minute)s条的限制）", bot=bot.label,
+                         per_minute=bot.per_minute))
 
 
 @bp.get("/bots/<int:bot_id>")
@@ -104,7 +106,7 @@ def retry(message_id):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(request.referrer or url_for("notify.bots"), 303)
-    flash("已重新排队，下一次发送时重试", "success")
+    flash(gettext("已重新排队，下一次发送时重试"), "success")
     return redirect(url_for("notify.show", bot_id=msg.bot_id) if msg.bot_id else url_for("notify.bots"), 303)
 
 

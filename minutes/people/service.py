@@ -3,6 +3,7 @@ import csv
 import io
 import re
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,7 +21,7 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 def require_admin(actor: User) -> None:
     """Refuse unless the actor is an administrator."""
     if not getattr(actor, "is_admin", False):
-        raise PermissionDenied("只有系统管理员可以执行此操作")
+        raise PermissionDenied(gettext("只有系统管理员可以执行此操作"))
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -52,7 +53,7 @@ def get_department(name: str, create: bool = False) -> Department:
     dept = db.session.scalar(select(Department).where(Department.name == name))
     if dept is None:
         if not create:
-            raise NotFound(f"部门“{name}”不存在", field="department")
+            raise NotFound(gettext("部门“%(name)s”不存在", name=name), field="department")
         problem = _department_name_problem(name)
         if problem:
             raise ValidationFailed(problem, field="name")
@@ -79,7 +80,7 @@ def department_by_id(dept_id) -> Department:
     """Load a department or raise NotFound."""
     dept = get_by_id(Department, dept_id)
     if dept is None:
-        raise NotFound("部门不存在", field="department")
+        raise NotFound(gettext("部门不存在"), field="department")
     return dept
 
 
@@ -87,7 +88,7 @@ def user_by_id(user_id) -> User:
     """Load a user or raise NotFound."""
     user = get_by_id(User, user_id)
     if user is None:
-        raise NotFound("人员不存在", field="user")
+        raise NotFound(gettext("人员不存在"), field="user")
     return user
 
 
@@ -95,7 +96,7 @@ def user_by_username(username: str) -> User:
     """Load a user by username or raise NotFound."""
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if user is None:
-        raise NotFound(f"用户“{username}”不存在", field="username")
+        raise NotFound(gettext("用户“%(username)s”不存在", username=username), field="username")
     return user
 
 
@@ -116,14 +117,14 @@ def _check_user_fields(username: str, name: str, email: str | None, password: st
                        title: str | None = None) -> dict:
     errors = {}
     if not (username or "").strip():
-        errors["username"] = "请填写用户名"
+        errors["username"] = gettext("请填写用户名")
     elif not USERNAME_RE.match(username):
-        errors["username"] = "用户名须为2–64位字母、数字、下划线、点或连字符"
+        errors["username"] = gettext("用户名须为2–64位字母、数字、下划线、点或连字符")
     elif db.session.scalar(select(func.count()).select_from(User).where(User.username == username)):
-        errors["username"] = f"用户名“{username}”已被使用"
+        errors["username"] = gettext("用户名“%(username)s”已被使用", username=username)
     errors.update(_check_profile_fields(name, email, title))
     if password is not None and len(password) < 8:
-        errors["password"] = "密码至少8位"
+        errors["password"] = gettext("密码至少8位")
     return errors
 
 
@@ -132,13 +133,13 @@ def _check_profile_fields(name: str, email: str | None, title: str | None) -> di
     errors = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "请填写姓名"
+        errors["name"] = gettext("请填写姓名")
     elif len(name) > 64:
-        errors["name"] = "姓名不超过64个字"
+        errors["name"] = gettext("姓名不超过64个字")
     if email and (len(email) > 254 or not EMAIL_RE.match(email)):
-        errors["email"] = f"邮箱“{email}”格式不正确，例如 zhangwei@example.com"
+        errors["email"] = gettext("邮箱“%(email)s”格式不正确，例如 zhangwei@example.com", email=email)
     if title and len(title.strip()) > 64:
-        errors["title"] = "职位不超过64个字"
+        errors["title"] = gettext("职位不超过64个字")
     return errors
 
 
@@ -163,7 +164,7 @@ def create_user(username: str, name: str, department: str, password: str, email:
 def set_password(user: User, password: str) -> None:
     """Change a password and end every session of the user."""
     if len(password or "") < 8:
-        raise ValidationFailed("密码至少8位", field="password")
+        raise ValidationFailed(gettext("密码至少8位"), field="password")
     user.password_hash = generate_password_hash(password)
     user.session_version += 1
     db.session.flush()
@@ -174,12 +175,12 @@ def set_password(user: User, password: str) -> None:
 def _department_field(department_id, errors: dict) -> Department | None:
     """Resolve a posted department id, or record why it cannot be used."""
     if not str(department_id or "").strip():
-        errors["department_id"] = "请选择部门"
+        errors["department_id"] = gettext("请选择部门")
         return None
     try:
         return department_by_id(department_id)
     except NotFound:
-        errors["department_id"] = "所选部门不存在，请刷新页面后重新选择"
+        errors["department_id"] = gettext("所选部门不存在，请刷新页面后重新选择")
         return None
 
 
@@ -202,7 +203,7 @@ def reset_password(actor: User, user: User, password: str) -> User:
     """Give a user a new password (admin only); every session of that user ends."""
     require_admin(actor)
     if user.id == actor.id:
-        raise ValidationFailed("请在“个人设置”中修改自己的密码", field="password")
+        raise ValidationFailed(gettext("请在“个人设置”中修改自己的密码"), field="password")
     set_password(user, password)
     return user
 
@@ -215,9 +216,9 @@ def update_user(actor: User, user: User, *, name: str, email: str | None, depart
     errors = _check_profile_fields(name, email, title)
     dept = _department_field(department_id, errors)
     if user.id == actor.id and not is_admin:
-        errors["is_admin"] = "不能取消自己的管理员权限"
+        errors["is_admin"] = gettext("不能取消自己的管理员权限")
     if user.id == actor.id and not is_enabled:
-        errors["is_enabled"] = "不能停用自己的账号"
+        errors["is_enabled"] = gettext("不能停用自己的账号")
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     if user.is_enabled and not is_enabled:
@@ -276,7 +277,7 @@ def create_department(actor: User, name: str) -> Department:
     if problem:
         raise ValidationFailed(problem, field="name")
     if db.session.scalar(select(Department).where(Department.name == name)):
-        raise ValidationFailed(f"部门“{name}”已存在", field="name")
+        raise ValidationFailed(gettext("部门“%(name)s”已存在", name=name), field="name")
     dept = Department(name=name)
     db.session.add(dept)
     db.session.flush()
@@ -292,7 +293,7 @@ def rename_department(actor: User, dept: Department, name: str) -> Department:
         raise ValidationFailed(problem, field="name")
     clash = db.session.scalar(select(Department).where(Department.name == name, Department.id != dept.id))
     if clash:
-        raise ValidationFailed(f"部门“{name}”已存在", field="name")
+        raise ValidationFailed(gettext("部门“%(name)s”已存在", name=name), field="name")
     dept.name = name
     db.session.flush()
     return dept
@@ -330,7 +331,7 @@ def decode_csv(data: bytes | str) -> str:
     try:
         return data.decode("gb18030")  # Excel on Chinese Windows saves CSV as GBK
     except UnicodeDecodeError:
-        raise ValidationFailed("无法识别文件编码，请在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”后再上传",
+        raise ValidationFailed(gettext("无法识别文件编码，请在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”后再上传"),
                                field="file") from None
 
 
@@ -347,7 +348,7 @@ def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
         except StopIteration:
             return rows
         except csv.Error:
-            raise ValidationFailed(f"第{start}行：引号不成对，无法解析", field="file") from None
+            raise ValidationFailed(gettext("第%(start)s行：引号不成对，无法解析", start=start), field="file") from None
         if any(cell.strip() for cell in row):
             rows.append((start, row))
 
@@ -357,20 +358,20 @@ def import_users_csv(actor: User, data: bytes | str, default_password: str) -> l
     require_admin(actor)
     fields = {}
     if len(default_password or "") < 8:
-        fields["password"] = "初始密码至少8位"
+        fields["password"] = gettext("初始密码至少8位")
     try:
         rows = _csv_rows(decode_csv(data))
         if not rows:
-            raise ValidationFailed("文件是空的：第1行应为表头 部门,姓名,用户名,邮箱,职位，其后每行一位人员",
+            raise ValidationFailed(gettext("文件是空的：第1行应为表头 部门,姓名,用户名,邮箱,职位，其后每行一位人员"),
                                    field="file")
         header = [CSV_COLUMNS.get(cell.strip().lower(), CSV_COLUMNS.get(cell.strip())) for cell in rows[0][1]]
         missing = [label for label, key in (("部门", "department"), ("姓名", "name"), ("用户名", "username"))
                    if key not in header]
         if missing:
-            raise ValidationFailed(f"第1行须为表头，缺少：{'、'.join(missing)}（表头示例：部门,姓名,用户名,邮箱,职位）",
+            raise ValidationFailed(gettext("第1行须为表头，缺少：%(missing)s（表头示例：部门,姓名,用户名,邮箱,职位）", missing='、'.join(missing)),
                                    field="file")
         if len(rows) == 1:
-            raise ValidationFailed("文件只有表头，没有人员", field="file")
+            raise ValidationFailed(gettext("文件只有表头，没有人员"), field="file")
     except ValidationFailed as exc:
         fields["file"] = exc.message
         raise ValidationFailed(next(iter(fields.values())), fields=fields) from None

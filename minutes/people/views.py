@@ -3,6 +3,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from minutes.core.errors import RuleViolation, ValidationFailed
@@ -39,7 +40,7 @@ def login():
         else:
             if user is None:
                 throttle.record_failure(username, address)
-                error = "用户名或密码错误"
+                error = gettext("用户名或密码错误")
         if user is not None:
             throttle.reset(username)
             session.clear()  # a fresh session at login: nothing from before survives
@@ -48,7 +49,7 @@ def login():
             session["login_at"] = session["last_seen"] = int(time.time())
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
-        error = next(iter(form.errors.values()))[0] if form.errors else "请求无效，请刷新后重试"
+        error = next(iter(form.errors.values()))[0] if form.errors else gettext("请求无效，请刷新后重试")
     status = 200 if error is None else 400
     return render_template("people/login.html", form=form, error=error), status
 
@@ -80,7 +81,7 @@ def revoke_token(token_id):
     from minutes.api import service as tokens
 
     tokens.revoke_token(current_user, token_id)
-    flash("令牌已吊销", "success")
+    flash(gettext("令牌已吊销"), "success")
     return redirect(url_for("people.profile"), 303)
 
 
@@ -99,9 +100,9 @@ def profile():
         current = request.form.get("current_password", "")
         new = request.form.get("new_password", "")
         if service.authenticate(current_user.username, current) is None:
-            errors["current_password"] = "当前密码不正确"
+            errors["current_password"] = gettext("当前密码不正确")
         elif new != request.form.get("confirm_password", ""):
-            errors["confirm_password"] = "两次输入的新密码不一致"
+            errors["confirm_password"] = gettext("两次输入的新密码不一致")
         else:
             try:
                 service.set_password(current_user, new)
@@ -110,6 +111,6 @@ def profile():
         if not errors:
             login_user(current_user._get_current_object())  # keep this browser signed in
             session["login_at"] = session["last_seen"] = int(time.time())
-            flash("密码已修改，其他设备上的登录已失效", "success")
+            flash(gettext("密码已修改，其他设备上的登录已失效"), "success")
             return redirect(url_for("people.profile"))
     return _profile_page(errors=errors, status=422 if errors else 200)

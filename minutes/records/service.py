@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app, render_template
+from flask_babel import gettext
 from sqlalchemy import select
 
 from minutes.actions.models import ActionItem
@@ -75,7 +76,7 @@ def get_meeting(user, meeting_id) -> Meeting:
     """Load a meeting the user may see; an invisible one is reported missing."""
     meeting = get_by_id(Meeting, meeting_id)
     if meeting is None or not can_view(user, meeting):
-        raise NotFound("会议不存在或您无权查看")
+        raise NotFound(gettext("会议不存在或您无权查看"))
     return meeting
 
 
@@ -83,7 +84,7 @@ def get_version(user, version_id) -> MinutesVersion:
     """Load a distributed version the user may see (the minutes of a meeting they can view)."""
     version = get_by_id(MinutesVersion, version_id)
     if version is None or not can_view(user, version.meeting):
-        raise NotFound("该纪要版本不存在或您无权查看")
+        raise NotFound(gettext("该纪要版本不存在或您无权查看"))
     return version
 
 
@@ -91,34 +92,34 @@ def version_by_number(user, meeting: Meeting, number) -> MinutesVersion:
     """A version of the meeting's minutes by its number (第N版)."""
     minutes = minutes_of(meeting)
     if not can_view(user, meeting) or minutes is None or not str(number or "").isdigit():
-        raise NotFound("该纪要版本不存在")
+        raise NotFound(gettext("该纪要版本不存在"))
     version = db.session.scalar(select(MinutesVersion).where(MinutesVersion.minutes_id == minutes.id,
                                                              MinutesVersion.number == int(number)))
     if version is None:
-        raise NotFound("该纪要版本不存在")
+        raise NotFound(gettext("该纪要版本不存在"))
     return version
 
 
 def _require_write(actor, meeting: Meeting) -> None:
     if not can_write(actor, meeting):
         if not can_view(actor, meeting):
-            raise NotFound("会议不存在或您无权查看")
-        raise PermissionDenied("只有本次会议的记录人或主持人可以整理会议纪要")
+            raise NotFound(gettext("会议不存在或您无权查看"))
+        raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以整理会议纪要"))
     if meeting.status not in AFTER_MEETING:
-        raise RuleViolation("会议结束后才能整理会议纪要" if meeting.status != MeetingStatus.CANCELLED
-                            else "会议已取消，没有会议纪要")
+        raise RuleViolation(gettext("会议结束后才能整理会议纪要") if meeting.status != MeetingStatus.CANCELLED
+                            else gettext("会议已取消，没有会议纪要"))
 
 
 def _require_minutes(meeting: Meeting) -> Minutes:
     minutes = minutes_of(meeting)
     if minutes is None:
-        raise RuleViolation("请先生成纪要初稿")
+        raise RuleViolation(gettext("请先生成纪要初稿"))
     return minutes
 
 
 def _refuse_if_final(minutes: Minutes) -> None:
     if minutes.status == MinutesStatus.FINAL:
-        raise RuleViolation("纪要已定稿并锁定，不能修改；如需更正，请发布更正版")
+        raise RuleViolation(gettext("纪要已定稿并锁定，不能修改；如需更正，请发布更正版"))
 
 
 # --- generation from the record --------------------------------------------------------------
@@ -281,16 +282,16 @@ def _check_revision(minutes: Minutes, revision) -> None:
     if not str(revision).isdigit() or int(revision) != minutes.draft_revision:
         who = minutes.draft_updated_by.name if minutes.draft_updated_by else "他人"
         when = f"于{cn_time(minutes.draft_updated_at)}" if minutes.draft_updated_at else ""
-        raise StaleEdit(f"纪要草稿已被{who}{when}修改，您的修改未保存。您输入的内容仍在编辑框中："
-                        "请核对后再次保存（将覆盖对方的修改），或刷新页面查看对方的版本")
+        raise StaleEdit(gettext("纪要草稿已被%(who)s%(when)s修改，您的修改未保存。您输入的内容仍在编辑框中：请核对后再次保存（将覆盖对方的修改），或刷新页面查看对方的版本",
+                                who=who, when=when))
 
 
 def _clean_body(markdown: str) -> str:
     body = render.normalize_body(markdown)
     if not body.strip():
-        raise ValidationFailed("纪要正文不能为空", field="markdown")
+        raise ValidationFailed(gettext("纪要正文不能为空"), field="markdown")
     if len(body) > MAX_BODY:
-        raise ValidationFailed(f"纪要正文不超过{MAX_BODY}个字", field="markdown")
+        raise ValidationFailed(gettext("纪要正文不超过%(MAX_BODY)s个字", MAX_BODY=MAX_BODY), field="markdown")
     return body
 
 
@@ -393,11 +394,11 @@ def _add_recipient(minutes: Minutes, user: User, reason: RecipientReason, actor:
 
 def _check_person(user: User | None, meeting: Meeting, field_name: str) -> User:
     if user is None:
-        raise ValidationFailed("人员不存在", field=field_name)
+        raise ValidationFailed(gettext("人员不存在"), field=field_name)
     if not user.is_enabled:
-        raise ValidationFailed(f"{user.name}的账号已停用", field=field_name)
+        raise ValidationFailed(gettext("%(user)s的账号已停用", user=user.name), field=field_name)
     if not can_view(user, meeting):
-        raise ValidationFailed(f"本次会议仅限参会人员查看，{user.name}不在邀请名单中，不能接收纪要", field=field_name)
+        raise ValidationFailed(gettext("本次会议仅限参会人员查看，%(user)s不在邀请名单中，不能接收纪要", user=user.name), field=field_name)
     return user
 
 
@@ -439,7 +440,7 @@ def _new_version(actor: User, minutes: Minutes, body: str, now: datetime, kind=V
     digest = render.content_hash(body, decisions, actions)
     previous = current_version(minutes)
     if previous is not None and previous.content_hash == digest:
-        raise RuleViolation(f"内容与{previous.label}完全相同，无需发布新版本", field="markdown")
+        raise RuleViolation(gettext("内容与%(previous)s完全相同，无需发布新版本", previous=previous.label), field="markdown")
     version = MinutesVersion(minutes=minutes, meeting_id=minutes.meeting_id,
                              number=(previous.number + 1) if previous else 1, kind=kind, corrects=corrects,
                              body=body, decisions_json=render.canonical_json(decisions),
@@ -502,7 +503,7 @@ def distribute(actor: User, meeting: Meeting, recipient_ids=None, extra_ids=(), 
     minutes = minutes_of(meeting) or draft_from_record(actor, meeting, now)
     _refuse_if_final(minutes)
     if minutes.status != MinutesStatus.DRAFT:
-        raise RuleViolation("纪要已发出：如需修改，请发布修订版")
+        raise RuleViolation(gettext("纪要已发出：如需修改，请发布修订版"))
     if markdown is not None:
         save_draft(actor, meeting, markdown, revision, now)
     body = _clean_body(minutes.draft_body)
@@ -519,7 +520,7 @@ def distribute(actor: User, meeting: Meeting, recipient_ids=None, extra_ids=(), 
         chosen.append(Candidate(user, default.reason if default else RecipientReason.ADDED))
         known.add(user.id)
     if not chosen:
-        raise ValidationFailed("请至少选择一位收件人", field="recipient_ids")
+        raise ValidationFailed(gettext("请至少选择一位收件人"), field="recipient_ids")
     version = _new_version(actor, minutes, body, now)
     due_on = answer_due_on(now)
     for candidate in chosen:
@@ -566,25 +567,26 @@ def respond(actor: User, version_id, response: str, comment: str = "", item_ref:
     version = get_version(actor, version_id)
     minutes = version.minutes
     if minutes.status == MinutesStatus.FINAL or version.is_final:
-        raise RuleViolation("纪要已定稿，不能再回复；如发现错误，请联系记录人发布更正")
+        raise RuleViolation(gettext("纪要已定稿，不能再回复；如发现错误，请联系记录人发布更正"))
     if recipient_of(minutes, actor) is None:
-        raise PermissionDenied("您不是本纪要的收件人：只有收件人本人可以确认或提出修改意见")
+        raise PermissionDenied(gettext("您不是本纪要的收件人：只有收件人本人可以确认或提出修改意见"))
     current = current_version(minutes)
     if current.id != version.id:
-        raise RuleViolation(f"{version.label}已被{current.label}取代，请阅读最新版本后再回复")
+        raise RuleViolation(gettext("%(version)s已被%(current)s取代，请阅读最新版本后再回复",
+                                    version=version.label, current=current.label))
     try:
         kind = ResponseKind(response)
     except ValueError:
-        raise ValidationFailed("请选择“确认无误”或“提出修改意见”", field="response") from None
+        raise ValidationFailed(gettext("请选择“确认无误”或“提出修改意见”"), field="response") from None
     comment = (comment or "").strip()
     if kind == ResponseKind.CHANGE and not comment:
-        raise ValidationFailed("请写明修改意见", field="comment")
+        raise ValidationFailed(gettext("请写明修改意见"), field="comment")
     if len(comment) > MAX_COMMENT:
-        raise ValidationFailed(f"意见不超过{MAX_COMMENT}个字", field="comment")
+        raise ValidationFailed(gettext("意见不超过%(MAX_COMMENT)s个字", MAX_COMMENT=MAX_COMMENT), field="comment")
     labels = dict(item_options(version))
     item_ref = (item_ref or "").strip()
     if item_ref not in labels:
-        raise ValidationFailed("所选条目不在该版本中", field="item_ref")
+        raise ValidationFailed(gettext("所选条目不在该版本中"), field="item_ref")
     now = now or utcnow()
     answer = MinutesResponse(version=version, content_hash=version.content_hash, user=actor, kind=kind,
                              comment=comment, item_ref=item_ref or None,
@@ -715,20 +717,20 @@ def revise(actor: User, meeting: Meeting, markdown: str | None = None, answers=(
     minutes = _require_minutes(meeting)
     _refuse_if_final(minutes)
     if minutes.status != MinutesStatus.DISTRIBUTED:
-        raise RuleViolation("纪要尚未发出：请先分发第1版")
+        raise RuleViolation(gettext("纪要尚未发出：请先分发第1版"))
     now = now or utcnow()
     if markdown is not None:
         save_draft(actor, meeting, markdown, revision, now)
     body = _clean_body(minutes.draft_body)
     note = (note or "").strip()
     if len(note) > MAX_COMMENT:
-        raise ValidationFailed(f"修订说明不超过{MAX_COMMENT}个字", field="note")
+        raise ValidationFailed(gettext("修订说明不超过%(MAX_COMMENT)s个字", MAX_COMMENT=MAX_COMMENT), field="note")
     version_ids = {v.id for v in versions(minutes)}
     answered: list[MinutesResponse] = []
     for raw in answers or ():
         answer = get_by_id(MinutesResponse, raw)
         if answer is None or answer.version_id not in version_ids or answer.kind != ResponseKind.CHANGE:
-            raise ValidationFailed("所选意见不属于本纪要", field="answers")
+            raise ValidationFailed(gettext("所选意见不属于本纪要"), field="answers")
         if answer not in answered:
             answered.append(answer)
     people: dict[int, tuple[User, MinutesResponse | None]] = {a.user_id: (a.user, a) for a in answered}
@@ -736,7 +738,7 @@ def revise(actor: User, meeting: Meeting, markdown: str | None = None, answers=(
         user = _check_person(get_by_id(User, raw), meeting, "reask")
         people.setdefault(user.id, (user, None))
     if not people:
-        raise ValidationFailed("请勾选本版回应的修改意见，或选择需要重新确认的人员（至少一位）", field="reask")
+        raise ValidationFailed(gettext("请勾选本版回应的修改意见，或选择需要重新确认的人员（至少一位）"), field="reask")
     version = _new_version(actor, minutes, body, now, note=note)
     due_on = answer_due_on(now)
     for user, because in people.values():
@@ -751,7 +753,7 @@ def revise(actor: User, meeting: Meeting, markdown: str | None = None, answers=(
 def _make_final(minutes: Minutes, version: MinutesVersion, actor: User | None, reason: str | None,
                 missing: list[dict], now: datetime) -> MinutesVersion:
     if not verify(version):
-        raise RuleViolation(f"{version.label}的内容与其哈希不符，已拒绝定稿。请联系系统管理员核查")
+        raise RuleViolation(gettext("%(version)s的内容与其哈希不符，已拒绝定稿。请联系系统管理员核查", version=version.label))
     version.finalized_at = now
     version.finalized_by = actor
     version.final_reason = reason
@@ -786,11 +788,11 @@ def finalize(actor: User, meeting: Meeting, reason: str | None = None, now: date
     """Make the current version final: when everyone has confirmed, or by the host with a recorded
     reason for the answers that are missing (or comments left open)."""
     if not can_view(actor, meeting):
-        raise NotFound("会议不存在或您无权查看")
+        raise NotFound(gettext("会议不存在或您无权查看"))
     minutes = _require_minutes(meeting)
     _refuse_if_final(minutes)
     if minutes.status != MinutesStatus.DISTRIBUTED:
-        raise RuleViolation("纪要尚未发出，不能定稿")
+        raise RuleViolation(gettext("纪要尚未发出，不能定稿"))
     now = now or utcnow()
     version = current_version(minutes)
     unsettled = [s for s in recipient_states(minutes, now) if not s.settled]
@@ -799,13 +801,14 @@ def finalize(actor: User, meeting: Meeting, reason: str | None = None, now: date
         return _make_final(minutes, version, actor, None, [], now)
     names = "、".join(s.user.name for s in unsettled)
     if not is_host(actor, meeting):
-        raise PermissionDenied(f"尚有{len(unsettled)}人未确认（{names}）：只有主持人可以在记录原因后定稿")
+        raise PermissionDenied(gettext("尚有%(count)s人未确认（%(names)s）：只有主持人可以在记录原因后定稿", count=len(unsettled), names=names))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed(f"尚有{len(unsettled)}人未确认（{names}）。请填写在缺少这些确认的情况下定稿的原因",
+        raise ValidationFailed(gettext("尚有%(count)s人未确认（%(names)s）。请填写在缺少这些确认的情况下定稿的原因",
+                                       count=len(unsettled), names=names),
                                field="reason")
     if len(reason) > MAX_COMMENT:
-        raise ValidationFailed(f"原因不超过{MAX_COMMENT}个字", field="reason")
+        raise ValidationFailed(gettext("原因不超过%(MAX_COMMENT)s个字", MAX_COMMENT=MAX_COMMENT), field="reason")
     missing = [{"name": s.user.name, "department": s.user.department.name, "state": s.label} for s in unsettled]
     return _make_final(minutes, version, actor, reason, missing, now)
 
@@ -816,12 +819,12 @@ def correct(actor: User, meeting: Meeting, markdown: str, reason: str, now: date
     _require_write(actor, meeting)
     minutes = _require_minutes(meeting)
     if minutes.status != MinutesStatus.FINAL:
-        raise RuleViolation("纪要尚未定稿：请直接修改草稿并发布修订版")
+        raise RuleViolation(gettext("纪要尚未定稿：请直接修改草稿并发布修订版"))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("请写明更正原因", field="reason")
+        raise ValidationFailed(gettext("请写明更正原因"), field="reason")
     if len(reason) > MAX_COMMENT:
-        raise ValidationFailed(f"更正原因不超过{MAX_COMMENT}个字", field="reason")
+        raise ValidationFailed(gettext("更正原因不超过%(MAX_COMMENT)s个字", MAX_COMMENT=MAX_COMMENT), field="reason")
     body = _clean_body(markdown)
     now = now or utcnow()
     corrected = final_version(minutes)
@@ -869,7 +872,7 @@ class MinutesState:
 def get_current(actor: User, meeting: Meeting, now: datetime | None = None) -> MinutesState:
     """The state of a meeting's minutes as `actor` may see it (the draft only for its writers)."""
     if not can_view(actor, meeting):
-        raise NotFound("会议不存在或您无权查看")
+        raise NotFound(gettext("会议不存在或您无权查看"))
     now = now or utcnow()
     minutes = minutes_of(meeting)
     all_versions = versions(minutes)
@@ -895,7 +898,7 @@ def get_current(actor: User, meeting: Meeting, now: datetime | None = None) -> M
 def archive_copy(actor: User, meeting: Meeting) -> tuple[MinutesVersion | None, bool]:
     """The official (latest final) version and whether it passes the hash check; read it through here."""
     if not can_view(actor, meeting):
-        raise NotFound("会议不存在或您无权查看")
+        raise NotFound(gettext("会议不存在或您无权查看"))
     final = final_version(minutes_of(meeting))
     return final, (verify(final) if final is not None else False)
 
@@ -923,7 +926,7 @@ def version_for_export(actor: User, version_id) -> MinutesVersion:
     """A version to print or download; a final version that fails the hash check is not handed out."""
     version = get_version(actor, version_id)
     if version.is_final and not verify(version):
-        raise RuleViolation(f"完整性校验失败：{version.label}的存档内容与定稿哈希不符，已停止导出。请联系系统管理员核查")
+        raise RuleViolation(gettext("完整性校验失败：%(version)s的存档内容与定稿哈希不符，已停止导出。请联系系统管理员核查", version=version.label))
     return version
 
 

@@ -3,6 +3,7 @@ diff, final lock, corrections, print view and downloads."""
 import io
 
 from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.core.errors import DomainError
@@ -125,7 +126,7 @@ def save_draft(meeting_id):
     if is_htmx():
         return render_page("records/_draft_status.html", "records/_draft_status.html", minutes=minutes,
                            revision=minutes.draft_revision, saved=True)
-    flash("草稿已保存", "success")
+    flash(gettext("草稿已保存"), "success")
     return redirect(url_for("records.show", meeting_id=meeting.id), 303)
 
 
@@ -134,7 +135,7 @@ def regenerate(meeting_id):
     """Write the draft again from the record (edits are discarded)."""
     meeting = service.get_meeting(current_user, meeting_id)
     service.regenerate(current_user, meeting)
-    flash("已根据会中记录重新生成草稿", "info")
+    flash(gettext("已根据会中记录重新生成草稿"), "info")
     target = url_for("records.show", meeting_id=meeting.id)
     if is_htmx():
         return "", 204, {"HX-Redirect": target}
@@ -152,7 +153,8 @@ def distribute(meeting_id):
                                      revision=form.get("revision"))
     except DomainError as exc:
         return _page(meeting, exc.status, values=form, errors=exc.fields or {"_": exc.message}, error=exc.message)
-    flash(f"纪要{version.label}已发给{len(version.minutes.recipients)}位收件人，请其在1个工作日内确认", "success")
+    flash(gettext("纪要%(version)s已发给%(count)s位收件人，请其在1个工作日内确认",
+                  version=version.label, count=len(version.minutes.recipients)), "success")
     return redirect(url_for("records.show", meeting_id=meeting.id), 303)
 
 
@@ -167,7 +169,7 @@ def revise(meeting_id):
                                  revision=form.get("revision"))
     except DomainError as exc:
         return _page(meeting, exc.status, values=form, errors=exc.fields or {"_": exc.message}, error=exc.message)
-    flash(f"已发布{version.label}，并请相关人员重新确认", "success")
+    flash(gettext("已发布%(version)s，并请相关人员重新确认", version=version.label), "success")
     return redirect(url_for("records.show", meeting_id=meeting.id), 303)
 
 
@@ -180,7 +182,7 @@ def finalize(meeting_id):
     except DomainError as exc:
         return _page(meeting, exc.status, values=request.form, errors=exc.fields or {"reason": exc.message},
                      error=exc.message)
-    flash(f"{version.label}已定稿并锁定", "success")
+    flash(gettext("%(version)s已定稿并锁定", version=version.label), "success")
     return redirect(url_for("records.show", meeting_id=meeting.id), 303)
 
 
@@ -194,7 +196,7 @@ def correct(meeting_id):
     except DomainError as exc:
         return _page(meeting, exc.status, values=form, errors=exc.fields or {"reason": exc.message},
                      error=exc.message, open_correction=True)
-    flash(f"已发布更正（{version.label}），并已通知全部收件人", "success")
+    flash(gettext("已发布更正（%(version)s），并已通知全部收件人", version=version.label), "success")
     return redirect(url_for("records.show", meeting_id=meeting.id), 303)
 
 
@@ -237,11 +239,11 @@ def respond(version_id):
     except DomainError as exc:
         return _version_page(v, exc.status, values=form, errors=exc.fields or {"_": exc.message}, error=exc.message)
     if answer.version.is_final:
-        flash("感谢确认。全部收件人均已确认，纪要已定稿", "success")
+        flash(gettext("感谢确认。全部收件人均已确认，纪要已定稿"), "success")
     elif answer.kind.value == "confirm":
-        flash(f"已确认{v.label}无误", "success")
+        flash(gettext("已确认%(label)s无误", label=v.label), "success")
     else:
-        flash("修改意见已提交，记录人修订后会请您重新确认", "success")
+        flash(gettext("修改意见已提交，记录人修订后会请您重新确认"), "success")
     return redirect(url_for("records.version", version_id=v.id), 303)
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -69,7 +70,7 @@ def get_meeting(user, meeting_id) -> Meeting:
     """Load a meeting whose room the user may watch; an invisible one is reported missing."""
     meeting = get_by_id(Meeting, meeting_id)
     if meeting is None or not can_view(user, meeting):
-        raise NotFound("会议不存在或您无权查看")
+        raise NotFound(gettext("会议不存在或您无权查看"))
     return meeting
 
 
@@ -83,11 +84,11 @@ def get_meeting_to_write(user, meeting_id) -> Meeting:
 
 def _require_write(actor, meeting: Meeting) -> RoomState:
     if not can_write(actor, meeting):
-        raise PermissionDenied("只有本次会议的记录人或主持人可以记录")
+        raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以记录"))
     if meeting.status not in WRITABLE_STATUSES:
         if meeting.status in STARTABLE_STATUSES:
-            raise RuleViolation("会议尚未开始，请先开始会议")
-        raise RuleViolation(f"会议{meeting.status.label}，会中记录已不能修改")
+            raise RuleViolation(gettext("会议尚未开始，请先开始会议"))
+        raise RuleViolation(gettext("会议%(status)s，会中记录已不能修改", status=meeting.status.label))
     # Writers of one room take turns: the row lock (PostgreSQL; SQLite writes are serial anyway) is held
     # until the commit, so positions and the review cursor are computed on what the previous writer left.
     room = db.session.scalars(
@@ -95,7 +96,7 @@ def _require_write(actor, meeting: Meeting) -> RoomState:
         .execution_options(populate_existing=True)
     ).first()
     if room is None:  # pragma: no cover - a status in progress always has a room
-        raise RuleViolation("会议尚未开始，请先开始会议")
+        raise RuleViolation(gettext("会议尚未开始，请先开始会议"))
     # The meeting holds on to it (the session keeps only weak references): rendering the change before
     # the commit finds it in the session instead of reading it again.
     set_committed_value(meeting, "room", room)
@@ -134,22 +135,22 @@ def _flush(what: str) -> None:
         db.session.flush()
     except StaleDataError:
         db.session.rollback()
-        raise StaleEdit(f"{what}刚被他人修改，您的修改未保存。请查看最新内容后重试") from None
+        raise StaleEdit(gettext("%(what)s刚被他人修改，您的修改未保存。请查看最新内容后重试", what=what)) from None
 
 
 def _clean_text(text: str, what: str, field_name: str = "text") -> str:
     text = re.sub(r"[ \t]+\n", "\n", (text or "").strip())
     if not text:
-        raise ValidationFailed(f"请填写{what}内容", field=field_name)
+        raise ValidationFailed(gettext("请填写%(what)s内容", what=what), field=field_name)
     if len(text) > MAX_TEXT:
-        raise ValidationFailed(f"{what}内容不超过{MAX_TEXT}个字", field=field_name)
+        raise ValidationFailed(gettext("%(what)s内容不超过%(MAX_TEXT)s个字", what=what, MAX_TEXT=MAX_TEXT), field=field_name)
     return text
 
 
 def _agenda_item(meeting: Meeting, agenda_item_id) -> AgendaItem:
     item = get_by_id(AgendaItem, agenda_item_id)
     if item is None or item.meeting_id != meeting.id:
-        raise ValidationFailed("请选择议题", field="agenda_item_id")
+        raise ValidationFailed(gettext("请选择议题"), field="agenda_item_id")
     return item
 
 
@@ -160,7 +161,7 @@ def _department(department_id, field_name: str, required_message: str | None = N
         return None
     dept = get_by_id(Department, department_id)
     if dept is None:
-        raise ValidationFailed("部门不存在", field=field_name)
+        raise ValidationFailed(gettext("部门不存在"), field=field_name)
     return dept
 
 
@@ -180,7 +181,7 @@ def _person(user_id, field_name: str, required_message: str | None = None) -> Us
         return None
     user = get_by_id(User, user_id)
     if user is None:
-        raise ValidationFailed("人员不存在", field=field_name)
+        raise ValidationFailed(gettext("人员不存在"), field=field_name)
     return user
 
 
@@ -190,13 +191,13 @@ def _check_version(obj, version, what: str) -> None:
     try:
         version = int(version)
     except (TypeError, ValueError):
-        raise ValidationFailed("版本号无效，请刷新页面", field="version") from None
+        raise ValidationFailed(gettext("版本号无效，请刷新页面"), field="version") from None
     if version != obj.version:
         who = obj.updated_by.name if getattr(obj, "updated_by", None) else "他人"
         when = f"于{cn_time(obj.updated_at)}" if getattr(obj, "updated_at", None) else ""
         if getattr(obj, "deleted_at", None) is not None:
-            raise StaleEdit(f"{what}已被删除，您的修改未保存")
-        raise StaleEdit(f"{what}已被{who}{when}修改，您的修改未保存。请查看最新内容后重试")
+            raise StaleEdit(gettext("%(what)s已被删除，您的修改未保存", what=what))
+        raise StaleEdit(gettext("%(what)s已被%(who)s%(when)s修改，您的修改未保存。请查看最新内容后重试", what=what, who=who, when=when))
 
 
 # --- lifecycle -------------------------------------------------------------------------------
@@ -204,9 +205,9 @@ def _check_version(obj, version, what: str) -> None:
 def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -> RoomState:
     """Start the meeting: open the room, put the first agenda item on the clock, list attendance."""
     if not can_write(actor, meeting):
-        raise PermissionDenied("只有本次会议的记录人或主持人可以开始会议")
+        raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以开始会议"))
     if meeting.status not in STARTABLE_STATUSES or room_of(meeting) is not None:
-        raise RuleViolation(f"会议{meeting.status.label}，不能开始")
+        raise RuleViolation(gettext("会议%(status)s，不能开始", status=meeting.status.label))
     now = now or utcnow()
     first = meeting.agenda_items[0] if meeting.agenda_items else None
     room = RoomState(meeting=meeting, revision=1, started_at=now, started_by=actor, screen_mode=ScreenMode.LIVE,
@@ -324,7 +325,7 @@ def review_entry(meeting: Meeting, key: str) -> Decision | ActionItem:
     model = {"decision": Decision, "action": ActionItem}.get(kind)
     entry = get_by_id(model, raw) if model else None
     if entry is None or entry.meeting_id != meeting.id or entry.deleted_at is not None:
-        raise NotFound("该决议或待办不存在或已删除")
+        raise NotFound(gettext("该决议或待办不存在或已删除"))
     return entry
 
 
@@ -332,7 +333,7 @@ def review_goto(actor: User, meeting: Meeting, key: str) -> RoomState:
     """Put one decision or action on the screen during the review."""
     room = _require_write(actor, meeting)
     if meeting.status != MeetingStatus.REVIEW:
-        raise RuleViolation("请先进入会末确认")
+        raise RuleViolation(gettext("请先进入会末确认"))
     entry = review_entry(meeting, key)
     if room.review_key != entry.review_key:
         room.review_key = entry.review_key
@@ -368,7 +369,7 @@ def confirm_entry(actor: User, meeting: Meeting, key: str, version=None, now: da
     """Mark a decision or action 已确认 as read out in the review; the cursor moves to the next one."""
     room = _require_write(actor, meeting)
     if meeting.status != MeetingStatus.REVIEW:
-        raise RuleViolation("逐项确认须在会末确认中进行")
+        raise RuleViolation(gettext("逐项确认须在会末确认中进行"))
     entry = review_entry(meeting, key)
     what = "该决议" if isinstance(entry, Decision) else "该待办"
     _check_version(entry, version, what)
@@ -386,7 +387,7 @@ def reword_entry(actor: User, meeting: Meeting, key: str, text: str, due: str | 
     """Change a decision's or action's wording on the spot and confirm it; the vague check runs again."""
     room = _require_write(actor, meeting)
     if meeting.status != MeetingStatus.REVIEW:
-        raise RuleViolation("当场改写须在会末确认中进行")
+        raise RuleViolation(gettext("当场改写须在会末确认中进行"))
     entry = review_entry(meeting, key)
     is_action = isinstance(entry, ActionItem)
     what = "该待办" if is_action else "该决议"
@@ -417,7 +418,7 @@ def finish_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
     room = _require_write(actor, meeting)
     open_count = unconfirmed_count(meeting)
     if open_count:
-        raise RuleViolation(f"还有{open_count}项决议或待办未逐项确认。请在会末确认中逐项确认（或当场改写）后再结束会议")
+        raise RuleViolation(gettext("还有%(open_count)s项决议或待办未逐项确认。请在会末确认中逐项确认（或当场改写）后再结束会议", open_count=open_count))
     now = now or utcnow()
     _stop_clock(room, now)
     room.ended_at, room.ended_by = now, actor
@@ -443,7 +444,7 @@ def attendance_row(meeting: Meeting, user_id) -> Attendance:
     row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
                                                      Attendance.user_id == (int(user_id) if str(user_id).isdigit() and len(str(user_id)) < 10 else -1)))
     if row is None:
-        raise NotFound("该人员不在本次会议的签到名单中", field="user_id")
+        raise NotFound(gettext("该人员不在本次会议的签到名单中"), field="user_id")
     return row
 
 
@@ -455,14 +456,14 @@ def mark_attendance(actor: User, meeting: Meeting, user_id, status: str, arrived
     try:
         status = AttendanceStatus(status)
     except ValueError:
-        raise ValidationFailed("签到状态无效", field="status") from None
+        raise ValidationFailed(gettext("签到状态无效"), field="status") from None
     now = now or utcnow()
     reason = (reason or "").strip()
     if status == AttendanceStatus.ABSENT:
         if not reason:
-            raise ValidationFailed(f"请注明{row.user.name}缺席的原因", field="reason")
+            raise ValidationFailed(gettext("请注明%(user)s缺席的原因", user=row.user.name), field="reason")
         if len(reason) > 200:
-            raise ValidationFailed("缺席原因不超过200个字", field="reason")
+            raise ValidationFailed(gettext("缺席原因不超过200个字"), field="reason")
     row.status = status
     row.arrived_at = (arrived_at or now) if status == AttendanceStatus.LATE else None
     row.absence_reason = reason if status == AttendanceStatus.ABSENT else ""
@@ -479,7 +480,7 @@ def add_attendee(actor: User, meeting: Meeting, user_id, now: datetime | None = 
     existing = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
                                                           Attendance.user_id == user.id))
     if existing is not None:
-        raise RuleViolation(f"{user.name}已在签到名单中", field="user_id")
+        raise RuleViolation(gettext("%(user)s已在签到名单中", user=user.name), field="user_id")
     now = now or utcnow()
     row = Attendance(meeting_id=meeting.id, user=user, status=AttendanceStatus.PRESENT, invited=False,
                      updated_at=now, updated_by_id=actor.id)
@@ -505,7 +506,7 @@ def _point_fields(kind, department_id, party_ids) -> tuple[PointKind, Department
     try:
         kind = PointKind(kind)
     except ValueError:
-        raise ValidationFailed("请选择类型：观点、争议或共识", field="kind") from None
+        raise ValidationFailed(gettext("请选择类型：观点、争议或共识"), field="kind") from None
     dept = _department(department_id, "department_id",
                        "请选择提出该观点的部门" if kind == PointKind.VIEWPOINT else None)
     parties = _departments(party_ids, "party_ids") if kind == PointKind.DISPUTE else []
@@ -513,7 +514,7 @@ def _point_fields(kind, department_id, party_ids) -> tuple[PointKind, Department
         if dept is not None and dept not in parties:
             parties.insert(0, dept)
         if len(parties) < 2:
-            raise ValidationFailed("请选择存在分歧的双方（至少两个部门）", field="party_ids")
+            raise ValidationFailed(gettext("请选择存在分歧的双方（至少两个部门）"), field="party_ids")
     return kind, dept, parties
 
 
@@ -543,7 +544,7 @@ def get_point(user, point_id) -> Point:
     """Load a point of a meeting the user may see (deleted ones are gone)."""
     point = get_by_id(Point, point_id)
     if point is None or point.deleted_at is not None or not can_view(user, point.meeting):
-        raise NotFound("该要点不存在或已删除")
+        raise NotFound(gettext("该要点不存在或已删除"))
     return point
 
 
@@ -653,7 +654,7 @@ def _resolve_due(text: str, due, required: bool, what: str) -> tuple[date | None
     if check.due_error:
         raise ValidationFailed(check.due_error, field="due")
     if required and check.due_date is None:
-        raise ValidationFailed(f"{what}须有明确的完成时限（日期，或“3个工作日内”等）", field="due")
+        raise ValidationFailed(gettext("%(what)s须有明确的完成时限（日期，或“3个工作日内”等）", what=what), field="due")
     due_text = due.strip()[:100] if isinstance(due, str) else ""
     return check.due_date, due_text
 
@@ -685,7 +686,7 @@ def get_decision(user, decision_id) -> Decision:
     """Load a decision of a meeting the user may see."""
     decision = get_by_id(Decision, decision_id)
     if decision is None or decision.deleted_at is not None or not can_view(user, decision.meeting):
-        raise NotFound("该决议不存在或已删除")
+        raise NotFound(gettext("该决议不存在或已删除"))
     return decision
 
 
@@ -757,7 +758,7 @@ def get_action(user, action_id) -> ActionItem:
     """Load an action item of a meeting the user may see."""
     action = get_by_id(ActionItem, action_id)
     if action is None or action.deleted_at is not None or not can_view(user, action.meeting):
-        raise NotFound("该待办不存在或已删除")
+        raise NotFound(gettext("该待办不存在或已删除"))
     return action
 
 

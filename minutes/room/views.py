@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.core.errors import DomainError, ValidationFailed
@@ -22,15 +23,15 @@ def room_links():
 def _room_entry(meeting) -> dict | None:
     """Where the meeting page's room button leads, or None when there is no room to enter."""
     if meeting.status.value in ("in_progress", "review"):
-        return {"label": "进入会议室", "url": url_for("room.room", meeting_id=meeting.id),
+        return {"label": gettext("进入会议室"), "url": url_for("room.room", meeting_id=meeting.id),
                 "screen": url_for("room.screen", meeting_id=meeting.id), "live": True}
     if meeting.status.value in ("draft", "agenda_sent"):
         # Before the start: host and recorder start it there; everyone else can wait there (it turns live).
         screen = url_for("room.screen", meeting_id=meeting.id) if service.can_start(current_user, meeting) else None
-        return {"label": "进入会议室", "url": url_for("room.room", meeting_id=meeting.id), "screen": screen,
+        return {"label": gettext("进入会议室"), "url": url_for("room.room", meeting_id=meeting.id), "screen": screen,
                 "live": False}
     if meeting.status.value in ("minutes_due", "distributed", "final"):
-        return {"label": "会中记录", "url": url_for("room.room", meeting_id=meeting.id), "screen": None,
+        return {"label": gettext("会中记录"), "url": url_for("room.room", meeting_id=meeting.id), "screen": None,
                 "live": False}
     return None
 
@@ -194,7 +195,7 @@ def _arrival(value: str) -> datetime | None:
         local_now = to_local(utcnow())
         return local_to_utc(local_now.replace(hour=hour, minute=minute, second=0, microsecond=0, tzinfo=None))
     except (ValueError, TypeError):
-        raise ValidationFailed("到达时间格式应为 时:分，如 09:12", field="arrived_at") from None
+        raise ValidationFailed(gettext("到达时间格式应为 时:分，如 09:12"), field="arrived_at") from None
 
 
 @bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
@@ -319,7 +320,7 @@ def people_options(meeting_id):
     dept_id = request.args.get("owner_department_id") or request.args.get("department_id") or ""
     people = users_of_department(int(dept_id)) if dept_id.isdigit() else []
     return render_template("room/_people_options.html", people=people, selected=request.args.get("selected", ""),
-                           placeholder="— 选择人员 —" if dept_id.isdigit() else "— 先选部门 —")
+                           placeholder=gettext("— 选择人员 —") if dept_id.isdigit() else gettext("— 先选部门 —"))
 
 
 # --- editing (in the editor dialog, so live updates never destroy what is being typed) --------
@@ -335,7 +336,7 @@ def _load(kind: str, obj_id):
     if kind not in _EDITABLE:
         from minutes.core.errors import NotFound
 
-        raise NotFound("页面不存在")
+        raise NotFound(gettext("页面不存在"))
     getter, name = _EDITABLE[kind]
     return getter(current_user, obj_id), name
 
@@ -366,7 +367,7 @@ def edit(meeting_id, kind, obj_id):
     if obj.meeting_id != meeting.id:
         from minutes.core.errors import NotFound
 
-        raise NotFound("页面不存在")
+        raise NotFound(gettext("页面不存在"))
     if request.method == "GET":
         return _edit_form(meeting, name, obj, _edit_values(name, obj), obj.version)
     form = request.form

@@ -70,6 +70,9 @@ def test_pages_render_through_the_catalog(app, client, make_user, make_meeting, 
         "工作台": "控制台[测试译文]",                     # template text
         "%(count)s 人": "共%(count)s位[测试译文]",         # template text with a placeholder
         "周一": "星期一[测试译文]",                         # Python (lazy_gettext) through a filter
+        "用户名或密码错误": "登录失败[测试译文]",            # Python (gettext) in a view
+        "请填写会议主题": "主题必填[测试译文]",              # a service's validation message
+        "会议已创建，请继续安排议程和参会人员": "已建[测试译文]",  # a flash message
     })
     # the app reads the committed catalog's directory; the test swaps in a copy with the same layout
     assert app.extensions["babel"].translation_directories == [str(PO.parents[2])]
@@ -79,12 +82,21 @@ def test_pages_render_through_the_catalog(app, client, make_user, make_meeting, 
     clock(2026, 5, 28, 9, 0)
     user = make_user("zhangsan", "张三")
     meeting = make_meeting(user, starts=(2026, 6, 1, 10, 0))  # a Monday
+    refused = client.post("/login", data={"username": "zhangsan", "password": "wrong"})
+    assert "登录失败[测试译文]" in refused.get_data(as_text=True)
     login_as(user)
     html = client.get("/").get_data(as_text=True)
     assert "控制台[测试译文]" in html and ">工作台<" not in html
     assert "星期一[测试译文]" in html
     html = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert f"共{len(meeting.participants)}位[测试译文]" in html
+    form = {"topic": "", "goal": "对齐", "scenario": "problem", "starts_at": "2026-06-02T10:00",
+            "ends_at": "2026-06-02T11:00", "location": "会议室", "organizer_department_id": str(user.department_id)}
+    refused = client.post("/meetings/new", data=form)
+    assert refused.status_code == 422 and "主题必填[测试译文]" in refused.get_data(as_text=True)
+    created = client.post("/meetings/new", data={**form, "topic": "预算对齐"})
+    assert created.status_code == 303
+    assert "已建[测试译文]" in client.get(created.headers["Location"]).get_data(as_text=True)
 
 
 def test_without_a_changed_catalog_pages_show_the_chinese_source(app, client, make_user, make_meeting, login_as,
