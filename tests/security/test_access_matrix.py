@@ -281,6 +281,66 @@ def _at(*args):
     return timefmt.freeze(datetime(*args, tzinfo=timefmt.LOCAL_TZ))
 
 
+def _plan(u: dict, conf: str, what: str, starts: tuple):
+    """A meeting of the host's with recorder, participant and cc invited, two agenda items and materials."""
+    from minutes.meetings import service as meetings
+
+    mark = MARKER if conf == "secret" else PUBLIC_MARKER
+    start = datetime(*starts, tzinfo=timefmt.LOCAL_TZ)
+    m = meetings.create_meeting(u["host"], meetings.MeetingInput(
+        topic=f"{mark}{what}会", goal=f"{mark}目标", expected_outcome="形成方案", scenario="problem",
+        starts_at=start, ends_at=start + timedelta(minutes=90), location="301会议室",
+        organizer_department_id=u["host"].department_id, confidential=conf == "secret"))
+    meetings.invite(u["host"], m, [u["recorder"].id], "recorder")
+    meetings.invite(u["host"], m, [u["participant"].id], "participant")
+    meetings.invite(u["host"], m, [u["cc"].id], "cc")
+    for n in (1, 2):
+        meetings.add_agenda_item(u["host"], m, f"{mark}议题{n}", 30, u["participant"].department_id,
+                                 description=f"{mark}说明")
+    item = m.agenda_items[0]
+    meetings.add_material_file(u["host"], item, f"{'jimi' if conf == 'secret' else 'gongkai'}-plan.txt",
+                               BytesIO(f"{mark} 材料正文".encode()), "text/plain")
+    meetings.add_material_link(u["host"], item, "https://intranet.example/a", f"{mark}链接")
+    return m
+
+
+def _record(u: dict, conf: str, m) -> None:
+    """Start the meeting and record a point, a decision and an action (owned by the participant)."""
+    from minutes.room import service as room
+
+    mark = MARKER if conf == "secret" else PUBLIC_MARKER
+    item = m.agenda_items[0]
+    room.start_meeting(u["recorder"], m)
+    room.mark_attendance(u["recorder"], m, u["participant"].id, "present")
+    room.add_point(u["recorder"], m, item.id, "viewpoint", f"{mark}观点：需缩短响应时间",
+                   department_id=u["participant"].department_id, speaker_id=u["participant"].id)
+    room.add_decision(u["recorder"], m, item.id, f"{mark}决定：投诉处理总时效不超过72小时",
+                      owner_department_id=u["host"].department_id, owner_id=u["host"].id,
+                      cooperating_department_ids=[u["participant"].department_id], due="2026-07-10")
+    room.add_action(u["recorder"], m, item.id, f"{mark}行动：增配一名值班工程师",
+                    owner_id=u["participant"].id, due="2026-06-30")
+
+
+def _hold_and_distribute(u: dict, conf: str, m) -> None:
+    """Hold the meeting on 2026-06-15, confirm its outcomes, finish it and send its minutes out."""
+    from minutes.records import service as records
+    from minutes.room import service as room
+
+    mark = MARKER if conf == "secret" else PUBLIC_MARKER
+    _at(2026, 6, 15, 14, 0)
+    _record(u, conf, m)
+    room.enter_review(u["recorder"], m)
+    for entry in room.review_entries(m):
+        room.confirm_entry(u["recorder"], m, entry.review_key)
+    _at(2026, 6, 15, 15, 30)
+    room.finish_meeting(u["recorder"], m)
+    _at(2026, 6, 16, 10, 0)
+    minutes = records.draft_from_record(u["recorder"], m)
+    records.save_draft(u["recorder"], m, minutes.draft_body + f"\n\n{mark}纪要补充说明\n")
+    records.distribute(u["recorder"], m)
+    return minutes
+
+
 def _build_world(app, smtp_server) -> World:
     from minutes.actions import service as actions
     from minutes.admin.service import set_override
@@ -303,60 +363,18 @@ def _build_world(app, smtp_server) -> World:
     db.session.flush()
     u = users
 
-    def meeting(conf: str, what: str, starts: tuple) -> object:
-        mark = MARKER if conf == "secret" else PUBLIC_MARKER
-        start = datetime(*starts, tzinfo=timefmt.LOCAL_TZ)
-        m = meetings.create_meeting(u["host"], meetings.MeetingInput(
-            topic=f"{mark}{what}会", goal=f"{mark}目标", expected_outcome="形成方案", scenario="problem",
-            starts_at=start, ends_at=start + timedelta(minutes=90), location="301会议室",
-            organizer_department_id=u["host"].department_id, confidential=conf == "secret"))
-        meetings.invite(u["host"], m, [u["recorder"].id], "recorder")
-        meetings.invite(u["host"], m, [u["participant"].id], "participant")
-        meetings.invite(u["host"], m, [u["cc"].id], "cc")
-        for n in (1, 2):
-            meetings.add_agenda_item(u["host"], m, f"{mark}议题{n}", 30, u["participant"].department_id,
-                                     description=f"{mark}说明")
-        item = m.agenda_items[0]
-        meetings.add_material_file(u["host"], item, f"{'jimi' if conf == 'secret' else 'gongkai'}-plan.txt",
-                                   BytesIO(f"{mark} 材料正文".encode()), "text/plain")
-        meetings.add_material_link(u["host"], item, "https://intranet.example/a", f"{mark}链接")
-        return m
-
-    def record(conf: str, m) -> None:
-        mark = MARKER if conf == "secret" else PUBLIC_MARKER
-        item = m.agenda_items[0]
-        room.start_meeting(u["recorder"], m)
-        room.mark_attendance(u["recorder"], m, u["participant"].id, "present")
-        room.add_point(u["recorder"], m, item.id, "viewpoint", f"{mark}观点：需缩短响应时间",
-                       department_id=u["participant"].department_id, speaker_id=u["participant"].id)
-        room.add_decision(u["recorder"], m, item.id, f"{mark}决定：投诉处理总时效不超过72小时",
-                          owner_department_id=u["host"].department_id, owner_id=u["host"].id,
-                          cooperating_department_ids=[u["participant"].department_id], due="2026-07-10")
-        room.add_action(u["recorder"], m, item.id, f"{mark}行动：增配一名值班工程师",
-                        owner_id=u["participant"].id, due="2026-06-30")
-
     levels = {}
     for conf in ("public", "secret"):
-        levels[conf] = Meetings(plan=meeting(conf, "筹备", (2026, 7, 20, 14, 0)),
-                                done=meeting(conf, "已开", (2026, 6, 15, 14, 0)),
-                                live=meeting(conf, "进行", (2026, 6, 17, 14, 0)))
+        levels[conf] = Meetings(plan=_plan(u, conf, "筹备", (2026, 7, 20, 14, 0)),
+                                done=_plan(u, conf, "已开", (2026, 6, 15, 14, 0)),
+                                live=_plan(u, conf, "进行", (2026, 6, 17, 14, 0)))
         for m in (levels[conf].done, levels[conf].live):
             meetings.send_agenda(u["host"], m)
     db.session.commit()
 
     for conf, level in levels.items():
         mark = MARKER if conf == "secret" else PUBLIC_MARKER
-        _at(2026, 6, 15, 14, 0)
-        record(conf, level.done)
-        room.enter_review(u["recorder"], level.done)
-        for entry in room.review_entries(level.done):
-            room.confirm_entry(u["recorder"], level.done, entry.review_key)
-        _at(2026, 6, 15, 15, 30)
-        room.finish_meeting(u["recorder"], level.done)
-        _at(2026, 6, 16, 10, 0)
-        minutes = records.draft_from_record(u["recorder"], level.done)
-        records.save_draft(u["recorder"], level.done, minutes.draft_body + f"\n\n{mark}纪要补充说明\n")
-        records.distribute(u["recorder"], level.done)
+        minutes = _hold_and_distribute(u, conf, level.done)
         _at(2026, 6, 16, 15, 0)
         records.revise(u["recorder"], level.done, markdown=minutes.draft_body + f"\n\n{mark}修订\n", note="修订",
                        reask=[u["participant"].id, u["cc"].id])
@@ -365,7 +383,7 @@ def _build_world(app, smtp_server) -> World:
         db.session.commit()
     for conf, level in levels.items():
         _at(2026, 6, 17, 14, 0)
-        record(conf, level.live)
+        _record(u, conf, level.live)
         db.session.commit()
 
     _at(2026, 6, 17, 14, 30)
@@ -688,3 +706,37 @@ def test_no_confidential_email_to_non_invitees(world):
     wrong = [(m["to"], str(m["msg"]["Subject"])) for m in world.emails
              if not set(m["to"]) <= invited and MARKER in _email_text(m)]
     assert not wrong, f"confidential content emailed to people not invited: {wrong}"
+
+
+#: Lists, counts, dashboards and feeds whose content does not depend on one meeting.
+AGGREGATES = ("/", "/meetings", "/meetings?scope=past", "/meetings?scope=all", "/actions", "/actions?status=all",
+              "/actions/mine", "/actions/follow-up", "/archive", "/archive?view=date", "/archive/search?q=议题",
+              "/archive/search?q=行动", "/minutes", "/api/v1/meetings", "/api/v1/meetings?scope=all",
+              "/api/v1/actions", "/api/v1/search?q=议题", "/api/v1/me")
+VOLATILE = re.compile(r'(csrf[_-]token"?[^>]*?(value|content)="|"X-CSRFToken": ")[^"]+"')
+
+
+def test_confidential_meetings_change_no_count_a_non_invitee_sees(world):
+    """Runs last: another confidential meeting, held and with its minutes out, changes nothing a
+    non-invitee sees in lists, counts, dashboards, search, the API and their own calendar feed."""
+    def snapshot() -> dict:
+        pages = {}
+        for role in ("outsider", "admin", "head"):
+            for url in AGGREGATES + (f"/calendar/{world.calendar_tokens[role]}.ics",):
+                status, _loc, body = _call(world, role, "GET", url)
+                pages[(role, url)] = (status, VOLATILE.sub("", body))
+        return pages
+
+    before = snapshot()
+    assert snapshot() == before, "the pages are not stable between two reads: the comparison would prove nothing"
+    from minutes.meetings import service as meetings
+
+    _at(2026, 6, 8, 9, 0)
+    extra = _plan(world.users, "secret", "追加", (2026, 6, 15, 14, 0))
+    meetings.send_agenda(world.users["host"], extra)
+    _hold_and_distribute(world.users, "secret", extra)
+    _at(2026, 6, 17, 14, 30)
+    db.session.commit()
+    after = snapshot()
+    changed = [f"{role} {url}" for (role, url), page in before.items() if after[(role, url)] != page]
+    assert not changed, "a confidential meeting shows in what non-invitees see:\n" + "\n".join(changed)
