@@ -232,6 +232,9 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["weekday"] = lambda d: str(WEEKDAYS[d.weekday()])
     app.jinja_env.filters["weekday_head"] = lambda i: str(WEEKDAY_HEADS[i])
     app.jinja_env.globals["is_htmx"] = is_htmx
+    from minutes.notify.service import im_text
+
+    app.jinja_env.filters["im"] = im_text  # user text in a group robot's Markdown message
 
     @app.template_filter("local_input")
     def local_input(dt):

@@ -208,9 +208,12 @@ def _tell_about(update: ActionUpdate) -> None:
                              dedupe_key=f"status:{update.id}:user:{person.id}", link=link,
                              confidential=meeting.confidential)
     if update.new_status == ActionStatus.NEED_SUPPORT and update.support_department and not meeting.confidential:
-        text = (f"**{action.owner.name}**（{action.owner_department.name}）的待办需要{update.support_department.name}支持：\n\n"
-                f"> {action.text}\n\n需要的支持：{update.note}\n截止日期：{cn_date(action.due_date)}")
-        notify.enqueue_department_im(update.support_department.id, f"【需支持】{short}", text, link,
+        im = notify.im_text
+        quoted = "\n> ".join(im(action.text).splitlines())
+        text = (f"**{im(action.owner.name)}**（{im(action.owner_department.name)}）的待办需要"
+                f"{im(update.support_department.name)}支持：\n\n> {quoted}\n\n需要的支持：{im(update.note)}\n"
+                f"截止日期：{cn_date(action.due_date)}")
+        notify.enqueue_department_im(update.support_department.id, f"【需支持】{im(short)}", text, link,
                                      dedupe_key=f"status:{update.id}")
 
 

@@ -63,14 +63,35 @@ def _add(msg: OutboxMessage) -> OutboxMessage:
     return msg
 
 
+def one_line(text: str) -> str:
+    """Fold every run of whitespace (line breaks included) into one space: for subjects and titles."""
+    return " ".join((text or "").split())
+
+
+#: Characters group robots (钉钉, 企业微信) read as Markdown or HTML, and the full-width forms shown instead.
+_IM_MARKUP = str.maketrans("[]()<>*_#!`|~\\", "［］（）＜＞＊＿＃！｀｜～＼")
+
+
+def im_text(text) -> str:
+    """User text for a robot message: no link, image, tag or emphasis can come out of it.
+
+    A robot renders the message as Markdown, so `[点我](http://…)` or `<font>` typed into an action
+    would turn into live markup in the group chat. The markup characters become their full-width
+    forms (readable, never parsed); the message's own Markdown (bold names, the quote) stays.
+    """
+    return str(text or "").translate(_IM_MARKUP)
+
+
 def enqueue_email(recipient: str, subject: str, body_text: str, body_html: str | None = None,
                   dedupe_key: str | None = None, link: str = "", confidential: bool = False) -> OutboxMessage | None:
     """Add an email to the outbox in the current transaction; skip a duplicate key.
 
-    `confidential`: about a confidential meeting (its subject is not shown on the outbox page)."""
+    `confidential`: about a confidential meeting (its subject is not shown on the outbox page).
+    The subject is one line: user text in it (an action typed on two lines) is folded, else the
+    header-injection guard at delivery would refuse the mail for good."""
     if not recipient or _exists(dedupe_key):
         return None
-    return _add(OutboxMessage(channel="email", recipient=recipient, subject=subject, body_text=body_text,
+    return _add(OutboxMessage(channel="email", recipient=recipient, subject=one_line(subject)[:300], body_text=body_text,
                               body_html=body_html, dedupe_key=dedupe_key, link=link, next_attempt_at=utcnow(),
                               confidential=bool(confidential)))
 
@@ -81,7 +102,7 @@ def enqueue_im(bot: WebhookBot, title: str, text: str, link: str = "",
     if not bot.enabled or _exists(dedupe_key):
         return None
     return _add(OutboxMessage(channel=bot.vendor.value, recipient=bot.label[:500], bot_id=bot.id,
-                              subject=title[:300], body_text=text, link=link, dedupe_key=dedupe_key,
+                              subject=one_line(title)[:300], body_text=text, link=link, dedupe_key=dedupe_key,
                               next_attempt_at=utcnow()))
 
 
@@ -745,7 +766,7 @@ def send_test(actor, bot: WebhookBot) -> OutboxMessage:
         raise ValidationFailed(gettext("该机器人已停用，请先启用"))
     base_url = current_app.config["BASE_URL"].rstrip("/")
     stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
-    return enqueue_im(bot, "【测试消息】会议纪要系统", f"这是一条测试消息，由 {actor.name} 发送。\n\n收到即表示 {bot.name} 已配置成功。",
+    return enqueue_im(bot, "【测试消息】会议纪要系统", f"这是一条测试消息，由 {im_text(actor.name)} 发送。\n\n收到即表示 {im_text(bot.name)} 已配置成功。",
                       f"{base_url}/", dedupe_key=f"bot-test:{bot.id}:{stamp}")
 
 
