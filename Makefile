@@ -11,7 +11,7 @@ export FLASK_APP := wsgi
 PYBABEL := $(VENV)/bin/pybabel
 CATALOG := minutes/translations/zh_Hans_CN/LC_MESSAGES/messages
 
-.PHONY: setup run serve test test-sqlite test-postgresql bench demo assets db clean translations
+.PHONY: setup run serve test test-sqlite test-postgresql audit bench demo assets db clean translations
 
 $(VENV)/.deps: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,9 +61,14 @@ demo: setup
 	$(FLASK) minutes demo
 
 ## test: the whole suite on SQLite, then again on PostgreSQL (skips with a reason when none answers, except under CI=true)
-test: $(VENV)/.deps assets $(CATALOG).mo
+test: $(VENV)/.deps assets $(CATALOG).mo audit
 	$(PY) -m pytest -q
 	MINUTES_TEST_DB=postgresql $(PY) -m pytest -q -m "not browser"
+
+## audit: bandit over the code (bandit.yaml), pip-audit over the dependencies (skips with a reason when its service does not answer)
+audit: $(VENV)/.deps
+	$(VENV)/bin/bandit -c bandit.yaml -r minutes tools -q
+	$(PY) tools/audit_deps.py
 
 ## bench: the benchmarks in bench/ (not part of make test); results go to docs/BENCHMARKS.md
 bench: $(VENV)/.deps assets

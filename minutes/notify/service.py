@@ -389,7 +389,7 @@ def _close(smtp):
     if smtp is not None:
         try:
             smtp.quit()
-        except Exception:  # already gone
+        except Exception:  # already gone; closing is best effort  # nosec B110
             pass
     return None
 

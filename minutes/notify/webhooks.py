@@ -103,10 +103,13 @@ def build_request(vendor: str, url: str, secret: str, post: Post, now_ms: int | 
 def post(vendor: str, url: str, secret: str, message: Post) -> None:
     """Post one message; raise WebhookError unless the vendor says it was accepted."""
     target, body = build_request(vendor, url, secret, message)
+    if not target.lower().startswith(("https://", "http://")):  # checked when saved; never file: or ftp:
+        raise WebhookError("机器人地址须以 https:// 或 http:// 开头")
     request = urllib.request.Request(target, data=body, method="POST",
                                      headers={"Content-Type": "application/json; charset=utf-8"})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (admin-set URL)
+        # bandit B310: an admin-set http(s) URL (scheme checked above)
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
             raw = response.read(64 * 1024)
     except urllib.error.HTTPError as exc:
         raise WebhookError(f"HTTP {exc.code} {exc.reason}", throttled=exc.code == 429) from None
