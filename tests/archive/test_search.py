@@ -334,6 +334,46 @@ def test_reindex_rebuilds_the_same_index(people, complaints, budget, runner):
     assert db.session.scalar(select(func.count()).select_from(SearchBlock)) == 12  # 6 kinds of text × 2 meetings
 
 
+def test_points_appended_leave_the_blocks_as_a_rebuild_writes_them(people, make_meeting, clock):
+    """Adding a point appends to its block (the fast path) only when it comes last; the result is always
+    what rebuilding the meeting's blocks from the source tables gives."""
+    from minutes.archive import indexer
+
+    host = people["host"]
+    clock(2026, 6, 12, 10, 0)
+    meeting = make_meeting(host, starts=(2026, 6, 12, 10, 0))
+    first = planning.add_agenda_item(host, meeting, "第一个议题", 10, department_id=host.department_id)
+    second = planning.add_agenda_item(host, meeting, "第二个议题", 10, department_id=host.department_id)
+    room.start_meeting(host, meeting)
+    room.add_point(host, meeting, first.id, "viewpoint", "第一条：客服部先说明", department_id=host.department_id)
+    db.session.commit()
+
+    def blocks():
+        return dict(db.session.execute(select(SearchBlock.code, SearchBlock.text)
+                                       .where(SearchBlock.meeting_id == meeting.id)).all())
+
+    def rebuilt():
+        connection = db.session.connection()
+        docs = indexer.read_docs(connection, [meeting.id])[meeting.id]
+        return {row["code"]: row["text"] for row in indexer.block_rows(meeting.id, meeting.starts_at, docs)}
+
+    appended = []
+    real_append = indexer.append_points
+    indexer.append_points = lambda *args: appended.append(real_append(*args)) or appended[-1]
+    try:
+        room.add_point(host, meeting, first.id, "viewpoint", "第二条：ＳＬＡ响应\n时间", department_id=host.department_id)
+        room.add_point(host, meeting, second.id, "consensus", "第二议题的共识")
+        room.add_point(host, meeting, first.id, "consensus", "回到第一议题补充")  # not last: rewritten
+        room.add_point(host, meeting, second.id, "consensus", "最后一条")
+        db.session.commit()
+    finally:
+        indexer.append_points = real_append
+    assert appended == [True, True, False, True]
+    assert blocks() == rebuilt()
+    assert blocks()[indexer.CODE_POINT].split("\n") == ["第一条:客服部先说明", "第二条:sla响应 时间", "回到第一议题补充", "第二议题的共识", "最后一条"]
+    assert [find(host, q).total for q in ("sla", "补充", "共识")] == [1, 1, 1]
+
+
 # --- the API's service function --------------------------------------------------------------
 
 def test_search_api_returns_one_result_per_meeting_and_kind_of_text(people, complaints, budget):
