@@ -21,9 +21,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -78,40 +78,53 @@ def sse_frame(event: str, data: str, event_id: int | None = None) -> bytes:
 
 
 class Subscription:
-    """One stream's mailbox for one room. Bounded: a stream that falls far behind resyncs."""
+    """One stream's mailbox for one room. Bounded: a stream that falls far behind resyncs.
+
+    A deque and an event rather than a `queue.Queue`: one message reaches hundreds of mailboxes at once,
+    and this is the cheapest hand-over under gevent and threads alike (one consumer per mailbox).
+    """
 
     def __init__(self, hub: Hub, meeting_id: int, maxsize: int = 500):
         self.hub = hub
         self.meeting_id = meeting_id
+        self.maxsize = maxsize
         self.overflowed = False
         #: The newest revision its stream has sent to the client (kept up to date by the stream; the watchdog
         #: reads it). None while the stream is still reading the room for its start.
         self.revision: int | None = None
-        self._queue: queue.Queue = queue.Queue(maxsize=maxsize)
+        self._items: deque = deque()
+        self._ready = threading.Event()
 
     def put(self, message: Message) -> None:
-        try:
-            self._queue.put_nowait(message)
-        except queue.Full:
+        if len(self._items) >= self.maxsize:
             self.overflowed = True
+            return
+        self._items.append(message)
+        self._ready.set()
 
     def get(self, timeout: float | None) -> Message | None:
         """The next message, or None after `timeout` seconds without one."""
+        if not self._items:
+            if timeout is not None and timeout <= 0:
+                return None
+            self._ready.wait(timeout)
         try:
-            return self._queue.get(timeout=timeout) if timeout is None or timeout > 0 else self._queue.get_nowait()
-        except queue.Empty:
+            message = self._items.popleft()
+        except IndexError:
             return None
+        if not self._items:
+            # A put() racing with this leaves its message in the deque, which the next get() looks at first.
+            self._ready.clear()
+        return message
 
     def drain_overflow(self) -> bool:
         """Tell (once) that messages were dropped, emptying the mailbox: the stream must resync."""
         if not self.overflowed:
             return False
         self.overflowed = False
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return True
+        self._items.clear()
+        self._ready.clear()
+        return True
 
     def close(self) -> None:
         self.hub.unsubscribe(self)

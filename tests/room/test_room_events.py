@@ -279,7 +279,7 @@ def test_message_is_encoded_once_per_audience():
 def test_slow_stream_overflows_and_must_resync():
     hub = InProcessBroker()
     sub = hub.subscribe(1)
-    sub._queue.maxsize = 2
+    sub.maxsize = 2
     for rev in range(1, 5):
         hub.publish(Message(1, rev, "update"))
     assert sub.drain_overflow() is True and sub.get(timeout=0) is None
