@@ -437,6 +437,8 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
                     yield frame
                     last = rev
                     waiting = {r: m for r, m in waiting.items() if r > last}
+                    # The gap waited for may be closed now: without this the expired wait resynced the same revision again.
+                    gap_deadline = now + GAP_WAIT_SECONDS if waiting else None
                 continue
             if message.revision <= last:
                 continue

@@ -328,3 +328,21 @@ def test_broker_from_configuration(app, redis_url):
     redis_broker = live.make_room_broker(app, redis_url)
     assert isinstance(redis_broker, RedisBroker)
     redis_broker.close()
+
+
+def test_a_check_that_resyncs_over_a_gap_ends_the_wait_for_it(started, broker, client, login_as, open_stream,
+                                                              second_client, monkeypatch):
+    """Revision 3 arrives before 2 (the stream waits for 2), then the watchdog's check resyncs the tab to 3:
+    the wait is over, so no second resync of the same revision follows when it would have expired."""
+    monkeypatch.setattr(broker, "_watch_seconds", 0)
+    login_as(started.recorder)
+    reader = open_stream(login(second_client, started.participant), started.meeting.id, rev=1)
+    time.sleep(0.2)
+    real_publish = broker.publish
+    monkeypatch.setattr(broker, "publish", lambda m: None if m.revision == 2 else real_publish(m))
+    _add_point(client, started, "先提交")
+    _add_point(client, started, "后提交")  # revision 3 waits for 2
+    broker.deliver(Message(started.meeting.id, 3, "check"))
+    event = reader.next()
+    assert (event.event, event.id) == ("resync", "3")
+    assert reader.quiet(live.GAP_WAIT_SECONDS + 0.5) == []
