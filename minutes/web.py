@@ -5,7 +5,6 @@ from flask import Flask, flash, g, jsonify, render_template, request, session
 from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 

@@ -74,6 +74,7 @@ DOM_PROBE = """() => {
     }
     if (foreign.includes(tag)) found.push('foreign tag ' + where);
     if (formTags.includes(tag) && el.closest('[hx-disable]')) found.push('form tag in user content ' + where);
+    if (el.classList.contains('md') && !el.closest('[hx-disable]')) found.push('sanitized HTML outside hx-disable');
     if (tag === 'script' && !/^\\/static\\//.test(el.getAttribute('src') || '')) found.push('script not from /static/');
     if (tag === 'link' && !/^\\/static\\//.test(el.getAttribute('href') || '')) found.push('foreign link');
     if (tag === 'meta' && el.hasAttribute('http-equiv')) found.push('meta http-equiv');
