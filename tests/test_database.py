@@ -62,3 +62,28 @@ def test_a_cli_command_does_not_leave_the_write_intent_behind(runner, app):
     result = runner.invoke(args=["minutes", "tick"])
     assert result.exit_code in (0, 1), result.output
     assert write_intent.get() is False
+
+
+@pytest.mark.skipif(not SQLITE, reason="BEGIN IMMEDIATE is SQLite's; PostgreSQL locks rows")
+def test_a_write_request_takes_the_write_lock_up_front_once_and_a_read_request_does_not(app, client, login_as,
+                                                                                       make_user):
+    """POST: one BEGIN IMMEDIATE (nothing after the commit takes the lock again); GET: a plain BEGIN."""
+    from sqlalchemy import event
+
+    login_as(make_user("zhangsan"))
+    begins: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/").status_code == 200
+        reads, begins[:] = list(begins), []
+        assert client.post("/logout").status_code == 302  # ends every session of the user: a write
+        writes = list(begins)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert reads and set(reads) == {"BEGIN"}
+    assert writes == ["BEGIN IMMEDIATE"]
