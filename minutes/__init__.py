@@ -75,6 +75,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 10})
+    else:
+        # After a database restart the pooled connections are dead: test each before use instead of failing a
+        # request with it; and give up connecting after 5 s rather than the operating system's minutes.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"connect_timeout": 5})
 
     from minutes.extensions import babel, csrf, db, htmx, login_manager, migrate
 

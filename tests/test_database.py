@@ -87,3 +87,19 @@ def test_a_write_request_takes_the_write_lock_up_front_once_and_a_read_request_d
         event.remove(db.engine, "before_cursor_execute", note)
     assert reads and set(reads) == {"BEGIN"}
     assert writes == ["BEGIN IMMEDIATE"]
+
+
+@pytest.mark.skipif(SQLITE, reason="a PostgreSQL server that drops connections (restart, failover)")
+def test_a_request_after_the_database_dropped_its_pooled_connection_succeeds(app, client, login_as, make_user):
+    login_as(make_user("zhangsan"))
+    db.session.remove()
+    db.engine.dispose()  # the pool now holds exactly the connection opened below
+    with db.engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    import psycopg
+
+    from tests.conftest import PG_URL
+
+    with psycopg.connect(PG_URL, autocommit=True) as admin:  # what a database restart does to that connection
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0] is True
+    assert client.get("/").status_code == 200
