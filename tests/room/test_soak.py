@@ -119,7 +119,7 @@ def _writer(name, post, stop, acknowledged, failures):
 def api_poster(server, token, item_ids):
     def post(body):
         status, data = server.api("POST", f"/agenda/{random.choice(item_ids)}/points", token,
-                                  {"kind": "viewpoint", "text": body, "department": "技术部"}, timeout=30)
+                                  {"kind": "viewpoint", "text": body, "department": "技术部"}, timeout=45)
         return status == 201, (status, data)
     return post
 
@@ -130,7 +130,7 @@ def form_poster(browser, meeting_id, csrf, item_ids, department_id):
         status, html = browser.request("POST", f"/meetings/{meeting_id}/points",
                                        {"agenda_item_id": random.choice(item_ids), "kind": "viewpoint",
                                         "department_id": department_id, "text": body},
-                                       {"X-CSRFToken": csrf, "HX-Request": "true"}, timeout=30)
+                                       {"X-CSRFToken": csrf, "HX-Request": "true"}, timeout=45)
         return status == 200 and "✓ 已添加" in html, (status, html)
     return post
 
@@ -173,7 +173,7 @@ def test_twenty_writers_and_fifty_viewers_on_sqlite(started, redis_url, tmp_path
         time.sleep(SECONDS)
         stop_writers.set()
         for thread in writers:
-            thread.join(timeout=40)
+            thread.join(timeout=50)
         elapsed = time.monotonic() - started_at
 
         # Every tab catches up with the last committed revision.
