@@ -277,8 +277,8 @@ class World:
         return self.secret if conf == "secret" else self.public
 
 
-def _at(*args):
-    return timefmt.freeze(datetime(*args, tzinfo=timefmt.LOCAL_TZ))
+def _at(*args) -> None:
+    timefmt.freeze(datetime(*args, tzinfo=timefmt.LOCAL_TZ))
 
 
 def _plan(u: dict, conf: str, what: str, starts: tuple):
@@ -393,13 +393,24 @@ def _build_world(app, smtp_server) -> World:
     from minutes.notify.service import create_bot
 
     bot = create_bot(u["admin"], u["participant"].department_id, "dingtalk", "技术部群",
-                     "https://oapi.dingtalk.com/robot/send?access_token=x")
+                     "http://127.0.0.1:9/robot/send?access_token=x")  # loopback, nobody listens
     override = set_override(u["admin"], date(2026, 9, 1), False, "公司年会")
     db.session.commit()
 
-    smtp_server.clear()
-    notify.deliver_pending()
+    # the daily reminders and escalations to department heads, and the minutes' overdue notices, up to
+    # three weeks after the actions were due
+    from minutes.actions.reminders import run_reminders
+
+    for day in range(24, 52):
+        at = datetime(2026, 6, 1, 10, 0, tzinfo=timefmt.LOCAL_TZ) + timedelta(days=day)
+        timefmt.freeze(at)
+        run_reminders(at)
+        records.send_reminders(at)
     db.session.commit()
+    smtp_server.clear()
+    notify.deliver_pending()  # still on the last day: everything queued is due
+    db.session.commit()
+    _at(2026, 6, 17, 14, 30)
     from minutes.notify.models import OutboxMessage
 
     message_id = db.session.scalar(db.select(OutboxMessage.id).order_by(OutboxMessage.id))
@@ -703,6 +714,10 @@ def test_no_confidential_email_to_non_invitees(world):
     assert world.emails, "the world's agenda and minutes produced no email"
     assert any(MARKER in _email_text(m) for m in world.emails if set(m["to"]) & invited), \
         "invitees got the confidential meeting's emails (the check can see the marker)"
+    assert any(PUBLIC_MARKER in _email_text(m) for m in world.emails if m["to"] == ["head@example.com"]), \
+        "the department head hears of the public meeting (so his silence on the confidential one means something)"
+    assert any(PUBLIC_MARKER in _email_text(m) and "需协调" in str(m["msg"]["Subject"]) for m in world.emails
+               if m["to"] == ["head@example.com"]), "the head is told of the public meeting's overdue action"
     wrong = [(m["to"], str(m["msg"]["Subject"])) for m in world.emails
              if not set(m["to"]) <= invited and MARKER in _email_text(m)]
     assert not wrong, f"confidential content emailed to people not invited: {wrong}"
