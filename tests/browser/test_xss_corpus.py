@@ -258,7 +258,7 @@ class Watch:
     def check(self, label, shows=True):
         """After load and after htmx settles: nothing fired, nothing injected, payload text visible."""
         wait_for_htmx(self.page)
-        self.page.wait_for_timeout(100)  # handlers that fire a tick later (ontoggle, onbegin, hx-trigger=load)
+        self.page.wait_for_timeout(50)  # handlers that fire a tick later (ontoggle, onbegin, hx-trigger=load)
         found = self.page.evaluate(DOM_PROBE)
         assert not found and not self.events, f"{label}: {found + self.events}"
         if shows:
