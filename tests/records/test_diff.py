@@ -59,3 +59,21 @@ def test_diff_between_versions_includes_table_rows(recorded, clock, client, logi
     full = client.get(f"/meetings/{r.meeting.id}/minutes/diff?a=1&b=2&full=1").get_data(as_text=True)
     assert "会议主题" in full
     assert client.get(f"/meetings/{r.meeting.id}/minutes/diff?a=1&b=9").status_code == 404
+
+
+def test_word_diff_of_long_minutes_compares_only_the_changed_lines():
+    import random
+    import time
+
+    rng = random.Random(7)
+    words = "客服部需在小时内补充问题描述技术部法务部确认合同条款预算审批流程上线验收标准"
+    lines = ["".join(rng.choice(words) for _ in range(rng.randint(20, 80))) for _ in range(700)]
+    changed = list(lines)
+    for i in rng.sample(range(700), 15):
+        changed[i] = changed[i][:10] + "新增内容" + changed[i][10:]
+    changed.insert(300, "插入一整行新的内容")
+    started = time.perf_counter()
+    html, stats = render.word_diff("\n".join(lines), "\n".join(changed))  # 35,000 characters each
+    assert time.perf_counter() - started < 5  # token by token over the whole text took 7.5 s on a quiet box
+    assert stats == {"inserted": 15 * 4 + 9, "deleted": 0, "changes": 16}
+    assert str(html).count('class="diff-line diff-changed"') == 16 and '<ins class="diff-ins">插入一整行新的内容' in str(html)
