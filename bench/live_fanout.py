@@ -232,8 +232,10 @@ class Session:
         return response.status, data
 
 
-def start_gunicorn(db_path: Path, port: int, redis: str | None, log: Path) -> subprocess.Popen:
-    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATABASE_URL=f"sqlite:///{db_path}",
+def start_gunicorn(database: Path | str, port: int, redis: str | None, log: Path) -> subprocess.Popen:
+    """`make serve`'s gunicorn on `database` (a SQLite file or a database URL)."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATABASE_URL=url,
                SECRET_KEY="bench-secret", OUTBOX_DELIVER_ON_COMMIT="0", LOG_LEVEL="warning",
                ROOM_REDIS_PREFIX=f"minutes:bench:{port}")
     if redis:
@@ -475,14 +477,15 @@ def summarize(values: list[float]) -> tuple[float, float, float]:
     return percentile(values, 0.5), percentile(values, 0.95), max(values) if values else float("nan")
 
 
-def write_results(text: str) -> None:
+def write_results(text: str, section: str = SECTION) -> None:
+    """Put `text` in docs/BENCHMARKS.md in place of its `section` (appended if new); other sections stay."""
     path = ROOT / "docs" / "BENCHMARKS.md"
     existing = path.read_text() if path.exists() else "# Benchmarks\n\nMeasured by the scripts in `bench/` (`make bench`).\n"
-    start = existing.find(SECTION)
+    start = existing.find(section)
     if start == -1:
         updated = existing.rstrip("\n") + "\n\n" + text
     else:
-        nxt = existing.find("\n## ", start + len(SECTION))
+        nxt = existing.find("\n## ", start + len(section))
         updated = existing[:start] + text.rstrip("\n") + "\n" + (existing[nxt:] if nxt != -1 else "")
     path.write_text(updated.rstrip("\n") + "\n")
 
