@@ -498,7 +498,7 @@ def roles_problems(meeting: Meeting) -> list[str]:
     for role in (Role.HOST, Role.RECORDER):
         count = sum(1 for p in meeting.participants if p.role == role)
         if count == 0:
-            problems.append(f"尚未指定{role.label}")
+            problems.append(gettext("尚未指定%(role)s", role=role.label))
     return problems
 
 
@@ -536,9 +536,9 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
         raise RuleViolation(gettext("会议已开始或已结束，不能再发送议程"))
     problems = roles_problems(meeting)
     if not meeting.agenda_items:
-        problems.append("议程中还没有议题")
+        problems.append(gettext("议程中还没有议题"))
     if problems:
-        raise RuleViolation("发送前请完善：" + "；".join(problems))
+        raise RuleViolation(gettext("发送前请完善：%(problems)s", problems="；".join(problems)))
     calendar = work_calendar()
     today = to_local(now).date()
     deadline = agenda_send_deadline(meeting, calendar)

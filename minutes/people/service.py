@@ -314,7 +314,7 @@ class ImportFailed(ValidationFailed):
 
     def __init__(self, lines: list[str], fields: dict | None = None):
         shown = lines[:MAX_IMPORT_ERRORS]
-        message = "；".join(shown) + (f"……（共{len(lines)}处问题）" if len(lines) > len(shown) else "")
+        message = "；".join(shown) + (gettext("……（共%(count)s处问题）", count=len(lines)) if len(lines) > len(shown) else "")
         super().__init__(message, fields=fields or {"file": message})
         self.lines = shown
         self.total = len(lines)
@@ -382,18 +382,20 @@ def import_users_csv(actor: User, data: bytes | str, default_password: str) -> l
     for lineno, row in rows[1:]:
         record = {key: (row[i].strip() if i < len(row) else "") for i, key in enumerate(header) if key}
         if not record["department"]:
-            errors.append(f"第{lineno}行：请填写部门")
+            errors.append(gettext("第%(lineno)s行：请填写部门", lineno=lineno))
         elif record["department"] not in known:
-            errors.append(f"第{lineno}行：部门“{record['department']}”不存在，请先在部门管理中添加，或改为已有部门")
+            errors.append(gettext("第%(lineno)s行：部门“%(department)s”不存在，请先在部门管理中添加，或改为已有部门",
+                                  lineno=lineno, department=record["department"]))
         problems = _check_user_fields(record["username"], record["name"], record.get("email") or None, None,
                                       record.get("title"))
-        errors.extend(f"第{lineno}行：{msg}" for msg in problems.values())
+        errors.extend(gettext("第%(lineno)s行：%(problem)s", lineno=lineno, problem=msg) for msg in problems.values())
         if record["username"] and record["username"] in seen:
-            errors.append(f"第{lineno}行：用户名“{record['username']}”与第{seen[record['username']]}行重复")
+            errors.append(gettext("第%(lineno)s行：用户名“%(username)s”与第%(first)s行重复", lineno=lineno,
+                                  username=record["username"], first=seen[record["username"]]))
         seen.setdefault(record["username"], lineno)
         parsed.append(record)
     if errors:
-        raise ImportFailed(errors, fields=dict(fields, file=f"文件中有{len(errors)}处问题，全部未导入"))
+        raise ImportFailed(errors, fields=dict(fields, file=gettext("文件中有%(count)s处问题，全部未导入", count=len(errors))))
     if fields:
         raise ValidationFailed(next(iter(fields.values())), fields=fields)
     return [create_user(r["username"], r["name"], r["department"], default_password, email=r.get("email"),

@@ -78,7 +78,7 @@ def get_meeting_to_write(user, meeting_id) -> Meeting:
     """Load a meeting for the room's writing forms: invisible is missing, a mere viewer is refused."""
     meeting = get_meeting(user, meeting_id)
     if not can_write(user, meeting):
-        raise PermissionDenied("只有本次会议的记录人或主持人可以记录")
+        raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以记录"))
     return meeting
 
 
@@ -193,8 +193,9 @@ def _check_version(obj, version, what: str) -> None:
     except (TypeError, ValueError):
         raise ValidationFailed(gettext("版本号无效，请刷新页面"), field="version") from None
     if version != obj.version:
-        who = obj.updated_by.name if getattr(obj, "updated_by", None) else "他人"
-        when = f"于{cn_time(obj.updated_at)}" if getattr(obj, "updated_at", None) else ""
+        who = obj.updated_by.name if getattr(obj, "updated_by", None) else gettext("他人")
+        when = (gettext("于%(updated_at)s", updated_at=cn_time(obj.updated_at))
+                if getattr(obj, "updated_at", None) else "")
         if getattr(obj, "deleted_at", None) is not None:
             raise StaleEdit(gettext("%(what)s已被删除，您的修改未保存", what=what))
         raise StaleEdit(gettext("%(what)s已被%(who)s%(when)s修改，您的修改未保存。请查看最新内容后重试", what=what, who=who, when=when))
@@ -223,7 +224,7 @@ def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None) ->
                                   updated_at=now if status != AttendanceStatus.PENDING else None,
                                   updated_by_id=actor.id if status != AttendanceStatus.PENDING else None))
     meeting.status = MeetingStatus.IN_PROGRESS
-    _flush("会议")
+    _flush(gettext("会议"))
     events.record(db.session, meeting.id, 1, (events.ALL,))
     return room
 
@@ -255,7 +256,7 @@ def set_current_item(actor: User, meeting: Meeting, agenda_item_id, now: datetim
         db.session.add(ItemClock(meeting_id=meeting.id, agenda_item=item, spent_seconds=0, first_started_at=now))
     room.current_item = item
     room.item_started_at = now
-    _flush("会议状态")
+    _flush(gettext("会议状态"))
     parts = [events.HEAD, events.AGENDA, events.item(item.id)]
     if previous is not None and previous != item.id:
         parts.append(events.item(previous))
@@ -285,7 +286,7 @@ def enter_review(actor: User, meeting: Meeting, now: datetime | None = None) -> 
     entries = review_entries(meeting)
     pending = [e for e in entries if not e.is_confirmed]
     room.review_key = (pending or entries)[0].review_key if entries else None
-    _flush("会议状态")
+    _flush(gettext("会议状态"))
     _changed(meeting, events.ALL)
     return room
 
@@ -299,7 +300,7 @@ def leave_review(actor: User, meeting: Meeting, now: datetime | None = None) -> 
     room.screen_mode = ScreenMode.LIVE
     if room.current_item_id is not None:
         room.item_started_at = now or utcnow()
-    _flush("会议状态")
+    _flush(gettext("会议状态"))
     _changed(meeting, events.ALL)
     return room
 
@@ -337,7 +338,7 @@ def review_goto(actor: User, meeting: Meeting, key: str) -> RoomState:
     entry = review_entry(meeting, key)
     if room.review_key != entry.review_key:
         room.review_key = entry.review_key
-        _flush("会议状态")
+        _flush(gettext("会议状态"))
         _changed(meeting, events.REVIEW)
     return room
 
@@ -371,7 +372,7 @@ def confirm_entry(actor: User, meeting: Meeting, key: str, version=None, now: da
     if meeting.status != MeetingStatus.REVIEW:
         raise RuleViolation(gettext("逐项确认须在会末确认中进行"))
     entry = review_entry(meeting, key)
-    what = "该决议" if isinstance(entry, Decision) else "该待办"
+    what = gettext("该决议") if isinstance(entry, Decision) else gettext("该待办")
     _check_version(entry, version, what)
     if not entry.is_confirmed:
         entry.confirmed_at = now or utcnow()
@@ -390,12 +391,12 @@ def reword_entry(actor: User, meeting: Meeting, key: str, text: str, due: str | 
         raise RuleViolation(gettext("当场改写须在会末确认中进行"))
     entry = review_entry(meeting, key)
     is_action = isinstance(entry, ActionItem)
-    what = "该待办" if is_action else "该决议"
+    what = gettext("该待办") if is_action else gettext("该决议")
     _check_version(entry, version, what)
-    text = _clean_text(text, "待办" if is_action else "决议")
+    text = _clean_text(text, gettext("待办") if is_action else gettext("决议"))
     if due is None:
         due = entry.due_text or entry.due_date
-    due_date, due_text = _resolve_due(text, due, required=is_action, what="待办" if is_action else "决议")
+    due_date, due_text = _resolve_due(text, due, required=is_action, what=gettext("待办") if is_action else gettext("决议"))
     now = now or utcnow()
     if text != entry.text or due_date != entry.due_date:
         entry.reworded = True
@@ -425,7 +426,7 @@ def finish_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
     room.minutes_due_at = now + MINUTES_DUE_AFTER
     room.screen_mode = ScreenMode.LIVE
     meeting.status = MeetingStatus.MINUTES_DUE
-    _flush("会议状态")
+    _flush(gettext("会议状态"))
     _changed(meeting, events.ALL)
     return room
 
@@ -468,7 +469,7 @@ def mark_attendance(actor: User, meeting: Meeting, user_id, status: str, arrived
     row.arrived_at = (arrived_at or now) if status == AttendanceStatus.LATE else None
     row.absence_reason = reason if status == AttendanceStatus.ABSENT else ""
     row.updated_at, row.updated_by_id = now, actor.id
-    _flush("签到")
+    _flush(gettext("签到"))
     _changed(meeting, events.ATTENDANCE, events.HEAD)
     return row
 
@@ -476,7 +477,7 @@ def mark_attendance(actor: User, meeting: Meeting, user_id, status: str, arrived
 def add_attendee(actor: User, meeting: Meeting, user_id, now: datetime | None = None) -> Attendance:
     """Add someone who came without being invited; they are marked present."""
     _require_write(actor, meeting)
-    user = _person(user_id, "user_id", "请选择到会人员")
+    user = _person(user_id, "user_id", gettext("请选择到会人员"))
     existing = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
                                                           Attendance.user_id == user.id))
     if existing is not None:
@@ -485,7 +486,7 @@ def add_attendee(actor: User, meeting: Meeting, user_id, now: datetime | None = 
     row = Attendance(meeting_id=meeting.id, user=user, status=AttendanceStatus.PRESENT, invited=False,
                      updated_at=now, updated_by_id=actor.id)
     db.session.add(row)
-    _flush("签到")
+    _flush(gettext("签到"))
     _changed(meeting, events.ATTENDANCE, events.HEAD)
     return row
 
@@ -508,7 +509,7 @@ def _point_fields(kind, department_id, party_ids) -> tuple[PointKind, Department
     except ValueError:
         raise ValidationFailed(gettext("请选择类型：观点、争议或共识"), field="kind") from None
     dept = _department(department_id, "department_id",
-                       "请选择提出该观点的部门" if kind == PointKind.VIEWPOINT else None)
+                       gettext("请选择提出该观点的部门") if kind == PointKind.VIEWPOINT else None)
     parties = _departments(party_ids, "party_ids") if kind == PointKind.DISPUTE else []
     if kind == PointKind.DISPUTE and len(parties) < 2:
         if dept is not None and dept not in parties:
@@ -535,7 +536,7 @@ def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: st
                   parties=parties, position=_next_position(Point, item.id), created_by=actor,
                   created_at=now or utcnow())
     db.session.add(point)
-    _flush("要点")
+    _flush(gettext("要点"))
     _changed(meeting, events.point_added(point.id))
     return point
 
@@ -552,7 +553,7 @@ def update_point(actor: User, point: Point, version, kind: str, text: str, depar
                  party_ids=(), now: datetime | None = None) -> Point:
     """Change a point; an edit based on an older version is refused, never merged."""
     _require_write(actor, point.meeting)
-    _check_version(point, version, "该要点")
+    _check_version(point, version, gettext("该要点"))
     kind, dept, parties = _point_fields(kind, department_id, party_ids)
     text = _clean_text(text, kind.label)
     speaker = _person(speaker_id, "speaker_id")
@@ -560,7 +561,7 @@ def update_point(actor: User, point: Point, version, kind: str, text: str, depar
         point.text, point.kind, point.department, point.parties = text, kind, dept, parties
         point.speaker = speaker
         point.updated_at, point.updated_by = now or utcnow(), actor
-    _flush("该要点")
+    _flush(gettext("该要点"))
     _changed(point.meeting, events.item(point.agenda_item_id))
     return point
 
@@ -568,10 +569,10 @@ def update_point(actor: User, point: Point, version, kind: str, text: str, depar
 def delete_point(actor: User, point: Point, version=None, now: datetime | None = None) -> Point:
     """Remove a point (kept for the audit trail, shown nowhere)."""
     _require_write(actor, point.meeting)
-    _check_version(point, version, "该要点")
+    _check_version(point, version, gettext("该要点"))
     point.deleted_at, point.deleted_by_id = now or utcnow(), actor.id
     point.updated_at, point.updated_by = point.deleted_at, actor
-    _flush("该要点")
+    _flush(gettext("该要点"))
     _changed(point.meeting, events.item(point.agenda_item_id), events.AGENDA)
     return point
 
@@ -636,11 +637,12 @@ def check_wording(text: str, due: str | date | None = "", today: date | None = N
         result.due_date = _read_due(due, today, calendar)
         result.due_source = "due"
         if result.due_date is None:
-            result.due_error = f"无法识别完成时限“{due}”：请填写日期（如2026-06-30、6月30日）或“3个工作日内”“本周五”等"
+            result.due_error = gettext("无法识别完成时限“%(due)s”：请填写日期（如2026-06-30、6月30日）或“3个工作日内”“本周五”等",
+                                       due=due)
     elif result.clarity.parsed_due:
         result.due_date, result.due_source = result.clarity.parsed_due, "text"
     if result.due_date and result.due_date < today and not result.due_error:
-        result.due_error = f"完成时限{cn_date(result.due_date)}早于今天"
+        result.due_error = gettext("完成时限%(due_date)s早于今天", due_date=cn_date(result.due_date))
     return result
 
 
@@ -649,7 +651,7 @@ def _resolve_due(text: str, due, required: bool, what: str) -> tuple[date | None
     check = check_wording(text, due)
     if check.findings:
         terms = "、".join(f"“{f.term}”" for f in check.findings)
-        raise VagueWording(f"{what}含模糊表述{terms}，请按提示改为具体的时限、标准或责任人后再保存",
+        raise VagueWording(gettext("%(what)s含模糊表述%(terms)s，请按提示改为具体的时限、标准或责任人后再保存", what=what, terms=terms),
                            check.findings)
     if check.due_error:
         raise ValidationFailed(check.due_error, field="due")
@@ -666,18 +668,18 @@ def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner
     """Record a decision (决议); refused while it contains vague wording."""
     _require_write(actor, meeting)
     item = _agenda_item(meeting, agenda_item_id)
-    text = _clean_text(text, "决议")
+    text = _clean_text(text, gettext("决议"))
     owner_dept = _department(owner_department_id, "owner_department_id")
     owner = _person(owner_id, "owner_id")
     if owner is not None and owner_dept is None:
         owner_dept = owner.department
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=False, what="决议")
+    due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"))
     decision = Decision(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=owner_dept, owner=owner,
                         cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
                         position=_next_position(Decision, item.id), created_by=actor, created_at=now or utcnow())
     db.session.add(decision)
-    _flush("决议")
+    _flush(gettext("决议"))
     _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
     return decision
 
@@ -695,20 +697,20 @@ def update_decision(actor: User, decision: Decision, version, text: str, owner_d
                     now: datetime | None = None) -> Decision:
     """Change a decision; a confirmed one needs confirming again. Stale edits are refused."""
     _require_write(actor, decision.meeting)
-    _check_version(decision, version, "该决议")
-    text = _clean_text(text, "决议")
+    _check_version(decision, version, gettext("该决议"))
+    text = _clean_text(text, gettext("决议"))
     owner_dept = _department(owner_department_id, "owner_department_id")
     owner = _person(owner_id, "owner_id")
     if owner is not None and owner_dept is None:
         owner_dept = owner.department
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=False, what="决议")
+    due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"))
     with db.session.no_autoflush:
         decision.text, decision.owner_department, decision.owner = text, owner_dept, owner
         decision.cooperating_departments, decision.due_date, decision.due_text = cooperating, due_date, due_text
         decision.confirmed_at = decision.confirmed_by = None
         decision.updated_at, decision.updated_by = now or utcnow(), actor
-    _flush("该决议")
+    _flush(gettext("该决议"))
     _changed(decision.meeting, events.item(decision.agenda_item_id), events.REVIEW, events.HEAD)
     return decision
 
@@ -716,10 +718,10 @@ def update_decision(actor: User, decision: Decision, version, text: str, owner_d
 def delete_decision(actor: User, decision: Decision, version=None, now: datetime | None = None) -> Decision:
     """Remove a decision (kept for the audit trail, shown nowhere)."""
     _require_write(actor, decision.meeting)
-    _check_version(decision, version, "该决议")
+    _check_version(decision, version, gettext("该决议"))
     decision.deleted_at, decision.deleted_by_id = now or utcnow(), actor.id
     decision.updated_at, decision.updated_by = decision.deleted_at, actor
-    _flush("该决议")
+    _flush(gettext("该决议"))
     room = room_of(decision.meeting)
     if room is not None and room.review_key == decision.review_key:
         _advance_cursor(room, decision.meeting, decision.review_key)
@@ -730,7 +732,7 @@ def delete_decision(actor: User, decision: Decision, version=None, now: datetime
 # --- actions ---------------------------------------------------------------------------------
 
 def _action_owner(owner_department_id, owner_id) -> tuple[Department, User]:
-    owner = _person(owner_id, "owner_id", "待办须指定负责人（部门及具体人员）")
+    owner = _person(owner_id, "owner_id", gettext("待办须指定负责人（部门及具体人员）"))
     dept = _department(owner_department_id, "owner_department_id") or owner.department
     return dept, owner
 
@@ -740,16 +742,16 @@ def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_d
     """Record an action item (待办); refused without an owner and a date, or with vague wording."""
     _require_write(actor, meeting)
     item = _agenda_item(meeting, agenda_item_id)
-    text = _clean_text(text, "待办")
+    text = _clean_text(text, gettext("待办"))
     dept, owner = _action_owner(owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=True, what="待办")
+    due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"))
     action = ActionItem(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=dept, owner=owner,
                         cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
                         status=ActionStatus.NOT_STARTED, position=_next_position(ActionItem, item.id),
                         created_by=actor, created_at=now or utcnow())
     db.session.add(action)
-    _flush("待办")
+    _flush(gettext("待办"))
     _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
     return action
 
@@ -767,17 +769,17 @@ def update_action(actor: User, action: ActionItem, version, text: str, owner_dep
                   now: datetime | None = None) -> ActionItem:
     """Change an action item in the room; a confirmed one needs confirming again. Stale edits are refused."""
     _require_write(actor, action.meeting)
-    _check_version(action, version, "该待办")
-    text = _clean_text(text, "待办")
+    _check_version(action, version, gettext("该待办"))
+    text = _clean_text(text, gettext("待办"))
     dept, owner = _action_owner(owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=True, what="待办")
+    due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"))
     with db.session.no_autoflush:
         action.text, action.owner_department, action.owner = text, dept, owner
         action.cooperating_departments, action.due_date, action.due_text = cooperating, due_date, due_text
         action.confirmed_at = action.confirmed_by = None
         action.updated_at, action.updated_by = now or utcnow(), actor
-    _flush("该待办")
+    _flush(gettext("该待办"))
     _changed(action.meeting, events.item(action.agenda_item_id), events.REVIEW, events.HEAD)
     return action
 
@@ -785,10 +787,10 @@ def update_action(actor: User, action: ActionItem, version, text: str, owner_dep
 def delete_action(actor: User, action: ActionItem, version=None, now: datetime | None = None) -> ActionItem:
     """Remove an action item (kept for the audit trail, shown nowhere)."""
     _require_write(actor, action.meeting)
-    _check_version(action, version, "该待办")
+    _check_version(action, version, gettext("该待办"))
     action.deleted_at, action.deleted_by_id = now or utcnow(), actor.id
     action.updated_at, action.updated_by = action.deleted_at, actor
-    _flush("该待办")
+    _flush(gettext("该待办"))
     room = room_of(action.meeting)
     if room is not None and room.review_key == action.review_key:
         _advance_cursor(room, action.meeting, action.review_key)
