@@ -34,8 +34,8 @@ def list_overrides() -> list[CalendarOverride]:
 def _statutory_label(day: date) -> str:
     """Say what the statutory schedule makes of `day`: 工作日 / 休息日 / 国庆节 / 调休上班."""
     if workdays.is_workday(day):
-        return "调休上班日" if day.weekday() >= 5 else "工作日"
-    return workdays.holiday_name(day) or "休息日"
+        return gettext("调休上班日") if day.weekday() >= 5 else gettext("工作日")
+    return workdays.holiday_name(day) or gettext("休息日")
 
 
 def set_override(actor, day: date | None, is_workday: bool, note: str, errors: dict | None = None) -> CalendarOverride:
@@ -51,7 +51,7 @@ def set_override(actor, day: date | None, is_workday: bool, note: str, errors: d
     elif day.year not in OVERRIDE_YEARS:
         errors["day"] = gettext("日期超出范围（%(start)s–%(stop)s年）", start=OVERRIDE_YEARS.start, stop=OVERRIDE_YEARS.stop - 1)
     elif workdays.is_workday(day) == is_workday:
-        kind = "工作日" if is_workday else "休息日"
+        kind = gettext("工作日") if is_workday else gettext("休息日")
         errors["day"] = (gettext("%(day)s按法定安排已是%(kind)s（%(statutory_label)s），无需设置；如要恢复法定安排，请删除该日的例外",
                                  day=cn_date(day), kind=kind, statutory_label=_statutory_label(day)))
     if not note:
@@ -103,7 +103,7 @@ def describe_day(day: date, calendar: "workdays.WorkCalendar") -> CalendarDay:
         name = calendar.holiday_name(day)
         return CalendarDay(day, False, "holiday" if name else "weekend", name or "")
     if day.weekday() >= 5:
-        return CalendarDay(day, True, "adjusted", "调休上班")
+        return CalendarDay(day, True, "adjusted", gettext("调休上班"))
     return CalendarDay(day, True, "workday")
 
 
@@ -156,12 +156,13 @@ def upcoming_special_days(today: date, days: int = 60) -> list[dict]:
             labels = []
             for info in special:
                 if info.kind == "company_off":
-                    text = notes.get(info.day) or "公司休息"
+                    text = notes.get(info.day) or gettext("公司休息")
                 else:
                     text = _holiday_label(info.label)
                 if text and text not in labels:
                     labels.append(text)
-            entries.append({"start": run[0].day, "end": run[-1].day, "kind": "off", "label": "、".join(labels) or "调休休息",
+            entries.append({"start": run[0].day, "end": run[-1].day, "kind": "off",
+                            "label": "、".join(labels) or gettext("调休休息"),
                             "length": len(run), "company": any(i.kind == "company_off" for i in run),
                             "provisional": workdays.is_provisional(run[-1].day.year)})
         run.clear()
@@ -175,7 +176,7 @@ def upcoming_special_days(today: date, days: int = 60) -> list[dict]:
                 close_run()
             if info.kind in ("adjusted", "company_work") and day >= today:
                 entries.append({"start": day, "end": day, "kind": "work", "length": 1,
-                                "label": notes.get(day) or "调休上班", "company": info.kind == "company_work",
+                                "label": notes.get(day) or gettext("调休上班"), "company": info.kind == "company_work",
                                 "provisional": workdays.is_provisional(day.year)})
         day += timedelta(days=1)
     if run:

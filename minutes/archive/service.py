@@ -507,10 +507,10 @@ def parse_search_args(args: Mapping, per_page: int = PER_PAGE) -> SearchQuery:
             errors["department"] = gettext("部门不存在")
         else:
             query.department_id = dept.id
-    for name, enum_cls, attr, message in (("scenario", Scenario, "scenario", "会议场景无效"),
-                                          ("status", ArchiveStatus, "status", "纪要状态无效"),
-                                          ("kind", DocKind, "kind", "内容类型无效"),
-                                          ("sort", Sort, "sort", "排序方式无效")):
+    for name, enum_cls, attr, message in (("scenario", Scenario, "scenario", gettext("会议场景无效")),
+                                          ("status", ArchiveStatus, "status", gettext("纪要状态无效")),
+                                          ("kind", DocKind, "kind", gettext("内容类型无效")),
+                                          ("sort", Sort, "sort", gettext("排序方式无效"))):
         value = str(args.get(name) or "").strip()
         if value:
             try:
