@@ -1,5 +1,7 @@
 """minutes: cross-department meetings from agenda to signed-off minutes."""
 import os
+import sqlite3
+import time
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
@@ -20,6 +22,10 @@ def _database_uri(app: Flask) -> str:
     return uri
 
 
+#: How long a write waits for SQLite's write lock (the busy_timeout every connection has).
+SQLITE_LOCK_WAIT = 10.0
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Every SQLite connection: WAL, a busy timeout, enforced foreign keys, and our own BEGIN."""
@@ -30,7 +36,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_LOCK_WAIT * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -41,7 +47,37 @@ def _sqlite_begin(conn):
     """Writes take the write lock up front (BEGIN IMMEDIATE), so two writers wait instead of deadlocking."""
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+    if _wants_write():
+        _begin_immediate(conn)
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(conn) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock with time.sleep rather than inside SQLite.
+
+    SQLite's own busy handler sleeps in C: under gunicorn's gevent workers that blocks the whole
+    worker, including the greenlet that holds the lock and is waiting on the network (Redis, SMTP),
+    so both wait out the busy timeout and the request fails with "database is locked". time.sleep
+    lets the holder run (gevent patches it) and is an ordinary short sleep in threads and processes.
+    """
+    cursor = conn.connection.dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline, pause = time.monotonic() + SQLITE_LOCK_WAIT, 0.001
+        while time.monotonic() < deadline:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # one last time, failing as SQLAlchemy reports it
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_LOCK_WAIT * 1000)}")
+        cursor.close()
 
 
 def _wants_write() -> bool:
@@ -79,6 +115,11 @@ def create_app(config: dict | None = None) -> Flask:
         # After a database restart the pooled connections are dead: test each before use instead of failing a
         # request with it; and give up connecting after 5 s rather than the operating system's minutes.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+        # A gevent worker serves hundreds of requests at once, each holding a connection while it works: the
+        # default 5 + 10 queued streams behind pool timeouts at a thousand tabs (bench/load.py).
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        options.setdefault("pool_size", int(os.environ.get("DATABASE_POOL_SIZE", "10")))
+        options.setdefault("max_overflow", int(os.environ.get("DATABASE_MAX_OVERFLOW", "30")))
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"connect_timeout": 5})
 
     from minutes.extensions import babel, csrf, db, htmx, login_manager, migrate

@@ -73,18 +73,23 @@ def test_a_write_request_takes_the_write_lock_up_front_once_and_a_read_request_d
     login_as(make_user("zhangsan"))
     begins: list[str] = []
 
-    def note(conn, cursor, statement, parameters, context, executemany):
+    def note(statement):  # what SQLite itself runs (the write lock is asked for on the driver's cursor)
         if statement.startswith("BEGIN"):
             begins.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", note)
+    def trace(dbapi_connection, record, proxy):
+        dbapi_connection.set_trace_callback(note)
+
+    db.engine.dispose()  # every connection from here on is checked out through the listener
+    event.listen(db.engine, "checkout", trace)
     try:
         assert client.get("/").status_code == 200
         reads, begins[:] = list(begins), []
         assert client.post("/logout").status_code == 302  # ends every session of the user: a write
         writes = list(begins)
     finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+        event.remove(db.engine, "checkout", trace)
+        db.engine.dispose()
     assert reads and set(reads) == {"BEGIN"}
     assert writes == ["BEGIN IMMEDIATE"]
 
@@ -103,3 +108,54 @@ def test_a_request_after_the_database_dropped_its_pooled_connection_succeeds(app
     with psycopg.connect(PG_URL, autocommit=True) as admin:  # what a database restart does to that connection
         assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0] is True
     assert client.get("/").status_code == 200
+
+
+GEVENT_WRITERS = r"""
+import sys, time
+from gevent import monkey
+monkey.patch_all()
+import gevent
+from sqlalchemy import text
+from minutes import create_app
+from minutes.extensions import db, write_intent
+
+app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": "sqlite:///" + sys.argv[1],
+                  "OUTBOX_DELIVER_ON_COMMIT": False})
+with app.app_context():
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (greenlet TEXT)")
+
+def write(name, hold):
+    with app.app_context():
+        token = write_intent.set(True)
+        try:
+            db.session.execute(text("INSERT INTO t VALUES (:n)"), {"n": name})  # takes the write lock
+            gevent.sleep(hold)  # waits on the network (Redis, SMTP) holding it, as a request may
+            db.session.commit()
+        finally:
+            write_intent.reset(token)
+            db.session.remove()
+
+started = time.monotonic()
+holder = gevent.spawn(write, "holder", 0.5)
+gevent.sleep(0.05)
+waiter = gevent.spawn(write, "waiter", 0)
+gevent.joinall([holder, waiter], raise_error=True)
+print(round(time.monotonic() - started, 2))
+"""
+
+
+@pytest.mark.skipif(not SQLITE, reason="SQLite's write lock; PostgreSQL waits on row locks in the server")
+def test_under_gevent_a_writer_waiting_for_the_lock_lets_the_holder_finish(tmp_path):
+    """SQLite's busy handler sleeps in C and would freeze the gevent worker, holder included, for the whole
+    busy timeout ("database is locked" after 10 s); the wait must yield to the other greenlets."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "writers.py"
+    script.write_text(GEVENT_WRITERS)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "g.sqlite3")], capture_output=True, text=True,
+                          timeout=60, cwd=root, env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert float(done.stdout.split()[-1]) < 5  # the holder's 0.5 s, not the 10 s busy timeout
