@@ -7,6 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 PYBABEL := $(VENV)/bin/pybabel
 CATALOG := minutes/translations/zh_Hans_CN/LC_MESSAGES/messages
@@ -61,9 +62,13 @@ demo: setup
 	$(FLASK) minutes demo
 
 ## test: the whole suite on SQLite, then again on PostgreSQL (skips with a reason when none answers, except under CI=true)
+#   Each pass runs in TEST_WORKERS processes (pytest-xdist), then the tests that start and load the production
+#   server run alone (marker `serial`): on a 2-core box they must not share it with the rest.
 test: $(VENV)/.deps assets $(CATALOG).mo audit
-	$(PY) -m pytest -q
-	MINUTES_TEST_DB=postgresql $(PY) -m pytest -q -m "not browser"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not serial"
+	$(PY) -m pytest -q -m serial
+	MINUTES_TEST_DB=postgresql $(PY) -m pytest -q -n $(TEST_WORKERS) -m "not browser and not serial"
+	MINUTES_TEST_DB=postgresql $(PY) -m pytest -q -m "serial and not browser"
 
 ## audit: bandit over the code (bandit.yaml), pip-audit over the dependencies (skips with a reason when its service does not answer)
 audit: $(VENV)/.deps

@@ -16,11 +16,14 @@ import sqlite3
 import threading
 import time
 
+import pytest
 from sqlalchemy import text
 
 from minutes.api import service as tokens
 from minutes.extensions import db
 from tests.server import Gunicorn
+
+pytestmark = pytest.mark.serial  # gunicorn killed and restarted: runs alone, after the parallel part
 
 KILLS = 20
 WRITERS = 4

@@ -26,7 +26,7 @@ from minutes.room.models import Point
 from tests.conftest import PASSWORD
 from tests.server import Gunicorn, HttpClient
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.serial]
 
 POINTS = 200
 CUTS = 100

@@ -10,7 +10,7 @@ from minutes.extensions import db
 from tests.conftest import PASSWORD
 from tests.server import Gunicorn, HttpClient
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.serial]
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ SECONDS = float(os.environ.get("MINUTES_SOAK_SECONDS", "60"))
 WRITERS = 20
 VIEWERS = 50
 
-pytestmark = [pytest.mark.redis,
+pytestmark = [pytest.mark.redis, pytest.mark.serial,
               pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's single writer is what is under test")]
 
 
