@@ -16,6 +16,8 @@ The text is stored folded (NFKC, lower case), and so is every term: matching is 
 case-sensitive substring test on both databases. `SQL` holds the exact statements; the Alembic
 migration carries the same ones.
 """
+from abc import ABC, abstractmethod
+
 from sqlalchemy import DDL, Integer, and_, bindparam, column, event, false, func, select, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
@@ -133,14 +135,14 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-class SearchBackend:
+class SearchBackend(ABC):
     """Turns parsed query terms into the ids of matching blocks, and a few dialect details."""
 
     name = "base"
 
+    @abstractmethod
     def match(self, block, query: ParsedQuery):
         """A WHERE clause on search_block keeping the blocks that contain every term."""
-        raise NotImplementedError
 
     def hit_ids(self, block, query: ParsedQuery, low: int | None = None, high: int | None = None):
         """A subquery with one column, `id`: the matching blocks with low <= id <= high."""
@@ -151,13 +153,15 @@ class SearchBackend:
             condition = and_(condition, block.c.id <= high)
         return select(block.c.id).where(condition).subquery("hits")
 
+    @abstractmethod
     def local_month(self, column, tz_name: str, offset_hours: int):
         """'YYYY-MM' of a UTC datetime column in company-local time."""
-        raise NotImplementedError
 
+    @abstractmethod
     def rebuild(self, connection) -> None:
         """Rebuild the full-text index structures from search_block."""
 
+    @abstractmethod
     def drop_indexes(self, connection) -> None:
         """Remove the full-text indexes (before loading many blocks at once)."""
 

@@ -18,6 +18,7 @@ connects after a lost publish starts at the new revision, while the older tabs s
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import json
 import logging
 import os
@@ -136,7 +137,7 @@ class Subscription:
         self.close()
 
 
-class Hub:
+class Hub(ABC):
     """Local fan-out to the streams of this process, plus the revision watchdog."""
 
     name = "hub"
@@ -183,8 +184,9 @@ class Hub:
             sub.put(message)
 
     # -- publishing
-    def publish(self, message: Message) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def publish(self, message: Message) -> None:
+        """Send a committed change to every stream of its room, in every worker that holds one."""
 
     def problem(self) -> str | None:
         """Why this broker cannot carry room events now (for /healthz), or None when it can."""
