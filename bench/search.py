@@ -50,6 +50,9 @@ SECTION = "## Search"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 SEED = 20260612
 
+from live_fanout import write_results  # noqa: E402  (bench/ is on the path when a benchmark runs)
+from tick import postgres_reachable  # noqa: E402
+
 # --- the vocabulary ----------------------------------------------------------------------------
 
 DEPARTMENTS = ["客服部", "技术部", "产品部", "市场部", "销售部", "财务部", "法务部", "人力资源部", "运营部", "采购部",
@@ -657,28 +660,6 @@ def _sqlite_version() -> str:
     return sqlite3.sqlite_version
 
 
-def write_results(text: str) -> None:
-    path = ROOT / "docs" / "BENCHMARKS.md"
-    existing = path.read_text() if path.exists() else "# Benchmarks\n\nMeasured by the scripts in `bench/` (`make bench`).\n"
-    start = existing.find(SECTION + "\n")
-    if start == -1:
-        updated = existing.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = existing.find("\n## ", start + len(SECTION))
-        updated = existing[:start] + text + (existing[nxt:] if nxt != -1 else "")
-    path.write_text(updated.rstrip("\n") + "\n")
-
-
-def postgres_reachable() -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-        return True
-    except Exception:  # no server: the PostgreSQL row is left out
-        return False
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--meetings", type=int, default=100_000)
@@ -702,7 +683,7 @@ def main():
     text = report(results, args.meetings, args.queries)
     print(text)
     if not args.no_write:
-        write_results(text)
+        write_results(text, SECTION)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,9 @@ sys.path.insert(0, str(ROOT))
 SECTION = "## Tick"
 TODAY = date(2026, 9, 15)
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+
+from live_fanout import write_results  # noqa: E402  (bench/ is on the path when a benchmark runs)
+
 DEPARTMENTS = ["客服部", "研发部", "产品部", "市场部", "销售部", "财务部", "法务部", "人力资源部", "运营部", "采购部",
                "质量部", "信息部", "行政部", "物流部", "品牌部", "战略部", "审计部", "投资部", "公关部", "培训部"]
 VENDORS = ["dingtalk"] * 12 + ["wecom"] * 6 + ["feishu"] * 2
@@ -339,18 +342,6 @@ def report(results: list[dict], n_actions: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(text: str) -> None:
-    path = ROOT / "docs" / "BENCHMARKS.md"
-    existing = path.read_text() if path.exists() else "# Benchmarks\n\nMeasured by the scripts in `bench/` (`make bench`).\n"
-    start = existing.find(SECTION + "\n")
-    if start == -1:
-        updated = existing.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = existing.find("\n## ", start + len(SECTION))
-        updated = existing[:start] + text + (existing[nxt:] if nxt != -1 else "")
-    path.write_text(updated.rstrip("\n") + "\n")
-
-
 def postgres_reachable() -> bool:
     try:
         import psycopg
@@ -383,7 +374,7 @@ def main():
     text = report(results, args.actions)
     print(text)
     if not args.no_write:
-        write_results(text)
+        write_results(text, SECTION)
     if any(r["first"]["total_s"] > 5 for r in results):
         print("tick over 5 s", file=sys.stderr)
         sys.exit(1)
