@@ -353,12 +353,44 @@ def latencies(streams: list[Stream], sent: dict[int, float]) -> tuple[list[float
     return values, lost, spread
 
 
+class PublishTap:
+    """Listens on the server's Redis channels like a worker does and notes, per revision, when the server
+    handed the committed change to the broker (the message's `t`, the server's clock: the same box). It
+    splits our latency into the write (POST → publish) and the fan-out (publish → tab)."""
+
+    def __init__(self, redis: str | None, prefix: str):
+        self.published: dict[int, float] = {}  #: revision → publish time on this process's perf_counter clock
+        self._pubsub = None
+        if not redis:
+            return
+        import json
+
+        import redis as redis_lib
+
+        self._pubsub = redis_lib.Redis.from_url(redis).pubsub(ignore_subscribe_messages=True)
+        offset = time.time() - time.perf_counter()
+
+        def on_message(item):
+            data = item["data"].decode()
+            payload = json.loads(data.partition("|")[2])
+            self.published.setdefault(int(payload["r"]), payload["t"] - offset)
+
+        self._pubsub.psubscribe(**{prefix + ":*": on_message})
+        self._thread = self._pubsub.run_in_thread(sleep_time=0.01, daemon=True)
+
+    def close(self):
+        if self._pubsub is not None:
+            self._thread.stop()
+            self._pubsub.close()
+
+
 async def run_minutes(n: int, port: int, viewer: Session, recorder: Session, info: dict, points: int,
                       gap: float) -> dict:
     """N tabs on our server; the recorder posts `points` points through the room's form endpoint."""
     rev0 = info["revision"]
     path = f"/meetings/{info['meeting_id']}/events?rev={rev0}"
     streams = await open_streams(n, port, path, viewer.cookie, keep_first=True)
+    tap = PublishTap(info.get("redis"), f"minutes:bench:{port}")
     await asyncio.sleep(1.0)
     token = info["csrf"]
     loop = asyncio.get_running_loop()
@@ -388,11 +420,15 @@ async def run_minutes(n: int, port: int, viewer: Session, recorder: Session, inf
     while time.monotonic() < deadline and not all(s.covered(r) for s in streams for r in sent):
         await asyncio.sleep(0.05)
     values, lost, spread = latencies(streams, sent)
+    tap.close()
+    # the write: POST sent → change handed to the broker; the fan-out: from then → each tab
+    write = [(tap.published[rev] - t0) * 1000 for rev, t0 in sent.items() if rev in tap.published]
+    fanout = latencies(streams, {rev: tap.published[rev] for rev in sent if rev in tap.published})[0]
     frames = {rev: streams[0].frames.get(rev, b"") for rev in sent}
     for s in streams:
         s.close()
     await asyncio.sleep(0.5)
-    return {"values": values, "lost": lost, "spread": spread, "frames": frames,
+    return {"values": values, "lost": lost, "spread": spread, "frames": frames, "write": write, "fanout": fanout,
             "resyncs": sum(len(s.resyncs) for s in streams), "post_ms": statistics.median(post_ms)}
 
 
@@ -523,6 +559,7 @@ def main() -> None:
         viewer = Session(port, "bench-viewer")
         _, html = recorder.request("GET", f"/meetings/{info['meeting_id']}/room")
         info["csrf"] = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+        info["redis"] = redis
         pids = process_tree(server.pid)
         for k in range(4):  # warm up: every worker compiles its templates and opens its connections
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -541,13 +578,19 @@ def main() -> None:
                        ref_lost=ref["lost"], spread=percentile(ours["spread"], 0.95),
                        ref_spread=percentile(ref["spread"], 0.95),
                        size=sum(len(f) for f in ours["frames"].values()) / max(1, len(ours["frames"])),
-                       resyncs=ours["resyncs"], post_ms=ours["post_ms"])
+                       resyncs=ours["resyncs"], post_ms=ours["post_ms"],
+                       write=summarize(ours["write"]) if ours["write"] else None,
+                       fanout=summarize(ours["fanout"]) if ours["fanout"] else None)
             results.append(row)
             (p50, p95, mx), (r50, r95, rmx) = row["ours"], row["ref"]
             print(f"N={n:5d}  minutes p50 {p50:7.1f} p95 {p95:7.1f} max {mx:7.1f} ms lost {row['lost']}   "
                   f"reference p50 {r50:6.1f} p95 {r95:6.1f} max {rmx:6.1f} ms   ratio p95 {p95 / r95:4.1f}x   "
                   f"fan-out spread p95 {row['spread']:.1f} vs {row['ref_spread']:.1f} ms   "
                   f"POST answered in {row['post_ms']:.1f} ms (median)", flush=True)
+            if row["write"]:
+                print(f"         POST → publish p50 {row['write'][0]:.1f} p95 {row['write'][1]:.1f} ms;  "
+                      f"publish → tab p50 {row['fanout'][0]:.1f} p95 {row['fanout'][1]:.1f} ms "
+                      f"({row['fanout'][1] / r95:.1f}x the reference's p95)", flush=True)
         idle = asyncio.run(idle_cost(port, pids, viewer, info, args.idle_tabs, args.idle_seconds, args.poll_every))
         print(f"{args.idle_tabs} idle tabs for {args.idle_seconds:.0f}s: SSE {idle['sse_cpu']:.2f} CPU-s, "
               f"polling every {args.poll_every:g}s {idle['poll_cpu']:.2f} CPU-s ({idle['requests']} requests, "

@@ -294,9 +294,17 @@ def _after_commit(session):
         hub = broker()
     except (RuntimeError, KeyError):
         return
+    published = False
     for p in sorted(done, key=lambda p: p.revision):
         if p.payload is not None:
+            p.payload.published_at = time.time()
             hub.publish(p.payload)
+            published = True
+    if published:
+        # Under gevent (the production server) the streams of this worker that the publish woke run only
+        # when this greenlet yields; without this they would wait until the request's answer is rendered
+        # and sent. Elsewhere it only gives up the GIL for a moment.
+        time.sleep(0)
 
 
 @event.listens_for(Session, "after_rollback")
