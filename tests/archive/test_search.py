@@ -395,3 +395,23 @@ def test_search_api_pages_and_filters(people, complaints, budget):
     with pytest.raises(ValidationFailed) as caught:
         service.search_api(host, q="Q3", kind="memo", date_from="yesterday")
     assert set(caught.value.fields) == {"kind", "from"}
+
+
+def test_matches_group_block_ids_by_meeting_in_any_order_and_leave_out_hidden_meetings():
+    """Block ids reach `Matches.collect` in id order from SQLite and in table order from PostgreSQL."""
+    import random
+
+    from minutes.archive.models import CODE_ACTION, CODE_DECISION, CODE_POINT, CODE_TOPIC, block_id
+
+    blocks = [block_id(date(2026, 6, 12), 5, CODE_TOPIC), block_id(date(2026, 6, 12), 5, CODE_POINT),
+              block_id(date(2026, 6, 12), 5, CODE_ACTION), block_id(date(2026, 6, 13), 9, CODE_POINT),
+              block_id(date(2026, 6, 14), 7, CODE_DECISION), block_id(date(2026, 6, 14), 7, CODE_TOPIC)]
+    expected = {5: 1 << CODE_TOPIC | 1 << CODE_POINT | 1 << CODE_ACTION, 9: 1 << CODE_POINT,
+                7: 1 << CODE_DECISION | 1 << CODE_TOPIC}
+    shuffled = blocks[:]
+    random.Random(4).shuffle(shuffled)
+    for ids in (sorted(blocks), shuffled, sorted(blocks, reverse=True)):
+        masks = service.Matches.collect(ids).masks
+        assert {key & service.MEETING_MASK: mask for key, mask in masks.items()} == expected
+        assert service.Matches.collect(ids, hidden={9}).meeting_ids() == {5, 7}
+    assert service.Matches.collect([]).masks == {}
