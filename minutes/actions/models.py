@@ -46,6 +46,7 @@ class ActionItem(db.Model):
     """An action item (待办): a task with an owner (department and person) and a concrete due date."""
 
     __tablename__ = "action_item"
+    __table_args__ = (Index("uq_action_item_submission", "meeting_id", "submission", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
@@ -74,6 +75,9 @@ class ActionItem(db.Model):
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: Bumped on every change; an edit based on an older version is refused (StaleEdit).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The entry form's one-time token: the same form sent again (a retry after a timeout) finds what it
+    #: saved the first time instead of saving it twice. None for what did not come from the room's forms.
+    submission: Mapped[str | None] = mapped_column(String(32))
 
     meeting: Mapped[Meeting] = relationship()
     agenda_item: Mapped[AgendaItem | None] = relationship()

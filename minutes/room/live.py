@@ -156,6 +156,8 @@ def _speakers(meeting, rows) -> list:
 
 def entry_forms(meeting, current, **overrides) -> dict:
     """Default values of the recorder's entry forms: the current agenda item, kind 观点."""
+    from minutes.room import service
+
     if current is not None:
         item_id = str(current.item.id)
     else:
@@ -168,6 +170,8 @@ def entry_forms(meeting, current, **overrides) -> dict:
         "action": dict(agenda_item_id=item_id, text="", owner_department_id="", owner_id="",
                        cooperating_department_ids=[], due=""),
     }
+    for name, values in forms.items():  # a fresh form gets a new one-time token; one sent back keeps its own
+        values["submission"] = service.new_submission()
     for name, values in overrides.items():
         forms[name].update(values)
     return forms

@@ -2,7 +2,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from minutes.dbtypes import UTCDateTime, str_enum, utcnow
@@ -150,6 +150,7 @@ class Point(db.Model):
     """A discussion point under an agenda item: a viewpoint, a dispute or a consensus."""
 
     __tablename__ = "point"
+    __table_args__ = (Index("uq_point_submission", "meeting_id", "submission", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
@@ -170,6 +171,9 @@ class Point(db.Model):
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: Bumped on every change; an edit based on an older version is refused (StaleEdit).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The entry form's one-time token: the same form sent again (a retry after a timeout) finds what it
+    #: saved the first time instead of saving it twice. None for what did not come from the room's forms.
+    submission: Mapped[str | None] = mapped_column(String(32))
 
     meeting: Mapped[Meeting] = relationship()
     agenda_item: Mapped[AgendaItem] = relationship()
@@ -191,6 +195,7 @@ class Decision(db.Model):
     """A decision (决议) reached on an agenda item: a clear conclusion, optionally owned and dated."""
 
     __tablename__ = "decision"
+    __table_args__ = (Index("uq_decision_submission", "meeting_id", "submission", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
@@ -217,6 +222,9 @@ class Decision(db.Model):
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: Bumped on every change; an edit based on an older version is refused (StaleEdit).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The entry form's one-time token: the same form sent again (a retry after a timeout) finds what it
+    #: saved the first time instead of saving it twice. None for what did not come from the room's forms.
+    submission: Mapped[str | None] = mapped_column(String(32))
 
     meeting: Mapped[Meeting] = relationship()
     agenda_item: Mapped[AgendaItem] = relationship()

@@ -10,11 +10,13 @@ open tab (`minutes.room.live`).
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -519,14 +521,55 @@ def _point_fields(kind, department_id, party_ids) -> tuple[PointKind, Department
     return kind, dept, parties
 
 
+_SUBMISSION = re.compile(r"[0-9a-f]{32}")
+
+
+def new_submission() -> str:
+    """A one-time token for an entry form (see `_insert`)."""
+    return uuid.uuid4().hex
+
+
+def _submission(value) -> str | None:
+    """The entry form's token as sent, or None when there is none or it is not one of ours."""
+    value = value.strip() if isinstance(value, str) else ""
+    return value if _SUBMISSION.fullmatch(value) else None
+
+
+def _insert(row, what: str):
+    """Save a new point, decision or action; returns it, or what the same form saved before.
+
+    A form carries a one-time token (`submission`). When the answer to it is lost (the recorder's
+    form gives up after 10 s on a slow network and says 未保存) and the recorder sends it again, the
+    unique index on (meeting, token) refuses the second row: the transaction is rolled back and the
+    row saved the first time is returned, so the point is there once and the form says it was added.
+    The common case costs nothing: no lookup before the insert.
+    """
+    db.session.add(row)
+    try:
+        _flush(what)
+    except IntegrityError:
+        if row.submission is None:
+            raise
+        model, meeting_id, token = type(row), row.meeting_id, row.submission
+        db.session.rollback()
+        earlier = db.session.scalar(select(model).where(model.meeting_id == meeting_id, model.submission == token))
+        if earlier is None:
+            raise
+        return earlier
+    return row
+
+
 def _next_position(model, agenda_item_id: int) -> int:
     current = db.session.scalar(select(func.max(model.position)).where(model.agenda_item_id == agenda_item_id))
     return (current or 0) + 1
 
 
 def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: str, department_id=None,
-              speaker_id=None, party_ids=(), now: datetime | None = None) -> Point:
-    """Record a viewpoint (attributed to a department), a dispute (between departments) or a consensus."""
+              speaker_id=None, party_ids=(), now: datetime | None = None, submission: str | None = None) -> Point:
+    """Record a viewpoint (attributed to a department), a dispute (between departments) or a consensus.
+
+    `submission`: the entry form's one-time token; the same form sent twice saves one point (see `_insert`).
+    """
     _require_write(actor, meeting)
     item = _agenda_item(meeting, agenda_item_id)
     kind, dept, parties = _point_fields(kind, department_id, party_ids)
@@ -534,11 +577,11 @@ def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: st
     speaker = _person(speaker_id, "speaker_id")
     point = Point(meeting_id=meeting.id, agenda_item=item, kind=kind, department=dept, speaker=speaker, text=text,
                   parties=parties, position=_next_position(Point, item.id), created_by=actor,
-                  created_at=now or utcnow())
-    db.session.add(point)
-    _flush(gettext("要点"))
-    _changed(meeting, events.point_added(point.id))
-    return point
+                  created_at=now or utcnow(), submission=_submission(submission))
+    saved = _insert(point, gettext("要点"))
+    if saved is point:
+        _changed(meeting, events.point_added(point.id))
+    return saved
 
 
 def get_point(user, point_id) -> Point:
@@ -664,8 +707,9 @@ def _resolve_due(text: str, due, required: bool, what: str) -> tuple[date | None
 # --- decisions -------------------------------------------------------------------------------
 
 def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
-                 cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None) -> Decision:
-    """Record a decision (决议); refused while it contains vague wording."""
+                 cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None,
+                 submission: str | None = None) -> Decision:
+    """Record a decision (决议); refused while it contains vague wording. `submission`: see add_point."""
     _require_write(actor, meeting)
     item = _agenda_item(meeting, agenda_item_id)
     text = _clean_text(text, gettext("决议"))
@@ -677,11 +721,12 @@ def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner
     due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"))
     decision = Decision(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=owner_dept, owner=owner,
                         cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
-                        position=_next_position(Decision, item.id), created_by=actor, created_at=now or utcnow())
-    db.session.add(decision)
-    _flush(gettext("决议"))
-    _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
-    return decision
+                        position=_next_position(Decision, item.id), created_by=actor, created_at=now or utcnow(),
+                        submission=_submission(submission))
+    saved = _insert(decision, gettext("决议"))
+    if saved is decision:
+        _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
+    return saved
 
 
 def get_decision(user, decision_id) -> Decision:
@@ -738,8 +783,10 @@ def _action_owner(owner_department_id, owner_id) -> tuple[Department, User]:
 
 
 def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
-               cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None) -> ActionItem:
-    """Record an action item (待办); refused without an owner and a date, or with vague wording."""
+               cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None,
+               submission: str | None = None) -> ActionItem:
+    """Record an action item (待办); refused without an owner and a date, or with vague wording.
+    `submission`: see add_point."""
     _require_write(actor, meeting)
     item = _agenda_item(meeting, agenda_item_id)
     text = _clean_text(text, gettext("待办"))
@@ -749,11 +796,11 @@ def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_d
     action = ActionItem(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=dept, owner=owner,
                         cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
                         status=ActionStatus.NOT_STARTED, position=_next_position(ActionItem, item.id),
-                        created_by=actor, created_at=now or utcnow())
-    db.session.add(action)
-    _flush(gettext("待办"))
-    _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
-    return action
+                        created_by=actor, created_at=now or utcnow(), submission=_submission(submission))
+    saved = _insert(action, gettext("待办"))
+    if saved is action:
+        _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
+    return saved
 
 
 def get_action(user, action_id) -> ActionItem:

@@ -249,13 +249,15 @@ def _entry_form(meeting, name: str, status: int = 200, values=None, errors=None,
 def _point_values(form) -> dict:
     return {"agenda_item_id": form.get("agenda_item_id", ""), "kind": form.get("kind", "viewpoint"),
             "department_id": form.get("department_id", ""), "speaker_id": form.get("speaker_id", ""),
-            "party_ids": form.getlist("party_ids"), "text": form.get("text", "")}
+            "party_ids": form.getlist("party_ids"), "text": form.get("text", ""),
+            "submission": form.get("submission", "")}
 
 
 def _owned_values(form) -> dict:
     return {"agenda_item_id": form.get("agenda_item_id", ""), "text": form.get("text", ""),
             "owner_department_id": form.get("owner_department_id", ""), "owner_id": form.get("owner_id", ""),
-            "cooperating_department_ids": form.getlist("cooperating_department_ids"), "due": form.get("due", "")}
+            "cooperating_department_ids": form.getlist("cooperating_department_ids"), "due": form.get("due", ""),
+            "submission": form.get("submission", "")}
 
 
 @bp.post("/meetings/<int:meeting_id>/points")
@@ -265,7 +267,7 @@ def add_point(meeting_id):
     v = _point_values(request.form)
     try:
         point = service.add_point(current_user, meeting, v["agenda_item_id"], v["kind"], v["text"], v["department_id"],
-                                  v["speaker_id"], v["party_ids"])
+                                  v["speaker_id"], v["party_ids"], submission=v["submission"])
     except DomainError as exc:
         return _entry_form(meeting, "point", exc.status, v, exc.fields or {"text": exc.message}, exc.message)
     commit_early()  # the open tabs get the point now; the form is rendered after
@@ -281,7 +283,8 @@ def add_decision(meeting_id):
     v = _owned_values(request.form)
     try:
         decision = service.add_decision(current_user, meeting, v["agenda_item_id"], v["text"], v["owner_department_id"],
-                                        v["owner_id"], v["cooperating_department_ids"], v["due"])
+                                        v["owner_id"], v["cooperating_department_ids"], v["due"],
+                                        submission=v["submission"])
     except DomainError as exc:
         return _entry_form(meeting, "decision", exc.status, v, exc.fields or {"text": exc.message}, exc.message,
                            check=service.check_wording(v["text"], v["due"]))
@@ -296,7 +299,8 @@ def add_action(meeting_id):
     v = _owned_values(request.form)
     try:
         action = service.add_action(current_user, meeting, v["agenda_item_id"], v["text"], v["owner_department_id"],
-                                    v["owner_id"], v["cooperating_department_ids"], v["due"])
+                                    v["owner_id"], v["cooperating_department_ids"], v["due"],
+                                    submission=v["submission"])
     except DomainError as exc:
         return _entry_form(meeting, "action", exc.status, v, exc.fields or {"text": exc.message}, exc.message,
                            check=service.check_wording(v["text"], v["due"]))

@@ -435,3 +435,21 @@ def test_two_writers_never_reuse_a_revision(started, app):
     assert _revision(started.meeting) == 1 + 10
     positions = db.session.scalars(select(Point.position).where(Point.agenda_item_id == item_id)).all()
     assert sorted(positions) == list(range(1, 11))
+
+
+def test_the_same_submission_saved_twice_gives_the_first_row_and_changes_nothing(started):
+    """No lookup before the insert (which two racing requests could both pass): the unique index refuses
+    the second row, and the service answers with the row saved the first time."""
+    from minutes.room.models import Point
+
+    token = "feedfacefeedfacefeedfacefeedface"
+    first = service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "统一口径",
+                              submission=token)
+    db.session.commit()
+    revision = _revision(started.meeting)
+    second = service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "统一口径",
+                               submission=token)
+    db.session.commit()
+    assert second.id == first.id
+    assert db.session.query(Point).count() == 1 and _revision(started.meeting) == revision
+    assert service._submission(token) == token and service._submission(" " + token.upper()) is None

@@ -196,3 +196,52 @@ def test_screen_page_is_big_type_without_the_top_bar(started, client, login_as):
     assert 'class="screen-body"' in html and "客户投诉升级后的处理时效" in html
     assert "投诉处理总时效不超过72小时" in html and "view=screen" in html
     assert "<script>" not in html and " onclick=" not in html
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="submission" value="([0-9a-f]{32})"', html).group(1)
+
+
+@pytest.mark.parametrize("kind", ["point", "decision", "action"])
+def test_an_entry_form_sent_twice_saves_once_and_says_it_was_added(started, client, login_as, kind):
+    """The form gives up after 10 s and says 未保存; sent again, what the first send saved is not saved twice."""
+    from minutes.actions.models import ActionItem
+    from minutes.room.models import Decision
+
+    login_as(started.recorder)
+    room = client.get(f"/meetings/{started.meeting.id}/room").get_data(as_text=True)
+    form = re.search(rf'<form id="{kind}-form".*?</form>', room, re.S).group(0)
+    token = _token(form)
+    data = {"point": _point(started),
+            "decision": {"agenda_item_id": started.items[0].id, "text": "确定客户投诉处理总时效不超过72小时"},
+            "action": {"agenda_item_id": started.items[0].id, "text": "优化投诉提报模板",
+                       "owner_department_id": started.participant.department_id, "owner_id": started.participant.id,
+                       "due": "2026-06-30"}}[kind]
+    model = {"point": Point, "decision": Decision, "action": ActionItem}[kind]
+    label = {"point": "观点", "decision": "决议", "action": "待办"}[kind]
+    url = f"/meetings/{started.meeting.id}/{kind}s"
+    first = client.post(url, data=dict(data, submission=token), headers=HX)
+    revision = service.current_revision(started.meeting.id)
+    again = client.post(url, data=dict(data, submission=token), headers=HX)
+    assert first.status_code == again.status_code == 200
+    assert f"✓ 已添加{label}" in again.get_data(as_text=True)
+    assert db.session.query(model).count() == 1
+    assert service.current_revision(started.meeting.id) == revision  # nothing changed, so no event either
+    # each answer carries a new token: the next entry is a new row
+    next_token = _token(again.get_data(as_text=True))
+    assert next_token not in (token, _token(first.get_data(as_text=True)))
+    client.post(url, data=dict(data, submission=next_token), headers=HX)
+    assert db.session.query(model).count() == 2
+
+
+def test_a_refused_entry_keeps_its_token_and_a_form_without_one_still_saves(started, client, login_as):
+    login_as(started.recorder)
+    url = f"/meetings/{started.meeting.id}/points"
+    token = "0123456789abcdef0123456789abcdef"
+    refused = client.post(url, data=_point(started, department_id="", submission=token), headers=HX)
+    assert refused.status_code == 422 and _token(refused.get_data(as_text=True)) == token
+    assert client.post(url, data=_point(started, submission=token), headers=HX).status_code == 200
+    # no token (the API, an old tab) or a malformed one: saved each time, as before
+    for extra in ({}, {"submission": "not-a-token"}, {"submission": "not-a-token"}):
+        assert client.post(url, data=_point(started, **extra), headers=HX).status_code == 200
+    assert db.session.query(Point).count() == 4
