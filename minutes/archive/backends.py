@@ -18,7 +18,7 @@ migration carries the same ones.
 """
 from abc import ABC, abstractmethod
 
-from sqlalchemy import DDL, Integer, and_, bindparam, column, event, false, func, select, text, true
+from sqlalchemy import DDL, Integer, and_, any_, bindparam, cast, column, event, false, func, select, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import Text as TextType
@@ -153,6 +153,11 @@ class SearchBackend(ABC):
             condition = and_(condition, block.c.id <= high)
         return select(block.c.id).where(condition).subquery("hits")
 
+    def among(self, column, ids):
+        """`column IN (ids)` for a one-column SELECT of a few thousand ids, written so that the database looks
+        each one up by key rather than reading the whole table."""
+        return column.in_(ids)
+
     @abstractmethod
     def local_month(self, column, tz_name: str, offset_hours: int):
         """'YYYY-MM' of a UTC datetime column in company-local time."""
@@ -226,6 +231,12 @@ class PostgresBackend(SearchBackend):
             wanted = bindparam("grams_wanted", list(query.short_terms), type_=ARRAY(TextType))
             clauses.append(block.c.grams.op("@>")(wanted))
         return and_(*clauses) if clauses else true()
+
+    def among(self, column, ids):
+        # PostgreSQL plans `IN (SELECT …)` as a join and reads all the meetings for it (100,000: 35 ms); the ids as
+        # one array (an InitPlan, computed first) make it look the few thousand up by primary key (8 ms).
+        wanted = ids.subquery("wanted")
+        return column == any_(cast(select(func.array_agg(list(wanted.c)[0])).scalar_subquery(), ARRAY(Integer)))
 
     def local_month(self, column, tz_name: str, offset_hours: int):
         return func.to_char(func.timezone(tz_name, column), "YYYY-MM")
