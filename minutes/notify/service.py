@@ -564,7 +564,11 @@ def deliver_pending(now: datetime | None = None, time_budget: float = 50.0) -> d
     db.session.commit()  # start from a clean transaction: the claims below must be the first writes
     app = current_app._get_current_object()
     senders = max(1, int(app.config.get("MAIL_SENDERS", MAIL_SENDERS)))
-    jobs = [lambda c: _deliver_robots(now, c)] + [lambda c: _deliver_email_batches(now, c, time_budget)] * senders
+    # The other email senders start once the first has claimed its batch: a short queue is one batch for
+    # one sender (and a mail server that is down costs one attempt, not one per sender racing for the rows).
+    first_claim = threading.Event()
+    jobs = [lambda c: _deliver_robots(now, c), lambda c: _deliver_email_batches(now, c, time_budget, first_claim)]
+    jobs += [lambda c: first_claim.wait(time_budget) and _deliver_email_batches(now, c, time_budget)] * (senders - 1)
     results = [{"sent": 0, "failed": 0, "deferred": 0} for _ in jobs]
     errors: list[BaseException] = []
 
@@ -588,17 +592,26 @@ def deliver_pending(now: datetime | None = None, time_budget: float = 50.0) -> d
     return {key: sum(r[key] for r in results) for key in results[0]}
 
 
-def _deliver_email_batches(now: datetime, counts: dict, time_budget: float) -> None:
+def _deliver_email_batches(now: datetime, counts: dict, time_budget: float,
+                           claimed: threading.Event | None = None) -> None:
+    """Claim and send batches of due email until none is left or the time is up; `claimed` is set once
+    the first claim is committed (or came to nothing)."""
     started = time.monotonic()
-    while time.monotonic() - started < time_budget:
-        with _local_writer(db.session.connection()):
-            ids = _claim(now, OutboxMessage.channel == "email", BATCH)
-            db.session.commit()
-        if not ids:
-            return
-        _deliver_emails(_load(ids), now, counts)
-        if len(ids) < BATCH:
-            return
+    try:
+        while time.monotonic() - started < time_budget:
+            with _local_writer(db.session.connection()):
+                ids = _claim(now, OutboxMessage.channel == "email", BATCH)
+                db.session.commit()
+            if claimed is not None:
+                claimed.set()
+            if not ids:
+                return
+            _deliver_emails(_load(ids), now, counts)
+            if len(ids) < BATCH:
+                return
+    finally:
+        if claimed is not None:
+            claimed.set()  # whatever happened, the others must not wait for it
 
 
 def _deliver_robots(now: datetime, counts: dict) -> None:
