@@ -437,6 +437,44 @@ def test_two_writers_never_reuse_a_revision(started, app):
     assert sorted(positions) == list(range(1, 11))
 
 
+def test_a_point_added_while_another_is_being_saved_takes_the_next_position(started, app):
+    """The first writer has read max(position) and not yet committed when the second one adds a point to the
+    same item: the second waits (PostgreSQL: the item's row is locked; SQLite: the write lock) and comes after."""
+    meeting_id, item_id = started.meeting.id, started.items[0].id
+    recorder_id = started.recorder.id
+    db.session.commit()
+    done, errors = threading.Event(), []
+
+    def second():
+        from minutes.extensions import write_intent
+        from minutes.meetings.models import Meeting
+        from minutes.people.models import User
+
+        write_intent.set(True)
+        try:
+            with app.app_context():
+                service.add_point(db.session.get(User, recorder_id), db.session.get(Meeting, meeting_id), item_id,
+                                  "consensus", "第二条")
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    service.add_point(started.recorder, started.meeting, item_id, "consensus", "第一条")  # not committed yet
+    thread = threading.Thread(target=second)
+    thread.start()
+    assert not done.wait(1.0), "the second writer did not wait for the first"
+    db.session.commit()
+    thread.join(timeout=30)
+    assert not errors, errors
+    db.session.expire_all()
+    rows = db.session.execute(select(Point.text, Point.position).where(Point.agenda_item_id == item_id)
+                              .order_by(Point.position)).all()
+    assert [tuple(r) for r in rows] == [("第一条", 1), ("第二条", 2)]
+
+
 def test_the_same_submission_saved_twice_gives_the_first_row_and_changes_nothing(started):
     """No lookup before the insert (which two racing requests could both pass): the unique index refuses
     the second row, and the service answers with the row saved the first time."""
