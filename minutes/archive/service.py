@@ -577,12 +577,16 @@ _KINDS = [sorted({CODE_KINDS[c].value for c in CODE_KINDS if mask >> c & 1}) for
 _BITS = [1 << code for code in range(CODE_MASK + 1)]
 
 
-def _matches(user, query: SearchQuery, now: datetime, permission: bool = True) -> "Matches":
-    """The meetings with matching blocks in the date range that pass the filters and that `user` may see."""
+def _hits(query: SearchQuery):
+    """The matching blocks in the query's date range: a subquery with one column, `id`."""
     low, high = day_range(query.date_from, query.date_to)
-    hits = backend_for(db.engine.dialect.name).hit_ids(BLOCKS, query.parsed, low, high)
-    hidden = set(_fetch_column(_hidden(user))) if permission else set()
-    matches = Matches.collect(_fetch_column(select(hits.c.id)), hidden)
+    return backend_for(db.engine.dialect.name).hit_ids(BLOCKS, query.parsed, low, high)
+
+
+def _matches(user, query: SearchQuery, now: datetime) -> "Matches":
+    """The meetings with matching blocks in the date range that pass the filters and that `user` may see."""
+    hits = _hits(query)
+    matches = Matches.collect(_fetch_column(select(hits.c.id)), set(_fetch_column(_hidden(user))))
     filters = _meeting_filters(user, query, now)
     if filters:
         allowed = set(db.session.scalars(select(Meeting.id).where(*filters)))
@@ -644,9 +648,6 @@ class Matches:
             masks[previous] = get(previous, 0) | mask
         return cls(masks)
 
-    def meeting_ids(self) -> set[int]:
-        return {key & MEETING_MASK for key in self.masks}
-
     def facets(self) -> dict[str, int]:
         """Matching meetings per kind of text (DocKind values)."""
         counts: dict[str, int] = {}
@@ -685,8 +686,7 @@ def matching_meetings(query: SearchQuery) -> set[int]:
     The database reduces the blocks to distinct meetings: a frequent word is in three blocks of each
     of tens of thousands of meetings, and only the meetings leave it.
     """
-    low, high = day_range(query.date_from, query.date_to)
-    hits = backend_for(db.engine.dialect.name).hit_ids(BLOCKS, query.parsed, low, high)
+    hits = _hits(query)
     meeting = hits.c.id.op(">>")(_int(CODE_BITS)).op("&")(_int(MEETING_MASK))
     return set(_fetch_column(select(meeting).distinct()))
 
