@@ -567,8 +567,13 @@ def deliver_pending(now: datetime | None = None, time_budget: float = 50.0) -> d
     # The other email senders start once the first has claimed its batch: a short queue is one batch for
     # one sender (and a mail server that is down costs one attempt, not one per sender racing for the rows).
     first_claim = threading.Event()
+
+    def follow(counts):
+        if first_claim.wait(time_budget):
+            _deliver_email_batches(now, counts, time_budget)
+
     jobs = [lambda c: _deliver_robots(now, c), lambda c: _deliver_email_batches(now, c, time_budget, first_claim)]
-    jobs += [lambda c: first_claim.wait(time_budget) and _deliver_email_batches(now, c, time_budget)] * (senders - 1)
+    jobs += [follow] * (senders - 1)
     results = [{"sent": 0, "failed": 0, "deferred": 0} for _ in jobs]
     errors: list[BaseException] = []
 
