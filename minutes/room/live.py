@@ -170,7 +170,7 @@ def entry_forms(meeting, current, **overrides) -> dict:
         "action": dict(agenda_item_id=item_id, text="", owner_department_id="", owner_id="",
                        cooperating_department_ids=[], due=""),
     }
-    for name, values in forms.items():  # a fresh form gets a new one-time token; one sent back keeps its own
+    for values in forms.values():  # a fresh form gets a new one-time token; one sent back keeps its own
         values["submission"] = service.new_submission()
     for name, values in overrides.items():
         forms[name].update(values)
