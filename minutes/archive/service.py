@@ -11,15 +11,14 @@ ever restrict public meetings too, `archive_entry.restricted` must cover them.
 from __future__ import annotations
 
 import enum
-import heapq
 import math
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import numpy as np
 from flask_babel import gettext
-from sqlalchemy import Integer, and_, exists, func, literal_column, or_, select, true
+from sqlalchemy import Integer, Text, and_, cast, exists, func, literal_column, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from minutes.actions.models import ActionItem, ActionStatus
@@ -571,10 +570,13 @@ def _codes(kind: DocKind | None) -> list[int]:
     return sorted(c for c, k in CODE_KINDS.items() if kind is None or k == kind)
 
 
-#: Per bit mask of matched codes: the relevance score (the sum of their weights) and the kinds present.
-_SCORE = [sum(w for c, w in CODE_WEIGHTS.items() if mask >> c & 1) for mask in range(1 << 7)]
-_KINDS = [sorted({CODE_KINDS[c].value for c in CODE_KINDS if mask >> c & 1}) for mask in range(1 << 7)]
-_BITS = [1 << code for code in range(CODE_MASK + 1)]
+#: Per bit mask of matched codes: the relevance score, the sum of the codes' weights.
+_SCORE = np.array([sum(w for c, w in CODE_WEIGHTS.items() if mask >> c & 1) for mask in range(1 << (CODE_MASK + 1))],
+                  dtype=np.int64)
+#: Per kind of text: the bit mask of its codes, and its weight (that of its heaviest code) for the API's ranking.
+_KIND_BITS = {kind: sum(1 << c for c in _codes(kind)) for kind in DocKind}
+_KIND_WEIGHT = {kind: max(CODE_WEIGHTS[c] for c in _codes(kind)) for kind in DocKind}
+_NO_IDS = np.empty(0, dtype=np.int64)
 
 
 def _hits(query: SearchQuery):
@@ -586,98 +588,96 @@ def _hits(query: SearchQuery):
 def _matches(user, query: SearchQuery, now: datetime) -> "Matches":
     """The meetings with matching blocks in the date range that pass the filters and that `user` may see."""
     hits = _hits(query)
-    matches = Matches.collect(_fetch_column(select(hits.c.id)), set(_fetch_column(_hidden(user))))
+    matches = Matches.collect(_fetch_ids(select(hits.c.id)), _fetch_ids(_hidden(user)))
     filters = _meeting_filters(user, query, now)
     if filters:
-        allowed = set(db.session.scalars(select(Meeting.id).where(*filters)))
-        matches.masks = {key: mask for key, mask in matches.masks.items() if key & MEETING_MASK in allowed}
+        matches = matches.among(_fetch_ids(select(Meeting.id).where(*filters)))
     return matches
 
 
-def _fetch_column(stmt) -> list:
-    """Run a one-column SELECT straight on the DBAPI cursor, in the session's transaction.
+def _fetch_ids(stmt) -> np.ndarray:
+    """The integers a one-column SELECT gives, as one array, in the session's transaction.
 
-    A frequent word matches tens of thousands of blocks; their ids are plain integers, and making
-    a Row object for each would cost more than finding them. The parameters (strings, integers,
-    lists of strings, str enums) are ones the driver takes as they are.
+    A frequent word matches 85,000 blocks. The database joins their ids into one string, which numpy
+    reads in one call: a row, or a Python int, per id would cost more than finding them (85,000 ids:
+    fetching rows 19 ms, splitting the joined string in Python 9 ms, numpy 1.6 ms).
     """
-    connection = db.session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
-        # One row, the ids joined by commas: about half the time of fetching a row per id (85,000 ids: 19 → 9 ms
-        # with the split). Every id here is an integer (block, meeting), so the split gives them back exactly.
-        fetched = stmt.subquery("fetched")
-        stmt = select(func.group_concat(list(fetched.c)[0]))
-    compiled = stmt.compile(dialect=connection.dialect)
-    params = compiled.construct_params()
-    if compiled.positional:
-        params = [params[name] for name in compiled.positiontup]
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        if sqlite:
-            joined = cursor.fetchone()[0]
-            return [int(value) for value in joined.split(",")] if joined else []
-        return [row[0] for row in cursor.fetchall()]
-    finally:
-        cursor.close()
+    fetched = stmt.subquery("fetched")
+    value = list(fetched.c)[0]
+    if db.session.get_bind().dialect.name == "sqlite":
+        joined = func.group_concat(value)
+    else:
+        joined = func.string_agg(cast(value, Text), ",")
+    text = db.session.execute(select(joined)).scalar()
+    return np.fromstring(text, dtype=np.int64, sep=",") if text else _NO_IDS
 
 
 @dataclass
 class Matches:
-    """The meetings a search found, from block ids alone: per meeting key (day << 31 | id) the mask of the
-    codes that matched. Grouping, counting and ordering happen here, in one pass over the ids."""
+    """The meetings a search found, from block ids alone: the meeting keys (day << 31 | id, ascending) and,
+    for each, the bit mask of the codes that matched. Grouping, counting and ordering are array operations."""
 
-    masks: dict[int, int]
+    keys: np.ndarray
+    masks: np.ndarray
 
     @classmethod
-    def collect(cls, ids, hidden: set[int] | frozenset = frozenset()) -> "Matches":
-        """Group block ids by meeting. The blocks of a meeting have neighbouring ids, and SQLite gives them in
-        order: each run of one meeting's blocks costs one dictionary write (any order still comes out right)."""
-        masks: dict[int, int] = {}
-        get, bits = masks.get, _BITS
-        previous, mask = -1, 0
-        for block in ids:
-            key = block >> CODE_BITS
-            if key != previous:
-                if mask and previous & MEETING_MASK not in hidden:
-                    masks[previous] = get(previous, 0) | mask
-                previous, mask = key, 0
-            mask |= bits[block & CODE_MASK]
-        if mask and previous & MEETING_MASK not in hidden:
-            masks[previous] = get(previous, 0) | mask
-        return cls(masks)
+    def collect(cls, ids, hidden=_NO_IDS) -> "Matches":
+        """Group block ids (in any order; SQLite gives them sorted) by meeting, leaving out the `hidden` meetings."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.size > 1 and not (ids[1:] >= ids[:-1]).all():
+            ids = np.sort(ids)
+        keys = ids >> CODE_BITS
+        if not keys.size:
+            return cls(_NO_IDS, _NO_IDS)
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        matches = cls(keys[starts], np.bitwise_or.reduceat(np.left_shift(1, ids & CODE_MASK), starts))
+        hidden = np.asarray(hidden, dtype=np.int64)
+        return matches.where(~np.isin(matches.meeting_ids, hidden)) if hidden.size else matches
+
+    @property
+    def meeting_ids(self) -> np.ndarray:
+        return self.keys & MEETING_MASK
+
+    def where(self, chosen: np.ndarray) -> "Matches":
+        """The matches where `chosen` (a boolean array) is true."""
+        return Matches(self.keys[chosen], self.masks[chosen])
+
+    def among(self, meeting_ids) -> "Matches":
+        """The matches of these meetings only."""
+        return self.where(np.isin(self.meeting_ids, np.asarray(meeting_ids, dtype=np.int64)))
+
+    def mask_by_meeting(self) -> dict[int, int]:
+        """{meeting id: mask of the codes that matched}."""
+        return dict(zip(self.meeting_ids.tolist(), self.masks.tolist()))
 
     def facets(self) -> dict[str, int]:
-        """Matching meetings per kind of text (DocKind values)."""
-        counts: dict[str, int] = {}
-        for mask, meetings in Counter(self.masks.values()).items():
-            for kind in _KINDS[mask]:
-                counts[kind] = counts.get(kind, 0) + meetings
-        return counts
+        """Matching meetings per kind of text (DocKind values), for the kinds that have any."""
+        counts = {kind.value: int(np.count_nonzero(self.masks & bits)) for kind, bits in _KIND_BITS.items()}
+        return {kind: count for kind, count in counts.items() if count}
 
     def results(self, kind: DocKind | None, sort: "Sort", page: int, per_page: int) -> tuple[int, list[tuple]]:
         """(total, [(meeting id, DocKind)]): one result per meeting and kind of text (the API's results),
         by relevance (the kind's weight, then newest) or newest first."""
-        chosen = sum(1 << c for c in _codes(kind))
-        kinds = list(DocKind)
-        weight = {k.value: max(w for c, w in CODE_WEIGHTS.items() if CODE_KINDS[c] == k) for k in kinds}
-        items = [(weight[name] if sort == Sort.RELEVANCE else 0, key, -kinds.index(DocKind(name)))
-                 for key, mask in self.masks.items() for name in _KINDS[mask & chosen]]
-        wanted = page * per_page
-        top = heapq.nlargest(wanted, items)[wanted - per_page:]
-        return len(items), [(key & MEETING_MASK, kinds[-negative_index]) for _w, key, negative_index in top]
+        kinds = [k for k in DocKind if kind is None or k == kind]
+        parts = [(k, self.keys[(self.masks & _KIND_BITS[k]) != 0]) for k in kinds]
+        keys = np.concatenate([found for _k, found in parts]) if parts else _NO_IDS
+        weights = np.concatenate([np.full(found.size, _KIND_WEIGHT[k] if sort == Sort.RELEVANCE else 0)
+                                  for k, found in parts]) if parts else _NO_IDS
+        order_of_kind = np.concatenate([np.full(found.size, -list(DocKind).index(k)) for k, found in parts]) \
+            if parts else _NO_IDS
+        best_first = np.lexsort((order_of_kind, keys, weights))[::-1][(page - 1) * per_page:page * per_page]
+        kind_at = {-list(DocKind).index(k): k for k in kinds}
+        return int(keys.size), [(int(keys[i] & MEETING_MASK), kind_at[int(order_of_kind[i])]) for i in best_first]
 
     def page(self, kind: DocKind | None, sort: "Sort", page: int, per_page: int) -> tuple[int, list[tuple]]:
         """(total, [(meeting id, score, mask)]) for one page, by relevance (score, then newest) or newest first."""
-        chosen = sum(1 << c for c in _codes(kind))
-        keys = [(_SCORE[mask & chosen], key) for key, mask in self.masks.items() if mask & chosen]
-        wanted = page * per_page
-        if sort == Sort.RELEVANCE:
-            top = heapq.nlargest(wanted, keys)
-        else:
-            top = [(score, key) for key, score in heapq.nlargest(wanted, ((k, s) for s, k in keys))]
-        return len(keys), [(key & MEETING_MASK, score, self.masks[key]) for score, key in top[wanted - per_page:]]
+        chosen = _KIND_BITS[kind] if kind else sum(_KIND_BITS.values())
+        found = self.where((self.masks & chosen) != 0)
+        scores = _SCORE[found.masks & chosen]
+        best_first = (np.lexsort((found.keys, scores)) if sort == Sort.RELEVANCE else np.arange(found.keys.size))[::-1]
+        shown = best_first[(page - 1) * per_page:page * per_page]
+        return int(found.keys.size), [(int(found.keys[i] & MEETING_MASK), int(scores[i]), int(found.masks[i]))
+                                      for i in shown]
 
 
 def matching_meetings(query: SearchQuery) -> set[int]:
@@ -688,7 +688,7 @@ def matching_meetings(query: SearchQuery) -> set[int]:
     """
     hits = _hits(query)
     meeting = hits.c.id.op(">>")(_int(CODE_BITS)).op("&")(_int(MEETING_MASK))
-    return set(_fetch_column(select(meeting).distinct()))
+    return set(_fetch_ids(select(meeting).distinct()).tolist())
 
 
 def _int(value: int):
@@ -884,7 +884,7 @@ def search_api(user, q="", department=None, date_from=None, date_to=None, kind=N
     ids = sorted({meeting_id for meeting_id, _kind in page})
     meetings = {m.id: m for m in db.session.execute(
         select(Meeting.id, Meeting.topic, Meeting.starts_at).where(Meeting.id.in_(ids)))}
-    masks = {key & MEETING_MASK: mask for key, mask in matches.masks.items() if key & MEETING_MASK in meetings}
+    masks = matches.among(ids).mask_by_meeting()
     docs = _passages(ids, parsed, query.kind, masks)
     results = []
     for meeting_id, kind in page:

@@ -411,7 +411,7 @@ def test_matches_group_block_ids_by_meeting_in_any_order_and_leave_out_hidden_me
     shuffled = blocks[:]
     random.Random(4).shuffle(shuffled)
     for ids in (sorted(blocks), shuffled, sorted(blocks, reverse=True)):
-        masks = service.Matches.collect(ids).masks
-        assert {key & service.MEETING_MASK: mask for key, mask in masks.items()} == expected
-        assert {key & service.MEETING_MASK for key in service.Matches.collect(ids, hidden={9}).masks} == {5, 7}
-    assert service.Matches.collect([]).masks == {}
+        assert service.Matches.collect(ids).mask_by_meeting() == expected
+        assert service.Matches.collect(ids, hidden=[9]).mask_by_meeting().keys() == {5, 7}
+    assert service.Matches.collect([]).mask_by_meeting() == {}
+    assert service.Matches.collect([]).facets() == {}
