@@ -815,15 +815,9 @@ def _passages(meeting_ids: list[int], parsed: ParsedQuery, kind: DocKind | None,
 
 def _describe(docs, parsed: ParsedQuery) -> list[tuple]:
     """Turn texts into (text, passage) pairs, naming their agenda item, department, person and status."""
-    ids_of = lambda k: [d.source_id for d in docs if d.kind == k]  # noqa: E731
-    points = {p.id: p for p in db.session.scalars(select(Point).where(Point.id.in_(ids_of(DocKind.POINT)))
-                                                  .options(selectinload(Point.speaker)))} if ids_of(DocKind.POINT) else {}
-    decisions = {d.id: d for d in db.session.scalars(
-        select(Decision).where(Decision.id.in_(ids_of(DocKind.DECISION)))
-        .options(selectinload(Decision.owner)))} if ids_of(DocKind.DECISION) else {}
-    actions = {a.id: a for a in db.session.scalars(
-        select(ActionItem).where(ActionItem.id.in_(ids_of(DocKind.ACTION)))
-        .options(selectinload(ActionItem.owner)))} if ids_of(DocKind.ACTION) else {}
+    points = _by_id(docs, DocKind.POINT, Point.speaker_id, Point.kind)
+    decisions = _by_id(docs, DocKind.DECISION, Decision.owner_id, Decision.due_date)
+    actions = _by_id(docs, DocKind.ACTION, ActionItem.owner_id, ActionItem.due_date, ActionItem.status)
     item_ids = {d.agenda_item_id for d in docs if d.agenda_item_id}
     items = dict(db.session.execute(select(AgendaItem.id, AgendaItem.title).where(AgendaItem.id.in_(item_ids))).all()) \
         if item_ids else {}
@@ -841,22 +835,34 @@ def _describe(docs, parsed: ParsedQuery) -> list[tuple]:
         elif d.kind == DocKind.POINT and d.source_id in points:
             point = points[d.source_id]
             passage.label = point.kind.label
-            if point.speaker:
-                passage.who = f"{passage.who}·{point.speaker.name}" if passage.who else point.speaker.name
+            if point.person:
+                passage.who = f"{passage.who}·{point.person}" if passage.who else point.person
         elif d.kind == DocKind.DECISION and d.source_id in decisions:
             decision = decisions[d.source_id]
             passage.due = decision.due_date
-            if decision.owner:
-                passage.who = f"{passage.who}·{decision.owner.name}" if passage.who else decision.owner.name
+            if decision.person:
+                passage.who = f"{passage.who}·{decision.person}" if passage.who else decision.person
         elif d.kind == DocKind.ACTION and d.source_id in actions:
             action = actions[d.source_id]
             passage.due = action.due_date
-            passage.who = f"{passage.who}·{action.owner.name}" if passage.who else action.owner.name
+            if action.person:
+                passage.who = f"{passage.who}·{action.person}" if passage.who else action.person
             overdue = is_overdue(action, today)
             passage.status = action.status.label + ("·已逾期" if overdue else "")
             passage.status_tone = "ok" if action.status == ActionStatus.DONE else ("bad" if overdue else "warn")
         out.append((d, passage))
     return out
+
+
+def _by_id(docs, kind: DocKind, person_id, *columns) -> dict:
+    """The rows (id, *columns, person: the name of the user `person_id` names) behind the texts of one kind."""
+    ids = [d.source_id for d in docs if d.kind == kind]
+    if not ids:
+        return {}
+    model = person_id.class_
+    return {row.id: row for row in db.session.execute(
+        select(model.id, *columns, User.name.label("person")).outerjoin(User, User.id == person_id)
+        .where(model.id.in_(ids)))}
 
 
 def search_api(user, q="", department=None, date_from=None, date_to=None, kind=None, page=1,
