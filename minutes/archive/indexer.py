@@ -22,7 +22,7 @@ from sqlalchemy import and_, delete, event, func, insert, inspect, null, or_, se
 from sqlalchemy.orm import Session
 
 from minutes.actions.models import ActionItem
-from minutes.archive.backends import backend_for
+from minutes.archive.backends import GRAM_PADDING, GRAMS, backend_for
 from minutes.archive.models import (CODE_ACTION, CODE_AGENDA, CODE_DECISION, CODE_GOAL, CODE_KINDS, CODE_MINUTES,
                                     CODE_POINT, CODE_TOPIC, PART_GOAL, PART_OUTCOME, PART_TOPIC, ArchiveEntry, DocKind,
                                     SearchBlock, block_id)
@@ -199,10 +199,8 @@ def final_versions(connection, meeting_ids) -> dict[int, object]:
     return {row.meeting_id: row for row in rows}
 
 
-def block_rows(meeting_id: int, starts_at: datetime, docs: list[Doc], now: datetime | None = None,
-               with_grams: bool = False) -> list[dict]:
-    """The search_block rows of a meeting: one per code, its texts folded, one per line (and, for
-    PostgreSQL, `with_grams`, the grams of the text)."""
+def block_rows(meeting_id: int, starts_at: datetime, docs: list[Doc], now: datetime | None = None) -> list[dict]:
+    """The search_block rows of a meeting: one per code, its texts folded, one per line."""
     day = to_local(starts_at).date()
     by_code: dict[int, list[str]] = {}
     for doc in docs:
@@ -212,13 +210,35 @@ def block_rows(meeting_id: int, starts_at: datetime, docs: list[Doc], now: datet
     for code, lines in sorted(by_code.items()):
         text = "\n".join(lines)
         rows.append({"id": block_id(day, meeting_id, code), "meeting_id": meeting_id, "code": code, "text": text,
-                     "grams": grams_of_folded(text) if with_grams else None, "updated_at": now})
+                     "updated_at": now})
     return rows
 
 
 def needs_grams(connection) -> bool:
-    """PostgreSQL indexes a column of grams; SQLite computes them in a view."""
+    """PostgreSQL keeps the grams of each block in search_block_gram; SQLite computes them in a view."""
     return connection.dialect.name == "postgresql"
+
+
+def gram_rows(blocks: list[dict]) -> list[dict]:
+    """The search_block_gram rows (PostgreSQL) of some search_block rows."""
+    return [{"id": block["id"], "grams": [*grams_of_folded(block["text"]), GRAM_PADDING]} for block in blocks]
+
+
+def write_blocks(connection, blocks: list[dict]) -> None:
+    """Insert search_block rows, and on PostgreSQL their grams."""
+    if not blocks:
+        return
+    connection.execute(insert(BLOCKS), blocks)
+    if needs_grams(connection):
+        connection.execute(insert(GRAMS), gram_rows(blocks))
+
+
+def rewrite_block(connection, block: int, text: str) -> None:
+    """Give a search_block row a new text (and on PostgreSQL new grams)."""
+    connection.execute(update(BLOCKS).where(BLOCKS.c.id == block).values(text=text, updated_at=utcnow()))
+    if needs_grams(connection):
+        connection.execute(update(GRAMS).where(GRAMS.c.id == block)
+                           .values(grams=gram_rows([{"id": block, "text": text}])[0]["grams"]))
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -238,19 +258,16 @@ def sync_blocks(connection, wanted: dict[int, set[int]]) -> None:
         # Every meeting with blocks is filed, so search knows whether it is restricted (see service._hidden).
         file_meeting(connection, meeting)
         docs = read_docs(connection, [meeting_id], codes)[meeting_id]
-        desired = {row["id"]: row for row in block_rows(meeting_id, meeting.starts_at, docs,
-                                                         with_grams=needs_grams(connection))}
+        desired = {row["id"]: row for row in block_rows(meeting_id, meeting.starts_at, docs)}
         existing = dict(connection.execute(select(BLOCKS.c.id, BLOCKS.c.text).where(
             BLOCKS.c.meeting_id == meeting_id, BLOCKS.c.code.in_(sorted(codes)))).all())
         gone = [block for block in existing if block not in desired]  # emptied, or the meeting moved to another day
         if gone:
             connection.execute(delete(BLOCKS).where(BLOCKS.c.id.in_(gone)))
+        write_blocks(connection, [row for block, row in desired.items() if block not in existing])
         for block, row in desired.items():
-            if block not in existing:
-                connection.execute(insert(BLOCKS).values(**row))
-            elif existing[block] != row["text"]:
-                connection.execute(update(BLOCKS).where(BLOCKS.c.id == block)
-                                   .values(text=row["text"], grams=row["grams"], updated_at=row["updated_at"]))
+            if block in existing and existing[block] != row["text"]:
+                rewrite_block(connection, block, row["text"])
 
 
 def filing_key(topic: str, series_id: int | None) -> str:
@@ -366,9 +383,7 @@ def append_points(connection, meeting_id: int, points: list[Point]) -> bool:
         return False
     lines = [fold(doc.body).replace("\n", " ") for p in points for doc in point_docs(p)]
     if lines:
-        text = "\n".join([block.text, *lines])
-        connection.execute(update(BLOCKS).where(BLOCKS.c.id == block.id).values(
-            text=text, grams=grams_of_folded(text) if needs_grams(connection) else None, updated_at=utcnow()))
+        rewrite_block(connection, block.id, "\n".join([block.text, *lines]))
     return True
 
 
@@ -392,10 +407,8 @@ def reindex_all(session: Session, batch: int = 500) -> dict[str, int]:
             break
         last = rows[-1].id
         docs = read_docs(connection, [r.id for r in rows])
-        blocks = [block for r in rows for block in block_rows(r.id, _aware(r.starts_at), docs[r.id],
-                                                              with_grams=needs_grams(connection))]
-        if blocks:
-            connection.execute(insert(BLOCKS), blocks)
+        blocks = [block for r in rows for block in block_rows(r.id, _aware(r.starts_at), docs[r.id])]
+        write_blocks(connection, blocks)
         connection.execute(insert(ENTRIES), [entry_row(r) for r in rows])
         counts["meetings"] += len(rows)
         counts["blocks"] += len(blocks)

@@ -9,7 +9,6 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from minutes.dbtypes import UTCDateTime, utcnow
@@ -90,10 +89,9 @@ class SearchBlock(db.Model):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     code: Mapped[int] = mapped_column(SmallInteger)  #: CODE_TOPIC … CODE_MINUTES
     #: The texts, NFKC-normalized and lower-cased, one per line (a term never spans two of them).
+    #: (The 1- and 2-character grams of the text, for 预算 or Q3, are not stored here: SQLite derives them
+    #: in a view, PostgreSQL keeps them in search_block_gram; see archive.backends.)
     text: Mapped[str] = mapped_column(Text)
-    #: PostgreSQL only: the distinct 1- and 2-character grams of `text`, for the GIN index that finds
-    #: 预算 or Q3 (SQLite derives them in a view instead). Written with `text`, never on its own.
-    grams: Mapped[list[str] | None] = mapped_column(ARRAY(Text).with_variant(Text, "sqlite"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -2,7 +2,7 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from minutes.archive import service
 from minutes.archive.models import DocKind, SearchBlock
@@ -248,6 +248,7 @@ def test_an_edit_is_found_at_once_and_the_old_text_is_gone(people, complaints):
     # same transaction, not yet committed: the search already sees it
     assert snippets(find(host, "48小时")) == ["客服部要求技术部48小时内给出方案"]
     assert find(host, "24小时").total == 0
+    assert find(host, "给出").total == 1 and find(host, "缩短").total == 0  # the grams of 2-character terms too
     db.session.commit()
     assert find(host, "48小时").total == 1
 
@@ -458,3 +459,23 @@ def test_matches_count_and_order_as_a_plain_python_reading_of_the_same_blocks():
         total, rows = matches.results(kind, service.Sort.RELEVANCE, 2, 20)
         assert total == len(items)
         assert rows == [(key & service.MEETING_MASK, list(DocKind)[-i]) for _w, key, i in items[20:40]]
+
+
+def test_postgresql_keeps_the_grams_of_each_block_out_of_the_rows_a_search_visits(people, complaints, budget):
+    """A frequent 2-character word matches tens of thousands of blocks, and PostgreSQL visits each match's row
+    for its id: search_block_gram's rows stay narrow because the grams go out of line (TOAST)."""
+    from minutes.archive.backends import GRAM_PADDING
+    from minutes.archive.text import grams_of_folded
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite derives the grams in a view (search_block_grams)")
+    blocks = dict(db.session.execute(select(SearchBlock.id, SearchBlock.text)).all())
+    stored = dict(db.session.execute(text("SELECT id, grams FROM search_block_gram")).all())
+    assert stored == {block: [*grams_of_folded(body), GRAM_PADDING] for block, body in blocks.items()}
+    toast = db.session.execute(text("SELECT reltoastrelid::regclass::text FROM pg_class "
+                                    "WHERE oid = 'search_block_gram'::regclass")).scalar()
+    out_of_line = db.session.execute(text(f"SELECT count(DISTINCT chunk_id) FROM {toast}")).scalar()
+    assert out_of_line == len(stored)
+    room.delete_decision(people["host"], complaints.decisions[0])  # the decisions block goes, and its grams
+    assert set(db.session.scalars(text("SELECT id FROM search_block_gram"))) == \
+        set(db.session.scalars(select(SearchBlock.id))) != set(stored)
