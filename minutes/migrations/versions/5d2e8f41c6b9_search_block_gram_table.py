@@ -18,9 +18,6 @@ down_revision = "7e4b2c8d1a05"
 branch_labels = None
 depends_on = None
 
-PADDING = "repeat('~', 2100)"  # archive.backends.GRAM_PADDING
-
-
 def upgrade():
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
@@ -33,8 +30,9 @@ def upgrade():
   id bigint PRIMARY KEY REFERENCES search_block (id) ON DELETE CASCADE,
   grams text[] NOT NULL
 ) WITH (toast_tuple_target = 128)""")
+        # the last element is archive.backends.GRAM_PADDING
         op.execute("INSERT INTO search_block_gram (id, grams) "
-                   f"SELECT id, grams || ARRAY[{PADDING}] FROM search_block WHERE grams IS NOT NULL")
+                   "SELECT id, grams || ARRAY[repeat('~', 2100)] FROM search_block WHERE grams IS NOT NULL")
         op.execute("CREATE INDEX ix_search_block_grams ON search_block_gram USING gin (grams)")
     op.execute("ALTER TABLE search_block DROP COLUMN IF EXISTS grams")
 
