@@ -558,11 +558,19 @@ def _meeting_filters(user, query: SearchQuery, now: datetime) -> list:
     return conditions
 
 
-def _hidden(user):
-    """The meetings `user` may not find: among the restricted ones (confidential or cancelled), those
-    the permission rule (meetings.service.visible_filter) refuses. Every other meeting is public."""
-    restricted = select(ArchiveEntry.meeting_id).where(ArchiveEntry.restricted == true())  # "= 1": the index is used
-    return select(Meeting.id).where(backend_for(db.engine.dialect.name).among(Meeting.id, restricted), ~_scope(user))
+def _hidden(user, meeting_ids: np.ndarray) -> np.ndarray:
+    """Of these meetings, those `user` may not find: among the restricted ones (confidential or cancelled), those
+    the permission rule (meetings.service.visible_filter) refuses. Every other meeting is public.
+
+    Only the restricted meetings that matched are checked: each check reads the meeting's row, and a search
+    matches a small share of the restricted ones (100,000 meetings, 4,000 restricted: 10 ms for all of them).
+    """
+    restricted = _fetch_ids(select(ArchiveEntry.meeting_id).where(ArchiveEntry.restricted == true()))  # "= 1": indexed
+    candidates = np.intersect1d(meeting_ids, restricted)
+    if not candidates.size:
+        return _NO_IDS
+    backend = backend_for(db.engine.dialect.name)
+    return _fetch_ids(select(Meeting.id).where(backend.among(Meeting.id, candidates.tolist()), ~_scope(user)))
 
 
 def _codes(kind: DocKind | None) -> list[int]:
@@ -588,7 +596,8 @@ def _hits(query: SearchQuery):
 def _matches(user, query: SearchQuery, now: datetime) -> "Matches":
     """The meetings with matching blocks in the date range that pass the filters and that `user` may see."""
     hits = _hits(query)
-    matches = Matches.collect(_fetch_ids(select(hits.c.id)), _fetch_ids(_hidden(user)))
+    matches = Matches.collect(_fetch_ids(select(hits.c.id)))
+    matches = matches.where(~np.isin(matches.meeting_ids, _hidden(user, matches.meeting_ids)))
     filters = _meeting_filters(user, query, now)
     if filters:
         matches = matches.among(_fetch_ids(select(Meeting.id).where(*filters)))

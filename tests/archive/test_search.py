@@ -479,3 +479,15 @@ def test_postgresql_keeps_the_grams_of_each_block_out_of_the_rows_a_search_visit
     room.delete_decision(people["host"], complaints.decisions[0])  # the decisions block goes, and its grams
     assert set(db.session.scalars(text("SELECT id FROM search_block_gram"))) == \
         set(db.session.scalars(select(SearchBlock.id))) != set(stored)
+
+
+def test_among_takes_more_ids_than_a_statement_may_have_parameters(people, complaints, budget):
+    """The permission check passes the restricted meetings a search matched as one parameter: there can be more
+    of them than SQLite's 32,766 parameters (or PostgreSQL's 65,535)."""
+    from minutes.archive.backends import backend_for
+    from minutes.meetings.models import Meeting
+
+    backend = backend_for(db.session.get_bind().dialect.name)
+    wanted = [complaints.meeting.id, *range(10**6, 10**6 + 70_000)]
+    assert set(db.session.scalars(select(Meeting.id).where(backend.among(Meeting.id, wanted)))) == \
+        {complaints.meeting.id}
