@@ -219,9 +219,14 @@ def needs_grams(connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
+def stored_grams(text: str) -> list[str]:
+    """The array search_block_gram (PostgreSQL) keeps for a block's folded text: its grams, then the padding."""
+    return [*grams_of_folded(text), GRAM_PADDING]
+
+
 def gram_rows(blocks: list[dict]) -> list[dict]:
     """The search_block_gram rows (PostgreSQL) of some search_block rows."""
-    return [{"id": block["id"], "grams": [*grams_of_folded(block["text"]), GRAM_PADDING]} for block in blocks]
+    return [{"id": block["id"], "grams": stored_grams(block["text"])} for block in blocks]
 
 
 def write_blocks(connection, blocks: list[dict]) -> None:
@@ -237,8 +242,7 @@ def rewrite_block(connection, block: int, text: str) -> None:
     """Give a search_block row a new text (and on PostgreSQL new grams)."""
     connection.execute(update(BLOCKS).where(BLOCKS.c.id == block).values(text=text, updated_at=utcnow()))
     if needs_grams(connection):
-        connection.execute(update(GRAMS).where(GRAMS.c.id == block)
-                           .values(grams=gram_rows([{"id": block, "text": text}])[0]["grams"]))
+        connection.execute(update(GRAMS).where(GRAMS.c.id == block).values(grams=stored_grams(text)))
 
 
 # --- writing ---------------------------------------------------------------------------------

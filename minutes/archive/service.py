@@ -597,7 +597,7 @@ def _matches(user, query: SearchQuery, now: datetime) -> "Matches":
     """The meetings with matching blocks in the date range that pass the filters and that `user` may see."""
     hits = _hits(query)
     matches = Matches.collect(_fetch_ids(select(hits.c.id)))
-    matches = matches.where(~np.isin(matches.meeting_ids, _hidden(user, matches.meeting_ids)))
+    matches = matches.without(_hidden(user, matches.meeting_ids))
     filters = _meeting_filters(user, query, now)
     if filters:
         matches = matches.among(_fetch_ids(select(Meeting.id).where(*filters)))
@@ -630,8 +630,8 @@ class Matches:
     masks: np.ndarray
 
     @classmethod
-    def collect(cls, ids, hidden=_NO_IDS) -> "Matches":
-        """Group block ids (in any order; SQLite gives them sorted) by meeting, leaving out the `hidden` meetings."""
+    def collect(cls, ids) -> "Matches":
+        """Group block ids (in any order; SQLite gives them sorted) by meeting."""
         ids = np.asarray(ids, dtype=np.int64)
         if ids.size > 1 and not (ids[1:] >= ids[:-1]).all():
             ids = np.sort(ids)
@@ -639,9 +639,7 @@ class Matches:
         if not keys.size:
             return cls(_NO_IDS, _NO_IDS)
         starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-        matches = cls(keys[starts], np.bitwise_or.reduceat(np.left_shift(1, ids & CODE_MASK), starts))
-        hidden = np.asarray(hidden, dtype=np.int64)
-        return matches.where(~np.isin(matches.meeting_ids, hidden)) if hidden.size else matches
+        return cls(keys[starts], np.bitwise_or.reduceat(np.left_shift(1, ids & CODE_MASK), starts))
 
     @property
     def meeting_ids(self) -> np.ndarray:
@@ -655,6 +653,10 @@ class Matches:
         """The matches of these meetings only."""
         return self.where(np.isin(self.meeting_ids, np.asarray(meeting_ids, dtype=np.int64)))
 
+    def without(self, meeting_ids) -> "Matches":
+        """The matches of all but these meetings."""
+        return self.where(~np.isin(self.meeting_ids, np.asarray(meeting_ids, dtype=np.int64)))
+
     def mask_by_meeting(self) -> dict[int, int]:
         """{meeting id: mask of the codes that matched}."""
         return dict(zip(self.meeting_ids.tolist(), self.masks.tolist()))
@@ -667,16 +669,14 @@ class Matches:
     def results(self, kind: DocKind | None, sort: "Sort", page: int, per_page: int) -> tuple[int, list[tuple]]:
         """(total, [(meeting id, DocKind)]): one result per meeting and kind of text (the API's results),
         by relevance (the kind's weight, then newest) or newest first."""
-        kinds = [k for k in DocKind if kind is None or k == kind]
-        parts = [(k, self.keys[(self.masks & _KIND_BITS[k]) != 0]) for k in kinds]
-        keys = np.concatenate([found for _k, found in parts]) if parts else _NO_IDS
+        parts = [(k, self.keys[(self.masks & _KIND_BITS[k]) != 0]) for k in DocKind if kind in (None, k)]
+        keys = np.concatenate([found for _k, found in parts])
         weights = np.concatenate([np.full(found.size, _KIND_WEIGHT[k] if sort == Sort.RELEVANCE else 0)
-                                  for k, found in parts]) if parts else _NO_IDS
-        order_of_kind = np.concatenate([np.full(found.size, -list(DocKind).index(k)) for k, found in parts]) \
-            if parts else _NO_IDS
-        best_first = np.lexsort((order_of_kind, keys, weights))[::-1][(page - 1) * per_page:page * per_page]
-        kind_at = {-list(DocKind).index(k): k for k in kinds}
-        return int(keys.size), [(int(keys[i] & MEETING_MASK), kind_at[int(order_of_kind[i])]) for i in best_first]
+                                  for k, found in parts])
+        kinds = list(DocKind)  # at equal weight and key, the kind listed first comes first
+        later = np.concatenate([np.full(found.size, -kinds.index(k)) for k, found in parts])
+        best_first = np.lexsort((later, keys, weights))[::-1][(page - 1) * per_page:page * per_page]
+        return int(keys.size), [(int(keys[i] & MEETING_MASK), kinds[-int(later[i])]) for i in best_first]
 
     def page(self, kind: DocKind | None, sort: "Sort", page: int, per_page: int) -> tuple[int, list[tuple]]:
         """(total, [(meeting id, score, mask)]) for one page, by relevance (score, then newest) or newest first."""

@@ -413,7 +413,7 @@ def test_matches_group_block_ids_by_meeting_in_any_order_and_leave_out_hidden_me
     random.Random(4).shuffle(shuffled)
     for ids in (sorted(blocks), shuffled, sorted(blocks, reverse=True)):
         assert service.Matches.collect(ids).mask_by_meeting() == expected
-        assert service.Matches.collect(ids, hidden=[9]).mask_by_meeting().keys() == {5, 7}
+        assert service.Matches.collect(ids).without([9]).mask_by_meeting().keys() == {5, 7}
     assert service.Matches.collect([]).mask_by_meeting() == {}
     assert service.Matches.collect([]).facets() == {}
 
@@ -433,7 +433,7 @@ def test_matches_count_and_order_as_a_plain_python_reading_of_the_same_blocks():
         key = block >> service.CODE_BITS
         if key & service.MEETING_MASK not in hidden:
             masks[key] = masks.get(key, 0) | 1 << (block & service.CODE_MASK)
-    matches = service.Matches.collect(blocks[::-1], hidden=sorted(hidden))
+    matches = service.Matches.collect(blocks[::-1]).without(sorted(hidden))
     assert matches.mask_by_meeting() == {key & service.MEETING_MASK: mask for key, mask in masks.items()}
 
     codes_of = {kind: {c for c, k in CODE_KINDS.items() if k == kind} for kind in DocKind}
