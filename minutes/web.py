@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from minutes.core import timefmt
+from minutes.core.sizes import human_size
 from minutes.core.errors import DomainError
 from minutes.extensions import db
 
@@ -25,7 +26,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'none'")
 
 #: Endpoints reachable without logging in.
-PUBLIC_ENDPOINTS = {"people.login", "static", "health", "actions.calendar_feed"}
+PUBLIC_ENDPOINTS = {"people.login", "static", "health", "favicon", "actions.calendar_feed"}
 
 
 def is_htmx() -> bool:
@@ -88,6 +89,11 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(records_bp)
     register_dashboard_panel(app, minutes_panel)
+
+    @app.get("/favicon.ico", endpoint="favicon")
+    def favicon():
+        """The tab icon browsers ask for at the site's root."""
+        return app.send_static_file("favicon.ico")
 
     @app.get("/healthz", endpoint="health")
     def health():
@@ -227,6 +233,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["cn_time"] = timefmt.cn_time
     app.jinja_env.filters["cn_duration"] = timefmt.cn_duration
     app.jinja_env.filters["relative_cn"] = timefmt.relative_cn
+    app.jinja_env.filters["filesize"] = human_size
     app.jinja_env.filters["local"] = timefmt.to_local
     app.jinja_env.filters["weekday"] = lambda d: str(WEEKDAYS[d.weekday()])
     app.jinja_env.filters["weekday_head"] = lambda i: str(WEEKDAY_HEADS[i])

@@ -40,6 +40,117 @@
     });
   }
 
+  // Texts from the server's catalogue (base.html), with {name} placeholders filled here.
+  var messages = {};
+  try { messages = JSON.parse(document.getElementById("js-messages").textContent); } catch (e) { messages = {}; }
+  function msg(key, values) {
+    return (messages[key] || "").replace(/\{(\w+)\}/g, function (m, name) {
+      return values && values[name] !== undefined ? values[name] : m;
+    });
+  }
+
+  function humanSize(bytes) {
+    if (bytes < 1024) return bytes + " B";
+    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
+    return (bytes / 1024 / 1024).toFixed(1) + " MB";
+  }
+
+  // The browser's own validation bubbles speak its UI language: say it in the page's language instead.
+  function validationMessage(el) {
+    var v = el.validity;
+    if (v.valueMissing) {
+      if (el.type === "file") return msg("valueMissingFile");
+      return msg(el.tagName === "SELECT" || el.type === "radio" || el.type === "checkbox" ? "valueMissingChoice" : "valueMissing");
+    }
+    if (v.typeMismatch) return msg(el.type === "email" ? "typeMismatchEmail" : el.type === "url" ? "typeMismatchUrl" : "typeMismatch");
+    if (v.rangeOverflow) return msg("rangeOverflow", { max: el.max });
+    if (v.rangeUnderflow) return msg("rangeUnderflow", { min: el.min });
+    if (v.tooLong) return msg("tooLong", { max: el.maxLength, count: el.value.length });
+    if (v.tooShort) return msg("tooShort", { min: el.minLength, count: el.value.length });
+    if (v.badInput) return msg("badInput");
+    if (v.stepMismatch) {
+      var step = Number(el.step) || 1, base = Number(el.min) || 0, value = Number(el.value);
+      var low = base + Math.floor((value - base) / step) * step;
+      return msg("stepMismatch", { low: low, high: low + step });
+    }
+    if (v.patternMismatch) return el.title || msg("patternMismatch");
+    return "";
+  }
+  document.addEventListener("invalid", function (e) {
+    var el = e.target;
+    if (!el.setCustomValidity || !el.validity) return;
+    el.setCustomValidity("");
+    if (!el.validity.valid) el.setCustomValidity(validationMessage(el));
+  }, true);
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      if (e.target.setCustomValidity) e.target.setCustomValidity("");
+    }, true);
+  });
+
+  // hx-confirm asks in a styled dialog (base.html) instead of the browser's confirm().
+  document.addEventListener("htmx:confirm", function (e) {
+    var dialog = document.getElementById("confirm-dialog");
+    if (!e.detail.question || !dialog || !dialog.showModal) return;
+    e.preventDefault();
+    dialog.querySelector("#confirm-dialog-text").textContent = e.detail.question;
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function answered() {
+      dialog.removeEventListener("close", answered);
+      if (dialog.returnValue === "ok") e.detail.issueRequest(true);
+    });
+    dialog.showModal();
+  });
+
+  // Uploads: refuse a file over the limit before sending it, and show progress while it travels.
+  function uploadStatus(form) { return form.querySelector("[data-upload-status]"); }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form.matches || !form.matches("form[data-max-bytes]")) return;
+    var limit = Number(form.dataset.maxBytes), status = uploadStatus(form);
+    var inputs = form.querySelectorAll("input[type=file]");
+    for (var i = 0; i < inputs.length; i++) {
+      var files = inputs[i].files || [];
+      for (var j = 0; j < files.length; j++) {
+        if (files[j].size > limit) {
+          e.preventDefault();
+          if (status) {
+            status.hidden = false;
+            status.className = "field-error";
+            status.textContent = msg("fileTooLarge", { name: files[j].name, size: humanSize(files[j].size), limit: humanSize(limit) });
+          }
+          inputs[i].focus();
+          return;
+        }
+      }
+    }
+    if (status) { status.hidden = true; status.textContent = ""; }
+  });
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var form = e.detail.elt;
+    if (!form.matches || !form.matches("form[data-max-bytes]") || !e.detail.lengthComputable) return;
+    var status = uploadStatus(form), bar = form.querySelector("progress");
+    var percent = Math.round(100 * e.detail.loaded / e.detail.total);
+    if (bar) { bar.hidden = false; bar.value = percent; }
+    if (status) { status.hidden = false; status.className = "small muted"; status.textContent = msg("uploading", { percent: percent }); }
+  });
+
+  // Over the server's upload limit (the browser's check was skipped): the message goes beside the file field
+  // and the page stays as it was, instead of the error replacing the panel the form targets.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.xhr.status !== 413) return;
+    var form = e.detail.elt.closest && e.detail.elt.closest("form");
+    var status = form && uploadStatus(form);
+    if (!status) return;
+    e.detail.shouldSwap = false;
+    var answer = new DOMParser().parseFromString(e.detail.xhr.responseText, "text/html");
+    status.hidden = false;
+    status.className = "field-error";
+    status.textContent = answer.body.textContent.trim();
+    var bar = form.querySelector("progress");
+    if (bar) bar.hidden = true;
+  });
+
   function init(root) {
     (root || document).querySelectorAll("[data-sortable]").forEach(initSortable);
   }

@@ -330,8 +330,9 @@ def clean_filename(name: str) -> str:
     return name[:200] or "附件"
 
 
-def add_material_file(actor: User, item: AgendaItem, filename: str, stream, content_type: str | None) -> Material:
-    """Attach an uploaded file, refusing unknown types and files over the size limit."""
+def add_material_file(actor: User, item: AgendaItem, filename: str, stream, content_type: str | None,
+                      title: str = "") -> Material:
+    """Attach an uploaded file under its title (or its file name), refusing unknown types and files over the limit."""
     _require_edit(actor, item.meeting)
     _require_planning(item.meeting)
     name = clean_filename(filename)
@@ -357,7 +358,8 @@ def add_material_file(actor: User, item: AgendaItem, filename: str, stream, cont
     if size == 0:
         os.remove(path)
         raise ValidationFailed(gettext("文件是空的"), field="file")
-    material = Material(agenda_item=item, name=name, stored_name=stored, size=size, uploaded_by=actor,
+    material = Material(agenda_item=item, name=(title or "").strip()[:200] or name, stored_name=stored, size=size,
+                        uploaded_by=actor,
                         content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
     db.session.add(material)
     db.session.flush()

@@ -190,7 +190,8 @@ def add_material(item_id):
     upload = request.files.get("file")
     try:
         if upload and upload.filename:
-            service.add_material_file(current_user, item, upload.filename, upload.stream, upload.mimetype)
+            service.add_material_file(current_user, item, upload.filename, upload.stream, upload.mimetype,
+                                      request.form.get("title", ""))
         elif request.form.get("url", "").strip():
             service.add_material_link(current_user, item, request.form["url"], request.form.get("title", ""))
         else:

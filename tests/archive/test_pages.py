@@ -169,3 +169,14 @@ def test_an_agenda_item_renamed_before_the_meeting_is_found_by_its_new_title(peo
     db.session.commit()
     found = service.search(host, service.parse_search_args({"q": "口径"}))
     assert [p.snippet for h in found.hits for p in h.passages] == ["人力成本口径"]
+
+
+def test_no_hits_advice_fits_the_search(client, login_as, people, record):
+    record(people["host"], topic="解决客户投诉处理流程卡点", decisions=["确定客户投诉处理总时效不超过72小时"])
+    login_as(people["host"])
+    short = html_of(client.get("/archive/search?q=x"))
+    assert "没有找到包含“x”的内容" in short and "更短" not in short and "换一个词" in short
+    long = html_of(client.get("/archive/search?q=季度供应商合同续签评估"))
+    assert "更短的词" in long
+    filtered = html_of(client.get("/archive/search?q=季度供应商合同续签评估&kind=decision"))
+    assert "去掉一些筛选条件" in filtered and "更短的词" not in filtered

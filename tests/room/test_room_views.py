@@ -245,3 +245,14 @@ def test_a_refused_entry_keeps_its_token_and_a_form_without_one_still_saves(star
     for extra in ({}, {"submission": "not-a-token"}, {"submission": "not-a-token"}):
         assert client.post(url, data=_point(started, **extra), headers=HX).status_code == 200
     assert db.session.query(Point).count() == 4
+
+
+def test_room_page_has_one_main_landmark(started, client, login_as):
+    for user in (started.recorder, started.participant):
+        login_as(user)
+        html = client.get(f"/meetings/{started.meeting.id}/room").get_data(as_text=True)
+        assert html.count("<main") == 1
+        client.post("/logout")
+    login_as(started.recorder)
+    screen = client.get(f"/meetings/{started.meeting.id}/screen").get_data(as_text=True)
+    assert screen.count("<main") == 1

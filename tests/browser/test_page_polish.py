@@ -1,0 +1,103 @@
+"""Small things a first-week user trips over: uploads, confirmations, the browser's own messages."""
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import wait_for_htmx
+from tests.browser.test_planning_flow import _make_meeting, _today
+
+pytestmark = pytest.mark.browser
+
+
+def _planning_page(live_server, users, new_page, viewport=(1366, 768)):
+    from minutes.core.workdays import add_workdays
+    from tests.browser.test_planning_flow import _local
+
+    host = users("wangli", "王丽", dept="客服部", head=True)
+    starts = _local(add_workdays(_today(), 5), 14)
+    meeting_id = _make_meeting(live_server, host, starts, items=[("投诉数据复盘", 30), ("交接规范", 20)])
+    page = new_page(host, viewport=viewport)
+    page.goto(f"/meetings/{meeting_id}")
+    return page, meeting_id
+
+
+def _open_material_form(page, item_title):
+    item = page.locator("#agenda-list > li", has_text=item_title)
+    item.locator("summary", has_text="需提前准备的资料").click()
+    return item.locator("form[data-max-bytes]")
+
+
+def test_oversized_material_is_refused_in_the_browser_beside_the_field(live_server, users, new_page, shot, tmp_path):
+    page, _ = _planning_page(live_server, users, new_page)
+    form = _open_material_form(page, "投诉数据复盘")
+    big = tmp_path / "全年投诉明细.pdf"
+    big.write_bytes(b"%PDF" + b"x" * (3 * 1024 * 1024))  # the live server's limit is 1 MB
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/materials" in r.url else None)
+    form.locator("input[type=file]").set_input_files(str(big))
+    form.locator("button[type=submit]").click()
+    status = form.locator("[data-upload-status]")
+    expect(status).to_be_visible()
+    expect(status).to_contain_text("全年投诉明细.pdf")
+    expect(status).to_contain_text("超过上限 1.0 MB")
+    assert sent == [], "the file must not travel when the browser already knows it is too large"
+    expect(page.locator("#agenda-list > li")).to_have_count(2)
+    shot(page, "material-too-large-1366", full_page=False)
+
+    # the server's own limit, when the browser's check is skipped: same place, agenda kept
+    page.evaluate("document.querySelectorAll('form[data-max-bytes]').forEach(f => f.removeAttribute('data-max-bytes'))")
+    form = page.locator("#agenda-list > li", has_text="投诉数据复盘").locator("form.subform").first
+    form.locator("button[type=submit]").click()
+    expect(form.locator("[data-upload-status]")).to_contain_text("大小上限（1 MB）")
+    expect(page.locator("#agenda-list > li")).to_have_count(2)
+    expect(page.locator("#agenda .item-title").first).to_have_text("投诉数据复盘")
+
+
+def test_material_upload_shows_progress_and_keeps_its_title(live_server, users, new_page, tmp_path):
+    page, _ = _planning_page(live_server, users, new_page)
+    form = _open_material_form(page, "投诉数据复盘")
+    page.evaluate("""() => { window.__progress = [];
+        document.addEventListener('htmx:xhr:progress', e => window.__progress.push(e.detail.loaded)); }""")
+    small = tmp_path / "q3.pdf"
+    small.write_bytes(b"%PDF-1.4 " + b"y" * 300_000)
+    form.locator("input[type=file]").set_input_files(str(small))
+    form.locator("input[name=title]").fill("三季度投诉报表")
+    form.locator("button[type=submit]").click()
+    material = page.locator("#agenda .materials li", has_text="三季度投诉报表")
+    expect(material).to_be_visible()
+    expect(material).to_contain_text("293.0 KB")
+    assert page.evaluate("window.__progress.length") > 0, "htmx reported no upload progress"
+
+
+def test_confirmations_use_a_styled_dialog_not_the_browsers(live_server, users, new_page, shot):
+    page, _ = _planning_page(live_server, users, new_page)
+    native = []
+    page.on("dialog", lambda d: (native.append(d.message), d.dismiss()))
+    item = page.locator("#agenda-list > li", has_text="交接规范")
+    item.get_by_title("删除议题").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("删除议题“交接规范”及其资料？")
+    shot(page, "confirm-dialog-1366", full_page=False)
+    dialog.get_by_role("button", name="取消").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#agenda-list > li")).to_have_count(2)
+    item.get_by_title("删除议题").click()
+    dialog.get_by_role("button", name="确定").click()
+    expect(page.locator("#agenda-list > li")).to_have_count(1)
+    assert native == [], f"the browser's own confirm() appeared: {native}"
+
+
+def test_the_browsers_validation_messages_are_in_chinese(live_server, users, new_page):
+    page, _ = _planning_page(live_server, users, new_page)
+    minutes = page.locator("#item-minutes")
+    page.fill("#item-title", "预算")
+    minutes.fill("999")
+    page.locator("#add-item button[type=submit]").click()
+    assert minutes.evaluate("el => el.validationMessage") == "不能大于 480"
+    minutes.fill("0")
+    page.locator("#add-item button[type=submit]").click()
+    assert minutes.evaluate("el => el.validationMessage") == "不能小于 1"
+    # nothing was sent while the browser refused the value
+    expect(page.locator("#agenda-list > li")).to_have_count(2)
