@@ -151,6 +151,15 @@
     if (bar) bar.hidden = true;
   });
 
+  // Fields with a length limit show "12/200" as the user types (the counter is rendered by the server).
+  document.addEventListener("input", function (e) {
+    var el = e.target, id = el.dataset && el.dataset.counter;
+    var counter = id && document.getElementById(id);
+    if (!counter) return;
+    counter.textContent = el.value.length + "/" + el.maxLength;
+    counter.classList.toggle("over", el.maxLength > 0 && el.value.length >= el.maxLength);
+  });
+
   function init(root) {
     (root || document).querySelectorAll("[data-sortable]").forEach(initSortable);
   }

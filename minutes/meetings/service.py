@@ -98,13 +98,31 @@ class MeetingInput:
     confidential: bool = False
 
 
+#: How many characters a meeting's texts take, (at least, at most); the form and the API schema state the same.
+MEETING_TEXT_LIMITS = {"topic": (2, 200), "goal": (4, 5000), "expected_outcome": (0, 5000), "location": (0, 200),
+                       "online_link": (0, 500)}
+
+
+def _text_length_errors(data: MeetingInput) -> dict:
+    labels = {"topic": gettext("会议主题"), "goal": gettext("核心目标"), "expected_outcome": gettext("预期成果"),
+              "location": gettext("会议地点"), "online_link": gettext("线上会议链接")}
+    errors = {}
+    for name, (least, most) in MEETING_TEXT_LIMITS.items():
+        count = len((getattr(data, name) or "").strip())
+        if count > most:
+            errors[name] = gettext("%(label)s不超过%(most)s个字（现为%(count)s个）", label=labels[name], most=most,
+                                   count=count)
+        elif 0 < count < least:
+            errors[name] = gettext("%(label)s至少%(least)s个字，请写完整", label=labels[name], least=least)
+    return errors
+
+
 def _validate_meeting(data: MeetingInput, errors: dict | None = None) -> dict:
     errors = dict(errors or {})
-    topic = (data.topic or "").strip()
-    if not topic:
+    for name, message in _text_length_errors(data).items():
+        errors.setdefault(name, message)
+    if not (data.topic or "").strip():
         errors.setdefault("topic", gettext("请填写会议主题"))
-    elif len(topic) > 200:
-        errors.setdefault("topic", gettext("会议主题不超过200个字"))
     if not (data.goal or "").strip():
         errors.setdefault("goal", gettext("请写明本次会议要解决的核心问题"))
     if data.scenario not in {s.value for s in Scenario}:

@@ -68,7 +68,8 @@ def index():
 
 def _form_page(meeting=None, values=None, errors=None, status=200):
     return render_template("meetings/form.html", meeting=meeting, values=values or {}, errors=errors or {},
-                           departments=list_departments(), scenarios=SCENARIO_LABELS), status
+                           departments=list_departments(), scenarios=SCENARIO_LABELS,
+                           limits=service.MEETING_TEXT_LIMITS), status
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])

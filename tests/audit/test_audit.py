@@ -18,7 +18,7 @@ def test_page_changes_are_recorded_with_actor_and_old_and_new_values(client, log
     host = login_as(make_user("zhaomin", "赵敏", dept="客服部"))
     meeting = make_meeting(host, topic="旧主题")
     client.post(f"/meetings/{meeting.id}/agenda", data={"title": "投诉时效", "minutes": "20"})
-    form = {"topic": "新主题", "goal": "目标", "expected_outcome": "", "scenario": "problem",
+    form = {"topic": "新主题", "goal": "统一投诉处理时效", "expected_outcome": "", "scenario": "problem",
             "starts_at": "2026-06-15T14:00", "ends_at": "2026-06-15T15:30", "location": "301",
             "organizer_department_id": str(host.department_id), "version": str(meeting.version)}
     assert client.post(f"/meetings/{meeting.id}/edit", data=form).status_code == 303

@@ -101,3 +101,25 @@ def test_the_browsers_validation_messages_are_in_chinese(live_server, users, new
     assert minutes.evaluate("el => el.validationMessage") == "不能小于 1"
     # nothing was sent while the browser refused the value
     expect(page.locator("#agenda-list > li")).to_have_count(2)
+
+
+def test_a_long_topic_wraps_and_leaves_the_header_buttons_whole(live_server, users, new_page, shot):
+    from minutes.core.workdays import add_workdays
+    from tests.browser.test_planning_flow import _local
+
+    host = users("wangli", "王丽", dept="客服部", head=True)
+    topic = "关于二〇二七年度华东华南两大区域客户投诉处理流程、售后服务时效、技术支持升级路径与跨部门协同机制的全面梳理" * 2
+    meeting_id = _make_meeting(live_server, host, _local(add_workdays(_today(), 5), 14), topic=topic[:200],
+                               items=[("投诉数据复盘", 30)])
+    page = new_page(host, viewport=(1366, 768))
+    page.goto(f"/meetings/{meeting_id}")
+    for button in page.locator(".page-head .button").all():
+        box = button.bounding_box()
+        assert box["width"] > 60 and box["height"] < 50, f"header button squeezed: {button.inner_text()} {box}"
+    title = page.locator(".page-head h1").bounding_box()
+    assert title["x"] + title["width"] <= 1366
+    shot(page, "meeting-long-topic-1366", full_page=False)
+    page.goto("/meetings/new")
+    page.fill("#topic", "预算")
+    expect(page.locator("#topic-count")).to_have_text("2/200")
+    shot(page, "meeting-form-counter-1366", full_page=False)

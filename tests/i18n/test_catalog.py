@@ -90,7 +90,7 @@ def test_pages_render_through_the_catalog(app, client, make_user, make_meeting, 
     assert "星期一[测试译文]" in html
     html = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert f"共{len(meeting.participants)}位[测试译文]" in html
-    form = {"topic": "", "goal": "对齐", "scenario": "problem", "starts_at": "2026-06-02T10:00",
+    form = {"topic": "", "goal": "对齐预算口径", "scenario": "problem", "starts_at": "2026-06-02T10:00",
             "ends_at": "2026-06-02T11:00", "location": "会议室", "organizer_department_id": str(user.department_id)}
     refused = client.post("/meetings/new", data=form)
     assert refused.status_code == 422 and "主题必填[测试译文]" in refused.get_data(as_text=True)

@@ -212,3 +212,23 @@ def test_a_material_file_goes_only_with_the_committed_removal(app, make_user, ma
     assert os.path.exists(path)  # not before the commit
     db.session.commit()
     assert not os.path.exists(path)
+
+
+def test_meeting_form_enforces_the_length_limits_the_api_states(client, login_as, make_user):
+    from minutes.api.schemas import MEETING_CREATE
+    from minutes.meetings.service import MEETING_TEXT_LIMITS
+
+    host = login_as(make_user("zhaomin", dept="客服部"))
+    for name, (least, most) in MEETING_TEXT_LIMITS.items():
+        schema = MEETING_CREATE["properties"][name]
+        assert schema["maxLength"] == most, name  # the least is checked by the service, with its own message
+    form = {"topic": "长" * 600, "goal": "对", "expected_outcome": "", "scenario": "problem",
+            "starts_at": "2026-06-15T14:00", "ends_at": "2026-06-15T15:30", "location": "301",
+            "organizer_department_id": str(host.department_id)}
+    r = client.post("/meetings/new", data=form)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "会议主题不超过200个字（现为600个）" in html and "核心目标至少4个字" in html
+    assert 'maxlength="200" minlength="2" data-counter="topic-count"' in html
+    assert 'id="topic-count" aria-live="polite">600/200<' in html  # what was typed is kept, counted
+    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
