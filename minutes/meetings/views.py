@@ -7,7 +7,7 @@ from minutes.core.errors import DomainError, ValidationFailed
 from minutes.meetings import service
 from minutes.meetings.forms import meeting_input
 from minutes.meetings.models import SCENARIO_LABELS, Role
-from minutes.people.service import list_departments, users_of_department
+from minutes.people.service import enabled_users_by_ids, find_people, list_departments, users_of_department
 from minutes.web import is_htmx, render
 
 bp = Blueprint("meetings", __name__)
@@ -233,12 +233,17 @@ def _people(meeting, status=200, **extra):
 
 @bp.get("/meetings/<int:meeting_id>/department-people")
 def department_people(meeting_id):
-    """The people of one department, to pick from (htmx fragment)."""
+    """People to pick: those matching what was typed, or one department's; the ticked stay ticked (htmx fragment)."""
     meeting = service.get_meeting(current_user, meeting_id)
-    dept_id = request.args.get("department_id", "")
-    people = users_of_department(int(dept_id)) if dept_id.isdigit() else []
+    query, dept_id = request.args.get("q", "").strip(), request.args.get("department_id", "")
+    ticked = enabled_users_by_ids(request.args.getlist("user_ids"))
+    if query:
+        people = find_people(query)
+    else:
+        people = users_of_department(int(dept_id)) if dept_id.isdigit() else []
     invited = {p.user_id for p in meeting.participants}
-    return render_template("meetings/_people_picker.html", meeting=meeting, people=people, invited=invited)
+    return render_template("meetings/_people_picker.html", meeting=meeting, people=people, invited=invited,
+                           ticked=ticked, query=query)
 
 
 @bp.post("/meetings/<int:meeting_id>/participants")

@@ -2,8 +2,10 @@
 import csv
 import io
 import re
+from functools import lru_cache
 
 from flask_babel import gettext
+from pypinyin import Style, pinyin
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -105,6 +107,54 @@ def users_of_department(dept_id: int) -> list[User]:
     return list(db.session.scalars(
         select(User).where(User.department_id == dept_id, User.is_enabled.is_(True)).order_by(User.name)
     ))
+
+
+@lru_cache(maxsize=50_000)
+def pinyin_keys(name: str) -> tuple[tuple[str, str], ...]:
+    """A name's pinyin without tones and its initials, lowercase, for each reading of the surname.
+
+    张伟 → (("zhangwei", "zw"),); 单田芳 → (("dantianfang", "dtf"), ("shantianfang", "stf"), …); Lily Wang → (("lilywang", "lw"),)
+    """
+    readings = pinyin(name or "", style=Style.NORMAL, heteronym=True)
+    if not readings:
+        return (("", ""),)
+    rest = [part for chunk in readings[1:] for part in chunk[0].lower().split()]
+    keys = []
+    for surname in readings[0]:
+        syllables = surname.lower().split() + rest
+        keys.append(("".join(syllables), "".join(s[0] for s in syllables if s)))
+    return tuple(dict.fromkeys(keys))
+
+
+def find_people(query: str, limit: int = 20) -> list[User]:
+    """Enabled people whose name, pinyin, initials or username match what was typed, best matches first."""
+    typed = re.sub(r"\s+", "", query or "").lower()[:40]
+    if not typed:
+        return []
+    ranked = []
+    for user_id, name, username in db.session.execute(
+            select(User.id, User.name, User.username).where(User.is_enabled.is_(True))):
+        lowered = (name or "").lower()
+        keys = pinyin_keys(name)
+        rank = (0 if lowered == typed else 1 if lowered.startswith(typed) else 2 if typed in lowered
+                else 3 if any(initials.startswith(typed) for _, initials in keys)
+                else 4 if any(full.startswith(typed) for full, _ in keys)
+                else 5 if (username or "").lower().startswith(typed)
+                else 6 if any(typed in full for full, _ in keys) else None)
+        if rank is not None:
+            ranked.append((rank, keys[0][0], user_id))
+    ids = [user_id for *_, user_id in sorted(ranked)[:limit]]
+    found = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids]
+
+
+def enabled_users_by_ids(ids) -> list[User]:
+    """The enabled people among these ids (ignoring anything that is not one), by name."""
+    wanted = {int(i) for i in ids if str(i).isdigit()}
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(User).where(User.id.in_(wanted), User.is_enabled.is_(True))
+                                   .order_by(User.name)))
 
 
 def all_users() -> list[User]:

@@ -123,3 +123,27 @@ def test_a_long_topic_wraps_and_leaves_the_header_buttons_whole(live_server, use
     page.fill("#topic", "预算")
     expect(page.locator("#topic-count")).to_have_text("2/200")
     shot(page, "meeting-form-counter-1366", full_page=False)
+
+
+def test_invite_people_from_several_departments_by_pinyin(live_server, users, new_page, shot):
+    page, meeting_id = _planning_page(live_server, users, new_page)
+    users("zhangwei", "张伟", dept="技术部", head=True, title="技术经理")
+    users("zhangwei2", "张薇", dept="财务部")
+    users("liufang", "刘芳", dept="法务部", title="法务专员")
+    page.reload()
+    page.fill("#invite-search", "zw")
+    picker = page.locator("#picker")
+    expect(picker.locator("label", has_text="张伟")).to_be_visible()
+    expect(picker.locator("label", has_text="张薇")).to_be_visible()
+    picker.locator("label", has_text="张伟").locator("input").check()
+    page.fill("#invite-search", "lf")
+    expect(picker.locator("label", has_text="刘芳")).to_be_visible()
+    expect(picker.locator("label", has_text="张伟").locator("input")).to_be_checked()  # still ticked
+    expect(picker.locator("label", has_text="张薇")).to_have_count(0)
+    picker.locator("label", has_text="刘芳").locator("input").check()
+    shot(page.locator("#people"), "invite-search-1366")
+    page.select_option("#invite-role", label="参会人")
+    page.locator("#invite-form button[type=submit]").click()
+    expect(page.locator("#people .person .name", has_text="张伟")).to_have_count(1)
+    expect(page.locator("#people .person .name", has_text="刘芳")).to_have_count(1)
+    expect(page.locator("#people .person .name", has_text="张薇")).to_have_count(0)
