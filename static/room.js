@@ -151,16 +151,46 @@
       if (lastCurrent === null || select.value === lastCurrent || !select.value) select.value = current;
     });
     lastCurrent = current;
+    showCurrentOnNarrowScreens(current);
   }
 
+  // On a phone the room is one long column: arriving, and whenever the host moves on, go to the item being
+  // discussed (unless the person is typing somewhere).
+  function showCurrentOnNarrowScreens(current) {
+    if (!current || !window.matchMedia("(max-width: 820px)").matches) return;
+    var active = document.activeElement;
+    if (active && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) return;
+    var block = document.getElementById("item-" + current);
+    if (block) block.scrollIntoView({ block: "start" });
+  }
+
+  // The newest point stays in view; one taller than the box shows its start (who said it, its first words).
   function autoscroll() {
-    $all("[data-autoscroll]").forEach(function (el) { el.scrollTop = el.scrollHeight; });
+    $all("[data-autoscroll]").forEach(function (el) {
+      var last = el.lastElementChild;
+      el.scrollTop = last && last.offsetHeight > el.clientHeight ? last.offsetTop : el.scrollHeight;
+    });
+  }
+
+  // The projector's column of decisions and actions: smaller type until every entry fits (down to 55 %),
+  // then the newest stay in view.
+  function fitOutcomes() {
+    $all(".screen-outcomes").forEach(function (box) {
+      var size = 100;
+      box.style.fontSize = "";
+      while (box.scrollHeight > box.clientHeight + 1 && size > 55) {
+        size -= 5;
+        box.style.fontSize = size + "%";
+      }
+      box.scrollTop = box.scrollHeight;
+    });
   }
 
   function afterChange(root, initial) {
     markNew(document, initial);
     followCurrent();
     autoscroll();
+    fitOutcomes();
     tick();
   }
 
