@@ -191,8 +191,8 @@ def test_attendee_follows_recorder_live_and_catches_up_after_a_cut(live_server, 
     expect(text).to_have_value("")
     expect(watcher.locator(f"#item-{item_a} .point").last).to_contain_text("网络中断时输入的观点")
     console.locator(f"#item-{item_a} .point", has_text="网络中断时输入的观点").hover()
-    console.once("dialog", lambda d: d.accept())
     console.locator(f"#item-{item_a} .point", has_text="网络中断时输入的观点").get_by_role("button", name="删除").click()
+    console.locator("#confirm-dialog").get_by_role("button", name="确定").click()  # the page's own dialog
     expect(watcher.locator(f"#item-{item_a} .point")).to_have_count(5)
 
     # --- the shared screen shows the current item, its clock and the points
@@ -244,8 +244,9 @@ def test_attendee_follows_recorder_live_and_catches_up_after_a_cut(live_server, 
     dialog.get_by_role("button", name="改写并确认").click()
     expect(dialog).to_be_hidden()
     expect(watcher.locator(f"#item-{item_a} .entry.action")).to_contain_text("改写后确认")
-    console.once("dialog", lambda d: d.accept())
     console.get_by_role("button", name="结束会议").click()
+    expect(console.locator("#confirm-dialog")).to_contain_text("纪要须在24小时内完成")
+    console.locator("#confirm-dialog").get_by_role("button", name="确定").click()
     expect(console.locator("#room-head")).to_contain_text("纪要须于")
     expect(watcher.locator("#room-head")).to_contain_text("纪要须于")
     expect(screen.locator(".screen-topic")).to_have_text("会议已结束")
