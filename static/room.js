@@ -228,6 +228,12 @@
   document.addEventListener("change", function (e) {
     var t = e.target;
     if (t.name === "kind" && t.form) t.form.dataset.kind = t.value;
+    // choosing a speaker sets the department to theirs (the recorder may still pick another one after)
+    if (t.dataset && t.dataset.setsDepartment) {
+      var dept = document.getElementById(t.dataset.setsDepartment);
+      var option = t.options[t.selectedIndex];
+      if (dept && option && option.dataset.department) dept.value = option.dataset.department;
+    }
   });
 
   document.addEventListener("keydown", function (e) {
@@ -240,6 +246,18 @@
       if (form.dataset.busy === "1") { form.dataset.again = "1"; return; }
       if (!t.value.trim()) return;
       if (form.requestSubmit) form.requestSubmit(); else htmx.trigger(form, "submit");
+      return;
+    }
+    if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === "KeyN") {
+      var next = document.getElementById("next-item");
+      if (next && !next.disabled) { e.preventDefault(); next.click(); }
+      return;
+    }
+    // ←/→ between department chips (争议双方, 配合部门); Space ticks the focused one
+    if ((e.key === "ArrowRight" || e.key === "ArrowLeft") && t.matches && t.matches("[data-chips] input")) {
+      var chips = $all("input", t.closest("[data-chips]"));
+      var at = chips.indexOf(t) + (e.key === "ArrowRight" ? 1 : -1);
+      if (at >= 0 && at < chips.length) { e.preventDefault(); chips[at].focus(); }
       return;
     }
     if (e.altKey && !e.ctrlKey && !e.metaKey && /^Digit[1-5]$/.test(e.code || "")) {

@@ -93,3 +93,35 @@ def test_shared_screen_shows_every_action_and_the_start_of_a_long_point(live_ser
     newest = screen.locator(".sp").last
     expect(newest.locator(".sp-who")).to_be_in_viewport()
     expect(newest.locator(".sp-who")).to_contain_text("技术部")
+
+
+def test_recorder_speed_speaker_sets_department_chips_by_keyboard_and_alt_n(live_server, users, new_page, shot):
+    meeting_id, recorder, attendee = _full_room(live_server, users, current=0)
+    users("xuecw", "薛财务", dept="财务部")  # a department not in the meeting: its chip comes after
+    console = new_page(recorder, viewport=(1366, 768))
+    console.goto(f"/meetings/{meeting_id}/room")
+    form = console.locator("#point-form")
+    # the speaker brings their department
+    console.select_option("#entry-point-speaker", label="张技术 · 技术部")
+    expect(console.locator("#entry-point-dept option:checked")).to_have_text("技术部")
+    console.select_option("#entry-point-speaker", label="李记录 · 客服部")
+    expect(console.locator("#entry-point-dept option:checked")).to_have_text("客服部")
+    # 争议: the meeting's departments come first, and are ticked from the keyboard
+    console.locator("#entry-point-text").press("Alt+2")
+    chips = console.locator("#entry-point-party_ids input")
+    names = console.locator("#entry-point-party_ids label").all_inner_texts()
+    assert names.index("财务部") > max(names.index("客服部"), names.index("技术部"), names.index("产品部")), names
+    chips.first.focus()
+    console.keyboard.press("Space")
+    console.keyboard.press("ArrowRight")
+    console.keyboard.press("Space")
+    expect(console.locator("#entry-point-party_ids input:checked")).to_have_count(2)
+    console.locator("#entry-point-text").fill("夜间值班由哪个部门承担")
+    console.locator("#entry-point-text").press("Enter")
+    expect(console.locator(f"#room-items .point.kind-dispute", has_text="夜间值班由哪个部门承担").last).to_contain_text("↔")
+    shot(console, "room-console-speed-1366", full_page=False)
+    # Alt+N: on to the next agenda item
+    expect(console.locator("#room-head")).to_contain_text(ITEMS[0])
+    console.keyboard.press("Alt+KeyN")
+    expect(console.locator("#room-head .now-title")).to_have_text(ITEMS[1])
+    expect(form).to_be_visible()
