@@ -88,18 +88,45 @@
     }, true);
   });
 
-  // hx-confirm asks in a styled dialog (base.html) instead of the browser's confirm().
-  document.addEventListener("htmx:confirm", function (e) {
+  // Questions are asked in a styled dialog (base.html) instead of the browser's confirm(); `names` are listed.
+  function ask(question, names, onOk) {
     var dialog = document.getElementById("confirm-dialog");
-    if (!e.detail.question || !dialog || !dialog.showModal) return;
-    e.preventDefault();
-    dialog.querySelector("#confirm-dialog-text").textContent = e.detail.question;
+    if (!dialog || !dialog.showModal) return false;
+    dialog.querySelector("#confirm-dialog-text").textContent = question;
+    var list = dialog.querySelector("#confirm-dialog-list");
+    list.textContent = "";
+    (names || []).forEach(function (name) {
+      var li = document.createElement("li");
+      li.textContent = name;
+      list.appendChild(li);
+    });
+    list.hidden = !(names && names.length);
     dialog.returnValue = "";
     dialog.addEventListener("close", function answered() {
       dialog.removeEventListener("close", answered);
-      if (dialog.returnValue === "ok") e.detail.issueRequest(true);
+      if (dialog.returnValue === "ok") onOk();
     });
     dialog.showModal();
+    return true;
+  }
+
+  document.addEventListener("htmx:confirm", function (e) {
+    if (!e.detail.question) return;
+    if (ask(e.detail.question, null, function () { e.detail.issueRequest(true); })) e.preventDefault();
+  });
+
+  // Sending to people (data-confirm-send) first lists who will receive it: the ticked [data-name] of the form.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("button[data-confirm-send]");
+    if (!button || !button.form) return;
+    if (button.dataset.confirmed === "1") { button.dataset.confirmed = ""; return; }
+    var names = [];
+    button.form.querySelectorAll("input[data-name]:checked, option[data-name]:checked").forEach(function (el) {
+      if (names.indexOf(el.dataset.name) < 0) names.push(el.dataset.name);
+    });
+    if (!names.length) return;  // nobody chosen: the server says so beside the list
+    var question = msg("sendTo", { what: button.dataset.confirmSend, count: names.length });
+    if (ask(question, names, function () { button.dataset.confirmed = "1"; button.click(); })) e.preventDefault();
   });
 
   // Uploads: refuse a file over the limit before sending it, and show progress while it travels.

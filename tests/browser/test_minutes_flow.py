@@ -112,8 +112,14 @@ def test_from_recorded_meeting_to_final_minutes(live_server, new_page, people, s
     # Send version 1 to the two participants (the host is left out this time).
     recipients = writer.locator("#distribute")
     recipients.get_by_label(re.compile("赵敏")).uncheck()
+    writer.locator("#distribute-button").click()
+    # sending asks first, naming everyone who will receive it
+    ask = writer.locator("#confirm-dialog")
+    expect(ask).to_contain_text("发出纪要第1版给以下 2 位收件人？")
+    expect(ask.locator("li")).to_have_text(["孙七", "王五"])  # in the order of the list on the page
+    shot(writer, "minutes-send-confirm", full_page=False)
     with writer.expect_navigation():
-        writer.locator("#distribute-button").click()
+        ask.get_by_role("button", name="确定").click()
     expect(writer.locator(".flash.success")).to_contain_text("第1版已发给2位收件人")
     expect(writer.locator("#signoff")).to_contain_text("0 / 2 已确认")
 
@@ -152,8 +158,10 @@ def test_from_recorded_meeting_to_final_minutes(live_server, new_page, people, s
     expect(writer.locator("#minutes-preview")).to_contain_text("每季度评审一次。")
     expect(writer.locator("#revise input[name=answer]")).to_be_checked()
     writer.fill("#note", "按孙七意见写明模板负责人和评审周期")
+    writer.locator("#revise-button").click()
+    expect(writer.locator("#confirm-dialog li")).to_have_text(["孙七"])
     with writer.expect_navigation():
-        writer.locator("#revise-button").click()
+        writer.locator("#confirm-dialog").get_by_role("button", name="确定").click()
     expect(writer.locator(".flash.success")).to_contain_text("已发布第2版")
     expect(writer.locator("#signoff tr[data-user='wangwu']")).to_contain_text("已确认（第1版）")
     expect(writer.locator("#signoff tr[data-user='sunqi']")).to_contain_text("待回复")
