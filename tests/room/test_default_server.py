@@ -20,8 +20,6 @@ from minutes.room.service import current_revision
 from tests.conftest import PASSWORD
 from tests.server import GUNICORN, GUNICORN_CONF, ROOT, Gunicorn, HttpClient, free_port
 
-pytestmark = pytest.mark.serial  # starts gunicorn and times it
-
 TABS = 40
 POINTS = 3
 #: Far below the watchdog's rounds (5 s), far above a loaded box's fan-out to 40 tabs (tens of ms).
@@ -68,6 +66,7 @@ class TimedTab(threading.Thread):
         return min(times) if min(times) != float("inf") else None
 
 
+@pytest.mark.serial  # starts gunicorn and times it: runs alone, after the parallel part
 def test_default_server_delivers_every_point_to_every_tab_within_a_second(started, tmp_path):
     url = db.engine.url.render_as_string(hide_password=False)
     with Gunicorn(url, tmp_path / "gunicorn.log") as server:  # no REDIS_URL, no GUNICORN_WORKERS: the defaults
@@ -117,6 +116,7 @@ def _serve(env: dict, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=30)
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("asked", [{"GUNICORN_WORKERS": "2"}, {"GUNICORN_CMD_ARGS": "--workers 3"}])
 def test_several_workers_without_redis_refuse_to_start(asked):
     done = _serve(asked)
@@ -125,6 +125,7 @@ def test_several_workers_without_redis_refuse_to_start(asked):
     assert "Booting worker" not in done.stderr
 
 
+@pytest.mark.serial
 def test_sigttin_does_not_add_a_worker_without_redis(started, tmp_path):
     with Gunicorn(db.engine.url.render_as_string(hide_password=False), tmp_path / "gunicorn.log",
                   LOG_LEVEL="info") as server:
