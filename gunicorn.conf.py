@@ -1,10 +1,41 @@
-"""gunicorn settings for `make serve`; everything can be overridden by environment."""
+"""gunicorn settings for `make serve`; everything can be overridden by environment.
+
+Live updates reach every open tab only when every worker shares one broker: with REDIS_URL the
+workers (and hosts) share rooms through Redis; without it each worker's broker reaches only its own
+streams. So the default is one worker without REDIS_URL (one gevent worker holds thousands of streams,
+measured in bench/live_fanout.py), two with it, and several workers without REDIS_URL refuse to start.
+"""
 import os
+
+
+def cross_process_broker(environ) -> str | None:
+    """The broker that reaches every worker and host (what minutes.room.broker.make_broker picks), or None."""
+    return "redis" if environ.get("REDIS_URL") else None
+
+
+def default_workers(environ) -> int:
+    """GUNICORN_WORKERS when set; otherwise 2 with a cross-process broker, 1 without."""
+    asked = environ.get("GUNICORN_WORKERS")
+    if asked:
+        return int(asked)
+    return 2 if cross_process_broker(environ) else 1
+
+
+def refusal(workers: int, environ) -> str | None:
+    """Why `workers` processes must not run with this configuration, or None when they may."""
+    if workers <= 1 or cross_process_broker(environ):
+        return None
+    return (f"refusing to start {workers} workers without REDIS_URL: a live update would reach only the tabs held "
+            f"by the worker that saved it (the others would wait for the watchdog). Set REDIS_URL, or run one worker "
+            f"(GUNICORN_WORKERS=1; one gevent worker holds thousands of live streams). / "
+            f"未配置 REDIS_URL 时不能启动 {workers} 个 worker：实时更新只能到达保存它的那个 worker 所持有的页面。"
+            f"请设置 REDIS_URL，或只运行一个 worker（GUNICORN_WORKERS=1）。")
+
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # gevent: one worker holds thousands of idle SSE streams cheaply (measured in bench/live_fanout.py).
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+workers = default_workers(os.environ)
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "2000"))
 timeout = 60
 graceful_timeout = 20
@@ -12,3 +43,14 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def nworkers_changed(server, new_value, old_value):
+    """Check the worker count however it was set (this file, -w, GUNICORN_CMD_ARGS, SIGTTIN, a reload)."""
+    problem = refusal(new_value, os.environ)
+    if problem is None:
+        return
+    server.log.error(problem)
+    if old_value is None:  # starting: nothing runs yet
+        raise SystemExit(1)
+    server.num_workers = old_value  # SIGTTIN or a reload asked for more: keep what runs

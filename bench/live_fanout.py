@@ -1,20 +1,29 @@
-"""Live fan-out: how fast a point the recorder adds reaches N open tabs, under the production server.
+"""Live fan-out: how fast a point the recorder adds reaches N open tabs, in every way the README runs the server.
 
-    .venv/bin/python bench/live_fanout.py [--sizes 50,200,1000] [--points 20] [--idle-seconds 60]
+    .venv/bin/python bench/live_fanout.py [--setups default,redis,postgresql,dev] [--sizes 200,1000]
+                                          [--other-sizes 200] [--points 20] [--idle-seconds 60]
 
-What it does, in one run on 127.0.0.1:
+What it does, in one run on 127.0.0.1, for each set-up:
 
-1. Seeds a SQLite database (a started meeting, a recorder, a participant) and starts the production
-   server exactly as `make serve` does (`gunicorn -c gunicorn.conf.py wsgi:app`: gevent workers,
-   2 of them, Redis pub/sub between them when Redis answers on REDIS_URL / 127.0.0.1:6379).
-2. For N = 50, 200, 1000: opens N SSE streams (one asyncio process, raw sockets), then the
-   recorder posts 20 points through the real form endpoint; for every stream and point it records
-   the time from sending the POST to the event arriving. Lost events are counted (a resync
-   covering a revision counts as delivered).
+- `default`: `make serve` as it comes, `gunicorn -c gunicorn.conf.py wsgi:app` without REDIS_URL on SQLite
+  (gunicorn.conf.py's default: one gevent worker, in-process broker);
+- `redis`: the same with REDIS_URL (two gevent workers, Redis pub/sub between them);
+- `postgresql`: `make serve` on PostgreSQL (DATABASE_URL, a scratch schema), no REDIS_URL;
+- `dev`: `make run`'s development server, `flask --app wsgi run` (one process, a thread per request), SQLite.
+
+1. Seeds a database (a started meeting, a recorder, a participant) and starts the server.
+2. For each N (`--sizes` for default and redis, `--other-sizes` for the others): opens N SSE streams (one
+   asyncio process, raw sockets), then the recorder posts 20 points through the real form endpoint; for
+   every stream and point it records the time from sending the POST to the event arriving. Lost events are
+   counted (a resync covering a revision counts as delivered).
 3. Beside it, the reference: a minimal raw asyncio SSE server (one process, no framework, no
    database) that fans out the very same bytes to the same N streams, timed the same way.
-4. Idle cost: the CPU seconds the server processes use over 60 s with 200 open, idle SSE tabs,
-   against 200 tabs polling the room every 2 s the htmx way (hx-trigger="every 2s").
+4. The split at the publish: each server process sends a UDP datagram to the bench when it hands a committed
+   change to its broker (a hook this bench adds: a `post_worker_init` in a config that runs gunicorn.conf.py
+   first, or a module wrapping `wsgi:app` for `flask run`), so POST → tab splits into the write (POST →
+   publish) and the fan-out (publish → tab), which is what the reference does.
+5. Idle cost, for the first set-up: the CPU seconds the server processes use over 60 s with 200 open, idle
+   SSE tabs, against 200 tabs polling the room every 2 s the htmx way (hx-trigger="every 2s").
 
 Results go to docs/BENCHMARKS.md, section "Live fan-out" (other sections are left alone).
 """
@@ -36,6 +45,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -44,6 +54,15 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "bench-password-2026"
 ID_RE = re.compile(rb"id: (\d+)\nevent: (\w+)\n")
 SECTION = "## Live fan-out"
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+#: What every set-up must give (issue 15): POST → every tab p95 at 200 tabs, and publish → tab ÷ the reference.
+TARGET_P95_MS, TARGET_TABS, TARGET_FANOUT_RATIO = 50.0, 200, 2.0
+SETUPS = {
+    "default": ("`make serve`, no REDIS_URL, SQLite", "sqlite", False, "gunicorn"),
+    "redis": ("`make serve` with REDIS_URL, SQLite", "sqlite", True, "gunicorn"),
+    "postgresql": ("`make serve`, PostgreSQL, no REDIS_URL", "postgresql", False, "gunicorn"),
+    "dev": ("`make run` (`flask run`), SQLite", "sqlite", False, "flask"),
+}
 
 
 # --- the reference: a minimal raw asyncio SSE server ----------------------------------------
@@ -164,8 +183,28 @@ def percentile(values: list[float], q: float) -> float:
 
 # --- the app under test ----------------------------------------------------------------------
 
-def seed(db_path: Path) -> dict:
-    """A started meeting with a recorder and a participant, in a fresh SQLite file."""
+def scratch_database(kind: str, work: Path, name: str = "bench") -> tuple[str, str | None]:
+    """A database URL to seed (and its PostgreSQL schema, dropped at the end)."""
+    if kind == "sqlite":
+        return f"sqlite:///{work / (name + '.sqlite3')}", None
+    import psycopg
+
+    schema = f"{name}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}", schema
+
+
+def drop_schema(schema: str | None) -> None:
+    if schema:
+        import psycopg
+
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def seed(url: str) -> dict:
+    """A started meeting with a recorder and a participant, in a fresh database."""
     os.environ.pop("DATABASE_URL", None)
     from minutes import create_app
     from minutes.core import timefmt
@@ -174,7 +213,7 @@ def seed(db_path: Path) -> dict:
     from minutes.people.service import create_user
     from minutes.room import service as room
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "OUTBOX_DELIVER_ON_COMMIT": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "OUTBOX_DELIVER_ON_COMMIT": False})
     with app.app_context():
         db.create_all()
         recorder = create_user("bench-recorder", "李记录", "客服部", PASSWORD)
@@ -232,23 +271,84 @@ class Session:
         return response.status, data
 
 
-def start_gunicorn(database: Path | str, port: int, redis: str | None, log: Path) -> subprocess.Popen:
-    """`make serve`'s gunicorn on `database` (a SQLite file or a database URL)."""
-    url = database if isinstance(database, str) else f"sqlite:///{database}"
+def server_env(url: str, port: int, redis: str | None, **extra: str) -> dict:
     env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATABASE_URL=url,
                SECRET_KEY="bench-secret", OUTBOX_DELIVER_ON_COMMIT="0", LOG_LEVEL="warning",
-               ROOM_REDIS_PREFIX=f"minutes:bench:{port}")
+               ROOM_REDIS_PREFIX=f"minutes:bench:{port}", **extra)
+    env.pop("REDIS_URL", None)
     if redis:
         env["REDIS_URL"] = redis
-        env.setdefault("GUNICORN_WORKERS", "2")
-    else:
-        env.pop("REDIS_URL", None)
-        env["GUNICORN_WORKERS"] = "1"  # in-process broker: one process shares every room
+    return env
+
+
+def start_gunicorn(database: Path | str, port: int, redis: str | None, log: Path,
+                   tap_port: int | None = None) -> subprocess.Popen:
+    """`make serve`'s gunicorn on `database` (a SQLite file or a database URL), as many workers as
+    gunicorn.conf.py starts by default (1 without Redis, 2 with it, unless GUNICORN_WORKERS says otherwise).
+    With `tap_port`, every worker also tells the publish tap when it publishes (PublishTap)."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    config = "gunicorn.conf.py"
+    extra = {}
+    if tap_port:
+        config = str(log.with_name("gunicorn.tapped.conf.py"))
+        Path(config).write_text(TAPPED_GUNICORN_CONF.format(root=str(ROOT)))
+        extra["BENCH_PUBLISH_TAP"] = str(tap_port)
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([str(gunicorn), "-c", config, "wsgi:app"], cwd=ROOT, env=server_env(url, port, redis, **extra),
                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
     wait_http(port)
     return proc
+
+
+def start_flask_run(url: str, port: int, log: Path, tap_port: int) -> subprocess.Popen:
+    """`make run`'s development server (`flask --app wsgi run`), the app wrapped with the publish tap."""
+    (log.parent / "bench_tapped_wsgi.py").write_text(TAPPED_WSGI.format(root=str(ROOT)))
+    env = server_env(url, port, None, BENCH_PUBLISH_TAP=str(tap_port),
+                     PYTHONPATH=os.pathsep.join([str(log.parent), str(ROOT)]))
+    flask = Path(sys.executable).with_name("flask")
+    proc = subprocess.Popen([str(flask), "--app", "bench_tapped_wsgi", "run", "--host", "127.0.0.1", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    wait_http(port)
+    return proc
+
+
+def install_publish_tap(app, port: int) -> None:
+    """Send (revision, publish time) to the bench's UDP port whenever `app` publishes a room event."""
+    from minutes.room.live import broker
+
+    hub = broker(app)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    publish = hub.publish
+
+    def tapped(message):
+        sock.sendto(f"{message.revision} {message.published_at!r}".encode(), ("127.0.0.1", port))
+        publish(message)
+
+    hub.publish = tapped
+
+
+TAPPED_GUNICORN_CONF = """# written by bench/live_fanout.py: gunicorn.conf.py as it is, plus the publish tap in every worker
+import os, runpy, sys
+globals().update({{k: v for k, v in runpy.run_path("{root}/gunicorn.conf.py").items() if not k.startswith("__")}})
+
+
+def post_worker_init(worker):
+    sys.path.insert(0, "{root}/bench")
+    from live_fanout import install_publish_tap
+
+    install_publish_tap(worker.wsgi, int(os.environ["BENCH_PUBLISH_TAP"]))
+"""
+
+TAPPED_WSGI = """# written by bench/live_fanout.py: wsgi:app with the publish tap
+import os, sys
+
+from wsgi import app
+
+sys.path.insert(0, "{root}/bench")
+from live_fanout import install_publish_tap
+
+install_publish_tap(app, int(os.environ["BENCH_PUBLISH_TAP"]))
+"""
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -354,43 +454,37 @@ def latencies(streams: list[Stream], sent: dict[int, float]) -> tuple[list[float
 
 
 class PublishTap:
-    """Listens on the server's Redis channels like a worker does and notes, per revision, when the server
-    handed the committed change to the broker (the message's `t`, the server's clock: the same box). It
-    splits our latency into the write (POST → publish) and the fan-out (publish → tab)."""
+    """Notes, per revision, when the server handed the committed change to its broker: the datagrams of
+    install_publish_tap (the message's own timestamp, the server's clock: the same box). It splits our latency
+    into the write (POST → publish) and the fan-out (publish → tab)."""
 
-    def __init__(self, redis: str | None, prefix: str):
+    def __init__(self):
         self.published: dict[int, float] = {}  #: revision → publish time on this process's perf_counter clock
-        self._pubsub = None
-        if not redis:
-            return
-        import json
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._offset = time.time() - time.perf_counter()
+        threading.Thread(target=self._listen, daemon=True).start()
 
-        import redis as redis_lib
-
-        self._pubsub = redis_lib.Redis.from_url(redis).pubsub(ignore_subscribe_messages=True)
-        offset = time.time() - time.perf_counter()
-
-        def on_message(item):
-            data = item["data"].decode()
-            payload = json.loads(data.partition("|")[2])
-            self.published.setdefault(int(payload["r"]), payload["t"] - offset)
-
-        self._pubsub.psubscribe(**{prefix + ":*": on_message})
-        self._thread = self._pubsub.run_in_thread(sleep_time=0.01, daemon=True)
+    def _listen(self):
+        while True:
+            try:
+                data = self.sock.recv(256)
+            except OSError:
+                return
+            revision, published_at = data.split()
+            self.published.setdefault(int(revision), float(published_at) - self._offset)
 
     def close(self):
-        if self._pubsub is not None:
-            self._thread.stop()
-            self._pubsub.close()
+        self.sock.close()
 
 
 async def run_minutes(n: int, port: int, viewer: Session, recorder: Session, info: dict, points: int,
-                      gap: float) -> dict:
+                      gap: float, tap: PublishTap) -> dict:
     """N tabs on our server; the recorder posts `points` points through the room's form endpoint."""
     rev0 = info["revision"]
     path = f"/meetings/{info['meeting_id']}/events?rev={rev0}"
     streams = await open_streams(n, port, path, viewer.cookie, keep_first=True)
-    tap = PublishTap(info.get("redis"), f"minutes:bench:{port}")
     await asyncio.sleep(1.0)
     token = info["csrf"]
     loop = asyncio.get_running_loop()
@@ -420,7 +514,6 @@ async def run_minutes(n: int, port: int, viewer: Session, recorder: Session, inf
     while time.monotonic() < deadline and not all(s.covered(r) for s in streams for r in sent):
         await asyncio.sleep(0.05)
     values, lost, spread = latencies(streams, sent)
-    tap.close()
     # the write: POST sent → change handed to the broker; the fan-out: from then → each tab
     write = [(tap.published[rev] - t0) * 1000 for rev, t0 in sent.items() if rev in tap.published]
     fanout = latencies(streams, {rev: tap.published[rev] for rev in sent if rev in tap.published})[0]
@@ -526,53 +619,48 @@ def write_results(text: str, section: str = SECTION) -> None:
     path.write_text(updated.rstrip("\n") + "\n")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="50,200,1000")
-    parser.add_argument("--points", type=int, default=20)
-    parser.add_argument("--gap", type=float, default=0.25, help="seconds between two points")
-    parser.add_argument("--idle-tabs", type=int, default=200)
-    parser.add_argument("--idle-seconds", type=float, default=60)
-    parser.add_argument("--poll-every", type=float, default=2.0)
-    parser.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
-    parser.add_argument("--reference-server", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.reference_server:
-        run_reference_server(args.reference_server)
-        return
+def warm_up(port: int, recorder: Session, info: dict) -> None:
+    """Every worker compiles its templates and opens its connections before anything is timed."""
+    for k in range(4):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        status, _ = recorder.request("POST", f"/meetings/{info['meeting_id']}/points",
+                                     {"agenda_item_id": info["item_id"], "kind": "consensus",
+                                      "text": f"预热{k + 1}"}, {"X-CSRFToken": info["csrf"], "HX-Request": "true"},
+                                     conn=conn)
+        assert status == 200, status
+        info["revision"] += 1
+        recorder.request("GET", f"/meetings/{info['meeting_id']}/room", conn=conn)
+        conn.close()
 
-    nofile = raise_nofile()
-    load_before = os.getloadavg()[0]
-    sizes = [int(s) for s in args.sizes.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="minutes-bench-"))
-    db_path = work / "bench.sqlite3"
-    info = seed(db_path)
-    redis = redis_url()
-    port, ref_port = free_port(), free_port()
-    server = start_gunicorn(db_path, port, redis, work / "gunicorn.log")
-    reference = subprocess.Popen([sys.executable, __file__, "--reference-server", str(ref_port)],
-                                 start_new_session=True)
-    wait_http(ref_port, "/nothing")
-    results = []
+
+def run_setup(name: str, sizes: list[int], args, ref_port: int, redis: str | None, idle: bool) -> dict:
+    """Seed, serve one set-up, time it at each size beside the reference; its rows (and the idle cost)."""
+    label, kind, wants_redis, server_kind = SETUPS[name]
+    if wants_redis and not redis:
+        print(f"{name}: skipped, no Redis answers", flush=True)
+        return {"name": name, "label": label, "rows": [], "skipped": "no Redis answered"}
+    work = Path(tempfile.mkdtemp(prefix=f"minutes-bench-{name}-"))
+    try:
+        url, schema = scratch_database(kind, work)
+    except Exception as exc:  # no PostgreSQL here: say so in the results
+        print(f"{name}: skipped, {exc}", flush=True)
+        return {"name": name, "label": label, "rows": [], "skipped": f"no PostgreSQL ({type(exc).__name__})"}
+    info = seed(url)
+    port, tap = free_port(), PublishTap()
+    log = work / "server.log"
+    server = (start_gunicorn(url, port, redis if wants_redis else None, log, tap_port=tap.port)
+              if server_kind == "gunicorn" else start_flask_run(url, port, log, tap.port))
+    rows, idle_cost_result = [], None
+    load = os.getloadavg()[0]
     try:
         recorder = Session(port, "bench-recorder")
         viewer = Session(port, "bench-viewer")
         _, html = recorder.request("GET", f"/meetings/{info['meeting_id']}/room")
         info["csrf"] = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
-        info["redis"] = redis
         pids = process_tree(server.pid)
-        for k in range(4):  # warm up: every worker compiles its templates and opens its connections
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            status, _ = recorder.request("POST", f"/meetings/{info['meeting_id']}/points",
-                                         {"agenda_item_id": info["item_id"], "kind": "consensus",
-                                          "text": f"预热{k + 1}"}, {"X-CSRFToken": info["csrf"], "HX-Request": "true"},
-                                         conn=conn)
-            assert status == 200, status
-            info["revision"] += 1
-            recorder.request("GET", f"/meetings/{info['meeting_id']}/room", conn=conn)
-            conn.close()
+        warm_up(port, recorder, info)
         for n in sizes:
-            ours = asyncio.run(run_minutes(n, port, viewer, recorder, info, args.points, args.gap))
+            ours = asyncio.run(run_minutes(n, port, viewer, recorder, info, args.points, args.gap, tap))
             ref = asyncio.run(run_reference(n, ref_port, ours["frames"], args.gap))
             row = dict(n=n, ours=summarize(ours["values"]), lost=ours["lost"], ref=summarize(ref["values"]),
                        ref_lost=ref["lost"], spread=percentile(ours["spread"], 0.95),
@@ -580,79 +668,154 @@ def main() -> None:
                        size=sum(len(f) for f in ours["frames"].values()) / max(1, len(ours["frames"])),
                        resyncs=ours["resyncs"], post_ms=ours["post_ms"],
                        write=summarize(ours["write"]) if ours["write"] else None,
-                       fanout=summarize(ours["fanout"]) if ours["fanout"] else None)
-            results.append(row)
+                       fanout=summarize(ours["fanout"]) if ours["fanout"] else None, load=os.getloadavg()[0])
+            rows.append(row)
             (p50, p95, mx), (r50, r95, rmx) = row["ours"], row["ref"]
-            print(f"N={n:5d}  minutes p50 {p50:7.1f} p95 {p95:7.1f} max {mx:7.1f} ms lost {row['lost']}   "
-                  f"reference p50 {r50:6.1f} p95 {r95:6.1f} max {rmx:6.1f} ms   ratio p95 {p95 / r95:4.1f}x   "
+            print(f"{name:10s} N={n:5d}  minutes p50 {p50:7.1f} p95 {p95:7.1f} max {mx:7.1f} ms lost {row['lost']}   "
+                  f"reference p50 {r50:6.1f} p95 {r95:6.1f} max {rmx:6.1f} ms   "
                   f"fan-out spread p95 {row['spread']:.1f} vs {row['ref_spread']:.1f} ms   "
-                  f"POST answered in {row['post_ms']:.1f} ms (median)", flush=True)
+                  f"POST answered in {row['post_ms']:.1f} ms (median)   load {row['load']:.1f}", flush=True)
             if row["write"]:
-                print(f"         POST → publish p50 {row['write'][0]:.1f} p95 {row['write'][1]:.1f} ms;  "
+                print(f"           POST → publish p50 {row['write'][0]:.1f} p95 {row['write'][1]:.1f} ms;  "
                       f"publish → tab p50 {row['fanout'][0]:.1f} p95 {row['fanout'][1]:.1f} ms "
                       f"({row['fanout'][1] / r95:.1f}x the reference's p95)", flush=True)
-        idle = asyncio.run(idle_cost(port, pids, viewer, info, args.idle_tabs, args.idle_seconds, args.poll_every))
-        print(f"{args.idle_tabs} idle tabs for {args.idle_seconds:.0f}s: SSE {idle['sse_cpu']:.2f} CPU-s, "
-              f"polling every {args.poll_every:g}s {idle['poll_cpu']:.2f} CPU-s ({idle['requests']} requests, "
-              f"{idle['errors']} errors)", flush=True)
+        if idle:
+            idle_cost_result = asyncio.run(idle_cost(port, pids, viewer, info, args.idle_tabs, args.idle_seconds,
+                                                     args.poll_every))
+            print(f"{args.idle_tabs} idle tabs for {args.idle_seconds:.0f}s: SSE {idle_cost_result['sse_cpu']:.2f} "
+                  f"CPU-s, polling every {args.poll_every:g}s {idle_cost_result['poll_cpu']:.2f} CPU-s "
+                  f"({idle_cost_result['requests']} requests, {idle_cost_result['errors']} errors)", flush=True)
+        workers = len(process_tree(server.pid)) - 1 if server_kind == "gunicorn" else 1
     finally:
         stop(server)
+        tap.close()
+        drop_schema(schema)
+    return {"name": name, "label": label, "rows": rows, "idle": idle_cost_result, "workers": workers,
+            "server_kind": server_kind, "load_before": load}
+
+
+def describe(setup: dict) -> str:
+    if setup["server_kind"] == "flask":
+        return "development server, one process, a thread per request, in-process broker"
+    broker = "Redis pub/sub" if setup["name"] == "redis" else "in-process broker"
+    return f"{setup['workers']} gevent worker{'s' if setup['workers'] != 1 else ''}, {broker}"
+
+
+def verdict(row: dict) -> str:
+    """Does this row meet issue 15's targets? (POST → tab p95 only at the target's size; the ratio at every size.)"""
+    misses = []
+    if row["n"] == TARGET_TABS and row["ours"][1] > TARGET_P95_MS:
+        misses.append(f"p95 > {TARGET_P95_MS:.0f} ms")
+    if row["lost"]:
+        misses.append("lost")
+    if row["fanout"] and row["fanout"][1] / row["ref"][1] > TARGET_FANOUT_RATIO:
+        misses.append(f"fan-out > {TARGET_FANOUT_RATIO:g}×")
+    return "yes" if not misses else "**no**: " + ", ".join(misses)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--setups", default="default,redis,postgresql,dev", help=", ".join(SETUPS))
+    parser.add_argument("--sizes", default="200,1000", help="tabs, for the default and redis set-ups")
+    parser.add_argument("--other-sizes", default="200", help="tabs, for the postgresql and dev set-ups")
+    parser.add_argument("--points", type=int, default=20)
+    parser.add_argument("--gap", type=float, default=0.25, help="seconds between two points")
+    parser.add_argument("--idle-tabs", type=int, default=200)
+    parser.add_argument("--idle-seconds", type=float, default=60, help="0: no idle cost")
+    parser.add_argument("--poll-every", type=float, default=2.0)
+    parser.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
+    parser.add_argument("--reference-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.reference_server:
+        run_reference_server(args.reference_server)
+        return
+    names = [n.strip() for n in args.setups.split(",") if n.strip()]
+    if not names or any(n not in SETUPS for n in names):
+        raise SystemExit(f"--setups: some of {', '.join(SETUPS)}")
+
+    nofile = raise_nofile()
+    load_before = os.getloadavg()[0]
+    started = datetime.now()
+    redis = redis_url()
+    ref_port = free_port()
+    reference = subprocess.Popen([sys.executable, __file__, "--reference-server", str(ref_port)],
+                                 start_new_session=True)
+    wait_http(ref_port, "/nothing")
+    setups = []
+    try:
+        for i, name in enumerate(names):
+            sizes = args.sizes if name in ("default", "redis") else args.other_sizes
+            setups.append(run_setup(name, [int(n) for n in sizes.split(",")], args, ref_port, redis,
+                                    idle=i == 0 and args.idle_seconds > 0))
+    finally:
         reference.send_signal(signal.SIGTERM)
         reference.wait(timeout=10)
-
-    workers = "2 gevent workers, Redis pub/sub" if redis else "1 gevent worker, in-process broker (no Redis)"
-    lines = [
-        SECTION,
-        "",
-        f"`bench/live_fanout.py`, run {datetime.now():%Y-%m-%d %H:%M} on {os.cpu_count()} CPU cores "
-        f"({platform.machine()}, Python {platform.python_version()}; load average {load_before:.1f} before the run, "
-        f"{os.getloadavg()[0]:.1f} after: the box was shared), everything on 127.0.0.1. "
-        f"Server: `gunicorn -c gunicorn.conf.py wsgi:app` ({workers}), SQLite. "
-        f"Clients: one asyncio process, raw sockets (RLIMIT_NOFILE {nofile}). "
-        f"The recorder posts {args.points} points through the room's form endpoint, {args.gap * 1000:.0f} ms apart; "
-        "latency is from sending the POST to each tab receiving the event (so ours includes the database write, "
-        "rendering the fragment for three audiences, the commit and Redis). The reference is a minimal raw asyncio "
-        "SSE server (one process, no framework, no database) fanning out the very same bytes to the same tabs.",
-        "",
-        "| tabs | minutes p50 | p95 | max | lost | reference p50 | p95 | max | lost | p95 ratio | "
-        "POST → publish p50 / p95 | publish → tab p50 / p95 (÷ reference p95) | fan-out spread p95 "
-        "(minutes / reference) | event |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        (p50, p95, mx), (r50, r95, rmx) = r["ours"], r["ref"]
-        write = f"{r['write'][0]:.1f} / {r['write'][1]:.1f} ms" if r["write"] else "—"
-        fanout = (f"{r['fanout'][0]:.1f} / {r['fanout'][1]:.1f} ms ({r['fanout'][1] / r95:.1f}×)"
-                  if r["fanout"] else "—")
-        lines.append(f"| {r['n']} | {p50:.1f} ms | {p95:.1f} ms | {mx:.1f} ms | {r['lost']} | {r50:.1f} ms | "
-                     f"{r95:.1f} ms | {rmx:.1f} ms | {r['ref_lost']} | {p95 / r95:.1f}× | {write} | {fanout} | "
-                     f"{r['spread']:.1f} / {r['ref_spread']:.1f} ms | {r['size'] / 1024:.1f} KB |")
-    lines += [
-        "",
-        "*POST → publish*: from sending the POST to the server handing the committed point to the broker (the "
-        "message's timestamp, read by a listener on the Redis channel: same box, same clock) — the write, which the "
-        "reference does not do. *Publish → tab*: from then to each tab — the fan-out, the reference's whole job. "
-        "*Fan-out spread*: for each point, how long after the first tab the others got it.",
-    ]
-    ratio = idle["sse_cpu"] / idle["poll_cpu"] if idle["poll_cpu"] else float("nan")
-    lines += [
-        "",
-        f"Idle cost, {args.idle_tabs} tabs for {args.idle_seconds:.0f} s (CPU seconds of the gunicorn master and "
-        "workers, from /proc):",
-        "",
-        "| | server CPU | requests |",
-        "|---|---:|---:|",
-        f"| SSE, idle streams (a `: ping` every 15 s) | {idle['sse_cpu']:.2f} s | — |",
-        f"| htmx polling every {args.poll_every:g} s (`GET /meetings/<id>/room`, HX-Request) | "
-        f"{idle['poll_cpu']:.2f} s | {idle['requests']} |",
-        "",
-        f"SSE costs {ratio:.3f}× the CPU of polling (target ≤ 0.1×).",
-        "",
-    ]
-    text = "\n".join(lines)
+    text = report(args, setups, started, load_before, nofile)
     print(text)
     if not args.no_write:
         write_results(text)
+
+
+def report(args, setups: list[dict], started: datetime, load_before: float, nofile: int) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"`bench/live_fanout.py`, run {started:%Y-%m-%d %H:%M} on {os.cpu_count()} CPU cores "
+        f"({platform.machine()}, Python {platform.python_version()}; load average {load_before:.1f} before the run, "
+        f"{os.getloadavg()[0]:.1f} after, and per row below: the box was shared), everything on 127.0.0.1. "
+        "Each way the README runs the server, each started as its `make` target does: "
+        + "; ".join(f"*{s['label']}*" + (f" ({describe(s)})" if s["rows"] else f" (not run: {s['skipped']})")
+                    for s in setups) + ". "
+        f"Clients: one asyncio process, raw sockets (RLIMIT_NOFILE {nofile}). "
+        f"The recorder posts {args.points} points through the room's form endpoint, {args.gap * 1000:.0f} ms apart; "
+        "latency is from sending the POST to each tab receiving the event (so ours includes the database write, "
+        "rendering the fragment for three audiences, the commit and the broker). The reference is a minimal raw "
+        "asyncio SSE server (one process, no framework, no database) fanning out the very same bytes to the same "
+        "tabs, measured right after each row of ours. Targets (issue 15): POST → every tab p95 ≤ "
+        f"{TARGET_P95_MS:.0f} ms at {TARGET_TABS} tabs with none lost, and publish → tab p95 ≤ "
+        f"{TARGET_FANOUT_RATIO:g}× the reference's p95.",
+        "",
+        "| set-up | tabs | minutes p50 | p95 | max | lost | reference p50 | p95 | max | lost | "
+        "POST → publish p50 / p95 | publish → tab p50 / p95 (÷ reference p95) | fan-out spread p95 "
+        "(minutes / reference) | event | load | meets the targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for setup in setups:
+        for r in setup["rows"]:
+            (p50, p95, mx), (r50, r95, rmx) = r["ours"], r["ref"]
+            write = f"{r['write'][0]:.1f} / {r['write'][1]:.1f} ms" if r["write"] else "—"
+            fanout = (f"{r['fanout'][0]:.1f} / {r['fanout'][1]:.1f} ms ({r['fanout'][1] / r95:.1f}×)"
+                      if r["fanout"] else "—")
+            lines.append(f"| {setup['label']} | {r['n']} | {p50:.1f} ms | {p95:.1f} ms | {mx:.1f} ms | {r['lost']} | "
+                         f"{r50:.1f} ms | {r95:.1f} ms | {rmx:.1f} ms | {r['ref_lost']} | {write} | {fanout} | "
+                         f"{r['spread']:.1f} / {r['ref_spread']:.1f} ms | {r['size'] / 1024:.1f} KB | "
+                         f"{r['load']:.1f} | {verdict(r)} |")
+    lines += [
+        "",
+        "*POST → publish*: from sending the POST to the server handing the committed point to its broker (the "
+        "message's timestamp, sent to the bench in a datagram by a hook the bench adds: same box, same clock) — "
+        "the write, which the reference does not do. *Publish → tab*: from then to each tab — the fan-out, the "
+        "reference's whole job. *Fan-out spread*: for each point, how long after the first tab the others got it. "
+        "*Load*: the 1-minute load average when the row was done (2 cores).",
+    ]
+    idle = next((s for s in setups if s.get("idle")), None)
+    if idle:
+        cost = idle["idle"]
+        ratio = cost["sse_cpu"] / cost["poll_cpu"] if cost["poll_cpu"] else float("nan")
+        lines += [
+            "",
+            f"Idle cost, {idle['label']}, {args.idle_tabs} tabs for {args.idle_seconds:.0f} s (CPU seconds of the "
+            "server's processes, from /proc):",
+            "",
+            "| | server CPU | requests |",
+            "|---|---:|---:|",
+            f"| SSE, idle streams (a `: ping` every 15 s) | {cost['sse_cpu']:.2f} s | — |",
+            f"| htmx polling every {args.poll_every:g} s (`GET /meetings/<id>/room`, HX-Request) | "
+            f"{cost['poll_cpu']:.2f} s | {cost['requests']} |",
+            "",
+            f"SSE costs {ratio:.3f}× the CPU of polling (target ≤ 0.1×).",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

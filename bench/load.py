@@ -33,18 +33,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live_fanout import (PASSWORD, ROOT, Session, cpu_seconds, free_port, percentile,  # noqa: E402
-                         process_tree, raise_nofile, redis_url, start_gunicorn, stop, summarize, write_results)
+from live_fanout import (PASSWORD, ROOT, Session, cpu_seconds, drop_schema, free_port, percentile,  # noqa: E402
+                         process_tree, raise_nofile, redis_url, scratch_database, start_gunicorn, stop, summarize,
+                         write_results)
 
 SECTION = "## Load"
 POINT_RE = re.compile(rb'id="point-(\d+)"')
 MARK_RE = re.compile(rb"\[P(\d+)\]")
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 
 
 # --- the database ----------------------------------------------------------------------------
@@ -54,26 +53,6 @@ def make_app(url: str):
     from minutes import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "OUTBOX_DELIVER_ON_COMMIT": False})
-
-
-def scratch_database(kind: str, work: Path) -> tuple[str, str | None]:
-    """A database URL to seed (and its PostgreSQL schema, dropped at the end)."""
-    if kind == "sqlite":
-        return f"sqlite:///{work / 'load.sqlite3'}", None
-    import psycopg
-
-    schema = f"bench_load_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}", schema
-
-
-def drop_schema(schema: str | None) -> None:
-    if schema:
-        import psycopg
-
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def seed(url: str, meetings: int, viewers: int) -> list[dict]:
@@ -422,7 +401,7 @@ def main() -> None:
 def run_one(kind: str, redis: str, args) -> dict:
     """Seed, serve, load for N minutes, count; the figures of one database."""
     work = Path(tempfile.mkdtemp(prefix="minutes-load-"))
-    url, schema = scratch_database(kind, work)
+    url, schema = scratch_database(kind, work, "bench_load")
     server = None
     try:
         t = time.monotonic()

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import runpy
 import signal
 import socket
 import subprocess
@@ -20,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+#: gunicorn.conf.py's own functions (default worker count, refusal), for the tests to read, not to copy.
+GUNICORN_CONF = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 
 
 def free_port() -> int:
@@ -49,19 +52,23 @@ def children_of(pid: int) -> list[int]:
 class Gunicorn:
     """One gunicorn master with its workers, run exactly as `make serve` runs it."""
 
-    def __init__(self, database_url: str, log_path: Path, workers: int = 2, worker_class: str = "gevent",
+    def __init__(self, database_url: str, log_path: Path, workers: int | None = None, worker_class: str = "gevent",
                  redis_url: str | None = None, **env: str):
+        """`workers` None: as many as gunicorn.conf.py starts by default (1 without `redis_url`, 2 with it)."""
         self.port = free_port()
         self.log_path = Path(log_path)
-        self.workers_wanted = workers
-        self.env = dict(os.environ, HOST="127.0.0.1", PORT=str(self.port), GUNICORN_WORKERS=str(workers),
+        self.env = dict(os.environ, HOST="127.0.0.1", PORT=str(self.port),
                         GUNICORN_WORKER_CLASS=worker_class, DATABASE_URL=database_url, SECRET_KEY="gunicorn-test-secret",
                         OUTBOX_DELIVER_ON_COMMIT="0", LOG_LEVEL="warning", BASE_URL=f"http://127.0.0.1:{self.port}",
                         ROOM_REDIS_PREFIX=f"minutes:test-room:{self.port}")
-        self.env.pop("REDIS_URL", None)
+        for name in ("REDIS_URL", "GUNICORN_WORKERS", "GUNICORN_CMD_ARGS"):
+            self.env.pop(name, None)
         if redis_url:
             self.env["REDIS_URL"] = redis_url
+        if workers is not None:
+            self.env["GUNICORN_WORKERS"] = str(workers)
         self.env.update(env)
+        self.workers_wanted = GUNICORN_CONF["default_workers"](self.env)
         self.proc: subprocess.Popen | None = None
         self._log = None
 

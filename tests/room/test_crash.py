@@ -1,8 +1,8 @@
 """A server killed (SIGKILL) in the middle of writes, 20 times: every acknowledged write survives, the database is sound.
 
-gunicorn runs from gunicorn.conf.py with two workers on the test database; for the kills they are
-sync workers forked from a preloaded master, so a killed worker is replaced in milliseconds rather
-than after a fresh import of the app (the commit happens before the response in every worker class,
+gunicorn runs from gunicorn.conf.py with two workers on the test database (Redis between them: without it
+gunicorn.conf.py refuses two workers); for the kills they are sync workers forked from a preloaded master,
+so a killed worker is replaced in milliseconds rather than after a fresh import of the app (the commit happens before the response in every worker class,
 which is what is under test). Four clients post room points through the API without pause and note each one answered 201. Twenty
 times, at a random moment while writes are flowing, workers are SIGKILLed: one, or both at once
 (nothing holds the database open any more), and the last time the master too. Afterwards every
@@ -23,7 +23,7 @@ from minutes.api import service as tokens
 from minutes.extensions import db
 from tests.server import Gunicorn
 
-pytestmark = pytest.mark.serial  # gunicorn killed and restarted: runs alone, after the parallel part
+pytestmark = [pytest.mark.redis, pytest.mark.serial]  # gunicorn killed and restarted: runs alone, after the rest
 
 KILLS = 20
 WRITERS = 4
@@ -61,14 +61,15 @@ def _writer(server, token, item_ids, n, acknowledged, stop):
             acknowledged.append((None, f"HTTP {status}: {data}"))
 
 
-def test_sigkill_in_the_middle_of_writes_loses_no_acknowledged_write(started, tmp_path):
+def test_sigkill_in_the_middle_of_writes_loses_no_acknowledged_write(started, redis_url, tmp_path):
     _token, plaintext = tokens.create_token(started.recorder, "崩溃测试")
     db.session.commit()
     url = db.engine.url.render_as_string(hide_password=False)
     item_ids = [item.id for item in started.items]
     meeting_id = started.meeting.id
     # sync workers forked from a preloaded master: a killed worker is replaced in milliseconds
-    server = Gunicorn(url, tmp_path / "gunicorn.log", worker_class="sync", GUNICORN_CMD_ARGS="--preload").start()
+    server = Gunicorn(url, tmp_path / "gunicorn.log", workers=2, worker_class="sync", redis_url=redis_url,
+                      GUNICORN_CMD_ARGS="--preload").start()
     acknowledged: list = []
     stop = threading.Event()
     writers = [threading.Thread(target=_writer, args=(server, plaintext, item_ids, n, acknowledged, stop), daemon=True)

@@ -1,0 +1,152 @@
+"""`make serve` as it comes (gunicorn.conf.py, no REDIS_URL): every tab gets a point at once, and the server
+never runs several workers that a broker cannot join.
+
+Without REDIS_URL each worker's broker reaches only its own streams: with two workers, the tabs held by the
+worker that did not take the POST waited for the watchdog (seconds). So the default is one worker, and more
+workers without REDIS_URL refuse to start (or, asked for later by SIGTTIN, are not started).
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from minutes.extensions import db
+from minutes.room.service import current_revision
+from tests.conftest import PASSWORD
+from tests.server import GUNICORN, GUNICORN_CONF, ROOT, Gunicorn, HttpClient, free_port
+
+TABS = 40
+POINTS = 3
+#: Far below the watchdog's rounds (5 s), far above a loaded box's fan-out to 40 tabs (tens of ms).
+WITHIN_SECONDS = 1.0
+
+
+class TimedTab(threading.Thread):
+    """One raw SSE connection noting when each revision arrives (time.monotonic): its update, or a resync at or after it."""
+
+    def __init__(self, port: int, cookies: dict, path: str):
+        super().__init__(daemon=True)
+        self.port, self.path = port, path
+        self.cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        self.updates: dict[int, float] = {}
+        self.resyncs: list[tuple[int, float]] = []
+        self.connected = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                         f"Cookie: {self.cookie}\r\n\r\n".encode())
+            sock.settimeout(0.2)
+            buffer = b""
+            while not self.stop.is_set():
+                try:
+                    chunk = sock.recv(65536)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    return
+                now = time.monotonic()
+                buffer += chunk
+                self.connected.set()  # the response head: the stream is subscribed
+                for match in re.finditer(rb"id: (\d+)\nevent: (update|resync)\n", buffer):
+                    if match.group(2) == b"update":
+                        self.updates.setdefault(int(match.group(1)), now)
+                    else:
+                        self.resyncs.append((int(match.group(1)), now))
+                buffer = buffer[-256:]
+
+    def arrival(self, revision: int) -> float | None:
+        times = [t for r, t in self.resyncs if r >= revision] + [self.updates.get(revision, float("inf"))]
+        return min(times) if min(times) != float("inf") else None
+
+
+@pytest.mark.serial  # starts gunicorn and times it: runs alone, after the parallel part
+def test_default_server_delivers_every_point_to_every_tab_within_a_second(started, tmp_path):
+    url = db.engine.url.render_as_string(hide_password=False)
+    with Gunicorn(url, tmp_path / "gunicorn.log") as server:  # no REDIS_URL, no GUNICORN_WORKERS: the defaults
+        recorder = HttpClient(server.port).login(started.recorder.username, PASSWORD)
+        watcher = HttpClient(server.port).login(started.participant.username, PASSWORD)
+        token = recorder.csrf(f"/meetings/{started.meeting.id}/room")
+        revision = current_revision(started.meeting.id)
+        tabs = [TimedTab(server.port, watcher.cookies, f"/meetings/{started.meeting.id}/events?rev={revision}")
+                for _ in range(TABS)]
+        try:
+            for tab in tabs:
+                tab.start()
+                time.sleep(0.01)  # spread the accepts over time, as tabs opening one by one do
+            for tab in tabs:
+                assert tab.connected.wait(10), "a stream did not open\n" + server.log_tail()
+            time.sleep(0.5)
+            sent = {}
+            for k in range(POINTS):
+                t0 = time.monotonic()
+                status, _ = recorder.request("POST", f"/meetings/{started.meeting.id}/points",
+                                             {"agenda_item_id": started.items[0].id, "kind": "consensus",
+                                              "text": f"默认生产服务器上的第{k + 1}条共识"},
+                                             {"X-CSRFToken": token, "HX-Request": "true"})
+                assert status == 200, server.log_tail()
+                revision += 1
+                sent[revision] = t0
+                time.sleep(0.2)
+            deadline = time.monotonic() + 15  # long enough for the watchdog, to tell "late" from "lost"
+            while time.monotonic() < deadline and any(t.arrival(r) is None for t in tabs for r in sent):
+                time.sleep(0.05)
+        finally:
+            for tab in tabs:
+                tab.stop.set()
+            for tab in tabs:
+                tab.join(timeout=5)
+        workers = len(server.worker_pids())
+    arrivals = [(t.arrival(r), t0) for t in tabs for r, t0 in sent.items()]
+    late = [round(t - t0, 2) if t is not None else "lost" for t, t0 in arrivals if t is None or t - t0 > WITHIN_SECONDS]
+    assert late == [], f"{len(late)} of {TABS * POINTS} tab-points late or lost ({workers} workers): {late[:10]}"
+
+
+def _serve(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """gunicorn as `make serve` starts it, with this environment; it must exit by itself."""
+    env = dict({k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "GUNICORN_WORKERS", "GUNICORN_CMD_ARGS")},
+               HOST="127.0.0.1", PORT=str(free_port()), **env)
+    return subprocess.run([str(GUNICORN), "-c", "gunicorn.conf.py", *args, "wsgi:app"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.serial
+@pytest.mark.parametrize("asked", [{"GUNICORN_WORKERS": "2"}, {"GUNICORN_CMD_ARGS": "--workers 3"}])
+def test_several_workers_without_redis_refuse_to_start(asked):
+    done = _serve(asked)
+    assert done.returncode != 0
+    assert "without REDIS_URL" in done.stderr and "REDIS_URL" in done.stderr.split("without REDIS_URL", 1)[1]
+    assert "Booting worker" not in done.stderr
+
+
+@pytest.mark.serial
+def test_sigttin_does_not_add_a_worker_without_redis(started, tmp_path):
+    with Gunicorn(db.engine.url.render_as_string(hide_password=False), tmp_path / "gunicorn.log",
+                  LOG_LEVEL="info") as server:
+        assert len(server.wait_workers()) == 1
+        os.kill(server.proc.pid, signal.SIGTTIN)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "refusing to start 2 workers" not in server.log_tail():
+            time.sleep(0.1)
+        time.sleep(1.0)  # a worker the master would fork appears within this
+        assert "refusing to start 2 workers" in server.log_tail()
+        assert len(server.worker_pids()) == 1
+        assert server.get("/healthz")[0] == 200
+
+
+def test_default_worker_count_follows_the_broker():
+    default_workers, refusal = GUNICORN_CONF["default_workers"], GUNICORN_CONF["refusal"]
+    assert default_workers({}) == 1
+    assert default_workers({"REDIS_URL": "redis://127.0.0.1:6379/0"}) == 2
+    assert default_workers({"GUNICORN_WORKERS": "4", "REDIS_URL": "redis://127.0.0.1:6379/0"}) == 4
+    assert default_workers({"GUNICORN_WORKERS": "1"}) == 1
+    assert refusal(1, {}) is None
+    assert refusal(4, {"REDIS_URL": "redis://127.0.0.1:6379/0"}) is None
+    message = refusal(2, {"REDIS_URL": ""})
+    assert "REDIS_URL" in message and "GUNICORN_WORKERS=1" in message and "请设置 REDIS_URL" in message
