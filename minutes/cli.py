@@ -86,18 +86,20 @@ def tick_command():
 @minutes_cli.command("token")
 @click.argument("username")
 @click.option("--name", default="命令行创建", show_default=True, help="令牌用途")
-def token_command(username, name):
+@click.option("--read-only", is_flag=True, help="只读令牌：只能查询（GET），不能修改")
+def token_command(username, name, read_only):
     """Issue an API token for a user and print it once."""
     from minutes.api.service import create_token
     from minutes.people.service import user_by_username
 
     try:
-        token, plaintext = create_token(user_by_username(username), name)
+        token, plaintext = create_token(user_by_username(username), name, read_only=read_only)
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     db.session.commit()
-    click.echo(f"已为 {username} 创建令牌（只显示这一次，请妥善保存）：")
+    kind = "只读令牌" if read_only else "令牌"
+    click.echo(f"已为 {username} 创建{kind}（只显示这一次，请妥善保存）：")
     click.echo(plaintext)
 
 

@@ -1,5 +1,5 @@
 """Column types shared by the domains' models."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -68,3 +68,24 @@ UNMAPPED_PREFIXES = ("search_fts", "search_gram", "ix_search_document_grams", "i
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's include_object: ignore reflected objects that the models' DDL made, not the models."""
     return not (reflected and compare_to is None and name and name.startswith(UNMAPPED_PREFIXES))
+
+
+#: A credential's last use (API token, calendar feed URL) is written at most this often: a burst of reads writes once.
+USE_RECORD_INTERVAL = timedelta(minutes=1)
+
+
+def use_record_due(last_used_at: datetime | None) -> bool:
+    """True when a credential's last use is older than USE_RECORD_INTERVAL (or was never written)."""
+    return last_used_at is None or utcnow() - last_used_at >= USE_RECORD_INTERVAL
+
+
+def record_use(model, row_id: int) -> None:
+    """Set `model` row's last_used_at to now, unless another request did within the interval (one UPDATE)."""
+    from sqlalchemy import or_, update
+
+    from minutes.extensions import db
+
+    now = utcnow()
+    db.session.execute(update(model).where(
+        model.id == row_id, or_(model.last_used_at.is_(None), model.last_used_at <= now - USE_RECORD_INTERVAL))
+        .values(last_used_at=now).execution_options(synchronize_session=False))

@@ -1,7 +1,9 @@
 """Request plumbing shared by every blueprint: login everywhere, one commit per request, errors."""
 import time
+from collections.abc import Callable
+from functools import partial
 
-from flask import Flask, flash, g, jsonify, render_template, request, session
+from flask import Flask, current_app, flash, g, jsonify, render_template, request, session
 from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -11,7 +13,8 @@ from sqlalchemy.orm import Session
 from minutes.core import timefmt
 from minutes.core.sizes import human_size
 from minutes.core.errors import DomainError
-from minutes.extensions import db
+from minutes.dbtypes import use_record_due
+from minutes.extensions import db, write_intent
 
 # weekday names for the `weekday` (a date -> 周一) and `weekday_head` (0..6 -> 一, calendar columns) filters
 WEEKDAYS = (lazy_gettext("周一"), lazy_gettext("周二"), lazy_gettext("周三"), lazy_gettext("周四"),
@@ -59,6 +62,33 @@ def commit_early() -> None:
     finally:
         session.expire_on_commit = expire
     g.committed_early = True
+
+
+def write_after_request(work: Callable[[], None]) -> None:
+    """Run `work` once this request has committed or rolled back, in its own short write transaction.
+
+    For the bookkeeping a read does (the last use of a token): written inside the read's transaction it
+    would make a SQLite read a writer that cannot wait: a transaction that began as a read and then writes
+    fails at once with "database is locked" when another connection holds the write lock or has committed
+    since the read began (SQLite cannot wait there without risking a deadlock). Here the transaction
+    begins as a write (BEGIN IMMEDIATE on SQLite) and waits for the lock like every other write. A failure
+    is logged; the answer has been decided already and is never changed by it.
+    """
+    g.setdefault("writes_after_request", []).append(work)
+
+
+def record_use_after_request(credential, record: Callable[[int], None]) -> None:
+    """Have `record(credential.id)` note a token's use after the request, unless noted within the minute."""
+    if use_record_due(credential.last_used_at):
+        write_after_request(partial(record, credential.id))
+
+
+def session_is_current() -> bool:
+    """False when the browser session has been idle or alive too long (it must log in again)."""
+    now = int(time.time())
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    return now - session.get("last_seen", 0) <= idle and now - session.get("login_at", 0) <= absolute
 
 
 def register_web(app: Flask) -> None:
@@ -148,14 +178,12 @@ def register_web(app: Flask) -> None:
 
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        now = int(time.time())
-        idle = app.config["SESSION_IDLE_MINUTES"] * 60
-        absolute = app.config["SESSION_ABSOLUTE_HOURS"] * 3600
-        if now - session.get("last_seen", 0) > idle or now - session.get("login_at", 0) > absolute:
+        if not session_is_current():
             logout_user()
             session.clear()
             flash(gettext("登录已超时，请重新登录"), "info")
             return login_manager.unauthorized()
+        now = int(time.time())
         if now - session.get("last_seen", 0) > 60:  # refresh at most once a minute: fewer cookie writes
             session["last_seen"] = now
         return None
@@ -182,6 +210,25 @@ def register_web(app: Flask) -> None:
         else:
             db.session.rollback()
         return response
+
+    @app.teardown_request
+    def run_writes_after_request(exc):
+        """The writes `write_after_request` put off: each in its own transaction, after the request's own."""
+        works = g.pop("writes_after_request", None)
+        if not works:
+            return
+        db.session.rollback()  # nothing of the request is left open (finish_request committed or rolled back)
+        intent = write_intent.set(True)
+        try:
+            for work in works:
+                try:
+                    work()
+                    db.session.commit()
+                except Exception:
+                    db.session.rollback()
+                    app.logger.warning("bookkeeping after %s %s failed", request.method, request.path, exc_info=True)
+        finally:
+            write_intent.reset(intent)
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):

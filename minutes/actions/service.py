@@ -26,7 +26,7 @@ from minutes.actions.models import (ACTION_STATUS_LABELS, ActionItem, ActionStat
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_datetime, local_today, to_local, utcnow
-from minutes.dbtypes import get_by_id
+from minutes.dbtypes import get_by_id, record_use
 from minutes.extensions import db
 from minutes.meetings import service as meetings
 from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role
@@ -570,16 +570,19 @@ def revoke_calendar_token(user) -> bool:
     return True
 
 
-def calendar_owner(token: str) -> User | None:
-    """The enabled user a feed token belongs to, or None (wrong, revoked or disabled)."""
+def feed_for_token(token: str) -> CalendarFeed | None:
+    """The feed behind a URL token if its user is enabled, else None (wrong, revoked or disabled). Only reads."""
     if not token or len(token) > 100:
         return None
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _hash(token)))
     if feed is None or not feed.user.is_enabled:
         return None
-    feed.last_used_at = utcnow()
-    db.session.flush()
-    return feed.user
+    return feed
+
+
+def record_feed_use(feed_id: int) -> None:
+    """Note the feed's last use (at most once a minute); a write of its own, apart from the read it served."""
+    record_use(CalendarFeed, feed_id)
 
 
 def calendar_entries(user, today: date | None = None) -> tuple[list[ActionItem], list[Meeting]]:

@@ -12,7 +12,7 @@ from minutes.meetings import series
 from minutes.meetings import service as meetings
 from minutes.meetings.models import CADENCE_LABELS, MeetingSeries
 from minutes.people.service import list_departments, require_admin
-from minutes.web import is_htmx, render
+from minutes.web import is_htmx, record_use_after_request, render
 
 bp = Blueprint("actions", __name__)
 
@@ -342,9 +342,11 @@ def calendar():
 @bp.get("/calendar/<token>.ics")
 def calendar_feed(token):
     """The iCalendar feed behind a token URL: no login (calendar apps cannot log in)."""
-    user = service.calendar_owner(token)
-    if user is None:
+    feed = service.feed_for_token(token)
+    if feed is None:
         abort(404)
+    record_use_after_request(feed, service.record_feed_use)
+    user = feed.user
     actions, meeting_rows = service.calendar_entries(user)
     base_url = current_app.config["BASE_URL"].rstrip("/")
     host = base_url.split("://", 1)[-1].split("/", 1)[0] or "minutes"

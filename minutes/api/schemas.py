@@ -193,7 +193,9 @@ SEND_AGENDA = {
 TOKEN_CREATE = {
     "type": "object",
     "required": ["name"],
-    "properties": {"name": {"type": "string", "maxLength": 100}},
+    "properties": {"name": {"type": "string", "maxLength": 100},
+                   "read_only": {"type": "boolean", "default": False,
+                                 "description": "只读令牌：只能查询（GET），其他请求一律 403"}},
     "additionalProperties": False,
 }
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from functools import wraps
 
 import jsonschema
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 
 from minutes.api import schemas
@@ -15,6 +15,7 @@ from minutes.extensions import csrf, db
 from minutes.meetings import service as meetings
 from minutes.meetings.models import Role
 from minutes.people import service as people
+from minutes.web import record_use_after_request, session_is_current
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -35,14 +36,14 @@ def _openapi_path(rule: str) -> tuple[str, list[str]]:
 
 
 def operation(rule: str, method: str, summary: str, *, body: dict | None = None, response: dict | None = None,
-              status: int = 200, query: dict | None = None, tag: str = "meetings"):
+              status: int = 200, query: dict | None = None, tag: str = "meetings", security: str = "bearer"):
     """Register an API operation: its route, request schema, response schema and OpenAPI entry."""
 
     def decorate(fn):
         path, params = _openapi_path(rule)
         OPERATIONS.append({"path": path, "method": method.lower(), "summary": summary, "body": body,
                            "response": response, "status": status, "params": params, "query": query or {},
-                           "operationId": fn.__name__, "tag": tag})
+                           "operationId": fn.__name__, "tag": tag, "security": security})
 
         @wraps(fn)
         def view(**kwargs):
@@ -92,16 +93,36 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
 
 @bp.before_request
 def authenticate():
-    """Every API call needs `Authorization: Bearer <token>`; the session cookie is not accepted."""
+    """Every API call needs `Authorization: Bearer <token>`; the session cookie is not accepted.
+
+    Except for creating a token, which needs a signed-in person and is refused to a token: that call
+    takes the browser's session (and its CSRF token) when no Bearer token is sent.
+    """
     if request.endpoint == "api.openapi":
         return None
     header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    user = tokens.user_for_token(token)
-    if user is None:
+    if not header and request.endpoint == "api.create_token":
+        return _authenticate_browser()
+    token = tokens.live_token(header[7:].strip() if header.lower().startswith("bearer ") else "")
+    if token is None:
         return jsonify(error={"code": "unauthorized", "message": "缺少或无效的 API 令牌（Authorization: Bearer …）",
                               "fields": {}}), 401
-    g.api_user = user
+    record_use_after_request(token, tokens.record_token_use)
+    if request.endpoint == "api.create_token":
+        tokens.check_may_issue(token)
+    tokens.check_method(token, request.method)
+    g.api_user, g.api_token = token.user, token
+    return None
+
+
+def _authenticate_browser():
+    from flask_login import current_user
+
+    if not current_user.is_authenticated or not session_is_current():
+        return jsonify(error={"code": "unauthorized", "message": gettext("请先登录"), "fields": {}}), 401
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    g.api_user, g.api_token = current_user._get_current_object(), None
     return None
 
 
@@ -319,13 +340,15 @@ def send_agenda(meeting_id, data):
     return jsonify(meeting_json(meeting))
 
 
-@operation("/tokens", "POST", "为当前用户创建新令牌（明文只返回这一次）", body=schemas.TOKEN_CREATE,
-           response={"type": "object", "required": ["id", "token"], "properties": {
-               "id": {"type": "integer"}, "name": {"type": "string"}, "token": {"type": "string"}}},
-           status=201, tag="people")
+@operation("/tokens", "POST", "为当前用户创建新令牌（明文只返回这一次）；须登录的浏览器会话（Cookie 与 X-CSRFToken），"
+           "用 API 令牌调用时返回 403", body=schemas.TOKEN_CREATE,
+           response={"type": "object", "required": ["id", "token", "read_only"], "properties": {
+               "id": {"type": "integer"}, "name": {"type": "string"}, "read_only": {"type": "boolean"},
+               "token": {"type": "string"}}},
+           status=201, tag="people", security="session")
 def create_token(data):
-    token, plaintext = tokens.create_token(me(), data["name"])
-    return jsonify(id=token.id, name=token.name, token=plaintext), 201
+    token, plaintext = tokens.create_token(me(), data["name"], data.get("read_only", False), via_token=g.api_token)
+    return jsonify(id=token.id, name=token.name, read_only=token.read_only, token=plaintext), 201
 
 
 @operation("/tokens/<int:token_id>", "DELETE", "吊销令牌",
@@ -344,7 +367,7 @@ def openapi_document() -> dict:
     for op in OPERATIONS:
         entry = {
             "operationId": op["operationId"], "summary": op["summary"], "tags": [op["tag"]],
-            "security": [{"bearer": []}],
+            "security": [{op["security"]: []}],
             "responses": {
                 str(op["status"]): {"description": "成功",
                                     "content": {"application/json": {"schema": op["response"] or {"type": "object"}}}},
@@ -370,7 +393,9 @@ def openapi_document() -> dict:
         "paths": paths,
         "components": {
             "schemas": {"Error": schemas.ERROR},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                                            "description": "登录后的浏览器会话；写请求另带 X-CSRFToken 头"}},
         },
     }
 

@@ -69,9 +69,10 @@ def create_token():
     from minutes.api import service as tokens
 
     try:
-        _token, plaintext = tokens.create_token(current_user, request.form.get("name", ""))
+        _token, plaintext = tokens.create_token(current_user, request.form.get("name", ""),
+                                                read_only=bool(request.form.get("read_only")))
     except ValidationFailed as exc:
-        return _profile_page(token_errors=exc.fields, status=422)
+        return _profile_page(token_errors=exc.fields, token_values=request.form, status=422)
     return _profile_page(new_token=plaintext)
 
 
@@ -85,11 +86,12 @@ def revoke_token(token_id):
     return redirect(url_for("people.profile"), 303)
 
 
-def _profile_page(errors=None, token_errors=None, new_token=None, status=200):
+def _profile_page(errors=None, token_errors=None, token_values=None, new_token=None, status=200):
     from minutes.api import service as tokens
 
     return render_template("people/profile.html", errors=errors or {}, token_errors=token_errors or {},
-                           new_token=new_token, tokens=tokens.tokens_of(current_user)), status
+                           token_values=token_values or {}, new_token=new_token,
+                           tokens=tokens.tokens_of(current_user)), status
 
 
 @bp.route("/profile", methods=["GET", "POST"])

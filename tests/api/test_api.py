@@ -30,15 +30,15 @@ def test_session_cookie_does_not_authenticate_the_api(client, login_as, make_use
 
 
 def test_revoked_token_is_refused(client, make_user, token_for):
+    from minutes.api.models import ApiToken
     from tests.api.conftest import ApiClient
 
     user = make_user("zhaomin", dept="客服部")
     api = ApiClient(client, token_for(user))
-    status, created = api.post("/tokens", {"name": "OA 集成"})
-    assert status == 201 and created["token"].startswith("mnt_")
-    second = ApiClient(client, created["token"])
+    second = ApiClient(client, token_for(user, "OA 集成"))
+    second_id = db.session.scalar(select(ApiToken.id).where(ApiToken.name == "OA 集成"))
     assert second.get("/me")[0] == 200
-    assert api.delete(f"/tokens/{created['id']}")[0] == 200
+    assert api.delete(f"/tokens/{second_id}")[0] == 200
     assert second.get("/me")[0] == 401
 
 
