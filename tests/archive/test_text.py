@@ -72,6 +72,16 @@ def test_topics_of_one_recurring_meeting_share_a_key():
     assert topic_key("解决客户投诉处理流程卡点") != topic_key("确定Q3产品上线跨部门协作计划")
 
 
+def test_a_period_is_an_occurrence_only_where_it_dates_a_meeting():
+    assert topic_key("三季度协调会") == topic_key("Q4季度协调会") == topic_key("2026年第二季度协调会") == "季度协调会"
+    assert topic_label("三季度经营分析会议") == "季度经营分析会议"
+    assert topic_label("上半年总结会") == topic_label("下半年总结会") == "总结会"
+    for topic in ("三季度市场活动进度同步", "确定Q3产品上线跨部门协作计划", "三季度社会责任报告", "下半年市场规划"):
+        assert topic_label(topic) == topic
+    assert topic_key("三季度市场活动进度同步") != topic_key("四季度市场活动进度同步")
+    assert topic_label("产品部周例会（第12期）") == topic_label("产品部周例会【第13期】") == "产品部周例会"
+
+
 def test_minutes_are_split_into_plain_sections_at_headings():
     body = "## 一、会议基本信息\n- **主题**：投诉\n\n## 二、会议目标与议程回顾\n1. 议题[链接](http://x)\n"
     assert minutes_sections(body) == ["一、会议基本信息\n主题：投诉", "二、会议目标与议程回顾\n议题链接"]

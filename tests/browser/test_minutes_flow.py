@@ -214,3 +214,24 @@ def _link_for_version(live_server, email, number):
             text = msg.get_body(("plain",)).get_content()
             return re.search(r"http://minutes\.test(/minutes/versions/\d+)", text).group(1)
     raise AssertionError(f"no mail about version {number} to {email}")
+
+
+def test_a_style_tag_in_the_minutes_hides_nothing_in_the_preview(live_server, new_page, people, shot):
+    host, recorder, tech, product = people
+    meeting_id = _recorded_meeting(live_server, host, recorder, tech, product)
+    writer = new_page(recorder, viewport=(1366, 768))
+    writer.goto(f"/meetings/{meeting_id}/minutes")
+    writer.get_by_role("button", name="根据会中记录生成初稿").click()
+    editor = writer.locator("#markdown")
+    expect(editor).to_have_value(re.compile("## 一、会议基本信息"))
+    draft = editor.input_value()
+    preview = writer.locator("#minutes-preview")
+
+    # A closed <style> goes with its rules; one typed as a word (never closed) is shown as typed.
+    editor.fill("<style>#minutes-preview, body { display: none }</style>\n\n说明：页面不用 <style> 标签。\n\n" + draft)
+    expect(preview).to_contain_text("说明：页面不用 <style> 标签。")
+    expect(preview.get_by_text("五、待办事项跟踪表")).to_be_visible()
+    expect(preview.locator("table.decisions tbody tr").first).to_be_visible()
+    assert preview.locator("style, math").count() == 0
+    assert "display: none" not in preview.inner_text()
+    shot(writer, "minutes-preview-style-tag")

