@@ -1,12 +1,14 @@
 """API tokens: only a signed-in person makes them, read-only ones only read, and their use is noted apart."""
 import re
+import threading
+import time
 
 from sqlalchemy import func, select
 
 from minutes.actions import service as actions
 from minutes.actions.models import CalendarFeed
 from minutes.api.models import ApiToken
-from minutes.extensions import db
+from minutes.extensions import db, write_intent
 from minutes.meetings.models import Meeting
 from tests.api.conftest import ApiClient
 from tests.api.test_api import new_meeting_body
@@ -139,3 +141,30 @@ def test_a_calendar_feed_use_is_noted_at_most_once_a_minute(client, make_user, c
     at = clock(2026, 6, 15, 9, 2)
     assert client.get(url).status_code == 200
     assert db.session.scalar(select(CalendarFeed.last_used_at)) == at
+
+
+def test_a_read_is_answered_while_another_connection_writes_and_its_use_is_noted_after(app, client, make_user,
+                                                                                        token_for):
+    api = ApiClient(client, token_for(make_user("zhaomin", dept="客服部")))
+    held, done = threading.Event(), threading.Event()
+
+    def hold_the_write_lock():
+        write_intent.set(True)  # this thread's own context: SQLite begins with BEGIN IMMEDIATE
+        with app.app_context(), db.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("LOCK TABLE api_token IN EXCLUSIVE MODE")  # reads pass, writes wait
+            else:
+                conn.exec_driver_sql("UPDATE department SET name = name")
+            held.set()
+            time.sleep(0.5)
+            done.set()
+            conn.commit()
+
+    holder = threading.Thread(target=hold_the_write_lock, daemon=True)
+    holder.start()
+    assert held.wait(10)
+    status, body = api.get("/me")
+    assert status == 200, body  # the read never fails for a writer (it did: 500 "database is locked")
+    assert done.is_set()  # the use was noted after the read, waiting for the writer like any write
+    holder.join(10)
+    assert db.session.scalar(select(ApiToken.last_used_at)) is not None
