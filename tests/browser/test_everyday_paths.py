@@ -60,3 +60,78 @@ def test_status_form_on_the_action_page_reveals_its_fields_and_shows_refusals(li
     expect(page.locator("#status-panel .st")).to_have_text("延期")
     shot(page, "everyday-action-page-saved-1366", full_page=False)
     assert _action(live_server, ids[SOON]) == ("delayed", date(2026, 7, 10))
+
+
+@pytest.fixture
+def friday(live_server):
+    """The live server's clock at Friday 2026-12-04 10:00: 下周 is the week of December 7."""
+    from tests.browser.test_actions_flow import _local
+    from minutes.core import timefmt
+
+    timefmt.freeze(_local(2026, 12, 4, 10, 0))
+    yield
+    timefmt.freeze(None)
+
+
+def _room(live_server, users):
+    from tests.browser.test_room_live import _setup_meeting
+
+    host = users("wangzc", "王主持", dept="客服部", title="客服总监")
+    recorder = users("lijl", "李记录", dept="客服部")
+    attendee = users("zhangjs", "张技术", dept="技术部", title="技术经理")
+    meeting_id, items = _setup_meeting(live_server, host, recorder, attendee)
+    return host, recorder, attendee, meeting_id, items
+
+
+def _actions_of(live_server, meeting_id):
+    from minutes.actions.models import ActionItem
+    from minutes.extensions import db
+
+    with live_server.app.app_context():
+        rows = [(a.text, a.due_date) for a in db.session.query(ActionItem).filter_by(meeting_id=meeting_id)]
+        db.session.remove()
+        return rows
+
+
+def test_vague_deadline_message_once_and_a_week_without_a_day_is_confirmed(live_server, users, new_page, shot,
+                                                                          friday):
+    host, recorder, attendee, meeting_id, items = _room(live_server, users)
+    console = new_page(recorder, viewport=(1366, 768))
+    console.goto(f"/meetings/{meeting_id}/room")
+    console.get_by_role("button", name="开始会议").click()
+    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
+    console.locator(".entry-tabs [data-tab=action]").click()
+    form = console.locator("#action-form")
+    text = console.locator("#entry-action-text")
+    text.type("尽快修订投诉提报模板")
+    console.select_option("#entry-action-odept", label="技术部")
+    expect(console.locator("#entry-action-owner option", has_text="张技术")).to_have_count(1)
+    console.select_option("#entry-action-owner", label="张技术（技术经理）")
+    text.press("Enter")
+    expect(form.locator(".form-status")).to_contain_text("未保存")
+    wait_for_htmx(console)
+    form = console.locator("#action-form")
+    shot(form, "everyday-room-vague-1366")
+    assert form.inner_text().count("模糊表述") == 1, form.inner_text()
+    expect(form.locator(".check-box.vague mark").first).to_have_text("尽快")
+
+    # a week without a day: the date it stands for is shown, and saving waits for a confirmation
+    text = console.locator("#entry-action-text")
+    text.fill("修订投诉提报模板并发各部门")
+    console.fill("#entry-action-due", "下周")
+    check = console.locator("#entry-action-check")
+    expect(check).to_contain_text("将理解为 2026年12月11日（周五），请确认或改为具体日期")
+    text.press("Enter")
+    wait_for_htmx(console)
+    form = console.locator("#action-form")
+    expect(form.locator(".form-status")).to_contain_text("未保存")
+    assert form.inner_text().count("将理解为") == 1, form.inner_text()
+    shot(console, "everyday-room-week-confirm-1366", full_page=False)
+    assert _actions_of(live_server, meeting_id) == []
+    form.locator("label", has_text="确认截止日期为 2026年12月11日（周五）").click()
+    console.locator("#entry-action-text").press("Enter")
+    expect(console.locator(f"#item-{items[0]} .entry.action")).to_contain_text("修订投诉提报模板并发各部门")
+    assert _actions_of(live_server, meeting_id) == [("修订投诉提报模板并发各部门", date(2026, 12, 11))]
+
+    # hints count from today, never an example date in the past
+    expect(console.locator("#entry-action-due")).to_have_attribute("placeholder", re.compile("2026-12-31"))

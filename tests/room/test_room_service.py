@@ -237,6 +237,22 @@ def test_vague_deadline_field_is_refused_too(started):
         service.add_decision(started.recorder, started.meeting, started.items[0].id, "确定模板字段", due="近期")
 
 
+@pytest.mark.parametrize("due", ["下周", "月底", "下个月"])
+def test_a_week_or_a_month_without_a_day_waits_for_its_date_to_be_confirmed(started, due):
+    owner = started.participant
+    args = (started.recorder, started.meeting, started.items[0].id, "完成投诉模板上线", owner.department_id, owner.id, ())
+    check = service.check_wording("完成投诉模板上线", due)
+    assert check.needs_confirm and not check.is_confirmed
+    with pytest.raises(ValidationFailed) as exc:
+        service.add_action(*args, due=due)
+    assert exc.value.fields == {"due": f"将理解为 {check.due_label}，请确认或改为具体日期"}
+    with pytest.raises(ValidationFailed):  # a confirmation of another date does not count
+        service.add_action(*args, due=due, due_confirmed="2026-06-16")
+    action = service.add_action(*args, due=due, due_confirmed=check.due_date.isoformat())
+    assert action.due_date == check.due_date and action.due_text == due
+    assert service.check_wording("完成投诉模板上线", "下周五").needs_confirm is False
+
+
 def test_action_needs_an_owner_and_a_date(started):
     m, a = started.meeting, started.items[0].id
     with pytest.raises(ValidationFailed, match="负责人") as exc:

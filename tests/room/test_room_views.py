@@ -123,7 +123,7 @@ def test_check_highlights_terms_and_reads_the_deadline(started, client, login_as
     url = f"/meetings/{started.meeting.id}/room/check"
     html = client.post(url, data={"text": "原则上尽快完成", "due": ""}, headers=HX).get_data(as_text=True)
     assert '<mark title="承诺不明确">原则上</mark><mark title="时间不明确">尽快</mark>完成' in html
-    assert "“3个工作日内” → 2026年6月18日（周四）" in html
+    assert "（“3个工作日内”即2026年6月18日（周四））" in html
     html = client.post(url, data={"text": "完成模板上线", "due": "3个工作日内"}, headers=HX).get_data(as_text=True)
     assert "完成时限 → <b>2026年6月18日（周四）</b>" in html and "✓ 表述清晰" in html
     html = client.post(url, data={"text": "完成模板上线", "due": "", "kind": "action"}, headers=HX).get_data(as_text=True)
