@@ -25,10 +25,11 @@ from minutes.actions.models import ActionItem, ActionStatus
 from minutes.admin.service import work_calendar
 from minutes.core import clarity
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
-from minutes.core.timefmt import cn_date, cn_time, local_today, utcnow
+from minutes.core.timefmt import LOCAL_TZ, cn_date, cn_time, local_today, to_local, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
+from minutes.meetings import service as meetings_service
 from minutes.meetings.service import can_view
 from minutes.people.models import Department, User
 from minutes.room import events
@@ -432,6 +433,53 @@ def finish_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
     _flush(gettext("会议状态"))
     _changed(meeting, events.ALL)
     return room
+
+
+def undiscussed_items(meeting: Meeting) -> list[AgendaItem]:
+    """The agenda items the meeting never discussed: nothing recorded on them (no point, decision or action)."""
+    recorded = set()
+    for model in (Point, Decision, ActionItem):
+        recorded |= set(db.session.scalars(select(model.agenda_item_id).where(
+            model.meeting_id == meeting.id, model.deleted_at.is_(None))))
+    return [item for item in meeting.agenda_items if item.id not in recorded]
+
+
+def carry_over(actor: User, meeting: Meeting, now: datetime | None = None) -> Meeting:
+    """Plan a follow-up meeting with the agenda items an ended meeting never discussed (待议事项).
+
+    Same goal, place, people and roles; the first slot that leaves the agenda its working days, at 10:00.
+    The host or recorder of the ended meeting plans it and can change everything before sending the agenda.
+    """
+    if not can_write(actor, meeting):
+        raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以安排待议事项"))
+    if meeting.status not in (MeetingStatus.MINUTES_DUE, MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL):
+        raise RuleViolation(gettext("会议结束后才能将未讨论的议题转入后续会议"))
+    items = undiscussed_items(meeting)
+    if not items:
+        raise RuleViolation(gettext("本次会议的议题都已讨论，没有待议事项"))
+    today = to_local(now or utcnow()).date()
+    day = meetings_service.earliest_compliant_date(today)
+    starts_at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=LOCAL_TZ)
+    length = sum(item.minutes for item in items) + 10
+    new = meetings_service.create_meeting(actor, meetings_service.MeetingInput(
+        topic=gettext("%(topic)s（待议事项）", topic=meeting.topic)[:200], goal=meeting.goal,
+        expected_outcome=meeting.expected_outcome, scenario=meeting.scenario.value, starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=length), location=meeting.location, online_link=meeting.online_link,
+        organizer_department_id=meeting.organizer_department_id, confidential=meeting.confidential))
+    source = gettext("上次会议（%(date)s）未及讨论的议题。", date=cn_date(meeting.starts_at))
+    for item in items:
+        meetings_service.add_agenda_item(actor, new, item.title, item.minutes, item.department_id,
+                                         "\n".join(filter(None, (source, item.description))))
+    people = [p for p in meeting.participants if p.user.is_enabled and p.user_id != actor.id]
+    for role in (Role.PARTICIPANT, Role.CC):
+        ids = [p.user_id for p in people if p.role == role]
+        if ids:
+            meetings_service.invite(actor, new, ids, role.value)
+    for role in (Role.HOST, Role.RECORDER):  # the host first: the planner stays on until given back a role
+        lead = next((p.user for p in meeting.participants if p.role == role and p.user.is_enabled), None)
+        if lead is not None and not (role == Role.HOST and lead.id == actor.id):
+            meetings_service.assign_lead_role(actor, new, role, lead)
+    return new
 
 
 # --- attendance ------------------------------------------------------------------------------

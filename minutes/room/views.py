@@ -1,7 +1,7 @@
 """The live meeting room over HTTP: console, attendee view, shared screen, the event stream."""
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -183,6 +183,20 @@ def review_reword(meeting_id):
 def finish(meeting_id):
     """End the meeting: the formal minutes are due within 24 hours."""
     return _command(meeting_id, service.finish_meeting)
+
+
+@bp.post("/meetings/<int:meeting_id>/carry-over")
+def carry_over(meeting_id):
+    """Plan a follow-up meeting with the agenda items the ended meeting never discussed."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    try:
+        new = service.carry_over(current_user, meeting)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("records.show", meeting_id=meeting.id), 303)
+    flash(gettext("已创建后续会议，%(count)s个未讨论的议题已列入议程，参会人员和角色沿用本次会议。请确认时间地点后发送议程。",
+                  count=len(new.agenda_items)), "success")
+    return redirect(url_for("meetings.show", meeting_id=new.id), 303)
 
 
 # --- attendance ------------------------------------------------------------------------------

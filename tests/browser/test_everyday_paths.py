@@ -135,3 +135,56 @@ def test_vague_deadline_message_once_and_a_week_without_a_day_is_confirmed(live_
 
     # hints count from today, never an example date in the past
     expect(console.locator("#entry-action-due")).to_have_attribute("placeholder", re.compile("2026-12-31"))
+
+
+def test_after_the_meeting_the_recorder_writes_the_minutes_and_carries_the_undiscussed_item(
+        live_server, users, new_page, shot, friday):
+    from tests.browser.test_room_live import ITEM_A, ITEM_B, TOPIC
+
+    host, recorder, attendee, meeting_id, items = _room(live_server, users)
+    console = new_page(recorder, viewport=(1366, 768))
+    console.on("dialog", lambda dialog: dialog.accept())
+    console.goto(f"/meetings/{meeting_id}/room")
+    console.get_by_role("button", name="开始会议").click()
+    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
+    console.select_option("#entry-point-dept", label="客服部")
+    text = console.locator("#entry-point-text")
+    text.fill("升级投诉须在24小时内给出处理方案")
+    text.press("Enter")
+    expect(console.locator(f"#item-{items[0]} .point")).to_have_count(1)
+    console.locator("#room-head button", has_text="会末确认").click()
+    console.locator("#room-head button", has_text="结束会议").click()
+
+    # the ended room: the minutes are due, the deadline falls on a Saturday, and the button to write them is there
+    head = console.locator("#room-head")
+    expect(head).to_contain_text("纪要须在会后24小时内完成")
+    expect(head).to_contain_text("截止 2026年12月5日（周六） 10:00，为休息日；按工作日计为 2026年12月7日（周一） 10:00")
+    shot(console, "everyday-room-ended-1366", full_page=False)
+    head.locator("#write-minutes").click()
+    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/minutes$"))
+    expect(console.locator(".due-line")).to_contain_text("为休息日；按工作日计为 2026年12月7日（周一） 10:00")
+    carry = console.locator("#carry-over")
+    expect(carry).to_contain_text(ITEM_B)
+    expect(carry).not_to_contain_text(ITEM_A)
+    shot(console, "everyday-minutes-carry-over-1366", full_page=False)
+    expect(console.get_by_role("button", name="根据会中记录生成初稿")).to_be_visible()
+
+    # the undiscussed item goes to a follow-up meeting with the same people and roles
+    carry.get_by_role("button", name="安排后续会议讨论这些议题").click()
+    console.wait_for_url(re.compile(r"/meetings/\d+$"))
+    expect(console.locator(".flash.success")).to_contain_text("1个未讨论的议题已列入议程")
+    expect(console.locator("h1")).to_contain_text(f"{TOPIC}（待议事项）")
+    expect(console.locator("#agenda")).to_contain_text(ITEM_B)
+    expect(console.locator("#agenda")).not_to_contain_text(ITEM_A)
+    expect(console.locator("#people")).to_contain_text("张技术")
+    shot(console, "everyday-carried-meeting-1366", full_page=False)
+    new_id = int(console.url.rsplit("/", 1)[1])
+    from minutes.extensions import db
+    from minutes.meetings.models import Meeting
+
+    with live_server.app.app_context():
+        new = db.session.get(Meeting, new_id)
+        assert (new.host.username, new.recorder.username) == (host.username, recorder.username)
+        assert [i.title for i in new.agenda_items] == [ITEM_B]
+        assert new.starts_at.date() == date(2026, 12, 8)  # the agenda, sent today, is 2 working days ahead
+        db.session.remove()

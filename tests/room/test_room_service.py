@@ -507,3 +507,35 @@ def test_the_same_submission_saved_twice_gives_the_first_row_and_changes_nothing
     assert second.id == first.id
     assert db.session.query(Point).count() == 1 and _revision(started.meeting) == revision
     assert service._submission(token) == token and service._submission(" " + token.upper()) is None
+
+
+def test_items_without_any_record_carry_over_to_a_follow_up_with_the_same_people(started):
+    first, second = started.items
+    service.add_point(started.recorder, started.meeting, first.id, "viewpoint", "升级投诉须在24小时内给出方案",
+                      started.host.department_id)
+    with pytest.raises(RuleViolation):  # not before the end
+        service.carry_over(started.recorder, started.meeting)
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    assert service.undiscussed_items(started.meeting) == [second]
+    with pytest.raises(PermissionDenied):
+        service.carry_over(started.participant, started.meeting)
+    new = service.carry_over(started.recorder, started.meeting)
+    assert [(i.title, i.minutes, i.department_id) for i in new.agenda_items] == [
+        (second.title, second.minutes, second.department_id)]
+    assert new.topic == f"{started.meeting.topic}（待议事项）" and new.status == MeetingStatus.DRAFT
+    assert (new.host, new.recorder) == (started.host, started.recorder)
+    assert {p.user_id: p.role.value for p in new.participants} == {
+        started.host.id: "host", started.recorder.id: "recorder", started.participant.id: "participant",
+        started.cc.id: "cc"}
+
+
+def test_minutes_deadline_on_a_day_off_names_the_working_day(app):
+    from minutes.records.service import minutes_deadline
+
+    friday_end = datetime(2026, 12, 4, 10, 0, tzinfo=timefmt.LOCAL_TZ)
+    deadline = minutes_deadline(friday_end + service.MINUTES_DUE_AFTER)
+    assert deadline.day_off and deadline.working_due_at == datetime(2026, 12, 7, 10, 0, tzinfo=timefmt.LOCAL_TZ)
+    deadline = minutes_deadline(friday_end - timedelta(days=1) + service.MINUTES_DUE_AFTER)
+    assert not deadline.day_off and deadline.working_due_at is None
+    assert minutes_deadline(None) is None

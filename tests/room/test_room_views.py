@@ -175,7 +175,7 @@ def test_attendance_and_lifecycle_commands(started, client, login_as):
     response = client.post(f"/meetings/{mid}/room/finish", headers=HX)
     assert response.status_code == 200
     html = client.get(f"/meetings/{mid}/room").get_data(as_text=True)
-    assert "纪要须于 2026年6月16日（周二） 13:55 前完成" in html
+    assert "纪要须在会后24小时内完成" in html and "截止 2026年6月16日（周二） 13:55" in html
 
 
 def test_finish_refused_message_shown(started, client, login_as):
