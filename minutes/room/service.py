@@ -435,13 +435,14 @@ def finish_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
     return room
 
 
-def undiscussed_items(meeting: Meeting) -> list[AgendaItem]:
+def undiscussed(items: list[ItemView]) -> list[AgendaItem]:
     """The agenda items the meeting never discussed: nothing recorded on them (no point, decision or action)."""
-    recorded = set()
-    for model in (Point, Decision, ActionItem):
-        recorded |= set(db.session.scalars(select(model.agenda_item_id).where(
-            model.meeting_id == meeting.id, model.deleted_at.is_(None))))
-    return [item for item in meeting.agenda_items if item.id not in recorded]
+    return [view.item for view in items if not view.count]
+
+
+def undiscussed_items(meeting: Meeting) -> list[AgendaItem]:
+    """The agenda items of `meeting` never discussed (see `undiscussed`)."""
+    return undiscussed(room_items(meeting))
 
 
 def carry_over(actor: User, meeting: Meeting, now: datetime | None = None) -> Meeting:

@@ -143,7 +143,8 @@ def test_after_the_meeting_the_recorder_writes_the_minutes_and_carries_the_undis
 
     host, recorder, attendee, meeting_id, items = _room(live_server, users)
     console = new_page(recorder, viewport=(1366, 768))
-    console.on("dialog", lambda dialog: dialog.accept())
+    asked = []
+    console.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     console.goto(f"/meetings/{meeting_id}/room")
     console.get_by_role("button", name="开始会议").click()
     console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
@@ -158,6 +159,7 @@ def test_after_the_meeting_the_recorder_writes_the_minutes_and_carries_the_undis
     # the ended room: the minutes are due, the deadline falls on a Saturday, and the button to write them is there
     head = console.locator("#room-head")
     expect(head).to_contain_text("纪要须在会后24小时内完成")
+    assert f"还有1个议题未讨论（没有任何记录）：{ITEM_B}。" in asked[0]  # told before ending
     expect(head).to_contain_text("截止 2026年12月5日（周六） 10:00，为休息日；按工作日计为 2026年12月7日（周一） 10:00")
     shot(console, "everyday-room-ended-1366", full_page=False)
     head.locator("#write-minutes").click()
