@@ -461,25 +461,13 @@ def carry_over(actor: User, meeting: Meeting, now: datetime | None = None) -> Me
     today = to_local(now or utcnow()).date()
     day = meetings_service.earliest_compliant_date(today)
     starts_at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=LOCAL_TZ)
-    length = sum(item.minutes for item in items) + 10
-    new = meetings_service.create_meeting(actor, meetings_service.MeetingInput(
-        topic=gettext("%(topic)s（待议事项）", topic=meeting.topic)[:200], goal=meeting.goal,
-        expected_outcome=meeting.expected_outcome, scenario=meeting.scenario.value, starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=length), location=meeting.location, online_link=meeting.online_link,
-        organizer_department_id=meeting.organizer_department_id, confidential=meeting.confidential))
+    length = timedelta(minutes=sum(item.minutes for item in items) + 10)
+    new = meetings_service.plan_like(actor, meeting, starts_at, length,
+                                     gettext("%(topic)s（待议事项）", topic=meeting.topic)[:200])
     source = gettext("上次会议（%(date)s）未及讨论的议题。", date=cn_date(meeting.starts_at))
     for item in items:
         meetings_service.add_agenda_item(actor, new, item.title, item.minutes, item.department_id,
                                          "\n".join(filter(None, (source, item.description))))
-    people = [p for p in meeting.participants if p.user.is_enabled and p.user_id != actor.id]
-    for role in (Role.PARTICIPANT, Role.CC):
-        ids = [p.user_id for p in people if p.role == role]
-        if ids:
-            meetings_service.invite(actor, new, ids, role.value)
-    for role in (Role.HOST, Role.RECORDER):  # the host first: the planner stays on until given back a role
-        lead = next((p.user for p in meeting.participants if p.role == role and p.user.is_enabled), None)
-        if lead is not None and not (role == Role.HOST and lead.id == actor.id):
-            meetings_service.assign_lead_role(actor, new, role, lead)
     return new
 
 
