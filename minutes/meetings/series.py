@@ -111,15 +111,22 @@ def require_can_plan_next(actor: User, meeting: Meeting) -> None:
         raise PermissionDenied(gettext("只有发起人、主持人或记录人可以安排下一次会议"))
 
 
+def next_in_series(meeting: Meeting) -> Meeting | None:
+    """The meeting of the series after `meeting` (not cancelled), if one is planned."""
+    if meeting.series_id is None:
+        return None
+    return db.session.scalar(select(Meeting).where(Meeting.series_id == meeting.series_id,
+                                                   Meeting.starts_at > meeting.starts_at,
+                                                   Meeting.status != MeetingStatus.CANCELLED)
+                             .order_by(Meeting.starts_at).limit(1))
+
+
 def create_next_in_series(actor: User, meeting: Meeting, starts_at: datetime | None = None) -> Meeting:
     """Plan the next meeting of `meeting`'s series: same basics and invitations, the review item first."""
     require_can_plan_next(actor, meeting)
     if meeting.series_id is None:
         raise RuleViolation(gettext("该会议不属于周期会议系列，请先设为周期会议"))
-    later = db.session.scalar(select(Meeting).where(Meeting.series_id == meeting.series_id,
-                                                    Meeting.starts_at > meeting.starts_at,
-                                                    Meeting.status != MeetingStatus.CANCELLED)
-                              .order_by(Meeting.starts_at).limit(1))
+    later = next_in_series(meeting)
     if later is not None:
         raise RuleViolation(gettext("本系列已安排了下一次会议（%(starts_at)s）：请从最近一次会议继续", starts_at=cn_date(later.starts_at)))
     starts_at = starts_at or suggested_next_start(meeting)

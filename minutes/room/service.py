@@ -29,6 +29,7 @@ from minutes.core.timefmt import LOCAL_TZ, cn_date, cn_time, local_today, to_loc
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
+from minutes.meetings import series
 from minutes.meetings import service as meetings_service
 from minutes.meetings.service import can_view
 from minutes.people.models import Department, User
@@ -445,11 +446,12 @@ def undiscussed_items(meeting: Meeting) -> list[AgendaItem]:
     return undiscussed(room_items(meeting))
 
 
-def carry_over(actor: User, meeting: Meeting, now: datetime | None = None) -> Meeting:
-    """Plan a follow-up meeting with the agenda items an ended meeting never discussed (待议事项).
+def carry_over(actor: User, meeting: Meeting, into: str = "follow_up", now: datetime | None = None) -> Meeting:
+    """Put the agenda items an ended meeting never discussed on another meeting's agenda (待议事项).
 
-    Same goal, place, people and roles; the first slot that leaves the agenda its working days, at 10:00.
-    The host or recorder of the ended meeting plans it and can change everything before sending the agenda.
+    `into`="follow_up": a new meeting with the same goal, place, people and roles, at 10:00 on the first day
+    that leaves the agenda its working days. `into`="series": the next meeting of its series (planned now if
+    there is none yet). The host or recorder of the ended meeting does it and can change everything after.
     """
     if not can_write(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以安排待议事项"))
@@ -458,17 +460,32 @@ def carry_over(actor: User, meeting: Meeting, now: datetime | None = None) -> Me
     items = undiscussed_items(meeting)
     if not items:
         raise RuleViolation(gettext("本次会议的议题都已讨论，没有待议事项"))
+    source = gettext("上次会议（%(date)s）未及讨论的议题。", date=cn_date(meeting.starts_at))
+    if into == "series":
+        if meeting.series_id is None:
+            raise RuleViolation(gettext("该会议不属于周期会议系列"))
+        target = series.next_in_series(meeting) or series.create_next_in_series(actor, meeting)
+        _add_items(actor, target, items, source)
+        return target
     today = to_local(now or utcnow()).date()
     day = meetings_service.earliest_compliant_date(today)
     starts_at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=LOCAL_TZ)
     length = timedelta(minutes=sum(item.minutes for item in items) + 10)
     new = meetings_service.plan_like(actor, meeting, starts_at, length,
                                      gettext("%(topic)s（待议事项）", topic=meeting.topic)[:200])
-    source = gettext("上次会议（%(date)s）未及讨论的议题。", date=cn_date(meeting.starts_at))
-    for item in items:
-        meetings_service.add_agenda_item(actor, new, item.title, item.minutes, item.department_id,
-                                         "\n".join(filter(None, (source, item.description))))
+    _add_items(actor, new, items, source)
     return new
+
+
+def _add_items(actor: User, meeting: Meeting, items: list[AgendaItem], source: str) -> None:
+    """Append the items to `meeting`'s agenda, but not twice (carrying again adds nothing)."""
+    present = {i.title for i in meeting.agenda_items}
+    for item in items:
+        if item.title in present:
+            continue
+        meetings_service.add_agenda_item(actor, meeting, item.title, item.minutes, item.department_id,
+                                         "\n".join(filter(None, (source, item.description))))
+    db.session.expire(meeting, ["agenda_items"])
 
 
 # --- attendance ------------------------------------------------------------------------------

@@ -190,12 +190,16 @@ def carry_over(meeting_id):
     """Plan a follow-up meeting with the agenda items the ended meeting never discussed."""
     meeting = service.get_meeting(current_user, meeting_id)
     try:
-        new = service.carry_over(current_user, meeting)
+        new = service.carry_over(current_user, meeting, request.form.get("into", "follow_up"))
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("records.show", meeting_id=meeting.id), 303)
-    flash(gettext("已创建后续会议，%(count)s个未讨论的议题已列入议程，参会人员和角色沿用本次会议。请确认时间地点后发送议程。",
-                  count=len(new.agenda_items)), "success")
+    count = len(service.undiscussed_items(meeting))
+    if request.form.get("into") == "series":
+        flash(gettext("%(count)s个未讨论的议题已列入本系列下一次会议的议程。", count=count), "success")
+    else:
+        flash(gettext("已创建后续会议，%(count)s个未讨论的议题已列入议程，参会人员和角色沿用本次会议。请确认时间地点后发送议程。",
+                      count=count), "success")
     return redirect(url_for("meetings.show", meeting_id=new.id), 303)
 
 

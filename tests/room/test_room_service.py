@@ -539,3 +539,17 @@ def test_minutes_deadline_on_a_day_off_names_the_working_day(app):
     deadline = minutes_deadline(friday_end - timedelta(days=1) + service.MINUTES_DUE_AFTER)
     assert not deadline.day_off and deadline.working_due_at is None
     assert minutes_deadline(None) is None
+
+
+def test_undiscussed_items_go_to_the_series_next_meeting_once(started):
+    from minutes.meetings import series
+
+    series.start_series(started.host, started.meeting, "投诉协调例会", "monthly")
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    first, second = started.items
+    nxt = service.carry_over(started.recorder, started.meeting, into="series")
+    assert nxt.series_id == started.meeting.series_id and nxt.starts_at > started.meeting.starts_at
+    assert [i.title for i in nxt.agenda_items] == [series.REVIEW_TITLE, first.title, second.title]
+    again = service.carry_over(started.recorder, started.meeting, into="series")
+    assert again.id == nxt.id and len(again.agenda_items) == 3

@@ -245,3 +245,14 @@ def test_a_refused_entry_keeps_its_token_and_a_form_without_one_still_saves(star
     for extra in ({}, {"submission": "not-a-token"}, {"submission": "not-a-token"}):
         assert client.post(url, data=_point(started, **extra), headers=HX).status_code == 200
     assert db.session.query(Point).count() == 4
+
+
+def test_minutes_page_offers_the_undiscussed_items_and_carries_them(started, client, login_as):
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    mid = started.meeting.id
+    login_as(started.recorder)
+    html = client.get(f"/meetings/{mid}/minutes").get_data(as_text=True)
+    assert 'id="carry-over"' in html and "未讨论的议题（2项）" in html and "列入本系列下一次会议" not in html
+    response = client.post(f"/meetings/{mid}/carry-over", data={"into": "follow_up"})
+    assert response.status_code == 303 and response.headers["Location"] != f"/meetings/{mid}/minutes"
