@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from minutes.core import timefmt
+from minutes.core import clarity, timefmt
 from minutes.core.sizes import human_size
 from minutes.core.errors import DomainError
 from minutes.dbtypes import use_record_due
@@ -285,6 +285,8 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["weekday"] = lambda d: str(WEEKDAYS[d.weekday()])
     app.jinja_env.filters["weekday_head"] = lambda i: str(WEEKDAY_HEADS[i])
     app.jinja_env.globals["is_htmx"] = is_htmx
+    #: The date hints offer as an example ("2026-12-31、12月31日前"): counted from today, never past.
+    app.jinja_env.globals["example_due"] = lambda: clarity.example_deadline(timefmt.local_today())
     from minutes.notify.service import im_text
 
     app.jinja_env.filters["im"] = im_text  # user text in a group robot's Markdown message

@@ -260,6 +260,9 @@ WORK_ITEM_CREATE = {
                         "description": "cooperating departments (配合部门)"},
         "due": {"type": ["string", "null"], "maxLength": 100,
                 "description": "a date (2026-06-30, 6月30日) or a phrase (3个工作日内, 下周五, 月底)"},
+        "due_confirmed": {"type": ["string", "null"], "format": "date",
+                          "description": "a week or a month without a day (下周, 月底) is refused until this names "
+                                         "the date it was read as (the 422 says which)"},
     },
     "additionalProperties": False,
 }

@@ -482,7 +482,7 @@ def _work_item_args(data: dict) -> dict:
     owner_id = _optional_user_id(data.get("owner"), "owner")
     return {"owner_department_id": _department_id(data.get("owner_department"), "owner_department"),
             "owner_id": owner_id, "cooperating_department_ids": _departments_ids(data.get("departments"), "departments"),
-            "due": data.get("due") or ""}
+            "due": data.get("due") or "", "due_confirmed": str(data.get("due_confirmed") or "")}
 
 
 @operation("/meetings/<int:meeting_id>/room", "GET", "会议室当前记录：签到、各议题的观点/争议/共识、决议与待办",

@@ -137,6 +137,7 @@ __all__ = [
     "Finding",
     "check_item",
     "describe_deadline",
+    "example_deadline",
     "find_deadline",
     "find_deadlines",
     "find_vague",
@@ -195,18 +196,20 @@ class Finding:
         return CATEGORY_LABELS.get(self.category, self.category)
 
 
-_S_DEADLINE = '改为具体时限，如"3个工作日内"或"2026年6月30日前"'
+# Example dates in the fixes ({ymd}, {md}) are filled from `today` (see `example_deadline`), so a hint
+# never offers a date already past; without `today` the fix names no date.
+_S_DEADLINE = '改为具体时限，如"3个工作日内"或"{ymd}前"'
 _S_PENDING = "写明由谁在何日前确定"
 _S_PRINCIPLE = '删去"原则上"，写明例外条件'
 _S_STRIVE = "写明承诺完成的日期"
-_S_EFFORT = '写明必须达到的结果和完成日期，如"6月30日前完成全部模板上线"'
+_S_EFFORT = '写明必须达到的结果和完成日期，如"{md}前完成全部模板上线"'
 _S_CONDITION = '写明触发条件和对应做法，如"投诉量超过每周50件时，由客服部启动加班"'
 _S_DEGREE = '写明具体标准或数值，如"预算上调10%"'
-_S_NOTIFY = '写明由谁在何日前通知，如"行政部于6月5日前通知各部门"'
+_S_NOTIFY = '写明由谁在何日前通知，如"行政部于{md}前通知各部门"'
 _S_FOLLOWUP = "写明具体事项、负责人和完成日期"
 _S_STEPS = "拆分为具体步骤，每步写明负责人和完成日期"
 _S_APPROX = '写明确切数值或上限，如"不超过5个工作日"'
-_S_PERIOD = '写明具体日期，如"6月20日前"'
+_S_PERIOD = '写明具体日期，如"{md}前"'
 _S_OWNER = '写明具体部门和负责人，如"法务部李经理"'
 _S_RANGE = '写明一个确定的时限，如"3个工作日内"'
 
@@ -270,22 +273,42 @@ def _range_fix(m: re.Match[str]) -> str | None:
     return f'写明一个确定的时限，如"{hi}{ge}{unit}内"'
 
 
-def _candidates(norm: str) -> Iterator[Finding]:
+def example_deadline(today: date) -> date:
+    """Return the date the hints offer as an example: the end of this month, or of the next one when
+    this month ends within 10 days (never a date already past)."""
+    end = _month_end(today.year, today.month)
+    if (end - today).days < 10:
+        first = _add_months(today.replace(day=1), 1)
+        end = _month_end(first.year, first.month)
+    return end
+
+
+def _fill(suggestion: str, today: date | None) -> str:
+    if "{" not in suggestion:
+        return suggestion
+    if today is None:
+        return re.sub(r'或?"[^"]*\{(?:ymd|md)\}[^"]*"', "", suggestion).rstrip("，如") or suggestion
+    d = example_deadline(today)
+    return suggestion.format(ymd=f"{d.year}年{d.month}月{d.day}日", md=f"{d.month}月{d.day}日")
+
+
+def _candidates(norm: str, today: date | None = None) -> Iterator[Finding]:
     for rx, category, suggestion in _TERM_RES:
         for m in rx.finditer(norm):
-            yield Finding(m.group(0), m.start(), m.end(), suggestion, category)
+            yield Finding(m.group(0), m.start(), m.end(), _fill(suggestion, today), category)
     for m in _RANGE_RE.finditer(norm):
         fix = _range_fix(m)
         if fix:
             yield Finding(m.group(0), m.start(), m.end(), fix, "approx")
 
 
-def find_vague(text: str) -> list[Finding]:
-    """Return the vague terms in `text`, sorted by start, non-overlapping (longest wins)."""
+def find_vague(text: str, today: date | None = None) -> list[Finding]:
+    """Return the vague terms in `text`, sorted by start, non-overlapping (longest wins); the fixes'
+    example dates count from `today`."""
     if not text:
         return []
     norm = _normalise(text)
-    found = sorted(_candidates(norm), key=lambda f: (f.start - f.end, f.start))
+    found = sorted(_candidates(norm, today), key=lambda f: (f.start - f.end, f.start))
     taken: list[Finding] = []
     for f in found:
         if all(f.end <= t.start or f.start >= t.end for t in taken):
@@ -312,6 +335,9 @@ class DeadlineMatch:
     end: int
     due: date
     cued: bool
+    #: The phrase names a week, a month, a quarter or a year but no day (下周, 本月, 月底, 下个月, 年底):
+    #: the date is an interpretation the writer should confirm or replace with a day.
+    period: bool = False
 
 
 def describe_deadline(d: date) -> str:
@@ -459,15 +485,18 @@ class _Cand:
     due: date
     # For durations: compute the due date from another starting day ("自6月1日起30天内").
     from_base: Callable[[date], date] | None = None
+    period: bool = False
 
 
 Resolver = Callable[[re.Match[str], str, date, _Calendar], "date | tuple[date, Callable[[date], date]] | None"]
-_RULES: list[tuple[re.Pattern[str], Resolver]] = []
+#: Tells from a rule's match whether it names a period without a day (see DeadlineMatch.period).
+PeriodTest = Callable[[re.Match[str]], bool]
+_RULES: list[tuple[re.Pattern[str], Resolver, PeriodTest]] = []
 
 
-def _rule(pattern: str, flags: int = 0) -> Callable[[Resolver], Resolver]:
+def _rule(pattern: str, flags: int = 0, period: PeriodTest = lambda m: False) -> Callable[[Resolver], Resolver]:
     def register(fn: Resolver) -> Resolver:
-        _RULES.append((re.compile(pattern, flags), fn))
+        _RULES.append((re.compile(pattern, flags), fn, period))
         return fn
 
     return register
@@ -566,7 +595,8 @@ def _relative_day(m, text, today, cal):
 @_rule(
     rf"(?<![上个\d零〇一二两三四五六七八九十百几第])"
     r"(?P<pre>下下个?|下个?|本|这个?)?(?:周|星期|礼拜)"
-    rf"(?:(?P<dow>[{_DOW}])|(?P<end>末)|(?P<within>以内|之内|内))?"
+    rf"(?:(?P<dow>[{_DOW}])|(?P<end>末)|(?P<within>以内|之内|内))?",
+    period=lambda m: not m.group("dow"),
 )
 def _week(m, text, today, cal):
     pre, dow = m.group("pre"), m.group("dow")
@@ -588,7 +618,8 @@ def _week(m, text, today, cal):
 
 @_rule(
     rf"(?<![\d零〇一二三四五六七八九十])(?:(?:(?P<rel>今|本|明|这)年|(?P<y>{_YEAR})\s*年)\s*)?"
-    rf"(?P<m>{_MONTH})\s*月份?(?P<p>底|末|以内|之内|内|上旬|中旬|下旬|中(?![旬心]))"
+    rf"(?P<m>{_MONTH})\s*月份?(?P<p>底|末|以内|之内|内|上旬|中旬|下旬|中(?![旬心]))",
+    period=lambda m: True,
 )
 def _month_period(m, text, today, cal):
     month = _int(m.group("m"))
@@ -606,7 +637,8 @@ def _month_period(m, text, today, cal):
 
 @_rule(
     rf"(?<![基根资成版账样剧脚文课日])(?P<which>下下个?|下个?|本|这个?|当)月份?"
-    rf"(?:(?P<p>底|末|以内|之内|内|上旬|中旬|下旬|中(?![旬心]))|(?P<d>{_DAY})\s*(?:日|号))?(?![初\d])"
+    rf"(?:(?P<p>底|末|以内|之内|内|上旬|中旬|下旬|中(?![旬心]))|(?P<d>{_DAY})\s*(?:日|号))?(?![初\d])",
+    period=lambda m: not m.group("d"),
 )
 def _relative_month(m, text, today, cal):
     which = m.group("which")
@@ -626,7 +658,7 @@ def _relative_month(m, text, today, cal):
     return _month_end(first.year, first.month)
 
 
-@_rule(r"(?<![\d个一二三四五六七八九十上下本这当])月(?:底|末)")
+@_rule(r"(?<![\d个一二三四五六七八九十上下本这当])月(?:底|末)", period=lambda m: True)
 def _month_end_bare(m, text, today, cal):
     return _month_end(today.year, today.month)
 
@@ -634,7 +666,8 @@ def _month_end_bare(m, text, today, cal):
 @_rule(
     rf"(?:(?:(?P<rel>今|本|明|这)年|(?P<y>{_YEAR})\s*年)\s*)?"
     r"(?:(?<![A-Za-z0-9])[Qq](?P<q1>[1-4])(?![\d])|第?(?P<q2>[一二三四1-4])季度)"
-    r"(?:末|底|以内|之内|内|结束前)?"
+    r"(?:末|底|以内|之内|内|结束前)?",
+    period=lambda m: True,
 )
 def _named_quarter(m, text, today, cal):
     q = int(m.group("q1")) if m.group("q1") else _int(m.group("q2"))
@@ -644,7 +677,8 @@ def _named_quarter(m, text, today, cal):
     return _next_yearly(today, lambda y: _quarter_end(y, q))
 
 
-@_rule(r"(?P<pre>下下个?|下个?|本|这个?|当前|当)季度(?:末|底|以内|之内|内)?|(?<![一二三四\d第])季度(?:末|底)|季末")
+@_rule(r"(?P<pre>下下个?|下个?|本|这个?|当前|当)季度(?:末|底|以内|之内|内)?|(?<![一二三四\d第])季度(?:末|底)|季末",
+       period=lambda m: True)
 def _relative_quarter(m, text, today, cal):
     pre = m.group("pre") or ""
     ahead = 2 if pre.startswith("下下") else 1 if pre.startswith("下") else 0
@@ -654,7 +688,8 @@ def _relative_quarter(m, text, today, cal):
 
 @_rule(
     rf"(?:(?P<rel>今|本|明|这|当)年度?|(?P<y>{_YEAR})\s*年度?)(?:年底|年末|年内|底|末|以内|之内|内)"
-    r"|(?<![去前年])年(?:底|末)|(?<![\d一二三四五六七八九十半个])年内"
+    r"|(?<![去前年])年(?:底|末)|(?<![\d一二三四五六七八九十半个])年内",
+    period=lambda m: True,
 )
 def _year_end(m, text, today, cal):
     year = _year_of(m, today)
@@ -662,7 +697,8 @@ def _year_end(m, text, today, cal):
 
 
 @_rule(
-    rf"(?:(?P<rel>今|本|明|这)年|(?P<y>{_YEAR})\s*年)?(?P<h>上|下)半年(?:末|底|以内|之内|内)?"
+    rf"(?:(?P<rel>今|本|明|这)年|(?P<y>{_YEAR})\s*年)?(?P<h>上|下)半年(?:末|底|以内|之内|内)?",
+    period=lambda m: True,
 )
 def _half_year(m, text, today, cal):
     month = 6 if m.group("h") == "上" else 12
@@ -678,7 +714,7 @@ _ANCHOR_GAP = re.compile(r"\s*(?:起|开始|起算|算起|之后|以后|后)\s*[
 
 def _all_candidates(norm: str, today: date, cal: _Calendar) -> list[_Cand]:
     found: list[_Cand] = []
-    for rx, resolve in _RULES:
+    for rx, resolve, period in _RULES:
         for m in rx.finditer(norm):
             result = resolve(m, norm, today, cal)
             if result is None:
@@ -686,7 +722,7 @@ def _all_candidates(norm: str, today: date, cal: _Calendar) -> list[_Cand]:
             if isinstance(result, tuple):
                 found.append(_Cand(m.start(), m.end(), result[0], result[1]))
             else:
-                found.append(_Cand(m.start(), m.end(), result))
+                found.append(_Cand(m.start(), m.end(), result, period=period(m)))
     # Earliest start first; at one start the longest phrase.
     found.sort(key=lambda c: (c.start, c.start - c.end))
     chosen: list[_Cand] = []
@@ -725,7 +761,7 @@ def find_deadlines(text: str, today: date, calendar: object = None) -> list[Dead
     norm = _normalise(text)
     cal = _calendar(calendar)
     return [
-        DeadlineMatch(text[c.start:c.end], c.start, c.end, c.due, _is_cued(norm, c))
+        DeadlineMatch(text[c.start:c.end], c.start, c.end, c.due, _is_cued(norm, c), c.period)
         for c in _all_candidates(norm, today, cal)
     ]
 
@@ -793,7 +829,7 @@ def check_item(text: str, today: date, calendar: object = None) -> Clarity:
     deadline = find_deadline(text, today, calendar)
     return Clarity(
         text=text,
-        findings=find_vague(text),
+        findings=find_vague(text, today),
         parsed_due=deadline.due if deadline else None,
         deadline=deadline,
     )

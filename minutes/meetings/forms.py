@@ -3,7 +3,8 @@ from datetime import datetime
 
 from flask_babel import gettext
 
-from minutes.core.timefmt import local_to_utc
+from minutes.core.clarity import example_deadline
+from minutes.core.timefmt import local_to_utc, local_today
 from minutes.meetings.service import MeetingInput
 
 
@@ -29,7 +30,8 @@ def meeting_input(form) -> tuple[MeetingInput, dict]:
             times[name] = parse_local_datetime(form.get(name))
         except ValueError:
             times[name] = None
-            errors[name] = gettext("%(label)s格式不正确，例如 2026-06-12 14:00", label=label)
+            errors[name] = gettext("%(label)s格式不正确，例如 %(example)s 14:00", label=label,
+                                   example=example_deadline(local_today()).isoformat())
     dept = form.get("organizer_department_id", "")
     data = MeetingInput(
         topic=form.get("topic", ""),

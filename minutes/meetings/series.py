@@ -20,7 +20,7 @@ from minutes.core.errors import PermissionDenied, RuleViolation, ValidationFaile
 from minutes.core.timefmt import LOCAL_TZ, cn_date, to_local, utcnow
 from minutes.extensions import db
 from minutes.meetings import service as meetings
-from minutes.meetings.models import Meeting, MeetingSeries, MeetingStatus, Role, SeriesCadence
+from minutes.meetings.models import Meeting, MeetingSeries, MeetingStatus, SeriesCadence
 from minutes.people.models import User
 
 REVIEW_TITLE = "上次会议待办回顾"
@@ -111,37 +111,27 @@ def require_can_plan_next(actor: User, meeting: Meeting) -> None:
         raise PermissionDenied(gettext("只有发起人、主持人或记录人可以安排下一次会议"))
 
 
+def next_in_series(meeting: Meeting) -> Meeting | None:
+    """The meeting of the series after `meeting` (not cancelled), if one is planned."""
+    if meeting.series_id is None:
+        return None
+    return db.session.scalar(select(Meeting).where(Meeting.series_id == meeting.series_id,
+                                                   Meeting.starts_at > meeting.starts_at,
+                                                   Meeting.status != MeetingStatus.CANCELLED)
+                             .order_by(Meeting.starts_at).limit(1))
+
+
 def create_next_in_series(actor: User, meeting: Meeting, starts_at: datetime | None = None) -> Meeting:
     """Plan the next meeting of `meeting`'s series: same basics and invitations, the review item first."""
     require_can_plan_next(actor, meeting)
     if meeting.series_id is None:
         raise RuleViolation(gettext("该会议不属于周期会议系列，请先设为周期会议"))
-    later = db.session.scalar(select(Meeting).where(Meeting.series_id == meeting.series_id,
-                                                    Meeting.starts_at > meeting.starts_at,
-                                                    Meeting.status != MeetingStatus.CANCELLED)
-                              .order_by(Meeting.starts_at).limit(1))
+    later = next_in_series(meeting)
     if later is not None:
         raise RuleViolation(gettext("本系列已安排了下一次会议（%(starts_at)s）：请从最近一次会议继续", starts_at=cn_date(later.starts_at)))
     starts_at = starts_at or suggested_next_start(meeting)
-    data = meetings.MeetingInput(
-        topic=meeting.topic, goal=meeting.goal, expected_outcome=meeting.expected_outcome,
-        scenario=meeting.scenario.value, starts_at=starts_at, ends_at=starts_at + (meeting.ends_at - meeting.starts_at),
-        location=meeting.location, online_link=meeting.online_link,
-        organizer_department_id=meeting.organizer_department_id, confidential=meeting.confidential)
-    nxt = meetings.create_meeting(actor, data)
+    nxt = meetings.plan_like(actor, meeting, starts_at, meeting.ends_at - meeting.starts_at)
     nxt.series_id = meeting.series_id
-    by_role: dict[Role, list[int]] = {}
-    for participant in meeting.participants:
-        if participant.user.is_enabled and participant.user_id != actor.id:
-            by_role.setdefault(participant.role, []).append(participant.user_id)
-    host, recorder = meeting.host, meeting.recorder
-    for role in (Role.PARTICIPANT, Role.CC):
-        if by_role.get(role):
-            meetings.invite(actor, nxt, by_role[role], role.value)
-    if host is not None and host.is_enabled and host.id != actor.id:
-        meetings.assign_lead_role(actor, nxt, Role.HOST, host)
-    if recorder is not None and recorder.is_enabled:
-        meetings.assign_lead_role(actor, nxt, Role.RECORDER, recorder)
     actions = open_actions_for_review(meeting)
     item = meetings.add_agenda_item(actor, nxt, REVIEW_TITLE, min(30, 5 + 2 * len(actions)),
                                     meeting.organizer_department_id, _review_text(meeting, actions))

@@ -540,6 +540,29 @@ def agenda_send_deadline(meeting: Meeting, calendar=None) -> date:
     return calendar.add_workdays(to_local(meeting.starts_at).date(), -AGENDA_LEAD_WORKDAYS)
 
 
+def plan_like(actor: User, meeting: Meeting, starts_at: datetime, length: timedelta, topic: str = "") -> Meeting:
+    """Plan a new meeting with `meeting`'s basics (goal, place, department, confidentiality) and its people in
+    their roles; `actor` plans it and stays on as a participant when the host or recorder is someone else."""
+    new = create_meeting(actor, MeetingInput(
+        topic=topic or meeting.topic, goal=meeting.goal, expected_outcome=meeting.expected_outcome,
+        scenario=meeting.scenario.value, starts_at=starts_at, ends_at=starts_at + length, location=meeting.location,
+        online_link=meeting.online_link, organizer_department_id=meeting.organizer_department_id,
+        confidential=meeting.confidential))
+    by_role: dict[Role, list[int]] = {}
+    for participant in meeting.participants:
+        if participant.user.is_enabled and participant.user_id != actor.id:
+            by_role.setdefault(participant.role, []).append(participant.user_id)
+    for role in (Role.PARTICIPANT, Role.CC):
+        if by_role.get(role):
+            invite(actor, new, by_role[role], role.value)
+    host, recorder = meeting.host, meeting.recorder
+    if host is not None and host.is_enabled and host.id != actor.id:
+        assign_lead_role(actor, new, Role.HOST, host)
+    if recorder is not None and recorder.is_enabled:
+        assign_lead_role(actor, new, Role.RECORDER, recorder)
+    return new
+
+
 def earliest_compliant_date(today: date, calendar=None) -> date:
     """The earliest meeting date for which an agenda sent today is on time."""
     calendar = calendar or work_calendar()

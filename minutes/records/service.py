@@ -1030,6 +1030,31 @@ def send_reminders(now: datetime | None = None) -> int:
     return queued
 
 
+@dataclass(frozen=True)
+class MinutesDeadline:
+    """The minutes' deadline as the process sets it (24 hours after the end), and how it lies in the
+    working calendar: the rule stays 24 hours; a deadline on a day off is told, with the working day
+    it would move to if the recorder does not work on days off."""
+
+    due_at: datetime
+    #: The deadline's local day is a day off (weekend or holiday, after the company's overrides).
+    day_off: bool
+    #: The next working day at the same time, when `day_off`.
+    working_due_at: datetime | None
+
+
+def minutes_deadline(due_at: datetime | None) -> MinutesDeadline | None:
+    """Place the minutes' 24-hour deadline in the working calendar (see MinutesDeadline)."""
+    if due_at is None:
+        return None
+    local = to_local(due_at)
+    calendar = work_calendar()
+    if calendar.is_workday(local.date()):
+        return MinutesDeadline(due_at, False, None)
+    workday = calendar.next_workday_on_or_after(local.date())
+    return MinutesDeadline(due_at, True, local.replace(year=workday.year, month=workday.month, day=workday.day))
+
+
 def minutes_link(user, meeting: Meeting) -> dict | None:
     """The button to the minutes on a meeting page: what it says depends on the user and the state."""
     if meeting.status not in AFTER_MEETING or not can_view(user, meeting):

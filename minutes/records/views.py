@@ -9,6 +9,7 @@ from flask_login import current_user
 from minutes.core.errors import DomainError
 from minutes.people.service import all_users
 from minutes.records import exports, render, service
+from minutes.room import service as room_service
 from minutes.web import is_htmx, render as render_page
 
 bp = Blueprint("records", __name__)
@@ -34,6 +35,12 @@ def minutes_link(meeting):
     if link is not None:
         link["url"] = url_for("records.show", meeting_id=meeting.id)
     return link
+
+
+@bp.app_template_global()
+def minutes_deadline(due_at):
+    """The minutes' 24-hour deadline placed in the working calendar (see service.minutes_deadline)."""
+    return service.minutes_deadline(due_at)
 
 
 def dashboard_panel(user):
@@ -71,6 +78,8 @@ def _page_context(meeting, **extra):
     if minutes is not None and (state.can_write or state.is_host):
         context["comments"] = service.all_comments(minutes)
         context["answered_by"] = service.answered_by(minutes)
+    if state.can_write:
+        context["undiscussed"] = room_service.undiscussed_items(meeting)
     if state.current is not None and state.recipient is not None and not state.current.is_final:
         context["item_options"] = service.item_options(state.current)
     context.update(extra)

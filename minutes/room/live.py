@@ -94,6 +94,7 @@ def base_context(meeting, parts=None, now=None) -> dict:
         entries=entries, review_index=review_index,
         review_entry=entries[review_index] if review_index is not None else None,
         unconfirmed=sum(1 for e in entries if not e.is_confirmed),
+        undiscussed=service.undiscussed(items),
         departments=_Lazy(list_departments), now=now,
         revision=room.revision if room else 0,
         point_kinds=list(PointKind), speakers=_Lazy(lambda: _speakers(meeting, rows)),

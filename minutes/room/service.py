@@ -25,10 +25,12 @@ from minutes.actions.models import ActionItem, ActionStatus
 from minutes.admin.service import work_calendar
 from minutes.core import clarity
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
-from minutes.core.timefmt import cn_date, cn_time, local_today, utcnow
+from minutes.core.timefmt import LOCAL_TZ, cn_date, cn_time, local_today, to_local, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
+from minutes.meetings import series
+from minutes.meetings import service as meetings_service
 from minutes.meetings.service import can_view
 from minutes.people.models import Department, User
 from minutes.room import events
@@ -386,7 +388,7 @@ def confirm_entry(actor: User, meeting: Meeting, key: str, version=None, now: da
 
 
 def reword_entry(actor: User, meeting: Meeting, key: str, text: str, due: str | date | None = None, version=None,
-                 now: datetime | None = None):
+                 now: datetime | None = None, due_confirmed: str | None = ""):
     """Change a decision's or action's wording on the spot and confirm it; the vague check runs again."""
     room = _require_write(actor, meeting)
     if meeting.status != MeetingStatus.REVIEW:
@@ -398,7 +400,8 @@ def reword_entry(actor: User, meeting: Meeting, key: str, text: str, due: str | 
     text = _clean_text(text, gettext("待办") if is_action else gettext("决议"))
     if due is None:
         due = entry.due_text or entry.due_date
-    due_date, due_text = _resolve_due(text, due, required=is_action, what=gettext("待办") if is_action else gettext("决议"))
+    due_date, due_text = _resolve_due(text, due, required=is_action, what=gettext("待办") if is_action else gettext("决议"),
+                                      due_confirmed=due_confirmed)
     now = now or utcnow()
     if text != entry.text or due_date != entry.due_date:
         entry.reworded = True
@@ -431,6 +434,58 @@ def finish_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
     _flush(gettext("会议状态"))
     _changed(meeting, events.ALL)
     return room
+
+
+def undiscussed(items: list[ItemView]) -> list[AgendaItem]:
+    """The agenda items the meeting never discussed: nothing recorded on them (no point, decision or action)."""
+    return [view.item for view in items if not view.count]
+
+
+def undiscussed_items(meeting: Meeting) -> list[AgendaItem]:
+    """The agenda items of `meeting` never discussed (see `undiscussed`)."""
+    return undiscussed(room_items(meeting))
+
+
+def carry_over(actor: User, meeting: Meeting, into: str = "follow_up", now: datetime | None = None) -> Meeting:
+    """Put the agenda items an ended meeting never discussed on another meeting's agenda (待议事项).
+
+    `into`="follow_up": a new meeting with the same goal, place, people and roles, at 10:00 on the first day
+    that leaves the agenda its working days. `into`="series": the next meeting of its series (planned now if
+    there is none yet). The host or recorder of the ended meeting does it and can change everything after.
+    """
+    if not can_write(actor, meeting):
+        raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以安排待议事项"))
+    if meeting.status not in (MeetingStatus.MINUTES_DUE, MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL):
+        raise RuleViolation(gettext("会议结束后才能将未讨论的议题转入后续会议"))
+    items = undiscussed_items(meeting)
+    if not items:
+        raise RuleViolation(gettext("本次会议的议题都已讨论，没有待议事项"))
+    source = gettext("上次会议（%(date)s）未及讨论的议题。", date=cn_date(meeting.starts_at))
+    if into == "series":
+        if meeting.series_id is None:
+            raise RuleViolation(gettext("该会议不属于周期会议系列"))
+        target = series.next_in_series(meeting) or series.create_next_in_series(actor, meeting)
+        _add_items(actor, target, items, source)
+        return target
+    today = to_local(now or utcnow()).date()
+    day = meetings_service.earliest_compliant_date(today)
+    starts_at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=LOCAL_TZ)
+    length = timedelta(minutes=sum(item.minutes for item in items) + 10)
+    new = meetings_service.plan_like(actor, meeting, starts_at, length,
+                                     gettext("%(topic)s（待议事项）", topic=meeting.topic)[:200])
+    _add_items(actor, new, items, source)
+    return new
+
+
+def _add_items(actor: User, meeting: Meeting, items: list[AgendaItem], source: str) -> None:
+    """Append the items to `meeting`'s agenda, but not twice (carrying again adds nothing)."""
+    present = {i.title for i in meeting.agenda_items}
+    for item in items:
+        if item.title in present:
+            continue
+        meetings_service.add_agenda_item(actor, meeting, item.title, item.minutes, item.department_id,
+                                         "\n".join(filter(None, (source, item.description))))
+    db.session.expire(meeting, ["agenda_items"])
 
 
 # --- attendance ------------------------------------------------------------------------------
@@ -635,6 +690,23 @@ class WordingCheck:
     findings: list = field(default_factory=list)
     #: The fix offered for a vague time: "3个工作日内" read as a date, 2026年6月3日（周三）.
     example_due: str = ""
+    #: The deadline was read from a week or a month without a day (下周, 月底): an interpretation.
+    due_is_period: bool = False
+    #: The ISO date the writer ticked as confirmed (the check box "确认截止日期为…").
+    confirmed: str = ""
+
+    @property
+    def needs_confirm(self) -> bool:
+        """Tell whether the date read from a period waits for the writer's confirmation."""
+        return self.due_is_period and self.due_date is not None and not self.due_error
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.needs_confirm and self.confirmed == self.due_date.isoformat()
+
+    @property
+    def confirm_message(self) -> str:
+        return gettext("将理解为 %(due_date)s，请确认或改为具体日期", due_date=self.due_label) if self.needs_confirm else ""
 
     @property
     def due_label(self) -> str:
@@ -658,17 +730,19 @@ def _read_due(value: str, today: date, calendar) -> date | None:
     return clarity.parse_deadline(value, today, calendar)
 
 
-def check_wording(text: str, due: str | date | None = "", today: date | None = None) -> WordingCheck:
+def check_wording(text: str, due: str | date | None = "", today: date | None = None,
+                  confirmed: str | None = "") -> WordingCheck:
     """Check a decision or action as typed: vague terms, and the deadline as a date.
 
     The deadline is read from the deadline field (a date, or a phrase such as "3个工作日内"
     counted on the company's working-day calendar from today), or, when that is empty, from
-    the content itself ("…6月30日前完成").
+    the content itself ("…6月30日前完成"). A week or a month without a day (下周, 本月, 月底,
+    下个月) is read as a date the writer must confirm (`confirmed`: that date, ISO) or replace.
     """
     today = today or local_today()
     calendar = work_calendar()
     text = text or ""
-    result = WordingCheck(clarity=clarity.check_item(text, today, calendar))
+    result = WordingCheck(clarity=clarity.check_item(text, today, calendar), confirmed=(confirmed or "").strip())
     result.findings = list(result.clarity.findings)
     result.example_due = clarity.describe_deadline(calendar.add_workdays(today, 3))
     if isinstance(due, date):
@@ -679,19 +753,24 @@ def check_wording(text: str, due: str | date | None = "", today: date | None = N
         result.findings += result.due_clarity.findings
         result.due_date = _read_due(due, today, calendar)
         result.due_source = "due"
+        deadline = result.due_clarity.deadline
+        result.due_is_period = bool(deadline and deadline.period and not _ISO_DATE.match(due))
         if result.due_date is None:
-            result.due_error = gettext("无法识别完成时限“%(due)s”：请填写日期（如2026-06-30、6月30日）或“3个工作日内”“本周五”等",
-                                       due=due)
+            example = clarity.example_deadline(today)
+            result.due_error = gettext("无法识别完成时限“%(due)s”：请填写日期（如%(iso)s、%(md)s）或“3个工作日内”“本周五”等",
+                                       due=due, iso=example.isoformat(), md=f"{example.month}月{example.day}日")
     elif result.clarity.parsed_due:
         result.due_date, result.due_source = result.clarity.parsed_due, "text"
+        result.due_is_period = result.clarity.deadline.period
     if result.due_date and result.due_date < today and not result.due_error:
         result.due_error = gettext("完成时限%(due_date)s早于今天", due_date=cn_date(result.due_date))
     return result
 
 
-def _resolve_due(text: str, due, required: bool, what: str) -> tuple[date | None, str]:
-    """Refuse vague wording and unreadable or missing deadlines; return the date and the phrase typed."""
-    check = check_wording(text, due)
+def _resolve_due(text: str, due, required: bool, what: str, due_confirmed: str | None = "") -> tuple[date | None, str]:
+    """Refuse vague wording, unreadable or missing deadlines, and a deadline read from a week or a month
+    without a day until its date is confirmed; return the date and the phrase typed."""
+    check = check_wording(text, due, confirmed=due_confirmed)
     if check.findings:
         terms = "、".join(f"“{f.term}”" for f in check.findings)
         raise VagueWording(gettext("%(what)s含模糊表述%(terms)s，请按提示改为具体的时限、标准或责任人后再保存", what=what, terms=terms),
@@ -700,6 +779,8 @@ def _resolve_due(text: str, due, required: bool, what: str) -> tuple[date | None
         raise ValidationFailed(check.due_error, field="due")
     if required and check.due_date is None:
         raise ValidationFailed(gettext("%(what)s须有明确的完成时限（日期，或“3个工作日内”等）", what=what), field="due")
+    if check.needs_confirm and not check.is_confirmed:
+        raise ValidationFailed(check.confirm_message, field="due")
     due_text = due.strip()[:100] if isinstance(due, str) else ""
     return check.due_date, due_text
 
@@ -708,7 +789,7 @@ def _resolve_due(text: str, due, required: bool, what: str) -> tuple[date | None
 
 def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
                  cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None,
-                 submission: str | None = None) -> Decision:
+                 submission: str | None = None, due_confirmed: str | None = "") -> Decision:
     """Record a decision (决议); refused while it contains vague wording. `submission`: see add_point."""
     _require_write(actor, meeting)
     item = _agenda_item(meeting, agenda_item_id)
@@ -718,7 +799,7 @@ def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner
     if owner is not None and owner_dept is None:
         owner_dept = owner.department
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"))
+    due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"), due_confirmed=due_confirmed)
     decision = Decision(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=owner_dept, owner=owner,
                         cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
                         position=_next_position(Decision, item.id), created_by=actor, created_at=now or utcnow(),
@@ -739,7 +820,7 @@ def get_decision(user, decision_id) -> Decision:
 
 def update_decision(actor: User, decision: Decision, version, text: str, owner_department_id=None, owner_id=None,
                     cooperating_department_ids=(), due: str | date | None = "",
-                    now: datetime | None = None) -> Decision:
+                    now: datetime | None = None, due_confirmed: str | None = "") -> Decision:
     """Change a decision; a confirmed one needs confirming again. Stale edits are refused."""
     _require_write(actor, decision.meeting)
     _check_version(decision, version, gettext("该决议"))
@@ -749,7 +830,7 @@ def update_decision(actor: User, decision: Decision, version, text: str, owner_d
     if owner is not None and owner_dept is None:
         owner_dept = owner.department
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"))
+    due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"), due_confirmed=due_confirmed)
     with db.session.no_autoflush:
         decision.text, decision.owner_department, decision.owner = text, owner_dept, owner
         decision.cooperating_departments, decision.due_date, decision.due_text = cooperating, due_date, due_text
@@ -784,7 +865,7 @@ def _action_owner(owner_department_id, owner_id) -> tuple[Department, User]:
 
 def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
                cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None,
-               submission: str | None = None) -> ActionItem:
+               submission: str | None = None, due_confirmed: str | None = "") -> ActionItem:
     """Record an action item (待办); refused without an owner and a date, or with vague wording.
     `submission`: see add_point."""
     _require_write(actor, meeting)
@@ -792,7 +873,7 @@ def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_d
     text = _clean_text(text, gettext("待办"))
     dept, owner = _action_owner(owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"))
+    due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"), due_confirmed=due_confirmed)
     action = ActionItem(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=dept, owner=owner,
                         cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
                         status=ActionStatus.NOT_STARTED, position=_next_position(ActionItem, item.id),
@@ -813,14 +894,14 @@ def get_action(user, action_id) -> ActionItem:
 
 def update_action(actor: User, action: ActionItem, version, text: str, owner_department_id=None, owner_id=None,
                   cooperating_department_ids=(), due: str | date | None = "",
-                  now: datetime | None = None) -> ActionItem:
+                  now: datetime | None = None, due_confirmed: str | None = "") -> ActionItem:
     """Change an action item in the room; a confirmed one needs confirming again. Stale edits are refused."""
     _require_write(actor, action.meeting)
     _check_version(action, version, gettext("该待办"))
     text = _clean_text(text, gettext("待办"))
     dept, owner = _action_owner(owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"))
+    due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"), due_confirmed=due_confirmed)
     with db.session.no_autoflush:
         action.text, action.owner_department, action.owner = text, dept, owner
         action.cooperating_departments, action.due_date, action.due_text = cooperating, due_date, due_text

@@ -1,7 +1,7 @@
 """The live meeting room over HTTP: console, attendee view, shared screen, the event stream."""
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -169,11 +169,13 @@ def review_reword(meeting_id):
                                version=entry.version)
     form = request.form
     try:
-        service.reword_entry(current_user, meeting, key, form.get("text", ""), form.get("due", ""), form.get("version"))
+        service.reword_entry(current_user, meeting, key, form.get("text", ""), form.get("due", ""), form.get("version"),
+                             due_confirmed=form.get("due_confirmed", ""))
     except DomainError as exc:
         return render_template("room/_reword.html", meeting=meeting, entry=entry, values=form, version=form.get("version"),
                                errors=exc.fields or {"_": exc.message}, message=exc.message,
-                               check=service.check_wording(form.get("text", ""), form.get("due", ""))), exc.status
+                               check=service.check_wording(form.get("text", ""), form.get("due", ""),
+                                                           confirmed=form.get("due_confirmed", ""))), exc.status
     return "", 200
 
 
@@ -181,6 +183,24 @@ def review_reword(meeting_id):
 def finish(meeting_id):
     """End the meeting: the formal minutes are due within 24 hours."""
     return _command(meeting_id, service.finish_meeting)
+
+
+@bp.post("/meetings/<int:meeting_id>/carry-over")
+def carry_over(meeting_id):
+    """Plan a follow-up meeting with the agenda items the ended meeting never discussed."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    try:
+        new = service.carry_over(current_user, meeting, request.form.get("into", "follow_up"))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("records.show", meeting_id=meeting.id), 303)
+    count = len(service.undiscussed_items(meeting))
+    if request.form.get("into") == "series":
+        flash(gettext("%(count)s个未讨论的议题已列入本系列下一次会议的议程。", count=count), "success")
+    else:
+        flash(gettext("已创建后续会议，%(count)s个未讨论的议题已列入议程，参会人员和角色沿用本次会议。请确认时间地点后发送议程。",
+                      count=count), "success")
+    return redirect(url_for("meetings.show", meeting_id=new.id), 303)
 
 
 # --- attendance ------------------------------------------------------------------------------
@@ -257,7 +277,7 @@ def _owned_values(form) -> dict:
     return {"agenda_item_id": form.get("agenda_item_id", ""), "text": form.get("text", ""),
             "owner_department_id": form.get("owner_department_id", ""), "owner_id": form.get("owner_id", ""),
             "cooperating_department_ids": form.getlist("cooperating_department_ids"), "due": form.get("due", ""),
-            "submission": form.get("submission", "")}
+            "due_confirmed": form.get("due_confirmed", ""), "submission": form.get("submission", "")}
 
 
 @bp.post("/meetings/<int:meeting_id>/points")
@@ -284,10 +304,10 @@ def add_decision(meeting_id):
     try:
         decision = service.add_decision(current_user, meeting, v["agenda_item_id"], v["text"], v["owner_department_id"],
                                         v["owner_id"], v["cooperating_department_ids"], v["due"],
-                                        submission=v["submission"])
+                                        submission=v["submission"], due_confirmed=v["due_confirmed"])
     except DomainError as exc:
         return _entry_form(meeting, "decision", exc.status, v, exc.fields or {"text": exc.message}, exc.message,
-                           check=service.check_wording(v["text"], v["due"]))
+                           check=service.check_wording(v["text"], v["due"], confirmed=v["due_confirmed"]))
     commit_early()
     return _entry_form(meeting, "decision", values={"agenda_item_id": v["agenda_item_id"]}, saved=decision)
 
@@ -300,10 +320,10 @@ def add_action(meeting_id):
     try:
         action = service.add_action(current_user, meeting, v["agenda_item_id"], v["text"], v["owner_department_id"],
                                     v["owner_id"], v["cooperating_department_ids"], v["due"],
-                                    submission=v["submission"])
+                                    submission=v["submission"], due_confirmed=v["due_confirmed"])
     except DomainError as exc:
         return _entry_form(meeting, "action", exc.status, v, exc.fields or {"text": exc.message}, exc.message,
-                           check=service.check_wording(v["text"], v["due"]))
+                           check=service.check_wording(v["text"], v["due"], confirmed=v["due_confirmed"]))
     commit_early()
     return _entry_form(meeting, "action", values={"agenda_item_id": v["agenda_item_id"]}, saved=action)
 
@@ -313,7 +333,8 @@ def check(meeting_id):
     """Check a decision or action as it is typed: vague terms with fixes, the deadline as a date."""
     service.get_meeting(current_user, meeting_id)
     text, due = request.form.get("text", ""), request.form.get("due", "")
-    return render_template("room/_check.html", check=service.check_wording(text, due), text=text, due=due,
+    check = service.check_wording(text, due, confirmed=request.form.get("due_confirmed", ""))
+    return render_template("room/_check.html", check=check, text=text, due=due,
                            required=request.form.get("kind") == "action")
 
 
@@ -385,9 +406,9 @@ def edit(meeting_id, kind, obj_id):
             v = _owned_values(form)
             update = service.update_decision if name == "decision" else service.update_action
             update(current_user, obj, version, v["text"], v["owner_department_id"], v["owner_id"],
-                   v["cooperating_department_ids"], v["due"])
+                   v["cooperating_department_ids"], v["due"], due_confirmed=v["due_confirmed"])
     except DomainError as exc:
-        check = None if name == "point" else service.check_wording(v["text"], v["due"])
+        check = None if name == "point" else service.check_wording(v["text"], v["due"], confirmed=v["due_confirmed"])
         stale = exc.code == "stale"
         return _edit_form(meeting, name, obj if not stale else _fresh(kind, obj_id), v, version, exc.status,
                           exc.fields or {"_": exc.message}, exc.message, check)

@@ -102,3 +102,12 @@ def test_participant_cannot_write_in_the_room(running, api_as):
     status, body = watcher.post(f"/agenda/{item_id}/points", {"kind": "consensus", "text": "我也想写"})
     assert status == 403
     assert watcher.get(f"/meetings/{meeting_id}/room")[0] == 200
+
+
+def test_a_month_without_a_day_needs_its_date_confirmed_through_the_api_too(running):
+    api, meeting_id, item_id = running
+    data = {"text": "优化投诉提报模板", "owner": "lihua", "due": "月底"}
+    status, body = api.post(f"/agenda/{item_id}/actions", data)
+    assert status == 422 and body["error"]["fields"]["due"] == "将理解为 2026年6月30日（周二），请确认或改为具体日期"
+    status, action = api.post(f"/agenda/{item_id}/actions", {**data, "due_confirmed": "2026-06-30"})
+    assert status == 201 and action["due"] == "2026-06-30"

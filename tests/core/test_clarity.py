@@ -13,6 +13,7 @@ from minutes.core.clarity import (
     Finding,
     check_item,
     describe_deadline,
+    example_deadline,
     find_deadline,
     find_deadlines,
     find_vague,
@@ -22,7 +23,6 @@ from minutes.core.workdays import WorkCalendar
 
 FRI = date(2026, 5, 29)  # a Friday; the lead's example day
 
-_DEADLINE_FIX = '改为具体时限，如"3个工作日内"或"2026年6月30日前"'
 
 
 def _terms(text: str) -> list[str]:
@@ -152,7 +152,7 @@ def test_concrete_wording_is_not_flagged(text):
 @pytest.mark.parametrize(
     ("term", "suggestion"),
     [
-        ("尽快", _DEADLINE_FIX),
+        ("尽快", '改为具体时限，如"3个工作日内"'),
         ("待定", "写明由谁在何日前确定"),
         ("再议", "写明由谁在何日前确定"),
         ("原则上", '删去"原则上"，写明例外条件'),
@@ -162,6 +162,27 @@ def test_concrete_wording_is_not_flagged(text):
 def test_suggestion_is_the_concrete_chinese_fix(term, suggestion):
     (finding,) = find_vague(f"该事项{term}")
     assert finding.suggestion == suggestion
+
+
+def test_example_dates_in_fixes_count_from_today_and_are_never_past():
+    (finding,) = find_vague("尽快完成", date(2026, 12, 4))
+    assert finding.suggestion == '改为具体时限，如"3个工作日内"或"2026年12月31日前"'
+    (finding,) = find_vague("尽快完成", date(2026, 12, 24))  # the month ends within 10 days: the next one
+    assert "2027年1月31日前" in finding.suggestion
+    (finding,) = find_vague("尽快完成")  # no today: no example date at all
+    assert finding.suggestion == '改为具体时限，如"3个工作日内"'
+    assert example_deadline(date(2026, 2, 10)) == date(2026, 2, 28)
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [("下周", True), ("本月", True), ("月底", True), ("下个月", True), ("本周内", True), ("6月底", True),
+     ("年底", True), ("下季度", True), ("下半年", True), ("本周末前", True),
+     ("下周五", False), ("3个工作日内", False), ("12月20日", False), ("明天", False), ("下月5日", False),
+     ("2个月内", False)],
+)
+def test_a_week_or_a_month_without_a_day_is_a_period(text, period):
+    assert find_deadline(text, date(2026, 12, 4)).period is period
 
 
 def test_range_of_time_fix_names_its_upper_bound():
@@ -211,7 +232,7 @@ def test_finding_is_a_frozen_dataclass():
     assert dataclasses.fields(Finding)[0].name == "term"
     with pytest.raises(dataclasses.FrozenInstanceError):
         finding.term = "x"  # type: ignore[misc]
-    assert finding == Finding("尽快", 0, 2, _DEADLINE_FIX, "time")
+    assert finding == Finding("尽快", 0, 2, '改为具体时限，如"3个工作日内"', "time")
     assert finding.label == CATEGORY_LABELS["time"]
 
 
@@ -549,7 +570,7 @@ def test_highlighted_segments_of_clean_and_empty_text():
 def test_highlighted_segments_rebuild_the_text_exactly(text, _term, _category):
     segments = check_item(text, FRI).highlighted_segments()
     assert "".join(s for s, _ in segments) == text
-    assert [f for _, f in segments if f] == find_vague(text)
+    assert [f for _, f in segments if f] == find_vague(text, FRI)
 
 
 def test_module_stays_pure():

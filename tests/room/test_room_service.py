@@ -237,6 +237,22 @@ def test_vague_deadline_field_is_refused_too(started):
         service.add_decision(started.recorder, started.meeting, started.items[0].id, "确定模板字段", due="近期")
 
 
+@pytest.mark.parametrize("due", ["下周", "月底", "下个月"])
+def test_a_week_or_a_month_without_a_day_waits_for_its_date_to_be_confirmed(started, due):
+    owner = started.participant
+    args = (started.recorder, started.meeting, started.items[0].id, "完成投诉模板上线", owner.department_id, owner.id, ())
+    check = service.check_wording("完成投诉模板上线", due)
+    assert check.needs_confirm and not check.is_confirmed
+    with pytest.raises(ValidationFailed) as exc:
+        service.add_action(*args, due=due)
+    assert exc.value.fields == {"due": f"将理解为 {check.due_label}，请确认或改为具体日期"}
+    with pytest.raises(ValidationFailed):  # a confirmation of another date does not count
+        service.add_action(*args, due=due, due_confirmed="2026-06-16")
+    action = service.add_action(*args, due=due, due_confirmed=check.due_date.isoformat())
+    assert action.due_date == check.due_date and action.due_text == due
+    assert service.check_wording("完成投诉模板上线", "下周五").needs_confirm is False
+
+
 def test_action_needs_an_owner_and_a_date(started):
     m, a = started.meeting, started.items[0].id
     with pytest.raises(ValidationFailed, match="负责人") as exc:
@@ -491,3 +507,49 @@ def test_the_same_submission_saved_twice_gives_the_first_row_and_changes_nothing
     assert second.id == first.id
     assert db.session.query(Point).count() == 1 and _revision(started.meeting) == revision
     assert service._submission(token) == token and service._submission(" " + token.upper()) is None
+
+
+def test_items_without_any_record_carry_over_to_a_follow_up_with_the_same_people(started):
+    first, second = started.items
+    service.add_point(started.recorder, started.meeting, first.id, "viewpoint", "升级投诉须在24小时内给出方案",
+                      started.host.department_id)
+    with pytest.raises(RuleViolation):  # not before the end
+        service.carry_over(started.recorder, started.meeting)
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    assert service.undiscussed_items(started.meeting) == [second]
+    with pytest.raises(PermissionDenied):
+        service.carry_over(started.participant, started.meeting)
+    new = service.carry_over(started.recorder, started.meeting)
+    assert [(i.title, i.minutes, i.department_id) for i in new.agenda_items] == [
+        (second.title, second.minutes, second.department_id)]
+    assert new.topic == f"{started.meeting.topic}（待议事项）" and new.status == MeetingStatus.DRAFT
+    assert (new.host, new.recorder) == (started.host, started.recorder)
+    assert {p.user_id: p.role.value for p in new.participants} == {
+        started.host.id: "host", started.recorder.id: "recorder", started.participant.id: "participant",
+        started.cc.id: "cc"}
+
+
+def test_minutes_deadline_on_a_day_off_names_the_working_day(app):
+    from minutes.records.service import minutes_deadline
+
+    friday_end = datetime(2026, 12, 4, 10, 0, tzinfo=timefmt.LOCAL_TZ)
+    deadline = minutes_deadline(friday_end + service.MINUTES_DUE_AFTER)
+    assert deadline.day_off and deadline.working_due_at == datetime(2026, 12, 7, 10, 0, tzinfo=timefmt.LOCAL_TZ)
+    deadline = minutes_deadline(friday_end - timedelta(days=1) + service.MINUTES_DUE_AFTER)
+    assert not deadline.day_off and deadline.working_due_at is None
+    assert minutes_deadline(None) is None
+
+
+def test_undiscussed_items_go_to_the_series_next_meeting_once(started):
+    from minutes.meetings import series
+
+    series.start_series(started.host, started.meeting, "投诉协调例会", "monthly")
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    first, second = started.items
+    nxt = service.carry_over(started.recorder, started.meeting, into="series")
+    assert nxt.series_id == started.meeting.series_id and nxt.starts_at > started.meeting.starts_at
+    assert [i.title for i in nxt.agenda_items] == [series.REVIEW_TITLE, first.title, second.title]
+    again = service.carry_over(started.recorder, started.meeting, into="series")
+    assert again.id == nxt.id and len(again.agenda_items) == 3

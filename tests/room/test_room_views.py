@@ -123,7 +123,7 @@ def test_check_highlights_terms_and_reads_the_deadline(started, client, login_as
     url = f"/meetings/{started.meeting.id}/room/check"
     html = client.post(url, data={"text": "原则上尽快完成", "due": ""}, headers=HX).get_data(as_text=True)
     assert '<mark title="承诺不明确">原则上</mark><mark title="时间不明确">尽快</mark>完成' in html
-    assert "“3个工作日内” → 2026年6月18日（周四）" in html
+    assert "（“3个工作日内”即2026年6月18日（周四））" in html
     html = client.post(url, data={"text": "完成模板上线", "due": "3个工作日内"}, headers=HX).get_data(as_text=True)
     assert "完成时限 → <b>2026年6月18日（周四）</b>" in html and "✓ 表述清晰" in html
     html = client.post(url, data={"text": "完成模板上线", "due": "", "kind": "action"}, headers=HX).get_data(as_text=True)
@@ -175,7 +175,7 @@ def test_attendance_and_lifecycle_commands(started, client, login_as):
     response = client.post(f"/meetings/{mid}/room/finish", headers=HX)
     assert response.status_code == 200
     html = client.get(f"/meetings/{mid}/room").get_data(as_text=True)
-    assert "纪要须于 2026年6月16日（周二） 13:55 前完成" in html
+    assert "纪要须在会后24小时内完成" in html and "截止 2026年6月16日（周二） 13:55" in html
 
 
 def test_finish_refused_message_shown(started, client, login_as):
@@ -256,3 +256,14 @@ def test_room_page_has_one_main_landmark(started, client, login_as):
     login_as(started.recorder)
     screen = client.get(f"/meetings/{started.meeting.id}/screen").get_data(as_text=True)
     assert screen.count("<main") == 1
+
+
+def test_minutes_page_offers_the_undiscussed_items_and_carries_them(started, client, login_as):
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    mid = started.meeting.id
+    login_as(started.recorder)
+    html = client.get(f"/meetings/{mid}/minutes").get_data(as_text=True)
+    assert 'id="carry-over"' in html and "未讨论的议题（2项）" in html and "列入本系列下一次会议" not in html
+    response = client.post(f"/meetings/{mid}/carry-over", data={"into": "follow_up"})
+    assert response.status_code == 303 and response.headers["Location"] != f"/meetings/{mid}/minutes"
