@@ -117,14 +117,18 @@ def _clean(conn, now: datetime) -> None:
     conn.execute(delete(LoginCounter).where(LoginCounter.key.in_(stale.scalar_subquery())))
 
 
+class _Refused(Exception):
+    """Leaves the counting transaction so that it rolls back."""
+
+
 def login(username: str, password: str, address: str) -> User | None:
     """Check a login behind the throttle: the user when the password is right, None when it is wrong
     (or the account disabled); TooManyAttempts, without checking the password, when over a limit."""
     name = (username or "").strip()
     account, address = name.lower()[:64], (address or "-")[:64]
-    now = utcnow()
     refused: list[tuple[_Rule, datetime]] = []
     with contextlib.suppress(_Refused), _own_transaction() as conn:
+        now = utcnow()  # once the connection is ours: a busy pool must not make it stale
         _clean(conn, now)
         found = conn.execute(select(User.id, User.password_hash, User.is_enabled)
                              .where(User.username == name)).first()
@@ -137,7 +141,8 @@ def login(username: str, password: str, address: str) -> User | None:
         if refused:
             raise _Refused  # rolls the counts back: a refused attempt is not checked, so not counted
     if refused:
-        wait = max(1, math.ceil((max(until for _rule, until in refused) - now).total_seconds() / 60))
+        # from the time of the answer: the lock may be a concurrent attempt's, taken after `now`
+        wait = max(1, math.ceil((max(until for _rule, until in refused) - utcnow()).total_seconds() / 60))
         with _own_transaction() as conn:
             record_event(conn, "throttled", "login", found.id if found else None, address, {
                 "username": account, "address": address, "rules": [rule.kind for rule, _until in refused],
@@ -148,10 +153,6 @@ def login(username: str, password: str, address: str) -> User | None:
     with _own_transaction() as conn:
         _succeeded(conn, rules, found.id, address, now)
     return db.session.get(User, found.id)
-
-
-class _Refused(Exception):
-    """Leaves the counting transaction so that it rolls back."""
 
 
 def _familiar(conn, user_id: int, address: str, now: datetime) -> bool:

@@ -22,8 +22,10 @@ LIMIT = 5  # LOGIN_MAX_FAILURES_PER_ACCOUNT's default: failures per account and 
 @pytest.fixture
 def server(app, tmp_path):
     db.session.commit()  # and hold no snapshot open while the server writes
+    # a small pool: a burst queues for connections instead of opening forty at once on a busy shared server
+    # (PostgreSQL: connection timeouts); the counting transactions still run side by side
     with Gunicorn(db.engine.url.render_as_string(hide_password=False), tmp_path / "gunicorn.log", workers=2,
-                  TRUSTED_PROXIES="1") as running:
+                  TRUSTED_PROXIES="1", DATABASE_POOL_SIZE="4", DATABASE_MAX_OVERFLOW="4") as running:
         assert "REDIS_URL" not in running.env
         yield running
 
