@@ -19,6 +19,8 @@ AUDITED = {
     "minutes": "会议纪要", "minutes_version": "纪要版本", "minutes_response": "纪要反馈",
     "user": "账号", "department": "部门", "calendar_override": "日历例外", "api_token": "API 令牌",
 }
+#: Events that change no row but are recorded (action and entity as shown).
+EVENTS = {"login": "登录"}
 #: Bookkeeping columns that say nothing a reader needs.
 SKIPPED = {"version", "updated_at", "updated_by_id", "created_at", "last_used_at", "position_hint"}
 #: Secrets: the change is recorded, the value never.
@@ -110,6 +112,16 @@ event.listen(Mapper, "after_update", _record("update"))
 event.listen(Mapper, "after_delete", _record("delete"))
 
 
+def record_event(connection, action: str, entity: str, entity_id: int | None, actor_label: str,
+                 details: dict) -> None:
+    """Append an entry for something that changed no audited row (a refused login), on `connection`:
+    the caller's own transaction, which commits even when the request's is rolled back."""
+    connection.execute(insert(AuditEntry.__table__), {
+        "at": utcnow(), "actor_id": None, "actor_label": actor_label[:100], "action": action, "entity": entity,
+        "entity_id": entity_id, "meeting_id": None, "changes": details,
+    })
+
+
 def can_view_history(user, meeting) -> bool:
     """A meeting's change history is for its host, its creator and administrators."""
     from minutes.meetings.models import Role
@@ -148,4 +160,4 @@ def hidden_meetings(actor, entries: list[AuditEntry]) -> set[int]:
 
 
 def label(entity: str) -> str:
-    return AUDITED.get(entity, entity)
+    return AUDITED.get(entity) or EVENTS.get(entity, entity)

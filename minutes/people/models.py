@@ -74,3 +74,31 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class LoginCounter(db.Model):
+    """Failed logins counted under one key (an account and address pair, an account, an address).
+
+    Shared by every worker and host through the database; `people.throttle` counts an attempt here
+    before the password is checked, so a burst cannot get more checks than the limit.
+    """
+
+    __tablename__ = "login_counter"
+
+    #: e.g. "pair:zhaomin|10.1.0.5", "account:zhaomin", "address:10.1.0.5"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    #: Attempts under this key are refused until then.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The count is forgotten (and the row deleted) after this.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LoginAddress(db.Model):
+    """An address a user logged in from successfully: attempts from it pass the account's back-off."""
+
+    __tablename__ = "login_address"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_login_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -27,13 +27,20 @@ def require_admin(actor: User) -> None:
         raise PermissionDenied(gettext("只有系统管理员可以执行此操作"))
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """Return the enabled user whose password matches, else None (same cost either way)."""
-    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
-    if user is None:
+def check_password(password_hash: str | None, password: str) -> bool:
+    """Compare a password with a stored hash; an unknown account (None) costs the same and fails."""
+    if password_hash is None:
         check_password_hash(_DUMMY_HASH, password or "")
-        return None
-    if not check_password_hash(user.password_hash, password or ""):
+        return False
+    return check_password_hash(password_hash, password or "")
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the enabled user whose password matches, else None (same cost either way).
+
+    Not throttled: logins go through `people.throttle.login`, which counts the attempt first."""
+    user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    if not check_password(user.password_hash if user else None, password):
         return None
     return user if user.is_enabled else None
 

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
-from minutes.core.errors import RuleViolation, ValidationFailed
+from minutes.core.errors import ValidationFailed
 from minutes.people import service, throttle
 from minutes.people.forms import LoginForm
 
@@ -29,20 +29,16 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("meetings.dashboard"))
     form = LoginForm()
-    error = None
+    error, status = None, 400
     if form.validate_on_submit():
-        username, address = form.username.data, request.remote_addr or "-"
         try:
-            throttle.check(username, address)
-            user = service.authenticate(username, form.password.data)
-        except RuleViolation as exc:
-            error, user = exc.message, None
+            user = throttle.login(form.username.data, form.password.data, request.remote_addr or "-")
+        except throttle.TooManyAttempts as exc:
+            error, status, user = exc.message, exc.status, None
         else:
             if user is None:
-                throttle.record_failure(username, address)
                 error = gettext("用户名或密码错误")
         if user is not None:
-            throttle.reset(username)
             session.clear()  # a fresh session at login: nothing from before survives
             login_user(user)
             session.permanent = True
@@ -50,8 +46,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         error = next(iter(form.errors.values()))[0] if form.errors else gettext("请求无效，请刷新后重试")
-    status = 200 if error is None else 400
-    return render_template("people/login.html", form=form, error=error), status
+    return render_template("people/login.html", form=form, error=error), 200 if error is None else status
 
 
 @bp.post("/logout")

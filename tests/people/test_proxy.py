@@ -12,7 +12,7 @@ from tests.conftest import PASSWORD
 
 @pytest.fixture
 def app_behind(app):
-    """app_behind(proxies): another app on the same database, with its own (empty) login throttle."""
+    """app_behind(proxies): another app on the same database, with its own limits."""
     made = []
 
     def make(proxies):
@@ -44,7 +44,7 @@ def test_behind_a_proxy_each_client_address_has_its_own_limit(app_behind, make_u
     for _ in range(2):
         assert _login(client, "zhangsan", "wrong", "10.1.0.7").status_code == 400
     refused = _login(client, "zhangsan", PASSWORD, "10.1.0.7")
-    assert refused.status_code == 400 and "登录失败次数过多" in refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "尝试次数过多" in refused.get_data(as_text=True)
     elsewhere = _login(client, "zhangsan", PASSWORD, "10.1.0.8")  # a colleague's machine
     assert elsewhere.status_code == 302
 
@@ -55,4 +55,4 @@ def test_without_a_proxy_a_forged_forwarded_for_does_not_escape_the_limit(app_be
     assert _login(client, "zhangsan", "wrong", "10.1.0.7").status_code == 400
     assert _login(client, "zhangsan", "wrong", "10.1.0.8").status_code == 400
     refused = _login(client, "zhangsan", PASSWORD, "10.1.0.9")
-    assert refused.status_code == 400 and "登录失败次数过多" in refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "尝试次数过多" in refused.get_data(as_text=True)

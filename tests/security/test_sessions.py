@@ -60,7 +60,7 @@ def test_login_is_throttled_per_account_without_revealing_accounts(app, client, 
         assert "用户名或密码错误" in wrong.get_data(as_text=True)
     assert "用户名或密码错误" in unknown
     locked = client.post("/login", data={"username": "zhaomin", "password": PASSWORD})
-    assert locked.status_code == 400 and "登录失败次数过多" in locked.get_data(as_text=True)
+    assert locked.status_code == 429 and "尝试次数过多，请 15 分钟后再试" in locked.get_data(as_text=True)
     other = app.test_client()
     assert other.post("/login", data={"username": "lihua", "password": PASSWORD}).status_code == 302
 
@@ -72,7 +72,7 @@ def test_login_is_throttled_per_address(app, make_user):
     for i in range(4):
         attacker.post("/login", data={"username": f"guess{i}", "password": "wrong-password"})
     r = attacker.post("/login", data={"username": "zhaomin", "password": PASSWORD})
-    assert r.status_code == 400 and "登录失败次数过多" in r.get_data(as_text=True)
+    assert r.status_code == 429 and "尝试次数过多" in r.get_data(as_text=True)
 
 
 def test_unknown_and_wrong_password_take_similar_time(client, make_user):
