@@ -4,7 +4,7 @@ Failed logins are counted in the database (per account and address, per account,
 of in each process's memory; the addresses a user logged in from let the user pass the account's back-off.
 
 Revision ID: 35e687977a03
-Revises: 5d2e8f41c6b9
+Revises: 9b3f6d2a7c41
 Create Date: 2026-12-04 14:28:55
 """
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 import minutes.dbtypes
 
 revision = "35e687977a03"
-down_revision = "5d2e8f41c6b9"
+down_revision = "9b3f6d2a7c41"
 branch_labels = None
 depends_on = None
 
