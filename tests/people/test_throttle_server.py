@@ -1,4 +1,4 @@
-"""Login throttling through the production server: gunicorn with 2 workers and no Redis, on both databases.
+"""Login throttling through the production server: two hosts (gunicorn, one worker each) and no Redis, both databases.
 
 Bursts of concurrent wrong passwords must not get more password checks than the limit (the count is
 shared by every worker and taken before the hash is checked); an attacker's failures from one address
@@ -19,15 +19,35 @@ pytestmark = pytest.mark.serial
 LIMIT = 5  # LOGIN_MAX_FAILURES_PER_ACCOUNT's default: failures per account and address
 
 
+class TwoHosts:
+    """Two servers on one database, as the several-hosts set-up runs them; `port` alternates between them.
+
+    Without REDIS_URL one host runs one worker (gunicorn.conf.py refuses more), so two hosts are how two
+    processes count logins side by side here: the count must be shared through the database.
+    """
+
+    def __init__(self, hosts):
+        self.hosts = hosts
+        self._next = 0
+        self._lock = threading.Lock()
+
+    @property
+    def port(self) -> int:
+        with self._lock:
+            self._next += 1
+            return self.hosts[self._next % len(self.hosts)].port
+
+
 @pytest.fixture
 def server(app, tmp_path):
     db.session.commit()  # and hold no snapshot open while the server writes
     # a small pool: a burst queues for connections instead of opening forty at once on a busy shared server
     # (PostgreSQL: connection timeouts); the counting transactions still run side by side
-    with Gunicorn(db.engine.url.render_as_string(hide_password=False), tmp_path / "gunicorn.log", workers=2,
-                  TRUSTED_PROXIES="1", DATABASE_POOL_SIZE="4", DATABASE_MAX_OVERFLOW="4") as running:
-        assert "REDIS_URL" not in running.env
-        yield running
+    url = db.engine.url.render_as_string(hide_password=False)
+    env = {"TRUSTED_PROXIES": "1", "DATABASE_POOL_SIZE": "4", "DATABASE_MAX_OVERFLOW": "4"}
+    with Gunicorn(url, tmp_path / "a.log", **env) as first, Gunicorn(url, tmp_path / "b.log", **env) as second:
+        assert "REDIS_URL" not in first.env and "REDIS_URL" not in second.env
+        yield TwoHosts([first, second])
 
 
 class Attempt:
