@@ -780,6 +780,9 @@ def _resolve_due(text: str, due, required: bool, what: str, due_confirmed: str |
     if required and check.due_date is None:
         raise ValidationFailed(gettext("%(what)s须有明确的完成时限（日期，或“3个工作日内”等）", what=what), field="due")
     if check.needs_confirm and not check.is_confirmed:
+        if not required and check.due_source == "text":
+            # a decision's wording that names a week or a quarter ("Q2预算上调5%") sets no deadline unless confirmed
+            return None, ""
         raise ValidationFailed(check.confirm_message, field="due")
     due_text = due.strip()[:100] if isinstance(due, str) else ""
     return check.due_date, due_text

@@ -553,3 +553,16 @@ def test_undiscussed_items_go_to_the_series_next_meeting_once(started):
     assert [i.title for i in nxt.agenda_items] == [series.REVIEW_TITLE, first.title, second.title]
     again = service.carry_over(started.recorder, started.meeting, into="series")
     assert again.id == nxt.id and len(again.agenda_items) == 3
+
+
+def test_a_period_in_a_decisions_wording_sets_no_deadline_unless_confirmed(started):
+    item = started.items[0]
+    plain = service.add_decision(started.recorder, started.meeting, item.id, "Q2预算上调5%")
+    assert plain.due_date is None
+    check = service.check_wording("Q2预算上调5%", "")
+    confirmed = service.add_decision(started.recorder, started.meeting, item.id, "Q2预算上调5%",
+                                     due_confirmed=check.due_date.isoformat())
+    assert confirmed.due_date == check.due_date
+    with pytest.raises(ValidationFailed):  # an action's deadline is never taken from a period unconfirmed
+        service.add_action(started.recorder, started.meeting, item.id, "Q2完成预算复核",
+                           owner_id=started.participant.id)
