@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from minutes.core import rawinput, timefmt
 from minutes.core.errors import DomainError
+from minutes.dbtypes import MAX_ID
 from minutes.extensions import db
 
 # weekday names for the `weekday` (a date -> 周一) and `weekday_head` (0..6 -> 一, calendar columns) filters
@@ -90,14 +91,10 @@ def commit_early() -> None:
     g.committed_early = True
 
 
-#: The largest row id: PostgreSQL's integer. A larger number in a URL is no row (404), not a driver error.
-MAX_ROW_ID = 2**31 - 1
-
-
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in every rule: a number that fits the database's integer columns."""
+    """`<int:...>` in every rule: a number the database's integer holds; a larger one is no row (404)."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ROW_ID, signed=False):  # noqa: A002 (Werkzeug's names)
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 (Werkzeug's names)
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

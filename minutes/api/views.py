@@ -11,6 +11,7 @@ from minutes.api import schemas
 from minutes.api import service as tokens
 from minutes.core.errors import DomainError, NotFound, ValidationFailed
 from minutes.core.timefmt import LOCAL_TZ, to_local
+from minutes.dbtypes import parse_id
 from minutes.extensions import csrf, db
 from minutes.meetings import service as meetings
 from minutes.meetings.models import Role
@@ -693,14 +694,14 @@ def list_actions():
     department = request.args.get("department", "").strip()
     meeting_arg = request.args.get("meeting", "").strip()
     page = request.args.get("page", "1").strip()
-    if meeting_arg and not meeting_arg.isdigit():
+    if meeting_arg and parse_id(meeting_arg) is None:
         raise ValidationFailed(gettext("meeting 须为会议编号"), field="meeting")
-    if not page.isdigit() or not 1 <= int(page) <= 100000:
+    if not page.isdecimal() or not 1 <= int(page) <= 100000:
         raise ValidationFailed(gettext("page 须为正整数"), field="page")
     filters = actions.ActionFilters(
         owner_id=_user(owner, "owner").id if owner else None,
         department_id=_department_id(department, "department") if department else None,
-        status=status, meeting_id=int(meeting_arg) if meeting_arg else None,
+        status=status, meeting_id=parse_id(meeting_arg),
         due_from=_date_arg("due_after"), due_to=_date_arg("due_before"), page=int(page))
     result = actions.list_actions(me(), filters)
     return jsonify(total=result.total, page=result.page, actions=[work_item_json(a) for a in result.items])
