@@ -219,9 +219,11 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(405)
     def method_not_allowed(exc):
+        allow = {"Allow": ", ".join(sorted(exc.valid_methods or []))}  # RFC 9110: a 405 names what is allowed
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": "method_not_allowed", "message": gettext("不支持该请求方法"), "fields": {}}), 405
-        return render_template("error.html", message=gettext(gettext("不支持该请求方法")), status=405), 405
+            return jsonify(error={"code": "method_not_allowed", "message": gettext("不支持该请求方法"),
+                                  "fields": {}}), 405, allow
+        return render_template("error.html", message=gettext("不支持该请求方法"), status=405), 405, allow
 
     @app.errorhandler(413)
     def too_large(exc):

@@ -89,3 +89,40 @@ def test_login_follows_a_local_next(client, make_user):
     make_user("lisi", "李四")
     response = client.post("/login?next=%2Factions%3Fstatus%3Dopen", data={"username": "lisi", "password": PASSWORD})
     assert response.headers["Location"] == "/actions?status=open"
+
+
+def test_method_not_allowed_names_the_allowed_methods(client, token, make_user, login_as):
+    response = client.open("/api/v1/me", method="TRACE", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.get_json()["error"]["message"] == "不支持该请求方法"
+    login_as(make_user("lisi", "李四"))
+    response = client.delete("/meetings/new")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+
+
+def test_api_empty_optional_query_parameters_mean_absent(client, token):
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/actions?due_before=&due_after=&status=", headers=headers).status_code == 200
+    assert client.get("/api/v1/search?q=x&from=&to=&kind=", headers=headers).status_code == 200
+    assert client.get("/api/v1/meetings?scope=", headers=headers).status_code == 200
+
+
+def test_api_unknown_scope_refused(client, token):
+    response = client.get("/api/v1/meetings?scope=null", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"]["scope"] == "scope 须为 upcoming 或 past"
+
+
+def test_api_blank_agenda_title_refused_by_the_schema(client, token, make_meeting):
+    meeting = make_meeting(db.session.query(User).one())
+    response = _api(client, "POST", f"/meetings/{meeting.id}/agenda", token, '{"title": "   ", "minutes": 10}')
+    assert response.status_code == 422
+    assert "不能为空白" in response.get_json()["error"]["fields"]["title"]
+
+
+def test_api_unknown_query_parameter_refused(client, token):
+    response = client.get("/api/v1/actions?due=2026-06-30", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["message"] == "不认识的查询参数：due"
