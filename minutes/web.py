@@ -6,8 +6,8 @@ from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
-from werkzeug.routing import IntegerConverter
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
 from minutes.core import rawinput, timefmt
 from minutes.core.errors import DomainError
@@ -99,7 +99,8 @@ class RowIdConverter(IntegerConverter):
 
 
 def register_web(app: Flask) -> None:
-    app.url_map.converters["int"] = RowIdConverter
+    app.url_map.converters["int"] = RowIdConverter  # before any rule is added: rules bind their converter then
+
     from minutes.actions.views import bp as actions_bp
     from minutes.admin.views import bp as admin_bp
     from minutes.api.views import bp as api_bp
