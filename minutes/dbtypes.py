@@ -50,14 +50,24 @@ def str_enum(enum_cls, length: int = 20):
 MAX_ID = 2**31 - 1
 
 
+def parse_id(value) -> int | None:
+    """A user-supplied row id (text or number) as an int; None when it is no plausible id.
+
+    Only ASCII digits ("²" is a digit to `str.isdigit` but not to `int`), and no more than the database's
+    integer holds (a larger number makes the SQLite driver raise).
+    """
+    text = str(value).strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
 def get_by_id(model, value):
     """Load a row by a user-supplied id; anything that is not a plausible id is simply absent."""
     from minutes.extensions import db
 
-    text = str(value).strip() if value is not None else ""
-    if not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
-        return None
-    return db.session.get(model, int(text))
+    row_id = parse_id(value)
+    return None if row_id is None else db.session.get(model, row_id)
 
 
 #: Objects that DDL listeners create beside the mapped tables (search indexes); Alembic leaves them alone.

@@ -9,11 +9,12 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
-from minutes.core import clarity, timefmt
-from minutes.core.sizes import human_size
+from minutes.core import clarity, rawinput, timefmt
 from minutes.core.errors import DomainError
-from minutes.dbtypes import use_record_due
+from minutes.core.sizes import human_size
+from minutes.dbtypes import MAX_ID, use_record_due
 from minutes.extensions import db, write_intent
 
 # weekday names for the `weekday` (a date -> 周一) and `weekday_head` (0..6 -> 一, calendar columns) filters
@@ -30,6 +31,35 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 #: Endpoints reachable without logging in.
 PUBLIC_ENDPOINTS = {"people.login", "static", "health", "favicon", "actions.calendar_feed"}
+
+
+#: Request headers the app reads (htmx, live room reconnects, API tokens, CSRF): checked like any field.
+READ_HEADERS = ("Authorization", "HX-Request", "HX-History-Restore-Request", "HX-Current-URL", "Last-Event-ID",
+                "X-CSRFToken", "X-CSRF-Token")
+INPUT_PROBLEMS = {
+    rawinput.NUL: lazy_gettext("输入包含非法字符（NUL），未保存"),
+    rawinput.SURROGATE: lazy_gettext("输入包含无法识别的字符（不成对的 Unicode 代理字符），未保存"),
+    rawinput.TOO_DEEP: lazy_gettext("JSON 嵌套层数过多（上限 %(depth)s 层），未处理", depth=rawinput.MAX_JSON_DEPTH),
+}
+
+
+def _input_problem() -> str | None:
+    """What is wrong with the request's path, query, form, files, JSON body or read headers; None if nothing."""
+    texts = [request.path, *request.args.keys(), *(v for vs in request.args.listvalues() for v in vs)]
+    texts += [request.headers.get(name, "") for name in READ_HEADERS]
+    texts += [*request.form.keys(), *(v for vs in request.form.listvalues() for v in vs)]
+    texts += [f.filename or "" for f in request.files.values()]
+    for text in texts:
+        problem = rawinput.text_problem(text)
+        if problem:
+            return problem
+    if request.is_json:
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:  # the parser gave up long before our own depth limit
+            return rawinput.TOO_DEEP
+        return rawinput.json_problem(data)
+    return None
 
 
 def is_htmx() -> bool:
@@ -91,7 +121,16 @@ def session_is_current() -> bool:
     return now - session.get("last_seen", 0) <= idle and now - session.get("login_at", 0) <= absolute
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every rule: a number the database's integer holds; a larger one is no row (404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 (Werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter  # before any rule is added: rules bind their converter then
+
     from minutes.actions.views import bp as actions_bp
     from minutes.admin.views import bp as admin_bp
     from minutes.api.views import bp as api_bp
@@ -149,25 +188,11 @@ def register_web(app: Flask) -> None:
         return response
 
     @app.before_request
-    def refuse_nul_characters():
-        """NUL cannot be stored (PostgreSQL refuses it) and is never legitimate input."""
-        def has_nul(value) -> bool:
-            if isinstance(value, str):
-                return "\x00" in value
-            if isinstance(value, dict):
-                return any(has_nul(k) or has_nul(v) for k, v in value.items())
-            if isinstance(value, list):
-                return any(has_nul(v) for v in value)
-            return False
-
-        suspicious = "\x00" in request.full_path or any(has_nul(v) for v in request.form.listvalues())
-        if not suspicious and request.is_json:
-            suspicious = has_nul(request.get_json(silent=True))
-        if suspicious:
-            message = gettext("输入包含非法字符（NUL），未保存")
-            if request.path.startswith("/api/"):
-                return jsonify(error={"code": "bad_request", "message": message, "fields": {}}), 400
-            return render_template("error.html", message=message, status=400), 400
+    def refuse_unreadable_input():
+        """Refuse NUL, lone surrogates and runaway JSON nesting wherever the app reads input, before any view."""
+        problem = _input_problem()
+        if problem:
+            raise DomainError(str(INPUT_PROBLEMS[problem]))
         return None
 
     @app.before_request
@@ -247,9 +272,11 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(405)
     def method_not_allowed(exc):
+        allow = {"Allow": ", ".join(sorted(exc.valid_methods or []))}  # RFC 9110: a 405 names what is allowed
         if request.path.startswith("/api/"):
-            return jsonify(error={"code": "method_not_allowed", "message": gettext("不支持该请求方法"), "fields": {}}), 405
-        return render_template("error.html", message=gettext(gettext("不支持该请求方法")), status=405), 405
+            return jsonify(error={"code": "method_not_allowed", "message": gettext("不支持该请求方法"),
+                                  "fields": {}}), 405, allow
+        return render_template("error.html", message=gettext("不支持该请求方法"), status=405), 405, allow
 
     @app.errorhandler(413)
     def too_large(exc):

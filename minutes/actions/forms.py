@@ -7,11 +7,7 @@ from flask_babel import gettext
 
 from minutes.actions.service import SORTS, STATUS_FILTERS, ActionFilters
 from minutes.core.timefmt import LOCAL_TZ
-
-
-def _int(value) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+from minutes.dbtypes import parse_id
 
 
 def _date(value) -> date | None:
@@ -25,10 +21,10 @@ def tracker_filters(args) -> tuple[ActionFilters, dict]:
     """Filters from the query string; what cannot be read is ignored and reported beside its field."""
     errors: dict[str, str] = {}
     filters = ActionFilters(
-        department_id=_int(args.get("department")), owner_id=_int(args.get("owner")),
-        meeting_id=_int(args.get("meeting")), q=(args.get("q") or "").strip()[:100],
+        department_id=parse_id(args.get("department")), owner_id=parse_id(args.get("owner")),
+        meeting_id=parse_id(args.get("meeting")), q=(args.get("q") or "").strip()[:100],
         sort=args.get("sort") if args.get("sort") in SORTS else "due", descending=args.get("desc") == "1",
-        page=_int(args.get("page")) or 1)
+        page=parse_id(args.get("page")) or 1)
     status = (args.get("status") or "").strip()
     if status and status not in STATUS_FILTERS:
         errors["status"] = gettext("未知的状态")

@@ -26,7 +26,7 @@ from minutes.actions.models import (ACTION_STATUS_LABELS, ActionItem, ActionStat
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_datetime, local_today, to_local, utcnow
-from minutes.dbtypes import get_by_id, record_use
+from minutes.dbtypes import get_by_id, parse_id, record_use
 from minutes.extensions import db
 from minutes.meetings import service as meetings
 from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role
@@ -476,8 +476,9 @@ def create_follow_up(actor: User, action_ids, starts_at: datetime | None, minute
     today = to_local(now).date()
     ids = []
     for raw in action_ids or []:
-        if str(raw).strip().isdigit() and int(raw) not in ids:
-            ids.append(int(raw))
+        action_id = parse_id(raw)
+        if action_id is not None and action_id not in ids:
+            ids.append(action_id)
     if not ids:
         raise ValidationFailed(gettext("请至少选择一项逾期待办"), field="action_ids")
     actions = [get_action(actor, action_id) for action_id in ids]

@@ -17,8 +17,34 @@ ERROR = {
 }
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+#: Every string the API reads refuses NUL (PostgreSQL cannot store it; the server answers 400): `no_nul()`
+#: adds this pattern to each string of a request schema.
+NO_NUL = "^[^\\x00]*$"
+#: A text that must say something: at least one character that is not a space (and no NUL).
+NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+#: An optional date in a query string; empty is the same as leaving the parameter out.
+OPTIONAL_DATE = {"type": "string", "anyOf": [{"format": "date"}, {"maxLength": 0}],
+                 "description": "YYYY-MM-DD；空值等同于不填"}
+
+
+def no_nul(schema):
+    """A copy of a request schema in which every string without a pattern of its own refuses NUL."""
+    if isinstance(schema, list):
+        return [no_nul(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copy = {key: (no_nul(value) if key in ("items", "anyOf", "oneOf", "allOf", "not") else value)
+            for key, value in schema.items()}
+    for key in ("properties", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            copy[key] = ({name: no_nul(sub) for name, sub in schema[key].items()} if key == "properties"
+                         else no_nul(schema[key]))
+    types = schema.get("type")
+    if (types == "string" or (isinstance(types, list) and "string" in types)) and "pattern" not in schema:
+        copy["pattern"] = NO_NUL
+    return copy
 DATETIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset, e.g. 2026-06-15T14:00:00+08:00"}
-USERNAME = {"type": "string", "minLength": 1, "maxLength": 64}
+USERNAME = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NOT_BLANK}
 
 USER = {
     "type": "object",
@@ -112,15 +138,17 @@ MEETING_SUMMARY = {
 }
 
 _MEETING_FIELDS = {
-    "topic": {"type": "string", "maxLength": 200},
-    "goal": {"type": "string", "maxLength": 5000},
+    "topic": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NOT_BLANK},
+    "goal": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NOT_BLANK},
     "expected_outcome": {"type": "string", "maxLength": 5000},
     "scenario": {"enum": ["kickoff", "resources", "problem", "alignment"]},
     "starts_at": DATETIME,
     "ends_at": DATETIME,
     "location": {"type": "string", "maxLength": 200},
-    "online_link": {"type": "string", "maxLength": 500},
-    "organizer_department": {"type": "string", "maxLength": 80},
+    "online_link": {"type": "string", "maxLength": 500, "description": "http:// or https://",
+                    "pattern": "^\\s*([Hh][Tt][Tt][Pp][Ss]?://[^\\s<>\"'\\x00]+)?\\s*$"},
+    "organizer_department": {"type": "string", "minLength": 1, "maxLength": 80, "pattern": NOT_BLANK,
+                             "description": "default: the token owner's department"},
     "confidential": {"type": "boolean"},
     "host": USERNAME,
     "recorder": USERNAME,
@@ -140,6 +168,9 @@ MEETING_CREATE = {
     "type": "object",
     "required": ["topic", "goal", "starts_at", "ends_at"],
     "properties": _MEETING_FIELDS,
+    "anyOf": [{"required": ["location"], "properties": {"location": {"pattern": NOT_BLANK}}},
+              {"required": ["online_link"], "properties": {"online_link": {"pattern": NOT_BLANK}}}],
+    "description": "location 与 online_link 至少填写一项",
     "additionalProperties": False,
 }
 
@@ -153,8 +184,8 @@ AGENDA_CREATE = {
     "type": "object",
     "required": ["title", "minutes"],
     "properties": {
-        "title": {"type": "string", "maxLength": 200},
-        "minutes": {"type": "integer"},
+        "title": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NOT_BLANK},
+        "minutes": {"type": "integer", "minimum": 1, "maximum": 480},
         "department": {"type": ["string", "null"], "maxLength": 80},
         "description": {"type": "string", "maxLength": 5000},
         "materials": {
@@ -193,7 +224,7 @@ SEND_AGENDA = {
 TOKEN_CREATE = {
     "type": "object",
     "required": ["name"],
-    "properties": {"name": {"type": "string", "maxLength": 100},
+    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NOT_BLANK},
                    "read_only": {"type": "boolean", "default": False,
                                  "description": "只读令牌：只能查询（GET），其他请求一律 403"}},
     "additionalProperties": False,
@@ -237,7 +268,7 @@ POINT_CREATE = {
         "speaker": {"type": ["string", "null"], "maxLength": 64, "description": "username"},
         "parties": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 80},
                     "description": "for a dispute: the departments that disagree"},
-        "text": {"type": "string", "maxLength": 5000},
+        "text": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NOT_BLANK},
     },
     "additionalProperties": False,
 }
@@ -253,7 +284,7 @@ WORK_ITEM_CREATE = {
     "type": "object",
     "required": ["text"],
     "properties": {
-        "text": {"type": "string", "maxLength": 5000},
+        "text": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NOT_BLANK},
         "owner": {"type": ["string", "null"], "maxLength": 64, "description": "username of the person responsible"},
         "owner_department": {"type": ["string", "null"], "maxLength": 80},
         "departments": {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 80},

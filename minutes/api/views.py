@@ -11,6 +11,7 @@ from minutes.api import schemas
 from minutes.api import service as tokens
 from minutes.core.errors import DomainError, NotFound, ValidationFailed
 from minutes.core.timefmt import LOCAL_TZ, to_local
+from minutes.dbtypes import MAX_ID, parse_id
 from minutes.extensions import csrf, db
 from minutes.meetings import service as meetings
 from minutes.meetings.models import Role
@@ -27,7 +28,8 @@ FIELD_ALIASES = {"owner_id": "owner", "owner_department_id": "owner_department",
 #: Every operation, registered by @operation; the OpenAPI document is generated from it.
 OPERATIONS: list[dict] = []
 ERROR_STATUSES = {"400": "请求格式错误", "401": "未登录或令牌无效", "403": "无权限", "404": "不存在或无权查看",
-                  "409": "与业务规则或他人的修改冲突", "422": "字段校验失败"}
+                  "405": "不支持该请求方法（Allow 头列出支持的方法）", "409": "与业务规则或他人的修改冲突",
+                  "422": "字段校验失败"}
 
 
 def _openapi_path(rule: str) -> tuple[str, list[str]]:
@@ -39,14 +41,21 @@ def operation(rule: str, method: str, summary: str, *, body: dict | None = None,
               status: int = 200, query: dict | None = None, tag: str = "meetings", security: str = "bearer"):
     """Register an API operation: its route, request schema, response schema and OpenAPI entry."""
 
+    body = None if body is None else schemas.no_nul(body)
+    query = {name: schemas.no_nul(schema) for name, schema in (query or {}).items()}
+
     def decorate(fn):
         path, params = _openapi_path(rule)
         OPERATIONS.append({"path": path, "method": method.lower(), "summary": summary, "body": body,
-                           "response": response, "status": status, "params": params, "query": query or {},
+                           "response": response, "status": status, "params": params, "query": query,
                            "operationId": fn.__name__, "tag": tag, "security": security})
 
         @wraps(fn)
         def view(**kwargs):
+            unknown = sorted(set(request.args) - set(query))
+            if unknown:  # like a body's unknown field: a misspelt filter must not silently mean "no filter"
+                message = gettext("不认识的查询参数：%(names)s", names="、".join(unknown))
+                raise ValidationFailed(message, fields=dict.fromkeys(unknown, message))
             if body is not None:
                 data = request.get_json(silent=True)
                 if data is None:
@@ -84,6 +93,14 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
         return f"不认识的字段：{err.message.split('(')[-1].rstrip(')')}"
     if err.validator == "type":
         return f"字段 {name} 的类型不正确（应为 {err.validator_value}）"
+    if err.validator == "pattern":
+        return f"字段 {name} 不能为空白，也不能含 NUL 字符"
+    if err.validator in ("minimum", "maximum"):
+        return f"字段 {name} 超出允许范围（{err.schema.get('minimum', '…')}–{err.schema.get('maximum', '…')}）"
+    if err.validator == "minLength":
+        return f"字段 {name} 不能为空"
+    if err.validator == "anyOf" and err.schema.get("description"):
+        return err.schema["description"]
     if err.validator in ("maxLength", "maxItems"):
         return f"字段 {name} 过长（上限 {err.validator_value}）"
     if err.validator == "enum":
@@ -259,9 +276,11 @@ def get_me():
 @operation("/meetings", "GET", "我可见的会议（默认即将召开，scope=past 为已结束）",
            response={"type": "object", "required": ["meetings"], "properties": {
                "meetings": {"type": "array", "items": schemas.MEETING_SUMMARY}}},
-           query={"scope": {"type": "string", "enum": ["upcoming", "past"]}})
+           query={"scope": {"type": "string", "enum": ["", "upcoming", "past"], "description": "空值等同于不填"}})
 def list_meetings():
-    scope = "past" if request.args.get("scope") == "past" else "upcoming"
+    scope = request.args.get("scope", "").strip() or "upcoming"
+    if scope not in ("upcoming", "past"):
+        raise ValidationFailed(gettext("scope 须为 upcoming 或 past"), field="scope")
     return jsonify(meetings=[meeting_summary(m) for m in meetings.list_meetings(me(), scope)])
 
 
@@ -376,7 +395,7 @@ def openapi_document() -> dict:
             },
         }
         parameters = [{"name": p, "in": "path", "required": True,
-                       "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647}} for p in op["params"]]
+                       "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}} for p in op["params"]]
         parameters += [{"name": name, "in": "query", "required": False, "schema": schema}
                        for name, schema in op["query"].items()]
         if parameters:
@@ -705,10 +724,11 @@ def _date_arg(name: str):
                "total": {"type": "integer"}, "page": {"type": "integer"},
                "actions": {"type": "array", "items": schemas.ACTION}}},
            query={"owner": {"type": "string"}, "department": {"type": "string"},
-                  "status": {"type": "string", "enum": ["not_started", "in_progress", "done", "delayed",
+                  "status": {"type": "string", "enum": ["", "not_started", "in_progress", "done", "delayed",
                                                         "need_support", "open", "overdue", "escalated"]},
-                  "due_before": {"type": "string", "format": "date"}, "due_after": {"type": "string", "format": "date"},
-                  "meeting": {"type": "integer"}, "page": {"type": "integer", "minimum": 1}},
+                  "due_before": schemas.OPTIONAL_DATE, "due_after": schemas.OPTIONAL_DATE,
+                  "meeting": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                  "page": {"type": "integer", "minimum": 1, "maximum": 100000}},
            tag="actions")
 def list_actions():
     status = request.args.get("status", "")
@@ -718,14 +738,14 @@ def list_actions():
     department = request.args.get("department", "").strip()
     meeting_arg = request.args.get("meeting", "").strip()
     page = request.args.get("page", "1").strip()
-    if meeting_arg and not meeting_arg.isdigit():
+    if meeting_arg and parse_id(meeting_arg) is None:
         raise ValidationFailed(gettext("meeting 须为会议编号"), field="meeting")
-    if not page.isdigit() or not 1 <= int(page) <= 100000:
+    if not page.isdecimal() or not 1 <= int(page) <= 100000:
         raise ValidationFailed(gettext("page 须为正整数"), field="page")
     filters = actions.ActionFilters(
         owner_id=_user(owner, "owner").id if owner else None,
         department_id=_department_id(department, "department") if department else None,
-        status=status, meeting_id=int(meeting_arg) if meeting_arg else None,
+        status=status, meeting_id=parse_id(meeting_arg),
         due_from=_date_arg("due_after"), due_to=_date_arg("due_before"), page=int(page))
     result = actions.list_actions(me(), filters)
     return jsonify(total=result.total, page=result.page, actions=[work_item_json(a) for a in result.items])
@@ -743,11 +763,14 @@ def patch_action(action_id, data):
 
 # --- search ----------------------------------------------------------------------------------
 
+from minutes.archive.models import DocKind  # noqa: E402
+
+
 @operation("/search", "GET", "知识库检索：主题、目标、观点、决议、待办与定稿纪要的中文全文检索",
            response=schemas.SEARCH_RESULTS, tag="archive",
-           query={"q": {"type": "string"}, "department": {"type": "string"}, "from": {"type": "string", "format": "date"},
-                  "to": {"type": "string", "format": "date"}, "kind": {"type": "string"},
-                  "page": {"type": "integer", "minimum": 1}})
+           query={"q": {"type": "string"}, "department": {"type": "string"}, "from": schemas.OPTIONAL_DATE,
+                  "to": schemas.OPTIONAL_DATE, "kind": {"type": "string", "enum": ["", *(k.value for k in DocKind)]},
+                  "page": {"type": "integer", "minimum": 1, "maximum": 100000}})
 def search():
     from minutes.archive import service as archive
 

@@ -268,7 +268,7 @@ def browse_by_date(user, year=None, month=None, now: datetime | None = None) -> 
 
 def _int_or_none(value) -> int | None:
     text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() and len(text) <= 4 else None
+    return int(text) if text.isdecimal() and len(text) <= 4 else None
 
 
 # --- browsing by topic -----------------------------------------------------------------------
@@ -485,7 +485,7 @@ def _parse_date(value, name: str, errors: dict) -> date | None:
 
 def _page_number(value) -> int:
     text = str(value or "").strip()
-    return max(1, min(int(text), 100_000)) if text.isdigit() and len(text) <= 6 else 1
+    return max(1, min(int(text), 100_000)) if text.isdecimal() and len(text) <= 6 else 1
 
 
 def parse_search_args(args: Mapping, per_page: int = PER_PAGE) -> SearchQuery:
@@ -498,7 +498,7 @@ def parse_search_args(args: Mapping, per_page: int = PER_PAGE) -> SearchQuery:
     query = SearchQuery(q=q[:MAX_QUERY_CHARS], per_page=per_page)
     department = str(args.get("department") or "").strip()
     if department:
-        if department.isdigit() and len(department) <= 9:
+        if department.isdecimal() and len(department) <= 9:
             dept = db.session.get(Department, int(department))
         else:
             dept = db.session.scalar(select(Department).where(Department.name == department))
@@ -521,12 +521,12 @@ def parse_search_args(args: Mapping, per_page: int = PER_PAGE) -> SearchQuery:
     if query.date_from and query.date_to and query.date_to < query.date_from:
         errors["to"] = gettext("结束日期不能早于开始日期")
     page = str(args.get("page") or "").strip()
-    if page and not (page.isdigit() and 0 < int(page) <= 100_000):
+    if page and not (page.isdecimal() and 0 < int(page) <= 100_000):
         errors["page"] = gettext("页码须为正整数")
     query.page = _page_number(page)
     size = str(args.get("per_page") or "").strip()
     if size:
-        if size.isdigit() and 0 < int(size) <= MAX_PER_PAGE:
+        if size.isdecimal() and 0 < int(size) <= MAX_PER_PAGE:
             query.per_page = int(size)
         else:
             errors["per_page"] = gettext("每页条数须为1–%(MAX_PER_PAGE)s", MAX_PER_PAGE=MAX_PER_PAGE)

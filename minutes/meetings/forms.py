@@ -5,6 +5,7 @@ from flask_babel import gettext
 
 from minutes.core.clarity import example_deadline
 from minutes.core.timefmt import local_to_utc, local_today
+from minutes.dbtypes import parse_id
 from minutes.meetings.service import MeetingInput
 
 
@@ -42,7 +43,7 @@ def meeting_input(form) -> tuple[MeetingInput, dict]:
         ends_at=times["ends_at"],
         location=form.get("location", ""),
         online_link=form.get("online_link", ""),
-        organizer_department_id=int(dept) if dept.isdigit() else None,
+        organizer_department_id=parse_id(dept),
         confidential=form.get("confidential") in ("1", "on", "true"),
     )
     return data, errors

@@ -4,6 +4,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.core.errors import DomainError, ValidationFailed
+from minutes.dbtypes import parse_id
 from minutes.meetings import service
 from minutes.meetings.forms import meeting_input
 from minutes.meetings.models import SCENARIO_LABELS, Role
@@ -96,7 +97,7 @@ def edit(meeting_id):
     data, errors = meeting_input(request.form)
     version = request.form.get("version", "")
     try:
-        service.update_meeting(current_user, meeting, data, int(version) if version.isdigit() else None, errors)
+        service.update_meeting(current_user, meeting, data, parse_id(version), errors)
     except DomainError as exc:
         return _form_page(meeting=meeting, values=request.form, errors=exc.fields or {"_": exc.message}, status=exc.status)
     flash(gettext("会议信息已保存"), "success")
@@ -235,12 +236,12 @@ def _people(meeting, status=200, **extra):
 def department_people(meeting_id):
     """People to pick: those matching what was typed, or one department's; the ticked stay ticked (htmx fragment)."""
     meeting = service.get_meeting(current_user, meeting_id)
-    query, dept_id = request.args.get("q", "").strip(), request.args.get("department_id", "")
+    query, dept_id = request.args.get("q", "").strip(), parse_id(request.args.get("department_id"))
     ticked = enabled_users_by_ids(request.args.getlist("user_ids"))
     if query:
         people = find_people(query)
     else:
-        people = users_of_department(int(dept_id)) if dept_id.isdigit() else []
+        people = users_of_department(dept_id) if dept_id is not None else []
     invited = {p.user_id for p in meeting.participants}
     return render_template("meetings/_people_picker.html", meeting=meeting, people=people, invited=invited,
                            ticked=ticked, query=query)

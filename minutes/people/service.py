@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from minutes.core.errors import NotFound, PermissionDenied, ValidationFailed
 from minutes.core.spreadsheets import csv_cell, looks_like_formula
-from minutes.dbtypes import get_by_id
+from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.people.models import Department, User
 
@@ -158,7 +158,7 @@ def find_people(query: str, limit: int = 20) -> list[User]:
 
 def enabled_users_by_ids(ids) -> list[User]:
     """The enabled people among these ids (ignoring anything that is not one), by name."""
-    wanted = {int(i) for i in ids if str(i).isdigit()}
+    wanted = {i for i in map(parse_id, ids) if i is not None}
     if not wanted:
         return []
     return list(db.session.scalars(select(User).where(User.id.in_(wanted), User.is_enabled.is_(True))

@@ -14,13 +14,19 @@ bp = Blueprint("people", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow a next= that stays on this site."""
-    if not target:
-        return url_for("meetings.dashboard")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only follow a next= that is a path on this site, with nothing a header or a browser could misread."""
+    if not target or not _is_local_path(target):
         return url_for("meetings.dashboard")
     return target
+
+
+def _is_local_path(target: str) -> bool:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target) or "\\" in target:
+        return False  # CR/LF would split the Location header; browsers read a backslash as a slash
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return not (parts.scheme or parts.netloc)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -118,7 +118,7 @@ class _DocxWriter(HTMLParser):
                 self._new_paragraph()
         elif tag in ("ul", "ol"):
             start = dict(attrs).get("start")
-            self.lists.append([tag, int(start) - 1 if start and start.isdigit() else 0])
+            self.lists.append([tag, int(start) - 1 if start and start.isdecimal() else 0])
             self.paragraph = None
         elif tag == "li":
             kind = self.lists[-1] if self.lists else ["ul", 0]

@@ -24,7 +24,7 @@ from minutes.actions.models import ActionItem
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_datetime, cn_time, to_local, utcnow
-from minutes.dbtypes import get_by_id
+from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role
 from minutes.meetings.service import can_view
@@ -91,10 +91,11 @@ def get_version(user, version_id) -> MinutesVersion:
 def version_by_number(user, meeting: Meeting, number) -> MinutesVersion:
     """A version of the meeting's minutes by its number (第N版)."""
     minutes = minutes_of(meeting)
-    if not can_view(user, meeting) or minutes is None or not str(number or "").isdigit():
+    number = parse_id(number)
+    if not can_view(user, meeting) or minutes is None or number is None:
         raise NotFound(gettext("该纪要版本不存在"))
     version = db.session.scalar(select(MinutesVersion).where(MinutesVersion.minutes_id == minutes.id,
-                                                             MinutesVersion.number == int(number)))
+                                                             MinutesVersion.number == number))
     if version is None:
         raise NotFound(gettext("该纪要版本不存在"))
     return version
@@ -279,7 +280,7 @@ def draft_from_record(actor: User, meeting: Meeting, now: datetime | None = None
 def _check_revision(minutes: Minutes, revision) -> None:
     if revision in (None, ""):
         return
-    if not str(revision).isdigit() or int(revision) != minutes.draft_revision:
+    if parse_id(revision) != minutes.draft_revision:
         who = minutes.draft_updated_by.name if minutes.draft_updated_by else "他人"
         when = f"于{cn_time(minutes.draft_updated_at)}" if minutes.draft_updated_at else ""
         raise StaleEdit(gettext("纪要草稿已被%(who)s%(when)s修改，您的修改未保存。您输入的内容仍在编辑框中：请核对后再次保存（将覆盖对方的修改），或刷新页面查看对方的版本",
@@ -508,7 +509,7 @@ def distribute(actor: User, meeting: Meeting, recipient_ids=None, extra_ids=(), 
         save_draft(actor, meeting, markdown, revision, now)
     body = _clean_body(minutes.draft_body)
     defaults = default_recipients(meeting)
-    chosen_ids = None if recipient_ids is None else {int(i) for i in recipient_ids if str(i).isdigit()}
+    chosen_ids = None if recipient_ids is None else {parse_id(i) for i in recipient_ids} - {None}
     chosen = [c for c in defaults if chosen_ids is None or c.user.id in chosen_ids]
     known = {c.user.id for c in chosen}
     recorder = meeting.recorder

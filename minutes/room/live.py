@@ -21,6 +21,7 @@ from flask import current_app, has_request_context, render_template
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from minutes.dbtypes import parse_id
 from minutes.extensions import db
 from minutes.room import events
 from minutes.room.broker import AUDIENCES, Hub, Message, make_broker, sse_frame
@@ -321,8 +322,8 @@ def _after_rollback(session):
 
 def parse_revision(*values) -> int | None:
     """The newest revision a client says it has (Last-Event-ID header, ?rev=), or None."""
-    found = [int(v) for v in values if v not in (None, "") and str(v).strip().isdigit()]
-    return max(found) if found else None
+    found = [parse_id(v) for v in values]
+    return max((v for v in found if v is not None), default=None)
 
 
 def _one_snapshot() -> None:

@@ -26,7 +26,7 @@ from minutes.admin.service import work_calendar
 from minutes.core import clarity
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import LOCAL_TZ, cn_date, cn_time, local_today, to_local, utcnow
-from minutes.dbtypes import get_by_id
+from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
 from minutes.meetings import series
@@ -500,7 +500,7 @@ def attendance(meeting: Meeting) -> list[Attendance]:
 def attendance_row(meeting: Meeting, user_id) -> Attendance:
     """One person's attendance row in this meeting."""
     row = db.session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id,
-                                                     Attendance.user_id == (int(user_id) if str(user_id).isdigit() and len(str(user_id)) < 10 else -1)))
+                                                     Attendance.user_id == (parse_id(user_id) or -1)))
     if row is None:
         raise NotFound(gettext("该人员不在本次会议的签到名单中"), field="user_id")
     return row

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from minutes.core.errors import DomainError, ValidationFailed
 from minutes.core.timefmt import local_to_utc, to_local, utcnow
+from minutes.dbtypes import parse_id
 from minutes.people.service import all_users, users_of_department
 from minutes.room import live, service
 from minutes.web import commit_early, is_htmx
@@ -342,10 +343,10 @@ def check(meeting_id):
 def people_options(meeting_id):
     """The people of one department as <option>s for an owner or speaker select."""
     service.get_meeting(current_user, meeting_id)
-    dept_id = request.args.get("owner_department_id") or request.args.get("department_id") or ""
-    people = users_of_department(int(dept_id)) if dept_id.isdigit() else []
+    dept_id = parse_id(request.args.get("owner_department_id") or request.args.get("department_id"))
+    people = users_of_department(dept_id) if dept_id is not None else []
     return render_template("room/_people_options.html", people=people, selected=request.args.get("selected", ""),
-                           placeholder=gettext("— 选择人员 —") if dept_id.isdigit() else gettext("— 先选部门 —"))
+                           placeholder=gettext("— 选择人员 —") if dept_id is not None else gettext("— 先选部门 —"))
 
 
 # --- editing (in the editor dialog, so live updates never destroy what is being typed) --------
