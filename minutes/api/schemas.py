@@ -1,4 +1,5 @@
 """JSON Schemas of the API: request bodies are validated against them and /openapi.json is built from them."""
+from minutes.meetings.service import MEETING_TEXT_LIMITS
 
 ERROR = {
     "type": "object",
@@ -22,6 +23,13 @@ NULLABLE_STRING = {"type": ["string", "null"]}
 NO_NUL = "^[^\\x00]*$"
 #: A text that must say something: at least one character that is not a space (and no NUL).
 NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+
+
+def at_least(least: int) -> str:
+    """A text of at least `least` characters once the spaces around it are taken off (no NUL)."""
+    if least <= 1:
+        return NOT_BLANK
+    return f"^\\s*[^\\s\\x00][^\\x00]{{{least - 2},}}[^\\s\\x00]\\s*$"
 #: An optional date in a query string; empty is the same as leaving the parameter out.
 OPTIONAL_DATE = {"type": "string", "anyOf": [{"format": "date"}, {"maxLength": 0}],
                  "description": "YYYY-MM-DD；空值等同于不填"}
@@ -138,8 +146,10 @@ MEETING_SUMMARY = {
 }
 
 _MEETING_FIELDS = {
-    "topic": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NOT_BLANK},
-    "goal": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NOT_BLANK},
+    "topic": {"type": "string", "minLength": MEETING_TEXT_LIMITS["topic"][0], "maxLength": MEETING_TEXT_LIMITS["topic"][1],
+              "pattern": at_least(MEETING_TEXT_LIMITS["topic"][0])},
+    "goal": {"type": "string", "minLength": MEETING_TEXT_LIMITS["goal"][0], "maxLength": MEETING_TEXT_LIMITS["goal"][1],
+             "pattern": at_least(MEETING_TEXT_LIMITS["goal"][0])},
     "expected_outcome": {"type": "string", "maxLength": 5000},
     "scenario": {"enum": ["kickoff", "resources", "problem", "alignment"]},
     "starts_at": DATETIME,

@@ -158,12 +158,12 @@ def test_non_invitee_gets_404_on_confidential_meeting_like_a_missing_one(make_us
     status, body = outsider.get(f"/meetings/{m['id']}")
     missing_status, missing = outsider.get("/meetings/99999")
     assert status == missing_status == 404 and body == missing
-    assert outsider.patch(f"/meetings/{m['id']}", {"topic": "x"})[0] == 404
+    assert outsider.patch(f"/meetings/{m['id']}", {"topic": "改名"})[0] == 404
     assert outsider.post(f"/meetings/{m['id']}/agenda", {"title": "x", "minutes": 5})[0] == 404
     assert all(x["id"] != m["id"] for x in outsider.get("/meetings")[1]["meetings"])
     _, public = owner.post("/meetings", new_meeting_body(topic="公开会议"))
     assert outsider.get(f"/meetings/{public['id']}")[0] == 200
-    status, body = outsider.patch(f"/meetings/{public['id']}", {"topic": "改"})
+    status, body = outsider.patch(f"/meetings/{public['id']}", {"topic": "改名"})
     assert status == 403 and body["error"]["code"] == "forbidden"
 
 
