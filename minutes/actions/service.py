@@ -295,7 +295,7 @@ def _filtered(user, filters: ActionFilters, today: date, with_department: bool =
 
 @dataclass
 class ActionPage:
-    """One page of the tracker."""
+    """One page of the tracker: `page` is the page asked for, empty when it lies past the last one."""
 
     items: list[ActionItem]
     total: int
@@ -327,7 +327,7 @@ def list_actions(user, filters: ActionFilters, today: date | None = None, page_s
         query = query.join(owner, owner.id == ActionItem.owner_id)
     order = [k.desc() for k in keys] if filters.descending else list(keys)
     pages = max(1, -(-total // page_size))
-    page = min(max(1, filters.page), pages)
+    page = max(1, filters.page)
     items = list(db.session.scalars(
         query.order_by(*order, ActionItem.id).offset((page - 1) * page_size).limit(page_size)
         .options(selectinload(ActionItem.owner), selectinload(ActionItem.owner_department),
