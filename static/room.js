@@ -153,12 +153,28 @@
     lastCurrent = current;
   }
 
+  // A 临时议题 added during the meeting appears in the agenda; the entry forms' item choices (kept while
+  // typing, so never re-rendered) get it too.
+  function syncAgendaChoices() {
+    var agenda = $all("#room-agenda li[data-item-id]");
+    $all('#entry select[name="agenda_item_id"]').forEach(function (select) {
+      agenda.forEach(function (li) {
+        if (select.querySelector('option[value="' + li.dataset.itemId + '"]')) return;
+        var option = document.createElement("option");
+        option.value = li.dataset.itemId;
+        option.textContent = li.dataset.itemLabel;
+        select.appendChild(option);
+      });
+    });
+  }
+
   function autoscroll() {
     $all("[data-autoscroll]").forEach(function (el) { el.scrollTop = el.scrollHeight; });
   }
 
   function afterChange(root, initial) {
     markNew(document, initial);
+    syncAgendaChoices();
     followCurrent();
     autoscroll();
     tick();

@@ -272,12 +272,13 @@ def patch_meeting(meeting_id, data):
     return jsonify(meeting_json(meeting))
 
 
-@operation("/meetings/<int:meeting_id>/agenda", "POST", "添加议题（排在最后）",
+@operation("/meetings/<int:meeting_id>/agenda", "POST",
+           "添加议题（排在最后）；会议进行中由主持人或记录人添加临时议题，实时推送到所有参会者",
            body=schemas.AGENDA_CREATE, response=schemas.AGENDA_ITEM, status=201)
 def create_agenda_item(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
     dept_id = _department_id(data.get("department"), "department")
-    item = meetings.add_agenda_item(me(), meeting, data["title"], data["minutes"], dept_id, data.get("description", ""))
+    item = room.add_agenda_item(me(), meeting, data["title"], data["minutes"], dept_id, data.get("description", ""))
     for material in data.get("materials") or []:
         meetings.add_material_link(me(), item, material["url"], material.get("title", ""))
     return jsonify(agenda_json(item)), 201
@@ -466,7 +467,8 @@ def get_room(meeting_id):
     return jsonify(room_json(meetings.get_meeting(me(), meeting_id)))
 
 
-@operation("/meetings/<int:meeting_id>/start", "POST", "开始会议（主持人或记录人）", response=schemas.ROOM, tag="room")
+@operation("/meetings/<int:meeting_id>/start", "POST", "开始会议（主持人或记录人；须已指定记录人且议程至少有一个议题，否则 409）",
+           response=schemas.ROOM, tag="room")
 def start_meeting(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
     room.start_meeting(me(), meeting)

@@ -29,6 +29,7 @@ from minutes.core.timefmt import cn_date, cn_time, local_today, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
+from minutes.meetings import service as meetings
 from minutes.meetings.service import can_view
 from minutes.people.models import Department, User
 from minutes.room import events
@@ -205,12 +206,25 @@ def _check_version(obj, version, what: str) -> None:
 
 # --- lifecycle -------------------------------------------------------------------------------
 
+def start_problems(meeting: Meeting) -> list[str]:
+    """What the room still needs before the meeting can start: a recorder and at least one agenda item."""
+    problems = []
+    if meeting.recorder is None:
+        problems.append(gettext("尚未指定记录人"))
+    if not meeting.agenda_items:
+        problems.append(gettext("议程中还没有议题"))
+    return problems
+
+
 def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -> RoomState:
     """Start the meeting: open the room, put the first agenda item on the clock, list attendance."""
     if not can_write(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以开始会议"))
     if meeting.status not in STARTABLE_STATUSES or room_of(meeting) is not None:
         raise RuleViolation(gettext("会议%(status)s，不能开始", status=meeting.status.label))
+    problems = start_problems(meeting)
+    if problems:
+        raise RuleViolation(gettext("会议还不能开始：%(problems)s。请先在会议页面补齐", problems="；".join(problems)))
     now = now or utcnow()
     first = meeting.agenda_items[0] if meeting.agenda_items else None
     room = RoomState(meeting=meeting, revision=1, started_at=now, started_by=actor, screen_mode=ScreenMode.LIVE,
@@ -229,6 +243,18 @@ def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None) ->
     _flush(gettext("会议"))
     events.record(db.session, meeting.id, 1, (events.ALL,))
     return room
+
+
+def add_agenda_item(actor: User, meeting: Meeting, title: str, minutes, department_id=None,
+                    description: str = "") -> AgendaItem:
+    """Add an agenda item: before the start as planning does; during the meeting a 临时议题, added last by
+    the host or the recorder and shown live in every tab."""
+    if meeting.status in STARTABLE_STATUSES:
+        return meetings.add_agenda_item(actor, meeting, title, minutes, department_id, description)
+    _require_write(actor, meeting)
+    item = meetings.append_agenda_item(meeting, title, minutes, department_id, description)
+    _changed(meeting, events.AGENDA, events.item_added(item.id))
+    return item
 
 
 def _stop_clock(room: RoomState, now: datetime) -> None:
