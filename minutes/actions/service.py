@@ -57,6 +57,14 @@ def can_view(user, action: ActionItem) -> bool:
     return action.owner_id == user.id or meetings.can_view(user, action.meeting)
 
 
+def meeting_topic(user, action: ActionItem) -> str:
+    """The topic of the action's meeting as `user` may read it: an owner who may not see a confidential meeting
+    (an action assigned before owners had to be invited) sees the action, not the meeting's topic."""
+    if meetings.can_view(user, action.meeting):
+        return action.meeting.topic
+    return gettext("（仅参会人可见的会议）")
+
+
 def can_update(user, action: ActionItem) -> bool:
     """The owner reports; the meeting's host, recorder and creator keep the tracking table (更新责任人),
     and so do the host and recorder of a later meeting of the same series reviewing it."""

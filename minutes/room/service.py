@@ -802,8 +802,13 @@ def delete_decision(actor: User, decision: Decision, version=None, now: datetime
 
 # --- actions ---------------------------------------------------------------------------------
 
-def _action_owner(owner_department_id, owner_id) -> tuple[Department, User]:
+def _action_owner(meeting: Meeting, owner_department_id, owner_id) -> tuple[Department, User]:
+    """The owner of an action: required, and for a confidential meeting someone who may see it, since the
+    action (with the meeting's topic) reaches its owner's lists, reminders and calendar."""
     owner = _person(owner_id, "owner_id", gettext("待办须指定负责人（部门及具体人员）"))
+    if meeting.confidential and not can_view(owner, meeting):
+        raise ValidationFailed(gettext("本会议仅参会人可见，%(name)s未受邀参会，不能负责其中的待办。请记录人先邀请%(name)s参会，再指派",
+                                       name=owner.name), field="owner_id")
     dept = _department(owner_department_id, "owner_department_id") or owner.department
     return dept, owner
 
@@ -816,7 +821,7 @@ def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_d
     _require_write(actor, meeting)
     item = _agenda_item(meeting, agenda_item_id)
     text = _clean_text(text, gettext("待办"))
-    dept, owner = _action_owner(owner_department_id, owner_id)
+    dept, owner = _action_owner(meeting, owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
     due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"))
     action = ActionItem(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=dept, owner=owner,
@@ -844,7 +849,7 @@ def update_action(actor: User, action: ActionItem, version, text: str, owner_dep
     _require_write(actor, action.meeting)
     _check_version(action, version, gettext("该待办"))
     text = _clean_text(text, gettext("待办"))
-    dept, owner = _action_owner(owner_department_id, owner_id)
+    dept, owner = _action_owner(action.meeting, owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
     due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"))
     with db.session.no_autoflush:
