@@ -98,6 +98,7 @@ def base_context(meeting, parts=None, now=None) -> dict:
         revision=room.revision if room else 0,
         point_kinds=list(PointKind), speakers=_Lazy(lambda: _speakers(meeting, rows)),
         forms=entry_forms(meeting, current), people=_Lazy(all_users),
+        start_problems=service.start_problems(meeting) if room is None else [],
     )
 
 

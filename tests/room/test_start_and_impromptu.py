@@ -24,6 +24,8 @@ def test_a_meeting_without_recorder_or_agenda_cannot_start_and_says_what_is_miss
     meetings.invite(host, meeting, [recorder.id], "recorder")
     db.session.commit()
     login_as(host)
+    waiting = client.get(f"/meetings/{meeting.id}/room").get_data(as_text=True)
+    assert "开始前请完善：议程中还没有议题。" in waiting and f'href="/meetings/{meeting.id}"' in waiting
     response = client.post(f"/meetings/{meeting.id}/room/start", headers=HX)  # the room page's start button
     assert response.status_code == 409 and "议程中还没有议题" in response.get_data(as_text=True)
     assert "尚未指定记录人" not in response.get_data(as_text=True)
