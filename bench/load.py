@@ -84,6 +84,8 @@ def seed(url: str, meetings: int, viewers: int) -> list[dict]:
                 organizer_department_id=recorder.department_id))
             invited = [attendees[(m * viewers + j) % pool].id for j in range(viewers)]
             planning.invite(recorder, meeting, invited, "participant")
+            scribe = people.create_user(f"load-s{m}", f"记录员{m}", departments[m % len(departments)], PASSWORD)
+            planning.invite(recorder, meeting, [scribe.id], "recorder")  # starting a meeting needs a recorder
             item = planning.add_agenda_item(recorder, meeting, "客户投诉升级后的处理时效", 30, recorder.department_id)
             room.start_meeting(recorder, meeting)
             db.session.commit()

@@ -28,6 +28,8 @@ WEEKDAY_HEADS = (lazy_pgettext("calendar column", "一"), lazy_pgettext("calenda
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
+#: Sent when the app is served over HTTPS: browsers then refuse plain HTTP to this host for a year.
+HSTS = "max-age=31536000; includeSubDomains"
 
 #: Endpoints reachable without logging in.
 PUBLIC_ENDPOINTS = {"people.login", "static", "health", "favicon", "actions.calendar_feed"}
@@ -220,6 +222,10 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # HTTPS is configured (the session cookie is HTTPS-only) or this request came over it, directly or
+        # through a trusted proxy (TRUSTED_PROXIES makes X-Forwarded-Proto count; untrusted it is ignored).
+        if app.config.get("SESSION_COOKIE_SECURE") or request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     @app.after_request

@@ -154,6 +154,21 @@
     showCurrentOnNarrowScreens(current);
   }
 
+  // A 临时议题 added during the meeting appears in the agenda; the entry forms' item choices (kept while
+  // typing, so never re-rendered) get it too.
+  function syncAgendaChoices() {
+    var agenda = $all("#room-agenda li[data-item-id]");
+    $all('#entry select[name="agenda_item_id"]').forEach(function (select) {
+      agenda.forEach(function (li) {
+        if (select.querySelector('option[value="' + li.dataset.itemId + '"]')) return;
+        var option = document.createElement("option");
+        option.value = li.dataset.itemId;
+        option.textContent = li.dataset.itemLabel;
+        select.appendChild(option);
+      });
+    });
+  }
+
   // On a phone the room is one long column: arriving, and whenever the host moves on, go to the item being
   // discussed (unless the person is typing somewhere).
   function showCurrentOnNarrowScreens(current) {
@@ -188,6 +203,7 @@
 
   function afterChange(root, initial) {
     markNew(document, initial);
+    syncAgendaChoices();
     followCurrent();
     autoscroll();
     fitOutcomes();

@@ -261,6 +261,27 @@ def make_meeting(app, make_user):
 
 
 @pytest.fixture
+def startable(make_user):
+    """Give a meeting what starting it needs (a recorder, an agenda item) where a test is about something else:
+    startable(meeting) → the meeting, committed."""
+    from minutes.meetings import service
+
+    def prepare(meeting):
+        host = meeting.host
+        if meeting.recorder is None:
+            recorder = make_user(f"rec{uuid.uuid4().hex[:6]}", "记录员", dept=host.department.name)
+            service.invite(host, meeting, [recorder.id], "recorder")
+            db.session.commit()
+            db.session.expire(meeting)  # invite() lists a new participant twice in the loaded collection
+        if not meeting.agenda_items:
+            service.add_agenda_item(host, meeting, "会议议题", 30)
+        db.session.commit()
+        return meeting
+
+    return prepare
+
+
+@pytest.fixture
 def login_as(client):
     """Log the test client in as a user, through the real login form."""
 

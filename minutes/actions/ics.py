@@ -28,7 +28,7 @@ def _stamp(dt: datetime) -> str:
 
 
 def build_calendar(name: str, actions: list, meetings: list, base_url: str, host: str, now: datetime,
-                   status_label=lambda a: a.status.label) -> str:
+                   status_label=lambda a: a.status.label, topic=lambda a: a.meeting.topic) -> str:
     """Render the feed: one all-day event per action deadline, one timed event per meeting."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//minutes//会议纪要系统//ZH", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(name)}", "X-WR-TIMEZONE:Asia/Shanghai",
@@ -44,7 +44,7 @@ def build_calendar(name: str, actions: list, meetings: list, base_url: str, host
             f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
             f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
             f"SUMMARY:{_escape('【待办截止】' + action.text)}",
-            f"DESCRIPTION:{_escape(f'状态：{status_label(action)}' + chr(10) + f'来源会议：{action.meeting.topic}' + chr(10) + link)}",
+            f"DESCRIPTION:{_escape(f'状态：{status_label(action)}' + chr(10) + f'来源会议：{topic(action)}' + chr(10) + link)}",
             f"URL:{link}",
             "TRANSP:TRANSPARENT",
             "BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{_escape('待办今天截止：' + action.text)}",

@@ -57,6 +57,14 @@ def can_view(user, action: ActionItem) -> bool:
     return action.owner_id == user.id or meetings.can_view(user, action.meeting)
 
 
+def meeting_topic(user, action: ActionItem) -> str:
+    """The topic of the action's meeting as `user` may read it: an owner who may not see a confidential meeting
+    (an action assigned before owners had to be invited) sees the action, not the meeting's topic."""
+    if meetings.can_view(user, action.meeting):
+        return action.meeting.topic
+    return gettext("（仅参会人可见的会议）")
+
+
 def can_update(user, action: ActionItem) -> bool:
     """The owner reports; the meeting's host, recorder and creator keep the tracking table (更新责任人),
     and so do the host and recorder of a later meeting of the same series reviewing it."""
@@ -295,7 +303,7 @@ def _filtered(user, filters: ActionFilters, today: date, with_department: bool =
 
 @dataclass
 class ActionPage:
-    """One page of the tracker."""
+    """One page of the tracker: `page` is the page asked for, empty when it lies past the last one."""
 
     items: list[ActionItem]
     total: int
@@ -327,7 +335,7 @@ def list_actions(user, filters: ActionFilters, today: date | None = None, page_s
         query = query.join(owner, owner.id == ActionItem.owner_id)
     order = [k.desc() for k in keys] if filters.descending else list(keys)
     pages = max(1, -(-total // page_size))
-    page = min(max(1, filters.page), pages)
+    page = max(1, filters.page)
     items = list(db.session.scalars(
         query.order_by(*order, ActionItem.id).offset((page - 1) * page_size).limit(page_size)
         .options(selectinload(ActionItem.owner), selectinload(ActionItem.owner_department),

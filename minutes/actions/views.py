@@ -17,6 +17,12 @@ from minutes.web import is_htmx, record_use_after_request, render
 bp = Blueprint("actions", __name__)
 
 
+@bp.app_context_processor
+def action_topics():
+    """meeting_topic(action): the source meeting's topic, hidden from an owner who may not see the meeting."""
+    return {"meeting_topic": lambda action: service.meeting_topic(current_user, action)}
+
+
 @bp.record_once
 def _setup(state):
     from minutes.meetings.views import register_dashboard_panel
@@ -350,7 +356,8 @@ def calendar_feed(token):
     actions, meeting_rows = service.calendar_entries(user)
     base_url = current_app.config["BASE_URL"].rstrip("/")
     host = base_url.split("://", 1)[-1].split("/", 1)[0] or "minutes"
-    body = ics.build_calendar(f"会议纪要 · {user.name}的待办与会议", actions, meeting_rows, base_url, host, utcnow())
+    body = ics.build_calendar(f"会议纪要 · {user.name}的待办与会议", actions, meeting_rows, base_url, host, utcnow(),
+                              topic=lambda action: service.meeting_topic(user, action))
     response = current_app.response_class(body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = 'inline; filename="minutes.ics"'

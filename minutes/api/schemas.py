@@ -416,11 +416,18 @@ ACTION_PATCH = {
     "additionalProperties": False,
 }
 
+#: The paging fields of every paged list: `page` is the page asked for (empty past the last one).
+PAGING = {
+    "total": {"type": "integer", "description": "符合条件的总条数"},
+    "page": {"type": "integer", "minimum": 1, "description": "所请求的页码；超出末页时该页为空"},
+    "pages": {"type": "integer", "minimum": 1, "description": "总页数"},
+}
+
 SEARCH_RESULTS = {
     "type": "object",
-    "required": ["total", "results"],
+    "required": ["total", "page", "pages", "results"],
     "properties": {
-        "total": {"type": "integer"},
+        **PAGING,
         "results": {"type": "array", "items": {"type": "object", "required": ["meeting_id", "topic", "date", "kind"],
                                                "properties": {"meeting_id": {"type": "integer"},
                                                               "topic": {"type": "string"},

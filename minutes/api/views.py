@@ -312,12 +312,13 @@ def patch_meeting(meeting_id, data):
     return jsonify(meeting_json(meeting))
 
 
-@operation("/meetings/<int:meeting_id>/agenda", "POST", "添加议题（排在最后）",
+@operation("/meetings/<int:meeting_id>/agenda", "POST",
+           "添加议题（排在最后）；会议进行中由主持人或记录人添加临时议题，实时推送到所有参会者",
            body=schemas.AGENDA_CREATE, response=schemas.AGENDA_ITEM, status=201)
 def create_agenda_item(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
     dept_id = _department_id(data.get("department"), "department")
-    item = meetings.add_agenda_item(me(), meeting, data["title"], data["minutes"], dept_id, data.get("description", ""))
+    item = room.add_agenda_item(me(), meeting, data["title"], data["minutes"], dept_id, data.get("description", ""))
     for material in data.get("materials") or []:
         meetings.add_material_link(me(), item, material["url"], material.get("title", ""))
     return jsonify(agenda_json(item)), 201
@@ -510,7 +511,8 @@ def get_room(meeting_id):
     return jsonify(room_json(meetings.get_meeting(me(), meeting_id)))
 
 
-@operation("/meetings/<int:meeting_id>/start", "POST", "开始会议（主持人或记录人）", response=schemas.ROOM, tag="room")
+@operation("/meetings/<int:meeting_id>/start", "POST", "开始会议（主持人或记录人；须已指定记录人且议程至少有一个议题，否则 409）",
+           response=schemas.ROOM, tag="room")
 def start_meeting(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
     room.start_meeting(me(), meeting)
@@ -709,6 +711,19 @@ def finalize_minutes(meeting_id, data):
 from minutes.actions import service as actions  # noqa: E402
 
 
+def _page_arg() -> int:
+    """The `page` query argument of a paged list (1 when absent); a page past the end is answered empty."""
+    page = request.args.get("page", "1").strip()
+    if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100000:
+        raise ValidationFailed(gettext("page 须为正整数"), field="page")
+    return int(page)
+
+
+def _paged(total: int, page: int, per_page: int) -> dict:
+    """What every paged list says about its paging: the page asked for and how many pages there are."""
+    return {"total": total, "page": page, "pages": max(1, -(-total // per_page))}
+
+
 def _date_arg(name: str):
     value = request.args.get(name, "").strip()
     if not value:
@@ -720,9 +735,8 @@ def _date_arg(name: str):
 
 
 @operation("/actions", "GET", "待办跟踪：按负责人、部门、状态、截止日期筛选（我可见的会议中的待办）",
-           response={"type": "object", "required": ["total", "actions"], "properties": {
-               "total": {"type": "integer"}, "page": {"type": "integer"},
-               "actions": {"type": "array", "items": schemas.ACTION}}},
+           response={"type": "object", "required": ["total", "page", "pages", "actions"], "properties": {
+               **schemas.PAGING, "actions": {"type": "array", "items": schemas.ACTION}}},
            query={"owner": {"type": "string"}, "department": {"type": "string"},
                   "status": {"type": "string", "enum": ["", "not_started", "in_progress", "done", "delayed",
                                                         "need_support", "open", "overdue", "escalated"]},
@@ -737,18 +751,17 @@ def list_actions():
     owner = request.args.get("owner", "").strip()
     department = request.args.get("department", "").strip()
     meeting_arg = request.args.get("meeting", "").strip()
-    page = request.args.get("page", "1").strip()
+    page = _page_arg()
     if meeting_arg and parse_id(meeting_arg) is None:
         raise ValidationFailed(gettext("meeting 须为会议编号"), field="meeting")
-    if not page.isdecimal() or not 1 <= int(page) <= 100000:
-        raise ValidationFailed(gettext("page 须为正整数"), field="page")
     filters = actions.ActionFilters(
         owner_id=_user(owner, "owner").id if owner else None,
         department_id=_department_id(department, "department") if department else None,
         status=status, meeting_id=parse_id(meeting_arg),
-        due_from=_date_arg("due_after"), due_to=_date_arg("due_before"), page=int(page))
+        due_from=_date_arg("due_after"), due_to=_date_arg("due_before"), page=page)
     result = actions.list_actions(me(), filters)
-    return jsonify(total=result.total, page=result.page, actions=[work_item_json(a) for a in result.items])
+    return jsonify(**_paged(result.total, result.page, actions.PAGE_SIZE),
+                   actions=[work_item_json(a) for a in result.items])
 
 
 @operation("/actions/<int:action_id>", "PATCH", "负责人更新待办状态与进展（延期须给新日期，需支持须写明部门与所需支持）",
@@ -775,6 +788,7 @@ def search():
     from minutes.archive import service as archive
 
     args = request.args
-    return jsonify(archive.search_api(me(), q=args.get("q", ""), department=args.get("department"),
-                                      date_from=args.get("from"), date_to=args.get("to"), kind=args.get("kind"),
-                                      page=args.get("page", 1)))
+    page = _page_arg()
+    found = archive.search_api(me(), q=args.get("q", ""), department=args.get("department"),
+                               date_from=args.get("from"), date_to=args.get("to"), kind=args.get("kind"), page=page)
+    return jsonify({**found, **_paged(found["total"], page, archive.API_PER_PAGE)})

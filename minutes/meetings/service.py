@@ -228,9 +228,15 @@ def _validate_item(title: str, minutes, department_id) -> tuple[dict, int | None
 
 def add_agenda_item(actor: User, meeting: Meeting, title: str, minutes, department_id=None,
                     description: str = "") -> AgendaItem:
-    """Append an agenda item at the lowest priority."""
+    """Append an agenda item at the lowest priority (before the meeting; during it see room.add_agenda_item)."""
     _require_edit(actor, meeting)
     _require_planning(meeting)
+    return append_agenda_item(meeting, title, minutes, department_id, description)
+
+
+def append_agenda_item(meeting: Meeting, title: str, minutes, department_id=None,
+                       description: str = "") -> AgendaItem:
+    """Check an agenda item's fields and append it last; the caller has checked who may, and when."""
     errors, mins, dept = _validate_item(title, minutes, department_id)
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)

@@ -22,6 +22,11 @@ def item(agenda_item_id: int) -> str:
     return f"item:{agenda_item_id}"
 
 
+def item_added(agenda_item_id: int) -> str:
+    """Name an agenda item added during the meeting (临时议题): its block is appended to the room."""
+    return f"item+:{agenda_item_id}"
+
+
 def point_added(point_id: int) -> str:
     """Name a point just added: appended to its item's list rather than re-rendering the whole item."""
     return f"point+:{point_id}"

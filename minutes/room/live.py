@@ -100,6 +100,7 @@ def base_context(meeting, parts=None, now=None) -> dict:
         revision=room.revision if room else 0,
         point_kinds=list(PointKind), speakers=_Lazy(lambda: _speakers(meeting, rows)),
         forms=entry_forms(meeting, current), people=_Lazy(all_users),
+        start_problems=service.start_problems(meeting) if room is None else [],
     )
 
 
@@ -217,6 +218,11 @@ def render_parts(meeting, audience: str, parts, base: dict | None = None) -> str
             view = by_id.get(int(part.split(":", 1)[1]))
             if view is not None:
                 html.append(render_template("room/_item.html", oob=True, view=view, **context))
+        elif part.startswith("item+:"):
+            view = by_id.get(int(part.split(":", 1)[1]))
+            if view is not None:
+                html.append('<div hx-swap-oob="beforeend:#room-items">'
+                            + render_template("room/_item.html", view=view, **context) + "</div>")
         elif part.startswith("point+:"):
             point_id = int(part.split(":", 1)[1])
             for view in context["items"]:

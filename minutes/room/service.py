@@ -207,12 +207,25 @@ def _check_version(obj, version, what: str) -> None:
 
 # --- lifecycle -------------------------------------------------------------------------------
 
+def start_problems(meeting: Meeting) -> list[str]:
+    """What the room still needs before the meeting can start: a recorder and at least one agenda item."""
+    problems = []
+    if meeting.recorder is None:
+        problems.append(gettext("尚未指定记录人"))
+    if not meeting.agenda_items:
+        problems.append(gettext("议程中还没有议题"))
+    return problems
+
+
 def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -> RoomState:
     """Start the meeting: open the room, put the first agenda item on the clock, list attendance."""
     if not can_write(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以开始会议"))
     if meeting.status not in STARTABLE_STATUSES or room_of(meeting) is not None:
         raise RuleViolation(gettext("会议%(status)s，不能开始", status=meeting.status.label))
+    problems = start_problems(meeting)
+    if problems:
+        raise RuleViolation(gettext("会议还不能开始：%(problems)s。请先在会议页面补齐", problems="；".join(problems)))
     now = now or utcnow()
     first = meeting.agenda_items[0] if meeting.agenda_items else None
     room = RoomState(meeting=meeting, revision=1, started_at=now, started_by=actor, screen_mode=ScreenMode.LIVE,
@@ -231,6 +244,18 @@ def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None) ->
     _flush(gettext("会议"))
     events.record(db.session, meeting.id, 1, (events.ALL,))
     return room
+
+
+def add_agenda_item(actor: User, meeting: Meeting, title: str, minutes, department_id=None,
+                    description: str = "") -> AgendaItem:
+    """Add an agenda item: before the start as planning does; during the meeting a 临时议题, added last by
+    the host or the recorder and shown live in every tab."""
+    if meeting.status in STARTABLE_STATUSES:
+        return meetings_service.add_agenda_item(actor, meeting, title, minutes, department_id, description)
+    _require_write(actor, meeting)
+    item = meetings_service.append_agenda_item(meeting, title, minutes, department_id, description)
+    _changed(meeting, events.AGENDA, events.item_added(item.id))
+    return item
 
 
 def _stop_clock(room: RoomState, now: datetime) -> None:
@@ -860,8 +885,13 @@ def delete_decision(actor: User, decision: Decision, version=None, now: datetime
 
 # --- actions ---------------------------------------------------------------------------------
 
-def _action_owner(owner_department_id, owner_id) -> tuple[Department, User]:
+def _action_owner(meeting: Meeting, owner_department_id, owner_id) -> tuple[Department, User]:
+    """The owner of an action: required, and for a confidential meeting someone who may see it, since the
+    action (with the meeting's topic) reaches its owner's lists, reminders and calendar."""
     owner = _person(owner_id, "owner_id", gettext("待办须指定负责人（部门及具体人员）"))
+    if meeting.confidential and not can_view(owner, meeting):
+        raise ValidationFailed(gettext("本会议仅参会人可见，%(name)s未受邀参会，不能负责其中的待办。请记录人先邀请%(name)s参会，再指派",
+                                       name=owner.name), field="owner_id")
     dept = _department(owner_department_id, "owner_department_id") or owner.department
     return dept, owner
 
@@ -874,7 +904,7 @@ def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_d
     _require_write(actor, meeting)
     item = _agenda_item(meeting, agenda_item_id)
     text = _clean_text(text, gettext("待办"))
-    dept, owner = _action_owner(owner_department_id, owner_id)
+    dept, owner = _action_owner(meeting, owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
     due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"), due_confirmed=due_confirmed)
     action = ActionItem(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=dept, owner=owner,
@@ -902,7 +932,7 @@ def update_action(actor: User, action: ActionItem, version, text: str, owner_dep
     _require_write(actor, action.meeting)
     _check_version(action, version, gettext("该待办"))
     text = _clean_text(text, gettext("待办"))
-    dept, owner = _action_owner(owner_department_id, owner_id)
+    dept, owner = _action_owner(action.meeting, owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
     due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"), due_confirmed=due_confirmed)
     with db.session.no_autoflush:

@@ -329,6 +329,26 @@ def add_action(meeting_id):
     return _entry_form(meeting, "action", values={"agenda_item_id": v["agenda_item_id"]}, saved=action)
 
 
+def _agenda_form(meeting, values, errors=None, message: str = "", saved=None, status: int = 200):
+    context = live.entry_context(meeting)
+    context.update(values=values, errors=errors or {}, message=message, saved=saved)
+    return render_template("room/_agenda_form.html", **context), status
+
+
+@bp.post("/meetings/<int:meeting_id>/room/agenda")
+def add_agenda_item(meeting_id):
+    """Add a 临时议题 during the meeting: every tab gets it live; the form comes back empty."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    values = {name: request.form.get(name, "") for name in ("title", "minutes", "department_id")}
+    try:
+        item = service.add_agenda_item(current_user, meeting, values["title"], values["minutes"],
+                                       values["department_id"])
+    except DomainError as exc:
+        return _agenda_form(meeting, values, exc.fields or {"title": exc.message}, exc.message, status=exc.status)
+    commit_early()
+    return _agenda_form(meeting, {}, saved=item)
+
+
 @bp.post("/meetings/<int:meeting_id>/room/check")
 def check(meeting_id):
     """Check a decision or action as it is typed: vague terms with fixes, the deadline as a date."""

@@ -178,6 +178,15 @@ def test_tracker_page_highlights_overdue_rows_and_filters_over_htmx(client, logi
     assert "日期格式不正确" in bad
 
 
+def test_tracker_page_past_the_end_is_empty_and_leads_back_to_the_first(client, login_as, team, spread):
+    page = service.list_actions(team.host, ActionFilters(page=3))
+    assert (page.page, page.pages, page.items, page.total) == (3, 1, [], 5)
+    login_as(team.host)
+    html = client.get("/actions?page=3&status=open").get_data(as_text=True)
+    assert "第 3 页没有待办（共 1 页）" in html and 'href="/actions?status=open"' in html
+    assert "修订投诉分级标准" not in html
+
+
 def test_my_actions_groups_overdue_soon_later_done(client, login_as, team, spread):
     groups = service.my_actions(team.owner)
     assert [a.text for a in groups["overdue"]] == ["修订投诉分级标准"]

@@ -63,3 +63,28 @@ def test_search_finds_two_character_words_and_returns_snippets(recorded):
     hit = next(r for r in body["results"] if r["meeting_id"] == recorded["secret"])
     assert hit["date"] == "2026-06-15" and "预算" in hit["snippet"]
     assert recorded["lihua"].get("/search?q=投诉&from=bad")[0] == 422
+
+
+def test_a_page_past_the_end_is_empty_and_says_which_page_it_is(recorded):
+    """Every paged list of the API answers the page asked for; past the last one it is empty, not page 1 again."""
+    api = recorded["host"]
+    status, body = api.get("/actions")
+    assert status == 200 and (body["total"], body["page"], body["pages"]) == (2, 1, 1) and len(body["actions"]) == 2
+    status, body = api.get("/actions?page=2")
+    assert status == 200 and (body["total"], body["page"], body["pages"], body["actions"]) == (2, 2, 1, [])
+    status, body = api.get("/search?q=72小时")
+    assert status == 200 and (body["page"], body["pages"]) == (1, 1) and body["total"] == len(body["results"]) > 0
+    status, body = api.get("/search?q=72小时&page=3")
+    assert status == 200 and (body["page"], body["pages"], body["results"]) == (3, 1, [])
+    assert body["total"] > 0
+    assert api.get("/actions?page=0")[0] == 422 and api.get("/search?q=72小时&page=x")[0] == 422
+
+
+def test_the_openapi_document_describes_the_paging_of_every_paged_list(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/actions", "/search"):
+        operation = document["paths"][path]["get"]
+        assert any(p["name"] == "page" for p in operation["parameters"])
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert {"total", "page", "pages"} <= set(schema["required"]), path
+        assert "超出末页" in schema["properties"]["page"]["description"]

@@ -3,6 +3,7 @@ import pytest
 
 from minutes.extensions import db
 from minutes.meetings import service as meetings
+from minutes.people.models import User
 
 
 @pytest.fixture
@@ -111,3 +112,34 @@ def test_a_month_without_a_day_needs_its_date_confirmed_through_the_api_too(runn
     assert status == 422 and body["error"]["fields"]["due"] == "将理解为 2026年6月30日（周二），请确认或改为具体日期"
     status, action = api.post(f"/agenda/{item_id}/actions", {**data, "due_confirmed": "2026-06-30"})
     assert status == 201 and action["due"] == "2026-06-30"
+
+
+def test_a_meeting_without_recorder_or_agenda_cannot_be_started_through_the_api(make_user, api_as, clock):
+    clock(2026, 6, 15, 13, 0)
+    make_user("zhaomin", "赵敏", dept="客服部")
+    host = api_as(db.session.scalar(db.select(User).where(User.username == "zhaomin")))
+    status, meeting = host.post("/meetings", {"topic": "投诉处理协调会", "goal": "明确处理时效", "location": "301",
+                                              "starts_at": "2026-06-15T14:00:00+08:00",
+                                              "ends_at": "2026-06-15T15:00:00+08:00"})
+    assert status == 201, meeting
+    status, body = host.post(f"/meetings/{meeting['id']}/start")
+    assert status == 409 and "尚未指定记录人" in body["error"]["message"] and "议程中还没有议题" in body["error"]["message"]
+    assert host.get(f"/meetings/{meeting['id']}")[1]["status"] == "draft"
+    # still plannable: the agenda item and the recorder can be added, then it starts
+    assert host.post(f"/meetings/{meeting['id']}/agenda", {"title": "处理时效", "minutes": 30})[0] == 201
+    make_user("chenjing", "陈静", dept="产品部")
+    assert host.patch(f"/meetings/{meeting['id']}", {"recorder": "chenjing"})[0] == 200
+    status, body = host.post(f"/meetings/{meeting['id']}/start")
+    assert status == 200 and body["status"] == "in_progress"
+
+
+def test_recorder_adds_an_impromptu_item_during_the_meeting_through_the_api(running, api_as):
+    api, meeting_id, item_id = running
+    status, item = api.post(f"/meetings/{meeting_id}/agenda", {"title": "系统故障应急处理", "minutes": 15,
+                                                               "department": "技术部"})
+    assert status == 201 and (item["title"], item["position"], item["department"]) == ("系统故障应急处理", 2, "技术部")
+    status, room = api.get(f"/meetings/{meeting_id}/room")
+    assert [i["title"] for i in room["items"]] == ["客户投诉升级后的处理时效", "系统故障应急处理"]
+    assert api.post(f"/agenda/{item['id']}/points", {"kind": "consensus", "text": "先恢复服务再复盘"})[0] == 201
+    watcher = api_as(db.session.scalar(db.select(User).where(User.username == "lihua")))
+    assert watcher.post(f"/meetings/{meeting_id}/agenda", {"title": "我也想加", "minutes": 5})[0] == 403

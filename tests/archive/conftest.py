@@ -34,7 +34,7 @@ def _fresh_search_index(app):
 
 
 @pytest.fixture
-def record(app, make_user, make_meeting, clock):
+def record(app, make_user, make_meeting, clock, startable):
     """Hold a meeting and record points, decisions and actions through the room's services.
 
     record(host, topic="…", starts=(2026, 6, 12, 10, 0), points=["…", ("consensus", "…")],
@@ -53,6 +53,7 @@ def record(app, make_user, make_meeting, clock):
             db.session.commit()
             db.session.expire(meeting)  # invite() lists a new participant twice in the loaded collection
         item = planning.add_agenda_item(host, meeting, agenda, 30, department_id=host.department_id)
+        startable(meeting)
         room.start_meeting(host, meeting)
         result = Recorded(meeting=meeting, item=item)
         for point in points:

@@ -335,7 +335,7 @@ def test_reindex_rebuilds_the_same_index(people, complaints, budget, runner):
     assert db.session.scalar(select(func.count()).select_from(SearchBlock)) == 12  # 6 kinds of text × 2 meetings
 
 
-def test_points_appended_leave_the_blocks_as_a_rebuild_writes_them(people, make_meeting, clock):
+def test_points_appended_leave_the_blocks_as_a_rebuild_writes_them(people, make_meeting, clock, startable):
     """Adding a point appends to its block (the fast path) only when it comes last; the result is always
     what rebuilding the meeting's blocks from the source tables gives."""
     from minutes.archive import indexer
@@ -345,6 +345,7 @@ def test_points_appended_leave_the_blocks_as_a_rebuild_writes_them(people, make_
     meeting = make_meeting(host, starts=(2026, 6, 12, 10, 0))
     first = planning.add_agenda_item(host, meeting, "第一个议题", 10, department_id=host.department_id)
     second = planning.add_agenda_item(host, meeting, "第二个议题", 10, department_id=host.department_id)
+    startable(meeting)
     room.start_meeting(host, meeting)
     room.add_point(host, meeting, first.id, "viewpoint", "第一条：客服部先说明", department_id=host.department_id)
     db.session.commit()

@@ -1,12 +1,13 @@
 """归档与复盘 in a real browser: the archive by topic and date, a topic page, search as you type."""
 import re
+import uuid
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import wait_for_htmx
+from tests.browser.conftest import PASSWORD, wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -18,6 +19,7 @@ def _hold(app, host_id, topic, starts, goal, agenda, points=(), decisions=(), ac
     from minutes.extensions import db
     from minutes.meetings import service as planning
     from minutes.people.models import User
+    from minutes.people.service import create_user
     from minutes.room import service as room
 
     from minutes.extensions import write_intent
@@ -34,6 +36,9 @@ def _hold(app, host_id, topic, starts, goal, agenda, points=(), decisions=(), ac
                 organizer_department_id=host.department_id, confidential=confidential))
             for user_id in invite:
                 planning.invite(host, meeting, [user_id])
+            recorder = create_user(f"jilu{uuid.uuid4().hex[:8]}", "记录员", host.department.name,
+                                   PASSWORD)  # starting a meeting needs a recorder
+            planning.invite(host, meeting, [recorder.id], "recorder")
             db.session.commit()
             db.session.expire_all()
             item = planning.add_agenda_item(host, meeting, agenda, 40, department_id=host.department_id)

@@ -240,12 +240,13 @@ def test_start_turns_waiting_tabs_into_the_live_room(cast, broker, client, login
     assert event.event == "resync" and event.id == "1" and 'id="room-head"' in event.data
 
 
-def test_stream_ends_when_access_is_lost(app, make_user, make_meeting, client, login_as, open_stream, broker):
+def test_stream_ends_when_access_is_lost(app, make_user, make_meeting, client, login_as, open_stream, broker,
+                                        startable):
     from minutes.meetings import service as meetings
 
     host = make_user("h9", dept="客服部")
     guest = make_user("g9", dept="产品部")
-    meeting = make_meeting(host, confidential=True)
+    meeting = startable(make_meeting(host, confidential=True))
     participant = meetings.invite(host, meeting, [guest.id])[0]
     service.start_meeting(host, meeting)
     db.session.commit()

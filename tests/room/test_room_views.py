@@ -49,10 +49,11 @@ def test_meeting_page_links_to_the_room(started, client, login_as):
 
 
 @pytest.mark.parametrize("path", ["/room", "/screen", "/events"])
-def test_confidential_room_is_404_for_non_invitees_everywhere(app, make_user, make_meeting, client, login_as, path):
+def test_confidential_room_is_404_for_non_invitees_everywhere(app, make_user, make_meeting, client, login_as, path,
+                                                             startable):
     host = make_user("chost", dept="客服部")
     outsider = make_user("cout", dept="产品部")
-    meeting = make_meeting(host, confidential=True)
+    meeting = startable(make_meeting(host, confidential=True))
     service.start_meeting(host, meeting)
     db.session.commit()
     login_as(outsider)

@@ -185,6 +185,7 @@ EXPECT: dict[str, Case] = {
     "room.add_point": E(stage="live", POST=WRITE),
     "room.add_decision": E(stage="live", POST=WRITE),
     "room.add_action": E(stage="live", POST=WRITE),
+    "room.add_agenda_item": E(stage="live", POST=WRITE, data={"title": "临时议题", "minutes": "10"}),
     "room.edit": E(stage="live", GET=WRITE, POST=WRITE),
     "room.delete": E(stage="live", POST=WRITE),
     "room.enter_review": E(stage="live", POST=WRITE),

@@ -156,3 +156,23 @@ def test_csrf_required_on_state_changes(app, client, make_user):
     header_token = re.search(r'"X-CSRFToken": "([^"]+)"', dashboard).group(1)
     r = client.post("/meetings/new", data={"topic": ""}, headers={"X-CSRFToken": header_token, "HX-Request": "true"})
     assert r.status_code == 422  # past CSRF, stopped by validation
+
+
+def test_hsts_is_sent_when_the_app_is_configured_for_https_or_the_request_came_over_it(app, client):
+    """HSTS: with SESSION_COOKIE_SECURE=1, on a request over HTTPS, or behind a trusted proxy that says https."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    hsts = "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    assert "Strict-Transport-Security" not in client.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+    assert client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"] == hsts
+    plain = app.wsgi_app
+    app.wsgi_app = ProxyFix(plain, x_for=1, x_proto=1)  # what TRUSTED_PROXIES=1 installs
+    try:
+        assert client.get("/login", headers={"X-Forwarded-Proto": "https"}).headers["Strict-Transport-Security"] == hsts
+        assert "Strict-Transport-Security" not in client.get("/login", headers={"X-Forwarded-Proto": "http"}).headers
+    finally:
+        app.wsgi_app = plain
+    app.config["SESSION_COOKIE_SECURE"] = True
+    assert client.get("/login").headers["Strict-Transport-Security"] == hsts
+    assert client.get("/healthz").headers["Strict-Transport-Security"] == hsts
