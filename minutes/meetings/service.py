@@ -568,11 +568,25 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
             f"【会议议程】{meeting.topic}（{cn_date(meeting.starts_at)}）",
             render_template("meetings/email_agenda.txt", **context),
             render_template("meetings/email_agenda.html", **context),
-            dedupe_key=f"agenda:{meeting.id}:{user.id}:{stamp}",
+            dedupe_key=_agenda_key(meeting, user, stamp),
             confidential=meeting.confidential,
         )
     db.session.flush()
     return meeting
+
+
+def _agenda_key(meeting: Meeting, user: User, stamp: str) -> str:
+    return f"agenda:{meeting.id}:{user.id}:{stamp}"
+
+
+def agenda_delivery(actor: User, meeting: Meeting) -> notify.DeliveryReport | None:
+    """What became of the last agenda sent, per invited person (for those who may send it); None before any."""
+    _require_edit(actor, meeting)
+    if meeting.agenda_sent_at is None:
+        return None
+    stamp = meeting.agenda_sent_at.strftime("%Y%m%d%H%M%S")
+    people = sorted((p.user for p in meeting.participants), key=lambda u: u.id)
+    return notify.delivery_report({_agenda_key(meeting, user, stamp): user for user in people})
 
 
 def agenda_timing(meeting: Meeting, now: datetime | None = None) -> dict:

@@ -115,3 +115,14 @@ def _done(notice: str):
         return _page(notice=notice)
     flash(notice, "success")
     return redirect(url_for("notify.bots"), 303)
+
+
+# --- the local mailbox (make run) ------------------------------------------------------------
+
+dev_bp = Blueprint("dev_mailbox", __name__, url_prefix="/dev")
+
+
+@dev_bp.get("/mailbox")
+def index():
+    """The email the app sent, as it would arrive (only with MAIL_DEV_MAILBOX=1; 404 otherwise)."""
+    return render("notify/mailbox.html", None, messages=service.dev_mailbox_messages())

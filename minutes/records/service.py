@@ -491,6 +491,25 @@ def _ask(version: MinutesVersion, user: User, now: datetime, due_on: date, becau
     return request
 
 
+def version_delivery(actor: User, meeting: Meeting) -> notify.DeliveryReport | None:
+    """What became of the emails of the latest version (the asks to confirm, or the final/correction notices),
+    per recipient, for the recorder and the host; None when nothing was sent."""
+    if not (can_write(actor, meeting) or is_host(actor, meeting)):
+        raise PermissionDenied(gettext("只有记录人和主持人可以查看纪要的发送情况"))
+    minutes = minutes_of(meeting)
+    version = current_version(minutes)
+    if version is None:
+        return None
+    asked = db.session.scalars(select(MinutesRequest).where(MinutesRequest.version_id == version.id)
+                               .order_by(MinutesRequest.id)).all()
+    recipients = {f"minutes:v{version.id}:ask:{r.user_id}": r.user for r in asked}
+    if version.is_final or version.corrects is not None:
+        what = "final" if version.corrects is None else "correction"
+        people = [r.user for r in minutes.recipients] + [u for u in (meeting.recorder, meeting.host) if u]
+        recipients.update({f"minutes:v{version.id}:{what}:{u.id}": u for u in people})
+    return notify.delivery_report(recipients) if recipients else None
+
+
 def distribute(actor: User, meeting: Meeting, recipient_ids=None, extra_ids=(), markdown: str | None = None,
                revision=None, now: datetime | None = None) -> MinutesVersion:
     """Send version 1 to the recipients for sign-off: each answers within 1 working day.

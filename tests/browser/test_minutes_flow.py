@@ -114,7 +114,8 @@ def test_from_recorded_meeting_to_final_minutes(live_server, new_page, people, s
     recipients.get_by_label(re.compile("赵敏")).uncheck()
     with writer.expect_navigation():
         writer.locator("#distribute-button").click()
-    expect(writer.locator(".flash.success")).to_contain_text("第1版已发给2位收件人")
+    expect(writer.locator(".flash.success")).to_contain_text("第1版已交给邮件发送（2位收件人）")
+    expect(writer.locator("#minutes-delivery .delivery-head")).to_contain_text("已发送 2", timeout=10_000)
     expect(writer.locator("#signoff")).to_contain_text("0 / 2 已确认")
 
     mails = live_server.smtp.wait_for(2)
