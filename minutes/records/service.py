@@ -158,12 +158,13 @@ def record_tables(meeting: Meeting) -> tuple[list[dict], list[dict]]:
 
 
 def _time_line(meeting: Meeting) -> str:
-    room = room_service.room_of(meeting)
-    start = room.started_at if room else meeting.starts_at
-    end = room.ended_at if room and room.ended_at else meeting.ends_at
+    """When the meeting was held (its actual start and end), and the plan when it differed."""
+    start, end = meeting.starts_at, meeting.ends_at
+    planned_start, planned_end = meeting.planned_start, meeting.planned_end
     text = f"{cn_date(start)} {cn_time(start)}–{cn_time(end)}"
-    if room and (cn_time(start), cn_time(end)) != (cn_time(meeting.starts_at), cn_time(meeting.ends_at)):
-        text += f"（计划 {cn_time(meeting.starts_at)}–{cn_time(meeting.ends_at)}）"
+    if (cn_datetime(start), cn_time(end)) != (cn_datetime(planned_start), cn_time(planned_end)):
+        day = "" if cn_date(planned_start) == cn_date(start) else f"{cn_date(planned_start)} "
+        text += f"（计划 {day}{cn_time(planned_start)}–{cn_time(planned_end)}）"
     return text
 
 
