@@ -580,8 +580,11 @@ def _agenda_key(meeting: Meeting, user: User, stamp: str) -> str:
 
 
 def agenda_delivery(actor: User, meeting: Meeting) -> notify.DeliveryReport | None:
-    """What became of the last agenda sent, per invited person (for those who may send it); None before any."""
-    _require_edit(actor, meeting)
+    """What became of the last agenda sent, per invited person (for those who may send it); None before any.
+
+    Also after the meeting (when its planning can no longer change): reading what was sent changes nothing."""
+    if not can_edit(actor, meeting):
+        raise PermissionDenied(gettext("只有发起人、主持人或记录人可以查看议程的发送情况"))
     if meeting.agenda_sent_at is None:
         return None
     stamp = meeting.agenda_sent_at.strftime("%Y%m%d%H%M%S")

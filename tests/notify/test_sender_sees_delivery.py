@@ -49,6 +49,16 @@ def test_agenda_sender_sees_sent_when_the_mail_server_took_it_and_polling_stops(
     assert "hx-trigger" not in part and "邮件发不出去" not in part
 
 
+def test_agenda_delivery_stays_readable_after_the_meeting_is_final(sent_agenda, client, smtp_server):
+    from minutes.meetings.models import MeetingStatus
+
+    deliver_pending()
+    sent_agenda.status = MeetingStatus.FINAL
+    page = client.get(f"/meetings/{sent_agenda.id}")
+    assert page.status_code == 200
+    assert client.get(f"/meetings/{sent_agenda.id}/agenda-delivery").status_code == 200
+
+
 def test_agenda_delivery_is_for_those_who_may_send_it(sent_agenda, client, make_user, login_as):
     client.post("/logout")
     login_as(make_user("zhoujie", "周杰"))
