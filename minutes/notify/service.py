@@ -759,6 +759,16 @@ def dev_mailbox_messages(limit: int = 200) -> list[OutboxMessage]:
                                    .order_by(OutboxMessage.id.desc()).limit(limit)))
 
 
+def dev_mailbox_message(message_id) -> OutboxMessage:
+    """One email of the local mailbox (the page exists only in that mode)."""
+    if not current_app.config.get("MAIL_DEV_MAILBOX"):
+        raise NotFound(gettext("页面不存在或您无权查看"))
+    message = get_by_id(OutboxMessage, message_id)
+    if message is None or message.channel != "email":
+        raise NotFound(gettext("该消息不存在"))
+    return message
+
+
 def recent_messages(limit: int = 100) -> list[OutboxMessage]:
     """List the newest outbox messages, for the admin's delivery page."""
     return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))

@@ -82,7 +82,12 @@ def test_local_mailbox_shows_the_agenda_as_sent(live_server, users, new_page, sh
     mailbox.wait_for_load_state()
     assert mailbox.url.endswith("/dev/mailbox")
     expect(mailbox.locator(".mailbox-message")).to_have_count(4)
-    body = mailbox.frame_locator(".mailbox-message iframe").first
-    expect(body.locator("body")).to_contain_text(TOPIC)
+    expect(mailbox.locator(".mailbox-message .mailbox-text").first).to_contain_text(TOPIC)
     shot(mailbox, "dev-mailbox", full_page=False)
+    with mailbox.context.expect_page() as opened:
+        mailbox.locator(".mailbox-message").first.get_by_role("link", name="查看 HTML 版 →").click()
+    html = opened.value
+    html.wait_for_load_state()
+    expect(html.locator("body")).to_contain_text("邀请您参加以下会议")
+    shot(html, "dev-mailbox-html", full_page=False)
     assert live_server.smtp.messages == []  # nothing went over SMTP in this mode

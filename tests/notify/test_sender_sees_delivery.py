@@ -1,5 +1,7 @@
 """The sender of an agenda sees what became of each email (not only the administrator), and `make run`'s local
 mailbox (MAIL_DEV_MAILBOX=1) shows the mail the app sends, and exists only in that mode."""
+import re
+
 import pytest
 
 from minutes.extensions import db
@@ -76,9 +78,14 @@ def test_local_mailbox_mode_counts_mail_as_delivered_and_shows_it(app, sent_agen
     assert box.status_code == 200
     html = box.get_data(as_text=True)
     assert html.count('class="card mailbox-message"') == 4 and "【会议议程】解决客户投诉处理流程卡点" in html
-    assert "lisi@" in html and "srcdoc=" in html and 'sandbox=""' in html
+    assert "lisi@" in html and "会议时间：" in html  # the text part, as sent
+    link = re.search(r'href="(/dev/mailbox/\d+\.html)"', html).group(1)
+    body = client.get(link)
+    assert body.status_code == 200 and "sandbox" in body.headers["Content-Security-Policy"]
+    assert "解决客户投诉处理流程卡点" in body.get_data(as_text=True)
 
 
 def test_local_mailbox_does_not_exist_without_the_flag(app, sent_agenda, client):
     app.config["MAIL_DEV_MAILBOX"] = False
     assert client.get("/dev/mailbox").status_code == 404
+    assert client.get("/dev/mailbox/1.html").status_code == 404
