@@ -52,7 +52,7 @@ setup: $(VENV)/.deps assets $(CATALOG).mo db
 ## run: setup, demo data on an empty database, development server on http://$(HOST):$(RUN_PORT) (default 127.0.0.1:5000)
 #   No mail server is needed: MAIL_DEV_MAILBOX=1 keeps the mail the app sends in a local mailbox at /dev/mailbox.
 run: setup
-	$(FLASK) minutes demo --if-empty
+	MAIL_DEV_MAILBOX=$${MAIL_DEV_MAILBOX:-1} $(FLASK) minutes demo --if-empty
 	@echo "打开 http://$(HOST):$(RUN_PORT) （演示账号见上，密码 minutes2026；发出的邮件见 http://$(HOST):$(RUN_PORT)/dev/mailbox）"
 	MAIL_DEV_MAILBOX=$${MAIL_DEV_MAILBOX:-1} BASE_URL=$${BASE_URL:-http://$(HOST):$(RUN_PORT)} \
 	  $(FLASK) run --host $(HOST) --port $(RUN_PORT)

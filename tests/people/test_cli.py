@@ -154,3 +154,12 @@ def test_demo_holds_a_meeting_in_every_state(runner, app):
     assert {MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT, MeetingStatus.IN_PROGRESS, MeetingStatus.MINUTES_DUE,
             MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL} <= states
     assert "解决客户投诉处理流程卡点" in set(db.session.scalars(select(Meeting.topic)))
+
+
+def test_demo_in_local_mailbox_mode_puts_its_mail_in_the_mailbox(runner, app, smtp_server):
+    from minutes.notify.models import OutboxStatus
+
+    app.config["MAIL_DEV_MAILBOX"] = True
+    assert runner.invoke(args=["minutes", "demo"]).exit_code == 0
+    statuses = set(db.session.scalars(select(OutboxMessage.status).where(OutboxMessage.channel == "email")))
+    assert statuses == {OutboxStatus.SENT} and smtp_server.messages == []
