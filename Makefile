@@ -7,6 +7,8 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run` listens on 127.0.0.1:5000 unless HOST or PORT is given (make run PORT=5311), like `make serve` does
+RUN_PORT := $(if $(filter command line environment,$(origin PORT)),$(PORT),5000)
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 PYBABEL := $(VENV)/bin/pybabel
@@ -30,7 +32,7 @@ assets: static/vendor/.stamp
 
 # the compiled catalog is built from the committed messages.po, not kept in git
 $(CATALOG).mo: $(CATALOG).po $(VENV)/.deps
-	$(PYBABEL) compile --statistics -d minutes/translations -D messages
+	$(PYBABEL) compile -d minutes/translations -D messages
 
 ## translations: after changing UI strings: extract them (babel.cfg), update messages.po, compile it
 translations: $(VENV)/.deps
@@ -39,7 +41,7 @@ translations: $(VENV)/.deps
 	  --no-wrap --project minutes -o minutes/translations/messages.pot .
 	$(PYBABEL) update -i minutes/translations/messages.pot -d minutes/translations -D messages -l zh_Hans_CN \
 	  --init-missing --ignore-obsolete --no-fuzzy-matching --no-wrap
-	$(PYBABEL) compile --statistics -d minutes/translations -D messages
+	$(PYBABEL) compile -d minutes/translations -D messages
 
 db: $(VENV)/.deps
 	$(FLASK) db upgrade
@@ -47,11 +49,13 @@ db: $(VENV)/.deps
 ## setup: virtualenv, Python deps, front-end assets, database migrated (idempotent)
 setup: $(VENV)/.deps assets $(CATALOG).mo db
 
-## run: setup, demo data on an empty database, development server on http://127.0.0.1:5000
+## run: setup, demo data on an empty database, development server on http://$(HOST):$(RUN_PORT) (default 127.0.0.1:5000)
+#   No mail server is needed: MAIL_DEV_MAILBOX=1 keeps the mail the app sends in a local mailbox at /dev/mailbox.
 run: setup
-	$(FLASK) minutes demo --if-empty
-	@echo "打开 http://127.0.0.1:5000 （演示账号见上，密码 minutes2026）"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	MAIL_DEV_MAILBOX=$${MAIL_DEV_MAILBOX:-1} $(FLASK) minutes demo --if-empty
+	@echo "打开 http://$(HOST):$(RUN_PORT) （演示账号见上，密码 minutes2026；发出的邮件见 http://$(HOST):$(RUN_PORT)/dev/mailbox）"
+	MAIL_DEV_MAILBOX=$${MAIL_DEV_MAILBOX:-1} BASE_URL=$${BASE_URL:-http://$(HOST):$(RUN_PORT)} \
+	  $(FLASK) run --host $(HOST) --port $(RUN_PORT)
 
 ## serve: production server (gunicorn) on $(HOST):$(PORT)
 serve: setup

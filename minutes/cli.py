@@ -1,6 +1,6 @@
 """`flask minutes ...` commands: accounts, demo data, the periodic tick."""
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from minutes.core.errors import DomainError
@@ -56,6 +56,10 @@ def demo_command(password, if_empty):
     except DemoRefused as exc:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
+    if current_app.config.get("MAIL_DEV_MAILBOX"):  # make run: the demo's mail is in the local mailbox at once
+        from minutes.notify.service import deliver_pending
+
+        deliver_pending()
     click.echo("演示数据已创建。演示账号（密码均为 %s）：" % password)
     for username, label in accounts:
         click.echo(f"  {username:<12} {label}")

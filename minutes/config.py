@@ -19,6 +19,9 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "0") == "1"
     SMTP_SENDER = os.environ.get("SMTP_SENDER", "minutes@localhost")
+    #: Development and demos (`make run` sets it): email is not sent over SMTP but kept in a local mailbox shown at
+    #: /dev/mailbox (a message counts as delivered once there). The page does not exist otherwise.
+    MAIL_DEV_MAILBOX = os.environ.get("MAIL_DEV_MAILBOX", "0") == "1"
     #: Base URL used for links in emails and IM messages.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     #: How many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto are then believed, so

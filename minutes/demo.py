@@ -164,7 +164,18 @@ def load_demo(password: str = "minutes2026") -> list[tuple[str, str]]:
         MeetingStatus.AGENDA_SENT
     db.session.flush()
     _live_meeting(m7, users)
-    return [(u, f"{n}（{d}{'，管理员' if u == 'admin' else ''}）") for u, n, d, _t, _h in PEOPLE]
+    return [(u, f"{n}（{d}{'，管理员' if u == 'admin' else ''}）{_roles(users[u], [m1, m2, m3, m4, m5, m6, m7])}")
+            for u, n, d, _t, _h in PEOPLE]
+
+
+def _roles(user: User, demo_meetings: list[Meeting]) -> str:
+    """Which demo meetings the person hosts and records: whom to log in as to try each one."""
+    parts = []
+    for label, person in (("主持", lambda m: m.host), ("记录", lambda m: m.recorder)):
+        topics = [f"“{m.topic}”（{m.status.label}）" for m in demo_meetings if person(m) is user]
+        if topics:
+            parts.append(label + "、".join(topics))
+    return (" — " + "；".join(parts)) if parts else ""
 
 
 #: What was said in each recorded demo meeting: points per agenda item, a decision, actions.

@@ -139,7 +139,7 @@ def register_web(app: Flask) -> None:
     from minutes.archive.views import bp as archive_bp
     from minutes.audit.views import bp as audit_bp
     from minutes.meetings.views import bp as meetings_bp
-    from minutes.notify.views import bp as notify_bp
+    from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
     from minutes.people.views import bp as people_bp
 
     app.register_blueprint(people_bp)
@@ -149,6 +149,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(archive_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(dev_mailbox_bp)  # answers 404 unless MAIL_DEV_MAILBOX=1
     app.register_blueprint(audit_bp)
 
     from minutes.room.views import register as register_room

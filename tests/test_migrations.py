@@ -56,3 +56,66 @@ def test_migrations_create_the_triggers_and_search_indexes(tmp_path):
             names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
     assert {"audit_entry_no_update", "audit_entry_no_delete", "search_fts", "search_gram"} <= names
     assert any(name.startswith("minutes_version") and "final" in name for name in names), sorted(names)
+
+
+@pytest.fixture
+def scratch_url(tmp_path):
+    """An empty database of the backend under test (a fresh PostgreSQL schema, or an SQLite file)."""
+    if os.environ.get("MINUTES_TEST_DB") != "postgresql":
+        yield f"sqlite:///{tmp_path / 'm.sqlite3'}"
+        return
+    import uuid
+
+    import psycopg
+
+    url = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+    schema = f"mig_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_meetings_started_before_the_planned_times_migration_get_their_actual_times(scratch_url):
+    """9b3e6d1f4a27: a meeting held three days early and ended keeps its plan aside and its actual times in front."""
+    from datetime import datetime, timedelta
+
+    from flask_migrate import downgrade
+    from sqlalchemy import text
+
+    from minutes.core import timefmt
+    from minutes.meetings import service as meetings
+    from minutes.people.service import create_user
+    from minutes.room import service as room
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "TESTING": True, "OUTBOX_DELIVER_ON_COMMIT": False})
+    planned = datetime(2026, 6, 18, 14, 0, tzinfo=timefmt.LOCAL_TZ)
+    started = datetime(2026, 6, 15, 9, 30, tzinfo=timefmt.LOCAL_TZ)
+    with app.app_context():
+        upgrade()
+        host = create_user("zhaomin", "赵敏", "客服部", "minutes2026")
+        meeting = meetings.create_meeting(host, meetings.MeetingInput(
+            topic="解决客户投诉处理流程卡点", goal="明确职责", scenario="problem", starts_at=planned,
+            ends_at=planned + timedelta(minutes=90), location="301", organizer_department_id=host.department_id))
+        meetings.assign_lead_role(host, meeting, meetings.Role.RECORDER, host)
+        room.start_meeting(host, meeting, now=started)
+        room.finish_meeting(host, meeting, now=started + timedelta(minutes=70))
+        db.session.commit()
+        meeting_id = meeting.id
+        db.session.remove()
+        downgrade(revision="5d2e8f41c6b9")  # the world before: the meeting row holds the plan, the room the facts
+        with db.engine.connect() as conn:
+            old = conn.execute(text("SELECT starts_at FROM meeting WHERE id = :id"), {"id": meeting_id}).scalar()
+        assert str(old).startswith("2026-06-18 06:00")
+        upgrade()
+        from minutes.meetings.models import Meeting
+
+        db.session.expire_all()
+        migrated = db.session.get(Meeting, meeting_id)
+        assert (migrated.starts_at, migrated.ends_at) == (started, started + timedelta(minutes=70))
+        assert (migrated.planned_starts_at, migrated.planned_ends_at) == (planned, planned + timedelta(minutes=90))
+        db.session.remove()
+        db.engine.dispose()

@@ -115,8 +115,12 @@ MEETING = {
         "expected_outcome": {"type": "string"},
         "scenario": {"enum": ["kickoff", "resources", "problem", "alignment"]},
         "scenario_label": {"type": "string"},
-        "starts_at": {"type": "string"},
-        "ends_at": {"type": "string"},
+        "starts_at": {"type": "string", "description": "planned start; once the meeting has started, the actual start"},
+        "ends_at": {"type": "string", "description": "planned end; once started, the actual start plus the planned "
+                                                    "length; once ended, the actual end"},
+        "planned_starts_at": {**NULLABLE_STRING, "description": "the planned start, kept when the meeting starts "
+                                                                "(null before)"},
+        "planned_ends_at": {**NULLABLE_STRING, "description": "the planned end, kept when the meeting starts"},
         "location": {"type": "string"},
         "online_link": {"type": "string"},
         "organizer_department": {"type": "string"},

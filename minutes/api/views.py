@@ -181,6 +181,7 @@ def meeting_json(m) -> dict:
         "participants": [{"username": p.user.username, "name": p.user.name, "department": p.user.department.name,
                           "role": p.role.value} for p in m.participants],
         "agenda": [agenda_json(i) for i in m.agenda_items], "agenda_minutes": m.agenda_minutes,
+        "planned_starts_at": iso(m.planned_starts_at), "planned_ends_at": iso(m.planned_ends_at),
         "agenda_sent_at": iso(m.agenda_sent_at),
         "agenda_sent_by": m.agenda_sent_by.username if m.agenda_sent_by else None,
         "agenda_late_reason": m.agenda_late_reason,
@@ -511,7 +512,9 @@ def get_room(meeting_id):
     return jsonify(room_json(meetings.get_meeting(me(), meeting_id)))
 
 
-@operation("/meetings/<int:meeting_id>/start", "POST", "开始会议（主持人或记录人；须已指定记录人且议程至少有一个议题，否则 409）",
+@operation("/meetings/<int:meeting_id>/start", "POST",
+           "开始会议（主持人或记录人；须已指定记录人且议程至少有一个议题，否则 409）：记录实际开始时间，此后会议时间以实际为准"
+           "（原定时间见会议的 planned_starts_at）；与原定时间相差超过2小时也直接开始，不需确认（网页上会先请用户确认）",
            response=schemas.ROOM, tag="room")
 def start_meeting(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)

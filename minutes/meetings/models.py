@@ -128,8 +128,13 @@ class Meeting(db.Model):
     goal: Mapped[str] = mapped_column(Text, default="")  #: 核心目标: the problem to solve
     expected_outcome: Mapped[str] = mapped_column(Text, default="")  #: 预期成果
     scenario: Mapped[Scenario] = mapped_column(str_enum(Scenario), default=Scenario.KICKOFF)
+    #: When the meeting is or was: the plan until it starts, then the actual start (and, once it has ended, the
+    #: actual end; while it runs, the start plus the planned length). Lists, archive, exports and minutes use these.
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The planned start and end, kept when the meeting starts (None before: the plan is starts_at/ends_at).
+    planned_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    planned_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     location: Mapped[str] = mapped_column(String(200), default="")  #: room, or empty when online only
     online_link: Mapped[str] = mapped_column(String(500), default="")
     organizer_department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
@@ -163,6 +168,20 @@ class Meeting(db.Model):
     @property
     def duration_minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def planned_start(self) -> datetime:
+        return self.planned_starts_at or self.starts_at
+
+    @property
+    def planned_end(self) -> datetime:
+        return self.planned_ends_at or self.ends_at
+
+    @property
+    def held_off_plan(self) -> bool:
+        """Started at another minute than planned (the plan is then worth showing beside the actual time)."""
+        return self.planned_starts_at is not None and \
+            abs((self.starts_at - self.planned_starts_at).total_seconds()) >= 60
 
     @property
     def agenda_minutes(self) -> int:

@@ -617,11 +617,28 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
             f"【会议议程】{meeting.topic}（{cn_date(meeting.starts_at)}）",
             render_template("meetings/email_agenda.txt", **context),
             render_template("meetings/email_agenda.html", **context),
-            dedupe_key=f"agenda:{meeting.id}:{user.id}:{stamp}",
+            dedupe_key=_agenda_key(meeting, user, stamp),
             confidential=meeting.confidential,
         )
     db.session.flush()
     return meeting
+
+
+def _agenda_key(meeting: Meeting, user: User, stamp: str) -> str:
+    return f"agenda:{meeting.id}:{user.id}:{stamp}"
+
+
+def agenda_delivery(actor: User, meeting: Meeting) -> notify.DeliveryReport | None:
+    """What became of the last agenda sent, per invited person (for those who may send it); None before any.
+
+    Also after the meeting (when its planning can no longer change): reading what was sent changes nothing."""
+    if not can_edit(actor, meeting):
+        raise PermissionDenied(gettext("只有发起人、主持人或记录人可以查看议程的发送情况"))
+    if meeting.agenda_sent_at is None:
+        return None
+    stamp = meeting.agenda_sent_at.strftime("%Y%m%d%H%M%S")
+    people = sorted((p.user for p in meeting.participants), key=lambda u: u.id)
+    return notify.delivery_report({_agenda_key(meeting, user, stamp): user for user in people})
 
 
 def agenda_timing(meeting: Meeting, now: datetime | None = None) -> dict:
@@ -635,8 +652,15 @@ def agenda_timing(meeting: Meeting, now: datetime | None = None) -> dict:
 
 # --- dashboard -------------------------------------------------------------------------------
 
+#: A meeting in these states has started and not ended: it is going on (进行中), whatever its planned time.
+ONGOING_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW)
+
+
 def dashboard(user: User, now: datetime | None = None) -> dict:
-    """Meetings the user hosts, records or attends: upcoming first (soonest first), then recent."""
+    """Meetings the user hosts, records or attends: going on now, upcoming (soonest first), then recent.
+
+    A started meeting is going on until it ends, never upcoming (even started days before its planned date);
+    an ended one is recent from its actual end."""
     now = now or utcnow()
     rows = db.session.execute(
         select(Meeting, Participant.role)
@@ -645,19 +669,25 @@ def dashboard(user: User, now: datetime | None = None) -> dict:
         .options(selectinload(Meeting.participants).selectinload(Participant.user),
                  selectinload(Meeting.agenda_items))
     ).all()
-    upcoming = sorted(((m, r) for m, r in rows if m.ends_at >= now), key=lambda mr: mr[0].starts_at)
-    past = sorted(((m, r) for m, r in rows if m.ends_at < now), key=lambda mr: mr[0].starts_at, reverse=True)
-    return {"upcoming": upcoming, "past": past[:20]}
+    ongoing = sorted(((m, r) for m, r in rows if m.status in ONGOING_STATUSES), key=lambda mr: mr[0].starts_at)
+    rest = [(m, r) for m, r in rows if m.status not in ONGOING_STATUSES]
+    upcoming = sorted(((m, r) for m, r in rest if m.ends_at >= now and m.status in (MeetingStatus.DRAFT,
+                                                                                   MeetingStatus.AGENDA_SENT)),
+                      key=lambda mr: mr[0].starts_at)
+    shown = {m.id for m, _r in upcoming}
+    past = sorted(((m, r) for m, r in rest if m.id not in shown), key=lambda mr: mr[0].starts_at, reverse=True)
+    return {"ongoing": ongoing, "upcoming": upcoming, "past": past[:20]}
 
 
 def list_meetings(user: User, scope: str = "upcoming", now: datetime | None = None, limit: int = 200) -> list[Meeting]:
     """Meetings visible to the user: upcoming soonest first, or past newest first."""
     now = now or utcnow()
     query = select(Meeting).where(visible_filter(user)).options(selectinload(Meeting.organizer_department))
+    ongoing = Meeting.status.in_(ONGOING_STATUSES)
     if scope == "past":
-        query = query.where(Meeting.ends_at < now).order_by(Meeting.starts_at.desc())
-    else:
-        query = query.where(Meeting.ends_at >= now).order_by(Meeting.starts_at)
+        query = query.where(Meeting.ends_at < now, ~ongoing).order_by(Meeting.starts_at.desc())
+    else:  # what is going on now first, then what is coming
+        query = query.where((Meeting.ends_at >= now) | ongoing).order_by(ongoing.desc(), Meeting.starts_at)
     return list(db.session.scalars(query.limit(limit)))
 
 

@@ -40,6 +40,8 @@ def _page_context(meeting, **extra):
         role_problems=service.roles_problems(meeting),
         errors={}, values={},
     )
+    if context["can_edit"]:
+        context["delivery"] = service.agenda_delivery(current_user, meeting)
     context.update(extra)
     return context
 
@@ -279,6 +281,15 @@ def remove_participant(participant_id):
 
 # --- sending ---------------------------------------------------------------------------------
 
+@bp.get("/meetings/<int:meeting_id>/agenda-delivery")
+def agenda_delivery(meeting_id):
+    """What became of the agenda emails, per person (a fragment that polls itself while any is queued)."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    delivery = service.agenda_delivery(current_user, meeting)
+    if delivery is None:
+        return "", 204
+    return render_template("meetings/_delivery.html", meeting=meeting, delivery=delivery)
+
 @bp.post("/meetings/<int:meeting_id>/send-agenda")
 def send_agenda(meeting_id):
     """Send the agenda by email to everyone invited."""
@@ -291,7 +302,7 @@ def send_agenda(meeting_id):
         if is_htmx():
             return render_template("meetings/_send.html", **context), exc.status
         return render_template("meetings/page.html", **context), exc.status
-    flash(gettext("议程已发送给%(count)s位参会人员", count=sum(1 for p in meeting.participants if p.user.email)), "success")
+    flash(gettext("议程已交给邮件发送（%(count)s位参会人员），各人的送达情况见下方", count=sum(1 for p in meeting.participants if p.user.email)), "success")
     if is_htmx():
         response = render_template("meetings/_send.html", **_page_context(meeting, just_sent=True))
         return response

@@ -27,7 +27,7 @@ from flask_babel import gettext
 from sqlalchemy import bindparam, distinct, func, or_, select, update
 
 from minutes.core.errors import NotFound, RuleViolation, ValidationFailed
-from minutes.core.timefmt import utcnow
+from minutes.core.timefmt import relative_cn, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.notify import webhooks
@@ -353,6 +353,9 @@ def _deliver_emails(messages: list[_Outgoing], now: datetime, counts: dict) -> N
     down: tuple[datetime, str] | None = None
     sender = current_app.config["SMTP_SENDER"]
     domain = sender.rsplit("@", 1)[-1] or "minutes"
+    if current_app.config.get("MAIL_DEV_MAILBOX"):
+        _deliver_to_dev_mailbox(messages, sender, domain, now, counts)
+        return
     with db.engine.connect() as conn:
         receipts = _Receipts(conn)
         try:
@@ -383,6 +386,26 @@ def _deliver_emails(messages: list[_Outgoing], now: datetime, counts: dict) -> N
         finally:
             receipts.flush()
             _close(smtp)
+
+
+def _deliver_to_dev_mailbox(messages: list[_Outgoing], sender: str, domain: str, now: datetime, counts: dict) -> None:
+    """Local-mailbox mode (`make run`, MAIL_DEV_MAILBOX=1): a message that would be sent counts as delivered; the
+    outbox row is the mailbox (/dev/mailbox shows it). One a real server would refuse fails the same way."""
+    with db.engine.connect() as conn:
+        receipts = _Receipts(conn)
+        try:
+            for msg in messages:
+                try:
+                    _email(msg, sender, domain)
+                except _MESSAGE_REFUSED as exc:
+                    receipts.flush()
+                    _failed(conn, msg, f"{type(exc).__name__}: {exc}", now)
+                    counts["failed"] += 1
+                else:
+                    receipts.add(msg)
+                    counts["sent"] += 1
+        finally:
+            receipts.flush()
 
 
 def _close(smtp):
@@ -646,6 +669,104 @@ def deliver_in_background(app) -> threading.Thread:
     thread = threading.Thread(target=run, name="outbox-deliver", daemon=True)
     thread.start()
     return thread
+
+
+# --- delivery state for the sender ---------------------------------------------------------
+
+#: Errors that mean the mail server cannot be reached at all (not one message refused).
+_UNREACHABLE = ("ConnectionRefused", "ConnectionError", "ConnectionReset", "TimeoutError", "timed out", "gaierror",
+                "SMTPConnectError", "SMTPServerDisconnected", "OSError", "邮件服务器不可用")
+
+
+def unreachable(error: str | None) -> bool:
+    """Whether a delivery error says the mail server could not be reached."""
+    return bool(error) and any(mark in error for mark in _UNREACHABLE)
+
+
+@dataclass
+class Delivery:
+    """One recipient's message of a send, as the sender sees it."""
+
+    recipient: object  #: whoever the caller said the message is for (a User)
+    message: OutboxMessage
+
+    @property
+    def state(self) -> str:
+        """queued (待发送, including a failed attempt that will be retried), sent, or failed (given up)."""
+        return {OutboxStatus.SENT: "sent", OutboxStatus.DEAD: "failed"}.get(self.message.status, "queued")
+
+    @property
+    def retrying(self) -> bool:
+        return self.state == "queued" and bool(self.message.last_error)
+
+    @property
+    def retry_text(self) -> str:
+        """When the next attempt is: 1分钟内重试 / 25分钟后重试."""
+        if self.message.next_attempt_at <= utcnow() + timedelta(minutes=1):
+            return gettext("1分钟内重试")
+        return gettext("%(when)s重试", when=relative_cn(self.message.next_attempt_at))
+
+
+@dataclass
+class DeliveryReport:
+    """What became of the messages of one send (an agenda, a minutes version): per recipient, and whether the
+    mail server can be reached at all."""
+
+    deliveries: list[Delivery]
+    dev_mailbox: bool
+
+    def count(self, state: str) -> int:
+        return sum(1 for d in self.deliveries if d.state == state)
+
+    @property
+    def waiting(self) -> bool:
+        """Something is still queued: the sender's page keeps asking."""
+        return any(d.state == "queued" for d in self.deliveries)
+
+    @property
+    def soon(self) -> bool:
+        """Something queued is due now (not waiting for a retry minutes away): ask again in seconds."""
+        now = utcnow()
+        return any(d.state == "queued" and (not d.retrying or d.message.next_attempt_at <= now + timedelta(seconds=30))
+                   for d in self.deliveries)
+
+    @property
+    def mail_down(self) -> str | None:
+        """The error when the latest attempts could not reach the mail server (None when mail goes out)."""
+        tried = [d.message for d in self.deliveries if d.message.last_attempt_at or d.message.last_error]
+        if not tried:
+            return None
+        latest = max(tried, key=lambda m: (m.last_attempt_at or m.created_at, m.id))
+        if latest.status != OutboxStatus.SENT and unreachable(latest.last_error):
+            return latest.last_error
+        return None
+
+
+def delivery_report(recipients: dict[str, object]) -> DeliveryReport:
+    """The messages of one send, found by their dedupe keys (key → recipient), in the order given."""
+    keys = list(recipients)
+    found = {m.dedupe_key: m for m in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(keys)))} if keys else {}
+    return DeliveryReport([Delivery(recipients[key], found[key]) for key in keys if key in found],
+                          dev_mailbox=bool(current_app.config.get("MAIL_DEV_MAILBOX")))
+
+
+def dev_mailbox_messages(limit: int = 200) -> list[OutboxMessage]:
+    """The email the app sent in local-mailbox mode, newest first (the page that shows it exists only then)."""
+    if not current_app.config.get("MAIL_DEV_MAILBOX"):
+        raise NotFound(gettext("页面不存在或您无权查看"))
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")
+                                   .order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def dev_mailbox_message(message_id) -> OutboxMessage:
+    """One email of the local mailbox (the page exists only in that mode)."""
+    if not current_app.config.get("MAIL_DEV_MAILBOX"):
+        raise NotFound(gettext("页面不存在或您无权查看"))
+    message = get_by_id(OutboxMessage, message_id)
+    if message is None or message.channel != "email":
+        raise NotFound(gettext("该消息不存在"))
+    return message
 
 
 def recent_messages(limit: int = 100) -> list[OutboxMessage]:

@@ -1,5 +1,5 @@
 """Admin pages for the group robots (钉钉 / 企业微信 / 飞书 webhooks per department) and their deliveries."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -115,3 +115,23 @@ def _done(notice: str):
         return _page(notice=notice)
     flash(notice, "success")
     return redirect(url_for("notify.bots"), 303)
+
+
+# --- the local mailbox (make run) ------------------------------------------------------------
+
+dev_bp = Blueprint("dev_mailbox", __name__, url_prefix="/dev")
+
+
+@dev_bp.get("/mailbox")
+def index():
+    """The email the app sent, as it would arrive (only with MAIL_DEV_MAILBOX=1; 404 otherwise)."""
+    return render("notify/mailbox.html", None, messages=service.dev_mailbox_messages())
+
+
+@dev_bp.get("/mailbox/<int:message_id>.html")
+def html_body(message_id):
+    """One message's HTML part as the recipient's mail client would show it: sandboxed, nothing loads or runs."""
+    message = service.dev_mailbox_message(message_id)
+    response = current_app.response_class(message.body_html or "", mimetype="text/html")
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    return response

@@ -159,12 +159,13 @@ def record_tables(meeting: Meeting) -> tuple[list[dict], list[dict]]:
 
 
 def _time_line(meeting: Meeting) -> str:
-    room = room_service.room_of(meeting)
-    start = room.started_at if room else meeting.starts_at
-    end = room.ended_at if room and room.ended_at else meeting.ends_at
+    """When the meeting was held (its actual start and end), and the plan when it differed."""
+    start, end = meeting.starts_at, meeting.ends_at
+    planned_start, planned_end = meeting.planned_start, meeting.planned_end
     text = f"{cn_date(start)} {cn_time(start)}–{cn_time(end)}"
-    if room and (cn_time(start), cn_time(end)) != (cn_time(meeting.starts_at), cn_time(meeting.ends_at)):
-        text += f"（计划 {cn_time(meeting.starts_at)}–{cn_time(meeting.ends_at)}）"
+    if (cn_datetime(start), cn_time(end)) != (cn_datetime(planned_start), cn_time(planned_end)):
+        day = "" if cn_date(planned_start) == cn_date(start) else f"{cn_date(planned_start)} "
+        text += f"（计划 {day}{cn_time(planned_start)}–{cn_time(planned_end)}）"
     return text
 
 
@@ -490,6 +491,25 @@ def _ask(version: MinutesVersion, user: User, now: datetime, due_on: date, becau
                              render_template("records/email_ask.html", **context),
                              dedupe_key=f"minutes:v{version.id}:ask:{user.id}", confidential=meeting.confidential)
     return request
+
+
+def version_delivery(actor: User, meeting: Meeting) -> notify.DeliveryReport | None:
+    """What became of the emails of the latest version (the asks to confirm, or the final/correction notices),
+    per recipient, for the recorder and the host; None when nothing was sent."""
+    if not (can_write(actor, meeting) or is_host(actor, meeting)):
+        raise PermissionDenied(gettext("只有记录人和主持人可以查看纪要的发送情况"))
+    minutes = minutes_of(meeting)
+    version = current_version(minutes)
+    if version is None:
+        return None
+    asked = db.session.scalars(select(MinutesRequest).where(MinutesRequest.version_id == version.id)
+                               .order_by(MinutesRequest.id)).all()
+    recipients = {f"minutes:v{version.id}:ask:{r.user_id}": r.user for r in asked}
+    if version.is_final or version.corrects is not None:
+        what = "final" if version.corrects is None else "correction"
+        people = [r.user for r in minutes.recipients] + [u for u in (meeting.recorder, meeting.host) if u]
+        recipients.update({f"minutes:v{version.id}:{what}:{u.id}": u for u in people})
+    return notify.delivery_report(recipients) if recipients else None
 
 
 def distribute(actor: User, meeting: Meeting, recipient_ids=None, extra_ids=(), markdown: str | None = None,

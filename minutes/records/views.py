@@ -2,7 +2,7 @@
 diff, final lock, corrections, print view and downloads."""
 import io
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -76,6 +76,7 @@ def _page_context(meeting, **extra):
             taken |= {recorder.id} if recorder else set()
             context["people"] = _pickable_people(meeting, taken)
     if minutes is not None and (state.can_write or state.is_host):
+        context["delivery"] = service.version_delivery(current_user, meeting)
         context["comments"] = service.all_comments(minutes)
         context["answered_by"] = service.answered_by(minutes)
     if state.can_write:
@@ -101,6 +102,16 @@ def show(meeting_id):
     """The minutes of a meeting: the editor for its writers, the current version for everyone."""
     meeting = service.get_meeting(current_user, meeting_id)
     return _page(meeting)
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes/delivery")
+def delivery(meeting_id):
+    """What became of the latest version's emails, per recipient (a fragment that polls itself while any is queued)."""
+    meeting = service.get_meeting(current_user, meeting_id)
+    report = service.version_delivery(current_user, meeting)
+    if report is None:
+        return "", 204
+    return render_template("records/_delivery.html", meeting=meeting, delivery=report)
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes")
@@ -162,7 +173,7 @@ def distribute(meeting_id):
                                      revision=form.get("revision"))
     except DomainError as exc:
         return _page(meeting, exc.status, values=form, errors=exc.fields or {"_": exc.message}, error=exc.message)
-    flash(gettext("纪要%(version)s已发给%(count)s位收件人，请其在1个工作日内确认",
+    flash(gettext("纪要%(version)s已交给邮件发送（%(count)s位收件人），请其在1个工作日内确认；各人的送达情况见下方",
                   version=version.label, count=len(version.minutes.recipients)), "success")
     return redirect(url_for("records.show", meeting_id=meeting.id), 303)
 

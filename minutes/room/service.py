@@ -25,7 +25,7 @@ from minutes.actions.models import ActionItem, ActionStatus
 from minutes.admin.service import work_calendar
 from minutes.core import clarity
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
-from minutes.core.timefmt import LOCAL_TZ, cn_date, cn_time, local_today, to_local, utcnow
+from minutes.core.timefmt import LOCAL_TZ, cn_date, cn_datetime, cn_time, local_today, to_local, utcnow
 from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
@@ -42,6 +42,15 @@ MINUTES_DUE_AFTER = timedelta(hours=24)
 MAX_TEXT = 2000
 WRITABLE_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW)
 STARTABLE_STATUSES = (MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT)
+#: Starting further than this from the planned start (before or after) asks "really now?" first: an hour or two
+#: early or late is an ordinary meeting; three days early is a click on the wrong meeting, or a moved meeting.
+START_CONFIRM_WINDOW = timedelta(hours=2)
+
+
+class StartNeedsConfirmation(RuleViolation):
+    """Starting far from the planned time: the page asks to confirm, then starts with `confirmed`."""
+
+    code = "confirm_required"
 ROOM_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW, MeetingStatus.MINUTES_DUE,
                  MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL)
 
@@ -217,8 +226,36 @@ def start_problems(meeting: Meeting) -> list[str]:
     return problems
 
 
-def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -> RoomState:
-    """Start the meeting: open the room, put the first agenda item on the clock, list attendance."""
+def _distance(delta: timedelta) -> str:
+    """提前3天 / 推迟2小时30分钟: how far from the plan a start is."""
+    amount = abs(delta)
+    if amount >= timedelta(days=1):
+        text = gettext("%(days)s天", days=amount.days) + (gettext("%(hours)s小时", hours=amount.seconds // 3600)
+                                                          if amount.seconds >= 3600 else "")
+    else:
+        hours, minutes = amount.seconds // 3600, amount.seconds % 3600 // 60
+        text = (gettext("%(hours)s小时", hours=hours) if hours else "") + \
+            (gettext("%(minutes)s分钟", minutes=minutes) if minutes or not hours else "")
+    return gettext("提前%(amount)s", amount=text) if delta < timedelta(0) else gettext("推迟%(amount)s", amount=text)
+
+
+def start_needs_confirmation(meeting: Meeting, now: datetime | None = None) -> str | None:
+    """The question to ask before starting more than START_CONFIRM_WINDOW from the planned start, or None."""
+    now = now or utcnow()
+    delta = now - meeting.starts_at
+    if abs(delta) <= START_CONFIRM_WINDOW:
+        return None
+    return gettext("会议原定于%(planned)s开始，现在开始将%(distance)s。确定现在开始吗？开始后，会议时间以实际开始和结束时间为准"
+                   "（会议室、工作台、归档、导出和纪要均使用实际时间，原定时间另行注明）。",
+                   planned=cn_datetime(meeting.starts_at), distance=_distance(delta))
+
+
+def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None, confirmed: bool = True) -> RoomState:
+    """Start the meeting: open the room, put the first agenda item on the clock, list attendance.
+
+    The meeting's time becomes the actual one (the plan is kept in planned_starts_at/planned_ends_at); while it
+    runs it is expected to last as long as planned. Unless `confirmed`, a start far from the plan is refused with
+    the question to ask (StartNeedsConfirmation)."""
     if not can_write(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以开始会议"))
     if meeting.status not in STARTABLE_STATUSES or room_of(meeting) is not None:
@@ -227,6 +264,11 @@ def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None) ->
     if problems:
         raise RuleViolation(gettext("会议还不能开始：%(problems)s。请先在会议页面补齐", problems="；".join(problems)))
     now = now or utcnow()
+    question = None if confirmed else start_needs_confirmation(meeting, now)
+    if question:
+        raise StartNeedsConfirmation(question, fields={"planned_starts_at": meeting.starts_at.isoformat()})
+    meeting.planned_starts_at, meeting.planned_ends_at = meeting.starts_at, meeting.ends_at
+    meeting.starts_at, meeting.ends_at = now, now + (meeting.planned_ends_at - meeting.planned_starts_at)
     first = meeting.agenda_items[0] if meeting.agenda_items else None
     room = RoomState(meeting=meeting, revision=1, started_at=now, started_by=actor, screen_mode=ScreenMode.LIVE,
                      current_item=first, item_started_at=now if first else None)
@@ -453,6 +495,7 @@ def finish_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
     now = now or utcnow()
     _stop_clock(room, now)
     room.ended_at, room.ended_by = now, actor
+    meeting.ends_at = max(now, meeting.starts_at)
     room.minutes_due_at = now + MINUTES_DUE_AFTER
     room.screen_mode = ScreenMode.LIVE
     meeting.status = MeetingStatus.MINUTES_DUE

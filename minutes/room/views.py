@@ -111,7 +111,10 @@ def start(meeting_id):
     """Start the meeting."""
     meeting = service.get_meeting(current_user, meeting_id)
     try:
-        service.start_meeting(current_user, meeting)
+        service.start_meeting(current_user, meeting, confirmed=request.form.get("confirm") == "1")
+    except service.StartNeedsConfirmation as exc:
+        page = "room/_start_confirm.html" if is_htmx() else "room/start_confirm.html"
+        return render_template(page, meeting=meeting, question=exc.message), exc.status
     except DomainError as exc:
         return _done(meeting, exc.status, exc.message)
     if is_htmx():

@@ -120,7 +120,11 @@ def test_from_recorded_meeting_to_final_minutes(live_server, new_page, people, s
     shot(writer, "minutes-send-confirm", full_page=False)
     with writer.expect_navigation():
         ask.get_by_role("button", name="确定").click()
-    expect(writer.locator(".flash.success")).to_contain_text("第1版已发给2位收件人")
+    expect(writer.locator(".flash.success")).to_contain_text("第1版已交给邮件发送（2位收件人）")
+    expect(writer.locator("#minutes-delivery .delivery-head")).to_contain_text("已发送 2", timeout=10_000)
+    writer.set_viewport_size({"width": 1366, "height": 768})
+    writer.locator("#minutes-delivery-card").scroll_into_view_if_needed()
+    shot(writer, "minutes-delivery-1366", full_page=False)
     expect(writer.locator("#signoff")).to_contain_text("0 / 2 已确认")
 
     mails = live_server.smtp.wait_for(2)

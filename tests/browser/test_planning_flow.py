@@ -163,7 +163,10 @@ def test_plan_meeting_reorder_agenda_invite_and_send(live_server, users, new_pag
     expect(send.locator("textarea[name=reason]")).to_have_count(0)  # on time: no reason asked
     send.locator("button[type=submit]").click()
     expect(send.locator(".alert.success")).to_contain_text("由 王丽 发送")
-    expect(send.locator(".alert.success")).to_contain_text("议程已发送给4位参会人员")
+    expect(send.locator(".alert.success")).to_contain_text("议程已交给邮件发送（4位参会人员）")
+    # what became of each email: queued at first, then (the fragment polls) sent by the real SMTP server
+    expect(send.locator("#agenda-delivery .delivery-head")).to_contain_text("已发送 4", timeout=10_000)
+    expect(send.locator("#agenda-delivery li.delivery-sent")).to_have_count(4)
     expect(page.locator("#meeting-status")).to_have_text("议程已发送")
 
     page.reload()

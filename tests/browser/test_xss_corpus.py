@@ -391,6 +391,9 @@ def test_no_payload_runs_or_injects_anywhere(live_server, watch, monkeypatch):
     att.visit("/actions/calendar", shows=False)
     admin.visit("/actions/follow-up")
     admin.visit("/admin/outbox", "outbox with the robot message")
+    monkeypatch.setitem(live_server.app.config, "MAIL_DEV_MAILBOX", True)
+    admin.visit("/dev/mailbox", "local mailbox (make run)")  # each mail's HTML in a sandboxed srcdoc frame
+    monkeypatch.setitem(live_server.app.config, "MAIL_DEV_MAILBOX", False)
     admin.visit("/notify/bots")
     admin.visit(admin.page.locator("a[href^='/notify/bots/']").first.get_attribute("href"), "robot page")
     topic = urllib.parse.quote(filing_key(pack(PAYLOADS, 200)[1], None), safe="")

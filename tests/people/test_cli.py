@@ -92,6 +92,12 @@ def test_demo_creates_departments_people_meetings_and_prints_accounts(runner):
     assert result.exit_code == 0, result.output
     assert "演示账号（密码均为 minutes2026）" in result.output
     assert "admin" in result.output and "赵敏（客服部）" in result.output
+    # who to log in as for each meeting: the host and the recorder of the source document's example
+    lines = {line.split()[0]: line for line in result.output.splitlines()[1:] if line.startswith("  ")}
+    assert "主持“解决客户投诉处理流程卡点”" in lines["zhaomin"]
+    assert "记录“解决客户投诉处理流程卡点”" in lines["chenjing"]
+    assert lines["zhangwei"].count("主持") == 1 and "“新版会员体系上线协调会”（进行中）" in lines["zhangwei"]
+    assert "主持" not in lines["admin"] and "记录" not in lines["admin"]
     assert set(db.session.scalars(select(Department.name))) >= {"客服部", "产品部", "技术部", "法务部", "市场部",
                                                                 "财务部", "人力资源部"}
     assert count(User) >= 12 and all(db.session.scalars(select(User.is_demo)))
@@ -148,3 +154,12 @@ def test_demo_holds_a_meeting_in_every_state(runner, app):
     assert {MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT, MeetingStatus.IN_PROGRESS, MeetingStatus.MINUTES_DUE,
             MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL} <= states
     assert "解决客户投诉处理流程卡点" in set(db.session.scalars(select(Meeting.topic)))
+
+
+def test_demo_in_local_mailbox_mode_puts_its_mail_in_the_mailbox(runner, app, smtp_server):
+    from minutes.notify.models import OutboxStatus
+
+    app.config["MAIL_DEV_MAILBOX"] = True
+    assert runner.invoke(args=["minutes", "demo"]).exit_code == 0
+    statuses = set(db.session.scalars(select(OutboxMessage.status).where(OutboxMessage.channel == "email")))
+    assert statuses == {OutboxStatus.SENT} and smtp_server.messages == []

@@ -79,6 +79,8 @@ RECIPIENT = rule("L    403     ok  ok   403 ok   403   ok",
 OWN_TOKEN = rule("L    404     404 404  404 ok   ok    404")
 #: a token never makes tokens (the API takes the browser's session for that, tested in tests/api/test_tokens.py)
 NO_TOKEN_MAKES_TOKENS = rule("L    403     403 403  403 403  403   403")
+#: pages that exist only in `make run`'s local-mailbox mode (MAIL_DEV_MAILBOX=1, off here)
+DEV_ONLY = rule("L    404     404 404  404 404  404   404")
 #: logging out ends, for everyone, on the login page
 LOGOUT = rule("L    L       L   L    L   L    L     L")
 
@@ -130,6 +132,8 @@ EXPECT: dict[str, Case] = {
     "admin.add_department": E(POST=ADMIN),
     "admin.rename_department": E(POST=ADMIN),
     "admin.outbox": E(GET=ADMIN),
+    "dev_mailbox.index": E(GET=DEV_ONLY),
+    "dev_mailbox.html_body": E(GET=DEV_ONLY),
     "admin.retry_message": E(POST=ADMIN),
     "admin.users": E(GET=ADMIN),
     "admin.edit_user": E(GET=ADMIN, POST=ADMIN),
@@ -152,6 +156,7 @@ EXPECT: dict[str, Case] = {
     "meetings.order_agenda": E(POST=EDIT),
     "meetings.add_participants": E(POST=EDIT),
     "meetings.send_agenda": E(POST=EDIT),
+    "meetings.agenda_delivery": E(GET=EDIT),
     # a helper of the invitation form: the company directory, nothing of the meeting
     "meetings.department_people": E(GET=VIEW),
     "meetings.edit_item": E(POST=EDIT, data={"title": "改过的议题", "minutes": "15"}),
@@ -197,6 +202,7 @@ EXPECT: dict[str, Case] = {
     "room.finish": E(stage="live", POST=WRITE),
     # --- minutes -----------------------------------------------------------------------------------
     "records.show": E(stage="done", GET=VIEW),
+    "records.delivery": E(stage="done", GET=WRITE),
     "records.diff": E(stage="done", GET=VIEW, query="?a=1&b=2"),
     "records.version": E(stage="done", GET=VIEW),
     "records.print_view": E(stage="done", GET=VIEW),
