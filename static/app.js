@@ -42,7 +42,7 @@
 
   // Texts from the server's catalogue (base.html), with {name} placeholders filled here.
   var messages = {};
-  try { messages = JSON.parse(document.getElementById("js-messages").textContent); } catch (e) { messages = {}; }
+  try { messages = JSON.parse(document.body.dataset.messages || "{}"); } catch (e) { messages = {}; }
   function msg(key, values) {
     return (messages[key] || "").replace(/\{(\w+)\}/g, function (m, name) {
       return values && values[name] !== undefined ? values[name] : m;
