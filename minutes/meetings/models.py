@@ -157,7 +157,8 @@ class Meeting(db.Model):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     agenda_sent_by: Mapped[User | None] = relationship(foreign_keys=[agenda_sent_by_id])
     agenda_items: Mapped[list["AgendaItem"]] = relationship(
-        back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan"
+        back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan",
+        foreign_keys="AgendaItem.meeting_id",
     )
     participants: Mapped[list["Participant"]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan"
@@ -233,8 +234,11 @@ class AgendaItem(db.Model):
     minutes: Mapped[int] = mapped_column(Integer)  #: estimated length in minutes
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))  #: presenting department
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Never discussed and carried, after the meeting, onto this meeting's agenda (待议事项); set once.
+    carried_to_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"))
 
-    meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda_items", foreign_keys=[meeting_id])
+    carried_to: Mapped[Meeting | None] = relationship(foreign_keys=[carried_to_meeting_id])
     department: Mapped[Department | None] = relationship()
     materials: Mapped[list["Material"]] = relationship(
         back_populates="agenda_item", order_by="Material.id", cascade="all, delete-orphan"

@@ -80,7 +80,7 @@ def _page_context(meeting, **extra):
         context["comments"] = service.all_comments(minutes)
         context["answered_by"] = service.answered_by(minutes)
     if state.can_write:
-        context["undiscussed"] = room_service.undiscussed_items(meeting)
+        context["undiscussed"] = room_service.carry_overview(meeting)
     if state.current is not None and state.recipient is not None and not state.current.is_final:
         context["item_options"] = service.item_options(state.current)
     context.update(extra)

@@ -6,7 +6,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.core.errors import DomainError, ValidationFailed
-from minutes.core.timefmt import local_to_utc, to_local, utcnow
+from minutes.core.timefmt import cn_date, local_to_utc, to_local, utcnow
 from minutes.dbtypes import parse_id
 from minutes.people.service import all_users, users_of_department
 from minutes.room import live, service
@@ -191,20 +191,24 @@ def finish(meeting_id):
 
 @bp.post("/meetings/<int:meeting_id>/carry-over")
 def carry_over(meeting_id):
-    """Plan a follow-up meeting with the agenda items the ended meeting never discussed."""
+    """Plan a follow-up meeting with the agenda items the ended meeting never discussed (once)."""
     meeting = service.get_meeting(current_user, meeting_id)
+    into = request.form.get("into", "follow_up")
     try:
-        new = service.carry_over(current_user, meeting, request.form.get("into", "follow_up"))
+        carried = service.carry_over(current_user, meeting, into)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("records.show", meeting_id=meeting.id), 303)
-    count = len(service.undiscussed_items(meeting))
-    if request.form.get("into") == "series":
-        flash(gettext("%(count)s个未讨论的议题已列入本系列下一次会议的议程。", count=count), "success")
+    target = carried.meeting
+    if carried.already:
+        flash(gettext("这些未讨论的议题已转入“%(topic)s”（%(date)s），没有再创建会议。",
+                      topic=target.topic, date=cn_date(target.starts_at)), "info")
+    elif into == "series":
+        flash(gettext("%(count)s个未讨论的议题已列入本系列下一次会议的议程。", count=carried.count), "success")
     else:
         flash(gettext("已创建后续会议，%(count)s个未讨论的议题已列入议程，参会人员和角色沿用本次会议。请确认时间地点后发送议程。",
-                      count=count), "success")
-    return redirect(url_for("meetings.show", meeting_id=new.id), 303)
+                      count=carried.count), "success")
+    return redirect(url_for("meetings.show", meeting_id=target.id), 303)
 
 
 # --- attendance ------------------------------------------------------------------------------

@@ -190,3 +190,12 @@ def test_after_the_meeting_the_recorder_writes_the_minutes_and_carries_the_undis
         assert [i.title for i in new.agenda_items] == [ITEM_B]
         assert new.starts_at.date() == date(2026, 12, 8)  # the agenda, sent today, is 2 working days ahead
         db.session.remove()
+
+    # back on the minutes page the item links to where it went; offering it again would plan a second meeting
+    console.goto(f"/meetings/{meeting_id}/minutes")
+    carry = console.locator("#carry-over")
+    expect(carry).to_contain_text(f"已转入：{TOPIC}（待议事项）")
+    expect(carry.get_by_role("button")).to_have_count(0)
+    shot(console, "everyday-minutes-carried-1366", full_page=False)
+    carry.get_by_role("link", name=re.compile("待议事项")).click()
+    console.wait_for_url(re.compile(rf"/meetings/{new_id}$"))

@@ -520,7 +520,7 @@ def test_items_without_any_record_carry_over_to_a_follow_up_with_the_same_people
     assert service.undiscussed_items(started.meeting) == [second]
     with pytest.raises(PermissionDenied):
         service.carry_over(started.participant, started.meeting)
-    new = service.carry_over(started.recorder, started.meeting)
+    new = service.carry_over(started.recorder, started.meeting).meeting
     assert [(i.title, i.minutes, i.department_id) for i in new.agenda_items] == [
         (second.title, second.minutes, second.department_id)]
     assert new.topic == f"{started.meeting.topic}（待议事项）" and new.status == MeetingStatus.DRAFT
@@ -548,7 +548,7 @@ def test_undiscussed_items_go_to_the_series_next_meeting_once(started):
     service.enter_review(started.recorder, started.meeting)
     service.finish_meeting(started.recorder, started.meeting)
     first, second = started.items
-    nxt = service.carry_over(started.recorder, started.meeting, into="series")
+    nxt = service.carry_over(started.recorder, started.meeting, into="series").meeting
     assert nxt.series_id == started.meeting.series_id and nxt.starts_at > started.meeting.starts_at
     assert [i.title for i in nxt.agenda_items] == [series.REVIEW_TITLE, first.title, second.title]
     again = service.carry_over(started.recorder, started.meeting, into="series")
@@ -566,3 +566,70 @@ def test_a_period_in_a_decisions_wording_sets_no_deadline_unless_confirmed(start
     with pytest.raises(ValidationFailed):  # an action's deadline is never taken from a period unconfirmed
         service.add_action(started.recorder, started.meeting, item.id, "Q2完成预算复核",
                            owner_id=started.participant.id)
+    assert again.already and again.meeting.id == nxt.id and len(nxt.agenda_items) == 3
+    # nor to a follow-up meeting after that: the items have gone to the series already
+    assert service.carry_over(started.recorder, started.meeting).meeting.id == nxt.id
+
+
+def _follow_ups(meeting):
+    from minutes.meetings.models import Meeting
+
+    return db.session.scalars(select(Meeting).where(Meeting.topic == f"{meeting.topic}（待议事项）")).all()
+
+
+def test_carrying_again_plans_no_second_follow_up_unless_the_first_was_cancelled(started):
+    from minutes.meetings import service as meetings
+
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    first = service.carry_over(started.recorder, started.meeting)
+    db.session.commit()
+    assert (first.count, first.already) == (2, False)
+    again = service.carry_over(started.host, started.meeting)  # the host, a moment later
+    db.session.commit()
+    assert again.already and again.count == 0 and again.meeting.id == first.meeting.id
+    assert len(_follow_ups(started.meeting)) == 1 and len(first.meeting.agenda_items) == 2
+    assert [target.id for _, target in service.carry_overview(started.meeting)] == [first.meeting.id] * 2
+    meetings.cancel_meeting(started.recorder, first.meeting)
+    db.session.commit()
+    assert [target for _, target in service.carry_overview(started.meeting)] == [None, None]
+    other = service.carry_over(started.recorder, started.meeting)
+    assert not other.already and other.meeting.id != first.meeting.id
+
+
+def test_a_second_carry_waits_for_the_first_and_finds_its_meeting(started, app):
+    """Two people carry the same items at the same moment: the second waits (PostgreSQL: the meeting's row
+    lock; SQLite: the write lock) until the first commits, then finds the follow-up it planned."""
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    db.session.commit()
+    meeting_id, host_id = started.meeting.id, started.host.id
+    done, results, errors = threading.Event(), [], []
+
+    def second():
+        from minutes.extensions import write_intent
+        from minutes.meetings.models import Meeting
+        from minutes.people.models import User
+
+        write_intent.set(True)
+        try:
+            with app.test_request_context():
+                carried = service.carry_over(db.session.get(User, host_id), db.session.get(Meeting, meeting_id))
+                results.append((carried.meeting.id, carried.already))
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    first = service.carry_over(started.recorder, started.meeting)  # flushed, not committed: holds the lock
+    thread = threading.Thread(target=second)
+    thread.start()
+    assert not done.wait(0.5), (results, errors)  # the second waits for the first
+    db.session.commit()
+    thread.join(30)
+    assert not errors, errors
+    assert results == [(first.meeting.id, True)]
+    db.session.expire_all()
+    assert len(_follow_ups(started.meeting)) == 1

@@ -268,3 +268,45 @@ def test_minutes_page_offers_the_undiscussed_items_and_carries_them(started, cli
     assert 'id="carry-over"' in html and "未讨论的议题（2项）" in html and "列入本系列下一次会议" not in html
     response = client.post(f"/meetings/{mid}/carry-over", data={"into": "follow_up"})
     assert response.status_code == 303 and response.headers["Location"] != f"/meetings/{mid}/minutes"
+
+
+def _carry_section(html):
+    section = html[html.index('id="carry-over"'):]
+    return section[:section.index("</section>")]
+
+
+def test_carrying_twice_leads_to_the_same_follow_up_and_the_page_links_to_it(started, client, login_as):
+    from minutes.meetings.models import Meeting
+
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    mid = started.meeting.id
+    login_as(started.recorder)
+    first = client.post(f"/meetings/{mid}/carry-over", data={"into": "follow_up"})
+    again = client.post(f"/meetings/{mid}/carry-over", data={"into": "follow_up"})  # a second click
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    new_id = int(first.headers["Location"].rsplit("/", 1)[1])
+    assert db.session.query(Meeting).filter(Meeting.topic.endswith("（待议事项）")).count() == 1
+    shown = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "这些未讨论的议题已转入" in shown and "没有再创建会议" in shown
+    carry = _carry_section(client.get(f"/meetings/{mid}/minutes").get_data(as_text=True))
+    assert carry.count("已转入：") == 2 and carry.count(f'href="/meetings/{new_id}"') == 2
+    assert "安排后续会议讨论这些议题" not in carry and "<form" not in carry
+
+
+def test_items_carried_to_the_series_link_to_its_next_meeting(started, client, login_as):
+    from minutes.meetings import series
+
+    series.start_series(started.host, started.meeting, "投诉协调例会", "monthly")
+    service.enter_review(started.recorder, started.meeting)
+    service.finish_meeting(started.recorder, started.meeting)
+    mid = started.meeting.id
+    login_as(started.recorder)
+    response = client.post(f"/meetings/{mid}/carry-over", data={"into": "series"})
+    nxt = series.next_in_series(started.meeting)
+    assert response.status_code == 303 and response.headers["Location"] == f"/meetings/{nxt.id}"
+    again = client.post(f"/meetings/{mid}/carry-over", data={"into": "follow_up"})
+    assert again.headers["Location"] == f"/meetings/{nxt.id}"
+    carry = _carry_section(client.get(f"/meetings/{mid}/minutes").get_data(as_text=True))
+    assert carry.count(f'已转入：<a href="/meetings/{nxt.id}">') == 2 and "列入本系列下一次会议" not in carry
