@@ -130,7 +130,7 @@ def create_next_in_series(actor: User, meeting: Meeting, starts_at: datetime | N
     if later is not None:
         raise RuleViolation(gettext("本系列已安排了下一次会议（%(starts_at)s）：请从最近一次会议继续", starts_at=cn_date(later.starts_at)))
     starts_at = starts_at or suggested_next_start(meeting)
-    nxt = meetings.plan_like(actor, meeting, starts_at, meeting.ends_at - meeting.starts_at)
+    nxt = meetings.plan_like(actor, meeting, starts_at, meeting.planned_end - meeting.planned_start)  # as long as planned
     nxt.series_id = meeting.series_id
     actions = open_actions_for_review(meeting)
     item = meetings.add_agenda_item(actor, nxt, REVIEW_TITLE, min(30, 5 + 2 * len(actions)),

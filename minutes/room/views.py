@@ -194,11 +194,8 @@ def carry_over(meeting_id):
     """Plan a follow-up meeting with the agenda items the ended meeting never discussed (once)."""
     meeting = service.get_meeting(current_user, meeting_id)
     into = request.form.get("into", "follow_up")
-    try:
-        carried = service.carry_over(current_user, meeting, into)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("records.show", meeting_id=meeting.id), 303)
+    # a refusal (not the recorder or host, nothing left to carry) is answered with its status and changes nothing
+    carried = service.carry_over(current_user, meeting, into)
     target = carried.meeting
     if carried.already:
         flash(gettext("这些未讨论的议题已转入“%(topic)s”（%(date)s），没有再创建会议。",
