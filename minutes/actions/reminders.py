@@ -357,6 +357,11 @@ def _load_context(rows, rules: Rules) -> _Context:
     return _Context(users, departments, meetings, hosts, heads, bots, last_update, invited)
 
 
+def _may_read_meeting(ctx: _Context, meeting: Meeting, user_id: int) -> bool:
+    """meetings.service.can_view for the run's bulk-loaded meetings: a confidential one only for its people."""
+    return not meeting.confidential or (meeting.id, user_id) in ctx.invited or meeting.created_by_id == user_id
+
+
 def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult:
     smap = stage_map(today, rules, calendar)
     rows = _candidates(smap)
@@ -401,7 +406,7 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
             for head_id in ctx.heads.get(row.owner_department_id, []):
                 head = ctx.users[head_id]
                 # Never tell someone about a confidential meeting they were not invited to.
-                if meeting.confidential and (meeting.id, head_id) not in ctx.invited and meeting.created_by_id != head_id:
+                if not _may_read_meeting(ctx, meeting, head_id):
                     continue
                 people.append(head)
             people = [p for i, p in enumerate(people) if p.id != owner.id and p.id not in {q.id for q in people[:i]}]
@@ -413,7 +418,10 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
             for person in people:
                 if not person.email or not person.is_enabled:
                     continue
-                personal = dict(context, recipient=person)
+                # an owner outside a confidential meeting (assigned before owners had to be invited) reads the
+                # action, not the meeting's topic (as actions.service.meeting_topic shows it on the pages)
+                topic = meeting.topic if _may_read_meeting(ctx, meeting, person.id) else gettext("（仅参会人可见的会议）")
+                personal = dict(context, recipient=person, topic=topic)
                 outbox_rows.append(dict(channel="email", recipient=person.email, subject=subject,
                                         body_text=text_tpl.render(personal), body_html=html_tpl.render(personal),
                                         link=context["link"], dedupe_key=f"{key}:user:{person.id}",

@@ -272,6 +272,22 @@ def test_a_confidential_meeting_never_reaches_a_group_chat_or_an_uninvited_head(
     assert [r for _, r, _ in sent[d(2026, 6, 26)]] == ["zhaomin"]  # the head of 研发部 was not invited
 
 
+def test_an_owner_outside_a_confidential_meeting_is_reminded_without_its_topic(app, team, make_meeting, make_action,
+                                                                              clock, smtp_server):
+    # an action assigned before owners had to be invited: the owner reads the action, never the meeting's topic
+    clock(2026, 6, 1, 16, 0)
+    secret_meeting = make_meeting(team.host, starts=(2026, 6, 1, 10, 0), topic="组织架构调整", confidential=True)
+    make_action(secret_meeting, team.owner, d(2026, 6, 22), "拟定岗位调整方案")
+    clock(2026, 6, 18, 9, 30)
+    reminders.tick()
+    mails = [m["msg"] for m in smtp_server.messages if m["to"][0].startswith(team.owner.username)]
+    assert mails, "the owner is reminded of the action"
+    for msg in mails:
+        body = msg.get_body(preferencelist=("plain",)).get_content() + msg.get_body(preferencelist=("html",)).get_content()
+        assert "组织架构调整" not in body and "组织架构调整" not in msg["Subject"]
+        assert "拟定岗位调整方案" in body and "仅参会人可见的会议" in body
+
+
 # --- once, however often and from however many places it runs ----------------------------------------
 
 def test_two_ticks_at_once_send_nothing_twice(app, team, make_action, make_bot, robots, clock, outbox_watch):
