@@ -101,12 +101,13 @@ def test_meetings_started_before_the_planned_times_migration_get_their_actual_ti
             topic="解决客户投诉处理流程卡点", goal="明确职责", scenario="problem", starts_at=planned,
             ends_at=planned + timedelta(minutes=90), location="301", organizer_department_id=host.department_id))
         meetings.assign_lead_role(host, meeting, meetings.Role.RECORDER, host)
+        meetings.add_agenda_item(host, meeting, "投诉处理时效", 30)
         room.start_meeting(host, meeting, now=started)
         room.finish_meeting(host, meeting, now=started + timedelta(minutes=70))
         db.session.commit()
         meeting_id = meeting.id
         db.session.remove()
-        downgrade(revision="5d2e8f41c6b9")  # the world before: the meeting row holds the plan, the room the facts
+        downgrade(revision="35e687977a03")  # the world before: the meeting row holds the plan, the room the facts
         with db.engine.connect() as conn:
             old = conn.execute(text("SELECT starts_at FROM meeting WHERE id = :id"), {"id": meeting_id}).scalar()
         assert str(old).startswith("2026-06-18 06:00")

@@ -100,7 +100,7 @@ def _seed(live_server, monkeypatch):
         meetings.send_agenda(host, plan, reason=f"{P[1]} 临时")
         # The other topics on meetings nobody opens (they show in the lists).
         for n, topic in enumerate(topics[2:], start=1):
-            meeting(topic, now + timedelta(days=10 + n), goal=WORD)
+            meeting(topic, now + timedelta(days=10 + n), goal=WORD * 2)  # a goal has at least 4 characters
         # The meeting that is held: started 95 minutes ago, recorded with every payload.
         held = meeting(topics[1], now - timedelta(minutes=95))
         items = [meetings.add_agenda_item(host, held, title, 20, attendee.department_id) for title in pack(P, 200)[:4]]
