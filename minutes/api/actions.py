@@ -84,7 +84,7 @@ def patch_action(action_id, data):
                   "to": schemas.OPTIONAL_DATE, "kind": {"type": "string", "enum": ["", *(k.value for k in DocKind)]},
                   "page": {"type": "integer", "minimum": 1, "maximum": 100000}})
 def search():
-    from minutes.archive import service as archive
+    from minutes.archive import search as archive
 
     args = request.args
     page = _page_arg()
