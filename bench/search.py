@@ -21,7 +21,7 @@ schema of its own that is dropped afterwards):
    mixed Latin and digits such as Q3 and 72小时, strings cut from random minutes, and words that
    occur nowhere), each
    - through the index: the set of matching meetings (minutes.archive.backends), and the first page
-     of the search exactly as the page shows it (minutes.archive.service.search: permission filter,
+     of the search exactly as the page shows it (minutes.archive.search.search: permission filter,
      grouping by meeting, counts per kind, highlighted passages) for an ordinary employee;
    - as the baseline: a naive `LIKE '%…%'` scan over the same documents.
    Index and scan must return the same meetings for every query (checked), and the page's total
@@ -442,7 +442,7 @@ def run_backend(backend: str, meetings: int, query_count: int, data: Path | None
     from sqlalchemy import select, text
 
     from minutes import create_app
-    from minutes.archive import service
+    from minutes.archive import search as archive_search
     from minutes.archive.backends import backend_for
     from minutes.archive.models import SearchBlock
     from minutes.archive.text import parse_query
@@ -517,7 +517,7 @@ def run_backend(backend: str, meetings: int, query_count: int, data: Path | None
             result["query_load"] = os.getloadavg()[0]
             result["warmed"] = _read_through(engine, backend, workdir / f"bench-{meetings}.sqlite3")
             for q in queries[:10]:  # warm up (not measured): a running server has its caches warm
-                service.search(user, service.SearchQuery(q=q))
+                archive_search.search(user, archive_search.SearchQuery(q=q))
                 db.session.rollback()
             for q in queries:
                 parsed = parse_query(q)
@@ -525,11 +525,11 @@ def run_backend(backend: str, meetings: int, query_count: int, data: Path | None
                 runs_match, runs_page = [], []
                 for _ in range(3):
                     t0 = time.perf_counter()
-                    found = service.matching_meetings(service.SearchQuery(q=q))
+                    found = archive_search.matching_meetings(archive_search.SearchQuery(q=q))
                     runs_match.append((time.perf_counter() - t0) * 1000)
                     db.session.rollback()
                     t0 = time.perf_counter()
-                    page = service.search(user, service.SearchQuery(q=q))
+                    page = archive_search.search(user, archive_search.SearchQuery(q=q))
                     runs_page.append((time.perf_counter() - t0) * 1000)
                     db.session.rollback()
                 indexed_ms.append(sorted(runs_match)[1])
@@ -645,7 +645,7 @@ def report(results: list[dict], meetings: int, query_count: int) -> str:
               "(`create_indexes`, what `flask minutes reindex` does after loading); *index size*: the FTS5 tables "
               "(SQLite) or the pg_trgm GIN index and the table `search_block_gram` with its GIN index (PostgreSQL).",
               "- *matching meetings, index*: all meetings with a match, through the index — the same set the scan "
-              "computes (checked for every query). *search page*: `minutes.archive.service.search` as an ordinary "
+              "computes (checked for every query). *search page*: `minutes.archive.search.search` as an ordinary "
               "employee sees it: permission filter, total, meetings per kind, the first 20 meetings by relevance "
               "with their highlighted passages — what the page waits for. Index and page times are the median of "
               "3 runs of each query (the box is shared with other work); the scan runs once.",

@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, request
 from flask_login import current_user
 
+from minutes.archive import search as archive_search
 from minutes.archive import service
 from minutes.core.errors import ValidationFailed
 from minutes.web import render
@@ -31,11 +32,12 @@ def search():
     """Search the archive; htmx asks for the results fragment as the user types."""
     errors = {}
     try:
-        query = service.parse_search_args(request.args)
+        query = archive_search.parse_search_args(request.args)
     except ValidationFailed as exc:
         errors = exc.fields
-        query = service.SearchQuery(q=(request.args.get("q") or "").strip()[:service.MAX_QUERY_CHARS])
-    results = service.search(current_user, query) if not errors else service.SearchResults(query=query, terms=())
+        query = archive_search.SearchQuery(q=(request.args.get("q") or "").strip()[:archive_search.MAX_QUERY_CHARS])
+    results = (archive_search.search(current_user, query) if not errors
+               else archive_search.SearchResults(query=query, terms=()))
     return render("archive/search.html", "archive/_results.html", status=422 if errors else 200,
                   results=results, query=query, values=request.args, errors=errors,
-                  has_minutes_page="records.show" in current_app.view_functions, **service.search_form_choices())
+                  has_minutes_page="records.show" in current_app.view_functions, **archive_search.search_form_choices())

@@ -1,6 +1,7 @@
 """The archive pages: by topic and by date (主题-日期), topic pages, search as you type."""
 import re
 
+from minutes.archive import search as archive_search
 from minutes.archive import service
 from minutes.extensions import db
 from minutes.meetings import service as planning
@@ -180,7 +181,7 @@ def test_an_agenda_item_renamed_before_the_meeting_is_found_by_its_new_title(peo
     item = planning.add_agenda_item(host, meeting, "预算口径", 20)
     planning.update_agenda_item(host, item, "人力成本口径", 20)
     db.session.commit()
-    found = service.search(host, service.parse_search_args({"q": "口径"}))
+    found = archive_search.search(host, archive_search.parse_search_args({"q": "口径"}))
     assert [p.snippet for h in found.hits for p in h.passages] == ["人力成本口径"]
 
 

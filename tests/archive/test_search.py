@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
+from minutes.archive import search as archive_search
 from minutes.archive import service
 from minutes.archive.models import DocKind, SearchBlock
 from minutes.core.errors import ValidationFailed
@@ -14,7 +15,7 @@ from minutes.room import service as room
 
 def find(user, q, **args):
     """Search as `user`; return the results."""
-    return service.search(user, service.parse_search_args({"q": q, **args}))
+    return archive_search.search(user, archive_search.parse_search_args({"q": q, **args}))
 
 
 def topics(results):
@@ -111,7 +112,7 @@ def test_results_are_grouped_by_meeting_with_counts_per_kind(people, complaints,
     assert results.facets == {"meeting": 1, "agenda": 1, "decision": 1, "action": 1}  # meetings per kind
     [hit] = results.hits
     assert hit.matches == 5
-    assert len(hit.passages) == service.PASSAGES_PER_MEETING and hit.more == 2
+    assert len(hit.passages) == archive_search.PASSAGES_PER_MEETING and hit.more == 2
     assert hit.passages[0].label == "会议主题"
 
 
@@ -135,13 +136,13 @@ def test_confidential_meeting_is_invisible_to_someone_not_invited(people, record
     assert seen.total == 1 and seen.facets == {"meeting": 1, "agenda": 1, "decision": 1, "action": 1}
     assert not any("薪酬" in s for s in snippets(seen))
     assert find(outsider, "薪酬").total == 0 and find(outsider, "薪酬").facets == {}
-    assert service.search_api(outsider, q="薪酬") == {"total": 0, "results": []}
-    assert service.search_api(outsider, q="投诉")["total"] == 4  # its topic and goal, agenda, decision, action
+    assert archive_search.search_api(outsider, q="薪酬") == {"total": 0, "results": []}
+    assert archive_search.search_api(outsider, q="投诉")["total"] == 4  # its topic and goal, agenda, decision, action
     # the invitee and the host see it
     for user in (legal, host):
         assert set(topics(find(user, "投诉"))) == {"解决客户投诉处理流程卡点", "高管薪酬预算调整"}
         assert find(user, "投诉").facets["decision"] == 2
-        assert service.search_api(user, q="薪酬")["total"] == 2
+        assert archive_search.search_api(user, q="薪酬")["total"] == 2
 
 
 def test_confidential_meeting_is_not_in_the_archive_lists_of_outsiders(people, record):
@@ -231,10 +232,10 @@ def test_paging_counts_meetings_and_keeps_the_order(people, make_meeting):
 
 def test_bad_filters_are_refused_with_the_field_named(people):
     with pytest.raises(ValidationFailed) as caught:
-        service.parse_search_args({"q": "预算", "from": "2026-13-01", "kind": "memo", "department": "不存在部"})
+        archive_search.parse_search_args({"q": "预算", "from": "2026-13-01", "kind": "memo", "department": "不存在部"})
     assert set(caught.value.fields) == {"from", "kind", "department"}
     with pytest.raises(ValidationFailed) as caught:
-        service.parse_search_args({"q": "预算", "from": "2026-06-30", "to": "2026-06-01"})
+        archive_search.parse_search_args({"q": "预算", "from": "2026-06-30", "to": "2026-06-01"})
     assert "to" in caught.value.fields
 
 
@@ -379,7 +380,7 @@ def test_points_appended_leave_the_blocks_as_a_rebuild_writes_them(people, make_
 # --- the API's service function --------------------------------------------------------------
 
 def test_search_api_returns_one_result_per_meeting_and_kind_of_text(people, complaints, budget):
-    answer = service.search_api(people["host"], q="预算", kind="decision")
+    answer = archive_search.search_api(people["host"], q="预算", kind="decision")
     assert answer == {"total": 1, "results": [{
         "meeting_id": budget.meeting.id, "topic": "确定Q3产品上线跨部门协作计划", "date": "2026-05-20",
         "kind": "decision", "snippet": "预算由财务部于6月30日前复核"}]}
@@ -387,15 +388,15 @@ def test_search_api_returns_one_result_per_meeting_and_kind_of_text(people, comp
 
 def test_search_api_pages_and_filters(people, complaints, budget):
     host = people["host"]
-    everything = service.search_api(host, q="Q3")
+    everything = archive_search.search_api(host, q="Q3")
     assert everything["total"] == 2
     assert [r["kind"] for r in everything["results"]] == ["meeting", "action"]  # a topic match ranks first
-    assert service.search_api(host, q="Q3", per_page=1, page=2)["results"] == everything["results"][1:]
-    assert service.search_api(host, q="Q3", date_from="2026-06-01")["total"] == 1
-    assert service.search_api(host, q="Q3", date_to=date(2026, 5, 31))["total"] == 1
-    assert service.search_api(host, q="Q3", department="法务部")["total"] == 0
+    assert archive_search.search_api(host, q="Q3", per_page=1, page=2)["results"] == everything["results"][1:]
+    assert archive_search.search_api(host, q="Q3", date_from="2026-06-01")["total"] == 1
+    assert archive_search.search_api(host, q="Q3", date_to=date(2026, 5, 31))["total"] == 1
+    assert archive_search.search_api(host, q="Q3", department="法务部")["total"] == 0
     with pytest.raises(ValidationFailed) as caught:
-        service.search_api(host, q="Q3", kind="memo", date_from="yesterday")
+        archive_search.search_api(host, q="Q3", kind="memo", date_from="yesterday")
     assert set(caught.value.fields) == {"kind", "from"}
 
 
@@ -413,10 +414,10 @@ def test_matches_group_block_ids_by_meeting_in_any_order_and_leave_out_hidden_me
     shuffled = blocks[:]
     random.Random(4).shuffle(shuffled)
     for ids in (sorted(blocks), shuffled, sorted(blocks, reverse=True)):
-        assert service.Matches.collect(ids).mask_by_meeting() == expected
-        assert service.Matches.collect(ids).without([9]).mask_by_meeting().keys() == {5, 7}
-    assert service.Matches.collect([]).mask_by_meeting() == {}
-    assert service.Matches.collect([]).facets() == {}
+        assert archive_search.Matches.collect(ids).mask_by_meeting() == expected
+        assert archive_search.Matches.collect(ids).without([9]).mask_by_meeting().keys() == {5, 7}
+    assert archive_search.Matches.collect([]).mask_by_meeting() == {}
+    assert archive_search.Matches.collect([]).facets() == {}
 
 
 def test_matches_count_and_order_as_a_plain_python_reading_of_the_same_blocks():
@@ -431,11 +432,11 @@ def test_matches_count_and_order_as_a_plain_python_reading_of_the_same_blocks():
     hidden = {3, 50, 51, 599}
     masks: dict[int, int] = {}
     for block in blocks:
-        key = block >> service.CODE_BITS
-        if key & service.MEETING_MASK not in hidden:
-            masks[key] = masks.get(key, 0) | 1 << (block & service.CODE_MASK)
-    matches = service.Matches.collect(blocks[::-1]).without(sorted(hidden))
-    assert matches.mask_by_meeting() == {key & service.MEETING_MASK: mask for key, mask in masks.items()}
+        key = block >> archive_search.CODE_BITS
+        if key & archive_search.MEETING_MASK not in hidden:
+            masks[key] = masks.get(key, 0) | 1 << (block & archive_search.CODE_MASK)
+    matches = archive_search.Matches.collect(blocks[::-1]).without(sorted(hidden))
+    assert matches.mask_by_meeting() == {key & archive_search.MEETING_MASK: mask for key, mask in masks.items()}
 
     codes_of = {kind: {c for c, k in CODE_KINDS.items() if k == kind} for kind in DocKind}
     has = lambda mask, kind: any(mask >> c & 1 for c in codes_of[kind])  # noqa: E731
@@ -446,20 +447,20 @@ def test_matches_count_and_order_as_a_plain_python_reading_of_the_same_blocks():
         score = lambda mask: sum(w for c, w in CODE_WEIGHTS.items()  # noqa: E731
                                  if mask >> c & 1 and CODE_KINDS[c] in chosen)
         found = [(score(mask), key) for key, mask in masks.items() if any(has(mask, k) for k in chosen)]
-        for sort, ordered in ((service.Sort.RELEVANCE, sorted(found, reverse=True)),
-                              (service.Sort.NEWEST, sorted(found, key=lambda f: f[1], reverse=True))):
+        for sort, ordered in ((archive_search.Sort.RELEVANCE, sorted(found, reverse=True)),
+                              (archive_search.Sort.NEWEST, sorted(found, key=lambda f: f[1], reverse=True))):
             for page in (1, 2, 9):
                 total, rows = matches.page(kind, sort, page, 20)
                 assert total == len(found)
-                assert rows == [(key & service.MEETING_MASK, s, masks[key])
+                assert rows == [(key & archive_search.MEETING_MASK, s, masks[key])
                                 for s, key in ordered[(page - 1) * 20:page * 20]]
         # the API: one result per meeting and kind, by the kind's weight, then newest, then the kind's order
         weight = {k: max(CODE_WEIGHTS[c] for c in codes_of[k]) for k in DocKind}
         items = sorted(((weight[k], key, -list(DocKind).index(k)) for key, mask in masks.items()
                         for k in chosen if has(mask, k)), reverse=True)
-        total, rows = matches.results(kind, service.Sort.RELEVANCE, 2, 20)
+        total, rows = matches.results(kind, archive_search.Sort.RELEVANCE, 2, 20)
         assert total == len(items)
-        assert rows == [(key & service.MEETING_MASK, list(DocKind)[-i]) for _w, key, i in items[20:40]]
+        assert rows == [(key & archive_search.MEETING_MASK, list(DocKind)[-i]) for _w, key, i in items[20:40]]
 
 
 def test_postgresql_keeps_the_grams_of_each_block_out_of_the_rows_a_search_visits(people, complaints, budget):
