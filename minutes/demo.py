@@ -221,6 +221,7 @@ def _record_meeting(m: Meeting, users: dict, calendar, final: bool | None) -> No
     from minutes.core import timefmt
     from minutes.records import service as records
     from minutes.room import service as room
+    from minutes.room import attendance, recording, review
 
     script = SCRIPTS[m.topic]
     recorder, host = m.recorder, m.host
@@ -230,24 +231,24 @@ def _record_meeting(m: Meeting, users: dict, calendar, final: bool | None) -> No
     try:
         timefmt.freeze(m.starts_at + timedelta(minutes=2))
         room.start_meeting(recorder, m)
-        for row in room.attendance(m):
+        for row in attendance.attendance(m):
             if row.user_id != recorder.id:
-                room.mark_attendance(recorder, m, row.user_id, "present")
+                attendance.mark_attendance(recorder, m, row.user_id, "present")
         for index, kind, dept, text, parties in script["points"]:
-            room.add_point(recorder, m, items[index].id, kind, text, department_id=depts.get(dept),
-                           party_ids=[depts[p] for p in parties])
+            recording.add_point(recorder, m, items[index].id, kind, text, department_id=depts.get(dept),
+                                party_ids=[depts[p] for p in parties])
         index, text, owner, days = script["decision"]
-        room.add_decision(recorder, m, items[index].id, text, owner_id=users[owner].id,
-                          due=calendar.add_workdays(start_day, days))
+        recording.add_decision(recorder, m, items[index].id, text, owner_id=users[owner].id,
+                               due=calendar.add_workdays(start_day, days))
         for index, text, owner, days in script["actions"]:
-            room.add_action(recorder, m, items[index].id, text, owner_id=users[owner].id,
-                            due=calendar.add_workdays(start_day, days))
+            recording.add_action(recorder, m, items[index].id, text, owner_id=users[owner].id,
+                                 due=calendar.add_workdays(start_day, days))
         timefmt.freeze(m.ends_at - timedelta(minutes=10))
-        room.enter_review(host, m)
-        for entry in room.review_entries(m):
-            room.confirm_entry(host, m, entry.review_key)
+        review.enter_review(host, m)
+        for entry in review.review_entries(m):
+            review.confirm_entry(host, m, entry.review_key)
         timefmt.freeze(m.ends_at)
-        room.finish_meeting(recorder, m)
+        review.finish_meeting(recorder, m)
         if final is None:
             return
         timefmt.freeze(m.ends_at + timedelta(hours=3))
@@ -268,11 +269,12 @@ def _record_meeting(m: Meeting, users: dict, calendar, final: bool | None) -> No
 def _live_meeting(m: Meeting, users: dict) -> None:
     """Start a meeting that is happening now, with the first points recorded."""
     from minutes.room import service as room
+    from minutes.room import recording
 
     recorder = m.recorder
     room.start_meeting(recorder, m, now=m.starts_at + timedelta(minutes=1))
     first = m.agenda_items[0]
-    room.add_point(recorder, m, first.id, "viewpoint", "会员等级权益按方案B上线，积分兑换延后到二期",
-                   department_id=users["zhangwei"].department_id, speaker_id=users["zhangwei"].id)
-    room.add_point(recorder, m, first.id, "viewpoint", "希望上线日避开双十一前一周，减少活动冲突",
-                   department_id=users["zhoujie"].department_id)
+    recording.add_point(recorder, m, first.id, "viewpoint", "会员等级权益按方案B上线，积分兑换延后到二期",
+                        department_id=users["zhangwei"].department_id, speaker_id=users["zhangwei"].id)
+    recording.add_point(recorder, m, first.id, "viewpoint", "希望上线日避开双十一前一周，减少活动冲突",
+                        department_id=users["zhoujie"].department_id)

@@ -90,6 +90,7 @@ def test_meetings_started_before_the_planned_times_migration_get_their_actual_ti
     from minutes.meetings import service as meetings
     from minutes.people.service import create_user
     from minutes.room import service as room
+    from minutes.room import review
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "TESTING": True, "OUTBOX_DELIVER_ON_COMMIT": False})
     planned = datetime(2026, 6, 18, 14, 0, tzinfo=timefmt.LOCAL_TZ)
@@ -103,7 +104,7 @@ def test_meetings_started_before_the_planned_times_migration_get_their_actual_ti
         meetings.assign_lead_role(host, meeting, meetings.Role.RECORDER, host)
         meetings.add_agenda_item(host, meeting, "投诉处理时效", 30)
         room.start_meeting(host, meeting, now=started)
-        room.finish_meeting(host, meeting, now=started + timedelta(minutes=70))
+        review.finish_meeting(host, meeting, now=started + timedelta(minutes=70))
         db.session.commit()
         meeting_id = meeting.id
         db.session.remove()

@@ -6,8 +6,9 @@ from minutes.api.core import _department_id, _user, iso, me, operation, parse_is
 from minutes.core.clarity import describe_deadline
 from minutes.core.errors import NotFound, ValidationFailed
 from minutes.meetings import service as meetings
+from minutes.room import attendance, recording, review
 from minutes.room import service as room
-from minutes.room.service import VagueWording
+from minutes.room.wording import VagueWording
 
 
 def point_json(p) -> dict:
@@ -45,7 +46,7 @@ def room_json(meeting) -> dict:
         "current_agenda_item_id": state.current_item_id if state else None,
         "attendance": [{"username": a.user.username, "name": a.user.name, "status": a.status.value,
                         "status_label": a.status.label, "invited": a.invited, "arrived_at": iso(a.arrived_at),
-                        "reason": a.absence_reason} for a in room.attendance(meeting)],
+                        "reason": a.absence_reason} for a in attendance.attendance(meeting)],
         "items": items,
     }
 
@@ -97,7 +98,7 @@ def start_meeting(meeting_id):
            tag="room")
 def finish_meeting(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
-    room.finish_meeting(me(), meeting)
+    review.finish_meeting(me(), meeting)
     return jsonify(room_json(meeting))
 
 
@@ -108,12 +109,12 @@ def post_attendance(meeting_id, data):
     user = _user(data["username"], "username")
     arrived = parse_iso(data["arrived_at"], "arrived_at") if data.get("arrived_at") else None
     try:
-        row = room.mark_attendance(me(), meeting, user.id, data["status"], arrived_at=arrived,
+        row = attendance.mark_attendance(me(), meeting, user.id, data["status"], arrived_at=arrived,
                                    reason=data.get("reason", ""))
     except NotFound:
-        row = room.add_attendee(me(), meeting, user.id)  # came without an invitation
+        row = attendance.add_attendee(me(), meeting, user.id)  # came without an invitation
         if data["status"] != "present":
-            row = room.mark_attendance(me(), meeting, user.id, data["status"], arrived_at=arrived,
+            row = attendance.mark_attendance(me(), meeting, user.id, data["status"], arrived_at=arrived,
                                        reason=data.get("reason", ""))
     return jsonify({"username": row.user.username, "name": row.user.name, "status": row.status.value,
                     "status_label": row.status.label, "invited": row.invited, "arrived_at": iso(row.arrived_at),
@@ -124,7 +125,7 @@ def post_attendance(meeting_id, data):
            body=schemas.POINT_CREATE, response=schemas.POINT, status=201, tag="room")
 def create_point(item_id, data):
     item, meeting = _item_and_meeting(item_id)
-    point = room.add_point(me(), meeting, item.id, data["kind"], data["text"],
+    point = recording.add_point(me(), meeting, item.id, data["kind"], data["text"],
                            _department_id(data.get("department"), "department"),
                            _optional_user_id(data.get("speaker"), "speaker"),
                            _departments_ids(data.get("parties"), "parties"))
@@ -134,11 +135,11 @@ def create_point(item_id, data):
 @operation("/points/<int:point_id>", "PATCH", "修改要点（须带所修改的 version，过期则 409）", body=schemas.POINT_PATCH,
            response=schemas.POINT, tag="room")
 def patch_point(point_id, data):
-    point = room.get_point(me(), point_id)
+    point = recording.get_point(me(), point_id)
     department = data["department"] if "department" in data else (point.department.name if point.department else None)
     speaker = data["speaker"] if "speaker" in data else (point.speaker.username if point.speaker else None)
     parties = data["parties"] if "parties" in data else [d.name for d in point.parties]
-    room.update_point(me(), point, data["version"], data.get("kind", point.kind.value), data.get("text", point.text),
+    recording.update_point(me(), point, data["version"], data.get("kind", point.kind.value), data.get("text", point.text),
                       _department_id(department, "department"), _optional_user_id(speaker, "speaker"),
                       _departments_ids(parties, "parties"))
     return jsonify(point_json(point))
@@ -148,9 +149,9 @@ def patch_point(point_id, data):
            response={"type": "object", "properties": {"deleted": {"type": "integer"}}}, tag="room",
            query={"version": {"type": "integer"}})
 def delete_point(point_id):
-    point = room.get_point(me(), point_id)
+    point = recording.get_point(me(), point_id)
     version = request.args.get("version", type=int)
-    room.delete_point(me(), point, version)
+    recording.delete_point(me(), point, version)
     return jsonify(deleted=point_id)
 
 
@@ -159,7 +160,7 @@ def delete_point(point_id):
 def create_decision(item_id, data):
     item, meeting = _item_and_meeting(item_id)
     try:
-        decision = room.add_decision(me(), meeting, item.id, data["text"], **_work_item_args(data))
+        decision = recording.add_decision(me(), meeting, item.id, data["text"], **_work_item_args(data))
     except VagueWording as exc:
         raise ValidationFailed(exc.message, fields=_vague_fields(exc)) from None
     return jsonify(work_item_json(decision)), 201
@@ -170,7 +171,7 @@ def create_decision(item_id, data):
 def create_action(item_id, data):
     item, meeting = _item_and_meeting(item_id)
     try:
-        action = room.add_action(me(), meeting, item.id, data["text"], **_work_item_args(data))
+        action = recording.add_action(me(), meeting, item.id, data["text"], **_work_item_args(data))
     except VagueWording as exc:
         raise ValidationFailed(exc.message, fields=_vague_fields(exc)) from None
     return jsonify(work_item_json(action)), 201
@@ -180,7 +181,7 @@ def create_action(item_id, data):
            tag="room")
 def enter_review(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
-    room.enter_review(me(), meeting)
+    review.enter_review(me(), meeting)
     return jsonify(room_json(meeting))
 
 
@@ -188,8 +189,8 @@ def enter_review(meeting_id):
            body={"type": "object", "properties": {"version": {"type": "integer"}}, "additionalProperties": False},
            tag="room")
 def confirm_decision(decision_id, data):
-    decision = room.get_decision(me(), decision_id)
-    room.confirm_entry(me(), decision.meeting, decision.review_key, data.get("version"))
+    decision = recording.get_decision(me(), decision_id)
+    review.confirm_entry(me(), decision.meeting, decision.review_key, data.get("version"))
     return jsonify(work_item_json(decision))
 
 
@@ -197,6 +198,6 @@ def confirm_decision(decision_id, data):
            body={"type": "object", "properties": {"version": {"type": "integer"}}, "additionalProperties": False},
            tag="room")
 def confirm_action(action_id, data):
-    action = room.get_action(me(), action_id)
-    room.confirm_entry(me(), action.meeting, action.review_key, data.get("version"))
+    action = recording.get_action(me(), action_id)
+    review.confirm_entry(me(), action.meeting, action.review_key, data.get("version"))
     return jsonify(work_item_json(action))

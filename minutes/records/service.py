@@ -34,6 +34,7 @@ from minutes.records import render
 from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, MinutesResponse, MinutesStatus,
                                     MinutesVersion, RecipientReason, ResponseKind, VersionKind)
 from minutes.room import service as room_service
+from minutes.room import attendance
 from minutes.room.models import AttendanceStatus, Decision, PointKind, RoomState
 
 #: Recipients answer within this many working days (收件人在1个工作日内反馈).
@@ -170,7 +171,7 @@ def _time_line(meeting: Meeting) -> str:
 
 
 def _basic_info(meeting: Meeting) -> list[str]:
-    rows = room_service.attendance(meeting)
+    rows = attendance.attendance(meeting)
     here = [r for r in rows if r.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]
     by_dept: dict[str, list[str]] = {}
     for r in here:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from minutes.core.errors import DomainError
 from minutes.people.service import all_users
 from minutes.records import exports, render, service
-from minutes.room import service as room_service
+from minutes.room import carry
 from minutes.web import is_htmx, render as render_page
 
 bp = Blueprint("records", __name__)
@@ -80,7 +80,7 @@ def _page_context(meeting, **extra):
         context["comments"] = service.all_comments(minutes)
         context["answered_by"] = service.answered_by(minutes)
     if state.can_write:
-        context["undiscussed"] = room_service.carry_overview(meeting)
+        context["undiscussed"] = carry.carry_overview(meeting)
     if state.current is not None and state.recipient is not None and not state.current.is_final:
         context["item_options"] = service.item_options(state.current)
     context.update(extra)

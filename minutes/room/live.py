@@ -77,7 +77,7 @@ def base_context(meeting, parts=None, now=None) -> dict:
     """
     from minutes.core.timefmt import utcnow
     from minutes.people.service import all_users, list_departments
-    from minutes.room import service
+    from minutes.room import attendance, carry, service
     from minutes.room.models import PointKind
 
     now = now or utcnow()
@@ -85,17 +85,17 @@ def base_context(meeting, parts=None, now=None) -> dict:
     room = service.room_of(meeting)
     items = service.room_items(meeting, now, room)
     need_people = whole or events.ATTENDANCE in parts or events.HEAD in parts
-    rows = service.attendance(meeting) if room and need_people else []
+    rows = attendance.attendance(meeting) if room and need_people else []
     entries = service.entries_of(items) if room else []
     review_index = next((i for i, e in enumerate(entries) if room and e.review_key == room.review_key), None)
     current = next((v for v in items if v.is_current), None)
     return dict(
         meeting=meeting, room=room, items=items, current=current,
-        attendance=rows, summary=service.attendance_summary(rows),
+        attendance=rows, summary=attendance.attendance_summary(rows),
         entries=entries, review_index=review_index,
         review_entry=entries[review_index] if review_index is not None else None,
         unconfirmed=sum(1 for e in entries if not e.is_confirmed),
-        undiscussed=service.undiscussed(items),
+        undiscussed=carry.undiscussed(items),
         departments=_Lazy(list_departments), now=now,
         revision=room.revision if room else 0,
         point_kinds=list(PointKind), speakers=_Lazy(lambda: _speakers(meeting, rows)),
@@ -107,7 +107,7 @@ def base_context(meeting, parts=None, now=None) -> dict:
 def entry_context(meeting) -> dict:
     """The little the recorder's entry forms need (their POST answers render only the form)."""
     from minutes.people.service import all_users, list_departments
-    from minutes.room import service
+    from minutes.room import attendance, service
     from minutes.room.models import PointKind
 
     room = service.room_of(meeting)
@@ -115,7 +115,7 @@ def entry_context(meeting) -> dict:
                               is_current=bool(room and room.current_item_id == i.id)) for i in meeting.agenda_items]
     return dict(meeting=meeting, room=room, items=items, current=next((v for v in items if v.is_current), None),
                 audience="write", writable=True, departments=list_departments(), point_kinds=list(PointKind),
-                speakers=_Lazy(lambda: _speakers(meeting, service.attendance(meeting) if room else [])),
+                speakers=_Lazy(lambda: _speakers(meeting, attendance.attendance(meeting) if room else [])),
                 people=_Lazy(all_users), _invited=_invited_people(meeting))
 
 
@@ -159,7 +159,7 @@ def _speakers(meeting, rows) -> list:
 
 def entry_forms(meeting, current, **overrides) -> dict:
     """Default values of the recorder's entry forms: the current agenda item, kind 观点."""
-    from minutes.room import service
+    from minutes.room import recording, service
 
     if current is not None:
         item_id = str(current.item.id)
@@ -174,7 +174,7 @@ def entry_forms(meeting, current, **overrides) -> dict:
                        cooperating_department_ids=[], due=""),
     }
     for values in forms.values():  # a fresh form gets a new one-time token; one sent back keeps its own
-        values["submission"] = service.new_submission()
+        values["submission"] = recording.new_submission()
     for name, values in overrides.items():
         forms[name].update(values)
     return forms

@@ -9,7 +9,7 @@ from minutes.core.errors import DomainError, ValidationFailed
 from minutes.core.timefmt import cn_date, local_to_utc, to_local, utcnow
 from minutes.dbtypes import parse_id
 from minutes.people.service import all_users, users_of_department
-from minutes.room import live, service
+from minutes.room import attendance, carry, live, recording, review, service, wording
 from minutes.web import commit_early, is_htmx
 
 bp = Blueprint("room", __name__)
@@ -131,31 +131,31 @@ def set_current(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/room/review")
 def enter_review(meeting_id):
     """Switch the screen to the end-of-meeting review."""
-    return _command(meeting_id, service.enter_review)
+    return _command(meeting_id, review.enter_review)
 
 
 @bp.post("/meetings/<int:meeting_id>/room/live")
 def leave_review(meeting_id):
     """Go back from the review to recording."""
-    return _command(meeting_id, service.leave_review)
+    return _command(meeting_id, review.leave_review)
 
 
 @bp.post("/meetings/<int:meeting_id>/room/review/goto")
 def review_goto(meeting_id):
     """Show one decision or action on the screen."""
-    return _command(meeting_id, service.review_goto, request.form.get("key", ""))
+    return _command(meeting_id, review.review_goto, request.form.get("key", ""))
 
 
 @bp.post("/meetings/<int:meeting_id>/room/review/step")
 def review_step(meeting_id):
     """Show the next or previous decision or action."""
-    return _command(meeting_id, service.review_step, -1 if request.form.get("direction") == "prev" else 1)
+    return _command(meeting_id, review.review_step, -1 if request.form.get("direction") == "prev" else 1)
 
 
 @bp.post("/meetings/<int:meeting_id>/room/review/confirm")
 def review_confirm(meeting_id):
     """Mark the shown decision or action 已确认."""
-    return _command(meeting_id, service.confirm_entry, request.form.get("key", ""), request.form.get("version"))
+    return _command(meeting_id, review.confirm_entry, request.form.get("key", ""), request.form.get("version"))
 
 
 @bp.route("/meetings/<int:meeting_id>/room/review/reword", methods=["GET", "POST"])
@@ -164,7 +164,7 @@ def review_reword(meeting_id):
     meeting = service.get_meeting_to_write(current_user, meeting_id)
     key = request.values.get("key", "")
     try:
-        entry = service.review_entry(meeting, key)
+        entry = review.review_entry(meeting, key)
     except DomainError as exc:
         return _done(meeting, exc.status, exc.message)
     if request.method == "GET":
@@ -173,12 +173,12 @@ def review_reword(meeting_id):
                                version=entry.version)
     form = request.form
     try:
-        service.reword_entry(current_user, meeting, key, form.get("text", ""), form.get("due", ""), form.get("version"),
-                             due_confirmed=form.get("due_confirmed", ""))
+        review.reword_entry(current_user, meeting, key, form.get("text", ""), form.get("due", ""), form.get("version"),
+                            due_confirmed=form.get("due_confirmed", ""))
     except DomainError as exc:
         return render_template("room/_reword.html", meeting=meeting, entry=entry, values=form, version=form.get("version"),
                                errors=exc.fields or {"_": exc.message}, message=exc.message,
-                               check=service.check_wording(form.get("text", ""), form.get("due", ""),
+                               check=wording.check_wording(form.get("text", ""), form.get("due", ""),
                                                            confirmed=form.get("due_confirmed", ""))), exc.status
     return "", 200
 
@@ -186,7 +186,7 @@ def review_reword(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/room/finish")
 def finish(meeting_id):
     """End the meeting: the formal minutes are due within 24 hours."""
-    return _command(meeting_id, service.finish_meeting)
+    return _command(meeting_id, review.finish_meeting)
 
 
 @bp.post("/meetings/<int:meeting_id>/carry-over")
@@ -195,7 +195,7 @@ def carry_over(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     into = request.form.get("into", "follow_up")
     # a refusal (not the recorder or host, nothing left to carry) is answered with its status and changes nothing
-    carried = service.carry_over(current_user, meeting, into)
+    carried = carry.carry_over(current_user, meeting, into)
     target = carried.meeting
     if carried.already:
         flash(gettext("这些未讨论的议题已转入“%(topic)s”（%(date)s），没有再创建会议。",
@@ -229,16 +229,16 @@ def mark_attendance(meeting_id):
     meeting = service.get_meeting_to_write(current_user, meeting_id)
     values = request.values
     if request.method == "GET":
-        row = service.attendance_row(meeting, values.get("user_id", ""))
+        row = attendance.attendance_row(meeting, values.get("user_id", ""))
         return render_template("room/_attendance_form.html", meeting=meeting, row=row, status=values.get("status"),
                                values={"arrived_at": to_local(utcnow()).strftime("%H:%M")}, errors={})
     try:
-        service.mark_attendance(current_user, meeting, values.get("user_id", ""), values.get("status", ""),
-                                _arrival(values.get("arrived_at", "")), values.get("reason", ""))
+        attendance.mark_attendance(current_user, meeting, values.get("user_id", ""), values.get("status", ""),
+                                   _arrival(values.get("arrived_at", "")), values.get("reason", ""))
     except DomainError as exc:
         if values.get("status") in ("late", "absent") and values.get("from_dialog"):
             try:
-                row = service.attendance_row(meeting, values.get("user_id", ""))
+                row = attendance.attendance_row(meeting, values.get("user_id", ""))
             except DomainError:
                 return _done(meeting, exc.status, exc.message)
             return render_template("room/_attendance_form.html", meeting=meeting, row=row, status=values.get("status"),
@@ -254,7 +254,7 @@ def add_attendee(meeting_id):
     if request.method == "GET":
         return render_template("room/_attendee_form.html", meeting=meeting, people=all_users(), errors={}, values={})
     try:
-        service.add_attendee(current_user, meeting, request.form.get("user_id", ""))
+        attendance.add_attendee(current_user, meeting, request.form.get("user_id", ""))
     except DomainError as exc:
         return render_template("room/_attendee_form.html", meeting=meeting, people=all_users(), values=request.form,
                                errors=exc.fields or {"_": exc.message}), exc.status
@@ -291,8 +291,8 @@ def add_point(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     v = _point_values(request.form)
     try:
-        point = service.add_point(current_user, meeting, v["agenda_item_id"], v["kind"], v["text"], v["department_id"],
-                                  v["speaker_id"], v["party_ids"], submission=v["submission"])
+        point = recording.add_point(current_user, meeting, v["agenda_item_id"], v["kind"], v["text"],
+                                    v["department_id"], v["speaker_id"], v["party_ids"], submission=v["submission"])
     except DomainError as exc:
         return _entry_form(meeting, "point", exc.status, v, exc.fields or {"text": exc.message}, exc.message)
     commit_early()  # the open tabs get the point now; the form is rendered after
@@ -307,12 +307,12 @@ def add_decision(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     v = _owned_values(request.form)
     try:
-        decision = service.add_decision(current_user, meeting, v["agenda_item_id"], v["text"], v["owner_department_id"],
-                                        v["owner_id"], v["cooperating_department_ids"], v["due"],
-                                        submission=v["submission"], due_confirmed=v["due_confirmed"])
+        decision = recording.add_decision(current_user, meeting, v["agenda_item_id"], v["text"],
+                                          v["owner_department_id"], v["owner_id"], v["cooperating_department_ids"],
+                                          v["due"], submission=v["submission"], due_confirmed=v["due_confirmed"])
     except DomainError as exc:
         return _entry_form(meeting, "decision", exc.status, v, exc.fields or {"text": exc.message}, exc.message,
-                           check=service.check_wording(v["text"], v["due"], confirmed=v["due_confirmed"]))
+                           check=wording.check_wording(v["text"], v["due"], confirmed=v["due_confirmed"]))
     commit_early()
     return _entry_form(meeting, "decision", values={"agenda_item_id": v["agenda_item_id"]}, saved=decision)
 
@@ -323,12 +323,12 @@ def add_action(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     v = _owned_values(request.form)
     try:
-        action = service.add_action(current_user, meeting, v["agenda_item_id"], v["text"], v["owner_department_id"],
-                                    v["owner_id"], v["cooperating_department_ids"], v["due"],
-                                    submission=v["submission"], due_confirmed=v["due_confirmed"])
+        action = recording.add_action(current_user, meeting, v["agenda_item_id"], v["text"], v["owner_department_id"],
+                                      v["owner_id"], v["cooperating_department_ids"], v["due"],
+                                      submission=v["submission"], due_confirmed=v["due_confirmed"])
     except DomainError as exc:
         return _entry_form(meeting, "action", exc.status, v, exc.fields or {"text": exc.message}, exc.message,
-                           check=service.check_wording(v["text"], v["due"], confirmed=v["due_confirmed"]))
+                           check=wording.check_wording(v["text"], v["due"], confirmed=v["due_confirmed"]))
     commit_early()
     return _entry_form(meeting, "action", values={"agenda_item_id": v["agenda_item_id"]}, saved=action)
 
@@ -358,7 +358,7 @@ def check(meeting_id):
     """Check a decision or action as it is typed: vague terms with fixes, the deadline as a date."""
     service.get_meeting(current_user, meeting_id)
     text, due = request.form.get("text", ""), request.form.get("due", "")
-    check = service.check_wording(text, due, confirmed=request.form.get("due_confirmed", ""))
+    check = wording.check_wording(text, due, confirmed=request.form.get("due_confirmed", ""))
     return render_template("room/_check.html", check=check, text=text, due=due,
                            required=request.form.get("kind") == "action")
 
@@ -376,9 +376,9 @@ def people_options(meeting_id):
 # --- editing (in the editor dialog, so live updates never destroy what is being typed) --------
 
 _EDITABLE = {
-    "points": (service.get_point, "point"),
-    "decisions": (service.get_decision, "decision"),
-    "actions": (service.get_action, "action"),
+    "points": (recording.get_point, "point"),
+    "decisions": (recording.get_decision, "decision"),
+    "actions": (recording.get_action, "action"),
 }
 
 
@@ -425,15 +425,15 @@ def edit(meeting_id, kind, obj_id):
     try:
         if name == "point":
             v = _point_values(form)
-            service.update_point(current_user, obj, version, v["kind"], v["text"], v["department_id"], v["speaker_id"],
-                                 v["party_ids"])
+            recording.update_point(current_user, obj, version, v["kind"], v["text"], v["department_id"],
+                                   v["speaker_id"], v["party_ids"])
         else:
             v = _owned_values(form)
-            update = service.update_decision if name == "decision" else service.update_action
+            update = recording.update_decision if name == "decision" else recording.update_action
             update(current_user, obj, version, v["text"], v["owner_department_id"], v["owner_id"],
                    v["cooperating_department_ids"], v["due"], due_confirmed=v["due_confirmed"])
     except DomainError as exc:
-        check = None if name == "point" else service.check_wording(v["text"], v["due"], confirmed=v["due_confirmed"])
+        check = None if name == "point" else wording.check_wording(v["text"], v["due"], confirmed=v["due_confirmed"])
         stale = exc.code == "stale"
         return _edit_form(meeting, name, obj if not stale else _fresh(kind, obj_id), v, version, exc.status,
                           exc.fields or {"_": exc.message}, exc.message, check)
@@ -455,7 +455,8 @@ def delete(meeting_id, kind, obj_id):
     """Remove a point, decision or action."""
     meeting = service.get_meeting(current_user, meeting_id)
     obj, name = _load(kind, obj_id)
-    remove = {"point": service.delete_point, "decision": service.delete_decision, "action": service.delete_action}[name]
+    remove = {"point": recording.delete_point, "decision": recording.delete_decision,
+              "action": recording.delete_action}[name]
     try:
         remove(current_user, obj, request.form.get("version"))
     except DomainError as exc:

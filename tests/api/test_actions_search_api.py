@@ -4,6 +4,7 @@ import pytest
 from minutes.extensions import db
 from minutes.meetings import service as meetings
 from minutes.room import service as room
+from minutes.room import recording
 
 
 @pytest.fixture
@@ -22,8 +23,8 @@ def recorded(make_user, make_meeting, api_as, clock):
     acts = []
     for m, item in zip((public, secret), items):
         room.start_meeting(recorder, m)
-        room.add_decision(recorder, m, item.id, f"{m.topic}：投诉处理总时效不超过72小时")
-        acts.append(room.add_action(recorder, m, item.id, "优化投诉提报模板", owner_id=lihua.id, due="2026-06-30"))
+        recording.add_decision(recorder, m, item.id, f"{m.topic}：投诉处理总时效不超过72小时")
+        acts.append(recording.add_action(recorder, m, item.id, "优化投诉提报模板", owner_id=lihua.id, due="2026-06-30"))
     db.session.commit()
     return {"lihua": api_as(lihua), "host": api_as(host), "actions": [a.id for a in acts],
             "public": public.id, "secret": secret.id}

@@ -5,6 +5,7 @@ from minutes.extensions import db
 from minutes.meetings import service as meetings
 from minutes.people.models import User
 from minutes.room import service as room
+from minutes.room import recording, review
 
 
 @pytest.fixture
@@ -19,8 +20,8 @@ def finished(make_user, make_meeting, api_as, clock):
     item = meetings.add_agenda_item(host, meeting, "投诉时效", 30)
     db.session.commit()
     room.start_meeting(recorder, meeting)
-    room.add_point(recorder, meeting, item.id, "consensus", "客服部1小时内补充问题描述")
-    room.finish_meeting(recorder, meeting)
+    recording.add_point(recorder, meeting, item.id, "consensus", "客服部1小时内补充问题描述")
+    review.finish_meeting(recorder, meeting)
     db.session.commit()
     clock(2026, 6, 15, 17, 0)
     return {"recorder": api_as(recorder), "host": api_as(host), "lihua": api_as(lihua), "meeting_id": meeting.id}

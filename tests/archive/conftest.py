@@ -8,6 +8,7 @@ from minutes.archive.backends import backend_for
 from minutes.extensions import db
 from minutes.meetings import service as planning
 from minutes.room import service as room
+from minutes.room import recording, review
 
 
 @dataclass
@@ -58,17 +59,18 @@ def record(app, make_user, make_meeting, clock, startable):
         result = Recorded(meeting=meeting, item=item)
         for point in points:
             kind, text = point if isinstance(point, tuple) else ("viewpoint", point)
-            result.points.append(room.add_point(host, meeting, item.id, kind, text, department_id=host.department_id))
+            result.points.append(recording.add_point(host, meeting, item.id, kind, text,
+                                                     department_id=host.department_id))
         for text in decisions:
-            result.decisions.append(room.add_decision(host, meeting, item.id, text))
+            result.decisions.append(recording.add_decision(host, meeting, item.id, text))
         due = (meeting.starts_at + timedelta(days=14)).date().isoformat()
         for text in actions:
-            result.actions.append(room.add_action(host, meeting, item.id, text, owner_id=host.id, due=due))
+            result.actions.append(recording.add_action(host, meeting, item.id, text, owner_id=host.id, due=due))
         if finish:
-            room.enter_review(host, meeting)
-            for entry in room.review_entries(meeting):
-                room.confirm_entry(host, meeting, entry.review_key)
-            room.finish_meeting(host, meeting)
+            review.enter_review(host, meeting)
+            for entry in review.review_entries(meeting):
+                review.confirm_entry(host, meeting, entry.review_key)
+            review.finish_meeting(host, meeting)
         db.session.commit()
         return result
 

@@ -11,6 +11,7 @@ from minutes.core.errors import ValidationFailed
 from minutes.extensions import db
 from minutes.meetings import service as planning
 from minutes.room import service as room
+from minutes.room import recording, review
 
 
 def find(user, q, **args):
@@ -159,8 +160,8 @@ def test_a_confidential_meeting_indexed_through_a_new_point_is_still_hidden(peop
     held = record(host, topic="高管薪酬预算调整", confidential=True, invite=[people["legal"]])
     db.session.execute(ArchiveEntry.__table__.delete())  # as if filed before the archive existed
     db.session.commit()
-    room.add_point(host, held.meeting, held.item.id, "viewpoint", "薪酬带宽上调百分之五",
-                   department_id=host.department_id)
+    recording.add_point(host, held.meeting, held.item.id, "viewpoint", "薪酬带宽上调百分之五",
+                        department_id=host.department_id)
     db.session.commit()
     assert find(people["outsider"], "薪酬").total == 0
     assert find(people["legal"], "薪酬").total == 1
@@ -244,8 +245,8 @@ def test_bad_filters_are_refused_with_the_field_named(people):
 def test_an_edit_is_found_at_once_and_the_old_text_is_gone(people, complaints):
     host = people["host"]
     point = complaints.points[0]
-    room.update_point(host, point, point.version, "viewpoint", "客服部要求技术部48小时内给出方案",
-                      department_id=host.department_id)
+    recording.update_point(host, point, point.version, "viewpoint", "客服部要求技术部48小时内给出方案",
+                           department_id=host.department_id)
     # same transaction, not yet committed: the search already sees it
     assert snippets(find(host, "48小时")) == ["客服部要求技术部48小时内给出方案"]
     assert find(host, "24小时").total == 0
@@ -256,9 +257,9 @@ def test_an_edit_is_found_at_once_and_the_old_text_is_gone(people, complaints):
 
 def test_deleted_point_decision_and_action_disappear(people, complaints):
     host = people["host"]
-    room.delete_point(host, complaints.points[1])
-    room.delete_decision(host, complaints.decisions[0])
-    room.delete_action(host, complaints.actions[1])
+    recording.delete_point(host, complaints.points[1])
+    recording.delete_decision(host, complaints.decisions[0])
+    recording.delete_action(host, complaints.actions[1])
     db.session.commit()
     assert find(host, "法务").total == 0
     assert find(host, "72小时").total == 0
@@ -269,9 +270,9 @@ def test_deleted_point_decision_and_action_disappear(people, complaints):
 def test_a_decision_reworded_in_the_review_is_found_by_its_new_wording(people, complaints):
     host = people["host"]
     meeting = complaints.meeting
-    room.enter_review(host, meeting)
+    review.enter_review(host, meeting)
     decision = complaints.decisions[0]
-    room.reword_entry(host, meeting, decision.review_key, "确定客户投诉处理总时效不超过96小时")
+    review.reword_entry(host, meeting, decision.review_key, "确定客户投诉处理总时效不超过96小时")
     db.session.commit()
     assert find(host, "96小时").total == 1
     assert find(host, "72小时").total == 0
@@ -279,8 +280,8 @@ def test_a_decision_reworded_in_the_review_is_found_by_its_new_wording(people, c
 
 def test_a_rolled_back_change_leaves_nothing_in_the_index(people, complaints):
     host = people["host"]
-    room.add_point(host, complaints.meeting, complaints.item.id, "viewpoint", "临时提到的董事会意见",
-                   department_id=host.department_id)
+    recording.add_point(host, complaints.meeting, complaints.item.id, "viewpoint", "临时提到的董事会意见",
+                        department_id=host.department_id)
     assert find(host, "董事会").total == 1
     db.session.rollback()
     assert find(host, "董事会").total == 0
@@ -348,7 +349,7 @@ def test_points_appended_leave_the_blocks_as_a_rebuild_writes_them(people, make_
     second = planning.add_agenda_item(host, meeting, "第二个议题", 10, department_id=host.department_id)
     startable(meeting)
     room.start_meeting(host, meeting)
-    room.add_point(host, meeting, first.id, "viewpoint", "第一条：客服部先说明", department_id=host.department_id)
+    recording.add_point(host, meeting, first.id, "viewpoint", "第一条：客服部先说明", department_id=host.department_id)
     db.session.commit()
 
     def blocks():
@@ -364,10 +365,10 @@ def test_points_appended_leave_the_blocks_as_a_rebuild_writes_them(people, make_
     real_append = indexer.append_points
     indexer.append_points = lambda *args: appended.append(real_append(*args)) or appended[-1]
     try:
-        room.add_point(host, meeting, first.id, "viewpoint", "第二条：ＳＬＡ响应\n时间", department_id=host.department_id)
-        room.add_point(host, meeting, second.id, "consensus", "第二议题的共识")
-        room.add_point(host, meeting, first.id, "consensus", "回到第一议题补充")  # not last: rewritten
-        room.add_point(host, meeting, second.id, "consensus", "最后一条")
+        recording.add_point(host, meeting, first.id, "viewpoint", "第二条：ＳＬＡ响应\n时间", department_id=host.department_id)
+        recording.add_point(host, meeting, second.id, "consensus", "第二议题的共识")
+        recording.add_point(host, meeting, first.id, "consensus", "回到第一议题补充")  # not last: rewritten
+        recording.add_point(host, meeting, second.id, "consensus", "最后一条")
         db.session.commit()
     finally:
         indexer.append_points = real_append
@@ -478,7 +479,7 @@ def test_postgresql_keeps_the_grams_of_each_block_out_of_the_rows_a_search_visit
                                     "WHERE oid = 'search_block_gram'::regclass")).scalar()
     out_of_line = db.session.execute(text(f"SELECT count(DISTINCT chunk_id) FROM {toast}")).scalar()
     assert out_of_line == len(stored)
-    room.delete_decision(people["host"], complaints.decisions[0])  # the decisions block goes, and its grams
+    recording.delete_decision(people["host"], complaints.decisions[0])  # the decisions block goes, and its grams
     assert set(db.session.scalars(text("SELECT id FROM search_block_gram"))) == \
         set(db.session.scalars(select(SearchBlock.id))) != set(stored)
 

@@ -21,6 +21,7 @@ def _hold(app, host_id, topic, starts, goal, agenda, points=(), decisions=(), ac
     from minutes.people.models import User
     from minutes.people.service import create_user
     from minutes.room import service as room
+    from minutes.room import recording, review
 
     from minutes.extensions import write_intent
 
@@ -44,16 +45,16 @@ def _hold(app, host_id, topic, starts, goal, agenda, points=(), decisions=(), ac
             item = planning.add_agenda_item(host, meeting, agenda, 40, department_id=host.department_id)
             room.start_meeting(host, meeting)
             for dept_id, text in points:
-                room.add_point(host, meeting, item.id, "viewpoint", text, department_id=dept_id)
+                recording.add_point(host, meeting, item.id, "viewpoint", text, department_id=dept_id)
             for text in decisions:
-                room.add_decision(host, meeting, item.id, text, owner_id=host.id)
+                recording.add_decision(host, meeting, item.id, text, owner_id=host.id)
             due = (start + timedelta(days=14)).date().isoformat()
-            made = [room.add_action(host, meeting, item.id, text, owner_id=host.id, due=due) for text in actions]
+            made = [recording.add_action(host, meeting, item.id, text, owner_id=host.id, due=due) for text in actions]
             if finish:
-                room.enter_review(host, meeting)
-                for entry in room.review_entries(meeting):
-                    room.confirm_entry(host, meeting, entry.review_key)
-                room.finish_meeting(host, meeting)
+                review.enter_review(host, meeting)
+                for entry in review.review_entries(meeting):
+                    review.confirm_entry(host, meeting, entry.review_key)
+                review.finish_meeting(host, meeting)
             from minutes.actions.models import ActionStatus
 
             for index in done:

@@ -34,6 +34,7 @@ def _recorded_meeting(live_server, host, recorder, tech, product):
     from minutes.meetings import service as meetings
     from minutes.people.models import User
     from minutes.room import service as room
+    from minutes.room import attendance, recording, review
 
     with live_server.app.app_context():
         get = lambda info: db.session.get(User, info.id)  # noqa: E731
@@ -51,28 +52,28 @@ def _recorded_meeting(live_server, host, recorder, tech, product):
         due = (timefmt.local_today() + timedelta(days=14)).isoformat()
         room.start_meeting(r, meeting)
         for person in (h, t, p):
-            room.mark_attendance(r, meeting, person.id, "present")
-        room.add_point(r, meeting, first.id, "viewpoint", "需缩短技术部响应时间至24小时内",
-                       department_id=h.department_id, speaker_id=h.id)
-        room.add_point(r, meeting, first.id, "viewpoint", "需增加人力配置，需客服部提前提交详细问题描述",
-                       department_id=t.department_id, speaker_id=t.id)
-        room.add_point(r, meeting, first.id, "dispute", "技术部认为问题描述不完整导致重复沟通，客服部认为客户描述已足够清晰",
-                       party_ids=[t.department_id, h.department_id])
-        room.add_point(r, meeting, first.id, "consensus",
-                       "客服部需在收到投诉后1小时内补充问题描述，技术部在收到完整信息后24小时内反馈解决方案")
-        room.add_decision(r, meeting, first.id, "确定客户投诉处理总时效不超过72小时", owner_department_id=h.department_id,
-                          owner_id=h.id, cooperating_department_ids=[t.department_id], due=due)
-        room.add_action(r, meeting, first.id, "技术部增配1名投诉值班工程师", owner_id=t.id, due=due)
+            attendance.mark_attendance(r, meeting, person.id, "present")
+        recording.add_point(r, meeting, first.id, "viewpoint", "需缩短技术部响应时间至24小时内",
+                            department_id=h.department_id, speaker_id=h.id)
+        recording.add_point(r, meeting, first.id, "viewpoint", "需增加人力配置，需客服部提前提交详细问题描述",
+                            department_id=t.department_id, speaker_id=t.id)
+        recording.add_point(r, meeting, first.id, "dispute", "技术部认为问题描述不完整导致重复沟通，客服部认为客户描述已足够清晰",
+                            party_ids=[t.department_id, h.department_id])
+        recording.add_point(r, meeting, first.id, "consensus",
+                            "客服部需在收到投诉后1小时内补充问题描述，技术部在收到完整信息后24小时内反馈解决方案")
+        recording.add_decision(r, meeting, first.id, "确定客户投诉处理总时效不超过72小时", owner_department_id=h.department_id,
+                               owner_id=h.id, cooperating_department_ids=[t.department_id], due=due)
+        recording.add_action(r, meeting, first.id, "技术部增配1名投诉值班工程师", owner_id=t.id, due=due)
         room.set_current_item(r, meeting, second.id)
-        room.add_point(r, meeting, second.id, "viewpoint", "模板需包含客户原话、截图和复现步骤",
-                       department_id=p.department_id, speaker_id=p.id)
-        room.add_decision(r, meeting, second.id, "投诉提报模板由产品部负责维护", owner_department_id=p.department_id)
-        room.add_action(r, meeting, second.id, "优化投诉提报模板并上线", owner_id=p.id,
-                        cooperating_department_ids=[h.department_id, t.department_id], due=due)
-        room.enter_review(r, meeting)
-        for entry in room.review_entries(meeting):
-            room.confirm_entry(r, meeting, entry.review_key)
-        room.finish_meeting(r, meeting)
+        recording.add_point(r, meeting, second.id, "viewpoint", "模板需包含客户原话、截图和复现步骤",
+                            department_id=p.department_id, speaker_id=p.id)
+        recording.add_decision(r, meeting, second.id, "投诉提报模板由产品部负责维护", owner_department_id=p.department_id)
+        recording.add_action(r, meeting, second.id, "优化投诉提报模板并上线", owner_id=p.id,
+                             cooperating_department_ids=[h.department_id, t.department_id], due=due)
+        review.enter_review(r, meeting)
+        for entry in review.review_entries(meeting):
+            review.confirm_entry(r, meeting, entry.review_key)
+        review.finish_meeting(r, meeting)
         db.session.commit()
         return meeting.id
 

@@ -24,7 +24,7 @@ def test_a_tab_cut_off_again_and_again_ends_with_every_point_once_in_order(live_
     from minutes.extensions import db
     from minutes.meetings.models import Meeting
     from minutes.people.models import User
-    from minutes.room import service
+    from minutes.room import recording, service
     from minutes.room.models import Point
 
     host = users("wangzc", "王主持", dept="客服部")
@@ -46,8 +46,8 @@ def test_a_tab_cut_off_again_and_again_ends_with_every_point_once_in_order(live_
         try:
             for k in range(1, POINTS + 1):
                 with live_server.app.app_context():
-                    service.add_point(db.session.get(User, recorder.id), db.session.get(Meeting, meeting_id),
-                                      item_id, "consensus", f"第{k:02d}条共识")
+                    recording.add_point(db.session.get(User, recorder.id), db.session.get(Meeting, meeting_id),
+                                        item_id, "consensus", f"第{k:02d}条共识")
                     db.session.commit()
                 time.sleep(0.08)
         except Exception as exc:  # shown by the assertion below

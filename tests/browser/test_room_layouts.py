@@ -23,6 +23,7 @@ def _full_room(live_server, users, current=2):
     from minutes.meetings import service as meetings
     from minutes.people.models import User
     from minutes.room import service as room
+    from minutes.room import recording
 
     host = users("wangzc", "王主持", dept="客服部", title="客服总监")
     recorder = users("lijl", "李记录", dept="客服部")
@@ -43,18 +44,18 @@ def _full_room(live_server, users, current=2):
         room.start_meeting(rec, meeting)
         item = meeting.agenda_items[current]
         room.set_current_item(rec, meeting, item.id)
-        room.add_point(rec, meeting, item.id, "viewpoint", "客服部希望交接时附带完整的通话记录", actor.department_id)
-        room.add_point(rec, meeting, item.id, "dispute", "夜间值班由哪个部门承担", party_ids=[actor.department_id,
-                                                                                 attendee.department_id])
-        room.add_point(rec, meeting, item.id, "viewpoint", LONG_POINT, attendee.department_id, attendee.id)
+        recording.add_point(rec, meeting, item.id, "viewpoint", "客服部希望交接时附带完整的通话记录", actor.department_id)
+        recording.add_point(rec, meeting, item.id, "dispute", "夜间值班由哪个部门承担", party_ids=[actor.department_id,
+                                                                                      attendee.department_id])
+        recording.add_point(rec, meeting, item.id, "viewpoint", LONG_POINT, attendee.department_id, attendee.id)
         due = add_workdays(timefmt.to_local(timefmt.utcnow()).date(), 5)
         for n in range(3):
-            room.add_decision(rec, meeting, item.id, f"第{n + 1}项决议：交接单必须包含复现步骤和用户环境信息",
-                              owner_department_id=attendee.department_id)
+            recording.add_decision(rec, meeting, item.id, f"第{n + 1}项决议：交接单必须包含复现步骤和用户环境信息",
+                                   owner_department_id=attendee.department_id)
         for n in range(5):
-            room.add_action(rec, meeting, item.id, f"第{n + 1}项待办：整理交接模板并在客服部试行一周后汇报效果",
-                            owner_department_id=attendee.department_id, owner_id=attendee.id,
-                            cooperating_department_ids=[actor.department_id], due=due.isoformat())
+            recording.add_action(rec, meeting, item.id, f"第{n + 1}项待办：整理交接模板并在客服部试行一周后汇报效果",
+                                 owner_department_id=attendee.department_id, owner_id=attendee.id,
+                                 cooperating_department_ids=[actor.department_id], due=due.isoformat())
         db.session.commit()
         return meeting.id, recorder, attendee
 

@@ -64,6 +64,7 @@ def _seed(live_server, monkeypatch):
     from minutes.notify import service as notify
     from minutes.people import service as people
     from minutes.room import service as room
+    from minutes.room import attendance, recording
 
     monkeypatch.setattr(people, "generate_password_hash",  # 80 accounts: cheap hashes (nobody logs in as them)
                         lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"))
@@ -110,18 +111,19 @@ def _seed(live_server, monkeypatch):
         due = (timefmt.local_today() + timedelta(days=14)).isoformat()
         room.start_meeting(recorder, held)
         for person in (host, attendee, *marked[:10]):
-            room.mark_attendance(recorder, held, person.id, "present")
+            attendance.mark_attendance(recorder, held, person.id, "present")
         # Each room entry holds many payloads, one a line (an entry re-renders the live room: keep them few).
         texts = pack([f"{WORD} {p}" for p in P], 2000, sep="\n")
         for n, text in enumerate(texts):
             item = items[n % len(items)].id
-            room.add_point(recorder, held, item, "viewpoint", text, department_id=depts[n], speaker_id=marked[n].id)
-            room.add_point(recorder, held, item, "consensus", text)
-            room.add_decision(recorder, held, item, text, owner_department_id=depts[n], owner_id=marked[n].id,
-                              cooperating_department_ids=depts[-3:], due=due)
-            room.add_action(recorder, held, item, text, owner_id=attendee.id, cooperating_department_ids=depts[:3],
-                            due=due)
-        room.add_point(recorder, held, items[0].id, "dispute", f"{WORD} {P[3]}", party_ids=depts[:4])
+            recording.add_point(recorder, held, item, "viewpoint", text, department_id=depts[n],
+                                speaker_id=marked[n].id)
+            recording.add_point(recorder, held, item, "consensus", text)
+            recording.add_decision(recorder, held, item, text, owner_department_id=depts[n], owner_id=marked[n].id,
+                                   cooperating_department_ids=depts[-3:], due=due)
+            recording.add_action(recorder, held, item, text, owner_id=attendee.id, cooperating_department_ids=depts[:3],
+                                 due=due)
+        recording.add_point(recorder, held, items[0].id, "dispute", f"{WORD} {P[3]}", party_ids=depts[:4])
         db.session.commit()
         ids.update(host=_info(host), recorder=_info(recorder), attendee=_info(attendee), plan=plan.id, held=held.id,
                    marked=[u.id for u in marked], depts=depts, due=due,
@@ -161,8 +163,9 @@ def _to_review(live_server, ids):
     from minutes.meetings.models import Meeting
     from minutes.people.models import User
     from minutes.room import service as room
+    from minutes.room import review
 
-    _with(live_server, lambda get: room.enter_review(get(User, ids["recorder"]["id"]), get(Meeting, ids["held"])))
+    _with(live_server, lambda get: review.enter_review(get(User, ids["recorder"]["id"]), get(Meeting, ids["held"])))
 
 
 def _to_draft(live_server, ids):
@@ -171,12 +174,13 @@ def _to_draft(live_server, ids):
     from minutes.people.models import User
     from minutes.records import service as records
     from minutes.room import service as room
+    from minutes.room import review
 
     def work(get):
         recorder, meeting = get(User, ids["recorder"]["id"]), get(Meeting, ids["held"])
-        for entry in room.review_entries(meeting):
-            room.confirm_entry(recorder, meeting, entry.review_key)
-        room.finish_meeting(recorder, meeting)
+        for entry in review.review_entries(meeting):
+            review.confirm_entry(recorder, meeting, entry.review_key)
+        review.finish_meeting(recorder, meeting)
         minutes = records.draft_from_record(recorder, meeting)
         extra = "\n\n".join(f"{WORD}\n\n{p}" for p in PAYLOADS)
         records.save_draft(recorder, meeting, minutes.draft_body + "\n\n## 附：测试\n\n" + extra + "\n",

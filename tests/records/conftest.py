@@ -8,6 +8,7 @@ from minutes.extensions import db
 from minutes.meetings import service as meetings
 from minutes.people.models import User
 from minutes.room import service as room
+from minutes.room import attendance, recording, review
 
 
 @dataclass
@@ -87,39 +88,39 @@ def recorded(app, clock, make_user, make_meeting):
 
         clock(y, m, d, 14, 0)
         room.start_meeting(recorder, meeting)
-        room.mark_attendance(recorder, meeting, host.id, "present")
-        room.mark_attendance(recorder, meeting, member.id, "present")
-        room.mark_attendance(recorder, meeting, absent.id, "absent", reason="出差")
+        attendance.mark_attendance(recorder, meeting, host.id, "present")
+        attendance.mark_attendance(recorder, meeting, member.id, "present")
+        attendance.mark_attendance(recorder, meeting, absent.id, "absent", reason="出差")
         clock(y, m, d, 14, 12)
-        room.mark_attendance(recorder, meeting, late.id, "late")
-        room.add_point(recorder, meeting, items[0].id, "viewpoint", "需缩短技术部响应时间至24小时内",
-                       department_id=host.department_id, speaker_id=host.id)
-        room.add_point(recorder, meeting, items[0].id, "viewpoint", "需增加人力配置，需客服部提前提交详细问题描述",
-                       department_id=late.department_id, speaker_id=late.id)
-        room.add_point(recorder, meeting, items[0].id, "dispute",
-                       "技术部认为问题描述不完整导致重复沟通，客服部认为客户描述已足够清晰",
-                       party_ids=[late.department_id, host.department_id])
-        room.add_point(recorder, meeting, items[0].id, "consensus",
-                       "客服部需在收到投诉后1小时内补充问题描述，技术部在收到完整信息后24小时内反馈解决方案")
-        d1 = room.add_decision(recorder, meeting, items[0].id, "确定客户投诉处理总时效不超过72小时",
-                               owner_department_id=host.department_id, owner_id=host.id,
-                               cooperating_department_ids=[late.department_id], due=soon)
-        a1 = room.add_action(recorder, meeting, items[0].id, "技术部增配1名投诉值班工程师", owner_id=late.id,
-                             due=later)
+        attendance.mark_attendance(recorder, meeting, late.id, "late")
+        recording.add_point(recorder, meeting, items[0].id, "viewpoint", "需缩短技术部响应时间至24小时内",
+                            department_id=host.department_id, speaker_id=host.id)
+        recording.add_point(recorder, meeting, items[0].id, "viewpoint", "需增加人力配置，需客服部提前提交详细问题描述",
+                            department_id=late.department_id, speaker_id=late.id)
+        recording.add_point(recorder, meeting, items[0].id, "dispute",
+                            "技术部认为问题描述不完整导致重复沟通，客服部认为客户描述已足够清晰",
+                            party_ids=[late.department_id, host.department_id])
+        recording.add_point(recorder, meeting, items[0].id, "consensus",
+                            "客服部需在收到投诉后1小时内补充问题描述，技术部在收到完整信息后24小时内反馈解决方案")
+        d1 = recording.add_decision(recorder, meeting, items[0].id, "确定客户投诉处理总时效不超过72小时",
+                                    owner_department_id=host.department_id, owner_id=host.id,
+                                    cooperating_department_ids=[late.department_id], due=soon)
+        a1 = recording.add_action(recorder, meeting, items[0].id, "技术部增配1名投诉值班工程师", owner_id=late.id,
+                                  due=later)
         clock(y, m, d, 14, 40)
         room.set_current_item(recorder, meeting, items[1].id)
-        room.add_point(recorder, meeting, items[1].id, "viewpoint", "模板需包含客户原话、截图和复现步骤",
-                       department_id=member.department_id, speaker_id=member.id)
-        d2 = room.add_decision(recorder, meeting, items[1].id, "投诉提报模板由产品部负责维护",
-                               owner_department_id=member.department_id)
-        a2 = room.add_action(recorder, meeting, items[1].id, "优化投诉提报模板并上线", owner_id=member.id,
-                             cooperating_department_ids=[host.department_id, late.department_id], due=soon)
+        recording.add_point(recorder, meeting, items[1].id, "viewpoint", "模板需包含客户原话、截图和复现步骤",
+                            department_id=member.department_id, speaker_id=member.id)
+        d2 = recording.add_decision(recorder, meeting, items[1].id, "投诉提报模板由产品部负责维护",
+                                    owner_department_id=member.department_id)
+        a2 = recording.add_action(recorder, meeting, items[1].id, "优化投诉提报模板并上线", owner_id=member.id,
+                                  cooperating_department_ids=[host.department_id, late.department_id], due=soon)
         clock(y, m, d, 15, 20)
-        room.enter_review(recorder, meeting)
-        for entry in room.review_entries(meeting):
-            room.confirm_entry(recorder, meeting, entry.review_key)
+        review.enter_review(recorder, meeting)
+        for entry in review.review_entries(meeting):
+            review.confirm_entry(recorder, meeting, entry.review_key)
         clock(y, m, d, 15, 30)
-        room.finish_meeting(recorder, meeting)
+        review.finish_meeting(recorder, meeting)
         db.session.commit()
         return Recorded(meeting, host, recorder, late, absent, member, head, cc, outsider, items, [d1, d2], [a1, a2])
 

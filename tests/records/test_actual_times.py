@@ -10,6 +10,7 @@ from minutes.meetings import service as meetings
 from minutes.meetings.models import MeetingStatus
 from minutes.records import service as records
 from minutes.room import service as room
+from minutes.room import review
 
 HTMX = {"HX-Request": "true"}
 
@@ -67,8 +68,8 @@ def test_a_meeting_started_early_is_held_at_its_actual_time_everywhere(early, cl
     assert meeting.topic in listed and "进行中" in listed
 
     clock(2026, 6, 15, 10, 50)
-    room.enter_review(recorder, meeting)
-    room.finish_meeting(recorder, meeting)
+    review.enter_review(recorder, meeting)
+    review.finish_meeting(recorder, meeting)
     db.session.commit()
     assert meeting.ends_at == datetime(2026, 6, 15, 2, 50, tzinfo=timezone.utc)
     board = client.get("/").get_data(as_text=True)

@@ -9,7 +9,7 @@ from minutes.api import service as tokens
 from minutes.core.errors import ValidationFailed
 from minutes.extensions import db
 from minutes.meetings import service as meetings
-from minutes.room import service
+from minutes.room import recording, service
 
 HX = {"HX-Request": "true"}
 TOPIC = "预算压缩专题会"
@@ -29,22 +29,22 @@ def secret(cast):
 def test_an_action_of_a_confidential_meeting_cannot_go_to_someone_not_invited(secret):
     item = secret.items[0].id
     with pytest.raises(ValidationFailed) as refused:
-        service.add_action(secret.recorder, secret.meeting, item, "整理预算明细", owner_id=secret.outsider.id,
-                           due="2026-06-30")
+        recording.add_action(secret.recorder, secret.meeting, item, "整理预算明细", owner_id=secret.outsider.id,
+                             due="2026-06-30")
     assert set(refused.value.fields) == {"owner_id"}
     assert "钱旁人未受邀参会" in refused.value.message and "请记录人先邀请钱旁人参会" in refused.value.message
     db.session.rollback()
-    action = service.add_action(secret.recorder, secret.meeting, item, "整理预算明细", owner_id=secret.participant.id,
-                                due="2026-06-30")
+    action = recording.add_action(secret.recorder, secret.meeting, item, "整理预算明细", owner_id=secret.participant.id,
+                                  due="2026-06-30")
     db.session.commit()
     with pytest.raises(ValidationFailed):
-        service.update_action(secret.recorder, action, action.version, "整理预算明细", owner_id=secret.outsider.id,
-                              due="2026-06-30")
+        recording.update_action(secret.recorder, action, action.version, "整理预算明细", owner_id=secret.outsider.id,
+                                due="2026-06-30")
     db.session.rollback()
     meetings.invite(secret.host, secret.meeting, [secret.outsider.id])  # invited first: then it may go to them
     db.session.commit()
-    service.update_action(secret.recorder, action, action.version, "整理预算明细", owner_id=secret.outsider.id,
-                          due="2026-06-30")
+    recording.update_action(secret.recorder, action, action.version, "整理预算明细", owner_id=secret.outsider.id,
+                            due="2026-06-30")
     db.session.commit()
     assert action.owner_id == secret.outsider.id
 

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from minutes.extensions import db
-from minutes.room import live, service
+from minutes.room import live, recording, service
 from minutes.room.broker import InProcessBroker, Message, RedisBroker, sse_frame
 from tests.room.conftest import login
 
@@ -71,7 +71,7 @@ def test_stream_at_the_current_revision_starts_quietly(started, broker, client, 
 @pytest.mark.parametrize("how", ["header", "query"])
 def test_reconnect_behind_the_current_revision_gets_a_resync(started, broker, client, login_as, open_stream, how):
     for text in ("观点甲", "观点乙"):
-        service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", text)
+        recording.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", text)
         db.session.commit()
     login_as(started.participant)
     if how == "header":
@@ -175,9 +175,9 @@ def test_a_resync_shows_exactly_its_revision(started, broker, login_as, open_str
                     from minutes.meetings.models import Meeting
                     from minutes.people.models import User
 
-                    service.add_point(db.session.get(User, started.recorder.id),
-                                      db.session.get(Meeting, started.meeting.id), started.items[0].id, "consensus",
-                                      "读取期间提交的共识")
+                    recording.add_point(db.session.get(User, started.recorder.id),
+                                        db.session.get(Meeting, started.meeting.id), started.items[0].id, "consensus",
+                                        "读取期间提交的共识")
                     db.session.commit()
                     committed.append(True)
 

@@ -4,7 +4,7 @@ from sqlalchemy import event
 
 from minutes.extensions import db
 from minutes.meetings import service as meetings
-from minutes.room import live, service
+from minutes.room import live, recording, service
 
 HX = {"HX-Request": "true"}
 #: Statements until the new point is published (the write, the audit row, the search index, the revision,
@@ -40,7 +40,7 @@ def _cost(app, client, meeting, item, monkeypatch) -> tuple[int, int, str]:
 def test_a_point_costs_the_same_statements_in_a_small_and_a_big_meeting(started, app, client, login_as, make_user,
                                                                      make_meeting, monkeypatch):
     login_as(started.recorder)
-    service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "已有一条")
+    recording.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "已有一条")
     db.session.commit()
     small = _cost(app, client, started.meeting, started.items[1], monkeypatch)
 
@@ -52,7 +52,8 @@ def test_a_point_costs_the_same_statements_in_a_small_and_a_big_meeting(started,
     items = [meetings.add_agenda_item(started.host, big, f"议题{i}", 20, people[i].department_id) for i in range(3)]
     service.start_meeting(started.recorder, big)
     for i in range(60):
-        service.add_point(started.recorder, big, items[i % 3].id, "viewpoint", f"第{i}条观点", people[i % 15].department_id)
+        recording.add_point(started.recorder, big, items[i % 3].id, "viewpoint", f"第{i}条观点",
+                            people[i % 15].department_id)
     db.session.commit()
     large = _cost(app, client, big, items[2], monkeypatch)
 

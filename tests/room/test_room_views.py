@@ -4,7 +4,7 @@ import re
 import pytest
 
 from minutes.extensions import db
-from minutes.room import service
+from minutes.room import attendance, recording, review, service
 from minutes.room.models import Point
 
 HX = {"HX-Request": "true"}
@@ -139,9 +139,9 @@ def test_people_of_a_department_for_the_owner_select(started, client, login_as):
 
 
 def test_stale_edit_is_refused_with_the_latest_text_shown(started, client, login_as):
-    point = service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "初稿")
+    point = recording.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "初稿")
     db.session.commit()
-    service.update_point(started.host, point, point.version, "consensus", "主持人的版本")
+    recording.update_point(started.host, point, point.version, "consensus", "主持人的版本")
     db.session.commit()
     login_as(started.recorder)
     url = f"/meetings/{started.meeting.id}/room/points/{point.id}/edit"
@@ -168,7 +168,7 @@ def test_attendance_and_lifecycle_commands(started, client, login_as):
     response = client.post(f"/meetings/{mid}/attendance", data={"user_id": started.participant.id, "status": "late",
                                                                "arrived_at": "14:07"}, headers=HX)
     assert response.status_code == 200
-    row = next(r for r in service.attendance(started.meeting) if r.user_id == started.participant.id)
+    row = next(r for r in attendance.attendance(started.meeting) if r.user_id == started.participant.id)
     assert row.status.value == "late" and row.arrived_at.strftime("%H:%M") == "06:07"  # 14:07 in Shanghai
     assert client.post(f"/meetings/{mid}/room/current", data={"agenda_item_id": started.items[1].id},
                        headers=HX).status_code == 200
@@ -180,8 +180,8 @@ def test_attendance_and_lifecycle_commands(started, client, login_as):
 
 
 def test_finish_refused_message_shown(started, client, login_as):
-    service.add_decision(started.recorder, started.meeting, started.items[0].id, "确定投诉处理总时效不超过72小时")
-    service.enter_review(started.recorder, started.meeting)
+    recording.add_decision(started.recorder, started.meeting, started.items[0].id, "确定投诉处理总时效不超过72小时")
+    review.enter_review(started.recorder, started.meeting)
     db.session.commit()
     login_as(started.host)
     response = client.post(f"/meetings/{started.meeting.id}/room/finish", headers=HX)
@@ -190,7 +190,7 @@ def test_finish_refused_message_shown(started, client, login_as):
 
 
 def test_screen_page_is_big_type_without_the_top_bar(started, client, login_as):
-    service.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "投诉处理总时效不超过72小时")
+    recording.add_point(started.recorder, started.meeting, started.items[0].id, "consensus", "投诉处理总时效不超过72小时")
     db.session.commit()
     login_as(started.participant)
     html = client.get(f"/meetings/{started.meeting.id}/screen").get_data(as_text=True)
@@ -260,8 +260,8 @@ def test_room_page_has_one_main_landmark(started, client, login_as):
 
 
 def test_minutes_page_offers_the_undiscussed_items_and_carries_them(started, client, login_as):
-    service.enter_review(started.recorder, started.meeting)
-    service.finish_meeting(started.recorder, started.meeting)
+    review.enter_review(started.recorder, started.meeting)
+    review.finish_meeting(started.recorder, started.meeting)
     mid = started.meeting.id
     login_as(started.recorder)
     html = client.get(f"/meetings/{mid}/minutes").get_data(as_text=True)
@@ -278,8 +278,8 @@ def _carry_section(html):
 def test_carrying_twice_leads_to_the_same_follow_up_and_the_page_links_to_it(started, client, login_as):
     from minutes.meetings.models import Meeting
 
-    service.enter_review(started.recorder, started.meeting)
-    service.finish_meeting(started.recorder, started.meeting)
+    review.enter_review(started.recorder, started.meeting)
+    review.finish_meeting(started.recorder, started.meeting)
     mid = started.meeting.id
     login_as(started.recorder)
     first = client.post(f"/meetings/{mid}/carry-over", data={"into": "follow_up"})
@@ -299,8 +299,8 @@ def test_items_carried_to_the_series_link_to_its_next_meeting(started, client, l
     from minutes.meetings import series
 
     series.start_series(started.host, started.meeting, "投诉协调例会", "monthly")
-    service.enter_review(started.recorder, started.meeting)
-    service.finish_meeting(started.recorder, started.meeting)
+    review.enter_review(started.recorder, started.meeting)
+    review.finish_meeting(started.recorder, started.meeting)
     mid = started.meeting.id
     login_as(started.recorder)
     response = client.post(f"/meetings/{mid}/carry-over", data={"into": "series"})

@@ -318,33 +318,35 @@ def _plan(u: dict, conf: str, what: str, starts: tuple):
 def _record(u: dict, conf: str, m) -> None:
     """Start the meeting and record a point, a decision and an action (owned by the participant)."""
     from minutes.room import service as room
+    from minutes.room import attendance, recording
 
     mark = MARKER if conf == "secret" else PUBLIC_MARKER
     item = m.agenda_items[0]
     room.start_meeting(u["recorder"], m)
-    room.mark_attendance(u["recorder"], m, u["participant"].id, "present")
-    room.add_point(u["recorder"], m, item.id, "viewpoint", f"{mark}观点：需缩短响应时间",
-                   department_id=u["participant"].department_id, speaker_id=u["participant"].id)
-    room.add_decision(u["recorder"], m, item.id, f"{mark}决定：投诉处理总时效不超过72小时",
-                      owner_department_id=u["host"].department_id, owner_id=u["host"].id,
-                      cooperating_department_ids=[u["participant"].department_id], due="2026-07-10")
-    room.add_action(u["recorder"], m, item.id, f"{mark}行动：增配一名值班工程师",
-                    owner_id=u["participant"].id, due="2026-06-30")
+    attendance.mark_attendance(u["recorder"], m, u["participant"].id, "present")
+    recording.add_point(u["recorder"], m, item.id, "viewpoint", f"{mark}观点：需缩短响应时间",
+                        department_id=u["participant"].department_id, speaker_id=u["participant"].id)
+    recording.add_decision(u["recorder"], m, item.id, f"{mark}决定：投诉处理总时效不超过72小时",
+                           owner_department_id=u["host"].department_id, owner_id=u["host"].id,
+                           cooperating_department_ids=[u["participant"].department_id], due="2026-07-10")
+    recording.add_action(u["recorder"], m, item.id, f"{mark}行动：增配一名值班工程师",
+                         owner_id=u["participant"].id, due="2026-06-30")
 
 
 def _hold_and_distribute(u: dict, conf: str, m) -> None:
     """Hold the meeting on 2026-06-15, confirm its outcomes, finish it and send its minutes out."""
     from minutes.records import service as records
     from minutes.room import service as room
+    from minutes.room import review
 
     mark = MARKER if conf == "secret" else PUBLIC_MARKER
     _at(2026, 6, 15, 14, 0)
     _record(u, conf, m)
-    room.enter_review(u["recorder"], m)
-    for entry in room.review_entries(m):
-        room.confirm_entry(u["recorder"], m, entry.review_key)
+    review.enter_review(u["recorder"], m)
+    for entry in review.review_entries(m):
+        review.confirm_entry(u["recorder"], m, entry.review_key)
     _at(2026, 6, 15, 15, 30)
-    room.finish_meeting(u["recorder"], m)
+    review.finish_meeting(u["recorder"], m)
     _at(2026, 6, 16, 10, 0)
     minutes = records.draft_from_record(u["recorder"], m)
     records.save_draft(u["recorder"], m, minutes.draft_body + f"\n\n{mark}纪要补充说明\n")
