@@ -61,7 +61,7 @@ def _seed(live_server, monkeypatch):
     from minutes.core import timefmt
     from minutes.extensions import db
     from minutes.meetings import service as meetings
-    from minutes.notify import service as notify
+    from minutes.notify.bots import create_bot
     from minutes.people import service as people
     from minutes.room import service as room
 
@@ -78,7 +78,7 @@ def _seed(live_server, monkeypatch):
         marked = [people.create_user(f"x{i:02d}", p, p, PASSWORD, title=P[-1 - i]) for i, p in enumerate(P)]
         depts = [u.department_id for u in marked]
         # A robot in the attendee's department (its name a payload); it cannot deliver (nothing listens).
-        notify.create_bot(host, attendee.department_id, "dingtalk", P[5], "http://127.0.0.1:9/robot")
+        create_bot(host, attendee.department_id, "dingtalk", P[5], "http://127.0.0.1:9/robot")
 
         def meeting(topic, start, minutes=90, goal="\n".join(f"{WORD} {p}" for p in P)):
             return meetings.create_meeting(host, meetings.MeetingInput(
