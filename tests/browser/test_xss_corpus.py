@@ -56,7 +56,7 @@ def _seed(live_server, monkeypatch):
     """Everything a user can type, filled with payloads through the services; returns ids and names."""
     from werkzeug.security import generate_password_hash
 
-    from minutes.actions import service as actions
+    from minutes.actions import feeds
     from minutes.api import service as api
     from minutes.core import timefmt
     from minutes.extensions import db
@@ -125,7 +125,7 @@ def _seed(live_server, monkeypatch):
         db.session.commit()
         ids.update(host=_info(host), recorder=_info(recorder), attendee=_info(attendee), plan=plan.id, held=held.id,
                    marked=[u.id for u in marked], depts=depts, due=due,
-                   token=api.create_token(host, P[7])[1], feed=actions.issue_calendar_token(attendee))
+                   token=api.create_token(host, P[7])[1], feed=feeds.issue_calendar_token(attendee))
         db.session.commit()
     return ids
 

@@ -353,7 +353,7 @@ def _hold_and_distribute(u: dict, conf: str, m) -> None:
 
 
 def _build_world(app, smtp_server) -> World:
-    from minutes.actions import service as actions
+    from minutes.actions import feeds
     from minutes.admin.service import set_override
     from minutes.api import service as api_tokens
     from minutes.meetings import series as series_service
@@ -400,7 +400,7 @@ def _build_world(app, smtp_server) -> World:
     _at(2026, 6, 17, 14, 30)
     api_tokens_by_role = {role: api_tokens.create_token(user, "矩阵")[1] for role, user in u.items()}
     host_token = api_tokens.create_token(u["host"], "可撤销")[0]
-    calendar_tokens = {role: actions.issue_calendar_token(user) for role, user in u.items()}
+    calendar_tokens = {role: feeds.issue_calendar_token(user) for role, user in u.items()}
     from minutes.notify.bots import create_bot
 
     bot = create_bot(u["admin"], u["participant"].department_id, "dingtalk", "技术部群",
