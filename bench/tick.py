@@ -229,7 +229,7 @@ def baseline_seconds() -> float:
 
 def one_tick() -> dict:
     from minutes.actions import reminders
-    from minutes.notify.service import deliver_pending
+    from minutes.notify.delivery import deliver_pending
 
     started = time.perf_counter()
     result = reminders.run_reminders()

@@ -57,7 +57,7 @@ def demo_command(password, if_empty):
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     if current_app.config.get("MAIL_DEV_MAILBOX"):  # make run: the demo's mail is in the local mailbox at once
-        from minutes.notify.service import deliver_pending
+        from minutes.notify.delivery import deliver_pending
 
         deliver_pending()
     click.echo("演示数据已创建。演示账号（密码均为 %s）：" % password)

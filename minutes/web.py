@@ -348,7 +348,7 @@ def _deliver_after_commit(session):
     except RuntimeError:
         return
     if app.config.get("OUTBOX_DELIVER_ON_COMMIT"):
-        from minutes.notify.service import deliver_in_background
+        from minutes.notify.delivery import deliver_in_background
 
         deliver_in_background(app)
 

@@ -45,6 +45,7 @@ from minutes.core.errors import ValidationFailed
 from minutes.core.timefmt import cn_date, to_local, utcnow
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, Participant, Role
+from minutes.notify import delivery, locks
 from minutes.notify import service as notify
 from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
 from minutes.people.models import Department, User
@@ -268,7 +269,7 @@ def run_reminders(now: datetime | None = None) -> RunResult:
         return RunResult(skipped="今天不是工作日")
     if local.hour < rules.send_hour:
         return RunResult(skipped=f"提醒在{rules.send_hour}点后发送")
-    if not notify.lock_job("reminders", _holder()):
+    if not locks.lock_job("reminders", _holder()):
         return RunResult(skipped="另一进程正在计算提醒")
     try:
         result = _run_locked(now, today, rules, calendar)
@@ -545,5 +546,5 @@ def tick(now: datetime | None = None) -> dict:
         db.session.rollback()
         log.exception("computing minutes reminders failed")
         error = error or f"{type(exc).__name__}: {exc}"
-    counts = notify.deliver_pending(now)
+    counts = delivery.deliver_pending(now)
     return {"reminders": result, "minutes_overdue": overdue, "error": error, **counts}

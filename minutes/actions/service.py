@@ -1,7 +1,8 @@
 """Action tracking (待办事项跟踪表): the tracker and my actions, status reports with history,
-coordination (需协调) and follow-up meetings (二次沟通会议), the personal calendar feed.
+coordination (需协调) and follow-up meetings (二次沟通会议).
 
-Reminders and escalation live in `minutes.actions.reminders`; the API calls these same functions:
+Reminders and escalation live in `minutes.actions.reminders`, the personal calendar feed in
+`minutes.actions.feeds`; the API calls these same functions:
 
 - ``list_actions(user, filters)`` / ``ActionFilters`` for ``GET /actions``;
 - ``get_action(user, action_id)`` and ``update_status(actor, action, status, note, new_due=...)``
@@ -9,8 +10,6 @@ Reminders and escalation live in `minutes.actions.reminders`; the API calls thes
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -21,12 +20,12 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from minutes.actions import reminders
-from minutes.actions.models import (ACTION_STATUS_LABELS, ActionItem, ActionStatus, ActionUpdate, CalendarFeed,
+from minutes.actions.models import (ACTION_STATUS_LABELS, ActionItem, ActionStatus, ActionUpdate,
                                     action_follow_up)
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_datetime, local_today, to_local, utcnow
-from minutes.dbtypes import get_by_id, parse_id, record_use
+from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings import service as meetings
 from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role
@@ -545,65 +544,3 @@ def _last_updates(action_ids: list[int]) -> dict[int, ActionUpdate]:
 def last_updates(actions: list[ActionItem]) -> dict[int, ActionUpdate]:
     """The newest status report of each action."""
     return _last_updates([a.id for a in actions])
-
-
-# --- the personal calendar feed --------------------------------------------------------------
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def calendar_feed(user) -> CalendarFeed | None:
-    return db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
-
-
-def issue_calendar_token(user) -> str:
-    """Create (or replace) the user's feed URL token; return it once (only its hash is stored)."""
-    existing = calendar_feed(user)
-    if existing is not None:
-        db.session.delete(existing)
-        db.session.flush()
-    token = secrets.token_urlsafe(32)
-    db.session.add(CalendarFeed(user_id=user.id, token_hash=_hash(token), created_at=utcnow()))
-    db.session.flush()
-    return token
-
-
-def revoke_calendar_token(user) -> bool:
-    """Stop the user's feed URL from working; True if there was one."""
-    existing = calendar_feed(user)
-    if existing is None:
-        return False
-    db.session.delete(existing)
-    db.session.flush()
-    return True
-
-
-def feed_for_token(token: str) -> CalendarFeed | None:
-    """The feed behind a URL token if its user is enabled, else None (wrong, revoked or disabled). Only reads."""
-    if not token or len(token) > 100:
-        return None
-    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _hash(token)))
-    if feed is None or not feed.user.is_enabled:
-        return None
-    return feed
-
-
-def record_feed_use(feed_id: int) -> None:
-    """Note the feed's last use (at most once a minute); a write of its own, apart from the read it served."""
-    record_use(CalendarFeed, feed_id)
-
-
-def calendar_entries(user, today: date | None = None) -> tuple[list[ActionItem], list[Meeting]]:
-    """What the feed carries: the user's open actions, and their meetings from 90 days ago on."""
-    today = today or local_today()
-    actions = list(db.session.scalars(
-        select(ActionItem).where(ActionItem.owner_id == user.id, ActionItem.deleted_at.is_(None),
-                                 ActionItem.status != ActionStatus.DONE)
-        .order_by(ActionItem.due_date).options(selectinload(ActionItem.meeting))))
-    since = utcnow() - timedelta(days=90)
-    invited = select(Participant.meeting_id).where(Participant.user_id == user.id)
-    meeting_rows = list(db.session.scalars(
-        select(Meeting).where(Meeting.id.in_(invited), Meeting.status != MeetingStatus.CANCELLED,
-                              Meeting.ends_at >= since).order_by(Meeting.starts_at)))
-    return actions, meeting_rows

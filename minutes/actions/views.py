@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import current_user
 
-from minutes.actions import forms, ics, reminders, scheduler, service
+from minutes.actions import feeds, forms, ics, reminders, scheduler, service
 from minutes.actions.models import ActionStatus
 from minutes.core.errors import DomainError, NotFound
 from minutes.core.timefmt import local_today, utcnow
@@ -337,23 +337,23 @@ def calendar():
     token = None
     if request.method == "POST":
         if request.form.get("revoke"):
-            service.revoke_calendar_token(current_user)
+            feeds.revoke_calendar_token(current_user)
             flash(gettext("订阅链接已停用，旧链接立即失效"), "info")
             return redirect(url_for("actions.calendar"), 303)
-        token = service.issue_calendar_token(current_user)
+        token = feeds.issue_calendar_token(current_user)
     url = url_for("actions.calendar_feed", token=token, _external=True) if token else None
-    return render_template("actions/calendar.html", feed=service.calendar_feed(current_user), url=url)
+    return render_template("actions/calendar.html", feed=feeds.calendar_feed(current_user), url=url)
 
 
 @bp.get("/calendar/<token>.ics")
 def calendar_feed(token):
     """The iCalendar feed behind a token URL: no login (calendar apps cannot log in)."""
-    feed = service.feed_for_token(token)
+    feed = feeds.feed_for_token(token)
     if feed is None:
         abort(404)
-    record_use_after_request(feed, service.record_feed_use)
+    record_use_after_request(feed, feeds.record_feed_use)
     user = feed.user
-    actions, meeting_rows = service.calendar_entries(user)
+    actions, meeting_rows = feeds.calendar_entries(user)
     base_url = current_app.config["BASE_URL"].rstrip("/")
     host = base_url.split("://", 1)[-1].split("/", 1)[0] or "minutes"
     body = ics.build_calendar(f"会议纪要 · {user.name}的待办与会议", actions, meeting_rows, base_url, host, utcnow(),

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from minutes.core.errors import DomainError
 from minutes.extensions import db
+from minutes.notify import bots as bot_service
 from minutes.notify import service
 from minutes.notify.models import BotVendor
 from minutes.notify.webhooks import DEFAULT_PER_MINUTE
@@ -20,7 +21,7 @@ def admins_only():
 
 
 def _page(status: int = 200, **extra):
-    context = dict(bots=service.list_bots(), stats=service.bot_stats(), departments=list_departments(),
+    context = dict(bots=bot_service.list_bots(), stats=bot_service.bot_stats(), departments=list_departments(),
                    vendors=list(BotVendor), limits=DEFAULT_PER_MINUTE, values={}, errors={})
     context.update(extra)
     return render("notify/bots.html", "notify/_bots.html", status, **context)
@@ -41,7 +42,7 @@ def _fields(form) -> dict:
 def create():
     """Add a robot."""
     try:
-        bot = service.create_bot(current_user, **_fields(request.form))
+        bot = bot_service.create_bot(current_user, **_fields(request.form))
     except DomainError as exc:
         db.session.rollback()
         return _page(exc.status, values=request.form, errors=exc.fields or {"_": exc.message}, open_new=True)
@@ -51,16 +52,16 @@ def create():
 @bp.route("/bots/<int:bot_id>/edit", methods=["GET", "POST"])
 def edit(bot_id):
     """Change a robot (an empty secret keeps the stored one)."""
-    bot = service.get_bot(bot_id)
+    bot = bot_service.get_bot(bot_id)
     if request.method == "GET":
         return render_template("notify/bot_edit.html", bot=bot, departments=list_departments(), vendors=list(BotVendor),
                                limits=DEFAULT_PER_MINUTE, values={}, errors={})
     form = request.form
     try:
-        service.update_bot(current_user, bot, **_fields(form), enabled="enabled" in form)
+        bot_service.update_bot(current_user, bot, **_fields(form), enabled="enabled" in form)
     except DomainError as exc:
         db.session.rollback()
-        bot = service.get_bot(bot_id)
+        bot = bot_service.get_bot(bot_id)
         return render_template("notify/bot_edit.html", bot=bot, departments=list_departments(), vendors=list(BotVendor),
                                limits=DEFAULT_PER_MINUTE, values=form, errors=exc.fields or {"_": exc.message}), exc.status
     flash(gettext("机器人设置已保存"), "success")
@@ -70,18 +71,18 @@ def edit(bot_id):
 @bp.post("/bots/<int:bot_id>/delete")
 def delete(bot_id):
     """Remove a robot; its undelivered messages are marked failed."""
-    bot = service.get_bot(bot_id)
+    bot = bot_service.get_bot(bot_id)
     label = bot.label
-    service.delete_bot(current_user, bot)
+    bot_service.delete_bot(current_user, bot)
     return _done(gettext("已删除 %(bot)s", bot=label))
 
 
 @bp.post("/bots/<int:bot_id>/test")
 def test(bot_id):
     """Queue a test message to the robot."""
-    bot = service.get_bot(bot_id)
+    bot = bot_service.get_bot(bot_id)
     try:
-        service.send_test(current_user, bot)
+        bot_service.send_test(current_user, bot)
     except DomainError as exc:
         db.session.rollback()
         return _page(exc.status, notice_error=exc.message)
@@ -92,9 +93,9 @@ def test(bot_id):
 @bp.get("/bots/<int:bot_id>")
 def show(bot_id):
     """A robot's recent messages, failures first, with retry."""
-    bot = service.get_bot(bot_id)
-    return render_template("notify/bot.html", bot=bot, messages=service.bot_messages(bot),
-                           stats=service.bot_stats().get(bot.id, {}))
+    bot = bot_service.get_bot(bot_id)
+    return render_template("notify/bot.html", bot=bot, messages=bot_service.bot_messages(bot),
+                           stats=bot_service.bot_stats().get(bot.id, {}))
 
 
 @bp.post("/messages/<int:message_id>/retry")

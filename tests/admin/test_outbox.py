@@ -4,7 +4,8 @@ from datetime import timedelta
 from minutes.core.timefmt import utcnow
 from minutes.extensions import db
 from minutes.notify.models import OutboxMessage, OutboxStatus
-from minutes.notify.service import deliver_pending, enqueue_email
+from minutes.notify.delivery import deliver_pending
+from minutes.notify.service import enqueue_email
 
 HX = {"HX-Request": "true"}
 

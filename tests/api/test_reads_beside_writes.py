@@ -17,7 +17,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from minutes.actions import service as actions
+from minutes.actions import feeds
 from minutes.actions.models import CalendarFeed
 from minutes.api import service as tokens
 from minutes.api.models import ApiToken
@@ -48,7 +48,7 @@ def test_reads_with_tokens_and_feeds_never_fail_beside_writes(started, redis_url
     people = [started.host, started.recorder, started.participant, started.cc]
     writer_token = tokens.create_token(started.recorder, "写入")[1]
     reader_tokens = [tokens.create_token(people[n % len(people)], f"读取{n}")[1] for n in range(READERS // 2)]
-    feed_urls = [f"/calendar/{actions.issue_calendar_token(person)}.ics" for person in people]
+    feed_urls = [f"/calendar/{feeds.issue_calendar_token(person)}.ics" for person in people]
     db.session.commit()  # and hold no snapshot open while the server writes
     server = Gunicorn(db.engine.url.render_as_string(hide_password=False), tmp_path / "gunicorn.log", workers=2,
                       redis_url=redis_url).start()

@@ -5,7 +5,7 @@ import time
 
 from sqlalchemy import func, select
 
-from minutes.actions import service as actions
+from minutes.actions import feeds
 from minutes.actions.models import CalendarFeed
 from minutes.api.models import ApiToken
 from minutes.extensions import db, write_intent
@@ -130,7 +130,7 @@ def test_a_token_use_is_noted_at_most_once_a_minute(client, make_user, token_for
 def test_a_calendar_feed_use_is_noted_at_most_once_a_minute(client, make_user, clock):
     clock(2026, 6, 15, 9, 0)
     user = make_user("zhaomin", dept="客服部")
-    url = f"/calendar/{actions.issue_calendar_token(user)}.ics"
+    url = f"/calendar/{feeds.issue_calendar_token(user)}.ics"
     db.session.commit()
     assert client.get(url).status_code == 200
     first = db.session.scalar(select(CalendarFeed.last_used_at))

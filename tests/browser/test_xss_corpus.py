@@ -56,12 +56,12 @@ def _seed(live_server, monkeypatch):
     """Everything a user can type, filled with payloads through the services; returns ids and names."""
     from werkzeug.security import generate_password_hash
 
-    from minutes.actions import service as actions
+    from minutes.actions import feeds
     from minutes.api import service as api
     from minutes.core import timefmt
     from minutes.extensions import db
     from minutes.meetings import service as meetings
-    from minutes.notify import service as notify
+    from minutes.notify.bots import create_bot
     from minutes.people import service as people
     from minutes.room import service as room
     from minutes.room import attendance, recording
@@ -79,7 +79,7 @@ def _seed(live_server, monkeypatch):
         marked = [people.create_user(f"x{i:02d}", p, p, PASSWORD, title=P[-1 - i]) for i, p in enumerate(P)]
         depts = [u.department_id for u in marked]
         # A robot in the attendee's department (its name a payload); it cannot deliver (nothing listens).
-        notify.create_bot(host, attendee.department_id, "dingtalk", P[5], "http://127.0.0.1:9/robot")
+        create_bot(host, attendee.department_id, "dingtalk", P[5], "http://127.0.0.1:9/robot")
 
         def meeting(topic, start, minutes=90, goal="\n".join(f"{WORD} {p}" for p in P)):
             return meetings.create_meeting(host, meetings.MeetingInput(
@@ -127,7 +127,7 @@ def _seed(live_server, monkeypatch):
         db.session.commit()
         ids.update(host=_info(host), recorder=_info(recorder), attendee=_info(attendee), plan=plan.id, held=held.id,
                    marked=[u.id for u in marked], depts=depts, due=due,
-                   token=api.create_token(host, P[7])[1], feed=actions.issue_calendar_token(attendee))
+                   token=api.create_token(host, P[7])[1], feed=feeds.issue_calendar_token(attendee))
         db.session.commit()
     return ids
 

@@ -49,7 +49,7 @@ def smtp_down(app):
 @pytest.fixture
 def make_bot(app):
     """Add a department's group robot: make_bot(user_or_admin, dept_id, "dingtalk", url, secret)."""
-    from minutes.notify.service import create_bot
+    from minutes.notify.bots import create_bot
 
     def factory(admin, department_id, vendor, url, secret="", name=None, per_minute=None):
         bot = create_bot(admin, department_id, vendor, name or f"{vendor}群", url, secret, per_minute)

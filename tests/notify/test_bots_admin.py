@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from minutes.extensions import db
 from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
-from minutes.notify.service import deliver_pending
+from minutes.notify.delivery import deliver_pending
 
 HX = {"HX-Request": "true"}
 
@@ -68,7 +68,8 @@ def test_editing_a_robot_with_an_empty_secret_keeps_the_stored_one(client, admin
 
 def test_failed_robot_messages_are_shown_and_can_be_retried(client, admin, dept, make_bot, robots, clock):
     from minutes.core import timefmt
-    from minutes.notify.service import MAX_ATTEMPTS, enqueue_im
+    from minutes.notify.delivery import MAX_ATTEMPTS
+    from minutes.notify.service import enqueue_im
 
     clock(2026, 6, 15, 10, 0)
     robots.fail_with_500 = True

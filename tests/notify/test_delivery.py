@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 from minutes.core import timefmt
 from minutes.core.timefmt import utcnow
 from minutes.extensions import db
-from minutes.notify import service, webhooks
+from minutes.notify import webhooks
+from minutes.notify.bots import delete_bot
+from minutes.notify.delivery import MAX_ATTEMPTS, deliver_pending
 from minutes.notify.models import OutboxMessage, OutboxStatus
-from minutes.notify.service import MAX_ATTEMPTS, deliver_pending, enqueue_email, enqueue_im
+from minutes.notify.service import enqueue_email, enqueue_im
 
 
 @pytest.fixture
@@ -278,7 +280,7 @@ def test_messages_of_a_deleted_robot_are_marked_failed(app, robots, make_bot, ad
     bot = make_bot(admin, dept.id, "dingtalk", robots.add("dingtalk", "d"))
     enqueue_im(bot, "标题", "正文", "", "k")
     db.session.commit()
-    service.delete_bot(admin, bot)
+    delete_bot(admin, bot)
     db.session.commit()
     assert deliver_pending()["failed"] == 1
     msg = db.session.scalar(select(OutboxMessage))

@@ -6,7 +6,7 @@ import pytest
 
 from minutes.extensions import db
 from minutes.meetings import service as meetings
-from minutes.notify.service import deliver_pending
+from minutes.notify.delivery import deliver_pending
 
 
 @pytest.fixture

@@ -85,7 +85,7 @@ def test_late_distribution_is_marked(recorded, clock):
 
 
 def test_overdue_reminders_are_queued_once(recorded, clock, smtp_server):
-    from minutes.notify.service import deliver_pending
+    from minutes.notify.delivery import deliver_pending
 
     r = recorded()
     clock(2026, 6, 19, 15, 0)

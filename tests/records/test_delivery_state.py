@@ -1,5 +1,5 @@
 """The recorder sees what became of each email of the version sent out, on the minutes page itself."""
-from minutes.notify.service import deliver_pending
+from minutes.notify.delivery import deliver_pending
 from tests.notify.fixtures import smtp_down  # noqa: F401
 from tests.records.test_signoff import distribute
 

@@ -6,7 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from minutes.core.errors import PermissionDenied, RuleViolation
 from minutes.extensions import db
-from minutes.notify.service import deliver_pending
+from minutes.notify.delivery import deliver_pending
 from minutes.records import service
 from minutes.records.models import MinutesVersion, VersionKind, install_lock, remove_lock
 

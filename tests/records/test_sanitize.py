@@ -72,7 +72,7 @@ def test_safe_markdown_survives():
 
 
 def test_payloads_in_the_minutes_do_not_reach_any_page(recorded, clock, client, login_as, smtp_server):
-    from minutes.notify.service import deliver_pending
+    from minutes.notify.delivery import deliver_pending
 
     r = recorded()
     clock(2026, 6, 18, 16, 0)

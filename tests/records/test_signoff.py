@@ -7,7 +7,7 @@ import pytest
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from minutes.extensions import db
 from minutes.meetings.models import MeetingStatus
-from minutes.notify.service import deliver_pending
+from minutes.notify.delivery import deliver_pending
 from minutes.records import service
 from minutes.records.models import MinutesResponse, MinutesStatus, RecipientReason
 

@@ -355,12 +355,12 @@ def _hold_and_distribute(u: dict, conf: str, m) -> None:
 
 
 def _build_world(app, smtp_server) -> World:
-    from minutes.actions import service as actions
+    from minutes.actions import feeds
     from minutes.admin.service import set_override
     from minutes.api import service as api_tokens
     from minutes.meetings import series as series_service
     from minutes.meetings import service as meetings
-    from minutes.notify import service as notify
+    from minutes.notify.delivery import deliver_pending
     from minutes.people.service import create_user
     from minutes.records import service as records
     from minutes.room import service as room
@@ -402,8 +402,8 @@ def _build_world(app, smtp_server) -> World:
     _at(2026, 6, 17, 14, 30)
     api_tokens_by_role = {role: api_tokens.create_token(user, "矩阵")[1] for role, user in u.items()}
     host_token = api_tokens.create_token(u["host"], "可撤销")[0]
-    calendar_tokens = {role: actions.issue_calendar_token(user) for role, user in u.items()}
-    from minutes.notify.service import create_bot
+    calendar_tokens = {role: feeds.issue_calendar_token(user) for role, user in u.items()}
+    from minutes.notify.bots import create_bot
 
     bot = create_bot(u["admin"], u["participant"].department_id, "dingtalk", "技术部群",
                      "http://127.0.0.1:9/robot/send?access_token=x")  # loopback, nobody listens
@@ -421,7 +421,7 @@ def _build_world(app, smtp_server) -> World:
         records.send_reminders(at)
     db.session.commit()
     smtp_server.clear()
-    notify.deliver_pending()  # still on the last day: everything queued is due
+    deliver_pending()  # still on the last day: everything queued is due
     db.session.commit()
     _at(2026, 6, 17, 14, 30)
     from minutes.notify.models import OutboxMessage

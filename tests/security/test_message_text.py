@@ -1,6 +1,7 @@
 """User text in outgoing messages: robot Markdown cannot carry markup, mail subjects stay one line."""
 from minutes.extensions import db
 from minutes.notify import service as notify
+from minutes.notify.delivery import deliver_pending
 from minutes.notify.models import OutboxMessage
 from tests.security.xss_corpus import payloads
 
@@ -17,7 +18,7 @@ def test_robot_text_has_no_markdown_or_html_left():
 def test_a_subject_with_user_line_breaks_is_folded_so_the_mail_is_sent(app, smtp_server):
     notify.enqueue_email("a@example.com", "【需支持】待办“第一行\r\n第二行\nBcc: x@example.com”", "正文")
     db.session.commit()
-    notify.deliver_pending()
+    deliver_pending()
     (message,) = smtp_server.wait_for(1)
     assert message["msg"]["Subject"] == "【需支持】待办“第一行 第二行 Bcc: x@example.com”"
     assert message["to"] == ["a@example.com"]

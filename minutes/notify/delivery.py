@@ -1,0 +1,586 @@
+"""Deliver the queued messages later, with retries, once: the worker, SMTP and the robots' webhooks.
+
+A message is claimed by exactly one deliverer with a single UPDATE before it is sent, so several
+`flask minutes tick` processes (on several hosts) never send the same row. A robot's per-minute
+limit is respected by counting its recent attempts while its row is locked: messages over the
+limit simply stay queued for the next run, they are never dropped.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import secrets
+import smtplib
+import threading
+import time
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.header import Header
+from email.utils import format_datetime, formataddr, make_msgid
+
+from flask import current_app
+from sqlalchemy import bindparam, distinct, func, or_, select, update
+
+from minutes.core.timefmt import utcnow
+from minutes.extensions import db
+from minutes.notify import webhooks
+from minutes.notify.models import BotVendor, OutboxMessage, OutboxStatus, WebhookBot
+
+log = logging.getLogger(__name__)
+
+CRLF = "\r\n"
+#: After this many failed attempts a message is given up (status dead) and shown to the admin.
+MAX_ATTEMPTS = 12
+CLAIM_SECONDS = 120
+#: Messages claimed at a time by one sender; a run keeps claiming until nothing is due or its time is up.
+BATCH = 250
+#: Email senders working at once, each over its own SMTP connection (config MAIL_SENDERS).
+MAIL_SENDERS = 3
+#: A robot's limit is per minute; count a little more than a minute so clock skew never tips it over.
+RATE_WINDOW = timedelta(seconds=65)
+IM_CHANNELS = tuple(v.value for v in BotVendor)
+
+
+# --- claiming --------------------------------------------------------------------------------
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
+
+
+def _due(now: datetime):
+    return (OutboxMessage.next_attempt_at <= now) & or_(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < now))
+
+
+def _claim(now: datetime, where, limit: int) -> list[int]:
+    """Claim up to `limit` due messages matching `where` with one UPDATE (the caller commits).
+
+    PostgreSQL skips rows another deliverer is claiming (SKIP LOCKED) and re-checks the status of
+    rows it waited for; SQLite runs the statement under its single write lock. Either way a row
+    is claimed by one deliverer only.
+    """
+    if limit <= 0:
+        return []
+    # A CTE, not "id IN (subquery ... LIMIT n)": PostgreSQL may run such a subquery more than once and
+    # claim more than n rows, which would break a robot's per-minute budget.
+    pick = (select(OutboxMessage.id.label("id")).where(_due(now), where).order_by(OutboxMessage.id).limit(limit)
+            .with_for_update(skip_locked=True).cte("pick"))
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == pick.c.id, _due(now))
+        .values(status=OutboxStatus.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        .returning(OutboxMessage.id),
+        execution_options={"synchronize_session": False},
+    ).scalars().all()
+    return sorted(claimed)
+
+
+@dataclass
+class _Outgoing:
+    """What a deliverer needs of a claimed message, read before sending so no transaction stays open meanwhile."""
+
+    id: int
+    channel: str
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    link: str
+    attempts: int
+
+
+def _load(ids: list[int]) -> list[_Outgoing]:
+    """Read claimed messages and end the read transaction (SQLite must not upgrade a stale read to a write)."""
+    if not ids:
+        return []
+    rows = db.session.execute(select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.recipient,
+                                     OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html,
+                                     OutboxMessage.link, OutboxMessage.attempts)
+                              .where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)).all()
+    db.session.commit()
+    return [_Outgoing(*row) for row in rows]
+
+
+_OUTBOX = OutboxMessage.__table__
+#: Built once: the SET clause comes from the parameters, so every outcome reuses a compiled statement.
+_UPDATE_ONE = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("message_id"))
+_MARK_SENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("message_id")).values(
+    status=OutboxStatus.SENT, claimed_until=None, last_error=None)
+
+
+def _record(conn, msg_id: int, **values) -> None:
+    """Write one message's outcome in its own short transaction, right after sending it.
+
+    One commit per message keeps the window in which a crash could make us send a message twice
+    to the one message in flight. The UPDATE comes first in its transaction (it takes SQLite's write
+    lock at once) and goes through Core on the deliverer's own connection: at thousands a minute, the
+    ORM's bookkeeping and a pool checkout per message would show.
+    """
+    with _local_writer(conn):
+        conn.execute(_UPDATE_ONE, {"message_id": msg_id, **values})
+        conn.commit()
+
+
+_SQLITE_WRITES = threading.Lock()
+
+
+@contextmanager
+def _local_writer(conn):
+    """On SQLite, let this process's deliverer threads take turns in Python rather than in SQLite's busy
+    handler, which sleeps in growing steps and turns a few threads' tiny commits into a queue of naps."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_WRITES:
+        yield
+
+
+class _Receipts:
+    """Successful sends, written in small groups: one commit per message costs more than the send itself
+    on PostgreSQL (an fsync each). A crash can repeat at most the sends of the last group (20 messages
+    or a tenth of a second); a concurrent deliverer never can (it cannot claim a row marked sending)."""
+
+    GROUP, SECONDS = 20, 0.1
+
+    def __init__(self, conn):
+        self.conn, self.pending, self.since = conn, [], 0.0
+
+    def add(self, msg: _Outgoing) -> None:
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((msg.id, msg.attempts + 1))
+        if len(self.pending) >= self.GROUP or time.monotonic() - self.since >= self.SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        now = utcnow()
+        with _local_writer(self.conn):
+            self.conn.execute(_MARK_SENT, [{"message_id": msg_id, "attempts": attempts, "sent_at": now,
+                                            "last_attempt_at": now} for msg_id, attempts in self.pending])
+            self.conn.commit()
+        self.pending = []
+
+
+def _failed(conn, msg: _Outgoing, error: str, now: datetime) -> datetime | None:
+    """Count a failed attempt; return when it will be tried again (None: given up)."""
+    attempts = msg.attempts + 1
+    retry_at = None if attempts >= MAX_ATTEMPTS else now + _backoff(attempts)
+    log.warning("outbox %s (%s) delivery failed: %s", msg.id, msg.channel, error)
+    _record(conn, msg.id, attempts=attempts, last_attempt_at=utcnow(), last_error=error[:2000], claimed_until=None,
+            status=OutboxStatus.DEAD if retry_at is None else OutboxStatus.PENDING,
+            **({"next_attempt_at": retry_at} if retry_at else {}))
+    return retry_at
+
+
+def _postpone(conn, msg: _Outgoing, until: datetime, reason: str, attempted: bool = False) -> None:
+    """Put a claimed message back without spending an attempt (its channel is down or throttled)."""
+    extra = {"last_attempt_at": utcnow()} if attempted else {}
+    _record(conn, msg.id, status=OutboxStatus.PENDING, claimed_until=None, next_attempt_at=until,
+            last_error=reason[:2000], **extra)
+
+
+# --- email -----------------------------------------------------------------------------------
+
+def _email(msg: _Outgoing, sender: str, domain: str) -> bytes:
+    """The message as MIME bytes: UTF-8, base64 bodies, text and (optionally) HTML alternatives.
+
+    Built by hand rather than with `email.message.EmailMessage`, which costs a millisecond or two per
+    message — at thousands of reminders a morning that is most of the tick.
+    """
+    if any(c in value for value in (msg.recipient, msg.subject) for c in "\r\n"):
+        raise ValueError("收件人或主题包含换行符（疑似邮件头注入），不予发送")
+    boundary = f"=_minutes_{msg.id}_{secrets.token_hex(8)}"
+    head = [
+        f"From: {formataddr(('会议纪要系统', sender), charset='utf-8')}",
+        f"To: {msg.recipient}",
+        "Subject: " + Header(msg.subject, "utf-8").encode(linesep=CRLF),
+        f"Date: {format_datetime(utcnow())}",
+        f"Message-ID: {make_msgid(idstring=f'outbox{msg.id}', domain=domain)}",
+        "MIME-Version: 1.0",
+    ]
+
+    def part(text: str, subtype: str) -> str:
+        body = base64.encodebytes(text.encode("utf-8")).decode("ascii")
+        return (f"Content-Type: text/{subtype}; charset=\"utf-8\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + body.replace("\n", "\r\n"))
+
+    if msg.body_html:
+        head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+        body = (f"--{boundary}\r\n{part(msg.body_text, 'plain')}\r\n--{boundary}\r\n{part(msg.body_html, 'html')}"
+                f"\r\n--{boundary}--\r\n")
+        return ("\r\n".join(head) + "\r\n\r\n" + body).encode("ascii")
+    return ("\r\n".join(head) + "\r\n" + part(msg.body_text, "plain")).encode("ascii")
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib with RFC 2920 PIPELINING when the server offers it: two round trips per message, not four."""
+
+    def send_one(self, sender: str, recipient: str, data: bytes) -> None:
+        self.ehlo_or_helo_if_needed()
+        if not self.has_extn("pipelining"):
+            self.sendmail(sender, [recipient], data)
+            return
+        self.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n")
+        (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = (self.getreply() for _ in range(3))
+        if data_code == 354 and mail_code == 250 and rcpt_code in (250, 251):
+            body = re.sub(rb"(?m)^\.", b"..", data)
+            self.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+            code, reply = self.getreply()
+            if code != 250:
+                self.rset()
+                raise smtplib.SMTPDataError(code, reply)
+            return
+        if data_code == 354:  # the envelope failed yet DATA was accepted: end it empty, then reset
+            self.send(b".\r\n")
+            self.getreply()
+        self.rset()
+        if mail_code != 250:
+            raise smtplib.SMTPSenderRefused(mail_code, mail_reply, sender)
+        if rcpt_code not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({recipient: (rcpt_code, rcpt_reply)})
+        raise smtplib.SMTPDataError(data_code, data_reply)
+
+
+def _smtp() -> _Smtp:
+    cfg = current_app.config
+    smtp = _Smtp(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=15)
+    if cfg["SMTP_STARTTLS"]:
+        smtp.starttls()
+    if cfg["SMTP_USER"]:
+        smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"] or "")
+    return smtp
+
+
+#: Refusals of one message; the connection is still good for the next one.
+_MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
+                    smtplib.SMTPNotSupportedError, UnicodeError, ValueError)
+
+
+def _deliver_emails(messages: list[_Outgoing], now: datetime, counts: dict) -> None:
+    """Send a batch over one SMTP connection; if the server is unreachable the rest wait unspent."""
+    smtp = None
+    down: tuple[datetime, str] | None = None
+    sender = current_app.config["SMTP_SENDER"]
+    domain = sender.rsplit("@", 1)[-1] or "minutes"
+    if current_app.config.get("MAIL_DEV_MAILBOX"):
+        _deliver_to_dev_mailbox(messages, sender, domain, now, counts)
+        return
+    with db.engine.connect() as conn:
+        receipts = _Receipts(conn)
+        try:
+            for msg in messages:
+                if down is not None:
+                    _postpone(conn, msg, *down)
+                    counts["deferred"] += 1
+                    continue
+                try:
+                    data = _email(msg, sender, domain)
+                    if smtp is None:
+                        smtp = _smtp()
+                    smtp.send_one(sender, msg.recipient, data)
+                except _MESSAGE_REFUSED as exc:
+                    receipts.flush()
+                    _failed(conn, msg, f"{type(exc).__name__}: {exc}", now)
+                    counts["failed"] += 1
+                except Exception as exc:  # the server is down or dropped us: the batch waits
+                    receipts.flush()
+                    error = f"{type(exc).__name__}: {exc}"
+                    retry_at = _failed(conn, msg, error, now)
+                    counts["failed"] += 1
+                    down = (retry_at or now + _backoff(MAX_ATTEMPTS), f"邮件服务器不可用，等待重试：{error}")
+                    smtp = _close(smtp)
+                else:
+                    receipts.add(msg)
+                    counts["sent"] += 1
+        finally:
+            receipts.flush()
+            _close(smtp)
+
+
+def _deliver_to_dev_mailbox(messages: list[_Outgoing], sender: str, domain: str, now: datetime, counts: dict) -> None:
+    """Local-mailbox mode (`make run`, MAIL_DEV_MAILBOX=1): a message that would be sent counts as delivered; the
+    outbox row is the mailbox (/dev/mailbox shows it). One a real server would refuse fails the same way."""
+    with db.engine.connect() as conn:
+        receipts = _Receipts(conn)
+        try:
+            for msg in messages:
+                try:
+                    _email(msg, sender, domain)
+                except _MESSAGE_REFUSED as exc:
+                    receipts.flush()
+                    _failed(conn, msg, f"{type(exc).__name__}: {exc}", now)
+                    counts["failed"] += 1
+                else:
+                    receipts.add(msg)
+                    counts["sent"] += 1
+        finally:
+            receipts.flush()
+
+
+def _close(smtp):
+    if smtp is not None:
+        try:
+            smtp.quit()
+        except Exception:  # already gone; closing is best effort  # nosec B110
+            pass
+    return None
+
+
+# --- group robots ----------------------------------------------------------------------------
+
+@dataclass
+class _Robot:
+    id: int
+    vendor: str
+    label: str
+    url: str
+    secret: str
+
+
+def _claim_for_bot(bot_id: int, now: datetime) -> tuple[_Robot | None, list[int]]:
+    """Claim as many of a robot's due messages as its per-minute limit allows right now (commits)."""
+    with _local_writer(db.session.connection()):
+        return _claim_for_bot_locked(bot_id, now)
+
+
+def _claim_for_bot_locked(bot_id: int, now: datetime) -> tuple[_Robot | None, list[int]]:
+    # The first statement locks the robot (its row on PostgreSQL, the write lock on SQLite), so two
+    # deliverers count the robot's recent attempts one after the other, never both at once.
+    locked = db.session.execute(update(WebhookBot).where(WebhookBot.id == bot_id, WebhookBot.enabled.is_(True))
+                                .values(claimed_at=now), execution_options={"synchronize_session": False}).rowcount
+    if not locked:  # disabled: its messages wait, queued, until it is enabled again (or deleted)
+        db.session.commit()
+        return None, []
+    bot = db.session.execute(select(WebhookBot.id, WebhookBot.vendor, WebhookBot.name, WebhookBot.webhook_url,
+                                    WebhookBot.secret, WebhookBot.per_minute).where(WebhookBot.id == bot_id)).one()
+    used = db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.bot_id == bot_id,
+            or_(OutboxMessage.last_attempt_at > now - RATE_WINDOW,
+                (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until >= now))))
+    vendor = BotVendor(bot.vendor)
+    budget = min(bot.per_minute, webhooks.PACED_PER_MINUTE.get(vendor.value, bot.per_minute)) - used
+    ids = _claim(now, OutboxMessage.bot_id == bot_id, max(0, budget))
+    db.session.commit()
+    return _Robot(bot.id, vendor.value, vendor.label, bot.webhook_url, bot.secret or ""), ids
+
+
+#: Per-second pacing is process-local (a robot's other posts this second can only come from here, unless
+#: two hosts post to one robot in the same second; then the platform says "too fast" and the robot rests).
+_PACES: dict[int, "_Pace"] = {}
+_PACES_LOCK = threading.Lock()
+
+
+class _Pace:
+    """A robot's pace within one run, for platforms with a per-second limit (飞书: 5 a second).
+
+    A sliding window: a post may go when fewer than the limit went out in the last second (plus a
+    margin for the network); so no one-second window ever holds more than the limit.
+    """
+
+    WINDOW = 1.1
+
+    def __init__(self, vendor: str):
+        self.limit = webhooks.PER_SECOND.get(vendor)
+        self.sent: deque[float] = deque()
+
+    @classmethod
+    def of(cls, bot: "_Robot") -> "_Pace":
+        """The robot's pace in this process, kept across runs: a run that starts right after another
+        must see the posts the other made in the last second."""
+        with _PACES_LOCK:
+            pace = _PACES.get(bot.id)
+            if pace is None or pace.limit != webhooks.PER_SECOND.get(bot.vendor):
+                pace = _PACES[bot.id] = cls(bot.vendor)
+            return pace
+
+    def reserve(self) -> float:
+        """Take a slot for a post now and return 0, or return the seconds until one frees up."""
+        if not self.limit:
+            return 0.0
+        with _PACES_LOCK:
+            now = time.monotonic()
+            while self.sent and now - self.sent[0] >= self.WINDOW:
+                self.sent.popleft()
+            if len(self.sent) < self.limit:
+                self.sent.append(now)
+                return 0.0
+            return self.WINDOW - (now - self.sent[0])
+
+
+def _post_one(conn, receipts: "_Receipts", bot: _Robot, msg: _Outgoing, now: datetime,
+              counts: dict) -> tuple[datetime, str] | None:
+    """Post one message; return a pause (until, reason) when the robot's other messages must wait."""
+    try:
+        webhooks.post(bot.vendor, bot.url, bot.secret, webhooks.Post(msg.subject, msg.body_text, msg.link))
+    except webhooks.WebhookError as exc:
+        receipts.flush()
+        if exc.throttled:
+            until = now + timedelta(seconds=webhooks.THROTTLE_PAUSE_SECONDS.get(bot.vendor, 60))
+            reason = f"{bot.label}限流，稍后重发：{exc}"
+            _postpone(conn, msg, until, reason, attempted=True)
+            counts["deferred"] += 1
+            return until, reason
+        retry_at = _failed(conn, msg, f"{bot.label}：{exc}", now)
+        counts["failed"] += 1
+        if exc.connection:
+            return retry_at or now + _backoff(MAX_ATTEMPTS), f"机器人服务器不可用，等待重试：{exc}"
+        return None
+    receipts.add(msg)
+    counts["sent"] += 1
+    return None
+
+
+def _deliver_bots(batches: list[tuple[_Robot, list[_Outgoing]]], now: datetime, counts: dict) -> None:
+    """Post the robots' claimed messages, each robot's in order, taking turns so one robot's pace
+    (飞书: 5 a second) never holds up the others."""
+    queues = [(bot, deque(messages), _Pace.of(bot)) for bot, messages in batches if messages]
+    if not queues:
+        return
+    with db.engine.connect() as conn:
+        receipts = _Receipts(conn)
+        try:
+            _take_turns(conn, receipts, queues, now, counts)
+        finally:
+            receipts.flush()
+
+
+def _take_turns(conn, receipts: "_Receipts", queues: list, now: datetime, counts: dict) -> None:
+    """One post per robot per round; when every remaining robot must wait for its pace, sleep."""
+    while queues:
+        posted, soonest = False, None
+        for entry in list(queues):
+            bot, queue, pace = entry
+            wait = pace.reserve()
+            if wait > 0:
+                soonest = wait if soonest is None else min(soonest, wait)
+                continue
+            posted = True
+            pause = _post_one(conn, receipts, bot, queue.popleft(), now, counts)
+            if pause is not None:
+                while queue:
+                    _postpone(conn, queue.popleft(), *pause)
+                    counts["deferred"] += 1
+            if not queue:
+                queues.remove(entry)
+        if not posted and soonest is not None:
+            receipts.flush()  # nothing else to do meanwhile: record what went out
+            time.sleep(soonest)
+
+
+def _bury_orphans(now: datetime, counts: dict) -> None:
+    """IM messages whose robot was deleted cannot be delivered: mark them failed for the admin to see."""
+    with _local_writer(db.session.connection()):
+        buried = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.channel.in_(IM_CHANNELS), OutboxMessage.bot_id.is_(None), _due(now))
+            .values(status=OutboxStatus.DEAD, claimed_until=None, last_error="接收消息的群机器人已被删除"),
+            execution_options={"synchronize_session": False}).rowcount
+        db.session.commit()
+    counts["failed"] += buried
+
+
+# --- delivering ------------------------------------------------------------------------------
+
+def deliver_pending(now: datetime | None = None, time_budget: float = 50.0) -> dict:
+    """Deliver every due message once; failures are retried with backoff. Commits.
+
+    Returns counts: sent, failed (an attempt that did not go through) and deferred (put back
+    without an attempt because the channel is down or a robot asked us to slow down).
+
+    The work runs on a few threads, each with its own app context, session and connections: email
+    senders (each claims its own batches, so they never share a message) and one for the robots,
+    which are paced (飞书: 4 a second). Most of the time is spent waiting on servers; the waits overlap.
+    """
+    now = now or utcnow()
+    db.session.commit()  # start from a clean transaction: the claims below must be the first writes
+    app = current_app._get_current_object()
+    senders = max(1, int(app.config.get("MAIL_SENDERS", MAIL_SENDERS)))
+    # The other email senders start once the first has claimed its batch: a short queue is one batch for
+    # one sender (and a mail server that is down costs one attempt, not one per sender racing for the rows).
+    first_claim = threading.Event()
+
+    def follow(counts):
+        if first_claim.wait(time_budget):
+            _deliver_email_batches(now, counts, time_budget)
+
+    jobs = [lambda c: _deliver_robots(now, c), lambda c: _deliver_email_batches(now, c, time_budget, first_claim)]
+    jobs += [follow] * (senders - 1)
+    results = [{"sent": 0, "failed": 0, "deferred": 0} for _ in jobs]
+    errors: list[BaseException] = []
+
+    def run(job, counts):
+        with app.app_context():
+            try:
+                job(counts)
+            except BaseException as exc:  # re-raised in the caller's thread below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(job, counts), name="outbox-deliver")
+               for job, counts in zip(jobs, results)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return {key: sum(r[key] for r in results) for key in results[0]}
+
+
+def _deliver_email_batches(now: datetime, counts: dict, time_budget: float,
+                           claimed: threading.Event | None = None) -> None:
+    """Claim and send batches of due email until none is left or the time is up; `claimed` is set once
+    the first claim is committed (or came to nothing)."""
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < time_budget:
+            with _local_writer(db.session.connection()):
+                ids = _claim(now, OutboxMessage.channel == "email", BATCH)
+                db.session.commit()
+            if claimed is not None:
+                claimed.set()
+            if not ids:
+                return
+            _deliver_emails(_load(ids), now, counts)
+            if len(ids) < BATCH:
+                return
+    finally:
+        if claimed is not None:
+            claimed.set()  # whatever happened, the others must not wait for it
+
+
+def _deliver_robots(now: datetime, counts: dict) -> None:
+    bot_ids = db.session.scalars(select(distinct(OutboxMessage.bot_id)).where(
+        _due(now), OutboxMessage.bot_id.is_not(None)).order_by(OutboxMessage.bot_id)).all()
+    db.session.commit()
+    batches = []
+    for bot_id in bot_ids:
+        bot, ids = _claim_for_bot(bot_id, now)
+        if ids:
+            batches.append((bot, _load(ids)))
+    _deliver_bots(batches, now, counts)
+    _bury_orphans(now, counts)
+
+
+def deliver_in_background(app) -> threading.Thread:
+    """Deliver the outbox on a thread, for single-process mode right after a commit."""
+    def run():
+        with app.app_context():
+            try:
+                deliver_pending()
+            except Exception:  # logged; the tick retries whatever is left
+                log.exception("background delivery failed")
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, name="outbox-deliver", daemon=True)
+    thread.start()
+    return thread
