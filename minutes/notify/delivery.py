@@ -247,8 +247,21 @@ class _Smtp(smtplib.SMTP):
         raise smtplib.SMTPDataError(data_code, data_reply)
 
 
-def _smtp() -> _Smtp:
+class _DevMailbox:
+    """Local-mailbox mode (`make run`, MAIL_DEV_MAILBOX=1): a message that would be sent counts as delivered and
+    its outbox row is the mailbox (/dev/mailbox shows it); one a real server would refuse fails the same way."""
+
+    def send_one(self, sender: str, recipient: str, data: bytes) -> None:
+        return None
+
+    def quit(self) -> None:
+        return None
+
+
+def _smtp() -> _Smtp | _DevMailbox:
     cfg = current_app.config
+    if cfg.get("MAIL_DEV_MAILBOX"):
+        return _DevMailbox()
     smtp = _Smtp(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=15)
     if cfg["SMTP_STARTTLS"]:
         smtp.starttls()
@@ -268,9 +281,6 @@ def _deliver_emails(messages: list[_Outgoing], now: datetime, counts: dict) -> N
     down: tuple[datetime, str] | None = None
     sender = current_app.config["SMTP_SENDER"]
     domain = sender.rsplit("@", 1)[-1] or "minutes"
-    if current_app.config.get("MAIL_DEV_MAILBOX"):
-        _deliver_to_dev_mailbox(messages, sender, domain, now, counts)
-        return
     with db.engine.connect() as conn:
         receipts = _Receipts(conn)
         try:
@@ -301,26 +311,6 @@ def _deliver_emails(messages: list[_Outgoing], now: datetime, counts: dict) -> N
         finally:
             receipts.flush()
             _close(smtp)
-
-
-def _deliver_to_dev_mailbox(messages: list[_Outgoing], sender: str, domain: str, now: datetime, counts: dict) -> None:
-    """Local-mailbox mode (`make run`, MAIL_DEV_MAILBOX=1): a message that would be sent counts as delivered; the
-    outbox row is the mailbox (/dev/mailbox shows it). One a real server would refuse fails the same way."""
-    with db.engine.connect() as conn:
-        receipts = _Receipts(conn)
-        try:
-            for msg in messages:
-                try:
-                    _email(msg, sender, domain)
-                except _MESSAGE_REFUSED as exc:
-                    receipts.flush()
-                    _failed(conn, msg, f"{type(exc).__name__}: {exc}", now)
-                    counts["failed"] += 1
-                else:
-                    receipts.add(msg)
-                    counts["sent"] += 1
-        finally:
-            receipts.flush()
 
 
 def _close(smtp):
