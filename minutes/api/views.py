@@ -13,7 +13,7 @@ from minutes.core.errors import DomainError, NotFound, ValidationFailed
 from minutes.core.timefmt import LOCAL_TZ, to_local
 from minutes.dbtypes import MAX_ID, parse_id
 from minutes.extensions import csrf, db
-from minutes.meetings import service as meetings
+from minutes.meetings import listing, sending, service as meetings
 from minutes.meetings.models import Role
 from minutes.people import service as people
 from minutes.web import record_use_after_request, session_is_current
@@ -185,7 +185,7 @@ def meeting_json(m) -> dict:
         "agenda_sent_at": iso(m.agenda_sent_at),
         "agenda_sent_by": m.agenda_sent_by.username if m.agenda_sent_by else None,
         "agenda_late_reason": m.agenda_late_reason,
-        "agenda_send_deadline": meetings.agenda_send_deadline(m).isoformat(),
+        "agenda_send_deadline": sending.agenda_send_deadline(m).isoformat(),
         "version": m.version,
     })
     return data
@@ -282,7 +282,7 @@ def list_meetings():
     scope = request.args.get("scope", "").strip() or "upcoming"
     if scope not in ("upcoming", "past"):
         raise ValidationFailed(gettext("scope 须为 upcoming 或 past"), field="scope")
-    return jsonify(meetings=[meeting_summary(m) for m in meetings.list_meetings(me(), scope)])
+    return jsonify(meetings=[meeting_summary(m) for m in listing.list_meetings(me(), scope)])
 
 
 @operation("/meetings", "POST", "创建会议（创建者默认为主持人）", body=schemas.MEETING_CREATE,
@@ -357,7 +357,7 @@ def order_agenda(meeting_id, data):
            body=schemas.SEND_AGENDA, response=schemas.MEETING)
 def send_agenda(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
-    meetings.send_agenda(me(), meeting, data.get("reason"))
+    sending.send_agenda(me(), meeting, data.get("reason"))
     return jsonify(meeting_json(meeting))
 
 
@@ -633,7 +633,7 @@ def confirm_action(action_id, data):
 
 # --- formal minutes --------------------------------------------------------------------------
 
-from minutes.records import service as records  # noqa: E402
+from minutes.records import drafting, reading, signoff  # noqa: E402
 
 
 def version_json(v, body: bool = True) -> dict | None:
@@ -669,15 +669,15 @@ def _usernames_to_ids(names, field: str) -> list[int]:
            response=schemas.MINUTES, status=201, tag="minutes")
 def create_minutes(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
-    records.draft_from_record(me(), meeting)
-    return jsonify(minutes_json(records.get_current(me(), meeting))), 201
+    drafting.draft_from_record(me(), meeting)
+    return jsonify(minutes_json(reading.get_current(me(), meeting))), 201
 
 
 @operation("/meetings/<int:meeting_id>/minutes", "GET", "纪要状态、当前版本、定稿版本与收件人确认情况",
            response=schemas.MINUTES, tag="minutes")
 def get_minutes(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
-    return jsonify(minutes_json(records.get_current(me(), meeting)))
+    return jsonify(minutes_json(reading.get_current(me(), meeting)))
 
 
 @operation("/meetings/<int:meeting_id>/minutes/distribute", "POST", "分发纪要（第1版），收件人须在1个工作日内回复",
@@ -685,9 +685,9 @@ def get_minutes(meeting_id):
 def distribute_minutes(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
     chosen = _usernames_to_ids(data["recipients"], "recipients") if "recipients" in data else None
-    records.distribute(me(), meeting, recipient_ids=chosen, extra_ids=_usernames_to_ids(data.get("extra"), "extra"),
+    signoff.distribute(me(), meeting, recipient_ids=chosen, extra_ids=_usernames_to_ids(data.get("extra"), "extra"),
                        markdown=data.get("markdown"))
-    return jsonify(minutes_json(records.get_current(me(), meeting)))
+    return jsonify(minutes_json(reading.get_current(me(), meeting)))
 
 
 @operation("/minutes/<int:version_id>/responses", "POST", "收件人本人回复：确认无误（confirm）或提出修改意见（change）",
@@ -696,7 +696,7 @@ def distribute_minutes(meeting_id, data):
                "id": {"type": "integer"}, "response": {"type": "string"}, "version_id": {"type": "integer"},
                "comment": {"type": "string"}}})
 def respond_to_minutes(version_id, data):
-    answer = records.respond(me(), version_id, data["response"], data.get("comment", ""), data.get("item"))
+    answer = signoff.respond(me(), version_id, data["response"], data.get("comment", ""), data.get("item"))
     return jsonify(id=answer.id, response=data["response"], version_id=version_id,
                    comment=data.get("comment", "")), 201
 
@@ -705,8 +705,8 @@ def respond_to_minutes(version_id, data):
            body=schemas.FINALIZE, response=schemas.MINUTES, tag="minutes")
 def finalize_minutes(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
-    records.finalize(me(), meeting, data.get("reason"))
-    return jsonify(minutes_json(records.get_current(me(), meeting)))
+    signoff.finalize(me(), meeting, data.get("reason"))
+    return jsonify(minutes_json(reading.get_current(me(), meeting)))
 
 
 # --- action tracking -------------------------------------------------------------------------
