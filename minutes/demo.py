@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from minutes.admin.service import work_calendar
 from minutes.core.timefmt import LOCAL_TZ, local_today, utcnow
 from minutes.extensions import db
-from minutes.meetings import service as meetings
+from minutes.meetings import sending, service as meetings
 from minutes.meetings.models import Meeting, MeetingStatus
 from minutes.people.models import User
 from minutes.people.service import create_user, get_department
@@ -78,7 +78,7 @@ def load_demo(password: str = "minutes2026") -> list[tuple[str, str]]:
     meetings.invite(users["zhaomin"], m1, [users["chenjing"].id], "recorder")
     meetings.invite(users["zhaomin"], m1, [users[u].id for u in ("sunli", "zhangwei", "lihua", "wangqiang", "liuyang")])
     meetings.invite(users["zhaomin"], m1, [users["zhengkai"].id], "cc")
-    meetings.send_agenda(users["zhaomin"], m1, now=utcnow())
+    sending.send_agenda(users["zhaomin"], m1, now=utcnow())
 
     # A kickoff still being planned (draft, agenda not sent).
     m2 = meeting("zhangwei", topic="确定Q3产品上线跨部门协作计划",
@@ -102,7 +102,7 @@ def load_demo(password: str = "minutes2026") -> list[tuple[str, str]]:
     meetings.add_agenda_item(users["wufang"], m3, "人力调配方案", 40, get_department("人力资源部").id)
     meetings.invite(users["wufang"], m3, [users["zhengkai"].id], "recorder")
     meetings.invite(users["wufang"], m3, [users["zhangwei"].id, users["lihua"].id])
-    meetings.send_agenda(users["wufang"], m3, reason="集团预算通知昨日下发，须本周内完成调整", now=utcnow())
+    sending.send_agenda(users["wufang"], m3, reason="集团预算通知昨日下发，须本周内完成调整", now=utcnow())
 
     # A quarterly alignment meeting held last week: recorded, minutes signed off, final.
     m4 = meeting("zhoujie", topic="三季度市场活动进度同步",
@@ -219,7 +219,7 @@ SCRIPTS = {
 def _record_meeting(m: Meeting, users: dict, calendar, final: bool | None) -> None:
     """Run a past meeting through the room (and, when asked, the minutes) at the times it happened."""
     from minutes.core import timefmt
-    from minutes.records import service as records
+    from minutes.records import drafting, service as records, signoff
     from minutes.room import service as room
     from minutes.room import attendance, recording, review
 
@@ -252,15 +252,15 @@ def _record_meeting(m: Meeting, users: dict, calendar, final: bool | None) -> No
         if final is None:
             return
         timefmt.freeze(m.ends_at + timedelta(hours=3))
-        records.draft_from_record(recorder, m)
-        version = records.distribute(recorder, m)
+        drafting.draft_from_record(recorder, m)
+        version = signoff.distribute(recorder, m)
         timefmt.freeze(m.ends_at + timedelta(hours=5))
         for recipient in records.minutes_of(m).recipients:
             user = recipient.user
             if final or user.username != "zhaomin":
-                records.respond(user, version.id, "confirm")
+                signoff.respond(user, version.id, "confirm")
             else:
-                records.respond(user, version.id, "change", "第二条待办请补充客服部配合演练的具体日期")
+                signoff.respond(user, version.id, "change", "第二条待办请补充客服部配合演练的具体日期")
         db.session.flush()
     finally:
         timefmt.freeze(None)

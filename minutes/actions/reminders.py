@@ -523,12 +523,12 @@ def is_escalated(action: ActionItem) -> bool:
 
 def tick(now: datetime | None = None) -> dict:
     """Run the periodic job: queue due action reminders and the minutes' overdue notices
-    (records.service.send_reminders), then deliver the outbox. Idempotent.
+    (records.signoff.send_reminders), then deliver the outbox. Idempotent.
 
     A failure while computing reminders (rolled back: nothing of it is queued) does not hold up the
     delivery of what is already queued; it is logged and reported in the result's `error`.
     """
-    from minutes.records.service import send_reminders as minutes_overdue  # records builds on actions
+    from minutes.records.signoff import send_reminders as minutes_overdue  # records builds on actions
 
     error = None
     try:

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, case, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from minutes.actions import reminders
+from minutes.actions import mail, reminders
 from minutes.actions.models import (ACTION_STATUS_LABELS, ActionItem, ActionStatus, ActionUpdate,
                                     action_follow_up)
 from minutes.admin.service import work_calendar
@@ -201,26 +201,15 @@ def _tell_about(update: ActionUpdate) -> None:
             if meetings.can_view(head, meeting) or not meeting.confidential:
                 people.append((head, "supporter"))
     seen = {update.created_by_id}
-    short = action.text if len(action.text) <= 30 else action.text[:29] + "…"
-    if update.new_status == ActionStatus.DELAYED:
-        subject = f"【待办延期】{action.owner.name}申请将“{short}”延期至{cn_date(update.new_due, weekday=False)}"
-    else:
-        subject = f"【需支持】{action.owner.name}的待办“{short}”需要{update.support_department.name}支持"
     for person, role in people:
         if person.id in seen or not person.email or not person.is_enabled:
             continue
         seen.add(person.id)
-        context = dict(update=update, action=action, meeting=meeting, recipient=person, role=role, link=link)
-        notify.enqueue_email(person.email, subject, render_template("actions/email_status.txt", **context),
+        notify.enqueue_email(person.email, *mail.status_email(update, action, meeting, person, role, link),
                              dedupe_key=f"status:{update.id}:user:{person.id}", link=link,
                              confidential=meeting.confidential)
     if update.new_status == ActionStatus.NEED_SUPPORT and update.support_department and not meeting.confidential:
-        im = notify.im_text
-        quoted = "\n> ".join(im(action.text).splitlines())
-        text = (f"**{im(action.owner.name)}**（{im(action.owner_department.name)}）的待办需要"
-                f"{im(update.support_department.name)}支持：\n\n> {quoted}\n\n需要的支持：{im(update.note)}\n"
-                f"截止日期：{cn_date(action.due_date)}")
-        notify.enqueue_department_im(update.support_department.id, f"【需支持】{im(short)}", text, link,
+        notify.enqueue_department_im(update.support_department.id, *mail.support_im(update, action), link,
                                      dedupe_key=f"status:{update.id}")
 
 

@@ -5,6 +5,7 @@ from flask_babel import gettext
 from minutes.api import schemas
 from minutes.api.core import _department_id, _user, iso, me, operation, parse_iso, user_json
 from minutes.core.errors import ValidationFailed
+from minutes.meetings import listing, sending
 from minutes.meetings import service as meetings
 from minutes.meetings.models import Role
 from minutes.room import service as room
@@ -39,7 +40,7 @@ def meeting_json(m) -> dict:
         "agenda_sent_at": iso(m.agenda_sent_at),
         "agenda_sent_by": m.agenda_sent_by.username if m.agenda_sent_by else None,
         "agenda_late_reason": m.agenda_late_reason,
-        "agenda_send_deadline": meetings.agenda_send_deadline(m).isoformat(),
+        "agenda_send_deadline": sending.agenda_send_deadline(m).isoformat(),
         "version": m.version,
     })
     return data
@@ -109,7 +110,7 @@ def list_meetings():
     scope = request.args.get("scope", "").strip() or "upcoming"
     if scope not in ("upcoming", "past"):
         raise ValidationFailed(gettext("scope 须为 upcoming 或 past"), field="scope")
-    return jsonify(meetings=[meeting_summary(m) for m in meetings.list_meetings(me(), scope)])
+    return jsonify(meetings=[meeting_summary(m) for m in listing.list_meetings(me(), scope)])
 
 
 @operation("/meetings", "POST", "创建会议（创建者默认为主持人）", body=schemas.MEETING_CREATE,
@@ -184,5 +185,5 @@ def order_agenda(meeting_id, data):
            body=schemas.SEND_AGENDA, response=schemas.MEETING)
 def send_agenda(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
-    meetings.send_agenda(me(), meeting, data.get("reason"))
+    sending.send_agenda(me(), meeting, data.get("reason"))
     return jsonify(meeting_json(meeting))

@@ -4,7 +4,7 @@ from flask import jsonify
 from minutes.api import schemas
 from minutes.api.core import _user, iso, me, operation
 from minutes.meetings import service as meetings
-from minutes.records import service as records
+from minutes.records import drafting, reading, signoff
 
 
 def version_json(v, body: bool = True) -> dict | None:
@@ -40,15 +40,15 @@ def _usernames_to_ids(names, field: str) -> list[int]:
            response=schemas.MINUTES, status=201, tag="minutes")
 def create_minutes(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
-    records.draft_from_record(me(), meeting)
-    return jsonify(minutes_json(records.get_current(me(), meeting))), 201
+    drafting.draft_from_record(me(), meeting)
+    return jsonify(minutes_json(reading.get_current(me(), meeting))), 201
 
 
 @operation("/meetings/<int:meeting_id>/minutes", "GET", "纪要状态、当前版本、定稿版本与收件人确认情况",
            response=schemas.MINUTES, tag="minutes")
 def get_minutes(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
-    return jsonify(minutes_json(records.get_current(me(), meeting)))
+    return jsonify(minutes_json(reading.get_current(me(), meeting)))
 
 
 @operation("/meetings/<int:meeting_id>/minutes/distribute", "POST", "分发纪要（第1版），收件人须在1个工作日内回复",
@@ -56,9 +56,9 @@ def get_minutes(meeting_id):
 def distribute_minutes(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
     chosen = _usernames_to_ids(data["recipients"], "recipients") if "recipients" in data else None
-    records.distribute(me(), meeting, recipient_ids=chosen, extra_ids=_usernames_to_ids(data.get("extra"), "extra"),
+    signoff.distribute(me(), meeting, recipient_ids=chosen, extra_ids=_usernames_to_ids(data.get("extra"), "extra"),
                        markdown=data.get("markdown"))
-    return jsonify(minutes_json(records.get_current(me(), meeting)))
+    return jsonify(minutes_json(reading.get_current(me(), meeting)))
 
 
 @operation("/minutes/<int:version_id>/responses", "POST", "收件人本人回复：确认无误（confirm）或提出修改意见（change）",
@@ -67,7 +67,7 @@ def distribute_minutes(meeting_id, data):
                "id": {"type": "integer"}, "response": {"type": "string"}, "version_id": {"type": "integer"},
                "comment": {"type": "string"}}})
 def respond_to_minutes(version_id, data):
-    answer = records.respond(me(), version_id, data["response"], data.get("comment", ""), data.get("item"))
+    answer = signoff.respond(me(), version_id, data["response"], data.get("comment", ""), data.get("item"))
     return jsonify(id=answer.id, response=data["response"], version_id=version_id,
                    comment=data.get("comment", "")), 201
 
@@ -76,5 +76,5 @@ def respond_to_minutes(version_id, data):
            body=schemas.FINALIZE, response=schemas.MINUTES, tag="minutes")
 def finalize_minutes(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
-    records.finalize(me(), meeting, data.get("reason"))
-    return jsonify(minutes_json(records.get_current(me(), meeting)))
+    signoff.finalize(me(), meeting, data.get("reason"))
+    return jsonify(minutes_json(reading.get_current(me(), meeting)))

@@ -7,19 +7,16 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import event, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
 
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
-from minutes.core.timefmt import cn_date, local_today, to_local, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
-from minutes.meetings.models import (AgendaItem, Material, Meeting, MeetingStatus, Participant, Role,
-                                     Scenario)
-from minutes.notify import service as notify
+from minutes.meetings.models import AgendaItem, Material, Meeting, MeetingStatus, Participant, Role, Scenario
 from minutes.people.models import Department, User
 from minutes.people.service import department_by_id, user_by_id
 
@@ -538,13 +535,7 @@ def participants_by_department(meeting: Meeting) -> list[tuple[Department, list[
     return sorted(groups.values(), key=lambda g: (g[0].id != organizer, g[0].id))
 
 
-# --- sending the agenda ----------------------------------------------------------------------
-
-def agenda_send_deadline(meeting: Meeting, calendar=None) -> date:
-    """The last day the agenda can go out on time: 2 working days before the meeting date."""
-    calendar = calendar or work_calendar()
-    return calendar.add_workdays(to_local(meeting.starts_at).date(), -AGENDA_LEAD_WORKDAYS)
-
+# --- planning from another meeting; the earliest compliant date ------------------------------
 
 def plan_like(actor: User, meeting: Meeting, starts_at: datetime, length: timedelta, topic: str = "") -> Meeting:
     """Plan a new meeting with `meeting`'s basics (goal, place, department, confidentiality) and its people in
@@ -574,121 +565,6 @@ def earliest_compliant_date(today: date, calendar=None) -> date:
     calendar = calendar or work_calendar()
     first = today if calendar.is_workday(today) else calendar.add_workdays(today, 1)
     return calendar.add_workdays(first, AGENDA_LEAD_WORKDAYS)
-
-
-def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: datetime | None = None) -> Meeting:
-    """Email the agenda to everyone invited; inside 2 working days it needs a recorded reason."""
-    _require_edit(actor, meeting)
-    _require_planning(meeting)
-    now = now or utcnow()
-    if meeting.starts_at <= now:
-        raise RuleViolation(gettext("会议已开始或已结束，不能再发送议程"))
-    problems = roles_problems(meeting)
-    if not meeting.agenda_items:
-        problems.append(gettext("议程中还没有议题"))
-    if problems:
-        raise RuleViolation(gettext("发送前请完善：%(problems)s", problems="；".join(problems)))
-    calendar = work_calendar()
-    today = to_local(now).date()
-    deadline = agenda_send_deadline(meeting, calendar)
-    reason = (reason or "").strip()
-    late = today > deadline
-    if late and not reason:
-        earliest = earliest_compliant_date(today, calendar)
-        message = (gettext("议程须至少提前%(lead_days)s个工作日发出（本次会议最晚应于%(deadline)s发出）。今天发出，会议最早可安排在%(earliest)s；如确需今天发出，请填写原因，原因将记录在会议上。",
-                           lead_days=AGENDA_LEAD_WORKDAYS, deadline=cn_date(deadline), earliest=cn_date(earliest)))
-        raise RuleViolation(message, fields={"reason": message, "earliest_meeting_date": earliest.isoformat(),
-                                             "send_deadline": deadline.isoformat()})
-    meeting.agenda_sent_at = now
-    meeting.agenda_sent_by = actor
-    meeting.agenda_late_reason = reason if late else None
-    if meeting.status == MeetingStatus.DRAFT:
-        meeting.status = MeetingStatus.AGENDA_SENT
-    stamp = now.strftime("%Y%m%d%H%M%S")
-    base_url = current_app.config["BASE_URL"].rstrip("/")
-    for participant in meeting.participants:
-        user = participant.user
-        if not user.email:
-            continue
-        context = dict(meeting=meeting, recipient=user, role=participant.role, link=f"{base_url}/meetings/{meeting.id}",
-                       budget=agenda_budget(meeting), late=late, reason=reason)
-        notify.enqueue_email(
-            user.email,
-            f"【会议议程】{meeting.topic}（{cn_date(meeting.starts_at)}）",
-            render_template("meetings/email_agenda.txt", **context),
-            render_template("meetings/email_agenda.html", **context),
-            dedupe_key=_agenda_key(meeting, user, stamp),
-            confidential=meeting.confidential,
-        )
-    db.session.flush()
-    return meeting
-
-
-def _agenda_key(meeting: Meeting, user: User, stamp: str) -> str:
-    return f"agenda:{meeting.id}:{user.id}:{stamp}"
-
-
-def agenda_delivery(actor: User, meeting: Meeting) -> notify.DeliveryReport | None:
-    """What became of the last agenda sent, per invited person (for those who may send it); None before any.
-
-    Also after the meeting (when its planning can no longer change): reading what was sent changes nothing."""
-    if not can_edit(actor, meeting):
-        raise PermissionDenied(gettext("只有发起人、主持人或记录人可以查看议程的发送情况"))
-    if meeting.agenda_sent_at is None:
-        return None
-    stamp = meeting.agenda_sent_at.strftime("%Y%m%d%H%M%S")
-    people = sorted((p.user for p in meeting.participants), key=lambda u: u.id)
-    return notify.delivery_report({_agenda_key(meeting, user, stamp): user for user in people})
-
-
-def agenda_timing(meeting: Meeting, now: datetime | None = None) -> dict:
-    """Tell whether sending now is on time, and the deadline, for the send form."""
-    calendar = work_calendar()
-    today = to_local(now or utcnow()).date()
-    deadline = agenda_send_deadline(meeting, calendar)
-    return {"deadline": deadline, "late": today > deadline,
-            "provisional": calendar.is_provisional(to_local(meeting.starts_at).year)}
-
-
-# --- dashboard -------------------------------------------------------------------------------
-
-#: A meeting in these states has started and not ended: it is going on (进行中), whatever its planned time.
-ONGOING_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW)
-
-
-def dashboard(user: User, now: datetime | None = None) -> dict:
-    """Meetings the user hosts, records or attends: going on now, upcoming (soonest first), then recent.
-
-    A started meeting is going on until it ends, never upcoming (even started days before its planned date);
-    an ended one is recent from its actual end."""
-    now = now or utcnow()
-    rows = db.session.execute(
-        select(Meeting, Participant.role)
-        .join(Participant, Participant.meeting_id == Meeting.id)
-        .where(Participant.user_id == user.id, Meeting.status != MeetingStatus.CANCELLED)
-        .options(selectinload(Meeting.participants).selectinload(Participant.user),
-                 selectinload(Meeting.agenda_items))
-    ).all()
-    ongoing = sorted(((m, r) for m, r in rows if m.status in ONGOING_STATUSES), key=lambda mr: mr[0].starts_at)
-    rest = [(m, r) for m, r in rows if m.status not in ONGOING_STATUSES]
-    upcoming = sorted(((m, r) for m, r in rest if m.ends_at >= now and m.status in (MeetingStatus.DRAFT,
-                                                                                   MeetingStatus.AGENDA_SENT)),
-                      key=lambda mr: mr[0].starts_at)
-    shown = {m.id for m, _r in upcoming}
-    past = sorted(((m, r) for m, r in rest if m.id not in shown), key=lambda mr: mr[0].starts_at, reverse=True)
-    return {"ongoing": ongoing, "upcoming": upcoming, "past": past[:20]}
-
-
-def list_meetings(user: User, scope: str = "upcoming", now: datetime | None = None, limit: int = 200) -> list[Meeting]:
-    """Meetings visible to the user: upcoming soonest first, or past newest first."""
-    now = now or utcnow()
-    query = select(Meeting).where(visible_filter(user)).options(selectinload(Meeting.organizer_department))
-    ongoing = Meeting.status.in_(ONGOING_STATUSES)
-    if scope == "past":
-        query = query.where(Meeting.ends_at < now, ~ongoing).order_by(Meeting.starts_at.desc())
-    else:  # what is going on now first, then what is coming
-        query = query.where((Meeting.ends_at >= now) | ongoing).order_by(ongoing.desc(), Meeting.starts_at)
-    return list(db.session.scalars(query.limit(limit)))
 
 
 def assign_lead_role(actor: User, meeting: Meeting, role: Role, user: User) -> Participant:

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from minutes.core.errors import DomainError, ValidationFailed
 from minutes.dbtypes import parse_id
-from minutes.meetings import service
+from minutes.meetings import listing, sending, service
 from minutes.meetings.forms import meeting_input
 from minutes.meetings.models import SCENARIO_LABELS, Role
 from minutes.people.service import enabled_users_by_ids, find_people, list_departments, users_of_department
@@ -33,7 +33,7 @@ def _page_context(meeting, **extra):
         meeting=meeting,
         can_edit=service.can_edit(current_user, meeting),
         budget=service.agenda_budget(meeting),
-        timing=service.agenda_timing(meeting),
+        timing=sending.agenda_timing(meeting),
         groups=service.participants_by_department(meeting),
         departments=list_departments(),
         roles=list(Role),
@@ -41,7 +41,7 @@ def _page_context(meeting, **extra):
         errors={}, values={},
     )
     if context["can_edit"]:
-        context["delivery"] = service.agenda_delivery(current_user, meeting)
+        context["delivery"] = sending.agenda_delivery(current_user, meeting)
     context.update(extra)
     return context
 
@@ -49,7 +49,7 @@ def _page_context(meeting, **extra):
 @bp.get("/")
 def dashboard():
     """Show the meetings I host, record or attend, upcoming first."""
-    data = service.dashboard(current_user)
+    data = listing.dashboard(current_user)
     # Other domains add panels (minutes due, actions to coordinate...) via register_dashboard_panel.
     panels = [panel for provider in current_app.extensions.get("dashboard_panels", [])
               if (panel := provider(current_user))]
@@ -65,7 +65,7 @@ def register_dashboard_panel(app, provider) -> None:
 def index():
     """List meetings visible to me."""
     scope = "past" if request.args.get("scope") == "past" else "upcoming"
-    meetings = service.list_meetings(current_user, scope)
+    meetings = listing.list_meetings(current_user, scope)
     return render_template("meetings/index.html", meetings=meetings, scope=scope)
 
 
@@ -285,7 +285,7 @@ def remove_participant(participant_id):
 def agenda_delivery(meeting_id):
     """What became of the agenda emails, per person (a fragment that polls itself while any is queued)."""
     meeting = service.get_meeting(current_user, meeting_id)
-    delivery = service.agenda_delivery(current_user, meeting)
+    delivery = sending.agenda_delivery(current_user, meeting)
     if delivery is None:
         return "", 204
     return render_template("meetings/_delivery.html", meeting=meeting, delivery=delivery)
@@ -296,7 +296,7 @@ def send_agenda(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     reason = request.form.get("reason", "")
     try:
-        service.send_agenda(current_user, meeting, reason)
+        sending.send_agenda(current_user, meeting, reason)
     except DomainError as exc:
         context = _page_context(meeting, send_error=exc.message, values={"reason": reason})
         if is_htmx():

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from minutes.core.errors import DomainError
 from minutes.people.service import all_users
-from minutes.records import exports, render, service
+from minutes.records import drafting, exports, reading, render, service, signoff
 from minutes.room import carry
 from minutes.web import is_htmx, render as render_page
 
@@ -31,7 +31,7 @@ def _records_tools():
 @bp.app_template_global()
 def minutes_link(meeting):
     """The minutes button on a meeting page, or None (see service.minutes_link)."""
-    link = service.minutes_link(current_user, meeting)
+    link = reading.minutes_link(current_user, meeting)
     if link is not None:
         link["url"] = url_for("records.show", meeting_id=meeting.id)
     return link
@@ -45,7 +45,7 @@ def minutes_deadline(due_at):
 
 def dashboard_panel(user):
     """The dashboard card: minutes due and overdue, sign-offs waiting (None when there is nothing)."""
-    panel = service.dashboard(user)
+    panel = reading.dashboard(user)
     return ("records/_dashboard_panel.html", panel) if panel else None
 
 
@@ -60,29 +60,29 @@ def _pickable_people(meeting, exclude_ids):
 
 
 def _page_context(meeting, **extra):
-    state = service.get_current(current_user, meeting)
+    state = reading.get_current(current_user, meeting)
     context = dict(state=state, meeting=meeting, errors={}, values={}, render=render)
     minutes = state.minutes
     if state.can_write and minutes is not None:
         draft = extra.get("values", {}).get("markdown", minutes.draft_body)
-        context["preview"] = service.preview(current_user, meeting, draft)
+        context["preview"] = drafting.preview(current_user, meeting, draft)
         if minutes.status.value == "draft":
-            context["candidates"] = service.default_recipients(meeting)
+            context["candidates"] = signoff.default_recipients(meeting)
         elif minutes.status.value == "distributed":
-            context["open_comments"] = service.open_comments(minutes)
+            context["open_comments"] = signoff.open_comments(minutes)
         if minutes.status.value != "final":
             taken = {c.user.id for c in context.get("candidates", [])} | {r.user_id for r in minutes.recipients}
             recorder = meeting.recorder
             taken |= {recorder.id} if recorder else set()
             context["people"] = _pickable_people(meeting, taken)
     if minutes is not None and (state.can_write or state.is_host):
-        context["delivery"] = service.version_delivery(current_user, meeting)
-        context["comments"] = service.all_comments(minutes)
-        context["answered_by"] = service.answered_by(minutes)
+        context["delivery"] = signoff.version_delivery(current_user, meeting)
+        context["comments"] = signoff.all_comments(minutes)
+        context["answered_by"] = signoff.answered_by(minutes)
     if state.can_write:
         context["undiscussed"] = carry.carry_overview(meeting)
     if state.current is not None and state.recipient is not None and not state.current.is_final:
-        context["item_options"] = service.item_options(state.current)
+        context["item_options"] = signoff.item_options(state.current)
     context.update(extra)
     return context
 
@@ -94,7 +94,7 @@ def _page(meeting, status=200, **extra):
 @bp.get("/minutes")
 def index():
     """My minutes: to write, waiting for answers, to answer."""
-    return render_page("records/index.html", None, panel=service.dashboard(current_user))
+    return render_page("records/index.html", None, panel=reading.dashboard(current_user))
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes")
@@ -108,7 +108,7 @@ def show(meeting_id):
 def delivery(meeting_id):
     """What became of the latest version's emails, per recipient (a fragment that polls itself while any is queued)."""
     meeting = service.get_meeting(current_user, meeting_id)
-    report = service.version_delivery(current_user, meeting)
+    report = signoff.version_delivery(current_user, meeting)
     if report is None:
         return "", 204
     return render_template("records/_delivery.html", meeting=meeting, delivery=report)
@@ -118,7 +118,7 @@ def delivery(meeting_id):
 def create(meeting_id):
     """Write the first draft from what was recorded in the room."""
     meeting = service.get_meeting(current_user, meeting_id)
-    service.draft_from_record(current_user, meeting)
+    drafting.draft_from_record(current_user, meeting)
     return redirect(url_for("records.show", meeting_id=meeting.id), 303)
 
 
@@ -126,7 +126,7 @@ def create(meeting_id):
 def preview(meeting_id):
     """Render the Markdown being typed, with the tables from the record (nothing is saved)."""
     meeting = service.get_meeting(current_user, meeting_id)
-    result = service.preview(current_user, meeting, request.form.get("markdown", ""))
+    result = drafting.preview(current_user, meeting, request.form.get("markdown", ""))
     return render_page("records/_preview.html", "records/_preview.html", preview=result, meeting=meeting)
 
 
@@ -136,7 +136,7 @@ def save_draft(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     form = request.form
     try:
-        minutes = service.save_draft(current_user, meeting, form.get("markdown", ""), form.get("revision"))
+        minutes = drafting.save_draft(current_user, meeting, form.get("markdown", ""), form.get("revision"))
     except DomainError as exc:
         if is_htmx():
             minutes = service.minutes_of(meeting)
@@ -154,7 +154,7 @@ def save_draft(meeting_id):
 def regenerate(meeting_id):
     """Write the draft again from the record (edits are discarded)."""
     meeting = service.get_meeting(current_user, meeting_id)
-    service.regenerate(current_user, meeting)
+    drafting.regenerate(current_user, meeting)
     flash(gettext("已根据会中记录重新生成草稿"), "info")
     target = url_for("records.show", meeting_id=meeting.id)
     if is_htmx():
@@ -168,7 +168,7 @@ def distribute(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     form = request.form
     try:
-        version = service.distribute(current_user, meeting, recipient_ids=form.getlist("recipient"),
+        version = signoff.distribute(current_user, meeting, recipient_ids=form.getlist("recipient"),
                                      extra_ids=form.getlist("extra"), markdown=form.get("markdown"),
                                      revision=form.get("revision"))
     except DomainError as exc:
@@ -184,7 +184,7 @@ def revise(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     form = request.form
     try:
-        version = service.revise(current_user, meeting, markdown=form.get("markdown"), answers=form.getlist("answer"),
+        version = signoff.revise(current_user, meeting, markdown=form.get("markdown"), answers=form.getlist("answer"),
                                  reask=form.getlist("reask") + form.getlist("extra"), note=form.get("note", ""),
                                  revision=form.get("revision"))
     except DomainError as exc:
@@ -198,7 +198,7 @@ def finalize(meeting_id):
     """Make the current version final (the host may close with a reason for missing answers)."""
     meeting = service.get_meeting(current_user, meeting_id)
     try:
-        version = service.finalize(current_user, meeting, request.form.get("reason"))
+        version = signoff.finalize(current_user, meeting, request.form.get("reason"))
     except DomainError as exc:
         return _page(meeting, exc.status, values=request.form, errors=exc.fields or {"reason": exc.message},
                      error=exc.message)
@@ -212,7 +212,7 @@ def correct(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     form = request.form
     try:
-        version = service.correct(current_user, meeting, form.get("markdown", ""), form.get("reason", ""))
+        version = signoff.correct(current_user, meeting, form.get("markdown", ""), form.get("reason", ""))
     except DomainError as exc:
         return _page(meeting, exc.status, values=form, errors=exc.fields or {"reason": exc.message},
                      error=exc.message, open_correction=True)
@@ -225,8 +225,8 @@ def diff(meeting_id):
     """Compare two versions, word by word."""
     meeting = service.get_meeting(current_user, meeting_id)
     full = request.args.get("full") == "1"
-    result = service.diff(current_user, meeting, request.args.get("a"), request.args.get("b"), full=full)
-    state = service.get_current(current_user, meeting)
+    result = reading.diff(current_user, meeting, request.args.get("a"), request.args.get("b"), full=full)
+    state = reading.get_current(current_user, meeting)
     return render_page("records/diff.html", None, meeting=meeting, diff=result, state=state, full=full)
 
 
@@ -238,12 +238,12 @@ def version(version_id):
 
 
 def _version_page(v, status=200, **extra):
-    state = service.get_current(current_user, v.meeting)
+    state = reading.get_current(current_user, v.meeting)
     context = dict(version=v, meeting=v.meeting, state=state, errors={}, values={}, render=render,
                    intact=service.verify(v), answerable=(state.recipient is not None and state.current is not None
                                                          and state.current.id == v.id and not v.is_final))
     if context["answerable"]:
-        context["item_options"] = service.item_options(v)
+        context["item_options"] = signoff.item_options(v)
     context.update(extra)
     return render_page("records/version.html", None, status, **context)
 
@@ -254,7 +254,7 @@ def respond(version_id):
     v = service.get_version(current_user, version_id)
     form = request.form
     try:
-        answer = service.respond(current_user, v.id, form.get("response", ""), form.get("comment", ""),
+        answer = signoff.respond(current_user, v.id, form.get("response", ""), form.get("comment", ""),
                                  form.get("item_ref") or None)
     except DomainError as exc:
         return _version_page(v, exc.status, values=form, errors=exc.fields or {"_": exc.message}, error=exc.message)
@@ -270,7 +270,7 @@ def respond(version_id):
 @bp.get("/minutes/versions/<int:version_id>/print")
 def print_view(version_id):
     """The print view: A4, clean, Chinese fonts."""
-    v = service.version_for_export(current_user, version_id)
+    v = reading.version_for_export(current_user, version_id)
     return render_page("records/print.html", None, version=v, meeting=v.meeting, render=render,
                        status_line=exports.status_line(v), title=exports.document_title(v))
 
@@ -280,7 +280,7 @@ def download(version_id, fmt):
     """Download a version as Markdown, Word, Excel (action table) or iCalendar."""
     if fmt not in EXPORTS:
         abort(404)
-    v = service.version_for_export(current_user, version_id)
+    v = reading.version_for_export(current_user, version_id)
     mimetype, ext = EXPORTS[fmt]
     if fmt == "md":
         data, name = exports.markdown_bytes(v), exports.file_name(v, ext)

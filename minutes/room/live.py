@@ -159,7 +159,7 @@ def _speakers(meeting, rows) -> list:
 
 def entry_forms(meeting, current, **overrides) -> dict:
     """Default values of the recorder's entry forms: the current agenda item, kind 观点."""
-    from minutes.room import recording, service
+    from minutes.room import recording
 
     if current is not None:
         item_id = str(current.item.id)

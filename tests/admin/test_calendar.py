@@ -7,7 +7,7 @@ from minutes.admin.models import CalendarOverride
 from minutes.admin.service import upcoming_special_days, work_calendar
 from minutes.extensions import db
 from minutes.meetings.models import Meeting
-from minutes.meetings.service import agenda_send_deadline
+from minutes.meetings.sending import agenda_send_deadline
 
 HX = {"HX-Request": "true"}
 

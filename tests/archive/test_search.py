@@ -301,23 +301,23 @@ def test_a_changed_meeting_topic_and_goal_are_searchable(people, make_meeting):
 
 
 def test_final_minutes_are_searchable_and_a_correction_replaces_them(people, record, clock):
-    from minutes.records import service as records
+    from minutes.records import drafting, service as records, signoff
 
     host = people["host"]
     held = record(host, topic="解决客户投诉处理流程卡点", decisions=["确定客户投诉处理总时效不超过72小时"],
                   invite=[people["legal"]], finish=True)
     meeting = held.meeting
-    records.draft_from_record(host, meeting)
+    drafting.draft_from_record(host, meeting)
     body = records.minutes_of(meeting).draft_body + "\n\n## 补充说明\n会后补充：呼叫中心排班表由运营部提供。\n"
-    records.distribute(host, meeting, markdown=body)
+    signoff.distribute(host, meeting, markdown=body)
     db.session.commit()
     assert find(host, "排班表").total == 0  # not final yet: only the final minutes are indexed
-    records.finalize(host, meeting, reason="钱立出差，会上已口头确认")
+    signoff.finalize(host, meeting, reason="钱立出差，会上已口头确认")
     db.session.commit()
     results = find(host, "排班表", kind="minutes")
     assert snippets(results) == ["补充说明 会后补充：呼叫中心排班表由运营部提供。"]
     assert results.hits[0].row.status == service.ArchiveStatus.FINAL
-    records.correct(host, meeting, body.replace("运营部", "人力资源部"), reason="提供部门写错")
+    signoff.correct(host, meeting, body.replace("运营部", "人力资源部"), reason="提供部门写错")
     db.session.commit()
     assert snippets(find(host, "排班表")) == ["补充说明 会后补充：呼叫中心排班表由人力资源部提供。"]
     assert find(host, "运营部").total == 0

@@ -70,14 +70,14 @@ def _finalize(app, host_id, meeting_id, reason="会上已逐项确认"):
     from minutes.extensions import db, write_intent
     from minutes.meetings.models import Meeting
     from minutes.people.models import User
-    from minutes.records import service as records
+    from minutes.records import signoff
 
     token = write_intent.set(True)
     try:
         with app.app_context():
             host, meeting = db.session.get(User, host_id), db.session.get(Meeting, meeting_id)
-            records.distribute(host, meeting)
-            records.finalize(host, meeting, reason=reason)
+            signoff.distribute(host, meeting)
+            signoff.finalize(host, meeting, reason=reason)
             db.session.commit()
     finally:
         write_intent.reset(token)

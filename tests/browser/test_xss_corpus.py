@@ -60,7 +60,7 @@ def _seed(live_server, monkeypatch):
     from minutes.api import service as api
     from minutes.core import timefmt
     from minutes.extensions import db
-    from minutes.meetings import service as meetings
+    from minutes.meetings import sending, service as meetings
     from minutes.notify.bots import create_bot
     from minutes.people import service as people
     from minutes.room import service as room
@@ -98,7 +98,7 @@ def _seed(live_server, monkeypatch):
             meetings.add_material_link(host, item, "https://intranet.example/doc", title=title)
         meetings.invite(host, plan, [recorder.id], "recorder")
         meetings.invite(host, plan, [attendee.id] + [u.id for u in marked], "participant")
-        meetings.send_agenda(host, plan, reason=f"{P[1]} 临时")
+        sending.send_agenda(host, plan, reason=f"{P[1]} 临时")
         # The other topics on meetings nobody opens (they show in the lists).
         for n, topic in enumerate(topics[2:], start=1):
             meeting(topic, now + timedelta(days=10 + n), goal=WORD * 2)  # a goal has at least 4 characters
@@ -172,7 +172,7 @@ def _to_draft(live_server, ids):
     """Confirm every entry, finish the meeting, generate the draft and add the corpus as Markdown."""
     from minutes.meetings.models import Meeting
     from minutes.people.models import User
-    from minutes.records import service as records
+    from minutes.records import drafting
     from minutes.room import service as room
     from minutes.room import review
 
@@ -181,10 +181,10 @@ def _to_draft(live_server, ids):
         for entry in review.review_entries(meeting):
             review.confirm_entry(recorder, meeting, entry.review_key)
         review.finish_meeting(recorder, meeting)
-        minutes = records.draft_from_record(recorder, meeting)
+        minutes = drafting.draft_from_record(recorder, meeting)
         extra = "\n\n".join(f"{WORD}\n\n{p}" for p in PAYLOADS)
-        records.save_draft(recorder, meeting, minutes.draft_body + "\n\n## 附：测试\n\n" + extra + "\n",
-                           revision=minutes.draft_revision)
+        drafting.save_draft(recorder, meeting, minutes.draft_body + "\n\n## 附：测试\n\n" + extra + "\n",
+                            revision=minutes.draft_revision)
 
     _with(live_server, work)
 
@@ -193,14 +193,14 @@ def _to_signoff(live_server, ids):
     """Send version 1; the attendee and two marked participants ask for changes in payload comments."""
     from minutes.meetings.models import Meeting
     from minutes.people.models import User
-    from minutes.records import service as records
+    from minutes.records import signoff
 
     def work(get):
         meeting = get(Meeting, ids["held"])
-        version = records.distribute(get(User, ids["recorder"]["id"]), meeting)
+        version = signoff.distribute(get(User, ids["recorder"]["id"]), meeting)
         for user_id in (ids["attendee"]["id"], *ids["marked"][:2]):
             for comment in pack(PAYLOADS, 2000, sep="\n"):
-                records.respond(get(User, user_id), version.id, "change", comment)
+                signoff.respond(get(User, user_id), version.id, "change", comment)
         return version.id
 
     return _with(live_server, work)
@@ -215,14 +215,14 @@ def _to_final(live_server, ids):
     from minutes.actions import service as actions
     from minutes.meetings.models import Meeting
     from minutes.people.models import User
-    from minutes.records import service as records
+    from minutes.records import service as records, signoff
 
     def work(get):
         meeting, host = get(Meeting, ids["held"]), get(User, ids["host"]["id"])
         recorder, attendee = get(User, ids["recorder"]["id"]), get(User, ids["attendee"]["id"])
         body = records.current_version(records.minutes_of(meeting)).body + "\n" + "\n\n".join(PAYLOADS[::-1]) + "\n"
-        records.revise(recorder, meeting, markdown=body, note="\n".join(PAYLOADS[:20]), reask=[ids["attendee"]["id"]])
-        version = records.finalize(host, meeting, reason="\n".join(PAYLOADS[20:40]))
+        signoff.revise(recorder, meeting, markdown=body, note="\n".join(PAYLOADS[:20]), reask=[ids["attendee"]["id"]])
+        version = signoff.finalize(host, meeting, reason="\n".join(PAYLOADS[20:40]))
         first, second = db.session.scalars(select(ActionItem).where(ActionItem.meeting_id == meeting.id)
                                            .order_by(ActionItem.id).limit(2))
         actions.update_status(attendee, first, "in_progress", note=pack(PAYLOADS, 2000, sep="\n")[0])

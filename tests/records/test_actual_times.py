@@ -8,7 +8,7 @@ import pytest
 from minutes.extensions import db
 from minutes.meetings import service as meetings
 from minutes.meetings.models import MeetingStatus
-from minutes.records import service as records
+from minutes.records import drafting, signoff
 from minutes.room import service as room
 from minutes.room import review
 
@@ -76,8 +76,8 @@ def test_a_meeting_started_early_is_held_at_its_actual_time_everywhere(early, cl
     assert meeting.topic in board.split('id="past"')[1] and 'id="ongoing"' not in board
 
     clock(2026, 6, 15, 14, 0)
-    records.draft_from_record(recorder, meeting)
-    version = records.distribute(recorder, meeting)
+    drafting.draft_from_record(recorder, meeting)
+    version = signoff.distribute(recorder, meeting)
     db.session.commit()
     assert "2026年6月15日（周一） 10:00–10:50（计划 2026年6月18日（周四） 14:00–15:30）" in version.body
 

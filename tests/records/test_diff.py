@@ -1,6 +1,6 @@
 """The diff between two versions: word-level for Chinese (per character), Latin words whole."""
 from minutes.extensions import db
-from minutes.records import render, service
+from minutes.records import drafting, reading, render, signoff
 
 
 def test_tokenize_splits_cjk_per_character_and_keeps_latin_words():
@@ -38,14 +38,14 @@ def test_word_diff_escapes_what_users_typed():
 def test_diff_between_versions_includes_table_rows(recorded, clock, client, login_as):
     r = recorded()
     clock(2026, 6, 18, 16, 0)
-    service.draft_from_record(r.recorder, r.meeting)
-    v1 = service.distribute(r.recorder, r.meeting)
-    change = service.respond(r.member, v1.id, "change", "议题三应注明改期讨论")
+    drafting.draft_from_record(r.recorder, r.meeting)
+    v1 = signoff.distribute(r.recorder, r.meeting)
+    change = signoff.respond(r.member, v1.id, "change", "议题三应注明改期讨论")
     body = v1.body.replace("本议题未记录讨论要点。", "本议题时间不足，改期至下次协调会讨论。")
     r.actions[0].status = r.actions[0].status.__class__("in_progress")
-    service.revise(r.recorder, r.meeting, body, answers=[change.id])
+    signoff.revise(r.recorder, r.meeting, body, answers=[change.id])
     db.session.commit()
-    diff = service.diff(r.late, r.meeting, 1, 2)
+    diff = reading.diff(r.late, r.meeting, 1, 2)
     html = str(diff.html)
     assert ('本议题<del class="diff-del">未记录</del><ins class="diff-ins">时间不足，改期至下次协调会</ins>'
             '讨论<del class="diff-del">要点</del>。') in html

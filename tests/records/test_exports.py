@@ -7,7 +7,7 @@ from urllib.parse import unquote
 import pytest
 
 from minutes.extensions import db
-from minutes.records import render, service
+from minutes.records import drafting, render, signoff
 
 
 @pytest.fixture
@@ -17,8 +17,8 @@ def distributed(recorded, clock):
         if before_draft:
             before_draft(r)
         clock(2026, 6, 18, 16, 0)
-        service.draft_from_record(r.recorder, r.meeting)
-        version = service.distribute(r.recorder, r.meeting)
+        drafting.draft_from_record(r.recorder, r.meeting)
+        version = signoff.distribute(r.recorder, r.meeting)
         db.session.commit()
         return r, version
     return build

@@ -5,7 +5,7 @@ import pytest
 
 from minutes.core.errors import PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.extensions import db
-from minutes.records import render, service
+from minutes.records import drafting, render
 from minutes.records.models import Minutes, MinutesStatus
 
 SECTIONS = ["## 一、会议基本信息", "## 二、会议目标与议程回顾", "## 三、各议题讨论要点"]
@@ -19,7 +19,7 @@ def positions(text, needles):
 
 def test_draft_has_every_section_in_the_prescribed_order(recorded):
     r = recorded()
-    body = service.draft_from_record(r.recorder, r.meeting).draft_body
+    body = drafting.draft_from_record(r.recorder, r.meeting).draft_body
     assert positions(body, SECTIONS) == sorted(positions(body, SECTIONS))
     # 会议基本信息: topic, time, place, host, recorder, attendees, late arrivals, absentees with reasons, cc
     for line in ["**会议主题**：解决客户投诉处理流程卡点", "**会议时间**：2026年6月18日（周四） 14:00–15:30",
@@ -35,7 +35,7 @@ def test_draft_has_every_section_in_the_prescribed_order(recorded):
 
 def test_discussion_follows_agenda_order_with_viewpoints_disputes_consensus(recorded):
     r = recorded()
-    body = service.draft_from_record(r.recorder, r.meeting).draft_body
+    body = drafting.draft_from_record(r.recorder, r.meeting).draft_body
     discussion = body[body.index(SECTIONS[2]):]
     order = positions(discussion, ["### 议题一：投诉升级后的处理时效", "**观点**", "- **客服部**（赵敏）：需缩短技术部响应时间至24小时内",
                                    "- **技术部**（王五）：", "**争议**", "- **客服部 与 技术部**：技术部认为问题描述不完整",
@@ -46,7 +46,7 @@ def test_discussion_follows_agenda_order_with_viewpoints_disputes_consensus(reco
 
 def test_tables_match_recorded_decisions_and_actions(recorded):
     r = recorded()
-    decisions, actions = service.record_tables(r.meeting)
+    decisions, actions = drafting.record_tables(r.meeting)
     assert [d["text"] for d in decisions] == [d.text for d in r.decisions]
     assert render.decision_cells(decisions[0]) == ["1", "确定客户投诉处理总时效不超过72小时", "客服部 赵敏", "技术部",
                                                    "2026年6月30日"]
@@ -59,21 +59,21 @@ def test_tables_match_recorded_decisions_and_actions(recorded):
 def test_tables_are_not_part_of_the_editable_text_and_follow_the_record(recorded):
     """The recorder edits sections 一–三; sections 四/五 always come from the decisions and actions."""
     r = recorded()
-    minutes = service.draft_from_record(r.recorder, r.meeting)
+    minutes = drafting.draft_from_record(r.recorder, r.meeting)
     assert render.DECISIONS_HEADING not in minutes.draft_body
-    preview = service.preview(r.recorder, r.meeting, minutes.draft_body + "\n| 伪造 | 表格 |\n")
+    preview = drafting.preview(r.recorder, r.meeting, minutes.draft_body + "\n| 伪造 | 表格 |\n")
     assert [d["no"] for d in preview.decisions] == [1, 2]
     r.actions[0].status = r.actions[0].status.__class__("in_progress")  # the action domain moves it on
     db.session.flush()
-    assert service.preview(r.recorder, r.meeting, minutes.draft_body).actions[0]["status"] == "进行中"
+    assert drafting.preview(r.recorder, r.meeting, minutes.draft_body).actions[0]["status"] == "进行中"
 
 
 def test_draft_is_opened_once_and_only_by_recorder_or_host(recorded):
     r = recorded()
     with pytest.raises(PermissionDenied):
-        service.draft_from_record(r.member, r.meeting)
-    first = service.draft_from_record(r.recorder, r.meeting)
-    assert service.draft_from_record(r.host, r.meeting).id == first.id
+        drafting.draft_from_record(r.member, r.meeting)
+    first = drafting.draft_from_record(r.recorder, r.meeting)
+    assert drafting.draft_from_record(r.host, r.meeting).id == first.id
     assert db.session.query(Minutes).count() == 1
 
 
@@ -81,26 +81,26 @@ def test_minutes_cannot_start_before_the_meeting_ends(app, make_user, make_meeti
     host = make_user("zhaomin", dept="客服部")
     meeting = make_meeting(host)
     with pytest.raises(RuleViolation, match="会议结束后"):
-        service.draft_from_record(host, meeting)
+        drafting.draft_from_record(host, meeting)
 
 
 def test_save_draft_keeps_text_and_refuses_a_stale_revision(recorded):
     r = recorded()
-    minutes = service.draft_from_record(r.recorder, r.meeting)
+    minutes = drafting.draft_from_record(r.recorder, r.meeting)
     rev = minutes.draft_revision
-    service.save_draft(r.recorder, r.meeting, minutes.draft_body + "\n补充说明。\n", rev)
+    drafting.save_draft(r.recorder, r.meeting, minutes.draft_body + "\n补充说明。\n", rev)
     assert minutes.draft_revision == rev + 1 and "补充说明。" in minutes.draft_body
     with pytest.raises(StaleEdit, match="李四"):
-        service.save_draft(r.host, r.meeting, "主持人的改动", rev)
+        drafting.save_draft(r.host, r.meeting, "主持人的改动", rev)
     with pytest.raises(ValidationFailed):
-        service.save_draft(r.recorder, r.meeting, "   \n ", minutes.draft_revision)
+        drafting.save_draft(r.recorder, r.meeting, "   \n ", minutes.draft_revision)
 
 
 def test_regenerate_rewrites_from_the_record(recorded):
     r = recorded()
-    minutes = service.draft_from_record(r.recorder, r.meeting)
-    service.save_draft(r.recorder, r.meeting, "只有一行", minutes.draft_revision)
-    service.regenerate(r.recorder, r.meeting)
+    minutes = drafting.draft_from_record(r.recorder, r.meeting)
+    drafting.save_draft(r.recorder, r.meeting, "只有一行", minutes.draft_revision)
+    drafting.regenerate(r.recorder, r.meeting)
     assert minutes.draft_body.startswith(SECTIONS[0])
 
 
@@ -125,9 +125,9 @@ def test_editor_page_preview_and_save_through_http(client, login_as, recorded):
 
 def test_stale_save_through_http_keeps_what_was_typed(client, login_as, recorded):
     r = recorded()
-    minutes = service.draft_from_record(r.recorder, r.meeting)
+    minutes = drafting.draft_from_record(r.recorder, r.meeting)
     old = minutes.draft_revision
-    service.save_draft(r.host, r.meeting, "主持人先改了", old)
+    drafting.save_draft(r.host, r.meeting, "主持人先改了", old)
     login_as(r.recorder)
     response = client.post(f"/meetings/{r.meeting.id}/minutes/draft",
                            data={"markdown": "我辛苦输入的内容", "revision": old})
@@ -139,7 +139,7 @@ def test_stale_save_through_http_keeps_what_was_typed(client, login_as, recorded
 
 def test_other_participants_do_not_see_the_draft(client, login_as, recorded):
     r = recorded()
-    service.draft_from_record(r.recorder, r.meeting)
+    drafting.draft_from_record(r.recorder, r.meeting)
     db.session.commit()
     login_as(r.member)
     html = client.get(f"/meetings/{r.meeting.id}/minutes").get_data(as_text=True)
@@ -158,4 +158,4 @@ def test_meeting_page_links_to_the_minutes_for_the_right_people(client, login_as
 
 def test_status_of_minutes_row_starts_as_draft(recorded):
     r = recorded()
-    assert service.draft_from_record(r.recorder, r.meeting).status == MinutesStatus.DRAFT
+    assert drafting.draft_from_record(r.recorder, r.meeting).status == MinutesStatus.DRAFT

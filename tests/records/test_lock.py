@@ -7,17 +7,17 @@ from sqlalchemy.exc import DBAPIError
 from minutes.core.errors import PermissionDenied, RuleViolation
 from minutes.extensions import db
 from minutes.notify.delivery import deliver_pending
-from minutes.records import service
+from minutes.records import drafting, reading, service, signoff
 from minutes.records.models import MinutesVersion, VersionKind, install_lock, remove_lock
 
 
 def make_final(r, clock):
     clock(2026, 6, 18, 16, 0)
-    service.draft_from_record(r.recorder, r.meeting)
-    v1 = service.distribute(r.recorder, r.meeting)
+    drafting.draft_from_record(r.recorder, r.meeting)
+    v1 = signoff.distribute(r.recorder, r.meeting)
     clock(2026, 6, 19, 10, 0)
     for user in r.recipients:
-        service.respond(user, v1.id, "confirm")
+        signoff.respond(user, v1.id, "confirm")
     db.session.commit()
     assert v1.is_final
     return v1
@@ -35,12 +35,12 @@ def test_service_refuses_every_write_to_final_minutes(recorded, clock):
     r = recorded()
     v1 = make_final(r, clock)
     minutes = service.minutes_of(r.meeting)
-    for attempt in (lambda: service.save_draft(r.recorder, r.meeting, "改一下"),
-                    lambda: service.regenerate(r.recorder, r.meeting),
-                    lambda: service.distribute(r.recorder, r.meeting),
-                    lambda: service.revise(r.recorder, r.meeting, "改一下", reask=[r.late.id]),
-                    lambda: service.respond(r.late, v1.id, "change", "还想改"),
-                    lambda: service.finalize(r.host, r.meeting, "再定一次")):
+    for attempt in (lambda: drafting.save_draft(r.recorder, r.meeting, "改一下"),
+                    lambda: drafting.regenerate(r.recorder, r.meeting),
+                    lambda: signoff.distribute(r.recorder, r.meeting),
+                    lambda: signoff.revise(r.recorder, r.meeting, "改一下", reask=[r.late.id]),
+                    lambda: signoff.respond(r.late, v1.id, "change", "还想改"),
+                    lambda: signoff.finalize(r.host, r.meeting, "再定一次")):
         with pytest.raises(RuleViolation):
             attempt()
     assert minutes.draft_body == v1.body
@@ -66,8 +66,8 @@ def test_database_refuses_changing_a_final_version_by_raw_sql(recorded, clock, s
 def test_database_keeps_every_version_append_only(recorded, clock):
     r = recorded()
     clock(2026, 6, 18, 16, 0)
-    service.draft_from_record(r.recorder, r.meeting)
-    v1 = service.distribute(r.recorder, r.meeting)
+    drafting.draft_from_record(r.recorder, r.meeting)
+    v1 = signoff.distribute(r.recorder, r.meeting)
     db.session.commit()
     assert "append-only" in refused("UPDATE minutes_version SET body = 'x' WHERE id = :id", id=v1.id)
     assert "append-only" in refused("UPDATE minutes_version SET content_hash = 'x' WHERE id = :id", id=v1.id)
@@ -86,7 +86,7 @@ def test_tampering_behind_the_locks_shows_an_integrity_warning(recorded, clock, 
         conn.execute(text("UPDATE minutes_version SET body = body || '（后加的一句）' WHERE id = :id"), {"id": vid})
         install_lock(conn)
     db.session.rollback()  # end the read snapshot; everything is re-read
-    final, intact = service.archive_copy(r.late, r.meeting)
+    final, intact = reading.archive_copy(r.late, r.meeting)
     assert final.id == v1.id and not intact
     login_as(r.late)
     page = client.get(f"/meetings/{r.meeting.id}/minutes").get_data(as_text=True)
@@ -112,13 +112,13 @@ def test_rewriting_text_and_hash_together_is_caught_by_the_second_copy(recorded,
                      {"b": forged, "h": digest, "id": vid})
         install_lock(conn)
     db.session.rollback()  # end the read snapshot; everything is re-read
-    assert not service.archive_copy(r.host, r.meeting)[1]
+    assert not reading.archive_copy(r.host, r.meeting)[1]
 
 
 def test_untouched_final_passes_the_check(recorded, clock, client, login_as):
     r = recorded()
     make_final(r, clock)
-    assert service.archive_copy(r.cc, r.meeting)[1]
+    assert reading.archive_copy(r.cc, r.meeting)[1]
     login_as(r.cc)
     page = client.get(f"/meetings/{r.meeting.id}/minutes").get_data(as_text=True)
     assert "完整性警告" not in page and "已锁定" in page
@@ -132,14 +132,14 @@ def test_correction_is_a_new_marked_version_pointing_at_the_final_one(recorded, 
     smtp_server.clear()
     clock(2026, 6, 24, 10, 0)
     with pytest.raises(PermissionDenied):
-        service.correct(r.member, r.meeting, v1.body + "x", "无权")  # not the recorder or host
+        signoff.correct(r.member, r.meeting, v1.body + "x", "无权")  # not the recorder or host
     body = v1.body.replace("钱六（法务部，原因：出差）", "钱六（法务部，原因：年假）")
-    correction = service.correct(r.recorder, r.meeting, body, "钱六缺席原因记录有误")
+    correction = signoff.correct(r.recorder, r.meeting, body, "钱六缺席原因记录有误")
     db.session.commit()
     assert correction.kind == VersionKind.CORRECTION and correction.corrects.id == v1.id
     assert correction.is_final and correction.number == 2 and correction.label == "第2版（更正）"
     assert db.session.get(MinutesVersion, v1.id).body == v1.body and v1.is_final
-    final, intact = service.archive_copy(r.late, r.meeting)
+    final, intact = reading.archive_copy(r.late, r.meeting)
     assert final.id == correction.id and intact
     deliver_pending()
     mails = smtp_server.wait_for(7)
@@ -156,6 +156,6 @@ def test_correction_needs_a_reason_and_a_change(recorded, clock):
     r = recorded()
     v1 = make_final(r, clock)
     with pytest.raises(Exception, match="更正原因"):
-        service.correct(r.recorder, r.meeting, v1.body + "x", " ")
+        signoff.correct(r.recorder, r.meeting, v1.body + "x", " ")
     with pytest.raises(RuleViolation, match="完全相同"):
-        service.correct(r.recorder, r.meeting, v1.body, "没改")
+        signoff.correct(r.recorder, r.meeting, v1.body, "没改")

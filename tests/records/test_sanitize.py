@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from minutes.extensions import db
-from minutes.records import render, service
+from minutes.records import drafting, render, signoff
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -76,10 +76,10 @@ def test_payloads_in_the_minutes_do_not_reach_any_page(recorded, clock, client, 
 
     r = recorded()
     clock(2026, 6, 18, 16, 0)
-    minutes = service.draft_from_record(r.recorder, r.meeting)
+    minutes = drafting.draft_from_record(r.recorder, r.meeting)
     body = minutes.draft_body + "\n" + "\n\n".join(PAYLOADS) + "\n"
-    version = service.distribute(r.recorder, r.meeting, markdown=body, revision=minutes.draft_revision)
-    service.respond(r.member, version.id, "change", "<script>alert('comment')</script><img src=x onerror=alert(2)>")
+    version = signoff.distribute(r.recorder, r.meeting, markdown=body, revision=minutes.draft_revision)
+    signoff.respond(r.member, version.id, "change", "<script>alert('comment')</script><img src=x onerror=alert(2)>")
     db.session.commit()
     login_as(r.recorder)
     pages = [f"/meetings/{r.meeting.id}/minutes", f"/minutes/versions/{version.id}",

@@ -8,25 +8,25 @@ from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, Valid
 from minutes.extensions import db
 from minutes.meetings.models import MeetingStatus
 from minutes.notify.delivery import deliver_pending
-from minutes.records import service
+from minutes.records import drafting, service, signoff
 from minutes.records.models import MinutesResponse, MinutesStatus, RecipientReason
 
 
 def distribute(r, clock, when=(2026, 6, 18, 16, 0), **kwargs):
     clock(*when)
-    service.draft_from_record(r.recorder, r.meeting)
-    version = service.distribute(r.recorder, r.meeting, **kwargs)
+    drafting.draft_from_record(r.recorder, r.meeting)
+    version = signoff.distribute(r.recorder, r.meeting, **kwargs)
     db.session.commit()
     return version
 
 
 def states_by_name(r):
-    return {s.user.name: s for s in service.recipient_states(service.minutes_of(r.meeting))}
+    return {s.user.name: s for s in signoff.recipient_states(service.minutes_of(r.meeting))}
 
 
 def test_default_recipients_are_participants_heads_and_cc_without_the_recorder(recorded):
     r = recorded()
-    candidates = {c.user.username: c.reason for c in service.default_recipients(r.meeting)}
+    candidates = {c.user.username: c.reason for c in signoff.default_recipients(r.meeting)}
     assert candidates == {"zhaomin": RecipientReason.PARTICIPANT, "wangwu": RecipientReason.PARTICIPANT,
                           "qianliu": RecipientReason.PARTICIPANT, "sunqi": RecipientReason.PARTICIPANT,
                           "zhouba": RecipientReason.HEAD, "wujiu": RecipientReason.CC}
@@ -61,8 +61,8 @@ def test_confirm_and_change_request_are_recorded_per_version_hash(recorded, cloc
     r = recorded()
     v1 = distribute(r, clock)
     clock(2026, 6, 18, 17, 0)
-    yes = service.respond(r.late, v1.id, "confirm")
-    change = service.respond(r.member, v1.id, "change", "决议2应写明由孙七负责维护", item_ref=f"decision:{r.decisions[1].id}")
+    yes = signoff.respond(r.late, v1.id, "confirm")
+    change = signoff.respond(r.member, v1.id, "change", "决议2应写明由孙七负责维护", item_ref=f"decision:{r.decisions[1].id}")
     assert yes.content_hash == v1.content_hash == change.content_hash
     assert change.item_label.startswith("决议2：")
     states = states_by_name(r)
@@ -76,11 +76,11 @@ def test_change_request_needs_a_comment_and_a_real_item(recorded, clock):
     r = recorded()
     v1 = distribute(r, clock)
     with pytest.raises(ValidationFailed, match="请写明修改意见"):
-        service.respond(r.member, v1.id, "change", "  ")
+        signoff.respond(r.member, v1.id, "change", "  ")
     with pytest.raises(ValidationFailed):
-        service.respond(r.member, v1.id, "change", "意见", item_ref="decision:9999")
+        signoff.respond(r.member, v1.id, "change", "意见", item_ref="decision:9999")
     with pytest.raises(ValidationFailed):
-        service.respond(r.member, v1.id, "maybe")
+        signoff.respond(r.member, v1.id, "maybe")
 
 
 def test_change_request_is_mailed_to_the_recorder(recorded, clock, smtp_server):
@@ -89,7 +89,7 @@ def test_change_request_is_mailed_to_the_recorder(recorded, clock, smtp_server):
     deliver_pending()
     smtp_server.wait_for(6)
     smtp_server.clear()
-    service.respond(r.member, v1.id, "change", "待办2的配合部门漏了法务部")
+    signoff.respond(r.member, v1.id, "change", "待办2的配合部门漏了法务部")
     db.session.commit()
     deliver_pending()
     [mail] = smtp_server.wait_for(1)
@@ -101,8 +101,8 @@ def test_revision_reasks_only_answered_commenters_and_chosen_people(recorded, cl
     r = recorded()
     v1 = distribute(r, clock)
     clock(2026, 6, 18, 17, 0)
-    service.respond(r.late, v1.id, "confirm")
-    change = service.respond(r.member, v1.id, "change", "决议2应写明由孙七负责维护")
+    signoff.respond(r.late, v1.id, "confirm")
+    change = signoff.respond(r.member, v1.id, "change", "决议2应写明由孙七负责维护")
     db.session.commit()
     deliver_pending()
     smtp_server.wait_for(7)
@@ -111,7 +111,7 @@ def test_revision_reasks_only_answered_commenters_and_chosen_people(recorded, cl
     minutes = service.minutes_of(r.meeting)
     body = minutes.draft_body.replace("**待办**：见“待办事项跟踪表”第2项。",
                                       "**待办**：见“待办事项跟踪表”第2项。模板由孙七负责维护。")
-    v2 = service.revise(r.recorder, r.meeting, body, answers=[change.id], reask=[r.head.id], note="按孙七意见补充")
+    v2 = signoff.revise(r.recorder, r.meeting, body, answers=[change.id], reask=[r.head.id], note="按孙七意见补充")
     db.session.commit()
     assert v2.number == 2 and v2.content_hash != v1.content_hash
     states = states_by_name(r)
@@ -125,9 +125,9 @@ def test_revision_reasks_only_answered_commenters_and_chosen_people(recorded, cl
     assert sorted(m["to"][0] for m in mails) == sorted([r.member.email, r.head.email])
     to_member = next(m["msg"] for m in mails if m["to"] == [r.member.email])
     assert "重新确认" in to_member["Subject"] and "决议2应写明由孙七负责维护" in to_member.get_body(("plain",)).get_content()
-    assert service.answered_by(minutes)[change.id].id == v2.id
+    assert signoff.answered_by(minutes)[change.id].id == v2.id
     with pytest.raises(RuleViolation, match="已被第2版取代"):
-        service.respond(r.member, v1.id, "confirm")
+        signoff.respond(r.member, v1.id, "confirm")
 
 
 def test_revision_must_change_something_and_ask_someone(recorded, clock):
@@ -135,9 +135,9 @@ def test_revision_must_change_something_and_ask_someone(recorded, clock):
     v1 = distribute(r, clock)
     minutes = service.minutes_of(r.meeting)
     with pytest.raises(ValidationFailed, match="至少一位"):
-        service.revise(r.recorder, r.meeting, minutes.draft_body + "\n补充\n")
+        signoff.revise(r.recorder, r.meeting, minutes.draft_body + "\n补充\n")
     with pytest.raises(RuleViolation, match="完全相同"):
-        service.revise(r.recorder, r.meeting, v1.body, reask=[r.late.id])
+        signoff.revise(r.recorder, r.meeting, v1.body, reask=[r.late.id])
 
 
 def test_everyone_confirming_makes_the_version_final_and_tells_everyone(recorded, clock, smtp_server):
@@ -148,9 +148,9 @@ def test_everyone_confirming_makes_the_version_final_and_tells_everyone(recorded
     smtp_server.clear()
     clock(2026, 6, 19, 10, 0)
     for user in r.recipients[:-1]:
-        service.respond(user, v1.id, "confirm")
+        signoff.respond(user, v1.id, "confirm")
         assert not v1.is_final
-    service.respond(r.cc, v1.id, "confirm", "无异议")
+    signoff.respond(r.cc, v1.id, "confirm", "无异议")
     db.session.commit()
     assert v1.is_final and v1.finalized_by is None and v1.final_reason is None
     minutes = service.minutes_of(r.meeting)
@@ -166,25 +166,25 @@ def test_final_after_revision_counts_earlier_confirmations(recorded, clock):
     r = recorded()
     v1 = distribute(r, clock)
     for user in (r.host, r.late, r.absent, r.head, r.cc):
-        service.respond(user, v1.id, "confirm")
-    change = service.respond(r.member, v1.id, "change", "请补充模板上线时间")
+        signoff.respond(user, v1.id, "confirm")
+    change = signoff.respond(r.member, v1.id, "change", "请补充模板上线时间")
     body = service.minutes_of(r.meeting).draft_body + "\n模板于6月30日上线。\n"
-    v2 = service.revise(r.recorder, r.meeting, body, answers=[change.id])
+    v2 = signoff.revise(r.recorder, r.meeting, body, answers=[change.id])
     assert not v2.is_final
-    service.respond(r.member, v2.id, "confirm")
+    signoff.respond(r.member, v2.id, "confirm")
     assert v2.is_final and not v1.is_final
 
 
 def test_recorder_cannot_close_with_missing_answers_host_must_give_a_reason(recorded, clock):
     r = recorded()
     v1 = distribute(r, clock)
-    service.respond(r.late, v1.id, "confirm")
+    signoff.respond(r.late, v1.id, "confirm")
     clock(2026, 6, 23, 9, 0)
     with pytest.raises(PermissionDenied, match="只有主持人"):
-        service.finalize(r.recorder, r.meeting)
+        signoff.finalize(r.recorder, r.meeting)
     with pytest.raises(ValidationFailed, match="原因"):
-        service.finalize(r.host, r.meeting, "  ")
-    version = service.finalize(r.host, r.meeting, "钱六出差未能回复，已电话确认无异议")
+        signoff.finalize(r.host, r.meeting, "  ")
+    version = signoff.finalize(r.host, r.meeting, "钱六出差未能回复，已电话确认无异议")
     assert version.is_final and version.finalized_by.id == r.host.id
     assert version.final_reason == "钱六出差未能回复，已电话确认无异议"
     assert {m["name"] for m in version.missing} == {"赵敏", "钱六", "孙七", "周八", "吴九"}
@@ -205,9 +205,9 @@ def test_only_a_recipient_answers_and_only_for_themselves(recorded, clock, clien
     r = recorded()
     v1 = distribute(r, clock)
     with pytest.raises(PermissionDenied):
-        service.respond(r.outsider, v1.id, "confirm")  # can see a public meeting, but is no recipient
+        signoff.respond(r.outsider, v1.id, "confirm")  # can see a public meeting, but is no recipient
     with pytest.raises(PermissionDenied):
-        service.respond(r.recorder, v1.id, "confirm")
+        signoff.respond(r.recorder, v1.id, "confirm")
     login_as(r.late)
     response = client.post(f"/minutes/versions/{v1.id}/respond",
                            data={"response": "confirm", "user_id": r.member.id, "user": "sunqi", "comment": ""})
@@ -228,13 +228,13 @@ def test_non_recipient_gets_forbidden_through_http(recorded, clock, client, logi
 
 def test_confidential_minutes_are_invisible_to_outsiders_and_heads_not_invited(recorded, clock, client, login_as):
     r = recorded(confidential=True)
-    assert "zhouba" not in {c.user.username for c in service.default_recipients(r.meeting)}
-    service.draft_from_record(r.recorder, r.meeting)
+    assert "zhouba" not in {c.user.username for c in signoff.default_recipients(r.meeting)}
+    drafting.draft_from_record(r.recorder, r.meeting)
     with pytest.raises(ValidationFailed, match="仅限参会人员"):
-        service.distribute(r.recorder, r.meeting, extra_ids=[r.head.id])
+        signoff.distribute(r.recorder, r.meeting, extra_ids=[r.head.id])
     v1 = distribute(r, clock)
     with pytest.raises(NotFound):
-        service.respond(r.outsider, v1.id, "confirm")
+        signoff.respond(r.outsider, v1.id, "confirm")
     login_as(r.outsider)
     for url in (f"/meetings/{r.meeting.id}/minutes", f"/minutes/versions/{v1.id}",
                 f"/minutes/versions/{v1.id}/print", f"/minutes/versions/{v1.id}/export.docx",
@@ -248,7 +248,7 @@ def test_distribute_and_answer_through_the_pages(recorded, clock, client, login_
     login_as(r.recorder)
     client.post(f"/meetings/{r.meeting.id}/minutes")
     minutes = service.minutes_of(r.meeting)
-    ids = [str(c.user.id) for c in service.default_recipients(r.meeting) if c.user.id != r.cc.id]
+    ids = [str(c.user.id) for c in signoff.default_recipients(r.meeting) if c.user.id != r.cc.id]
     response = client.post(f"/meetings/{r.meeting.id}/minutes/distribute",
                            data={"markdown": minutes.draft_body, "revision": minutes.draft_revision, "recipient": ids,
                                  "extra": [str(r.outsider.id)]})

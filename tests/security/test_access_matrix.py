@@ -335,7 +335,7 @@ def _record(u: dict, conf: str, m) -> None:
 
 def _hold_and_distribute(u: dict, conf: str, m) -> None:
     """Hold the meeting on 2026-06-15, confirm its outcomes, finish it and send its minutes out."""
-    from minutes.records import service as records
+    from minutes.records import drafting, signoff
     from minutes.room import service as room
     from minutes.room import review
 
@@ -348,9 +348,9 @@ def _hold_and_distribute(u: dict, conf: str, m) -> None:
     _at(2026, 6, 15, 15, 30)
     review.finish_meeting(u["recorder"], m)
     _at(2026, 6, 16, 10, 0)
-    minutes = records.draft_from_record(u["recorder"], m)
-    records.save_draft(u["recorder"], m, minutes.draft_body + f"\n\n{mark}纪要补充说明\n")
-    records.distribute(u["recorder"], m)
+    minutes = drafting.draft_from_record(u["recorder"], m)
+    drafting.save_draft(u["recorder"], m, minutes.draft_body + f"\n\n{mark}纪要补充说明\n")
+    signoff.distribute(u["recorder"], m)
     return minutes
 
 
@@ -359,10 +359,10 @@ def _build_world(app, smtp_server) -> World:
     from minutes.admin.service import set_override
     from minutes.api import service as api_tokens
     from minutes.meetings import series as series_service
-    from minutes.meetings import service as meetings
+    from minutes.meetings import sending, service as meetings
     from minutes.notify.delivery import deliver_pending
     from minutes.people.service import create_user
-    from minutes.records import service as records
+    from minutes.records import signoff
     from minutes.room import service as room
 
     _at(2026, 6, 8, 9, 0)
@@ -382,14 +382,14 @@ def _build_world(app, smtp_server) -> World:
                                 done=_plan(u, conf, "已开", (2026, 6, 15, 14, 0)),
                                 live=_plan(u, conf, "进行", (2026, 6, 17, 14, 0)))
         for m in (levels[conf].done, levels[conf].live):
-            meetings.send_agenda(u["host"], m)
+            sending.send_agenda(u["host"], m)
     db.session.commit()
 
     for conf, level in levels.items():
         mark = MARKER if conf == "secret" else PUBLIC_MARKER
         minutes = _hold_and_distribute(u, conf, level.done)
         _at(2026, 6, 16, 15, 0)
-        records.revise(u["recorder"], level.done, markdown=minutes.draft_body + f"\n\n{mark}修订\n", note="修订",
+        signoff.revise(u["recorder"], level.done, markdown=minutes.draft_body + f"\n\n{mark}修订\n", note="修订",
                        reask=[u["participant"].id, u["cc"].id])
         level.series = series_service.start_series(u["host"], level.done, f"{mark}系列")
         level.next = series_service.create_next_in_series(u["host"], level.done)
@@ -418,7 +418,7 @@ def _build_world(app, smtp_server) -> World:
         at = datetime(2026, 6, 1, 10, 0, tzinfo=timefmt.LOCAL_TZ) + timedelta(days=day)
         timefmt.freeze(at)
         run_reminders(at)
-        records.send_reminders(at)
+        signoff.send_reminders(at)
     db.session.commit()
     smtp_server.clear()
     deliver_pending()  # still on the last day: everything queued is due
@@ -757,11 +757,11 @@ def test_confidential_meetings_change_no_count_a_non_invitee_sees(world):
 
     before = snapshot()
     assert snapshot() == before, "the pages are not stable between two reads: the comparison would prove nothing"
-    from minutes.meetings import service as meetings
+    from minutes.meetings import sending
 
     _at(2026, 6, 8, 9, 0)
     extra = _plan(world.users, "secret", "追加", (2026, 6, 15, 14, 0))
-    meetings.send_agenda(world.users["host"], extra)
+    sending.send_agenda(world.users["host"], extra)
     _hold_and_distribute(world.users, "secret", extra)
     _at(2026, 6, 17, 14, 30)
     db.session.commit()

@@ -1,0 +1,242 @@
+"""The draft of the formal minutes: generated from the meeting's record (basic facts, agenda, discussion,
+decisions and actions), edited by the recorder, regenerated, previewed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext
+from sqlalchemy import select
+
+from minutes.actions.models import ActionItem
+from minutes.core.errors import StaleEdit, ValidationFailed
+from minutes.core.timefmt import cn_date, cn_datetime, cn_time, utcnow
+from minutes.dbtypes import parse_id
+from minutes.extensions import db
+from minutes.meetings.models import Meeting, Role
+from minutes.people.models import User
+from minutes.records import render
+from minutes.records.models import Minutes, MinutesStatus
+from minutes.records.service import (MAX_BODY, SECTION_TITLES, _refuse_if_final, _require_minutes, _require_write,
+                                     cn_number, minutes_of)
+from minutes.room import attendance
+from minutes.room import service as room_service
+from minutes.room.models import AttendanceStatus, Decision, PointKind
+
+
+# --- generation from the record --------------------------------------------------------------
+
+def _names(users) -> str:
+    return "、".join(u.name for u in users)
+
+
+def _indent(text: str) -> str:
+    """Keep a multi-line recorded text inside its Markdown list item."""
+    return "\n  ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def record_tables(meeting: Meeting) -> tuple[list[dict], list[dict]]:
+    """The decision and action tables as recorded now, numbered in agenda order."""
+    order = {item.id: item.position for item in meeting.agenda_items}
+    titles = {item.id: item.title for item in meeting.agenda_items}
+    key = lambda row: (order.get(row.agenda_item_id, 10**6), row.position, row.id)  # noqa: E731
+    decisions = sorted(db.session.scalars(select(Decision).where(Decision.meeting_id == meeting.id,
+                                                                 Decision.deleted_at.is_(None))), key=key)
+    actions = sorted(db.session.scalars(select(ActionItem).where(ActionItem.meeting_id == meeting.id,
+                                                                 ActionItem.deleted_at.is_(None))), key=key)
+    decision_rows = [{
+        "no": no, "id": d.id, "item": titles.get(d.agenda_item_id, ""), "item_no": order.get(d.agenda_item_id),
+        "text": d.text, "owner_department": d.owner_department.name if d.owner_department else "",
+        "owner": d.owner.name if d.owner else "", "cooperating": [c.name for c in d.cooperating_departments],
+        "due": d.due_date.isoformat() if d.due_date else None, "due_text": d.due_text or "",
+    } for no, d in enumerate(decisions, 1)]
+    action_rows = [{
+        "no": no, "id": a.id, "item": titles.get(a.agenda_item_id, ""), "item_no": order.get(a.agenda_item_id),
+        "text": a.text, "owner_department": a.owner_department.name, "owner": a.owner.name,
+        "cooperating": [c.name for c in a.cooperating_departments], "due": a.due_date.isoformat(),
+        "status": a.status.label,
+    } for no, a in enumerate(actions, 1)]
+    return decision_rows, action_rows
+
+
+def _time_line(meeting: Meeting) -> str:
+    """When the meeting was held (its actual start and end), and the plan when it differed."""
+    start, end = meeting.starts_at, meeting.ends_at
+    planned_start, planned_end = meeting.planned_start, meeting.planned_end
+    text = f"{cn_date(start)} {cn_time(start)}–{cn_time(end)}"
+    if (cn_datetime(start), cn_time(end)) != (cn_datetime(planned_start), cn_time(planned_end)):
+        day = "" if cn_date(planned_start) == cn_date(start) else f"{cn_date(planned_start)} "
+        text += f"（计划 {day}{cn_time(planned_start)}–{cn_time(planned_end)}）"
+    return text
+
+
+def _basic_info(meeting: Meeting) -> list[str]:
+    rows = attendance.attendance(meeting)
+    here = [r for r in rows if r.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]
+    by_dept: dict[str, list[str]] = {}
+    for r in here:
+        by_dept.setdefault(r.user.department.name, []).append(r.user.name + ("" if r.invited else "（临时参会）"))
+    late = [f"{r.user.name}（{r.user.department.name}，{cn_time(r.arrived_at)}到会）" if r.arrived_at
+            else f"{r.user.name}（{r.user.department.name}）" for r in rows if r.status == AttendanceStatus.LATE]
+    absent = [f"{r.user.name}（{r.user.department.name}，原因：{r.absence_reason or '未注明'}）"
+              for r in rows if r.status == AttendanceStatus.ABSENT]
+    unchecked = [f"{r.user.name}（{r.user.department.name}）" for r in rows if r.status == AttendanceStatus.PENDING]
+    cc = [p.user for p in meeting.participants if p.role == Role.CC]
+    host, recorder = meeting.host, meeting.recorder
+    place = meeting.location or "线上会议"
+    if meeting.online_link:
+        place += f"（线上：{meeting.online_link}）" if meeting.location else f"（{meeting.online_link}）"
+    lines = [
+        f"## {SECTION_TITLES[0]}", "",
+        f"- **会议主题**：{meeting.topic}",
+        f"- **会议时间**：{_time_line(meeting)}",
+        f"- **会议地点**：{place}",
+        f"- **会议类型**：{meeting.scenario.label}",
+        f"- **发起部门**：{meeting.organizer_department.name}",
+        f"- **主持人**：{host.label if host else '未指定'}",
+        f"- **记录人**：{recorder.label if recorder else '未指定'}",
+        f"- **参会人员**（实到{len(here)}人）：" + ("；".join(f"{d}：{'、'.join(n)}" for d, n in by_dept.items()) or "无"),
+        f"- **迟到人员**：{'；'.join(late) or '无'}",
+        f"- **缺席人员**：{'；'.join(absent) or '无'}",
+    ]
+    if unchecked:
+        lines.append(f"- **未核对到会情况**：{'；'.join(unchecked)}")
+    if cc:
+        lines.append(f"- **抄送**：{'、'.join(u.label for u in cc)}")
+    return lines
+
+
+def _goal_and_agenda(meeting: Meeting, items) -> list[str]:
+    lines = [f"## {SECTION_TITLES[1]}", "", f"**核心目标**：{_indent(meeting.goal) or '—'}", ""]
+    if meeting.expected_outcome.strip():
+        lines += [f"**预期成果**：{_indent(meeting.expected_outcome)}", ""]
+    lines += ["**议程回顾**：", ""]
+    for view in items:
+        item = view.item
+        spent = round(view.elapsed_seconds / 60)
+        who = f"主讲：{item.department.name}；" if item.department else ""
+        actual = f"，实际{spent}分钟" if view.elapsed_seconds else ""
+        lines.append(f"{item.position}. {item.title}（{who}预计{item.minutes}分钟{actual}）")
+    if not items:
+        lines.append("（本次会议未设议程）")
+    return lines
+
+
+def _point_line(point) -> str:
+    text = _indent(point.text)
+    if point.kind == PointKind.DISPUTE and point.parties:
+        return f"- **{' 与 '.join(p.name for p in point.parties)}**：{text}"
+    if point.department is not None:
+        speaker = f"（{point.speaker.name}）" if point.speaker else ""
+        return f"- **{point.department.name}**{speaker}：{text}"
+    return f"- {text}"
+
+
+def _discussion(items, decisions: list[dict], actions: list[dict]) -> list[str]:
+    lines = [f"## {SECTION_TITLES[2]}"]
+    for view in items:
+        item = view.item
+        lines += ["", f"### 议题{cn_number(item.position)}：{item.title}"]
+        wrote = False
+        for kind in (PointKind.VIEWPOINT, PointKind.DISPUTE, PointKind.CONSENSUS):
+            points = [p for p in view.points if p.kind == kind]
+            if points:
+                lines += ["", f"**{kind.label}**", ""] + [_point_line(p) for p in points]
+                wrote = True
+        d_nos = [str(d["no"]) for d in decisions if d["item_no"] == item.position]
+        a_nos = [str(a["no"]) for a in actions if a["item_no"] == item.position]
+        if d_nos:
+            lines += ["", f"**决议**：见“决议事项汇总”第{'、'.join(d_nos)}项。"]
+            wrote = True
+        if a_nos:
+            lines += ["", f"**待办**：见“待办事项跟踪表”第{'、'.join(a_nos)}项。"]
+            wrote = True
+        if not wrote:
+            lines += ["", "本议题未记录讨论要点。"]
+    return lines
+
+
+def generate_body(meeting: Meeting) -> str:
+    """Sections 一 to 三 of the minutes, written from what was recorded in the room."""
+    decisions, actions = record_tables(meeting)
+    items = room_service.room_items(meeting)
+    lines = _basic_info(meeting) + [""] + _goal_and_agenda(meeting, items) + [""] + _discussion(items, decisions, actions)
+    return render.normalize_body("\n".join(lines))
+
+
+def draft_from_record(actor: User, meeting: Meeting, now: datetime | None = None) -> Minutes:
+    """Open the minutes of a finished meeting with a draft written from the record (idempotent)."""
+    _require_write(actor, meeting)
+    existing = minutes_of(meeting)
+    if existing is not None:
+        return existing
+    now = now or utcnow()
+    minutes = Minutes(meeting=meeting, status=MinutesStatus.DRAFT, draft_body=generate_body(meeting),
+                      draft_revision=1, draft_updated_at=now, draft_updated_by=actor, created_by=actor,
+                      created_at=now)
+    db.session.add(minutes)
+    db.session.flush()
+    return minutes
+
+
+def _check_revision(minutes: Minutes, revision) -> None:
+    if revision in (None, ""):
+        return
+    if parse_id(revision) != minutes.draft_revision:
+        who = minutes.draft_updated_by.name if minutes.draft_updated_by else "他人"
+        when = f"于{cn_time(minutes.draft_updated_at)}" if minutes.draft_updated_at else ""
+        raise StaleEdit(gettext("纪要草稿已被%(who)s%(when)s修改，您的修改未保存。您输入的内容仍在编辑框中：请核对后再次保存（将覆盖对方的修改），或刷新页面查看对方的版本",
+                                who=who, when=when))
+
+
+def _clean_body(markdown: str) -> str:
+    body = render.normalize_body(markdown)
+    if not body.strip():
+        raise ValidationFailed(gettext("纪要正文不能为空"), field="markdown")
+    if len(body) > MAX_BODY:
+        raise ValidationFailed(gettext("纪要正文不超过%(MAX_BODY)s个字", MAX_BODY=MAX_BODY), field="markdown")
+    return body
+
+
+def save_draft(actor: User, meeting: Meeting, markdown: str, revision=None, now: datetime | None = None) -> Minutes:
+    """Save the recorder's Markdown; a save based on an older revision is refused, never merged."""
+    _require_write(actor, meeting)
+    minutes = _require_minutes(meeting)
+    _refuse_if_final(minutes)
+    _check_revision(minutes, revision)
+    body = _clean_body(markdown)
+    if body != minutes.draft_body:
+        minutes.draft_body = body
+        minutes.draft_revision += 1
+        minutes.draft_updated_at, minutes.draft_updated_by = now or utcnow(), actor
+    db.session.flush()
+    return minutes
+
+
+def regenerate(actor: User, meeting: Meeting, revision=None, now: datetime | None = None) -> Minutes:
+    """Replace the draft text with a fresh one written from the record (the edits are discarded)."""
+    _require_write(actor, meeting)
+    minutes = _require_minutes(meeting)
+    _refuse_if_final(minutes)
+    _check_revision(minutes, revision)
+    minutes.draft_body = generate_body(meeting)
+    minutes.draft_revision += 1
+    minutes.draft_updated_at, minutes.draft_updated_by = now or utcnow(), actor
+    db.session.flush()
+    return minutes
+
+
+@dataclass
+class Preview:
+    """What the minutes would look like with this text: the rendered text and the live tables."""
+
+    body_html: object
+    decisions: list[dict]
+    actions: list[dict]
+
+
+def preview(actor: User, meeting: Meeting, markdown: str) -> Preview:
+    """Render typed Markdown with the tables from the record, without saving anything."""
+    _require_write(actor, meeting)
+    decisions, actions = record_tables(meeting)
+    return Preview(render.markdown_html(markdown), decisions, actions)
