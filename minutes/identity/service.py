@@ -1,0 +1,103 @@
+"""Identity: sign-in through the company's directory or IdP, mapped onto local accounts.
+
+Every sign-in method (LDAP, OIDC, Feishu, DingTalk, WeCom) ends in `sign_in(provider, profile)`; every
+org-chart source (LDAP, the vendors' contacts APIs) produces `DirectoryPerson`/`DirectoryDepartment`
+records for the one sync. The account is found by (provider, stable id); failing that, linked to an
+existing account with the same username or e-mail (so one person signing in two ways stays one account),
+else created.
+"""
+import secrets
+from dataclasses import dataclass, field
+
+from flask_babel import gettext
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from minutes.core.errors import PermissionDenied
+from minutes.dbtypes import utcnow
+from minutes.extensions import db
+from minutes.identity.models import ExternalIdentity
+from minutes.people import service as people
+from minutes.people.models import User
+
+PROVIDERS = ("ldap", "oidc", "feishu", "dingtalk", "wecom")
+
+
+@dataclass
+class Profile:
+    """What a provider says about the person signing in (or a person found by a sync)."""
+
+    subject: str  #: the provider's stable id
+    username: str  #: login name (sAMAccountName/uid, preferred_username, the vendor's user id)
+    name: str
+    email: str | None = None
+    department: str | None = None  #: department name, when the provider gives one
+    title: str | None = None
+    is_department_head: bool | None = None  #: None: the provider does not say
+
+
+@dataclass
+class DirectoryDepartment:
+    subject: str
+    name: str
+    parent: str | None = None  #: the parent's subject
+
+
+@dataclass
+class DirectoryPerson:
+    profile: Profile
+    department: str | None = None  #: the department's subject
+    enabled: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def unusable_password_hash() -> str:
+    """A password hash no password matches: accounts from the directory sign in through it only."""
+    return generate_password_hash(secrets.token_urlsafe(32)) + "!"
+
+
+def identity_of(user: User, provider: str) -> ExternalIdentity | None:
+    return db.session.scalar(select(ExternalIdentity).filter_by(user_id=user.id, provider=provider))
+
+
+def _find_account(profile: Profile) -> User | None:
+    if profile.username:
+        user = db.session.scalar(select(User).where(func.lower(User.username) == profile.username.lower()))
+        if user is not None:
+            return user
+    if profile.email:
+        return db.session.scalar(select(User).where(func.lower(User.email) == profile.email.lower()))
+    return None
+
+
+def link(provider: str, profile: Profile, *, create: bool = True, default_department: str = "未分配部门") -> User | None:
+    """The account for (provider, subject): found, linked to an existing account, or created."""
+    ident = db.session.scalar(select(ExternalIdentity).filter_by(provider=provider, subject=profile.subject))
+    if ident is not None:
+        return ident.user
+    user = _find_account(profile)
+    if user is None:
+        if not create:
+            return None
+        user = User(username=profile.username, name=profile.name or profile.username, email=profile.email,
+                    title=profile.title, password_hash=unusable_password_hash(),
+                    department=people.get_department(profile.department or default_department, create=True),
+                    is_department_head=bool(profile.is_department_head))
+        db.session.add(user)
+        db.session.flush()
+    elif identity_of(user, provider) is not None:
+        # the account is already linked to another identity at this provider: never re-point it silently
+        raise PermissionDenied(gettext("该账号已关联另一个外部身份，请联系管理员"))
+    db.session.add(ExternalIdentity(user_id=user.id, provider=provider, subject=profile.subject))
+    db.session.flush()
+    return user
+
+
+def sign_in(provider: str, profile: Profile) -> User:
+    """The account a provider's sign-in maps to; refused when the account is disabled."""
+    user = link(provider, profile)
+    if not user.is_enabled:
+        raise PermissionDenied(gettext("该账号已停用，请联系管理员"))
+    ident = identity_of(user, provider)
+    ident.last_login_at = utcnow()
+    return user
