@@ -49,13 +49,15 @@ db: $(VENV)/.deps
 ## setup: virtualenv, Python deps, front-end assets, database migrated (idempotent)
 setup: $(VENV)/.deps assets $(CATALOG).mo db
 
-## run: setup, demo data on an empty database, development server on http://$(HOST):$(RUN_PORT) (default 127.0.0.1:5000)
+## run: setup, demo data on an empty database, the server on http://$(HOST):$(RUN_PORT) (default 127.0.0.1:5000)
 #   No mail server is needed: MAIL_DEV_MAILBOX=1 keeps the mail the app sends in a local mailbox at /dev/mailbox.
+#   The same server as `make serve` (gunicorn, one gevent worker: live updates as in production), restarted
+#   when a source file changes (--reload).
 run: setup
 	MAIL_DEV_MAILBOX=$${MAIL_DEV_MAILBOX:-1} $(FLASK) minutes demo --if-empty
 	@echo "打开 http://$(HOST):$(RUN_PORT) （演示账号见上，密码 minutes2026；发出的邮件见 http://$(HOST):$(RUN_PORT)/dev/mailbox）"
 	MAIL_DEV_MAILBOX=$${MAIL_DEV_MAILBOX:-1} BASE_URL=$${BASE_URL:-http://$(HOST):$(RUN_PORT)} \
-	  $(FLASK) run --host $(HOST) --port $(RUN_PORT)
+	  HOST=$(HOST) PORT=$(RUN_PORT) GUNICORN_WORKERS=1 $(VENV)/bin/gunicorn -c gunicorn.conf.py --reload wsgi:app
 
 ## serve: production server (gunicorn) on $(HOST):$(PORT)
 serve: setup

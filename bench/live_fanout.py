@@ -9,7 +9,7 @@ What it does, in one run on 127.0.0.1, for each set-up:
   (gunicorn.conf.py's default: one gevent worker, in-process broker);
 - `redis`: the same with REDIS_URL (two gevent workers, Redis pub/sub between them);
 - `postgresql`: `make serve` on PostgreSQL (DATABASE_URL, a scratch schema), no REDIS_URL;
-- `dev`: `make run`'s development server, `flask --app wsgi run` (one process, a thread per request), SQLite.
+- `dev`: `make run`'s server, the same gunicorn with one gevent worker and `--reload`, SQLite.
 
 1. Seeds a database (a started meeting, a recorder, a participant) and starts the server.
 2. For each N (`--sizes` for default and redis, `--other-sizes` for the others): opens N SSE streams (one
@@ -20,7 +20,7 @@ What it does, in one run on 127.0.0.1, for each set-up:
    database) that fans out the very same bytes to the same N streams, timed the same way.
 4. The split at the publish: each server process sends a UDP datagram to the bench when it hands a committed
    change to its broker (a hook this bench adds: a `post_worker_init` in a config that runs gunicorn.conf.py
-   first, or a module wrapping `wsgi:app` for `flask run`), so POST → tab splits into the write (POST →
+   first), so POST → tab splits into the write (POST →
    publish) and the fan-out (publish → tab), which is what the reference does.
 5. Idle cost, for the first set-up: the CPU seconds the server processes use over 60 s with 200 open, idle
    SSE tabs, against 200 tabs polling the room every 2 s the htmx way (hx-trigger="every 2s").
@@ -61,7 +61,7 @@ SETUPS = {
     "default": ("`make serve`, no REDIS_URL, SQLite", "sqlite", False, "gunicorn"),
     "redis": ("`make serve` with REDIS_URL, SQLite", "sqlite", True, "gunicorn"),
     "postgresql": ("`make serve`, PostgreSQL, no REDIS_URL", "postgresql", False, "gunicorn"),
-    "dev": ("`make run` (`flask run`), SQLite", "sqlite", False, "flask"),
+    "dev": ("`make run` (gunicorn `--reload`), SQLite", "sqlite", False, "gunicorn-reload"),
 }
 
 
@@ -282,10 +282,11 @@ def server_env(url: str, port: int, redis: str | None, **extra: str) -> dict:
 
 
 def start_gunicorn(database: Path | str, port: int, redis: str | None, log: Path,
-                   tap_port: int | None = None) -> subprocess.Popen:
+                   tap_port: int | None = None, reload: bool = False) -> subprocess.Popen:
     """`make serve`'s gunicorn on `database` (a SQLite file or a database URL), as many workers as
     gunicorn.conf.py starts by default (1 without Redis, 2 with it, unless GUNICORN_WORKERS says otherwise).
-    With `tap_port`, every worker also tells the publish tap when it publishes (PublishTap)."""
+    With `tap_port`, every worker also tells the publish tap when it publishes (PublishTap). With `reload`, as
+    `make run` starts it: one worker, restarted when a source file changes."""
     url = database if isinstance(database, str) else f"sqlite:///{database}"
     config = "gunicorn.conf.py"
     extra = {}
@@ -294,20 +295,11 @@ def start_gunicorn(database: Path | str, port: int, redis: str | None, log: Path
         Path(config).write_text(TAPPED_GUNICORN_CONF.format(root=str(ROOT)))
         extra["BENCH_PUBLISH_TAP"] = str(tap_port)
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen([str(gunicorn), "-c", config, "wsgi:app"], cwd=ROOT, env=server_env(url, port, redis, **extra),
+    if reload:
+        extra["GUNICORN_WORKERS"] = "1"
+    proc = subprocess.Popen([str(gunicorn), "-c", config, *(["--reload"] if reload else []), "wsgi:app"], cwd=ROOT,
+                            env=server_env(url, port, redis, **extra),
                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
-    wait_http(port)
-    return proc
-
-
-def start_flask_run(url: str, port: int, log: Path, tap_port: int) -> subprocess.Popen:
-    """`make run`'s development server (`flask --app wsgi run`), the app wrapped with the publish tap."""
-    (log.parent / "bench_tapped_wsgi.py").write_text(TAPPED_WSGI.format(root=str(ROOT)))
-    env = server_env(url, port, None, BENCH_PUBLISH_TAP=str(tap_port),
-                     PYTHONPATH=os.pathsep.join([str(log.parent), str(ROOT)]))
-    flask = Path(sys.executable).with_name("flask")
-    proc = subprocess.Popen([str(flask), "--app", "bench_tapped_wsgi", "run", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
     wait_http(port)
     return proc
 
@@ -338,18 +330,6 @@ def post_worker_init(worker):
 
     install_publish_tap(worker.wsgi, int(os.environ["BENCH_PUBLISH_TAP"]))
 """
-
-TAPPED_WSGI = """# written by bench/live_fanout.py: wsgi:app with the publish tap
-import os, sys
-
-from wsgi import app
-
-sys.path.insert(0, "{root}/bench")
-from live_fanout import install_publish_tap
-
-install_publish_tap(app, int(os.environ["BENCH_PUBLISH_TAP"]))
-"""
-
 
 def stop(proc: subprocess.Popen) -> None:
     try:
@@ -648,8 +628,8 @@ def run_setup(name: str, sizes: list[int], args, ref_port: int, redis: str | Non
     info = seed(url)
     port, tap = free_port(), PublishTap()
     log = work / "server.log"
-    server = (start_gunicorn(url, port, redis if wants_redis else None, log, tap_port=tap.port)
-              if server_kind == "gunicorn" else start_flask_run(url, port, log, tap.port))
+    server = start_gunicorn(url, port, redis if wants_redis else None, log, tap_port=tap.port,
+                            reload=server_kind == "gunicorn-reload")
     rows, idle_cost_result = [], None
     load = os.getloadavg()[0]
     try:
@@ -685,7 +665,7 @@ def run_setup(name: str, sizes: list[int], args, ref_port: int, redis: str | Non
             print(f"{args.idle_tabs} idle tabs for {args.idle_seconds:.0f}s: SSE {idle_cost_result['sse_cpu']:.2f} "
                   f"CPU-s, polling every {args.poll_every:g}s {idle_cost_result['poll_cpu']:.2f} CPU-s "
                   f"({idle_cost_result['requests']} requests, {idle_cost_result['errors']} errors)", flush=True)
-        workers = len(process_tree(server.pid)) - 1 if server_kind == "gunicorn" else 1
+        workers = len(process_tree(server.pid)) - 1
     finally:
         stop(server)
         tap.close()
@@ -695,10 +675,9 @@ def run_setup(name: str, sizes: list[int], args, ref_port: int, redis: str | Non
 
 
 def describe(setup: dict) -> str:
-    if setup["server_kind"] == "flask":
-        return "development server, one process, a thread per request, in-process broker"
     broker = "Redis pub/sub" if setup["name"] == "redis" else "in-process broker"
-    return f"{setup['workers']} gevent worker{'s' if setup['workers'] != 1 else ''}, {broker}"
+    reload = ", restarted on source changes (`--reload`)" if setup["server_kind"] == "gunicorn-reload" else ""
+    return f"{setup['workers']} gevent worker{'s' if setup['workers'] != 1 else ''}{reload}, {broker}"
 
 
 def verdict(row: dict) -> str:

@@ -19,13 +19,14 @@ def dry_run(*args: str) -> str:
 
 def test_make_run_listens_on_the_port_and_host_given():
     out = dry_run("run", "PORT=5311", "HOST=0.0.0.0")
-    assert "run --host 0.0.0.0 --port 5311" in out
-    assert "--port 5000" not in out
+    assert "HOST=0.0.0.0 PORT=5311 GUNICORN_WORKERS=1 .venv/bin/gunicorn -c gunicorn.conf.py --reload wsgi:app" in out
+    assert "PORT=5000" not in out
 
 
 def test_make_run_listens_on_127_0_0_1_port_5000_by_default_with_the_local_mailbox():
     out = dry_run("run")
-    assert "run --host 127.0.0.1 --port 5000" in out
+    # the production server (one gevent worker: the room is as live as under `make serve`), reloading on changes
+    assert "HOST=127.0.0.1 PORT=5000 GUNICORN_WORKERS=1 .venv/bin/gunicorn -c gunicorn.conf.py --reload wsgi:app" in out
     # the demo's agendas too go to the local mailbox, not to a mail server that is not there
     assert "MAIL_DEV_MAILBOX=${MAIL_DEV_MAILBOX:-1} .venv/bin/flask --app wsgi minutes demo --if-empty" in out
     assert "MAIL_DEV_MAILBOX=${MAIL_DEV_MAILBOX:-1} BASE_URL=" in out

@@ -15,6 +15,14 @@ publish, a lost Redis message, a publish that failed, another worker without Red
 `check` message and the streams behind it resync. No update is lost: at worst it arrives late.
 What counts is each stream's own revision, not the newest this process has seen: a tab that
 connects after a lost publish starts at the new revision, while the older tabs still lack it.
+
+Under gunicorn's gevent worker a stream that is up to date hands its socket to the hub (`DirectWriter`):
+`deliver()` then writes the next frame straight to that socket without waking the stream's greenlet, in
+one loop over the room's streams, the way an asyncio server fans out. Waking a greenlet per tab to have
+it write the same bytes cost about three times the send itself (bench/live_fanout.py). Only a write
+that completes at once is done there; anything else (a gap, a check, a slow client whose socket buffer
+is full, a closed connection) goes back to the stream's greenlet through its mailbox, which first takes
+its socket back.
 """
 from __future__ import annotations
 
@@ -27,6 +35,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+try:
+    from gevent import monkey as gevent_monkey
+    from gevent.socket import socket as gevent_socket
+except ImportError:  # gevent is what `make serve` runs on; without it streams write their own frames
+    gevent_monkey = gevent_socket = None
+
 log = logging.getLogger(__name__)
 
 AUDIENCES = ("write", "read", "screen")
@@ -35,7 +49,7 @@ AUDIENCES = ("write", "read", "screen")
 class Message:
     """One room event: meeting, revision, kind and the rendered fragment per audience."""
 
-    __slots__ = ("meeting_id", "revision", "kind", "fragments", "published_at", "_frames")
+    __slots__ = ("meeting_id", "revision", "kind", "fragments", "published_at", "_frames", "_chunks")
 
     def __init__(self, meeting_id: int, revision: int, kind: str, fragments: dict[str, str] | None = None,
                  published_at: float | None = None):
@@ -45,12 +59,21 @@ class Message:
         self.fragments = fragments or {}
         self.published_at = published_at if published_at is not None else time.time()
         self._frames: dict[str, bytes] = {}
+        self._chunks: dict[str, bytes] = {}
 
     def frame(self, audience: str) -> bytes:
         """The SSE frame for one audience, encoded once and shared by every stream."""
         cached = self._frames.get(audience)
         if cached is None:
             cached = self._frames[audience] = sse_frame(self.kind, self.fragments.get(audience, ""), self.revision)
+        return cached
+
+    def chunk(self, audience: str) -> bytes:
+        """The frame as one HTTP/1.1 chunk (what the server writes for a yielded frame), also encoded once."""
+        cached = self._chunks.get(audience)
+        if cached is None:
+            frame = self.frame(audience)
+            cached = self._chunks[audience] = b"%X\r\n%s\r\n" % (len(frame), frame)
         return cached
 
     def to_json(self) -> str:
@@ -90,11 +113,55 @@ class Subscription:
         self.meeting_id = meeting_id
         self.maxsize = maxsize
         self.overflowed = False
-        #: The newest revision its stream has sent to the client (kept up to date by the stream; the watchdog
-        #: reads it). None while the stream is still reading the room for its start.
+        #: The newest revision its stream has sent to the client (kept up to date by the stream, or by the hub
+        #: while it writes for the stream; the watchdog reads it). None while the stream reads the room for its start.
         self.revision: int | None = None
+        #: Set while the hub may write the stream's next frames itself (see `arm`); None while the stream writes.
+        self.direct: DirectWriter | None = None
+        self.audience = ""
+        #: Bytes of a frame the hub could only partly write: the stream sends them before anything else.
+        self.pending = b""
+        #: The hub's write found the connection closed: the stream ends.
+        self.broken = False
         self._items: deque = deque()
         self._ready = threading.Event()
+
+    def arm(self, writer: DirectWriter, audience: str) -> None:
+        """Let the hub write this stream's next frames; only while nothing waits in the mailbox."""
+        if not self._items and not self.pending and not self.broken:
+            self.audience = audience
+            self.direct = writer
+
+    def disarm(self) -> None:
+        """The stream takes its socket back (called by the stream before it writes anything)."""
+        self.direct = None
+
+    def write_direct(self, message: Message) -> bool:
+        """Write the next update straight to the socket when that completes at once; False: use the mailbox.
+
+        Runs in whichever greenlet delivers, never waits: a socket that cannot take the whole frame now
+        keeps the rest in `pending` and the stream's greenlet is woken to send it and carry on itself.
+        """
+        writer = self.direct
+        if (writer is None or message.kind != "update" or self.revision is None or self._items
+                or message.revision != self.revision + 1):
+            if writer is not None and message.kind == "update" and self.revision is not None \
+                    and message.revision <= self.revision:
+                return True  # already sent (a repeat through another path): nothing to do
+            self.direct = None
+            return False
+        data = message.chunk(self.audience) if writer.chunked else message.frame(self.audience)
+        try:
+            sent = writer.send_now(data)
+        except OSError:
+            self.direct, self.broken = None, True
+            self._ready.set()
+            return True
+        self.revision = message.revision
+        if sent < len(data):
+            self.direct, self.pending = None, data[sent:]
+            self._ready.set()
+        return True
 
     def put(self, message: Message) -> None:
         if len(self._items) >= self.maxsize:
@@ -135,6 +202,47 @@ class Subscription:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class DirectWriter:
+    """A stream's socket, for the hub to write frames to without waking the stream (gevent workers only).
+
+    `chunked`: the server frames the response body in HTTP/1.1 chunks (gunicorn does for every HTTP/1.1
+    response without a length), so what is written here must be framed the same way.
+    """
+
+    __slots__ = ("sock", "chunked")
+
+    def __init__(self, sock, chunked: bool):
+        self.sock = sock
+        self.chunked = chunked
+
+    def send_now(self, data: bytes) -> int:
+        """Send what the socket takes at once (gevent: timeout 0 never waits); the count of bytes sent."""
+        try:
+            return self.sock.send(data, 0, 0.0)
+        except BlockingIOError:
+            return 0
+
+    def send_all(self, data: bytes) -> None:
+        """Send everything, waiting cooperatively for a slow client (from the stream's own greenlet)."""
+        self.sock.sendall(data)
+
+    @classmethod
+    def for_request(cls, environ) -> DirectWriter | None:
+        """The writer for a streaming response under gunicorn's gevent worker; None under any other server."""
+        sock = environ.get("gunicorn.socket")
+        if sock is None or not str(environ.get("SERVER_SOFTWARE", "")).startswith("gunicorn"):
+            return None
+        if gevent_monkey is None:  # no gevent: a threaded worker, where two threads must not share a socket
+            return None
+        # Only a plain gevent socket (TLS sockets frame their own records) in a gevent-patched process, where the
+        # hub and the stream run in one thread and a write that never waits cannot be interleaved with another.
+        if not gevent_monkey.is_module_patched("socket") or type(sock) is not gevent_socket:
+            return None
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            return None
+        return cls(sock, chunked=environ.get("SERVER_PROTOCOL") not in ("HTTP/1.0", "HTTP/0.9"))
 
 
 class Hub(ABC):
@@ -181,7 +289,8 @@ class Hub(ABC):
         with self._lock:
             subs = list(self._rooms.get(message.meeting_id, ()))
         for sub in subs:
-            sub.put(message)
+            if sub.direct is None or not sub.write_direct(message):
+                sub.put(message)
 
     # -- publishing
     @abstractmethod

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from minutes.dbtypes import parse_id
 from minutes.extensions import db
 from minutes.room import events
-from minutes.room.broker import AUDIENCES, Hub, Message, make_broker, sse_frame
+from minutes.room.broker import AUDIENCES, DirectWriter, Hub, Message, make_broker, sse_frame
 
 log = logging.getLogger(__name__)
 
@@ -344,8 +344,12 @@ def _one_snapshot() -> None:
 
 
 def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: int | None,
-                 base_url: str = "http://localhost/"):
-    """Yield the SSE stream of one room for one client; ends when the client goes away."""
+                 base_url: str = "http://localhost/", writer: DirectWriter | None = None):
+    """Yield the SSE stream of one room for one client; ends when the client goes away.
+
+    With a `writer` (gunicorn's gevent worker) the hub writes the updates that arrive in order straight to the
+    client while this generator sleeps; it wakes for pings, gaps, checks and a client too slow for that.
+    """
     hub = broker(app)
     ping_every = float(app.config.get("ROOM_PING_SECONDS", 15.0))
     sub = hub.subscribe(meeting_id)  # subscribe first: nothing committed after the read below is missed
@@ -409,11 +413,24 @@ def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: i
         next_ping = time.monotonic() + ping_every
         while True:
             sub.revision = last  # what the watchdog compares with the database
+            if writer is not None and not waiting and gap_deadline is None:
+                sub.arm(writer, audience)
             now = time.monotonic()
             timeout = next_ping - now
             if gap_deadline is not None:
                 timeout = min(timeout, gap_deadline - now)
             message = sub.get(timeout=max(0.0, timeout))
+            if writer is not None:
+                sub.disarm()  # from here on this stream writes, the hub only fills the mailbox
+                last = max(last, sub.revision or 0)  # what the hub wrote meanwhile
+                if sub.broken:
+                    return
+                if sub.pending:
+                    pending, sub.pending = sub.pending, b""
+                    try:
+                        writer.send_all(pending)
+                    except OSError:
+                        return
             now = time.monotonic()
             if sub.drain_overflow():
                 message, waiting, gap_deadline = None, {}, None

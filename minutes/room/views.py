@@ -10,6 +10,7 @@ from minutes.core.timefmt import cn_date, local_to_utc, to_local, utcnow
 from minutes.dbtypes import parse_id
 from minutes.people.service import all_users, users_of_department
 from minutes.room import attendance, carry, live, recording, review, service, wording
+from minutes.room.broker import DirectWriter
 from minutes.web import commit_early, is_htmx
 
 bp = Blueprint("room", __name__)
@@ -79,7 +80,8 @@ def events(meeting_id):
     audience = "screen" if request.args.get("view") == "screen" else _audience(meeting)
     last_seen = live.parse_revision(request.headers.get("Last-Event-ID"), request.args.get("rev"))
     stream = live.event_stream(current_app._get_current_object(), meeting.id, current_user.id, audience, last_seen,
-                               base_url=request.host_url.rstrip("/") + request.script_root + "/")
+                               base_url=request.host_url.rstrip("/") + request.script_root + "/",
+                               writer=DirectWriter.for_request(request.environ))
     response = Response(stream, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"

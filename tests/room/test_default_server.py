@@ -150,3 +150,85 @@ def test_default_worker_count_follows_the_broker():
     assert refusal(4, {"REDIS_URL": "redis://127.0.0.1:6379/0"}) is None
     message = refusal(2, {"REDIS_URL": ""})
     assert "REDIS_URL" in message and "GUNICORN_WORKERS=1" in message and "请设置 REDIS_URL" in message
+
+
+def _read_chunked_events(sock: socket.socket, want: int, timeout: float) -> list[tuple[int, str]]:
+    """Read an SSE response strictly as HTTP/1.1 chunks, until revision `want`: the (revision, kind) of each event.
+
+    Any byte out of place (a chunk cut short, a frame written twice or into another) fails the decoding.
+    """
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, data = data.split(b"\r\n\r\n", 1)
+    assert b"transfer-encoding: chunked" in head.lower(), head
+    body, events = b"", []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        while True:
+            line_end = data.find(b"\r\n")
+            if line_end == -1:
+                break
+            size = int(data[:line_end], 16)  # a ValueError here: the framing is broken
+            if len(data) < line_end + 2 + size + 2:
+                break
+            assert data[line_end + 2 + size:line_end + 4 + size] == b"\r\n", "a chunk does not end where it says"
+            body += data[line_end + 2:line_end + 2 + size]
+            data = data[line_end + 4 + size:]
+        *frames, body = body.split(b"\n\n")
+        for frame in frames:
+            match = re.match(rb"id: (\d+)\nevent: (\w+)\n", frame)
+            if match:
+                events.append((int(match.group(1)), match.group(2).decode()))
+        if events and events[-1][0] >= want:
+            return events
+        data += sock.recv(65536)
+    return events
+
+
+@pytest.mark.serial
+def test_a_tab_that_does_not_read_gets_every_frame_whole_and_holds_no_one_up(started, tmp_path):
+    """The hub writes frames for up-to-date tabs itself; a socket that is full hands the rest to its own stream."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    with Gunicorn(url, tmp_path / "gunicorn.log") as server:
+        recorder = HttpClient(server.port).login(started.recorder.username, PASSWORD)
+        watcher = HttpClient(server.port).login(started.participant.username, PASSWORD)
+        token = recorder.csrf(f"/meetings/{started.meeting.id}/room")
+        revision = first = current_revision(started.meeting.id)
+        path = f"/meetings/{started.meeting.id}/events?rev={revision}"
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # a small window, and nobody reads it
+        slow.connect(("127.0.0.1", server.port))
+        cookie = "; ".join(f"{k}={v}" for k, v in watcher.cookies.items())
+        slow.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                     f"Cookie: {cookie}\r\n\r\n".encode())
+        fast = TimedTab(server.port, watcher.cookies, path)
+        fast.start()
+        try:
+            assert fast.connected.wait(10), server.log_tail()
+            time.sleep(0.5)
+            sent = {}
+            for k in range(25):
+                t0 = time.monotonic()
+                status, _ = recorder.request("POST", f"/meetings/{started.meeting.id}/points",
+                                             {"agenda_item_id": started.items[0].id, "kind": "viewpoint",
+                                              "department_id": started.recorder.department_id,
+                                              "text": f"第{k + 1}条：" + "客服部在收到投诉后一小时内补充问题描述，" * 99},
+                                             {"X-CSRFToken": token, "HX-Request": "true"})
+                assert status == 200, server.log_tail()
+                revision += 1
+                sent[revision] = t0
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and any(fast.arrival(r) is None for r in sent):
+                time.sleep(0.05)
+            late = {r: fast.arrival(r) and round(fast.arrival(r) - t0, 2) for r, t0 in sent.items()
+                    if fast.arrival(r) is None or fast.arrival(r) - t0 > WITHIN_SECONDS}
+            assert late == {}, f"the tab that reads was held up by the one that does not: {late}"
+            events = _read_chunked_events(slow, revision, timeout=20)
+        finally:
+            fast.stop.set()
+            fast.join(timeout=5)
+            slow.close()
+    updates = [r for r, kind in events if kind == "update"]
+    assert updates == list(range(first + 1, revision + 1)), f"every point once, in order: {events}"
