@@ -6,10 +6,7 @@ commit this module renders those parts for each audience (`write`: host and reco
 them with the room's revision through the broker in `app.extensions["room_broker"]`. A
 rollback drops them.
 
-`event_stream()` is the SSE generator behind /meetings/<id>/events. It holds no database
-session while it waits. A client that connects behind the current revision (Last-Event-ID or
-?rev=), or that sees a gap in revisions, or whose mailbox overflowed, gets a `resync` event
-carrying the whole room.
+Each tab's stream of these events is `minutes.room.stream.RoomStream`.
 """
 from __future__ import annotations
 
@@ -24,13 +21,11 @@ from sqlalchemy.orm import Session
 from minutes.dbtypes import parse_id
 from minutes.extensions import db
 from minutes.room import events
-from minutes.room.broker import AUDIENCES, DirectWriter, Hub, Message, make_broker, sse_frame
+from minutes.room.broker import AUDIENCES, Hub, Message, make_broker
 
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "room_broker"
-#: Wait this long for a missing revision to arrive out of order before resyncing.
-GAP_WAIT_SECONDS = 0.5
 
 
 def init_app(app) -> None:
@@ -330,165 +325,3 @@ def parse_revision(*values) -> int | None:
     """The newest revision a client says it has (Last-Event-ID header, ?rev=), or None."""
     found = [parse_id(v) for v in values]
     return max((v for v in found if v is not None), default=None)
-
-
-def _one_snapshot() -> None:
-    """Make the session's coming reads see one snapshot, so a resync's content is exactly its revision.
-
-    Otherwise (PostgreSQL's READ COMMITTED) the revision is read before the room and a point committed
-    in between arrives twice: in the resync and again as the next update. SQLite's BEGIN already
-    gives one snapshot from the first read on (WAL).
-    """
-    if db.engine.dialect.name == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-
-
-def event_stream(app, meeting_id: int, user_id: int, audience: str, last_seen: int | None,
-                 base_url: str = "http://localhost/", writer: DirectWriter | None = None):
-    """Yield the SSE stream of one room for one client; ends when the client goes away.
-
-    With a `writer` (gunicorn's gevent worker) the hub writes the updates that arrive in order straight to the
-    client while this generator sleeps; it wakes for pings, gaps, checks and a client too slow for that.
-    """
-    hub = broker(app)
-    ping_every = float(app.config.get("ROOM_PING_SECONDS", 15.0))
-    sub = hub.subscribe(meeting_id)  # subscribe first: nothing committed after the read below is missed
-
-    def resync():
-        with app.test_request_context("/", base_url=base_url):
-            from minutes.meetings.models import Meeting
-            from minutes.meetings.service import can_view
-            from minutes.people.models import User
-            from minutes.room.service import current_revision
-
-            try:
-                _one_snapshot()
-                user = db.session.get(User, user_id)
-                meeting = db.session.get(Meeting, meeting_id)
-                if user is None or meeting is None or not user.is_enabled or not can_view(user, meeting):
-                    return None, None
-                revision = current_revision(meeting_id)
-                html = render_live(meeting, audience)
-            finally:
-                db.session.remove()
-        return sse_frame("resync", html, revision), revision
-
-    def still_allowed() -> bool:
-        """Access is checked again now and then: someone removed from a confidential meeting stops receiving it."""
-        with app.app_context():
-            from minutes.meetings.models import Meeting
-            from minutes.meetings.service import can_view
-            from minutes.people.models import User
-
-            try:
-                user, meeting = db.session.get(User, user_id), db.session.get(Meeting, meeting_id)
-                return bool(user and meeting and user.is_enabled and can_view(user, meeting)), bool(
-                    meeting and meeting.confidential)
-            finally:
-                db.session.remove()
-
-    try:
-        with app.app_context():
-            from minutes.room.service import current_revision
-
-            try:
-                current = current_revision(meeting_id)
-            finally:
-                db.session.remove()
-        allowed, confidential = still_allowed()
-        if not allowed:
-            return
-        pings = 0
-        yield b"retry: 2000\n: connected\n\n"
-        if last_seen is None or last_seen != current:
-            frame, last = resync()
-            if frame is None:
-                return
-            yield frame
-        else:
-            last = current
-            yield f"id: {current}\n\n".encode()
-        waiting: dict[int, Message] = {}
-        gap_deadline = None
-        next_ping = time.monotonic() + ping_every
-        while True:
-            sub.revision = last  # what the watchdog compares with the database
-            if writer is not None and not waiting and gap_deadline is None:
-                sub.arm(writer, audience)
-            now = time.monotonic()
-            timeout = next_ping - now
-            if gap_deadline is not None:
-                timeout = min(timeout, gap_deadline - now)
-            message = sub.get(timeout=max(0.0, timeout))
-            if writer is not None:
-                sub.disarm()  # from here on this stream writes, the hub only fills the mailbox
-                last = max(last, sub.revision or 0)  # what the hub wrote meanwhile
-                if sub.broken:
-                    return
-                if sub.pending:
-                    pending, sub.pending = sub.pending, b""
-                    try:
-                        writer.send_all(pending)
-                    except OSError:
-                        return
-            now = time.monotonic()
-            if sub.drain_overflow():
-                message, waiting, gap_deadline = None, {}, None
-                frame, last = resync()
-                if frame is None:
-                    return
-                yield frame
-                continue
-            if message is None:
-                if gap_deadline is not None and now >= gap_deadline:
-                    frame, rev = resync()
-                    if frame is None:
-                        return
-                    yield frame
-                    # A buffered revision the database does not have yet cannot be waited for forever.
-                    waiting = {r: m for r, m in waiting.items() if r > rev} if rev > last else {}
-                    last = rev
-                    gap_deadline = None
-                    # Anything buffered beyond the resync follows in order.
-                    while last + 1 in waiting:
-                        m = waiting.pop(last + 1)
-                        yield m.frame(audience)
-                        last = m.revision
-                    if waiting:
-                        gap_deadline = now + GAP_WAIT_SECONDS
-                if now >= next_ping:
-                    pings += 1
-                    # Confidential rooms at every ping, public ones every fourth (about once a minute).
-                    if confidential or pings % 4 == 0:
-                        allowed, confidential = still_allowed()
-                        if not allowed:
-                            return
-                    yield b": ping\n\n"
-                    next_ping = now + ping_every
-                continue
-            if message.kind == "check":
-                if message.revision > last:
-                    frame, rev = resync()
-                    if frame is None:
-                        return
-                    yield frame
-                    last = rev
-                    waiting = {r: m for r, m in waiting.items() if r > last}
-                    # The gap waited for may be closed now: without this the expired wait resynced the same revision again.
-                    gap_deadline = now + GAP_WAIT_SECONDS if waiting else None
-                continue
-            if message.revision <= last:
-                continue
-            waiting[message.revision] = message
-            while last + 1 in waiting:
-                m = waiting.pop(last + 1)
-                yield m.frame(audience)
-                last = m.revision
-                next_ping = time.monotonic() + ping_every
-            if waiting:
-                if gap_deadline is None:
-                    gap_deadline = now + GAP_WAIT_SECONDS
-            else:
-                gap_deadline = None
-    finally:
-        sub.close()

@@ -11,6 +11,7 @@ from minutes.dbtypes import parse_id
 from minutes.people.service import all_users, users_of_department
 from minutes.room import attendance, carry, live, recording, review, service, wording
 from minutes.room.broker import DirectWriter
+from minutes.room.stream import RoomStream
 from minutes.web import commit_early, is_htmx
 
 bp = Blueprint("room", __name__)
@@ -79,9 +80,9 @@ def events(meeting_id):
     meeting = service.get_meeting(current_user, meeting_id)
     audience = "screen" if request.args.get("view") == "screen" else _audience(meeting)
     last_seen = live.parse_revision(request.headers.get("Last-Event-ID"), request.args.get("rev"))
-    stream = live.event_stream(current_app._get_current_object(), meeting.id, current_user.id, audience, last_seen,
-                               base_url=request.host_url.rstrip("/") + request.script_root + "/",
-                               writer=DirectWriter.for_request(request.environ))
+    stream = RoomStream(current_app._get_current_object(), meeting.id, current_user.id, audience, last_seen,
+                        base_url=request.host_url.rstrip("/") + request.script_root + "/",
+                        writer=DirectWriter.for_request(request.environ))
     response = Response(stream, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from minutes.extensions import db
-from minutes.room import live, recording, service
+from minutes.room import live, recording, service, stream
 from minutes.room.broker import InProcessBroker, Message, RedisBroker, sse_frame
 from tests.room.conftest import login
 
@@ -346,4 +346,4 @@ def test_a_check_that_resyncs_over_a_gap_ends_the_wait_for_it(started, broker, c
     broker.deliver(Message(started.meeting.id, 3, "check"))
     event = reader.next()
     assert (event.event, event.id) == ("resync", "3")
-    assert reader.quiet(live.GAP_WAIT_SECONDS + 0.5) == []
+    assert reader.quiet(stream.GAP_WAIT_SECONDS + 0.5) == []
