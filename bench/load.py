@@ -1,14 +1,17 @@
-"""Load: 50 meetings at once, each with a recorder and 20 attendees (1,050 SSE streams), for 5 minutes.
+"""Load at a large company's peak: 100 meetings at once, each with a recorder and 30 attendees (3,100 SSE streams).
 
-    .venv/bin/python bench/load.py [--minutes 5] [--meetings 50] [--viewers 20] [--db sqlite|postgresql]
-                                   [--gap-min 3] [--gap-max 10] [--no-write]
+    .venv/bin/python bench/load.py [--minutes 5] [--meetings 100] [--viewers 30]
+                                   [--setups postgresql+redis,sqlite] [--gap-min 3] [--gap-max 10] [--no-write]
+
+A set-up is a database (`sqlite`, `postgresql`) and, with `+redis`, Redis pub/sub between two gevent workers
+(`make serve` with REDIS_URL); without it `make serve`'s default, one gevent worker with the in-process broker.
 
 What it does, on 127.0.0.1:
 
 1. Seeds a fresh database (SQLite file, or a scratch schema in PostgreSQL): 50 started meetings,
    each with its recorder and 20 invited attendees (250 attendee accounts, each in 4 meetings).
-2. Starts the production server as `make serve` does (`gunicorn -c gunicorn.conf.py wsgi:app`:
-   2 gevent workers, Redis pub/sub between them), logs everyone in through the login form.
+2. Starts the production server as `make serve` does (`gunicorn -c gunicorn.conf.py wsgi:app`: 2 gevent
+   workers and Redis pub/sub with REDIS_URL, 1 gevent worker without), logs everyone in through the login form.
 3. Opens the room's SSE stream for every recorder and attendee (1,050 streams, one asyncio
    process, raw sockets); each stream keeps the set of points it shows the way the page does
    (`update` appends, `resync` replaces) and reconnects with Last-Event-ID if it is dropped.
@@ -16,7 +19,8 @@ What it does, on 127.0.0.1:
    (uniformly at random); meanwhile an attendee opens a room page about once a second.
 5. Reports POST and page latency, delivery latency (from sending the POST to each tab receiving
    the point), throughput, lost and duplicate points per tab (against the database at the end;
-   both must be 0), errors, and the server's CPU and memory (gunicorn master and workers, /proc).
+   both must be 0), errors, and the server's CPU and memory (gunicorn master and workers, /proc), with the
+   memory each open stream costs (the server's RSS with every stream open, less before the first opened).
 
 Results go to docs/BENCHMARKS.md, section "Load" (other sections are left alone).
 """
@@ -29,7 +33,6 @@ import platform
 import random
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +40,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live_fanout import (PASSWORD, ROOT, Session, cpu_seconds, drop_schema, free_port, percentile,  # noqa: E402
+from live_fanout import (PASSWORD, Session, cpu_seconds, drop_schema, free_port,  # noqa: E402
                          process_tree, raise_nofile, redis_url, scratch_database, start_gunicorn, stop, summarize,
                          write_results)
 
@@ -326,6 +329,7 @@ class ServerProbe:
 async def run_load(port: int, server_pid: int, meetings: list[Meeting], sessions: dict[str, Session],
                    plan: list[dict], tokens: dict[int, str], args) -> dict:
     stats = Stats()
+    rss_before_streams = ServerProbe(server_pid).rss_mb()
     tabs = []
     for meeting, info in zip(meetings, plan):
         for username in [info["recorder"], *info["viewers"]]:
@@ -365,7 +369,7 @@ async def run_load(port: int, server_pid: int, meetings: list[Meeting], sessions
         tab.close()
     await asyncio.gather(*tasks, return_exceptions=True)
     return {"stats": stats, "tabs": tabs, "wall": wall, "cpu": cpu, "rss_start": rss0, "rss_peak": probe.rss_peak,
-            "rss_end": probe.rss_mb(), "open_seconds": open_seconds, "client_cpu": client_cpu,
+            "rss_end": probe.rss_mb(), "rss_before_streams": rss_before_streams, "open_seconds": open_seconds, "client_cpu": client_cpu,
             "reconnects": sum(max(0, t.connects - 1) for t in tabs), "open_errors": open_errors}
 
 
@@ -380,28 +384,31 @@ def login_all(port: int, usernames: list[str]) -> dict[str, Session]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--meetings", type=int, default=50)
-    parser.add_argument("--viewers", type=int, default=20, help="attendees per meeting (plus its recorder)")
+    parser.add_argument("--meetings", type=int, default=100)
+    parser.add_argument("--viewers", type=int, default=30, help="attendees per meeting (plus its recorder)")
     parser.add_argument("--gap-min", type=float, default=3.0, help="seconds between a recorder's points, at least")
     parser.add_argument("--gap-max", type=float, default=10.0, help="... and at most")
-    parser.add_argument("--db", default="sqlite", help="sqlite, postgresql or both: sqlite,postgresql (one run each)")
+    parser.add_argument("--setups", default="postgresql+redis,sqlite",
+                        help="database[+redis], comma-separated (one run each): sqlite, sqlite+redis, postgresql, "
+                             "postgresql+redis")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
     args = parser.parse_args()
-    kinds = [k.strip() for k in args.db.split(",") if k.strip()]
-    if not kinds or any(k not in ("sqlite", "postgresql") for k in kinds):
-        raise SystemExit("--db: sqlite, postgresql or sqlite,postgresql")
+    setups = [k.strip() for k in args.setups.split(",") if k.strip()]
+    if not setups or any(k.split("+")[0] not in ("sqlite", "postgresql") or k.count("+") > 1
+                         or ("+" in k and not k.endswith("+redis")) for k in setups):
+        raise SystemExit("--setups: database[+redis], e.g. postgresql+redis,sqlite")
 
     nofile = raise_nofile()
     redis = redis_url()
-    if not redis:
-        raise SystemExit("bench/load.py needs Redis (REDIS_URL, default redis://127.0.0.1:6379/14): two workers share "
-                         "the rooms through it")
-    runs = [run_one(kind, redis, args) for kind in kinds]
+    if not redis and any(k.endswith("+redis") for k in setups):
+        raise SystemExit("a +redis set-up needs Redis (REDIS_URL, default redis://127.0.0.1:6379/14)")
+    runs = [run_one(setup, redis if setup.endswith("+redis") else None, args) for setup in setups]
     report(args, runs, nofile)
 
 
-def run_one(kind: str, redis: str, args) -> dict:
+def run_one(setup: str, redis: str | None, args) -> dict:
     """Seed, serve, load for N minutes, count; the figures of one database."""
+    kind = setup.split("+")[0]
     work = Path(tempfile.mkdtemp(prefix="minutes-load-"))
     url, schema = scratch_database(kind, work, "bench_load")
     server = None
@@ -430,7 +437,7 @@ def run_one(kind: str, redis: str, args) -> dict:
     drop_schema(schema)
     stats = result["stats"]
     result.update(
-        kind=kind, meetings=meetings, load_before=load_before, load_after=load_after,
+        kind=setup, workers=2 if redis else 1, meetings=meetings, load_before=load_before, load_after=load_after,
         lost=sum(len(truth.get(m.id, set()) - t.points) for m in meetings for t in m.tabs),
         unknown=sum(len(t.points - truth.get(m.id, set())) for m in meetings for t in m.tabs),
         duplicates=sum(t.duplicates for t in result["tabs"]), saved=sum(len(v) for v in truth.values()),
@@ -456,26 +463,28 @@ def report(args, runs: list[dict], nofile: int) -> None:
         listed = ", ".join(f"{k}: {v}" for k, v in sorted(r["stats"].errors.items()))
         return f"{sum(r['stats'].errors.values())}" + (f" ({listed})" if listed else "")
 
-    loads = "; ".join(f"{r['kind']}: {r['load_before'][0]:.1f} before, {r['load_after'][0]:.1f} after"
+    loads = "; ".join(f"{r['kind']}: {r['load_before'][0]:.1f} before the run, {r['load_after'][0]:.1f} after"
                       for r in runs)
     lines = [
         SECTION,
         "",
-        f"`bench/load.py --minutes {args.minutes:g} --db {args.db}`, run {datetime.now():%Y-%m-%d %H:%M} on "
-        f"{os.cpu_count()} CPU cores ({platform.machine()}, Python {platform.python_version()}). **The box was "
-        "shared**: five other agents' test suites, servers and browsers ran at the same time (1-minute load average "
-        f"{loads}, on 2 cores), so the server got a fraction of the machine and every latency below includes "
-        "waiting for a CPU; the CPU seconds per point are the figure that does not depend on the neighbours.",
+        f"`bench/load.py --minutes {args.minutes:g} --meetings {meetings} --viewers {args.viewers} --setups "
+        f"{args.setups}`, run {datetime.now():%Y-%m-%d %H:%M} on {os.cpu_count()} CPU cores ({platform.machine()}, "
+        f"Python {platform.python_version()}); 1-minute load average {loads}. The load generator runs on the same "
+        "box and takes its share of the two cores: the CPU seconds per point are the figure that does not depend "
+        "on it.",
         "",
-        f"Server: `gunicorn -c gunicorn.conf.py wsgi:app` as `make serve` runs it (2 gevent workers, Redis pub/sub "
-        f"between them). {meetings} meetings at once, each with its recorder and {args.viewers} attendees with the "
+        f"Server: `gunicorn -c gunicorn.conf.py wsgi:app` as `make serve` runs it: with `+redis` 2 gevent workers "
+        f"and Redis pub/sub between them, otherwise its default of 1 gevent worker with the in-process broker. "
+        f"{meetings} meetings at once, each with its recorder and {args.viewers} attendees with the "
         f"room open: {streams} SSE streams (one asyncio process, raw sockets, RLIMIT_NOFILE {nofile}). Every "
         f"recorder posts a point through the room's form endpoint, waits for the answer, then waits "
         f"{args.gap_min:g}–{args.gap_max:g} s (uniform at random): {offered:.1f} points/s offered if answers were "
         "instant; an attendee loads a full room page about once a second. Latencies are measured from sending the "
         "request (on a connected socket); delivery is from sending the POST to each tab of that meeting receiving "
         "the point. Lost and duplicate are counted per tab against the database at the end (each tab keeps its "
-        "points as the page does: `update` appends, `resync` replaces).",
+        "points as the page does: `update` appends, `resync` replaces). Targets (issue 21): 0 lost, 0 errors, "
+        "delivery p95 ≤ 100 ms, POST p95 ≤ 150 ms.",
         "",
         "| | " + " | ".join(r["kind"] for r in runs) + " |",
         "|---|" + "---:|" * len(runs),
@@ -498,6 +507,8 @@ def report(args, runs: list[dict], nofile: int) -> None:
             lambda r: f"{r['cpu'] / max(1, len(r['stats'].post_ms)) * 1000:.0f} ms"),
         row("server memory (RSS, master + workers): streams open / peak",
             lambda r: f"{r['rss_start']:.0f} / {r['rss_peak']:.0f} MB"),
+        row("server memory per open stream (RSS with the streams open, less before)",
+            lambda r: f"{(r['rss_start'] - r['rss_before_streams']) * 1024 / max(1, len(r['tabs'])):.0f} KB"),
         row("load generator CPU (same box)", lambda r: f"{r['client_cpu']:.1f} s"),
         "",
     ]
