@@ -22,7 +22,7 @@ def build_calendar(name: str, actions: list, meetings: list, base_url: str, host
         where = meeting.location or ("线上会议" if meeting.online_link else "")
         online = meeting.online_link + "\n" if meeting.online_link else ""
         cal.add_component(ical.timed_event(
-            f"meeting-{meeting.id}@{host}", meeting.starts_at, meeting.ends_at, meeting.topic, now, location=where,
+            ical.meeting_uid(meeting.id, host), meeting.starts_at, meeting.ends_at, meeting.topic, now, location=where,
             description=f"核心目标：{meeting.goal}\n{online}{link}", url=link,
             reminder=ical.alarm(timedelta(minutes=-15), "会议即将开始：" + meeting.topic)))
     return ical.to_bytes(cal).decode("utf-8")

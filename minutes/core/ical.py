@@ -90,6 +90,16 @@ def to_bytes(cal: Calendar) -> bytes:
     return cal.to_ical()
 
 
+def uid_host(base_url: str) -> str:
+    """The host name that makes UIDs unique to this installation (from its base URL)."""
+    return base_url.split("://", 1)[-1].split("/", 1)[0] or "minutes"
+
+
+def meeting_uid(meeting_id: int, host: str) -> str:
+    """A meeting's UID: the same in the feed, the export and every invitation, update and cancellation."""
+    return f"meeting-{meeting_id}@{host}"
+
+
 # --- invitations (iTIP, RFC 5546) ------------------------------------------------------------
 
 #: ROLE of each kind of invitee (RFC 5545 3.2.16); 抄送 is "copied for information purposes only".

@@ -99,7 +99,7 @@ def edit(meeting_id):
     data, errors = meeting_input(request.form)
     version = request.form.get("version", "")
     try:
-        service.update_meeting(current_user, meeting, data, parse_id(version), errors)
+        sending.change_meeting(current_user, meeting, data, parse_id(version), errors)
     except DomainError as exc:
         return _form_page(meeting=meeting, values=request.form, errors=exc.fields or {"_": exc.message}, status=exc.status)
     flash(gettext("会议信息已保存"), "success")
@@ -110,7 +110,7 @@ def edit(meeting_id):
 def cancel(meeting_id):
     """Cancel a meeting that has not started."""
     meeting = service.get_meeting(current_user, meeting_id)
-    service.cancel_meeting(current_user, meeting)
+    sending.cancel_meeting(current_user, meeting)
     flash(gettext("会议已取消"), "info")
     return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
 
@@ -275,7 +275,7 @@ def set_role(participant_id):
 def remove_participant(participant_id):
     """Withdraw an invitation."""
     participant = service.get_participant(current_user, participant_id)
-    meeting = service.remove_participant(current_user, participant)
+    meeting = sending.withdraw_invitation(current_user, participant)
     return _people(meeting)
 
 

@@ -371,7 +371,7 @@ def ics_bytes(version: MinutesVersion, link: str) -> bytes:
     host = link.split("/")[2] if "://" in link else "minutes"
     cal = ical.new_calendar(name=f"{meeting.topic}（会议及待办截止）")
     now = utcnow()
-    cal.add_component(ical.timed_event(f"meeting-{meeting.id}@{host}", meeting.starts_at, meeting.ends_at,
+    cal.add_component(ical.timed_event(ical.meeting_uid(meeting.id, host), meeting.starts_at, meeting.ends_at,
                                        meeting.topic, now, location=meeting.location or meeting.online_link,
                                        description=f"核心目标：{meeting.goal}\n会议纪要：{link}", url=link))
     live = {a.id: a for a in db.session.scalars(
