@@ -108,11 +108,15 @@ def edit(meeting_id):
 
 @bp.post("/meetings/<int:meeting_id>/cancel")
 def cancel(meeting_id):
-    """Cancel a meeting that has not started."""
+    """Cancel a meeting that has not started (those who got the agenda are told, their calendars updated)."""
     meeting = service.get_meeting(current_user, meeting_id)
     sending.cancel_meeting(current_user, meeting)
-    flash(gettext("会议已取消"), "info")
-    return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
+    flash(gettext("会议已取消") if meeting.agenda_sent_at is None else
+          gettext("会议已取消，已通知收到议程的参会人员（日历中的会议随之撤销）"), "info")
+    target = url_for("meetings.show", meeting_id=meeting.id)
+    if is_htmx():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)
 
 
 @bp.get("/meetings/<int:meeting_id>")

@@ -157,7 +157,10 @@ def test_a_refused_edit_sends_nothing_and_keeps_the_sequence(sent, client, smtp_
 
 
 def test_cancellation_sends_method_cancel_to_everyone_invited(sent, client, smtp_server):
-    assert client.post(f"/meetings/{sent.meeting.id}/cancel").status_code == 303
+    page = client.get(f"/meetings/{sent.meeting.id}").get_data(as_text=True)
+    assert 'id="cancel-meeting"' in page and "已收到议程的人会收到取消通知" in page
+    response = client.post(f"/meetings/{sent.meeting.id}/cancel", headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/meetings/{sent.meeting.id}"
     cancels = delivered(smtp_server, 4)
     assert sorted(m["to"][0] for m in cancels) == sorted(sent.invitees)
     for received in cancels:
@@ -170,6 +173,21 @@ def test_cancellation_sends_method_cancel_to_everyone_invited(sent, client, smtp
         assert not hasattr(event, "valarm")
     assert client.post(f"/meetings/{sent.meeting.id}/cancel").status_code == 409  # cancelled once, told once
     assert deliver_pending()["sent"] == 0
+    assert 'id="cancel-meeting"' not in client.get(f"/meetings/{sent.meeting.id}").get_data(as_text=True)
+
+
+def test_only_those_who_plan_the_meeting_see_the_cancel_button(sent, client, login_as):
+    client.post("/logout")
+    login_as(sent.member)
+    assert 'id="cancel-meeting"' not in client.get(f"/meetings/{sent.meeting.id}").get_data(as_text=True)
+    assert client.post(f"/meetings/{sent.meeting.id}/cancel").status_code == 403
+    assert deliver_pending()["sent"] == 0
+
+
+def test_local_mailbox_shows_the_invitation_an_email_carries(app, sent, client):
+    app.config["MAIL_DEV_MAILBOX"] = True
+    html = client.get("/dev/mailbox").get_data(as_text=True)
+    assert html.count('class="mailbox-calendar"') == 4 and "METHOD:REQUEST" in html
 
 
 def test_withdrawn_invitee_gets_a_cancel_of_their_own_and_nothing_after(sent, client, smtp_server):
