@@ -245,3 +245,18 @@ def test_api_patch_of_the_time_sends_the_update_too(sent, client, smtp_server):
     for received in delivered(smtp_server, 4):
         event = calendar_of(received).vevent
         assert event.sequence.value == "1" and event.dtstart.value == starts
+
+
+def test_resending_the_agenda_reaches_a_late_invitee_and_updates_everyone_with_the_next_sequence(
+        sent, client, smtp_server, make_user, clock):
+    clock(2026, 6, 2, 10, 0)
+    late = make_user("zhengkai", "郑凯", dept="财务部")
+    meetings.invite(sent.host, sent.meeting, [late.id], "participant")
+    db.session.commit()
+    assert client.post(f"/meetings/{sent.meeting.id}/send-agenda").status_code == 303
+    again = delivered(smtp_server, 5)
+    everyone = sent.invitees | {"zhengkai@example.com"}
+    assert sorted(m["to"][0] for m in again) == sorted(everyone)
+    for received in again:
+        event = calendar_of(received).vevent
+        assert event.uid.value == sent.uid and event.sequence.value == "1" and set(attendees(event)) == everyone
