@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from minutes.actions import feeds, forms, ics, reminders, scheduler, service
 from minutes.actions.models import ActionStatus
+from minutes.core import ical
 from minutes.core.errors import DomainError, NotFound
 from minutes.core.timefmt import local_today, utcnow
 from minutes.meetings import series
@@ -355,7 +356,7 @@ def calendar_feed(token):
     user = feed.user
     actions, meeting_rows = feeds.calendar_entries(user)
     base_url = current_app.config["BASE_URL"].rstrip("/")
-    host = base_url.split("://", 1)[-1].split("/", 1)[0] or "minutes"
+    host = ical.uid_host(base_url)
     body = ics.build_calendar(f"会议纪要 · {user.name}的待办与会议", actions, meeting_rows, base_url, host, utcnow(),
                               topic=lambda action: service.meeting_topic(user, action))
     response = current_app.response_class(body, mimetype="text/calendar")

@@ -134,7 +134,7 @@ def patch_meeting(meeting_id, data):
     fields = set(data) - {"host", "recorder", "participants", "version"}
     if fields:
         payload, errors = _meeting_input(data, base=meeting)
-        meetings.update_meeting(me(), meeting, payload, data.get("version"), errors)
+        sending.change_meeting(me(), meeting, payload, data.get("version"), errors)
     elif "version" in data and data["version"] != meeting.version:
         meetings.update_meeting(me(), meeting, _meeting_input({}, base=meeting)[0], data["version"])
     _apply_people(meeting, data)

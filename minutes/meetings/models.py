@@ -149,6 +149,9 @@ class Meeting(db.Model):
     agenda_late_reason: Mapped[str | None] = mapped_column(Text)
     #: Bumped on every change; a form posted with an older value is refused, not merged.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The invitation's SEQUENCE (RFC 5545): 0 when the agenda went out, +1 for each change of time or place
+    #: and for the cancellation sent after it, so calendars replace what they hold with the newer one.
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: The periodic series this meeting belongs to (None for a one-off meeting).
     series_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id"), index=True)
 

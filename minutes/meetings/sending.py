@@ -1,5 +1,9 @@
 """Sending the agenda: the deadline (2 working days before the meeting), the e-mails to everyone invited
-(a late one with its recorded reason) and what became of them."""
+(a late one with its recorded reason) and what became of them.
+
+Each agenda e-mail carries a calendar invitation (iCalendar METHOD:REQUEST). Once it went out, a change of
+time or place sends everyone invited an update (the next SEQUENCE), a cancellation a METHOD:CANCEL, and
+a person whose invitation is withdrawn a cancellation of their own."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -9,12 +13,14 @@ from flask_babel import gettext
 
 from minutes.admin.service import work_calendar
 from minutes.core.errors import PermissionDenied, RuleViolation
-from minutes.core.timefmt import cn_date, to_local, utcnow
+from minutes.core import ical
+from minutes.core.timefmt import cn_date, cn_datetime, cn_time, to_local, utcnow
 from minutes.extensions import db
 from minutes.meetings import mail
-from minutes.meetings.models import Meeting, MeetingStatus
-from minutes.meetings.service import (AGENDA_LEAD_WORKDAYS, _require_edit, _require_planning, agenda_budget, can_edit,
-                                      earliest_compliant_date, roles_problems)
+from minutes.meetings import service
+from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role
+from minutes.meetings.service import (AGENDA_LEAD_WORKDAYS, MeetingInput, _require_edit, _require_planning,
+                                      agenda_budget, can_edit, earliest_compliant_date, roles_problems)
 from minutes.notify import service as notify
 from minutes.people.models import User
 
@@ -50,19 +56,21 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
                            lead_days=AGENDA_LEAD_WORKDAYS, deadline=cn_date(deadline), earliest=cn_date(earliest)))
         raise RuleViolation(message, fields={"reason": message, "earliest_meeting_date": earliest.isoformat(),
                                              "send_deadline": deadline.isoformat()})
+    if meeting.agenda_sent_at is not None:
+        meeting.calendar_sequence += 1  # sent again: calendars take this one over the one they hold
     meeting.agenda_sent_at = now
     meeting.agenda_sent_by = actor
     meeting.agenda_late_reason = reason if late else None
     if meeting.status == MeetingStatus.DRAFT:
         meeting.status = MeetingStatus.AGENDA_SENT
     stamp = now.strftime("%Y%m%d%H%M%S")
-    base_url = current_app.config["BASE_URL"].rstrip("/")
-    for participant in meeting.participants:
+    link = _link(meeting)
+    invited = _invited(meeting)
+    calendar = _invitation(meeting, "REQUEST", [(p.user, p.role) for p in invited], now)
+    for participant in invited:
         user = participant.user
-        if not user.email:
-            continue
-        subject, text, html = mail.agenda_email(meeting, user, participant.role, f"{base_url}/meetings/{meeting.id}",
-                                                agenda_budget(meeting), late, reason)
+        subject, text, html = mail.agenda_email(meeting, user, participant.role, link, agenda_budget(meeting), late,
+                                                reason)
         notify.enqueue_email(
             user.email,
             subject,
@@ -70,9 +78,24 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
             html,
             dedupe_key=_agenda_key(meeting, user, stamp),
             confidential=meeting.confidential,
+            calendar=calendar,
         )
     db.session.flush()
     return meeting
+
+
+def _link(meeting: Meeting) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/meetings/{meeting.id}"
+
+
+def _invited(meeting: Meeting) -> list[Participant]:
+    """Everyone invited who has an e-mail address: those who get the agenda and the calendar invitation."""
+    return [p for p in meeting.participants if p.user.email]
+
+
+def _invitation(meeting: Meeting, method: str, attendees: list[tuple[User, Role]], now: datetime) -> bytes:
+    return mail.invitation(meeting, method, attendees, _link(meeting), ical.uid_host(current_app.config["BASE_URL"]),
+                           current_app.config["SMTP_SENDER"], now)
 
 
 def _agenda_key(meeting: Meeting, user: User, stamp: str) -> str:
@@ -99,3 +122,74 @@ def agenda_timing(meeting: Meeting, now: datetime | None = None) -> dict:
     deadline = agenda_send_deadline(meeting, calendar)
     return {"deadline": deadline, "late": today > deadline,
             "provisional": calendar.is_provisional(to_local(meeting.starts_at).year)}
+
+
+# --- after the agenda went out: changes, cancellation, withdrawn invitations ------------------
+
+def _calendar_facts(meeting: Meeting) -> tuple:
+    """What a calendar invitation holds that, changed, needs an update: the time and the place."""
+    return meeting.starts_at, meeting.ends_at, meeting.location, meeting.online_link
+
+
+def _changes(before: tuple, meeting: Meeting) -> list[tuple[str, str, str]]:
+    """(what, before, after) for the notice e-mail."""
+    starts, ends, location, online_link = before
+    changes = []
+    if (starts, ends) != (meeting.starts_at, meeting.ends_at):
+        changes.append((gettext("会议时间"), f"{cn_datetime(starts)} – {cn_time(ends)}",
+                        f"{cn_datetime(meeting.starts_at)} – {cn_time(meeting.ends_at)}"))
+    if location != meeting.location:
+        changes.append((gettext("会议地点"), location or "—", meeting.location or "—"))
+    if online_link != meeting.online_link:
+        changes.append((gettext("线上会议链接"), online_link or "—", meeting.online_link or "—"))
+    return changes
+
+
+def _send_notice(meeting: Meeting, kind: str, changes: list, attendees: list[tuple[User, Role]],
+                 now: datetime) -> None:
+    """Queue a notice with the meeting's current SEQUENCE to `attendees` (user, role), once per person and sequence:
+    "change" (an updated REQUEST), "cancel" (CANCEL, the meeting is off) or "withdrawn" (CANCEL for one person)."""
+    calendar = _invitation(meeting, "REQUEST" if kind == "change" else "CANCEL", attendees, now)
+    link = _link(meeting)
+    for user, _role in attendees:
+        subject, text, html = mail.notice_email(meeting, user, kind, changes, link)
+        notify.enqueue_email(user.email, subject, text, html,
+                             dedupe_key=f"meeting-{kind}:{meeting.id}:{user.id}:{meeting.calendar_sequence}",
+                             confidential=meeting.confidential, calendar=calendar)
+
+
+def change_meeting(actor: User, meeting: Meeting, data: MeetingInput, version: int | None = None,
+                   errors: dict | None = None, now: datetime | None = None) -> Meeting:
+    """Change a meeting's basics (`service.update_meeting`); after the agenda went out, a new time or place
+    sends everyone invited an update of their calendar invitation."""
+    before = _calendar_facts(meeting)
+    service.update_meeting(actor, meeting, data, version, errors)
+    if meeting.agenda_sent_at is not None and _calendar_facts(meeting) != before:
+        meeting.calendar_sequence += 1
+        _send_notice(meeting, "change", _changes(before, meeting), [(p.user, p.role) for p in _invited(meeting)],
+                     now or utcnow())
+        db.session.flush()
+    return meeting
+
+
+def cancel_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -> Meeting:
+    """Cancel a meeting that has not started (`service.cancel_meeting`); after the agenda went out, everyone
+    invited gets the cancellation, which takes the meeting out of their calendars."""
+    service.cancel_meeting(actor, meeting)
+    if meeting.agenda_sent_at is not None:
+        meeting.calendar_sequence += 1
+        _send_notice(meeting, "cancel", [], [(p.user, p.role) for p in _invited(meeting)], now or utcnow())
+        db.session.flush()
+    return meeting
+
+
+def withdraw_invitation(actor: User, participant: Participant, now: datetime | None = None) -> Meeting:
+    """Withdraw an invitation (`service.remove_participant`); once the agenda went out, the person gets a
+    cancellation of their own, so the meeting leaves their calendar (and nothing later reaches them)."""
+    meeting, user, role = participant.meeting, participant.user, participant.role
+    service.remove_participant(actor, participant)
+    if meeting.agenda_sent_at is not None and user.email and meeting.status == MeetingStatus.AGENDA_SENT:
+        meeting.calendar_sequence += 1
+        _send_notice(meeting, "withdrawn", [], [(user, role)], now or utcnow())
+        db.session.flush()
+    return meeting

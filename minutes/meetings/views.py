@@ -99,7 +99,7 @@ def edit(meeting_id):
     data, errors = meeting_input(request.form)
     version = request.form.get("version", "")
     try:
-        service.update_meeting(current_user, meeting, data, parse_id(version), errors)
+        sending.change_meeting(current_user, meeting, data, parse_id(version), errors)
     except DomainError as exc:
         return _form_page(meeting=meeting, values=request.form, errors=exc.fields or {"_": exc.message}, status=exc.status)
     flash(gettext("会议信息已保存"), "success")
@@ -108,11 +108,15 @@ def edit(meeting_id):
 
 @bp.post("/meetings/<int:meeting_id>/cancel")
 def cancel(meeting_id):
-    """Cancel a meeting that has not started."""
+    """Cancel a meeting that has not started (those who got the agenda are told, their calendars updated)."""
     meeting = service.get_meeting(current_user, meeting_id)
-    service.cancel_meeting(current_user, meeting)
-    flash(gettext("会议已取消"), "info")
-    return redirect(url_for("meetings.show", meeting_id=meeting.id), 303)
+    sending.cancel_meeting(current_user, meeting)
+    flash(gettext("会议已取消") if meeting.agenda_sent_at is None else
+          gettext("会议已取消，已通知收到议程的参会人员（日历中的会议随之撤销）"), "info")
+    target = url_for("meetings.show", meeting_id=meeting.id)
+    if is_htmx():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)
 
 
 @bp.get("/meetings/<int:meeting_id>")
@@ -275,7 +279,7 @@ def set_role(participant_id):
 def remove_participant(participant_id):
     """Withdraw an invitation."""
     participant = service.get_participant(current_user, participant_id)
-    meeting = service.remove_participant(current_user, participant)
+    meeting = sending.withdraw_invitation(current_user, participant)
     return _people(meeting)
 
 

@@ -48,6 +48,9 @@ class OutboxMessage(db.Model):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: An e-mail's calendar invitation (iCalendar text with METHOD REQUEST or CANCEL): sent as the text/calendar
+    #: alternative Outlook reads and as an .ics attachment for the other clients.
+    calendar: Mapped[str | None] = mapped_column(Text)
     #: About a confidential meeting: the outbox page does not show its subject to administrators.
     confidential: Mapped[bool] = mapped_column(default=False)
 

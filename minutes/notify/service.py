@@ -56,17 +56,20 @@ def im_text(text) -> str:
 
 
 def enqueue_email(recipient: str, subject: str, body_text: str, body_html: str | None = None,
-                  dedupe_key: str | None = None, link: str = "", confidential: bool = False) -> OutboxMessage | None:
+                  dedupe_key: str | None = None, link: str = "", confidential: bool = False,
+                  calendar: bytes | str | None = None) -> OutboxMessage | None:
     """Add an email to the outbox in the current transaction; skip a duplicate key.
 
     `confidential`: about a confidential meeting (its subject is not shown on the outbox page).
+    `calendar`: an iCalendar invitation (METHOD REQUEST or CANCEL) the e-mail carries.
     The subject is one line: user text in it (an action typed on two lines) is folded, else the
     header-injection guard at delivery would refuse the mail for good."""
     if not recipient or _exists(dedupe_key):
         return None
     return _add(OutboxMessage(channel="email", recipient=recipient, subject=one_line(subject)[:300], body_text=body_text,
                               body_html=body_html, dedupe_key=dedupe_key, link=link, next_attempt_at=utcnow(),
-                              confidential=bool(confidential)))
+                              confidential=bool(confidential),
+                              calendar=calendar.decode("utf-8") if isinstance(calendar, bytes) else calendar))
 
 
 def enqueue_im(bot: WebhookBot, title: str, text: str, link: str = "",

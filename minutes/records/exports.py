@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import date
 from html.parser import HTMLParser
 
 from minutes.actions.models import ActionItem
+from minutes.core import ical
 from minutes.core.spreadsheets import keep_text
 from minutes.core.timefmt import cn_date, cn_datetime, cn_time, to_local, utcnow
 from minutes.extensions import db
@@ -366,30 +367,13 @@ def xlsx_bytes(version: MinutesVersion) -> bytes:
 
 def ics_bytes(version: MinutesVersion, link: str) -> bytes:
     """The meeting and every action deadline (all-day events) as an iCalendar file."""
-    from icalendar import Calendar, Event
-
     meeting = version.meeting
     host = link.split("/")[2] if "://" in link else "minutes"
-    cal = Calendar()
-    cal.add("prodid", "-//minutes//会议纪要//ZH")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"{meeting.topic}（会议及待办截止）")
+    cal = ical.new_calendar(name=f"{meeting.topic}（会议及待办截止）")
     now = utcnow()
-
-    event = Event()
-    event.add("uid", f"meeting-{meeting.id}@{host}")
-    event.add("dtstamp", now)
-    event.add("dtstart", meeting.starts_at)
-    event.add("dtend", meeting.ends_at)
-    event.add("summary", meeting.topic)
-    place = meeting.location or meeting.online_link
-    if place:
-        event.add("location", place)
-    event.add("description", f"核心目标：{meeting.goal}\n会议纪要：{link}")
-    event.add("url", link)
-    cal.add_component(event)
-
+    cal.add_component(ical.timed_event(ical.meeting_uid(meeting.id, host), meeting.starts_at, meeting.ends_at,
+                                       meeting.topic, now, location=meeting.location or meeting.online_link,
+                                       description=f"核心目标：{meeting.goal}\n会议纪要：{link}", url=link))
     live = {a.id: a for a in db.session.scalars(
         db.select(ActionItem).where(ActionItem.id.in_([a["id"] for a in version.actions] or [-1])))}
     for a in version.actions:
@@ -397,16 +381,9 @@ def ics_bytes(version: MinutesVersion, link: str) -> bytes:
         if current is not None and current.deleted_at is not None:
             continue
         due = current.due_date if current is not None else date.fromisoformat(a["due"])
-        item = Event()
-        item.add("uid", f"action-{a['id']}@{host}")
-        item.add("dtstamp", now)
-        item.add("dtstart", due)
-        item.add("dtend", due + timedelta(days=1))
-        item.add("summary", f"待办截止：{a['text'][:60]}")
-        item.add("description", f"负责人：{render.owner_text(a)}\n配合部门：{'、'.join(a.get('cooperating') or []) or '—'}\n"
-                                f"来自会议：{meeting.topic}（{cn_date(meeting.starts_at)}）\n{link}")
-        item.add("transp", "TRANSPARENT")
-        item.add("categories", ["待办"])
-        cal.add_component(item)
-    return cal.to_ical()
-
+        cal.add_component(ical.deadline_event(
+            f"action-{a['id']}@{host}", due, f"待办截止：{a['text'][:60]}", now,
+            description=f"负责人：{render.owner_text(a)}\n配合部门：{'、'.join(a.get('cooperating') or []) or '—'}\n"
+                        f"来自会议：{meeting.topic}（{cn_date(meeting.starts_at)}）\n{link}",
+            categories=["待办"]))
+    return ical.to_bytes(cal)
