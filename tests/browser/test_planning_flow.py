@@ -132,7 +132,7 @@ def test_plan_meeting_reorder_agenda_invite_and_send(live_server, users, new_pag
     expect(page.locator("#agenda-list > li .item-title").first).to_have_text(ITEM_B)
     assert _agenda_titles(page) == [ITEM_B, ITEM_A]
     expect(page.get_by_label(f"上移“{ITEM_B}”")).to_be_disabled()
-    # HTML5 drag and drop (app.js posts the new order): drag the second item onto the first
+    # drag and drop (Sortable.js; app.js posts the new order): drag the second item onto the first
     page.locator("#agenda-list > li", has_text=ITEM_A).drag_to(page.locator("#agenda-list > li", has_text=ITEM_B))
     expect(page.locator("#agenda-list > li .item-title").first).to_have_text(ITEM_A)
     wait_for_htmx(page)
