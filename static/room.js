@@ -39,14 +39,6 @@
     room.classList.toggle("is-paused", state === "paused");
   }
 
-  function connectorHtml() {
-    var s = slot();
-    var target = s.dataset.view === "screen" ? "#screen-live" : "#room-live";
-    return '<div id="room-stream" hx-ext="sse" sse-connect="' + streamUrl(s.dataset.rev) + '" hidden>' +
-      '<div sse-swap="update" hx-swap="none"></div>' +
-      '<div sse-swap="resync" hx-target="' + target + '" hx-swap="innerHTML"></div></div>';
-  }
-
   function releaseStream() {
     var s = slot();
     if (!s || !document.getElementById("room-stream")) return;
@@ -56,8 +48,12 @@
 
   function reattachStream() {
     var s = slot();
-    if (!s || document.getElementById("room-stream")) return;
-    htmx.swap(s, connectorHtml(), { swapStyle: "innerHTML", swapDelay: 0, settleDelay: 0 });
+    var template = document.getElementById("room-stream-template");
+    if (!s || !template || document.getElementById("room-stream")) return;
+    var conn = template.content.firstElementChild.cloneNode(true);
+    conn.setAttribute("sse-connect", streamUrl(s.dataset.rev));
+    s.appendChild(conn);
+    htmx.process(conn);
   }
 
   var hideTimer = null;
@@ -380,16 +376,25 @@
   }
   document.addEventListener("htmx:sendError", function (e) { unsaved(e, "网络连接中断"); });
   document.addEventListener("htmx:timeout", function (e) { unsaved(e, "服务器长时间未响应"); });
+  // A banner in #room-msg from one of the page's <template>s (room/page.html), {name} filled from `values`.
+  function showMessage(templateId, values) {
+    var msg = document.getElementById("room-msg"), template = document.getElementById(templateId);
+    if (!msg || !template) return;
+    var banner = template.content.firstElementChild.cloneNode(true);
+    banner.textContent = banner.textContent.replace(/\{(\w+)\}/g, function (m, name) {
+      return values && values[name] !== undefined ? values[name] : m;
+    });
+    msg.replaceChildren(banner);
+  }
+
   document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr ? e.detail.xhr.status : 0;
     if (entryForm(e.detail.elt)) { unsaved(e, "服务器出错（" + status + "）"); return; }
-    var msg = document.getElementById("room-msg");
-    if (msg) msg.innerHTML = '<div class="alert error" role="alert">操作未完成：服务器出错（' + status + '），请稍后重试</div>';
+    showMessage("room-msg-server-error", { status: status });
   });
   document.addEventListener("htmx:sendError", function (e) {
     if (entryForm(e.detail.elt)) return;
-    var msg = document.getElementById("room-msg");
-    if (msg) msg.innerHTML = '<div class="alert error" role="alert">操作未完成：网络连接中断，请检查网络后重试</div>';
+    showMessage("room-msg-offline");
   });
 
   // ---------------------------------------------------------------------------------------
@@ -399,7 +404,7 @@
     var dlg = document.getElementById("editor-dialog");
     var box = document.getElementById("editor");
     if (!dlg || !box) return;
-    if (box.innerHTML.trim()) {
+    if (box.textContent.trim() || box.firstElementChild) {
       if (!dlg.open) dlg.showModal();
       var form = $("form", box);
       var kind = form && $('input[name="kind"]:checked', form);
@@ -415,13 +420,13 @@
     var dlg = document.getElementById("editor-dialog");
     var box = document.getElementById("editor");
     if (dlg && dlg.open) dlg.close();
-    if (box) box.innerHTML = "";
+    if (box) box.replaceChildren();
   }
 
   document.addEventListener("close", function (e) {
     if (e.target && e.target.id === "editor-dialog") {
       var box = document.getElementById("editor");
-      if (box) box.innerHTML = "";
+      if (box) box.replaceChildren();
     }
   }, true);
 
@@ -432,7 +437,7 @@
     window.clearTimeout(msgTimer);
     msgTimer = window.setTimeout(function () {
       var msg = document.getElementById("room-msg");
-      if (msg) msg.innerHTML = "";
+      if (msg) msg.replaceChildren();
     }, 8000);
   });
 
