@@ -32,6 +32,9 @@
     });
   }
 
+  // room.js (and any later script) takes its texts from the same place
+  window.minutes = { msg: msg };
+
   function humanSize(bytes) {
     if (bytes < 1024) return bytes + " B";
     if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";

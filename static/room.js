@@ -8,6 +8,8 @@
   var seen = new Set();
   var lastCurrent = null;
 
+  /** A text from the server's catalogue (base.html's data-messages, read by app.js). */
+  function text(key, values) { return window.minutes.msg(key, values); }
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
   function roomEl() { return document.getElementById("room"); }
@@ -295,10 +297,10 @@
     return elt && elt.matches && elt.matches("form[data-entry-form], form[data-dialog-form]") ? elt : null;
   }
 
-  function formStatus(form, text, bad) {
+  function formStatus(form, message, bad) {
     var status = $(".form-status", form);
     if (!status) return;
-    status.textContent = text;
+    status.textContent = message;
     status.classList.toggle("bad-text", !!bad);
     status.classList.toggle("ok-text", !bad);
   }
@@ -310,7 +312,7 @@
     form.dataset.busy = "1";
     form._sent = ta ? ta.value : "";
     form.classList.remove("unsaved");
-    formStatus(form, "保存中…", false);
+    formStatus(form, text("saving"), false);
   });
 
   document.addEventListener("htmx:beforeSwap", function (e) {
@@ -370,12 +372,12 @@
     if (!form) return;
     form.dataset.busy = "0";
     form.classList.add("unsaved");
-    formStatus(form, "未保存：" + why + "。内容仍在输入框中，恢复后按 Enter 重试。", true);
+    formStatus(form, text("unsaved", { why: why }), true);
     var ta = $("textarea[name=text]", form);
     if (ta) ta.focus();
   }
-  document.addEventListener("htmx:sendError", function (e) { unsaved(e, "网络连接中断"); });
-  document.addEventListener("htmx:timeout", function (e) { unsaved(e, "服务器长时间未响应"); });
+  document.addEventListener("htmx:sendError", function (e) { unsaved(e, text("whyOffline")); });
+  document.addEventListener("htmx:timeout", function (e) { unsaved(e, text("whyTimeout")); });
   // A banner in #room-msg from one of the page's <template>s (room/page.html), {name} filled from `values`.
   function showMessage(templateId, values) {
     var msg = document.getElementById("room-msg"), template = document.getElementById(templateId);
@@ -389,7 +391,7 @@
 
   document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr ? e.detail.xhr.status : 0;
-    if (entryForm(e.detail.elt)) { unsaved(e, "服务器出错（" + status + "）"); return; }
+    if (entryForm(e.detail.elt)) { unsaved(e, text("whyServerError", { status: status })); return; }
     showMessage("room-msg-server-error", { status: status });
   });
   document.addEventListener("htmx:sendError", function (e) {

@@ -278,6 +278,10 @@ def test_a_failed_room_action_says_why_in_the_page_language(live_server, new_pag
     start.click()
     console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
     expect(console.locator("#room-head")).to_contain_text(ITEM_A)
+    # the connection state's words are the server's too (room.css shows them with attr())
+    expect(console.locator("#room")).to_have_class(re.compile(r"\bis-live\b"))
+    assert console.locator("#room-head .live-text").evaluate(
+        "el => getComputedStyle(el, '::after').content") == '"实时同步"'
 
     # an entry that the server fails to save keeps its text and says why
     console.route("**/meetings/*/points", lambda route: route.fulfill(status=500, body="boom"))
