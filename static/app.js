@@ -13,6 +13,9 @@
       preventOnFilter: false,
       ghostClass: "dragging",
       animation: 0,
+      // on a phone a swipe over the list scrolls and a long press drags; touch events rather than pointer
+      // events, whose pointercancel (a swipe that scrolls) would leave Sortable holding the item until a tap
+      delay: 250, delayOnTouchOnly: true, supportPointer: false,
       onEnd: function (e) {
         if (e.oldIndex === e.newIndex) return;
         var ids = Array.prototype.map.call(list.querySelectorAll(":scope > li[data-item-id]"), function (li) {
