@@ -26,6 +26,7 @@ static/vendor/.stamp: package.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/htmx-ext-sse/dist/sse.js static/vendor/sse.js
+	cp node_modules/sortablejs/Sortable.min.js static/vendor/Sortable.min.js
 	@touch $@
 
 assets: static/vendor/.stamp

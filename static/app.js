@@ -2,41 +2,27 @@
 (function () {
   "use strict";
 
-  // Drag-and-drop reordering for lists marked data-sortable: on drop, post the new order.
+  // Drag-and-drop reordering for lists marked data-sortable (Sortable.js, static/vendor): on drop, post the
+  // new order; the server answers with the whole agenda. The ↑/↓ buttons are the keyboard way.
   function initSortable(list) {
-    if (list.dataset.sortableReady) return;
+    if (list.dataset.sortableReady || !window.Sortable) return;
     list.dataset.sortableReady = "1";
-    var dragged = null;
-    list.addEventListener("dragstart", function (e) {
-      dragged = e.target.closest("li[data-item-id]");
-      if (!dragged) return;
-      dragged.classList.add("dragging");
-      e.dataTransfer.effectAllowed = "move";
-      e.dataTransfer.setData("text/plain", dragged.dataset.itemId);
-    });
-    list.addEventListener("dragover", function (e) {
-      var over = e.target.closest("li[data-item-id]");
-      if (!dragged || !over || over === dragged) return;
-      e.preventDefault();
-      list.querySelectorAll(".drop-target").forEach(function (el) { el.classList.remove("drop-target"); });
-      over.classList.add("drop-target");
-    });
-    list.addEventListener("dragend", function () {
-      if (dragged) dragged.classList.remove("dragging");
-      list.querySelectorAll(".drop-target").forEach(function (el) { el.classList.remove("drop-target"); });
-      dragged = null;
-    });
-    list.addEventListener("drop", function (e) {
-      var over = e.target.closest("li[data-item-id]");
-      if (!dragged || !over || over === dragged) return;
-      e.preventDefault();
-      var items = Array.prototype.slice.call(list.querySelectorAll(":scope > li[data-item-id]"));
-      var from = items.indexOf(dragged), to = items.indexOf(over);
-      list.insertBefore(dragged, from < to ? over.nextSibling : over);
-      var ids = Array.prototype.map.call(list.querySelectorAll(":scope > li[data-item-id]"), function (li) {
-        return li.dataset.itemId;
-      });
-      htmx.ajax("POST", list.dataset.orderUrl, { target: "#agenda", swap: "outerHTML", values: { item: ids } });
+    Sortable.create(list, {
+      draggable: "li[data-item-id]",
+      filter: "a, button, input, select, textarea, label",
+      preventOnFilter: false,
+      ghostClass: "dragging",
+      animation: 0,
+      // on a phone a swipe over the list scrolls and a long press drags; touch events rather than pointer
+      // events, whose pointercancel (a swipe that scrolls) would leave Sortable holding the item until a tap
+      delay: 250, delayOnTouchOnly: true, supportPointer: false,
+      onEnd: function (e) {
+        if (e.oldIndex === e.newIndex) return;
+        var ids = Array.prototype.map.call(list.querySelectorAll(":scope > li[data-item-id]"), function (li) {
+          return li.dataset.itemId;
+        });
+        htmx.ajax("POST", list.dataset.orderUrl, { target: "#agenda", swap: "outerHTML", values: { item: ids } });
+      }
     });
   }
 
@@ -48,6 +34,9 @@
       return values && values[name] !== undefined ? values[name] : m;
     });
   }
+
+  // room.js (and any later script) takes its texts from the same place
+  window.minutes = { msg: msg };
 
   function humanSize(bytes) {
     if (bytes < 1024) return bytes + " B";

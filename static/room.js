@@ -8,6 +8,8 @@
   var seen = new Set();
   var lastCurrent = null;
 
+  /** A text from the server's catalogue (base.html's data-messages, read by app.js). */
+  function text(key, values) { return window.minutes.msg(key, values); }
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
   function roomEl() { return document.getElementById("room"); }
@@ -39,14 +41,6 @@
     room.classList.toggle("is-paused", state === "paused");
   }
 
-  function connectorHtml() {
-    var s = slot();
-    var target = s.dataset.view === "screen" ? "#screen-live" : "#room-live";
-    return '<div id="room-stream" hx-ext="sse" sse-connect="' + streamUrl(s.dataset.rev) + '" hidden>' +
-      '<div sse-swap="update" hx-swap="none"></div>' +
-      '<div sse-swap="resync" hx-target="' + target + '" hx-swap="innerHTML"></div></div>';
-  }
-
   function releaseStream() {
     var s = slot();
     if (!s || !document.getElementById("room-stream")) return;
@@ -56,8 +50,12 @@
 
   function reattachStream() {
     var s = slot();
-    if (!s || document.getElementById("room-stream")) return;
-    htmx.swap(s, connectorHtml(), { swapStyle: "innerHTML", swapDelay: 0, settleDelay: 0 });
+    var template = document.getElementById("room-stream-template");
+    if (!s || !template || document.getElementById("room-stream")) return;
+    var conn = template.content.firstElementChild.cloneNode(true);
+    conn.setAttribute("sse-connect", streamUrl(s.dataset.rev));
+    s.appendChild(conn);
+    htmx.process(conn);
   }
 
   var hideTimer = null;
@@ -299,10 +297,10 @@
     return elt && elt.matches && elt.matches("form[data-entry-form], form[data-dialog-form]") ? elt : null;
   }
 
-  function formStatus(form, text, bad) {
+  function formStatus(form, message, bad) {
     var status = $(".form-status", form);
     if (!status) return;
-    status.textContent = text;
+    status.textContent = message;
     status.classList.toggle("bad-text", !!bad);
     status.classList.toggle("ok-text", !bad);
   }
@@ -314,7 +312,7 @@
     form.dataset.busy = "1";
     form._sent = ta ? ta.value : "";
     form.classList.remove("unsaved");
-    formStatus(form, "保存中…", false);
+    formStatus(form, text("saving"), false);
   });
 
   document.addEventListener("htmx:beforeSwap", function (e) {
@@ -374,22 +372,31 @@
     if (!form) return;
     form.dataset.busy = "0";
     form.classList.add("unsaved");
-    formStatus(form, "未保存：" + why + "。内容仍在输入框中，恢复后按 Enter 重试。", true);
+    formStatus(form, text("unsaved", { why: why }), true);
     var ta = $("textarea[name=text]", form);
     if (ta) ta.focus();
   }
-  document.addEventListener("htmx:sendError", function (e) { unsaved(e, "网络连接中断"); });
-  document.addEventListener("htmx:timeout", function (e) { unsaved(e, "服务器长时间未响应"); });
+  document.addEventListener("htmx:sendError", function (e) { unsaved(e, text("whyOffline")); });
+  document.addEventListener("htmx:timeout", function (e) { unsaved(e, text("whyTimeout")); });
+  // A banner in #room-msg from one of the page's <template>s (room/page.html), {name} filled from `values`.
+  function showMessage(templateId, values) {
+    var msg = document.getElementById("room-msg"), template = document.getElementById(templateId);
+    if (!msg || !template) return;
+    var banner = template.content.firstElementChild.cloneNode(true);
+    banner.textContent = banner.textContent.replace(/\{(\w+)\}/g, function (m, name) {
+      return values && values[name] !== undefined ? values[name] : m;
+    });
+    msg.replaceChildren(banner);
+  }
+
   document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr ? e.detail.xhr.status : 0;
-    if (entryForm(e.detail.elt)) { unsaved(e, "服务器出错（" + status + "）"); return; }
-    var msg = document.getElementById("room-msg");
-    if (msg) msg.innerHTML = '<div class="alert error" role="alert">操作未完成：服务器出错（' + status + '），请稍后重试</div>';
+    if (entryForm(e.detail.elt)) { unsaved(e, text("whyServerError", { status: status })); return; }
+    showMessage("room-msg-server-error", { status: status });
   });
   document.addEventListener("htmx:sendError", function (e) {
     if (entryForm(e.detail.elt)) return;
-    var msg = document.getElementById("room-msg");
-    if (msg) msg.innerHTML = '<div class="alert error" role="alert">操作未完成：网络连接中断，请检查网络后重试</div>';
+    showMessage("room-msg-offline");
   });
 
   // ---------------------------------------------------------------------------------------
@@ -399,7 +406,7 @@
     var dlg = document.getElementById("editor-dialog");
     var box = document.getElementById("editor");
     if (!dlg || !box) return;
-    if (box.innerHTML.trim()) {
+    if (box.textContent.trim() || box.firstElementChild) {
       if (!dlg.open) dlg.showModal();
       var form = $("form", box);
       var kind = form && $('input[name="kind"]:checked', form);
@@ -415,13 +422,13 @@
     var dlg = document.getElementById("editor-dialog");
     var box = document.getElementById("editor");
     if (dlg && dlg.open) dlg.close();
-    if (box) box.innerHTML = "";
+    if (box) box.replaceChildren();
   }
 
   document.addEventListener("close", function (e) {
     if (e.target && e.target.id === "editor-dialog") {
       var box = document.getElementById("editor");
-      if (box) box.innerHTML = "";
+      if (box) box.replaceChildren();
     }
   }, true);
 
@@ -432,7 +439,7 @@
     window.clearTimeout(msgTimer);
     msgTimer = window.setTimeout(function () {
       var msg = document.getElementById("room-msg");
-      if (msg) msg.innerHTML = "";
+      if (msg) msg.replaceChildren();
     }, 8000);
   });
 

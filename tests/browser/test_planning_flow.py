@@ -132,7 +132,7 @@ def test_plan_meeting_reorder_agenda_invite_and_send(live_server, users, new_pag
     expect(page.locator("#agenda-list > li .item-title").first).to_have_text(ITEM_B)
     assert _agenda_titles(page) == [ITEM_B, ITEM_A]
     expect(page.get_by_label(f"上移“{ITEM_B}”")).to_be_disabled()
-    # HTML5 drag and drop (app.js posts the new order): drag the second item onto the first
+    # drag and drop (Sortable.js; app.js posts the new order): drag the second item onto the first
     page.locator("#agenda-list > li", has_text=ITEM_A).drag_to(page.locator("#agenda-list > li", has_text=ITEM_B))
     expect(page.locator("#agenda-list > li .item-title").first).to_have_text(ITEM_A)
     wait_for_htmx(page)
@@ -277,3 +277,56 @@ def test_empty_topic_is_explained_beside_the_field_and_keeps_what_was_typed(live
     shot(page, "meeting-form-errors-1440")
     with live_server.app.app_context():
         assert db.session.query(Meeting).count() == 0
+
+
+def test_on_a_phone_a_swipe_over_the_agenda_scrolls_and_a_long_press_drags(live_server, users, browser):
+    """Sortable.js with delayOnTouchOnly: a quick swipe never reorders; a held finger moves the item."""
+    from tests.browser.conftest import login
+
+    host = users("wangli", "王丽", dept="客服部", head=True)
+    day = _today() + timedelta(days=10)
+    items = [("第一项议题", 20), ("第二项议题", 20), ("第三项议题", 20)]
+    meeting_id = _make_meeting(live_server, host, _local(day, 10), items=items)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  locale="zh-CN", timezone_id="Asia/Shanghai")
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login(page, live_server.url, host)
+        page.goto(f"{live_server.url}/meetings/{meeting_id}")
+        rows = page.locator("#agenda-list > li")
+        rows.nth(2).scroll_into_view_if_needed()
+        cdp = context.new_cdp_session(page)
+
+        def touch(kind, x=None, y=None):
+            points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        def finger(start, end, hold_ms):
+            x, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+            y1 = end["y"] + end["height"] - 4
+            touch("touchStart", x, y0)
+            page.wait_for_timeout(hold_ms)
+            for k in range(1, 11):
+                touch("touchMove", x, y0 + (y1 - y0) * k / 10)
+                page.wait_for_timeout(20)
+            touch("touchEnd")
+
+        posted = []
+        page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
+        # a quick swipe from the first item past the second: nothing moves, nothing is sent
+        finger(rows.nth(0).locator(".prio").bounding_box(), rows.nth(1).bounding_box(), hold_ms=0)
+        page.wait_for_timeout(500)
+        assert _agenda_titles(page) == ["第一项议题", "第二项议题", "第三项议题"]
+        assert posted == []
+        # a long press, then the same move: the first item goes below the second, and the order is saved
+        finger(rows.nth(0).locator(".prio").bounding_box(), rows.nth(1).bounding_box(), hold_ms=400)
+        expect(page.locator("#agenda-list > li .item-title").first).to_have_text("第二项议题")
+        wait_for_htmx(page)
+        assert [u for u in posted if u.endswith("/agenda/order")], posted
+        page.reload()
+        assert _agenda_titles(page) == ["第二项议题", "第一项议题", "第三项议题"]
+        assert not errors, errors
+    finally:
+        context.close()

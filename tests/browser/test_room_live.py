@@ -252,3 +252,43 @@ def test_attendee_follows_recorder_live_and_catches_up_after_a_cut(live_server, 
     expect(watcher.locator("#room-head")).to_contain_text("纪要须在会后24小时内完成")
     expect(screen.locator(".screen-topic")).to_have_text("会议已结束")
     expect(console.locator("#entry")).to_have_count(0)
+
+
+def test_a_failed_room_action_says_why_in_the_page_language(live_server, new_page, people):
+    """#room-msg's banners and the entry form's status come from the server's templates and catalogue."""
+    host, recorder, attendee, _product, _legal = people
+    meeting_id, _items = _setup_meeting(live_server, host, recorder, attendee)
+    console = new_page(recorder, viewport=(1366, 768))
+    console.goto(f"/meetings/{meeting_id}/room")
+    start = console.get_by_role("button", name="开始会议")
+
+    # the request never reaches the server: a banner says so, and the meeting is not started
+    console.route("**/room/start", lambda route: route.abort("internetdisconnected"))
+    start.click()
+    banner = console.locator("#room-msg .alert.error[role=alert]")
+    expect(banner).to_have_text("操作未完成：网络连接中断，请检查网络后重试")
+    console.unroute("**/room/start")
+    # a server fault: the banner names the status
+    console.route("**/room/start", lambda route: route.fulfill(status=502, body="bad gateway"))
+    start.click()
+    expect(banner).to_have_text("操作未完成：服务器出错（502），请稍后重试")
+    expect(banner).to_have_count(1)
+    console.unroute("**/room/start")
+
+    start.click()
+    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
+    expect(console.locator("#room-head")).to_contain_text(ITEM_A)
+    # the connection state's words are the server's too (room.css shows them with attr())
+    expect(console.locator("#room")).to_have_class(re.compile(r"\bis-live\b"))
+    assert console.locator("#room-head .live-text").evaluate(
+        "el => getComputedStyle(el, '::after').content") == '"实时同步"'
+
+    # an entry that the server fails to save keeps its text and says why
+    console.route("**/meetings/*/points", lambda route: route.fulfill(status=500, body="boom"))
+    text = console.locator("#entry-point-text")
+    text.fill("服务器出错时输入的观点")
+    text.press("Enter")
+    expect(console.locator("#point-form .form-status")).to_have_text(
+        "未保存：服务器出错（500）。内容仍在输入框中，恢复后按 Enter 重试。")
+    expect(text).to_have_value("服务器出错时输入的观点")
+    console.unroute("**/meetings/*/points")
