@@ -140,9 +140,13 @@ def register_web(app: Flask) -> None:
     from minutes.audit.views import bp as audit_bp
     from minutes.meetings.views import bp as meetings_bp
     from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
+    from minutes.identity.views import PUBLIC_ENDPOINTS as SIGN_IN_ENDPOINTS, bp as identity_bp, sign_in_buttons
     from minutes.people.views import bp as people_bp
 
     app.register_blueprint(people_bp)
+    app.register_blueprint(identity_bp)  # /login/oidc, /login/feishu...: 404 unless the method is configured
+    PUBLIC_ENDPOINTS.update(SIGN_IN_ENDPOINTS)
+    app.jinja_env.globals["sign_in_buttons"] = sign_in_buttons
     app.register_blueprint(meetings_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)

@@ -6,14 +6,16 @@ records for the one sync. The account is found by (provider, stable id); failing
 existing account with the same username or e-mail (so one person signing in two ways stays one account),
 else created.
 """
+import hmac
 import secrets
 from dataclasses import dataclass, field
 
+import requests
 from flask_babel import gettext
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from minutes.core.errors import PermissionDenied
+from minutes.core.errors import DomainError, PermissionDenied
 from minutes.dbtypes import utcnow
 from minutes.extensions import db
 from minutes.identity.models import ExternalIdentity
@@ -101,3 +103,67 @@ def sign_in(provider: str, profile: Profile) -> User:
     ident = identity_of(user, provider)
     ident.last_login_at = utcnow()
     return user
+
+
+# --- what every sign-in method shares (the methods live beside this module: oidc.py, feishu.py, ...) -----------
+
+class SignInRefused(DomainError):
+    """The provider's answer does not prove who is signing in (state, nonce, signature, expired or used code)."""
+
+    status = 400
+    code = "sign_in_refused"
+
+
+class ProviderUnavailable(DomainError):
+    """The IdP or the vendor's open platform cannot be reached or answered nonsense: nothing was decided."""
+
+    status = 502
+    code = "provider_unavailable"
+
+
+#: The sign-in buttons in the order the login page shows them: provider, the settings it needs, its label's setting.
+METHODS = (
+    ("oidc", ("OIDC_ISSUER", "OIDC_CLIENT_ID"), "OIDC_BUTTON_LABEL"),
+    ("feishu", ("FEISHU_APP_ID", "FEISHU_APP_SECRET"), "FEISHU_BUTTON_LABEL"),
+    ("dingtalk", ("DINGTALK_CLIENT_ID", "DINGTALK_CLIENT_SECRET"), "DINGTALK_BUTTON_LABEL"),
+    ("wecom", ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET"), "WECOM_BUTTON_LABEL"),
+)
+
+
+def is_configured(config, provider: str) -> bool:
+    """True when every setting the method needs is given."""
+    return any(name == provider and all(config.get(key) for key in keys) for name, keys, _label in METHODS)
+
+
+def configured_methods(config) -> list[tuple[str, str]]:
+    """(provider, button label) of every sign-in method whose settings are given."""
+    return [(name, config.get(label) or name) for name, keys, label in METHODS if all(config.get(k) for k in keys)]
+
+
+def new_state() -> str:
+    """An unguessable value that ties a provider's answer to the browser that asked (`state`, `nonce`)."""
+    return secrets.token_urlsafe(24)
+
+
+def check_state(expected: str | None, got: str | None) -> None:
+    """Refuse an answer whose `state` is not the one this browser's sign-in sent (forged or replayed)."""
+    if not expected or not got or not hmac.compare_digest(expected.encode(), got.encode()):
+        raise SignInRefused(gettext("登录请求已失效或来源不明（state 不符），请重新登录"))
+
+
+def call_provider(method: str, url: str, *, what: str, timeout: float, **kwargs) -> tuple[int, dict]:
+    """Call a provider's JSON API: (HTTP status, body). Unreachable or not JSON: ProviderUnavailable."""
+    try:
+        response = requests.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.RequestException as exc:
+        raise ProviderUnavailable(gettext("无法连接%(what)s，请稍后重试（%(error)s）", what=what,
+                                          error=type(exc).__name__)) from exc
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ProviderUnavailable(gettext("%(what)s返回了无法识别的内容（HTTP %(status)s），请稍后重试", what=what,
+                                          status=response.status_code)) from exc
+    if not isinstance(body, dict):
+        raise ProviderUnavailable(gettext("%(what)s返回了无法识别的内容（HTTP %(status)s），请稍后重试", what=what,
+                                          status=response.status_code))
+    return response.status_code, body

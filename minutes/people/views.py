@@ -59,9 +59,10 @@ def login():
 def logout():
     """Log out: every session of this user ends, so a copied cookie is worthless afterwards."""
     service.end_all_sessions(current_user._get_current_object())
+    at_provider = session.get("logout_url")  # set at an OpenID Connect sign-in: log out at the IdP too
     logout_user()
     session.clear()
-    return redirect(url_for("people.login"))
+    return redirect(at_provider or url_for("people.login"))
 
 
 @bp.post("/profile/tokens")

@@ -1,0 +1,66 @@
+"""WeCom (企业微信) sign-in: QR login in a browser, web authorization inside WeCom; gettoken → getuserinfo → user/get.
+
+As the developer center documents it: the browser goes to login.work.weixin.qq.com/wwlogin/sso/login (QR code;
+inside the WeCom client to open.weixin.qq.com/connect/oauth2/authorize, which signs in silently) with the corpid,
+the app's AgentId, `redirect_uri` and `state`; the code that comes back (5 minutes, once) is read with the app's
+access_token (cgi-bin/gettoken, corpid + the app's secret) at cgi-bin/auth/getuserinfo, which names the member's
+UserId (company-scoped, the stable id); cgi-bin/user/get gives the name, departments, position and e-mail.
+"""
+from urllib.parse import urlencode
+
+from flask_babel import gettext
+
+from minutes.identity.service import Profile, ProviderUnavailable, SignInRefused, call_provider
+
+PROVIDER = "wecom"
+
+
+def _call(config, path: str, **params) -> dict:
+    _status, body = call_provider("GET", config["WECOM_BASE_URL"].rstrip("/") + path, what=gettext("企业微信"),
+                                  timeout=float(config.get("SSO_HTTP_TIMEOUT") or 10), params=params)
+    return body
+
+
+def authorize_url(config, redirect_uri: str, state: str, user_agent: str = "") -> str:
+    """The QR login page; inside the WeCom client (its user agent says wxwork) the silent web authorization."""
+    if "wxwork" in (user_agent or "").lower():
+        query = {"appid": config["WECOM_CORP_ID"], "redirect_uri": redirect_uri, "response_type": "code",
+                 "scope": "snsapi_base", "state": state, "agentid": config["WECOM_AGENT_ID"]}
+        return config["WECOM_OAUTH_URL"].rstrip("/") + "/connect/oauth2/authorize?" + urlencode(query) + "#wechat_redirect"
+    query = {"login_type": "CorpApp", "appid": config["WECOM_CORP_ID"], "agentid": config["WECOM_AGENT_ID"],
+             "redirect_uri": redirect_uri, "state": state}
+    return config["WECOM_LOGIN_URL"].rstrip("/") + "/wwlogin/sso/login?" + urlencode(query)
+
+
+def access_token(config) -> str:
+    """The app's access_token (corpid + the app's secret); a refused secret is the administrator's to fix."""
+    body = _call(config, "/cgi-bin/gettoken", corpid=config["WECOM_CORP_ID"], corpsecret=config["WECOM_SECRET"])
+    if body.get("errcode") != 0 or not body.get("access_token"):
+        raise ProviderUnavailable(gettext("企业微信拒绝了应用凭证（%(code)s：%(msg)s），请管理员检查 WECOM_CORP_ID / WECOM_SECRET",
+                                          code=body.get("errcode"), msg=body.get("errmsg") or "-"))
+    return body["access_token"]
+
+
+def profile_from_code(config, code: str) -> Profile:
+    """Read who the code belongs to; only members of the company sign in."""
+    token = access_token(config)
+    info = _call(config, "/cgi-bin/auth/getuserinfo", access_token=token, code=code)
+    if info.get("errcode") != 0:
+        raise SignInRefused(gettext("企业微信授权码无效、已使用或已过期（%(code)s：%(msg)s），请重新登录",
+                                    code=info.get("errcode"), msg=info.get("errmsg") or "-"))
+    userid = info.get("userid") or info.get("UserId")
+    if not userid:  # an openid: someone outside the company
+        raise SignInRefused(gettext("该企业微信账号不是本企业的成员，不能登录"))
+    user = _call(config, "/cgi-bin/user/get", access_token=token, userid=userid)
+    if user.get("errcode") != 0:
+        user = {}
+    department = None
+    main = user.get("main_department") or next(iter(user.get("department") or []), None)
+    if main is not None:
+        dept = _call(config, "/cgi-bin/department/get", access_token=token, id=main)
+        department = (dept.get("department") or {}).get("name") if dept.get("errcode") == 0 else None
+    leads = user.get("is_leader_in_dept")
+    return Profile(subject=userid, username=userid[:64], name=(user.get("name") or userid)[:64],
+                   email=user.get("biz_mail") or user.get("email") or None, department=department,
+                   title=user.get("position") or None,
+                   is_department_head=any(leads) if isinstance(leads, list) and leads else None)
