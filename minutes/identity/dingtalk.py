@@ -49,6 +49,7 @@ def app_access_token(config) -> str:
 
 def profile_from_code(config, code: str) -> Profile:
     """Redeem the authCode and find the person in the company's directory."""
+    token = app_access_token(config)  # first: a refused secret is the administrator's to fix, not the person's
     status, body = _api(config, "POST", "/v1.0/oauth2/userAccessToken",
                         json={"clientId": config["DINGTALK_CLIENT_ID"], "clientSecret": config["DINGTALK_CLIENT_SECRET"],
                               "code": code, "grantType": "authorization_code"})
@@ -62,7 +63,6 @@ def profile_from_code(config, code: str) -> Profile:
     if status != 200 or not me.get("unionId"):
         raise SignInRefused(gettext("钉钉没有返回用户信息（%(code)s：%(msg)s），请重新登录",
                                     code=me.get("code") or status, msg=me.get("message") or "-"))
-    token = app_access_token(config)
     found = _oapi(config, "POST", "/topapi/user/getbyunionid", params={"access_token": token},
                   json={"unionid": me["unionId"]})
     userid = (found.get("result") or {}).get("userid") if found.get("errcode") == 0 else None
