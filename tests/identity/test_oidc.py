@@ -8,6 +8,7 @@ from sqlalchemy import select
 from minutes.extensions import db
 from minutes.identity.models import ExternalIdentity
 from minutes.people.models import User
+from tests.identity.flows import callback
 from tests.identity.oidc_provider import OidcProvider
 
 CALLBACK = "http://localhost/login/oidc/callback"
@@ -46,13 +47,6 @@ def log_in_at_idp(authorize_url: str, username="zhangwei", password="idp-pass-1"
                              allow_redirects=False, timeout=5)
     assert response.status_code == 302, response.text
     return response.headers["Location"]
-
-
-def callback(client, url: str, **override):
-    parts = urlsplit(url)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    query.update(override)
-    return client.get(parts.path + "?" + urlencode(query))
 
 
 def sign_in(client, next_url=None, **person):

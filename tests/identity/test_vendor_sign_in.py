@@ -1,5 +1,5 @@
 """Feishu, DingTalk and WeCom sign-in against loopback servers of their documented endpoints (vendor_servers.py)."""
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from minutes.extensions import db
 from minutes.identity.models import ExternalIdentity
 from minutes.people.models import User
+from tests.identity.flows import callback
 from tests.identity.oidc_provider import OidcProvider
 from tests.identity.vendor_servers import DingTalkServer, FeishuServer, WeComServer
 
@@ -69,13 +70,6 @@ def approve(authorize_url: str, userid: str) -> str:
     response = requests.post(authorize_url, data={"userid": userid}, allow_redirects=False, timeout=5)
     assert response.status_code == 302, response.text
     return response.headers["Location"]
-
-
-def callback(client, url: str, **override):
-    parts = urlsplit(url)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    query.update(override)
-    return client.get(parts.path + "?" + urlencode(query))
 
 
 def sign_in(client, provider, userid, next_url=None):
