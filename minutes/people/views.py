@@ -62,7 +62,9 @@ def logout():
     at_provider = session.get("logout_url")  # set at an OpenID Connect sign-in: log out at the IdP too
     logout_user()
     session.clear()
-    return redirect(at_provider or url_for("people.login"))
+    if at_provider:  # a page that goes on to the IdP: a redirect of this form POST would break form-action 'self'
+        return render_template("identity/leaving.html", target=at_provider)
+    return redirect(url_for("people.login"))
 
 
 @bp.post("/profile/tokens")

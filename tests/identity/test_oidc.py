@@ -1,4 +1,6 @@
 """OpenID Connect sign-in against a real provider on loopback (Authlib's server components, tests/identity/oidc_provider.py)."""
+import html
+import re
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
@@ -202,7 +204,9 @@ def test_disabled_account_cannot_sign_in(oidc_app, client, make_user):
 def test_logout_ends_the_session_at_the_idp_too(oidc_app, client, idp):
     assert sign_in(client).status_code == 302
     response = client.post("/logout")
-    location = response.headers["Location"]
+    assert response.status_code == 200  # a page that moves on to the IdP (meta refresh and a link)
+    location = html.unescape(re.search(r'id="leave-at-provider" href="([^"]+)"', response.get_data(as_text=True))[1])
+    assert '<meta http-equiv="refresh" content="0;url=' in response.get_data(as_text=True)
     assert location.startswith(idp.issuer + "/logout?")
     query = parse_qs(urlsplit(location).query)
     assert query["post_logout_redirect_uri"] == ["http://localhost/login"]
