@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 
 from flask_babel import gettext
 
-from minutes.identity.service import Profile, ProviderUnavailable, SignInRefused, call_provider
+from minutes.identity.service import (DirectoryDepartment, DirectoryPerson, Profile, ProviderUnavailable, SignInRefused,
+                                      call_provider)
 
 PROVIDER = "dingtalk"
 
@@ -82,3 +83,52 @@ def profile_from_code(config, code: str) -> Profile:
                    email=user.get("org_email") or user.get("email") or me.get("email") or None,
                    department=department, title=user.get("title") or None,
                    is_department_head=any(entry.get("leader") for entry in leads) if leads else None)
+
+
+# --- contacts for the org sync: the app needs 通讯录部门信息读权限 and 成员信息读权限 -------------------------------
+
+#: DingTalk's root department: the organization itself.
+ROOT = 1
+
+
+def _corp(config, token: str, path: str, body: dict):
+    answer = _oapi(config, "POST", path, params={"access_token": token}, json=body)
+    if answer.get("errcode") != 0:
+        raise ProviderUnavailable(gettext("钉钉通讯录读取失败（%(code)s：%(msg)s），请检查应用的通讯录权限",
+                                          code=answer.get("errcode"), msg=answer.get("errmsg") or "-"))
+    return answer.get("result")
+
+
+def directory(config) -> tuple[list[DirectoryDepartment], list[DirectoryPerson]]:
+    """The organization's departments (by dept_id) and people (by userid), walking the tree from the root."""
+    token = app_access_token(config)
+    departments, queue = [], [ROOT]
+    while queue:
+        parent = queue.pop(0)
+        for dept in _corp(config, token, "/topapi/v2/department/listsub", {"dept_id": parent}) or []:
+            departments.append(DirectoryDepartment(subject=str(dept["dept_id"]), name=dept["name"],
+                                                   parent=None if dept.get("parent_id") in (None, ROOT)
+                                                   else str(dept["parent_id"])))
+            queue.append(dept["dept_id"])
+    people: dict[str, DirectoryPerson] = {}
+    for dept_id in [ROOT, *(int(d.subject) for d in departments)]:
+        cursor = 0
+        while True:
+            page = _corp(config, token, "/topapi/v2/user/list", {"dept_id": dept_id, "cursor": cursor, "size": 100}) or {}
+            for user in page.get("list") or []:
+                known = people.get(user["userid"])
+                if known is not None:  # in several departments: a head of any of them is a head
+                    known.profile.is_department_head = known.profile.is_department_head or bool(user.get("leader"))
+                    continue
+                home = next(iter(user.get("dept_id_list") or []), None)
+                people[user["userid"]] = DirectoryPerson(
+                    profile=Profile(subject=user["userid"], username=user["userid"][:64],
+                                    name=(user.get("name") or user["userid"])[:64],
+                                    email=user.get("org_email") or user.get("email") or None,
+                                    title=user.get("title") or None, is_department_head=bool(user.get("leader"))),
+                    department=None if home in (None, ROOT) else str(home), enabled=user.get("active", True) is not False,
+                    extra={"unionid": user.get("unionid")})
+            if not page.get("has_more"):
+                break
+            cursor = page.get("next_cursor")
+    return departments, list(people.values())

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 
 from flask_babel import gettext
 
-from minutes.identity.service import Profile, ProviderUnavailable, SignInRefused, call_provider
+from minutes.identity.service import (DirectoryDepartment, DirectoryPerson, Profile, ProviderUnavailable, SignInRefused,
+                                      call_provider)
 
 PROVIDER = "feishu"
 
@@ -73,3 +74,51 @@ def profile_from_code(config, code: str) -> Profile:
         raise ProviderUnavailable(gettext("飞书没有返回 user_id：请管理员在飞书开放平台为应用开通“获取用户 user ID”权限"))
     return Profile(subject=user_id, username=user_id[:64], name=(data.get("name") or user_id)[:64],
                    email=data.get("enterprise_email") or data.get("email") or None)
+
+
+# --- contacts (通讯录 v3) for the org sync: the app needs 以应用身份读取通讯录 and its data range (通讯录权限范围) ----
+
+def _pages(config, token: str, path: str, params: dict) -> list[dict]:
+    """Every item of a paged contacts list (page_token / has_more), 50 at a time."""
+    items, page_token = [], ""
+    while True:
+        body = _call(config, "GET", path, headers={"Authorization": f"Bearer {token}"},
+                     params={**params, "page_size": 50, **({"page_token": page_token} if page_token else {})})
+        if body.get("code") != 0:
+            raise ProviderUnavailable(gettext("飞书通讯录读取失败（%(code)s：%(msg)s），请检查应用的通讯录权限范围",
+                                              code=body.get("code"), msg=body.get("msg") or "-"))
+        data = body.get("data") or {}
+        items += data.get("items") or []
+        page_token = data.get("page_token") or ""
+        if not data.get("has_more") or not page_token:
+            return items
+
+
+def directory(config) -> tuple[list[DirectoryDepartment], list[DirectoryPerson]]:
+    """The company's departments (by open_department_id) and people (by user_id), as the org sync takes them."""
+    token = tenant_access_token(config)
+    ids = {"department_id_type": "open_department_id", "user_id_type": "user_id"}
+    raw = [d for d in _pages(config, token, "/open-apis/contact/v3/departments/0/children", {**ids, "fetch_child": "true"})
+           if not (d.get("status") or {}).get("is_deleted")]
+    departments = [DirectoryDepartment(subject=d["open_department_id"], name=d["name"],
+                                       parent=None if d.get("parent_department_id") in (None, "", "0")
+                                       else d["parent_department_id"]) for d in raw]
+    leaders = {d.get("leader_user_id") for d in raw if d.get("leader_user_id")}
+    people: dict[str, DirectoryPerson] = {}
+    for dept_id in ["0", *(d.subject for d in departments)]:
+        for user in _pages(config, token, "/open-apis/contact/v3/users/find_by_department",
+                           {**ids, "department_id": dept_id}):
+            if not user.get("user_id") or user["user_id"] in people:
+                continue
+            status = user.get("status") or {}
+            home = next(iter(user.get("department_ids") or []), None)
+            people[user["user_id"]] = DirectoryPerson(
+                profile=Profile(subject=user["user_id"], username=user["user_id"][:64],
+                                name=(user.get("name") or user["user_id"])[:64],
+                                email=user.get("enterprise_email") or user.get("email") or None,
+                                title=user.get("job_title") or None,
+                                is_department_head=user["user_id"] in leaders),
+                department=None if home in (None, "0") else home,
+                enabled=not (status.get("is_resigned") or status.get("is_frozen") or status.get("is_exited")),
+                extra={"open_id": user.get("open_id"), "union_id": user.get("union_id")})
+    return departments, list(people.values())

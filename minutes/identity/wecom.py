@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 
 from flask_babel import gettext
 
-from minutes.identity.service import Profile, ProviderUnavailable, SignInRefused, call_provider
+from minutes.identity.service import (DirectoryDepartment, DirectoryPerson, Profile, ProviderUnavailable, SignInRefused,
+                                      call_provider)
 
 PROVIDER = "wecom"
 
@@ -64,3 +65,42 @@ def profile_from_code(config, code: str) -> Profile:
                    email=user.get("biz_mail") or user.get("email") or None, department=department,
                    title=user.get("position") or None,
                    is_department_head=any(leads) if isinstance(leads, list) and leads else None)
+
+
+# --- contacts for the org sync: the app's 可见范围 is what it can read ------------------------------------------
+
+#: WeCom member status: 1 active, 2 disabled, 4 not yet activated (still an employee), 5 left.
+ACTIVE_STATUSES = (1, 4)
+
+
+def _listing(config, token: str, path: str, key: str, **params) -> list[dict]:
+    body = _call(config, path, access_token=token, **params)
+    if body.get("errcode") != 0:
+        raise ProviderUnavailable(gettext("企业微信通讯录读取失败（%(code)s：%(msg)s），请检查应用的可见范围",
+                                          code=body.get("errcode"), msg=body.get("errmsg") or "-"))
+    return body.get(key) or []
+
+
+def directory(config) -> tuple[list[DirectoryDepartment], list[DirectoryPerson]]:
+    """The company's departments (by id; the root, parentid 0, is the company itself) and members (by UserId)."""
+    token = access_token(config)
+    raw = _listing(config, token, "/cgi-bin/department/list", "department")
+    roots = {d["id"] for d in raw if not d.get("parentid")}
+    departments = [DirectoryDepartment(subject=str(d["id"]), name=d["name"],
+                                       parent=None if d.get("parentid") in roots or not d.get("parentid")
+                                       else str(d["parentid"])) for d in raw if d["id"] not in roots]
+    people: dict[str, DirectoryPerson] = {}
+    for dept in raw:
+        for user in _listing(config, token, "/cgi-bin/user/list", "userlist", department_id=dept["id"]):
+            if user["userid"] in people:
+                continue
+            home = user.get("main_department") or next(iter(user.get("department") or []), None)
+            leads = user.get("is_leader_in_dept") or []
+            people[user["userid"]] = DirectoryPerson(
+                profile=Profile(subject=user["userid"], username=user["userid"][:64],
+                                name=(user.get("name") or user["userid"])[:64],
+                                email=user.get("biz_mail") or user.get("email") or None,
+                                title=user.get("position") or None, is_department_head=any(leads)),
+                department=None if home is None or home in roots else str(home),
+                enabled=user.get("status", 1) in ACTIVE_STATUSES)
+    return departments, list(people.values())

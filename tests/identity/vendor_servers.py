@@ -152,6 +152,58 @@ class FeishuServer(VendorServer):
                 "email": member.get("email", ""), "enterprise_email": member.get("enterprise_email", ""),
                 "tenant_key": "736588c9260f175d", "employee_no": member.get("employee_no", "")})
 
+        self.contacts_routes(app)
+
+
+    def contacts_routes(self, app):
+        """通讯录 v3 with a tenant_access_token: departments/:id/children (fetch_child) and users/find_by_department.
+
+        departments: {open_department_id: {"name", "parent" ("0": the root), "leader" (user_id), "deleted"}};
+        members: {user_id: {..., "departments": [open_department_id, ...], "resigned": bool}}.
+        """
+        server = self
+
+        def page(items):
+            size = int(request.args.get("page_size", 20))
+            start = int(request.args.get("page_token") or 0)
+            chunk = items[start:start + size]
+            more = start + size < len(items)
+            return jsonify(code=0, msg="success", data={"has_more": more, "page_token": str(start + size) if more else "",
+                                                        "items": chunk})
+
+        def tenant_ok():
+            return request.headers.get("Authorization", "").removeprefix("Bearer ") in server.app_tokens
+
+        @app.get("/open-apis/contact/v3/departments/<dept_id>/children")
+        def children(dept_id):
+            if not tenant_ok():
+                return jsonify(code=99991663, msg="Invalid access token for authorization"), 400
+            found, queue = [], [dept_id]
+            while queue:
+                parent = queue.pop(0)
+                for open_id, dept in server.departments.items():
+                    if dept.get("parent", "0") == parent:
+                        found.append({"name": dept["name"], "open_department_id": open_id,
+                                      "department_id": "D" + open_id, "parent_department_id": parent,
+                                      "leader_user_id": dept.get("leader", ""),
+                                      "status": {"is_deleted": bool(dept.get("deleted"))}})
+                        if request.args.get("fetch_child") == "true":
+                            queue.append(open_id)
+            return page(found)
+
+        @app.get("/open-apis/contact/v3/users/find_by_department")
+        def find_by_department():
+            if not tenant_ok():
+                return jsonify(code=99991663, msg="Invalid access token for authorization"), 400
+            dept_id = request.args.get("department_id")
+            items = [{"user_id": uid, "open_id": "ou_" + uid, "union_id": "on_" + uid, "name": m["name"],
+                      "email": m.get("email", ""), "enterprise_email": m.get("enterprise_email", ""),
+                      "job_title": m.get("title", ""), "department_ids": m.get("departments", ["0"]),
+                      "status": {"is_resigned": bool(m.get("resigned")), "is_frozen": False, "is_activated": True,
+                                 "is_exited": False}}
+                     for uid, m in sorted(server.members.items()) if dept_id in m.get("departments", ["0"])]
+            return page(items)
+
 
 class DingTalkServer(VendorServer):
     """login.dingtalk.com + api.dingtalk.com + oapi.dingtalk.com on one port (their paths do not collide)."""
@@ -229,6 +281,28 @@ class DingTalkServer(VendorServer):
             return jsonify(errcode=0, errmsg="ok", result={"dept_id": body["dept_id"], "name": dept["name"],
                                                            "parent_id": dept.get("parent_id", 1)})
 
+        def listsub(body):
+            children = [{"dept_id": int(k), "name": d["name"], "parent_id": d.get("parent_id", 1)}
+                        for k, d in sorted(server.departments.items(), key=lambda kv: int(kv[0]))
+                        if d.get("parent_id", 1) == body.get("dept_id")]
+            return jsonify(errcode=0, errmsg="ok", result=children)
+
+        def user_list(body):
+            dept_id, cursor, size = body.get("dept_id"), int(body.get("cursor") or 0), min(int(body.get("size", 10)), 100)
+            members = [(uid, m) for uid, m in sorted(server.members.items()) if dept_id in m.get("dept_id_list", [1])]
+            chunk = members[cursor:cursor + size]
+            more = cursor + size < len(members)
+            return jsonify(errcode=0, errmsg="ok", result={"has_more": more, "next_cursor": cursor + size if more else None,
+                                                           "list": [{"userid": uid, "unionid": m["unionid"], "name": m["name"],
+                                                                     "org_email": m.get("org_email", ""),
+                                                                     "title": m.get("title", ""),
+                                                                     "dept_id_list": m.get("dept_id_list", [1]),
+                                                                     "leader": dept_id in m.get("leads", []),
+                                                                     "active": not m.get("left")}
+                                                                    for uid, m in chunk]})
+
+        app.add_url_rule("/topapi/v2/department/listsub", "listsub", lambda: corp_call(listsub), methods=["POST"])
+        app.add_url_rule("/topapi/v2/user/list", "user_list", lambda: corp_call(user_list), methods=["POST"])
         app.add_url_rule("/topapi/user/getbyunionid", "by_unionid", lambda: corp_call(by_unionid), methods=["POST"])
         app.add_url_rule("/topapi/v2/user/get", "user_get", lambda: corp_call(user_get), methods=["POST"])
         app.add_url_rule("/topapi/v2/department/get", "department_get", lambda: corp_call(department_get),
@@ -293,6 +367,27 @@ class WeComServer(VendorServer):
                            position=member.get("position", ""), email=member.get("email", ""),
                            biz_mail=member.get("biz_mail", ""), status=1,
                            is_leader_in_dept=[1 if d in member.get("leads", []) else 0 for d in departments])
+
+        @app.get("/cgi-bin/department/list")
+        def department_list():
+            if not token_ok():
+                return jsonify(errcode=40014, errmsg="invalid access_token")
+            listing = [{"id": 1, "name": "本公司", "parentid": 0, "order": 1}]
+            listing += [{"id": int(k), "name": d["name"], "parentid": d.get("parentid", 1), "order": 100}
+                        for k, d in sorted(server.departments.items(), key=lambda kv: int(kv[0]))]
+            return jsonify(errcode=0, errmsg="ok", department=listing)
+
+        @app.get("/cgi-bin/user/list")
+        def user_list():
+            if not token_ok():
+                return jsonify(errcode=40014, errmsg="invalid access_token")
+            dept_id = int(request.args.get("department_id", 0))
+            users = [{"userid": uid, "name": m["name"], "department": m.get("department", [1]),
+                      "main_department": m.get("department", [1])[0], "position": m.get("position", ""),
+                      "email": m.get("email", ""), "biz_mail": m.get("biz_mail", ""), "status": m.get("status", 1),
+                      "is_leader_in_dept": [1 if d in m.get("leads", []) else 0 for d in m.get("department", [1])]}
+                     for uid, m in sorted(server.members.items()) if dept_id in m.get("department", [1])]
+            return jsonify(errcode=0, errmsg="ok", userlist=users)
 
         @app.get("/cgi-bin/department/get")
         def department_get():
