@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from flask_babel import gettext
 
 from minutes.identity.service import (DirectoryDepartment, DirectoryPerson, Profile, ProviderUnavailable, SignInRefused,
-                                      call_provider)
+                                      call_provider, drop_own_token, own_token, own_token_key)
 
 PROVIDER = "dingtalk"
 
@@ -38,19 +38,41 @@ def authorize_url(config, redirect_uri: str, state: str, user_agent: str = "") -
     return config["DINGTALK_LOGIN_URL"].rstrip("/") + "/oauth2/auth?" + urlencode(query)
 
 
-def app_access_token(config) -> str:
-    """The app's token for the company's directory (an internal app's AppKey/AppSecret = client id/secret)."""
+#: errcodes that mean the app's access_token is no longer good (invalid, expired): fetch a new one once.
+TOKEN_REJECTED = (40014, 42001)
+
+
+def _token_key(config) -> tuple:
+    return own_token_key(PROVIDER, config["DINGTALK_OAPI_URL"], config["DINGTALK_CLIENT_ID"],
+                         config["DINGTALK_CLIENT_SECRET"])
+
+
+def _fetch_app_token(config) -> tuple[str, float]:
     body = _oapi(config, "GET", "/gettoken", params={"appkey": config["DINGTALK_CLIENT_ID"],
                                                       "appsecret": config["DINGTALK_CLIENT_SECRET"]})
     if body.get("errcode") != 0 or not body.get("access_token"):
         raise ProviderUnavailable(gettext("钉钉拒绝了应用凭证（%(code)s：%(msg)s），请管理员检查 DINGTALK_CLIENT_ID / DINGTALK_CLIENT_SECRET",
                                           code=body.get("errcode"), msg=body.get("errmsg") or "-"))
-    return body["access_token"]
+    return body["access_token"], body.get("expires_in") or 7200
+
+
+def app_access_token(config) -> str:
+    """The app's token for the company's directory (an internal app's AppKey/AppSecret = client id/secret)."""
+    return own_token(_token_key(config), lambda: _fetch_app_token(config))
+
+
+def _corp_call(config, path: str, body: dict) -> dict:
+    """A topapi call with the app's token; a token DingTalk no longer accepts is fetched again, once."""
+    answer = _oapi(config, "POST", path, params={"access_token": app_access_token(config)}, json=body)
+    if answer.get("errcode") in TOKEN_REJECTED:
+        drop_own_token(_token_key(config))
+        answer = _oapi(config, "POST", path, params={"access_token": app_access_token(config)}, json=body)
+    return answer
 
 
 def profile_from_code(config, code: str) -> Profile:
     """Redeem the authCode and find the person in the company's directory."""
-    token = app_access_token(config)  # first: a refused secret is the administrator's to fix, not the person's
+    app_access_token(config)  # first: a refused secret is the administrator's to fix, not the person's
     status, body = _api(config, "POST", "/v1.0/oauth2/userAccessToken",
                         json={"clientId": config["DINGTALK_CLIENT_ID"], "clientSecret": config["DINGTALK_CLIENT_SECRET"],
                               "code": code, "grantType": "authorization_code"})
@@ -64,19 +86,17 @@ def profile_from_code(config, code: str) -> Profile:
     if status != 200 or not me.get("unionId"):
         raise SignInRefused(gettext("钉钉没有返回用户信息（%(code)s：%(msg)s），请重新登录",
                                     code=me.get("code") or status, msg=me.get("message") or "-"))
-    found = _oapi(config, "POST", "/topapi/user/getbyunionid", params={"access_token": token},
-                  json={"unionid": me["unionId"]})
+    found = _corp_call(config, "/topapi/user/getbyunionid", {"unionid": me["unionId"]})
     userid = (found.get("result") or {}).get("userid") if found.get("errcode") == 0 else None
     if not userid:
         raise SignInRefused(gettext("该钉钉账号不是本企业的成员（%(code)s：%(msg)s），不能登录",
                                     code=found.get("errcode"), msg=found.get("errmsg") or "-"))
-    detail = _oapi(config, "POST", "/topapi/v2/user/get", params={"access_token": token}, json={"userid": userid})
+    detail = _corp_call(config, "/topapi/v2/user/get", {"userid": userid})
     user = detail.get("result") or {} if detail.get("errcode") == 0 else {}
     department = None
     dept_ids = user.get("dept_id_list") or []
     if dept_ids:
-        dept = _oapi(config, "POST", "/topapi/v2/department/get", params={"access_token": token},
-                     json={"dept_id": dept_ids[0]})
+        dept = _corp_call(config, "/topapi/v2/department/get", {"dept_id": dept_ids[0]})
         department = (dept.get("result") or {}).get("name") if dept.get("errcode") == 0 else None
     leads = user.get("leader_in_dept") or []
     return Profile(subject=userid, username=userid[:64], name=(user.get("name") or me.get("nick") or userid)[:64],
@@ -91,8 +111,8 @@ def profile_from_code(config, code: str) -> Profile:
 ROOT = 1
 
 
-def _corp(config, token: str, path: str, body: dict):
-    answer = _oapi(config, "POST", path, params={"access_token": token}, json=body)
+def _corp(config, path: str, body: dict):
+    answer = _corp_call(config, path, body)
     if answer.get("errcode") != 0:
         raise ProviderUnavailable(gettext("钉钉通讯录读取失败（%(code)s：%(msg)s），请检查应用的通讯录权限",
                                           code=answer.get("errcode"), msg=answer.get("errmsg") or "-"))
@@ -101,11 +121,10 @@ def _corp(config, token: str, path: str, body: dict):
 
 def directory(config) -> tuple[list[DirectoryDepartment], list[DirectoryPerson]]:
     """The organization's departments (by dept_id) and people (by userid), walking the tree from the root."""
-    token = app_access_token(config)
     departments, queue = [], [ROOT]
     while queue:
         parent = queue.pop(0)
-        for dept in _corp(config, token, "/topapi/v2/department/listsub", {"dept_id": parent}) or []:
+        for dept in _corp(config, "/topapi/v2/department/listsub", {"dept_id": parent}) or []:
             departments.append(DirectoryDepartment(subject=str(dept["dept_id"]), name=dept["name"],
                                                    parent=None if dept.get("parent_id") in (None, ROOT)
                                                    else str(dept["parent_id"])))
@@ -114,7 +133,7 @@ def directory(config) -> tuple[list[DirectoryDepartment], list[DirectoryPerson]]
     for dept_id in [ROOT, *(int(d.subject) for d in departments)]:
         cursor = 0
         while True:
-            page = _corp(config, token, "/topapi/v2/user/list", {"dept_id": dept_id, "cursor": cursor, "size": 100}) or {}
+            page = _corp(config, "/topapi/v2/user/list", {"dept_id": dept_id, "cursor": cursor, "size": 100}) or {}
             for user in page.get("list") or []:
                 known = people.get(user["userid"])
                 if known is not None:  # in several departments: a head of any of them is a head

@@ -6,8 +6,11 @@ records for the one sync. The account is found by (provider, stable id); failing
 existing account with the same username or e-mail (so one person signing in two ways stays one account),
 else created.
 """
+import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
@@ -167,3 +170,29 @@ def call_provider(method: str, url: str, *, what: str, timeout: float, **kwargs)
         raise ProviderUnavailable(gettext("%(what)s返回了无法识别的内容（HTTP %(status)s），请稍后重试", what=what,
                                           status=response.status_code))
     return response.status_code, body
+
+
+#: An app's own access tokens (WeCom/DingTalk gettoken, Feishu app/tenant tokens), per process: key -> (until, token).
+_own_tokens: dict[tuple, tuple[float, str]] = {}
+
+
+def own_token_key(provider: str, *parts: str) -> tuple:
+    """A cache key for an app's token: the provider, its address and id, and a digest of its secret (never the secret)."""
+    *public, secret = parts
+    return (provider, *public, hashlib.sha256((secret or "").encode()).hexdigest())
+
+
+def own_token(key: tuple, fetch: Callable[[], tuple[str, float]]) -> str:
+    """The app's token, reused until a minute before it expires: the vendors ask callers to keep it (their token
+    endpoints are rate-limited). `fetch()` returns (token, seconds it is valid)."""
+    cached = _own_tokens.get(key)
+    if cached and time.monotonic() < cached[0]:
+        return cached[1]
+    token, valid_for = fetch()
+    _own_tokens[key] = (time.monotonic() + max(0.0, float(valid_for or 0) - 60), token)
+    return token
+
+
+def drop_own_token(key: tuple) -> None:
+    """Forget a token the vendor no longer accepts (revoked early, or the secret was reset)."""
+    _own_tokens.pop(key, None)

@@ -221,3 +221,19 @@ def test_oidc_then_feishu_stays_one_account(app, client, vendors):
     assert [(i.provider, i.subject) for i in rows] == [("oidc", "kc-0001"), ("feishu", "a1b2c3d4")]
     assert rows[0].user_id == rows[1].user_id
     assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+TOKEN_PATHS = {"feishu": "/open-apis/auth/v3/app_access_token/internal", "dingtalk": "/gettoken",
+               "wecom": "/cgi-bin/gettoken"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_apps_own_token_is_reused_and_fetched_again_once_revoked(client, vendors, provider):
+    server, userid = vendors[provider]
+    for _ in range(2):
+        assert sign_in(client, provider, userid).status_code == 302
+        client.post("/logout")
+    assert server.calls.count(TOKEN_PATHS[provider]) == 1  # the vendors ask callers to keep the token
+    server.app_tokens.clear()  # revoked early (the secret was reset, the vendor restarted...)
+    assert sign_in(client, provider, userid).status_code == 302
+    assert server.calls.count(TOKEN_PATHS[provider]) == 2

@@ -254,7 +254,7 @@ class DingTalkServer(VendorServer):
 
         def corp_call(work):
             if request.args.get("access_token") not in server.app_tokens:
-                return jsonify(errcode=88, errmsg="不合法的access_token")
+                return jsonify(errcode=40014, errmsg="不合法的access_token")
             return work(request.get_json(silent=True) or {})
 
         def by_unionid(body):
