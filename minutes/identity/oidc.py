@@ -28,6 +28,10 @@ LEEWAY = 60
 #: The discovery document and the keys are read again after this long (keys also on an unknown `kid`).
 METADATA_SECONDS = 3600
 
+#: The URL is kept in the session cookie (browsers keep 4 KB a cookie): a longer ID token is left out of it; the
+#: IdP then identifies the session by client_id (and may ask the person to confirm the logout).
+ID_TOKEN_HINT_MAX = 1800
+
 _cache: dict[str, tuple[float, dict]] = {}  # per process: url -> (fetched at, document); re-read when stale
 
 
@@ -208,6 +212,6 @@ def logout_url(settings: Settings, id_token: str | None, after: str) -> str | No
     from authlib.common.urls import add_params_to_uri
 
     params = [("client_id", settings.client_id), ("post_logout_redirect_uri", after)]
-    if id_token and len(id_token) < 2500:
+    if id_token and len(id_token) <= ID_TOKEN_HINT_MAX:
         params.insert(0, ("id_token_hint", id_token))
     return add_params_to_uri(meta["end_session_endpoint"], params)
