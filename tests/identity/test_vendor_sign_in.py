@@ -237,3 +237,12 @@ def test_the_apps_own_token_is_reused_and_fetched_again_once_revoked(client, ven
     server.app_tokens.clear()  # revoked early (the secret was reset, the vendor restarted...)
     assert sign_in(client, provider, userid).status_code == 302
     assert server.calls.count(TOKEN_PATHS[provider]) == 2
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_redirect_after_vendor_sign_in_stays_on_this_site(client, vendors, provider):
+    server, userid = vendors[provider]
+    response = sign_in(client, provider, userid, next_url="https://evil.example/x")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
+    assert "evil" not in response.headers["Location"]
