@@ -129,6 +129,3 @@ def _routes(provider: str) -> None:
 
 for _provider in VENDORS:
     _routes(_provider)
-
-#: Reachable without logging in (minutes.web adds them to its PUBLIC_ENDPOINTS).
-PUBLIC_ENDPOINTS = {f"identity.{name}_{step}" for name in ("oidc", *VENDORS) for step in ("login", "callback")}
