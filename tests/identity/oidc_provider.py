@@ -37,7 +37,7 @@ class Person:
 @dataclass
 class Client:
     client_id: str
-    client_secret: str
+    client_secret: str | None
     redirect_uris: list = field(default_factory=list)
 
     def get_client_id(self):
@@ -53,9 +53,11 @@ class Client:
         return not self.redirect_uris or redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret):
-        return client_secret == self.client_secret
+        return self.client_secret is not None and client_secret == self.client_secret
 
     def check_endpoint_auth_method(self, method, endpoint):
+        if self.client_secret is None:  # a public client: PKCE alone proves the code's redeemer
+            return method == "none"
         return method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type):
@@ -168,7 +170,7 @@ class OidcProvider:
         app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": 600}
 
         class CodeGrant(grants.AuthorizationCodeGrant):
-            TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+            TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
             def save_authorization_code(self, code, req):
                 data = req.payload.data

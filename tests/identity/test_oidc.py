@@ -228,3 +228,21 @@ def test_unreachable_idp_is_a_clear_message(app, client):
     app.config.update(OIDC_ISSUER="http://127.0.0.1:9", OIDC_CLIENT_ID="minutes")
     response = client.get("/login/oidc")
     assert response.status_code == 502 and "无法连接身份提供方" in response.get_data(as_text=True)
+
+
+def test_public_client_signs_in_with_pkce_alone(oidc_app, client, idp):
+    oidc_app.config["OIDC_CLIENT_SECRET"] = None
+    idp.client.client_secret = None
+    try:
+        response = sign_in(client)
+    finally:
+        idp.client.client_secret = "s3cret"
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert [i.subject for i in identities()] == ["f3b0c2a4-0001"]
+
+
+def test_a_confidential_client_with_the_wrong_secret_is_refused(oidc_app, client):
+    oidc_app.config["OIDC_CLIENT_SECRET"] = "not-the-secret"
+    response = sign_in(client)
+    assert response.status_code == 400 and "身份提供方拒绝了授权码" in response.get_data(as_text=True)
+    assert identities() == []
