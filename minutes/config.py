@@ -53,3 +53,46 @@ class Config:
     #: A successful login makes its address familiar to the user this long: from there the user passes the
     #: account's back-off and the address limit (see minutes/people/throttle.py).
     LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("LOGIN_KNOWN_ADDRESS_DAYS", "90"))
+
+    # --- single sign-on (minutes/identity): a method shows on the login page once its settings are given ---
+    #: Outgoing calls to an IdP or a vendor's open platform give up after so many seconds.
+    SSO_HTTP_TIMEOUT = float(os.environ.get("SSO_HTTP_TIMEOUT", "10"))
+    #: Accounts created at a first sign-in without a department from the provider land here.
+    SSO_DEFAULT_DEPARTMENT = os.environ.get("SSO_DEFAULT_DEPARTMENT", "未分配部门")
+    #: OpenID Connect (Keycloak, Authing, Entra ID, Okta...): the issuer's /.well-known/openid-configuration is read.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None  #: empty: a public client (PKCE only)
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email")
+    #: The claim that becomes the login name (the account is matched by `sub`; this links an existing account).
+    OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username")
+    OIDC_NAME_CLAIM = os.environ.get("OIDC_NAME_CLAIM", "name")
+    #: A claim holding the department's name (a Keycloak user attribute mapped into the token); empty: none.
+    OIDC_DEPARTMENT_CLAIM = os.environ.get("OIDC_DEPARTMENT_CLAIM") or None
+    OIDC_BUTTON_LABEL = os.environ.get("OIDC_BUTTON_LABEL", "企业单点登录")
+    #: Log out at the IdP too (RP-initiated logout through its end_session_endpoint, when it has one).
+    OIDC_LOGOUT_AT_PROVIDER = os.environ.get("OIDC_LOGOUT_AT_PROVIDER", "1") == "1"
+    #: Feishu 飞书网页应用登录 (a custom app's App ID / App Secret).
+    FEISHU_APP_ID = os.environ.get("FEISHU_APP_ID") or None
+    FEISHU_APP_SECRET = os.environ.get("FEISHU_APP_SECRET") or None
+    FEISHU_BASE_URL = os.environ.get("FEISHU_BASE_URL", "https://open.feishu.cn")
+    FEISHU_AUTHORIZE_URL = os.environ.get("FEISHU_AUTHORIZE_URL",
+                                          "https://accounts.feishu.cn/open-apis/authen/v1/authorize")
+    FEISHU_BUTTON_LABEL = os.environ.get("FEISHU_BUTTON_LABEL", "飞书登录")
+    #: DingTalk 钉钉扫码登录 (an internal app's Client ID = AppKey, Client Secret = AppSecret).
+    DINGTALK_CLIENT_ID = os.environ.get("DINGTALK_CLIENT_ID") or None
+    DINGTALK_CLIENT_SECRET = os.environ.get("DINGTALK_CLIENT_SECRET") or None
+    #: The company's corpId: a sign-in from another DingTalk organization is refused. Empty: not checked.
+    DINGTALK_CORP_ID = os.environ.get("DINGTALK_CORP_ID") or None
+    DINGTALK_LOGIN_URL = os.environ.get("DINGTALK_LOGIN_URL", "https://login.dingtalk.com")
+    DINGTALK_API_URL = os.environ.get("DINGTALK_API_URL", "https://api.dingtalk.com")
+    DINGTALK_OAPI_URL = os.environ.get("DINGTALK_OAPI_URL", "https://oapi.dingtalk.com")
+    DINGTALK_BUTTON_LABEL = os.environ.get("DINGTALK_BUTTON_LABEL", "钉钉登录")
+    #: WeCom 企业微信扫码登录 / 网页授权 (the corpid, a self-built app's AgentId and Secret).
+    WECOM_CORP_ID = os.environ.get("WECOM_CORP_ID") or None
+    WECOM_AGENT_ID = os.environ.get("WECOM_AGENT_ID") or None
+    WECOM_SECRET = os.environ.get("WECOM_SECRET") or None
+    WECOM_BASE_URL = os.environ.get("WECOM_BASE_URL", "https://qyapi.weixin.qq.com")
+    WECOM_LOGIN_URL = os.environ.get("WECOM_LOGIN_URL", "https://login.work.weixin.qq.com")
+    WECOM_OAUTH_URL = os.environ.get("WECOM_OAUTH_URL", "https://open.weixin.qq.com")
+    WECOM_BUTTON_LABEL = os.environ.get("WECOM_BUTTON_LABEL", "企业微信登录")

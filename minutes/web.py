@@ -32,7 +32,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 HSTS = "max-age=31536000; includeSubDomains"
 
 #: Endpoints reachable without logging in.
-PUBLIC_ENDPOINTS = {"people.login", "static", "health", "favicon", "actions.calendar_feed"}
+PUBLIC_ENDPOINTS = {"people.login", "static", "health", "favicon", "actions.calendar_feed",
+                    # single sign-on: each method's start and callback (minutes/identity/views.py)
+                    "identity.oidc_login", "identity.oidc_callback", "identity.feishu_login",
+                    "identity.feishu_callback", "identity.dingtalk_login", "identity.dingtalk_callback",
+                    "identity.wecom_login", "identity.wecom_callback"}
 
 
 #: Request headers the app reads (htmx, live room reconnects, API tokens, CSRF): checked like any field.
@@ -140,9 +144,12 @@ def register_web(app: Flask) -> None:
     from minutes.audit.views import bp as audit_bp
     from minutes.meetings.views import bp as meetings_bp
     from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
+    from minutes.identity.views import bp as identity_bp, sign_in_buttons
     from minutes.people.views import bp as people_bp
 
     app.register_blueprint(people_bp)
+    app.register_blueprint(identity_bp)  # /login/oidc, /login/feishu...: 404 unless the method is configured
+    app.jinja_env.globals["sign_in_buttons"] = sign_in_buttons
     app.register_blueprint(meetings_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)

@@ -59,8 +59,11 @@ def login():
 def logout():
     """Log out: every session of this user ends, so a copied cookie is worthless afterwards."""
     service.end_all_sessions(current_user._get_current_object())
+    at_provider = session.get("logout_url")  # set at an OpenID Connect sign-in: log out at the IdP too
     logout_user()
     session.clear()
+    if at_provider:  # a page that goes on to the IdP: a redirect of this form POST would break form-action 'self'
+        return render_template("identity/leaving.html", target=at_provider)
     return redirect(url_for("people.login"))
 
 

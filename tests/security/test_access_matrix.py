@@ -20,6 +20,7 @@ back after a state-changing request, so no request changes what later rows see.
 no response any non-invitee got (pages, fragments, search, exports, .ics, API, error pages) nor in
 any email sent to someone not invited.
 """
+import contextlib
 import contextvars
 import json
 import re
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.policy import default as default_policy
 from io import BytesIO
+from urllib.parse import urlsplit
 
 import pytest
 from flask import g
@@ -83,6 +85,8 @@ NO_TOKEN_MAKES_TOKENS = rule("L    403     403 403  403 403  403   403")
 DEV_ONLY = rule("L    404     404 404  404 404  404   404")
 #: logging out ends, for everyone, on the login page
 LOGOUT = rule("L    L       L   L    L   L    L     L")
+#: a sign-in's callback without a sign-in in progress (no state in the session): refused for everyone
+SIGN_IN_CALLBACK = rule("400  400     400 400  400 400  400   400")
 
 
 @dataclass
@@ -107,6 +111,15 @@ EXPECT: dict[str, Case] = {
     "people.login": E(GET=NOBODY_LOGGED, POST=NOBODY_LOGGED),
     "actions.calendar_feed": E(GET=NOBODY_LOGGED),
     "api.openapi": E(GET=NOBODY_LOGGED),
+    # single sign-on (configured in `world`): the start sends anyone to the IdP / vendor, the callback checks state
+    "identity.oidc_login": E(GET=NOBODY_LOGGED),
+    "identity.oidc_callback": E(GET=SIGN_IN_CALLBACK, query="?code=x&state=y"),
+    "identity.feishu_login": E(GET=NOBODY_LOGGED),
+    "identity.feishu_callback": E(GET=SIGN_IN_CALLBACK, query="?code=x&state=y"),
+    "identity.dingtalk_login": E(GET=NOBODY_LOGGED),
+    "identity.dingtalk_callback": E(GET=SIGN_IN_CALLBACK, query="?authCode=x&state=y"),
+    "identity.wecom_login": E(GET=NOBODY_LOGGED),
+    "identity.wecom_callback": E(GET=SIGN_IN_CALLBACK, query="?code=x&state=y"),
     # --- everyone logged in ------------------------------------------------------------------------
     "people.logout": E(POST=LOGOUT),
     "people.profile": E(GET=EVERYONE, POST=EVERYONE),
@@ -449,7 +462,7 @@ def world(_app, smtp_server):
 
     from minutes.people import service as people
 
-    with emptied_afterwards(_app, smtp_server), pytest.MonkeyPatch.context() as mp:
+    with emptied_afterwards(_app, smtp_server), pytest.MonkeyPatch.context() as mp, _sign_in_methods(_app):
         mp.setattr(people, "generate_password_hash",
                    lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"))
         w = _build_world(_app, smtp_server)
@@ -463,6 +476,26 @@ def world(_app, smtp_server):
         finally:
             _MATRIX["on"] = False
             _app.after_request_funcs[None].remove(_rollback_everything)
+
+
+@contextlib.contextmanager
+def _sign_in_methods(app):
+    """Every single sign-on method configured: OIDC against a real IdP on loopback, the vendors at a dead port
+    (their start only redirects; a callback without state is refused before any call)."""
+    from tests.identity.oidc_provider import OidcProvider
+
+    idp = OidcProvider()
+    dead = "http://127.0.0.1:9"
+    app.config.update(OIDC_ISSUER=idp.issuer, OIDC_CLIENT_ID="minutes", OIDC_CLIENT_SECRET="s3cret",
+                      FEISHU_APP_ID="cli_x", FEISHU_APP_SECRET="x", FEISHU_BASE_URL=dead,
+                      FEISHU_AUTHORIZE_URL=dead + "/open-apis/authen/v1/authorize",
+                      DINGTALK_CLIENT_ID="ding_x", DINGTALK_CLIENT_SECRET="x", DINGTALK_LOGIN_URL=dead,
+                      DINGTALK_API_URL=dead, DINGTALK_OAPI_URL=dead, WECOM_CORP_ID="ww_x", WECOM_AGENT_ID="1",
+                      WECOM_SECRET="x", WECOM_BASE_URL=dead, WECOM_LOGIN_URL=dead, WECOM_OAUTH_URL=dead)
+    try:
+        yield idp
+    finally:
+        idp.stop()
 
 
 def _logged_in_client(app, user):
@@ -569,7 +602,7 @@ class Result:
         s, api = self.status, self.url.startswith("/api/")
         if s >= 500:
             return f"{s}"
-        if (s == 302 and "/login" in self.location) or (s == 401):
+        if (s == 302 and urlsplit(self.location).path == "/login") or (s == 401):  # this site's login page
             return "L"
         if s in (403, 404, 405):
             return str(s)
