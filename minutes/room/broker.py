@@ -257,6 +257,9 @@ class Hub(ABC):
         #: Per room, a committed revision some stream here lacked at the watchdog's last look.
         self._behind: dict[int, int] = {}
         self._revision_reader = revision_reader
+        #: The newest `resync` frame per (room, audience, site address): every tab that resyncs to the same
+        #: revision gets the same bytes (a restart or a reconnect storm renders each room once, not once a tab).
+        self._resyncs: dict[tuple[int, str, str], tuple[int, bytes]] = {}
         self._watch_seconds = watch_seconds
         self._watch_started = False
         self._closed = False
@@ -277,12 +280,28 @@ class Hub(ABC):
                 if not subs:
                     del self._rooms[sub.meeting_id]
                     self._behind.pop(sub.meeting_id, None)
+                    for key in [k for k in self._resyncs if k[0] == sub.meeting_id]:
+                        del self._resyncs[key]
 
     def subscriber_count(self, meeting_id: int | None = None) -> int:
         with self._lock:
             if meeting_id is None:
                 return sum(len(s) for s in self._rooms.values())
             return len(self._rooms.get(int(meeting_id), ()))
+
+    def cached_resync(self, meeting_id: int, audience: str, site: str, revision: int) -> bytes | None:
+        """The resync frame of this revision when a tab of this process rendered it already, else None."""
+        kept = self._resyncs.get((meeting_id, audience, site))
+        return kept[1] if kept is not None and kept[0] == revision else None
+
+    def keep_resync(self, meeting_id: int, audience: str, site: str, revision: int, frame: bytes) -> None:
+        """Keep a rendered resync frame for the next tab (only the newest revision of a room with open tabs)."""
+        with self._lock:
+            if meeting_id not in self._rooms:
+                return
+            kept = self._resyncs.get((meeting_id, audience, site))
+            if kept is None or kept[0] <= revision:
+                self._resyncs[(meeting_id, audience, site)] = (revision, frame)
 
     def deliver(self, message: Message) -> None:
         """Hand a message to every local stream of its room."""

@@ -162,7 +162,11 @@ class RoomStream:
 
     # -- reading the room
     def _resync(self) -> bytes:
-        """The whole room as one `resync` event, at the revision it shows (which becomes `last`)."""
+        """The whole room as one `resync` event, at the revision it shows (which becomes `last`).
+
+        Read in one snapshot, so its content is exactly its revision; rendered once per revision and audience
+        in this process (the hub keeps the newest frame of each room with open tabs)."""
+        hub = live.broker(self.app)
         with self.app.test_request_context("/", base_url=self.base_url):
             try:
                 _one_snapshot()
@@ -170,11 +174,16 @@ class RoomStream:
                 if not self._may_view(user, meeting):
                     raise Gone
                 revision = current_revision(self.meeting_id)
-                html = live.render_live(meeting, self.audience)
+                # What a room shows depends on its revision and the audience, never on who looks (access is
+                # checked above): tabs resyncing to the same revision share one rendering.
+                frame = hub.cached_resync(self.meeting_id, self.audience, self.base_url, revision)
+                if frame is None:
+                    frame = sse_frame("resync", live.render_live(meeting, self.audience), revision)
+                    hub.keep_resync(self.meeting_id, self.audience, self.base_url, revision, frame)
             finally:
                 db.session.remove()
         self.last = revision
-        return sse_frame("resync", html, revision)
+        return frame
 
     def _check_access(self) -> None:
         """Checked again now and then: someone removed from a confidential meeting stops receiving it."""

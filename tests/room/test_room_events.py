@@ -6,6 +6,8 @@ import pytest
 from minutes.extensions import db
 from minutes.room import live, recording, service, stream
 from minutes.room.broker import InProcessBroker, Message, RedisBroker, sse_frame
+from minutes.meetings.models import Meeting
+from minutes.people.models import User
 from tests.room.conftest import login
 
 HX = {"HX-Request": "true"}
@@ -347,3 +349,28 @@ def test_a_check_that_resyncs_over_a_gap_ends_the_wait_for_it(started, broker, c
     event = reader.next()
     assert (event.event, event.id) == ("resync", "3")
     assert reader.quiet(stream.GAP_WAIT_SECONDS + 0.5) == []
+
+
+def test_tabs_resyncing_to_the_same_revision_share_one_rendering(started, broker, open_stream, app, monkeypatch):
+    """A reconnect storm renders each room once per audience and revision, not once per tab."""
+    real_render = live.render_live
+    renders = []
+
+    def counting(meeting, audience, base=None):
+        renders.append(audience)
+        return real_render(meeting, audience, base)
+
+    monkeypatch.setattr(live, "render_live", counting)
+    readers = [open_stream(login(app.test_client(), started.participant), started.meeting.id, rev=0)
+               for _ in range(3)]
+    first = [r.next() for r in readers]
+    assert [e.event for e in first] == ["resync"] * 3 and len({e.data for e in first}) == 1
+    assert renders == ["read"]
+    # a new revision: the next tab to resync renders it again, once
+    with app.app_context():
+        recording.add_point(db.session.get(User, started.recorder.id), db.session.get(Meeting, started.meeting.id),
+                            started.items[0].id, "consensus", "新的共识")
+        db.session.commit()
+    late = open_stream(login(app.test_client(), started.cc), started.meeting.id, rev=0)
+    event = late.next()
+    assert event.event == "resync" and "新的共识" in event.data and renders == ["read", "read"]
