@@ -70,12 +70,7 @@ class RoomStream:
 
     # -- the stream
     def _frames(self):
-        with self.app.app_context():
-            try:
-                current = current_revision(self.meeting_id)
-            finally:
-                db.session.remove()
-        self._check_access()
+        current = self._check_access(revision=True)
         yield b"retry: 2000\n: connected\n\n"
         if self.last_seen is None or self.last_seen != current:
             yield self._resync()
@@ -185,14 +180,18 @@ class RoomStream:
         self.last = revision
         return frame
 
-    def _check_access(self) -> None:
-        """Checked again now and then: someone removed from a confidential meeting stops receiving it."""
+    def _check_access(self, revision: bool = False) -> int | None:
+        """Checked again now and then: someone removed from a confidential meeting stops receiving it.
+
+        With `revision`, also the room's committed revision, read in the same short session (where a new stream
+        starts from)."""
         with self.app.app_context():
             try:
                 user, meeting = self._user_and_meeting()
                 if not self._may_view(user, meeting):
                     raise Gone
                 self.confidential = bool(meeting.confidential)
+                return current_revision(self.meeting_id) if revision else None
             finally:
                 db.session.remove()
 
