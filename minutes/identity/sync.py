@@ -202,7 +202,8 @@ def apply_directory(provider: str, departments: list[DirectoryDepartment], peopl
     for u in users.values():
         if u.email:
             by_email.setdefault(u.email.lower(), u)
-    linked_users = {i.user_id for i in identities.values()}
+    linked_users = {i.user_id: i for i in identities.values()}
+    current = {person.profile.subject for person in people}
     seen: set[str] = set()
 
     for person in people:
@@ -217,7 +218,16 @@ def apply_directory(provider: str, departments: list[DirectoryDepartment], peopl
         else:
             user = by_username.get((p.username or "").lower()) or (by_email.get(p.email.lower()) if p.email else None)
             if user is not None and user.id in linked_users:
-                report.skipped.append(gettext("%(user)s：该账号已关联目录中的另一人员，未自动关联", user=user.label))
+                old = linked_users[user.id]
+                if old.subject in current:
+                    report.skipped.append(gettext("%(user)s：该账号已关联目录中的另一人员，未自动关联", user=user.label))
+                    continue
+                # the entry the account was linked to is gone and a new one has its name (re-created, rehired)
+                identities.pop(old.subject, None)
+                old.subject = p.subject
+                identities[p.subject] = old
+                report.people_linked.append(user.label)
+                _update_person(user, person, dept, report)
                 continue
             if user is None:
                 if not person.enabled:
@@ -242,7 +252,7 @@ def apply_directory(provider: str, departments: list[DirectoryDepartment], peopl
             ident = ExternalIdentity(user_id=user.id, provider=provider, subject=p.subject, last_synced_at=now)
             db.session.add(ident)
             identities[p.subject] = ident
-            linked_users.add(user.id)
+            linked_users[user.id] = ident
         _update_person(user, person, dept, report)
     # the directory's list is complete: anyone linked here and not in it has left
     for subject, ident in identities.items():
