@@ -111,7 +111,7 @@ def _tick_directory_sync() -> str | None:
 @click.option("--verbose", "-v", is_flag=True, help="列出每一项变更")
 def sync_directory_command(source, verbose):
     """Synchronize departments and people from the company directory, and print what changed."""
-    from minutes.identity.sync import sync_from
+    from minutes.identity.sync import report_lines, sync_from
 
     provider = source or current_app.config.get("DIRECTORY_SYNC") or "ldap"
     try:
@@ -125,18 +125,6 @@ def sync_directory_command(source, verbose):
             click.echo("  " + line)
     for line in report.skipped:
         click.echo("  未处理：" + line)
-
-
-def report_lines(report) -> list[str]:
-    lines = [f"新建部门：{name}" for name in report.departments_created]
-    lines += [f"部门改名：{old} → {new}" for old, new in report.departments_renamed]
-    lines += [f"新建人员：{name}" for name in report.people_created]
-    lines += [f"关联已有账号：{name}" for name in report.people_linked]
-    lines += [f"更新：{name}（{'、'.join(fields)}）" for name, fields in report.people_updated]
-    lines += [f"调动：{name}，{old} → {new}" for name, old, new in report.people_moved]
-    lines += [f"停用：{name}" for name in report.people_deactivated]
-    lines += [f"恢复：{name}" for name in report.people_reactivated]
-    return lines
 
 
 @minutes_cli.command("token")

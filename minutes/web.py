@@ -138,6 +138,7 @@ def register_web(app: Flask) -> None:
     from minutes.api.views import bp as api_bp
     from minutes.archive.views import bp as archive_bp
     from minutes.audit.views import bp as audit_bp
+    from minutes.identity.views import bp as identity_bp
     from minutes.meetings.views import bp as meetings_bp
     from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
     from minutes.people.views import bp as people_bp
@@ -151,6 +152,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     app.register_blueprint(dev_mailbox_bp)  # answers 404 unless MAIL_DEV_MAILBOX=1
     app.register_blueprint(audit_bp)
+    app.register_blueprint(identity_bp)
 
     from minutes.room.views import register as register_room
 

@@ -83,6 +83,19 @@ class SyncReport:
             pd=len(self.people_deactivated), pr=len(self.people_reactivated), n=self.changes, s=f"{self.seconds:.2f}")
 
 
+def report_lines(report: SyncReport) -> list[str]:
+    """Each change on a line, in Chinese (the CLI's --verbose and the admin page)."""
+    lines = [gettext("新建部门：%(name)s", name=name) for name in report.departments_created]
+    lines += [gettext("部门改名：%(old)s → %(new)s", old=old, new=new) for old, new in report.departments_renamed]
+    lines += [gettext("新建人员：%(name)s", name=name) for name in report.people_created]
+    lines += [gettext("关联已有账号：%(name)s", name=name) for name in report.people_linked]
+    lines += [gettext("更新：%(name)s（%(fields)s）", name=name, fields="、".join(fields)) for name, fields in report.people_updated]
+    lines += [gettext("调动：%(name)s，%(old)s → %(new)s", name=name, old=old, new=new) for name, old, new in report.people_moved]
+    lines += [gettext("停用：%(name)s", name=name) for name in report.people_deactivated]
+    lines += [gettext("恢复：%(name)s", name=name) for name in report.people_reactivated]
+    return lines
+
+
 def lock_name(provider: str) -> str:
     return f"directory-sync:{provider}"
 

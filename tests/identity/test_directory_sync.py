@@ -200,3 +200,26 @@ def test_tick_reports_an_unreachable_directory(directory, runner, app):
     result = runner.invoke(args=["minutes", "tick"])
     assert result.exit_code != 0
     assert "无法连接公司目录服务" in result.output
+
+
+def test_admin_button_runs_the_sync_and_shows_the_report(directory, client, login_as, make_user):
+    admin = make_user("admin", "管理员", admin=True)
+    login_as(admin)
+    page = client.get("/admin/directory")
+    assert page.status_code == 200 and "立即同步" in page.get_data(as_text=True)
+    response = client.post("/admin/directory/sync", data={"source": "ldap"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "共 7 项变更" in html  # 产品部 existed (the admin's): adopted, not created
+    assert "新建人员：张伟（研发部）" in html
+    assert _user("zhangwei") is not None
+    again = client.post("/admin/directory/sync", data={"source": "ldap"}).get_data(as_text=True)
+    assert "共 0 项变更" in again and "没有需要变更的内容" in again
+    assert client.post("/admin/directory/sync", data={"source": "nope"}).status_code == 422
+
+
+def test_directory_page_is_for_administrators_only(directory, client, login_as, make_user):
+    login_as(make_user("wangwu", "王五"))
+    assert client.get("/admin/directory").status_code == 403
+    assert client.post("/admin/directory/sync", data={"source": "ldap"}).status_code == 403
+    assert _user("zhangwei") is None
