@@ -145,10 +145,13 @@ def _search(conn: Connection, base: str, query: str, attributes: list[str], scop
                 entries.append({"dn": item["dn"], "raw": item.get("raw_attributes") or {}})
     except LDAPException as exc:
         raise DirectoryUnavailable(gettext("目录查询失败：%(error)s", error=str(exc))) from exc
-    if conn.result and conn.result.get("result") not in (0, None) and not entries and scope != BASE:
-        if conn.result.get("result") == 32:  # noSuchObject: an empty base
-            return []
-        raise DirectoryUnavailable(gettext("目录查询失败：%(error)s", error=conn.result.get("description", "")))
+    code = (conn.result or {}).get("result")
+    if code == 32 and scope == BASE:  # noSuchObject: that entry does not exist
+        return []
+    if code not in (0, None):
+        # sizeLimitExceeded and the like: a partial list must never reach the sync (it would deactivate the rest)
+        raise DirectoryUnavailable(gettext("目录查询失败或结果不完整（%(error)s），本次未做任何变更",
+                                           error=conn.result.get("description", code)))
     return entries
 
 

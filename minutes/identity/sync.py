@@ -215,7 +215,7 @@ def apply_directory(provider: str, departments: list[DirectoryDepartment], peopl
     for u in users.values():
         if u.email:
             by_email.setdefault(u.email.lower(), u)
-    linked_users = {i.user_id: i for i in identities.values()}
+    linked_users = {users[i.user_id]: i for i in identities.values() if i.user_id in users}
     current = {person.profile.subject for person in people}
     seen: set[str] = set()
 
@@ -226,12 +226,13 @@ def apply_directory(provider: str, departments: list[DirectoryDepartment], peopl
         seen.add(p.subject)
         dept = depts.get(person.department) if person.department else None
         ident = identities.get(p.subject)
+        created = False
         if ident is not None:
             user = users[ident.user_id]
         else:
             user = by_username.get((p.username or "").lower()) or (by_email.get(p.email.lower()) if p.email else None)
-            if user is not None and user.id in linked_users:
-                old = linked_users[user.id]
+            if user is not None and user in linked_users:
+                old = linked_users[user]
                 if old.subject in current:
                     report.skipped.append(gettext("%(user)s：该账号已关联目录中的另一人员，未自动关联", user=user.label))
                     continue
@@ -249,24 +250,27 @@ def apply_directory(provider: str, departments: list[DirectoryDepartment], peopl
                 if username.lower() in by_username:
                     report.skipped.append(gettext("%(username)s：用户名已被其他账号使用，未创建", username=username))
                     continue
+                if "password" not in cache:  # one per run: hashing is slow on purpose, and no password matches it
+                    cache["password"] = unusable_password_hash()
                 user = User(username=username, name=(p.name or username)[:64], email=(p.email or None),
-                            title=(p.title or None), password_hash=unusable_password_hash(),
+                            title=(p.title or None), password_hash=cache["password"],
                             department=dept or _default_department(cache),
                             is_department_head=bool(p.is_department_head), is_enabled=True)
-                db.session.add(user)
-                db.session.flush()
-                users[user.id] = user
+                db.session.add(user)  # flushed with the rest: one round trip per batch, not per person
                 by_username[user.username.lower()] = user
                 if user.email:
                     by_email.setdefault(user.email.lower(), user)
                 report.people_created.append(user.label)
+                created = True
             else:
                 report.people_linked.append(user.label)
-            ident = ExternalIdentity(user_id=user.id, provider=provider, subject=p.subject, last_synced_at=now)
+            ident = ExternalIdentity(user=user, provider=provider, subject=p.subject, last_synced_at=now)
             db.session.add(ident)
             identities[p.subject] = ident
-            linked_users[user.id] = ident
-        _update_person(user, person, dept, report)
+            linked_users[user] = ident
+        if not created:
+            _update_person(user, person, dept, report)
+    db.session.flush()
     # the directory's list is complete: anyone linked here and not in it has left
     for subject, ident in identities.items():
         if subject in seen:

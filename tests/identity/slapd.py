@@ -27,7 +27,8 @@ include {schemas}/nis.schema
 modulepath {modules}
 moduleload back_mdb
 pidfile {root}/slapd.pid
-sizelimit 500
+# like a production directory: a plain search stops at 500 entries, a paged one reads them all
+sizelimit size.soft=500 size.hard=unlimited size.pr=500 size.prtotal=unlimited
 database mdb
 suffix "{suffix}"
 rootdn "{rootdn}"
