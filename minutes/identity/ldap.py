@@ -111,20 +111,29 @@ def _connect(s: Settings, user: str | None, password: str | None) -> Connection:
     try:
         conn.open()
         if s.start_tls and not s.url.lower().startswith("ldaps://"):
-            conn.start_tls()
+            if not conn.start_tls():  # never go on to send the password in the clear
+                raise LDAPException("StartTLS failed")
         if not conn.bind():
             result = conn.result or {}
             if result.get("result") == 49:  # invalidCredentials
                 raise LDAPBindError("invalid credentials")
             raise LDAPException(result.get("description") or "bind failed")
     except LDAPBindError:
-        conn.unbind()
+        _close(conn)
         raise
     except (LDAPException, OSError) as exc:
-        conn.unbind()
+        _close(conn)
         current_app.logger.warning("LDAP %s: %s", s.url, exc)
         raise DirectoryUnavailable(gettext("无法连接公司目录服务，请稍后再试或联系管理员")) from exc
     return conn
+
+
+def _close(conn: Connection) -> None:
+    """Unbind, whatever state a failed handshake left the socket in."""
+    try:
+        conn.unbind()
+    except (LDAPException, OSError):
+        pass
 
 
 def _service_connection(s: Settings) -> Connection:

@@ -59,13 +59,24 @@ def free_port() -> int:
 class Slapd:
     """slapd with its own temporary directory, mdb database and port; `load()` (re)starts it from LDIF."""
 
-    def __init__(self):
+    def __init__(self, tls: bool = False):
         self.root = Path(tempfile.mkdtemp(prefix="slapd-"))
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
+        self.tls_port = free_port() if tls else None
+        self.ldaps_url = f"ldaps://127.0.0.1:{self.tls_port}" if tls else None
+        self.ca_file = str(self.root / "cert.pem") if tls else None
         self.proc: subprocess.Popen | None = None
-        (self.root / "slapd.conf").write_text(CONFIG.format(schemas=SCHEMAS, modules=MODULES, root=self.root,
-                                                            suffix=SUFFIX, rootdn=ROOT_DN, rootpw=ROOT_PASSWORD))
+        config = CONFIG.format(schemas=SCHEMAS, modules=MODULES, root=self.root, suffix=SUFFIX, rootdn=ROOT_DN,
+                               rootpw=ROOT_PASSWORD)
+        if tls:  # a self-signed certificate for 127.0.0.1: the client trusts it through LDAP_CA_FILE
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", str(self.root / "key.pem"), "-out", self.ca_file],
+                           check=True, capture_output=True)
+            config = (f"TLSCertificateFile {self.ca_file}\nTLSCertificateKeyFile {self.root / 'key.pem'}\n"
+                      + config)
+        (self.root / "slapd.conf").write_text(config)
 
     def load(self, ldif: str | Path = LDIF) -> "Slapd":
         """Stop, empty the database, load the LDIF offline (fast, entryUUIDs generated), start."""
@@ -84,7 +95,8 @@ class Slapd:
         return self
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([SLAPD, "-d", "0", "-h", self.url + "/", "-f", str(self.root / "slapd.conf")],
+        urls = self.url + "/" + (f" {self.ldaps_url}/" if self.ldaps_url else "")
+        self.proc = subprocess.Popen([SLAPD, "-d", "0", "-h", urls, "-f", str(self.root / "slapd.conf")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
