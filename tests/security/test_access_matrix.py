@@ -136,6 +136,8 @@ EXPECT: dict[str, Case] = {
     "dev_mailbox.index": E(GET=DEV_ONLY),
     "dev_mailbox.html_body": E(GET=DEV_ONLY),
     "admin.retry_message": E(POST=ADMIN),
+    "identity.directory": E(GET=ADMIN),
+    "identity.run": E(POST=ADMIN),
     "admin.users": E(GET=ADMIN),
     "admin.edit_user": E(GET=ADMIN, POST=ADMIN),
     "admin.reset_password": E(POST=ADMIN),
