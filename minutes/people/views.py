@@ -7,6 +7,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from minutes.core.errors import DomainError, ValidationFailed
+from minutes.identity.ldap import configured as ldap_configured
 from minutes.identity.login import password_login
 from minutes.people import service
 from minutes.people.forms import LoginForm
@@ -55,7 +56,8 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         error = next(iter(form.errors.values()))[0] if form.errors else gettext("请求无效，请刷新后重试")
-    return render_template("people/login.html", form=form, error=error), 200 if error is None else status
+    return (render_template("people/login.html", form=form, error=error, directory_login=ldap_configured()),
+            200 if error is None else status)
 
 
 @bp.post("/logout")

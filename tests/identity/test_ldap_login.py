@@ -133,3 +133,9 @@ def test_local_login_admins_without_a_directory_explains_itself(client, app, mak
     response = _login(client, "wangwu", PASSWORD)
     assert response.status_code == 403
     assert "已关闭本地密码登录" in response.get_data(as_text=True)
+
+
+def test_login_page_says_to_use_the_company_account_only_when_a_directory_is_configured(client, directory, app):
+    assert "请使用公司统一账号" in client.get("/login").get_data(as_text=True)
+    app.config["LDAP_URL"] = ""
+    assert "请使用公司统一账号" not in client.get("/login").get_data(as_text=True)
