@@ -223,3 +223,33 @@ def test_directory_page_is_for_administrators_only(directory, client, login_as, 
     assert client.get("/admin/directory").status_code == 403
     assert client.post("/admin/directory/sync", data={"source": "ldap"}).status_code == 403
     assert _user("zhangwei") is None
+
+
+def test_two_hosts_syncing_at_once_apply_it_once(directory, app):
+    """Two processes' worth of sync at the same moment (threads, each with its own session and connection)."""
+    import threading
+
+    reports, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def host():
+        with app.app_context():
+            try:
+                barrier.wait()
+                reports.append(sync.sync_from("ldap"))
+            except Exception as exc:  # reported below: the test fails with it
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    db.session.commit()
+    threads = [threading.Thread(target=host) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(r.changes for r in reports if not r.locked_out) in ([0, 8], [8])
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(User)) == 4
+    assert db.session.scalar(select(func.count()).select_from(Department)) == 4
