@@ -253,3 +253,20 @@ def test_two_hosts_syncing_at_once_apply_it_once(directory, app):
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(User)) == 4
     assert db.session.scalar(select(func.count()).select_from(Department)) == 4
+
+
+def test_departments_and_heads_from_attributes(directory, app):
+    """AD's way: the department is an attribute of the person, the head is marked by an attribute."""
+    app.config.update(LDAP_ATTR_DEPARTMENT="departmentNumber", LDAP_HEAD_GROUP_DN="", LDAP_ATTR_HEAD="businessCategory")
+    admin = directory.admin()
+    for dn, dept in [(f"uid=zhangwei,ou=研发部,{PEOPLE}", "技术中心"), (f"uid=wangfang,ou=前端组,ou=研发部,{PEOPLE}", "技术中心"),
+                     (f"uid=lina,ou=产品部,{PEOPLE}", "产品中心"), (f"uid=zhaomin,ou=市场部,{PEOPLE}", "产品中心")]:
+        assert admin.modify(dn, {"departmentNumber": [("MODIFY_ADD", [dept])]})
+    assert admin.modify(f"uid=wangfang,ou=前端组,ou=研发部,{PEOPLE}", {"businessCategory": [("MODIFY_ADD", ["是"])]})
+    report = sync.sync_from("ldap")
+    assert sorted(report.departments_created) == ["产品中心", "技术中心"]
+    assert _user("wangfang").department.name == "技术中心" and _user("wangfang").is_department_head
+    assert _user("zhaomin").department.name == "产品中心" and not _user("zhaomin").is_department_head
+    assert sync.sync_from("ldap").changes == 0
+    assert admin.modify(f"uid=zhaomin,ou=市场部,{PEOPLE}", {"departmentNumber": [("MODIFY_REPLACE", ["技术中心"])]})
+    assert sync.sync_from("ldap").people_moved == [("赵敏", "产品中心", "技术中心")]
