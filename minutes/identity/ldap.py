@@ -285,7 +285,9 @@ def authenticate(username: str, password: str) -> Profile | None:
         department = _department_name_for(conn, s, entry)
     finally:
         conn.unbind()
-    return _profile(entry, s, heads, department)
+    profile = _profile(entry, s, heads, department)
+    profile.username = profile.username or username  # an entry without the attribute: the name it bound with
+    return profile
 
 
 def _profile(entry: dict, s: Settings, heads: set[str] | None, department: str | None) -> Profile:

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from minutes.extensions import db
 from minutes.identity.models import ExternalIdentity
-from minutes.people.models import LoginCounter, User
+from minutes.people.models import LoginAddress, LoginCounter, User
 from tests.conftest import PASSWORD
 
 
@@ -21,6 +21,8 @@ def test_directory_user_signs_in_and_gets_an_account_with_mapped_attributes(clie
     assert ident.provider == "ldap" and len(ident.subject) == 36  # entryUUID, not the name
     assert client.get("/").status_code == 200
     assert _login(client, "zhangwei", "wrong").status_code == 302  # already signed in: to the dashboard
+    # the throttle remembered the address as the user's (after the request committed the new account)
+    assert db.session.scalar(select(LoginAddress.user_id).filter_by(user_id=user.id)) == user.id
 
 
 def test_department_head_comes_from_the_heads_group(client, directory):
