@@ -96,35 +96,36 @@ def _tick_directory_sync() -> str | None:
     from minutes.identity.sync import tick_sync
 
     try:
-        report = tick_sync()
+        reports = tick_sync()
     except Exception as exc:  # the directory down, a misconfiguration: reported; the next tick tries again
         db.session.rollback()
         message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
         return message
-    if report is not None:
+    for report in reports:
         click.echo(report.summary())
     return None
 
 
 @minutes_cli.command("sync-directory")
-@click.option("--source", default=None, help="目录来源：ldap（默认 DIRECTORY_SYNC 或 ldap），或 feishu / dingtalk / wecom")
+@click.option("--source", default=None, help="目录来源：ldap、feishu、dingtalk、wecom（默认：DIRECTORY_SYNC 中的每一个，未设置时为 ldap）")
 @click.option("--verbose", "-v", is_flag=True, help="列出每一项变更")
 def sync_directory_command(source, verbose):
     """Synchronize departments and people from the company directory, and print what changed."""
     from minutes.identity.sync import report_lines, sync_from
 
-    provider = source or current_app.config.get("DIRECTORY_SYNC") or "ldap"
-    try:
-        report = sync_from(provider)
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    click.echo(report.summary())
-    if verbose:
-        for line in report_lines(report):
-            click.echo("  " + line)
-    for line in report.skipped:
-        click.echo("  未处理：" + line)
+    configured = [p.strip() for p in str(current_app.config.get("DIRECTORY_SYNC") or "").split(",") if p.strip()]
+    for provider in [source] if source else configured or ["ldap"]:
+        try:
+            report = sync_from(provider)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from None
+        click.echo(report.summary())
+        if verbose:
+            for line in report_lines(report):
+                click.echo("  " + line)
+        for line in report.skipped:
+            click.echo("  未处理：" + line)
 
 
 @minutes_cli.command("token")

@@ -361,14 +361,25 @@ def last_run(provider: str) -> datetime | None:
     return db.session.scalar(select(JobLock.locked_at).where(JobLock.name == lock_name(provider)))
 
 
-def tick_sync(now: datetime | None = None) -> SyncReport | None:
-    """The tick's part: sync DIRECTORY_SYNC's source when its interval has passed; None when not due."""
-    provider = current_app.config.get("DIRECTORY_SYNC") or ""
-    if not provider:
-        return None
+def tick_sync(now: datetime | None = None) -> list[SyncReport]:
+    """The tick's part: sync each source of DIRECTORY_SYNC ("ldap", or several: "ldap,wecom") whose interval
+    (DIRECTORY_SYNC_MINUTES) has passed; the reports of those that ran. A failing source does not stop the
+    others; the first failure is raised after them."""
+    providers = [p.strip() for p in str(current_app.config.get("DIRECTORY_SYNC") or "").split(",") if p.strip()]
     now = now or utcnow()
-    last = last_run(provider)
-    db.session.rollback()
-    if last is not None and now - last < timedelta(minutes=current_app.config.get("DIRECTORY_SYNC_MINUTES", 60)):
-        return None
-    return sync_from(provider)
+    interval = timedelta(minutes=current_app.config.get("DIRECTORY_SYNC_MINUTES", 60))
+    reports, failure = [], None
+    for provider in providers:
+        last = last_run(provider)
+        db.session.rollback()
+        if last is not None and now - last < interval:
+            continue
+        try:
+            reports.append(sync_from(provider))
+        except Exception as exc:  # the next source still runs
+            db.session.rollback()
+            log.exception("directory sync from %s failed", provider)
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return reports

@@ -37,7 +37,7 @@ def _page(status: int = 200, **context):
     context.setdefault("error", None)
     return render("identity/directory.html", "identity/_directory.html", status, sources=sources,
                   last_runs={s: sync.last_run(s) for s in sources}, ldap_settings=ldap.Settings.from_config()
-                  if ldap.configured() else None, scheduled=current_app.config.get("DIRECTORY_SYNC") or "",
+                  if ldap.configured() else None, scheduled=[p.strip() for p in str(current_app.config.get("DIRECTORY_SYNC") or "").split(",")],
                   interval=current_app.config.get("DIRECTORY_SYNC_MINUTES"), lines=sync.report_lines, **context)
 
 
