@@ -48,7 +48,7 @@ def password_login(username: str, password: str, address: str,
     """
     attempt = throttle.begin(username, address)
     found = attempt.found
-    if found is not None and throttle.local_password_ok(attempt, password):
+    if throttle.local_password_ok(attempt, password):  # always checked: an unknown name takes as long
         if local_password_allowed(found.is_admin):
             throttle.succeeded(attempt, found.id)
             return db.session.get(User, found.id)

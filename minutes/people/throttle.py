@@ -171,9 +171,10 @@ def succeeded(attempt: Attempt, user_id: int) -> None:
 
 
 def local_password_ok(attempt: Attempt, password: str) -> bool:
-    """The local account's password is right and the account enabled."""
+    """The local account's password is right and the account enabled (an unknown name costs the same check)."""
     found = attempt.found
-    return found is not None and service.check_password(found.password_hash, password) and found.is_enabled
+    right = service.check_password(found.password_hash if found else None, password)
+    return right and found is not None and found.is_enabled
 
 
 def login(username: str, password: str, address: str) -> User | None:
