@@ -83,8 +83,49 @@ def tick_command():
     if result["minutes_overdue"]:
         click.echo(f"纪要逾期提醒：新排队消息 {result['minutes_overdue']} 条")
     click.echo(f"已发送 {result['sent']} 条，失败 {result['failed']} 条，顺延 {result['deferred']} 条")
+    directory_error = _tick_directory_sync()
     if result["error"]:
         raise click.ClickException(f"计算提醒时出错（已投递的消息不受影响，下次运行会重新计算）：{result['error']}")
+    if directory_error:
+        raise click.ClickException(f"目录同步出错（其余工作不受影响，下次运行会重试）：{directory_error}")
+
+
+def _tick_directory_sync() -> str | None:
+    """The tick's org-chart sync (DIRECTORY_SYNC, every DIRECTORY_SYNC_MINUTES): a failure is reported, never
+    holds up the rest."""
+    from minutes.identity.sync import tick_sync
+
+    try:
+        reports = tick_sync()
+    except Exception as exc:  # the directory down, a misconfiguration: reported; the next tick tries again
+        db.session.rollback()
+        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        return message
+    for report in reports:
+        click.echo(report.summary())
+    return None
+
+
+@minutes_cli.command("sync-directory")
+@click.option("--source", default=None, help="目录来源：ldap、feishu、dingtalk、wecom（默认：DIRECTORY_SYNC 中的每一个，未设置时为 ldap）")
+@click.option("--verbose", "-v", is_flag=True, help="列出每一项变更")
+def sync_directory_command(source, verbose):
+    """Synchronize departments and people from the company directory, and print what changed."""
+    from minutes.identity.sync import report_lines, sync_from
+
+    configured = [p.strip() for p in str(current_app.config.get("DIRECTORY_SYNC") or "").split(",") if p.strip()]
+    for provider in [source] if source else configured or ["ldap"]:
+        try:
+            report = sync_from(provider)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from None
+        click.echo(report.summary())
+        if verbose:
+            for line in report_lines(report):
+                click.echo("  " + line)
+        for line in report.skipped:
+            click.echo("  未处理：" + line)
 
 
 @minutes_cli.command("token")

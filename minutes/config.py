@@ -96,3 +96,44 @@ class Config:
     WECOM_LOGIN_URL = os.environ.get("WECOM_LOGIN_URL", "https://login.work.weixin.qq.com")
     WECOM_OAUTH_URL = os.environ.get("WECOM_OAUTH_URL", "https://open.weixin.qq.com")
     WECOM_BUTTON_LABEL = os.environ.get("WECOM_BUTTON_LABEL", "企业微信登录")
+    #: Local passwords: "all" (default) or "admins" (only administrators sign in with a local password; everyone
+    #: else through the company directory or IdP). Read by every sign-in method.
+    LOCAL_LOGIN = os.environ.get("LOCAL_LOGIN", "all")
+    #: LDAP / Active Directory sign-in and org-chart sync (off while LDAP_URL is empty). See README, "LDAP / AD".
+    LDAP_URL = os.environ.get("LDAP_URL", "")  #: ldap://host:389 or ldaps://host:636
+    LDAP_START_TLS = os.environ.get("LDAP_START_TLS", "0") == "1"
+    LDAP_TLS_VERIFY = os.environ.get("LDAP_TLS_VERIFY", "1") == "1"
+    LDAP_CA_FILE = os.environ.get("LDAP_CA_FILE") or None
+    LDAP_TIMEOUT = float(os.environ.get("LDAP_TIMEOUT", "5"))
+    #: The service account that searches (search-then-bind sign-in, and the sync). Empty: bind as the user with
+    #: LDAP_USER_DN_TEMPLATE.
+    LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN", "")
+    LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+    #: Bind as the user directly: "uid={username},ou=people,dc=example,dc=com" or AD's "{username}@corp.example.com".
+    LDAP_USER_DN_TEMPLATE = os.environ.get("LDAP_USER_DN_TEMPLATE", "")
+    #: Who may sign in and who is synced: the entries under LDAP_USER_BASE matching LDAP_USER_FILTER (and members
+    #: of LDAP_GROUP_DN when set).
+    LDAP_USER_BASE = os.environ.get("LDAP_USER_BASE", "")
+    LDAP_USER_FILTER = os.environ.get("LDAP_USER_FILTER", "(objectClass=inetOrgPerson)")
+    LDAP_GROUP_DN = os.environ.get("LDAP_GROUP_DN", "")
+    LDAP_GROUP_MEMBER_ATTR = os.environ.get("LDAP_GROUP_MEMBER_ATTR", "member")
+    #: Accounts the directory has disabled, e.g. AD "(userAccountControl:1.2.840.113556.1.4.803:=2)".
+    LDAP_DISABLED_FILTER = os.environ.get("LDAP_DISABLED_FILTER", "")
+    LDAP_ATTR_USERNAME = os.environ.get("LDAP_ATTR_USERNAME", "uid")  #: AD: sAMAccountName
+    LDAP_ATTR_ID = os.environ.get("LDAP_ATTR_ID", "entryUUID")  #: AD: objectGUID
+    LDAP_ATTR_NAME = os.environ.get("LDAP_ATTR_NAME", "cn")  #: AD: displayName
+    LDAP_ATTR_EMAIL = os.environ.get("LDAP_ATTR_EMAIL", "mail")
+    LDAP_ATTR_TITLE = os.environ.get("LDAP_ATTR_TITLE", "title")
+    #: The department as an attribute of the person (AD: department). Empty: the organizational unit the person
+    #: is in (the OUs under LDAP_DEPARTMENT_BASE are the departments).
+    LDAP_ATTR_DEPARTMENT = os.environ.get("LDAP_ATTR_DEPARTMENT", "")
+    LDAP_DEPARTMENT_BASE = os.environ.get("LDAP_DEPARTMENT_BASE", "")  #: default LDAP_USER_BASE
+    LDAP_DEPARTMENT_FILTER = os.environ.get("LDAP_DEPARTMENT_FILTER", "(objectClass=organizationalUnit)")
+    LDAP_ATTR_DEPARTMENT_NAME = os.environ.get("LDAP_ATTR_DEPARTMENT_NAME", "ou")
+    #: 部门负责人: members of this group, and/or people whose LDAP_ATTR_HEAD is TRUE/1/yes/是.
+    LDAP_HEAD_GROUP_DN = os.environ.get("LDAP_HEAD_GROUP_DN", "")
+    LDAP_ATTR_HEAD = os.environ.get("LDAP_ATTR_HEAD", "")
+    #: Org-chart sync by the tick: the sources ("ldap", or several: "ldap,wecom"; the vendors' contacts APIs add
+    #: theirs with identity.sync.register_source), every so many minutes.
+    DIRECTORY_SYNC = os.environ.get("DIRECTORY_SYNC", "")
+    DIRECTORY_SYNC_MINUTES = int(os.environ.get("DIRECTORY_SYNC_MINUTES", "60"))

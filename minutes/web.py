@@ -142,6 +142,7 @@ def register_web(app: Flask) -> None:
     from minutes.api.views import bp as api_bp
     from minutes.archive.views import bp as archive_bp
     from minutes.audit.views import bp as audit_bp
+    from minutes.identity.directory_views import bp as directory_bp
     from minutes.meetings.views import bp as meetings_bp
     from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
     from minutes.identity.views import bp as identity_bp, sign_in_buttons
@@ -158,6 +159,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     app.register_blueprint(dev_mailbox_bp)  # answers 404 unless MAIL_DEV_MAILBOX=1
     app.register_blueprint(audit_bp)
+    app.register_blueprint(directory_bp)  # 系统管理 → 目录同步
 
     from minutes.room.views import register as register_room
 

@@ -34,6 +34,7 @@ def start(app: Flask) -> threading.Thread | None:
         def run():
             from minutes.actions.reminders import tick
             from minutes.extensions import db
+            from minutes.identity.sync import tick_sync
 
             while not stop.wait(INTERVAL_SECONDS):
                 with app.app_context():
@@ -41,6 +42,11 @@ def start(app: Flask) -> threading.Thread | None:
                         tick()
                     except Exception:  # logged; the next minute tries again
                         log.exception("embedded tick failed")
+                    try:
+                        tick_sync()  # the org chart from the directory, when DIRECTORY_SYNC is set and due
+                    except Exception:
+                        db.session.rollback()
+                        log.exception("directory sync failed")
                     finally:
                         db.session.remove()
 

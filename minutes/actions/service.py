@@ -389,12 +389,14 @@ def _led_by(user):
 
 
 def coordination(user, limit: int | None = None) -> list[ActionItem]:
-    """Actions of meetings the user hosts that need coordination: escalated, or their owner asked for support."""
+    """Actions of meetings the user hosts that need coordination: escalated, their owner asked for support,
+    or their owner is gone (the account deactivated: left the company directory)."""
     hosted = select(Participant.meeting_id).where(Participant.user_id == user.id, Participant.role == Role.HOST)
+    owner_gone = ActionItem.owner_id.in_(select(User.id).where(User.is_enabled.is_(False)))
     query = (select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
              .where(ActionItem.meeting_id.in_(hosted), ActionItem.deleted_at.is_(None),
                     ActionItem.status != ActionStatus.DONE,
-                    or_(reminders.escalated_filter(), ActionItem.status == ActionStatus.NEED_SUPPORT))
+                    or_(reminders.escalated_filter(), ActionItem.status == ActionStatus.NEED_SUPPORT, owner_gone))
              .order_by(ActionItem.due_date, ActionItem.id)
              .options(selectinload(ActionItem.owner), selectinload(ActionItem.owner_department),
                       selectinload(ActionItem.meeting)))

@@ -25,7 +25,7 @@ def admins_only():
 @bp.context_processor
 def admin_tabs():
     """Links to admin pages that other domains serve (the audit log), when those domains are installed."""
-    extra = [(gettext("操作日志"), "audit.admin_log")]
+    extra = [(gettext("操作日志"), "audit.admin_log"), (gettext("目录同步"), "directory.directory")]
     return {"admin_extra_tabs": [(label, url_for(endpoint)) for label, endpoint in extra
                                  if endpoint in current_app.view_functions]}
 

@@ -121,16 +121,28 @@ class _Refused(Exception):
     """Leaves the counting transaction so that it rolls back."""
 
 
-def login(username: str, password: str, address: str) -> User | None:
-    """Check a login behind the throttle: the user when the password is right, None when it is wrong
-    (or the account disabled); TooManyAttempts, without checking the password, when over a limit."""
+@dataclass
+class Attempt:
+    """A counted login attempt: what `begin` found, for `succeeded` once some method accepted the password."""
+
+    account: str
+    address: str
+    found: object  #: (id, password_hash, is_enabled) of the local account with that username, or None
+    rules: list
+    now: datetime
+
+
+def begin(username: str, address: str) -> Attempt:
+    """Count one login attempt before any password is checked (committed on its own); TooManyAttempts,
+    without counting, when over a limit. Then check the password (locally or with the directory) and call
+    `succeeded` when it was right; a wrong one needs nothing more (the count stands as the failure)."""
     name = (username or "").strip()
     account, address = name.lower()[:64], (address or "-")[:64]
     refused: list[tuple[_Rule, datetime]] = []
     with contextlib.suppress(_Refused), _own_transaction() as conn:
         now = utcnow()  # once the connection is ours: a busy pool must not make it stale
         _clean(conn, now)
-        found = conn.execute(select(User.id, User.password_hash, User.is_enabled)
+        found = conn.execute(select(User.id, User.password_hash, User.is_enabled, User.is_admin)
                              .where(User.username == name)).first()
         familiar = found is not None and _familiar(conn, found.id, address, now)
         rules = _rules(account, address, familiar)
@@ -148,11 +160,31 @@ def login(username: str, password: str, address: str) -> User | None:
                 "username": account, "address": address, "rules": [rule.kind for rule, _until in refused],
                 "minutes": wait})
         raise TooManyAttempts(gettext("尝试次数过多，请 %(minutes)s 分钟后再试", minutes=wait))
-    if not service.check_password(found.password_hash if found else None, password) or not found.is_enabled:
-        return None  # the counts stand as the failure
+    return Attempt(account, address, found, rules, now)
+
+
+def succeeded(attempt: Attempt, user_id: int) -> None:
+    """The password was right: take back this attempt's counts and remember the address (own transaction;
+    the account must be committed: call it after the request's commit for an account just created)."""
     with _own_transaction() as conn:
-        _succeeded(conn, rules, found.id, address, now)
-    return db.session.get(User, found.id)
+        _succeeded(conn, attempt.rules, user_id, attempt.address, attempt.now)
+
+
+def local_password_ok(attempt: Attempt, password: str) -> bool:
+    """The local account's password is right and the account enabled (an unknown name costs the same check)."""
+    found = attempt.found
+    right = service.check_password(found.password_hash if found else None, password)
+    return right and found is not None and found.is_enabled
+
+
+def login(username: str, password: str, address: str) -> User | None:
+    """Check a login behind the throttle: the user when the password is right, None when it is wrong
+    (or the account disabled); TooManyAttempts, without checking the password, when over a limit."""
+    attempt = begin(username, address)
+    if not local_password_ok(attempt, password):
+        return None  # the counts stand as the failure
+    succeeded(attempt, attempt.found.id)
+    return db.session.get(User, attempt.found.id)
 
 
 def _familiar(conn, user_id: int, address: str, now: datetime) -> bool:

@@ -6,9 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
-from minutes.core.errors import ValidationFailed
-from minutes.people import service, throttle
+from minutes.core.errors import DomainError, ValidationFailed
+from minutes.identity.ldap import configured as ldap_configured
+from minutes.identity.login import password_login
+from minutes.people import service
 from minutes.people.forms import LoginForm
+from minutes.web import write_after_request
 
 bp = Blueprint("people", __name__)
 
@@ -31,15 +34,16 @@ def _is_local_path(target: str) -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in with a local account."""
+    """Log in with a local account or the company directory (LDAP/AD)."""
     if current_user.is_authenticated:
         return redirect(url_for("meetings.dashboard"))
     form = LoginForm()
     error, status = None, 400
     if form.validate_on_submit():
-        try:
-            user = throttle.login(form.username.data, form.password.data, request.remote_addr or "-")
-        except throttle.TooManyAttempts as exc:
+        try:  # the local password, then the company directory when one is configured
+            user = password_login(form.username.data, form.password.data, request.remote_addr or "-",
+                                  after_commit=write_after_request)
+        except DomainError as exc:  # too many attempts, disabled in the directory, directory unreachable
             error, status, user = exc.message, exc.status, None
         else:
             if user is None:
@@ -52,7 +56,8 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         error = next(iter(form.errors.values()))[0] if form.errors else gettext("请求无效，请刷新后重试")
-    return render_template("people/login.html", form=form, error=error), 200 if error is None else status
+    return (render_template("people/login.html", form=form, error=error, directory_login=ldap_configured()),
+            200 if error is None else status)
 
 
 @bp.post("/logout")

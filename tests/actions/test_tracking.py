@@ -247,6 +247,17 @@ def test_host_sees_escalated_and_support_requests_as_need_coordination_on_the_da
     assert 'id="panel-due"' not in html  # the host owns nothing
 
 
+def test_open_actions_of_a_deactivated_owner_need_coordination_on_the_hosts_dashboard(client, login_as, team, spread):
+    login_as(team.host)
+    assert 'id="panel-coordination"' not in client.get("/").get_data(as_text=True)
+    team.owner.is_enabled = False  # left the company directory: the sync deactivated the account
+    db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    panel = html[html.index('id="panel-coordination"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "需协调 · 负责人已停用" in panel and "评估客服系统选型" in panel and "修订投诉分级标准" in panel
+
+
 def test_owner_sees_their_due_actions_on_the_dashboard(client, login_as, team, spread):
     login_as(team.owner)
     html = client.get("/").get_data(as_text=True)

@@ -149,6 +149,8 @@ EXPECT: dict[str, Case] = {
     "dev_mailbox.index": E(GET=DEV_ONLY),
     "dev_mailbox.html_body": E(GET=DEV_ONLY),
     "admin.retry_message": E(POST=ADMIN),
+    "directory.directory": E(GET=ADMIN),
+    "directory.run": E(POST=ADMIN),
     "admin.users": E(GET=ADMIN),
     "admin.edit_user": E(GET=ADMIN, POST=ADMIN),
     "admin.reset_password": E(POST=ADMIN),
