@@ -141,6 +141,7 @@ def register_web(app: Flask) -> None:
     from minutes.meetings.views import bp as meetings_bp
     from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
     from minutes.people.views import bp as people_bp
+    from minutes.transcripts.views import bp as transcripts_bp
 
     app.register_blueprint(people_bp)
     app.register_blueprint(meetings_bp)
@@ -151,6 +152,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     app.register_blueprint(dev_mailbox_bp)  # answers 404 unless MAIL_DEV_MAILBOX=1
     app.register_blueprint(audit_bp)
+    app.register_blueprint(transcripts_bp)
 
     from minutes.room.views import register as register_room
 
