@@ -115,14 +115,19 @@ _NEGATED_DECISION = re.compile(r"(?:不|没|未|待|再|还没|没有)(?:能)?(?
 
 _DECISION = re.compile(r"决定|确定(?!一下)|拍板|定了|就这么定|就这样定|就按|同意(?:这个|该|按|采用|.{0,6}方案)|批准|原则上同意|"
                        r"结论是|统一(?:按|采用|使用)|以后(?:一律|统一)")
-_ACTION_CUE = re.compile(r"负责|牵头|跟进|落实|(?:前|之前|以前|以内|之内|内)(?:完成|提交|输出|给出|发出|发给|提供|反馈|上线|整理|交付|出)|"
+_ACTION_CUE = re.compile(r"负责|牵头|跟进|落实|(?:前|之前|以前|以内|之内|内)(?:完成|提交|输出|给|发|提供|反馈|回复|上线|整理|交|出)|"
                          r"来(?:做|出|整理|对接|写|改|排查|准备)|安排(?:一下)?|我这边")
 _COMMIT = re.compile(r"完成|提交|输出|给出|发出|发给|提供|反馈|上线|整理|交付|出一版|出方案|做|改|写|准备|排查|对接|评估|确认|梳理")
-_DISAGREE = re.compile(r"不同意|反对|不认可|有异议|不能接受|接受不了|不赞成|不太同意|不认同|不太认同|保留意见|做不到|不现实|不合理")
+_DISAGREE = re.compile(r"不同意|反对|不认可|(?<![没无])有异议|不能接受|接受不了|不赞成|不太同意|不认同|不太认同|保留意见|做不到|不现实|不合理")
 _BUT = re.compile(r"^(?:但是|可是|不过|问题是)")
-_CONSENSUS = re.compile(r"一致|达成共识|形成共识|都同意|没有异议|都认可|大家没意见|没有不同意见")
+_CONSENSUS = re.compile(r"一致|达成共识|形成共识|都同意|没有异议|都认可|也认可|大家没意见|没有不同意见")
 _NOT_CONSENSUS = re.compile(r"不一致|没有达成|未达成|没达成|还没有?共识|无法达成")
-_SELF = re.compile(r"^(?:那|好的?[，,]?|行[，,]?|可以[，,]?)?我(?!们)|我来|我负责|我这边|我们这边|我们部门|我们来|我去|我会")
+_SELF = re.compile(r"(?:^|[，,。；])\s*(?:那|好的?[，,]?|行[，,]?|可以[，,]?)?我(?!们|觉得|认为|看|想|建议|担心|同意|不)|"
+                   r"我来|我负责|我这边|我们这边|我们部门|我们来|我去|我会")
+#: a person named after these is who receives or helps, not who does it: "7月3日前发给赵敏"
+_RECIPIENT = re.compile(r"(?:给|向|跟|和|与|同|配合)$")
+_AGREE = re.compile(r"^(?:好的?|嗯)?[，,]?(?:我|我们)?(?:也)?(?:同意|可以|没问题|行|赞成)")
+_TAG_QUESTION = re.compile(r"[，,]?\s*(?:大家)?(?:一致)?(?:同意吧|看行不行|行不行|可以吗|好不好|怎么样|同意吗|有没有问题)[？?]\s*$")
 _LEAD_IN = re.compile(r"^(?:那就|就|那|那我们|我们)?(?:定了|这么定|这样定|确定下来|决定|最后决定|结论是)[：:，,]\s*")
 
 
@@ -144,20 +149,29 @@ def _sentences(text: str) -> list[str]:
 
 def _action(said: Said, people: Sequence[Person], read_due: Callable[[str], DueReading]) -> Proposal | None:
     text = said.text
-    if not _ACTION_CUE.search(text) or (_QUESTION.search(text) and "负责" not in text):
+    if _QUESTION.search(text) and "负责" not in text:
         return None
     if re.search(r"不(?:是我|归我|由我)负责|没人负责|谁(?:来)?负责", text):
         return None
     reading = read_due(text)
-    named = _named_people(text, people)
+    self_claim = _SELF.search(text)
+    if not _ACTION_CUE.search(text) and not (self_claim and reading.due):
+        return None
+    named = [(pos, p) for pos, p in _named_people(text, people) if not _RECIPIENT.search(text[max(0, pos - 2):pos])]
     owner = None
     m = re.search(r"由(.{1,8}?)(?:来)?(?:负责|牵头)|请(.{1,6}?)(?:在|于|来|牵头|负责|把|同步)|(\S{1,6}?)(?:负责|牵头|来做|来出|跟进)", text)
     if m:
         near = _named_people(m.group(0), people)
         owner = near[-1][1] if near else None
+    if owner is None and said.person is not None:
+        dept = re.search(r"(\S{1,8}部)(?:来|这边)?(?:负责|牵头)", text)
+        if dept and dept.group(1).endswith(said.person.department_name):  # "质量部来负责" said by 质量部's 何琳
+            owner = said.person
+    if owner is None and self_claim and re.search(r"我来|我负责|我去", text):
+        owner = said.person
     if owner is None and named:
         owner = named[0][1]
-    if owner is None and _SELF.search(text):
+    if owner is None and self_claim:
         owner = said.person
     has_date = reading.due is not None or bool(reading.vague)
     if owner is None:
@@ -209,6 +223,19 @@ def _consensus(said: Said) -> list[Proposal]:
     return found
 
 
+def _agreed_proposal(said: Said, after: Sequence[Said]) -> Proposal | None:
+    """"以后统一按有效线索口径统计，大家一致同意吧？" — "同意。" — "同意。": a decision, in the proposer's words."""
+    for sentence in _sentences(said.text):
+        if not _TAG_QUESTION.search(sentence):
+            continue
+        replies = [a for a in after if a.person is not None and a.person != said.person and len(a.text) <= 15]
+        if replies and all(_AGREE.search(a.text) for a in replies):
+            text = clean(_TAG_QUESTION.sub("", sentence))
+            if len(text) >= 6:
+                return Proposal("decision", text, [said.index] + [a.index for a in replies], said.agenda_item_id)
+    return None
+
+
 def _dispute(said: Said, earlier: Sequence[Said]) -> Proposal | None:
     if said.person is None or _NOT_CONSENSUS.search(said.text) is None and not (
             _DISAGREE.search(said.text) or (_BUT.search(said.text) and re.search(r"不|没|难", said.text))):
@@ -235,6 +262,12 @@ def propose(lines: Sequence[Said], people: Sequence[Person], read_due: Callable[
     last_action: Proposal | None = None
     for i, said in enumerate(lines):
         action = _action(said, people, read_due)
+        if action:
+            proposals.extend(d for d in _decisions(said, read_due) if not _ACTION_CUE.search(d.text)
+                             and not read_due(d.text).due)
+        agreed = _agreed_proposal(said, lines[i + 1:i + 3])
+        if agreed:
+            proposals.append(agreed)
         if action and last_action and action.owner == last_action.owner and action.due_date == last_action.due_date \
                 and action.agenda_item_id == last_action.agenda_item_id and said.index - last_action.lines[-1] <= 2:
             last_action.lines.append(said.index)  # "刘洋你牵头，6月30日前…" — "好的，我来负责，6月30日前…"
@@ -251,8 +284,21 @@ def propose(lines: Sequence[Said], people: Sequence[Person], read_due: Callable[
             last_action = action
         else:
             proposals.extend(_decisions(said, read_due))
-            proposals.extend(_consensus(said))
+            for consensus in _consensus(said):
+                earlier = next((p for p in reversed(proposals) if p.kind == "consensus"), None)
+                if earlier and earlier.agenda_item_id == consensus.agenda_item_id \
+                        and said.index - earlier.lines[-1] <= 3:
+                    # "市场部没有异议" — "销售部也认可" — "这点大家达成共识": one consensus, in its last words
+                    earlier.lines.append(said.index)
+                    earlier.text = consensus.text
+                else:
+                    proposals.append(consensus)
         dispute = _dispute(said, lines[max(0, i - 4):i])
+        if dispute and _NOT_CONSENSUS.search(said.text) and not _DISAGREE.search(said.text):
+            # "今天没有达成一致" names no new party: it extends the dispute already noted, or nothing
+            if last_dispute and last_dispute.agenda_item_id == said.agenda_item_id:
+                last_dispute.lines = sorted(set(last_dispute.lines) | {said.index})
+            dispute = None
         if dispute:
             if (last_dispute and set(last_dispute.party_ids) == set(dispute.party_ids)
                     and last_dispute.agenda_item_id == dispute.agenda_item_id
