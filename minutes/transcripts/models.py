@@ -106,7 +106,8 @@ class Suggestion(db.Model):
     party_ids: Mapped[str] = mapped_column(String(200), default="")
     #: the deadline phrase as said ("6月30日前", "3个工作日内"), read again when accepted
     due: Mapped[str] = mapped_column(String(100), default="")
-    #: what the recorder must fix before it can be accepted (no owner, no date, vague wording), as shown
+    #: what the recorder must fix before it can be accepted, as codes: "no_owner,vague:尽快|抓紧,no_due"
+    #: (transcripts.service.problem_message says it in words)
     problem: Mapped[str] = mapped_column(Text, default="")
     #: comma-separated indexes of the transcript lines it came from
     line_indexes: Mapped[str] = mapped_column(String(200))

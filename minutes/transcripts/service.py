@@ -79,15 +79,24 @@ def _reader(calendar, today):
     return read_due
 
 
-def _problem_text(proposal: suggest.Proposal) -> str:
+def _problem_codes(proposal: suggest.Proposal) -> str:
+    """What the recorder must fix, as codes: "no_owner,vague:尽快|抓紧,no_due" (the words are shown by
+    `problem_message`, in the language of whoever reads it)."""
+    codes = [f"vague:{'|'.join(proposal.vague)}" if code == "vague" else code for code in proposal.problems]
+    return ",".join(codes)
+
+
+def problem_message(suggestion: Suggestion) -> str:
+    """The suggestion's problems as the recorder reads them, or "" when it can be accepted as it stands."""
     messages = []
-    if "no_owner" in proposal.problems:
-        messages.append(gettext("未识别到负责人，请选择"))
-    if "vague" in proposal.problems:
-        terms = "、".join(f"“{t}”" for t in proposal.vague)
-        messages.append(gettext("含模糊表述%(terms)s，请改为具体时限", terms=terms))
-    if "no_due" in proposal.problems:
-        messages.append(gettext("未说明完成时限，请填写具体日期"))
+    for code in filter(None, suggestion.problem.split(",")):
+        if code == "no_owner":
+            messages.append(gettext("未识别到负责人，请选择"))
+        elif code.startswith("vague:"):
+            terms = "、".join(f"“{t}”" for t in code[len("vague:"):].split("|") if t)
+            messages.append(gettext("含模糊表述%(terms)s，请改为具体时限", terms=terms))
+        elif code == "no_due":
+            messages.append(gettext("未说明完成时限，请填写具体日期"))
     return "；".join(messages)
 
 
@@ -126,7 +135,7 @@ def import_transcript(actor: User, meeting: Meeting, file_name: str, data: bytes
     db.session.add_all([
         Suggestion(transcript_id=transcript.id, agenda_item_id=p.agenda_item_id, kind=SuggestionKind(p.kind),
                    text=p.text[:2000], owner_id=p.owner.id if p.owner else None, department_id=p.department_id,
-                   party_ids=",".join(str(i) for i in p.party_ids), due=p.due[:100], problem=_problem_text(p),
+                   party_ids=",".join(str(i) for i in p.party_ids), due=p.due[:100], problem=_problem_codes(p)[:1000],
                    line_indexes=",".join(str(i) for i in p.lines[:30]))
         for p in proposals
     ])

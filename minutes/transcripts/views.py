@@ -12,6 +12,12 @@ from minutes.web import is_htmx
 bp = Blueprint("transcripts", __name__)
 
 
+@bp.app_context_processor
+def transcript_helpers():
+    """Let the suggestion cards say what is missing."""
+    return {"problem_message": service.problem_message}
+
+
 def _page(meeting, status: int = 200, errors=None, values=None):
     transcript = service.latest_transcript(current_user, meeting)
     return render_template(

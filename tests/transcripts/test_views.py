@@ -187,3 +187,13 @@ def test_a_participant_cannot_accept(started, client, login_as):
     response = client.post(f"/meetings/{started.meeting.id}/transcript/suggestions/{s.id}/accept", data=_form(s),
                            headers=HX)
     assert response.status_code == 403 and _count(Decision) == 0
+
+
+def test_a_suggestion_says_what_the_recorder_must_fix(started, client, login_as):
+    login_as(started.recorder)
+    text = "张伟(技术部) 00:00:05\n技术部这边我来排查一下根因，尽快给个结论。\n王主持 00:00:30\n由李记录负责整理会议材料。\n"
+    assert _upload(client, started.meeting, text.encode()).status_code == 303
+    vague, undated = _suggestions("action")
+    assert (vague.problem, undated.problem) == ("vague:尽快", "no_due")
+    html = client.get(f"/meetings/{started.meeting.id}/transcript").get_data(as_text=True)
+    assert "含模糊表述“尽快”，请改为具体时限" in html and "未说明完成时限，请填写具体日期" in html
