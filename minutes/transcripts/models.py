@@ -67,6 +67,8 @@ class TranscriptLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"))
+    #: the transcript's meeting, here too so the archive indexes the lines as it does points and decisions
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     #: 0-based position in the transcript; suggestions name their lines by it
     index: Mapped[int] = mapped_column(Integer)
     #: seconds from the start of the recording, when the export has time stamps

@@ -123,7 +123,7 @@ def import_transcript(actor: User, meeting: Meeting, file_name: str, data: bytes
     db.session.add(transcript)
     db.session.flush()
     db.session.add_all([
-        TranscriptLine(transcript_id=transcript.id, index=s.index, seconds=turn.seconds, speaker=s.speaker,
+        TranscriptLine(transcript_id=transcript.id, meeting_id=meeting.id, index=s.index, seconds=turn.seconds, speaker=s.speaker,
                        user_id=s.person.id if s.person else None, agenda_item_id=s.agenda_item_id, text=s.text)
         for s, turn in zip(said, turns)
     ])

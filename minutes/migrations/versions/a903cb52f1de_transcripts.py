@@ -2,7 +2,7 @@
 
 Revision ID: a903cb52f1de
 Revises: c4a7e1f09b32
-Create Date: 2026-12-04 18:24:08.181072
+Create Date: 2026-12-04 18:48:41.492668
 
 """
 from alembic import op
@@ -37,6 +37,7 @@ def upgrade():
     op.create_table('transcript_line',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('transcript_id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('index', sa.Integer(), nullable=False),
     sa.Column('seconds', sa.Integer(), nullable=True),
     sa.Column('speaker', sa.String(length=80), nullable=False),
@@ -44,11 +45,13 @@ def upgrade():
     sa.Column('agenda_item_id', sa.Integer(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['transcript_id'], ['transcript.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('transcript_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transcript_line_meeting_id'), ['meeting_id'], unique=False)
         batch_op.create_index('ix_transcript_line_transcript_index', ['transcript_id', 'index'], unique=True)
 
     op.create_table('transcript_suggestion',
@@ -88,6 +91,7 @@ def downgrade():
     op.drop_table('transcript_suggestion')
     with op.batch_alter_table('transcript_line', schema=None) as batch_op:
         batch_op.drop_index('ix_transcript_line_transcript_index')
+        batch_op.drop_index(batch_op.f('ix_transcript_line_meeting_id'))
 
     op.drop_table('transcript_line')
     with op.batch_alter_table('transcript', schema=None) as batch_op:
