@@ -26,6 +26,8 @@ MAX_BYTES = 5 * 1024 * 1024
 #: More turns than a full working day of talk is not a meeting's transcript.
 MAX_LINES = 20000
 MAX_SPEAKER = 40
+#: A .docx is a zip: what it unpacks to is bounded too (a small file must not expand into gigabytes).
+MAX_UNPACKED = 50 * 1024 * 1024
 
 
 class TranscriptUnreadable(ValueError):
@@ -199,6 +201,12 @@ def read_transcript(name: str, data: bytes) -> tuple[str, list[Line]]:
     if fmt == "docx":
         if not zipfile.is_zipfile(io.BytesIO(data)):
             raise TranscriptUnreadable(TranscriptUnreadable.BAD_DOCX)
+        try:
+            unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        except (zipfile.BadZipFile, ValueError):
+            raise TranscriptUnreadable(TranscriptUnreadable.BAD_DOCX) from None
+        if unpacked > MAX_UNPACKED:
+            raise TranscriptUnreadable(TranscriptUnreadable.TOO_LARGE)
         text = docx_text(data)
     else:
         text = decode(data)

@@ -65,7 +65,8 @@ def meeting_people(meeting: Meeting) -> list[suggest.Person]:
     return list(seen.values())
 
 
-def _reader(calendar, today):
+def due_reader(calendar, today):
+    """Read deadlines and vague words in transcript sentences with the room's own check (cached per text)."""
     cache: dict[str, suggest.DueReading] = {}
 
     def read_due(text: str) -> suggest.DueReading:
@@ -127,7 +128,7 @@ def import_transcript(actor: User, meeting: Meeting, file_name: str, data: bytes
                        user_id=s.person.id if s.person else None, agenda_item_id=s.agenda_item_id, text=s.text)
         for s, turn in zip(said, turns)
     ])
-    proposals = suggest.propose(said, people, _reader(work_calendar(), local_today()))
+    proposals = suggest.propose(said, people, due_reader(work_calendar(), local_today()))
     departments = {d.name: d.id for d in meeting.departments}
     for p in proposals:
         if p.department_id is None and p.department_name in departments:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from minutes.admin.service import work_calendar
 from minutes.transcripts import parse, suggest
-from minutes.transcripts.service import _reader
+from minutes.transcripts.service import due_reader
 
 PASSAGES = Path(__file__).parent / "fixtures" / "passages.txt"
 MEETING_DAY = date(2026, 6, 15)
@@ -94,7 +94,7 @@ def _matches(proposal: suggest.Proposal, expected: list[str], passage: Passage) 
 
 def evaluate(passages: list[Passage] | None = None) -> Score:
     passages = passages if passages is not None else load_passages()
-    read_due = _reader(work_calendar(), MEETING_DAY)
+    read_due = due_reader(work_calendar(), MEETING_DAY)
     score = Score()
     for passage in passages:
         proposals = suggestions_for(passage, read_due)

@@ -66,6 +66,18 @@ def test_unreadable_files_are_refused_with_a_reason(name, data, reason):
     assert info.value.reason == reason
 
 
+def test_a_docx_that_unpacks_into_too_much_is_refused():
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"0" * (60 * 1024 * 1024))
+    assert len(buffer.getvalue()) < MAX_BYTES
+    with pytest.raises(TranscriptUnreadable) as info:
+        read_transcript("炸弹.docx", buffer.getvalue())
+    assert info.value.reason == "too_large"
+
+
 def test_speakers_match_invited_people_by_name_department_or_surname_and_title():
     people = [Person(1, "张伟", 10, "技术部"), Person(2, "张伟", 20, "产品部"), Person(3, "刘洋", 20, "产品部")]
     assert match_person("张伟(产品部)", people).id == 2
