@@ -44,16 +44,16 @@ def show(meeting_id):
 def upload(meeting_id):
     """Import an exported transcript (a file, or text pasted): lines and suggestions, nothing in the record."""
     meeting = room_service.get_meeting(current_user, meeting_id)
-    upload = request.files.get("file")
+    sent = request.files.get("file")
     pasted = request.form.get("text", "")
-    if upload is not None and upload.filename:
-        name, data = upload.filename, upload.read()
+    if sent is not None and sent.filename:
+        name, data = sent.filename, sent.read()
     else:
         name, data = gettext("粘贴的记录稿") + ".txt", pasted.encode("utf-8")
     try:
         service.import_transcript(current_user, meeting, name, data)
     except DomainError as exc:
-        values = {"text": pasted} if not (upload and upload.filename) else {}
+        values = {"text": pasted} if not (sent and sent.filename) else {}
         return _page(meeting, exc.status, errors=exc.fields or {"file": exc.message}, values=values)
     return redirect(url_for("transcripts.show", meeting_id=meeting.id), 303)
 
