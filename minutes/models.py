@@ -11,3 +11,4 @@ from minutes.notify.models import JobLock, OutboxMessage, WebhookBot  # noqa: F4
 from minutes.people.models import Department, User  # noqa: F401
 from minutes.records.models import Minutes, MinutesRecipient, MinutesRequest, MinutesResponse, MinutesVersion  # noqa: F401
 from minutes.room.models import Attendance, Decision, ItemClock, Point, RoomState  # noqa: F401
+from minutes.transcripts.models import Suggestion, Transcript, TranscriptLine  # noqa: F401

@@ -147,6 +147,7 @@ def register_web(app: Flask) -> None:
     from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
     from minutes.identity.views import bp as identity_bp, sign_in_buttons
     from minutes.people.views import bp as people_bp
+    from minutes.transcripts.views import bp as transcripts_bp
 
     app.register_blueprint(people_bp)
     app.register_blueprint(identity_bp)  # /login/oidc, /login/feishu...: 404 unless the method is configured
@@ -160,6 +161,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(dev_mailbox_bp)  # answers 404 unless MAIL_DEV_MAILBOX=1
     app.register_blueprint(audit_bp)
     app.register_blueprint(directory_bp)  # 系统管理 → 目录同步
+    app.register_blueprint(transcripts_bp)
 
     from minutes.room.views import register as register_room
 

@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session
 from minutes.actions.models import ActionItem
 from minutes.archive.backends import GRAM_PADDING, GRAMS, backend_for
 from minutes.archive.models import (CODE_ACTION, CODE_AGENDA, CODE_DECISION, CODE_GOAL, CODE_KINDS, CODE_MINUTES,
-                                    CODE_POINT, CODE_TOPIC, PART_GOAL, PART_OUTCOME, PART_TOPIC, ArchiveEntry, DocKind,
+                                    CODE_POINT, CODE_TOPIC, CODE_TRANSCRIPT, PART_GOAL, PART_OUTCOME, PART_TOPIC, ArchiveEntry, DocKind,
                                     SearchBlock, block_id)
 from minutes.archive.text import fold, grams_of_folded, topic_key
 from minutes.core.timefmt import to_local, utcnow
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus
 from minutes.records.models import Minutes, MinutesVersion
 from minutes.room.models import Decision, Point
+from minutes.transcripts.models import TranscriptLine
 
 BLOCKS = SearchBlock.__table__
 ENTRIES = ArchiveEntry.__table__
@@ -57,7 +58,8 @@ class Doc:
         if self.kind == DocKind.MEETING:
             return CODE_TOPIC if self.part == PART_TOPIC else CODE_GOAL
         return {DocKind.AGENDA: CODE_AGENDA, DocKind.POINT: CODE_POINT, DocKind.DECISION: CODE_DECISION,
-                DocKind.ACTION: CODE_ACTION, DocKind.MINUTES: CODE_MINUTES}[self.kind]
+                DocKind.ACTION: CODE_ACTION, DocKind.MINUTES: CODE_MINUTES,
+                DocKind.TRANSCRIPT: CODE_TRANSCRIPT}[self.kind]
 
 
 # --- what each thing contributes -------------------------------------------------------------
@@ -98,6 +100,14 @@ def action_docs(action) -> list[Doc]:
         return []
     return [Doc(DocKind.ACTION, action.id, 0, action.meeting_id, action.agenda_item_id,
                 action.owner_department_id, action.text.strip())]
+
+
+def transcript_docs(line) -> list[Doc]:
+    """A line of an imported transcript, with its speaker as written: "张伟(技术部)：…"."""
+    if not (line.text or "").strip():
+        return []
+    body = f"{line.speaker}：{line.text.strip()}" if line.speaker else line.text.strip()
+    return [Doc(DocKind.TRANSCRIPT, line.id, 0, line.meeting_id, line.agenda_item_id, None, body)]
 
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
@@ -143,6 +153,7 @@ _SOURCES = (
     (CODE_POINT, Point.__table__, point_docs, ("agenda_item_id", "position"), _ITEM + ("department_id",)),
     (CODE_DECISION, Decision.__table__, decision_docs, ("agenda_item_id", "position"), _ITEM + ("owner_department_id",)),
     (CODE_ACTION, ActionItem.__table__, action_docs, ("agenda_item_id", "position"), _ITEM + ("owner_department_id",)),
+    (CODE_TRANSCRIPT, TranscriptLine.__table__, transcript_docs, ("transcript_id", "index"), _ITEM + ("speaker",)),
 )
 
 
@@ -313,6 +324,7 @@ _CODES = {
     ActionItem: frozenset({CODE_ACTION}),
     Minutes: frozenset({CODE_MINUTES}),
     MinutesVersion: frozenset({CODE_MINUTES}),
+    TranscriptLine: frozenset({CODE_TRANSCRIPT}),
 }
 _WATCHED = (Meeting, *_CODES)
 _TOUCHED_KEY = "archive_touched"

@@ -24,6 +24,7 @@ class DocKind(enum.StrEnum):
     DECISION = "decision"
     ACTION = "action"
     MINUTES = "minutes"  #: a section of the final, locked minutes
+    TRANSCRIPT = "transcript"  #: a line of an imported transcript (minutes.transcripts)
 
     @property
     def label(self) -> str:
@@ -37,19 +38,20 @@ DOC_KIND_LABELS = {
     DocKind.DECISION: "决议",
     DocKind.ACTION: "待办",
     DocKind.MINUTES: "正式纪要",
+    DocKind.TRANSCRIPT: "记录稿",
 }
 
 #: Parts of a meeting's own text (DocKind.MEETING).
 PART_TOPIC, PART_GOAL, PART_OUTCOME = 0, 1, 2
 
 #: One block per meeting and code: the topic has its own code because a match there weighs most.
-CODE_TOPIC, CODE_GOAL, CODE_AGENDA, CODE_POINT, CODE_DECISION, CODE_ACTION, CODE_MINUTES = range(7)
+CODE_TOPIC, CODE_GOAL, CODE_AGENDA, CODE_POINT, CODE_DECISION, CODE_ACTION, CODE_MINUTES, CODE_TRANSCRIPT = range(8)
 CODE_KINDS = {CODE_TOPIC: DocKind.MEETING, CODE_GOAL: DocKind.MEETING, CODE_AGENDA: DocKind.AGENDA,
               CODE_POINT: DocKind.POINT, CODE_DECISION: DocKind.DECISION, CODE_ACTION: DocKind.ACTION,
-              CODE_MINUTES: DocKind.MINUTES}
+              CODE_MINUTES: DocKind.MINUTES, CODE_TRANSCRIPT: DocKind.TRANSCRIPT}
 #: How much a match in each kind of text says about the meeting (relevance is the sum over its blocks).
 CODE_WEIGHTS = {CODE_TOPIC: 10, CODE_GOAL: 6, CODE_AGENDA: 4, CODE_POINT: 2, CODE_DECISION: 5, CODE_ACTION: 4,
-                CODE_MINUTES: 2}
+                CODE_MINUTES: 2, CODE_TRANSCRIPT: 1}
 
 # A block's id says which day, which meeting and which kind of text it is:
 #     id = day << 34 | meeting_id << 3 | code       (day: days since 2000-01-01 of the meeting, local time)

@@ -77,16 +77,17 @@ def _read_due(value: str, today: date, calendar) -> date | None:
 
 
 def check_wording(text: str, due: str | date | None = "", today: date | None = None,
-                  confirmed: str | None = "") -> WordingCheck:
+                  confirmed: str | None = "", calendar=None) -> WordingCheck:
     """Check a decision or action as typed: vague terms, and the deadline as a date.
 
     The deadline is read from the deadline field (a date, or a phrase such as "3个工作日内"
     counted on the company's working-day calendar from today), or, when that is empty, from
     the content itself ("…6月30日前完成"). A week or a month without a day (下周, 本月, 月底,
     下个月) is read as a date the writer must confirm (`confirmed`: that date, ISO) or replace.
+    `calendar`: the working-day calendar when the caller already holds it (a transcript checks many lines).
     """
     today = today or local_today()
-    calendar = work_calendar()
+    calendar = calendar or work_calendar()
     text = text or ""
     result = WordingCheck(clarity=clarity.check_item(text, today, calendar), confirmed=(confirmed or "").strip())
     result.findings = list(result.clarity.findings)

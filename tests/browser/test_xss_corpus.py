@@ -124,6 +124,13 @@ def _seed(live_server, monkeypatch):
             recording.add_action(recorder, held, item, text, owner_id=attendee.id, cooperating_department_ids=depts[:3],
                                  due=due)
         recording.add_point(recorder, held, items[0].id, "dispute", f"{WORD} {P[3]}", party_ids=depts[:4])
+        # A transcript whose speakers and words are payloads; some lines become suggestions (decisions, actions).
+        from minutes.transcripts import service as transcripts
+
+        spoken = "".join(f"{marked[n % len(marked)].name} 00:{n // 60:02d}:{n % 60:02d}\n"
+                         f"{('那就定了，' if n % 3 == 0 else '我来负责，6月30日前完成，') if n % 2 == 0 else ''}{WORD} {p}\n"
+                         for n, p in enumerate(P[:300]))
+        transcripts.import_transcript(recorder, held, f"{P[5]}.txt", spoken.encode())
         db.session.commit()
         ids.update(host=_info(host), recorder=_info(recorder), attendee=_info(attendee), plan=plan.id, held=held.id,
                    marked=[u.id for u in marked], depts=depts, due=due,
@@ -344,6 +351,8 @@ def test_no_payload_runs_or_injects_anywhere(live_server, watch, monkeypatch):
     room = f"/meetings/{held}/room"
     rec.visit(room)
     att.visit(room)
+    for who in ("recorder", "attendee"):  # the imported transcript and its suggestions, in tabs of their own
+        watch(ids[who]).visit(f"/meetings/{held}/transcript")
     screen = watch(ids["host"])
     screen.visit(f"/meetings/{held}/screen")
     # One payload travels live: typed by the recorder, received by the attendee and the screen over SSE.

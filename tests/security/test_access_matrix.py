@@ -214,6 +214,10 @@ EXPECT: dict[str, Case] = {
     "room.review_confirm": E(stage="live", POST=WRITE),
     "room.review_goto": E(stage="live", POST=WRITE),
     "room.review_reword": E(stage="live", GET=WRITE, POST=WRITE, query="?key={review_key}"),
+    "transcripts.show": E(stage="live", GET=VIEW),
+    "transcripts.upload": E(stage="live", POST=WRITE),
+    "transcripts.accept": E(stage="live", POST=WRITE),
+    "transcripts.drop": E(stage="live", POST=WRITE),
     "room.review_step": E(stage="live", POST=WRITE),
     "room.finish": E(stage="live", POST=WRITE),
     "room.carry_over": E(stage="done", POST=WRITE),
@@ -346,6 +350,11 @@ def _record(u: dict, conf: str, m) -> None:
                            cooperating_department_ids=[u["participant"].department_id], due="2026-07-10")
     recording.add_action(u["recorder"], m, item.id, f"{mark}行动：增配一名值班工程师",
                          owner_id=u["participant"].id, due="2026-06-30")
+    from minutes.transcripts import service as transcripts
+
+    transcripts.import_transcript(u["recorder"], m, f"{mark}.txt", (
+        f"{u['host'].name} 00:00:05\n{mark}那就定了，投诉处理总时效不超过72小时。\n"
+        f"{u['recorder'].name} 00:00:30\n{mark}模板改版我来负责，6月30日前完成。\n").encode())
 
 
 def _hold_and_distribute(u: dict, conf: str, m) -> None:
@@ -539,6 +548,11 @@ def _params(w: World, rule, conf: str, stage: str) -> dict:
             values[name] = db.session.scalar(db.select(Decision.id).where(Decision.meeting_id == m.id))
         elif name == "point_id":
             values[name] = db.session.scalar(db.select(Point.id).where(Point.meeting_id == m.id))
+        elif name == "suggestion_id":
+            from minutes.transcripts.models import Suggestion, Transcript
+
+            values[name] = db.session.scalar(db.select(Suggestion.id).join(Transcript)
+                                             .where(Transcript.meeting_id == m.id).order_by(Suggestion.id))
         elif name == "version_id":
             values[name] = current_version(minutes_of(level.done)).id
         elif name == "kind":

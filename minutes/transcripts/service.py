@@ -1,0 +1,218 @@
+"""Rules of transcripts (会议转写稿): who may import one into a meeting, reading it, matching speakers to the
+invited people, the suggestions the rules propose, and accepting or dropping them.
+
+A suggestion reaches the record only through the room's own recording functions
+(`minutes.room.recording`), so an accepted decision or action passes the same checks as a typed one:
+vague wording is refused, an action needs an owner and a concrete date.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext
+from sqlalchemy import select
+
+from minutes.admin.service import work_calendar
+from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from minutes.core.timefmt import local_today, utcnow
+from minutes.dbtypes import get_by_id
+from minutes.extensions import db
+from minutes.meetings.models import Meeting
+from minutes.people.models import User
+from minutes.room import recording, wording
+from minutes.room.service import WRITABLE_STATUSES, can_view, can_write, room_of
+from minutes.transcripts import parse, suggest
+from minutes.transcripts.models import Suggestion, SuggestionKind, SuggestionStatus, Transcript, TranscriptLine
+
+
+def _unreadable_message(reason: str) -> str:
+    limit = parse.MAX_BYTES // (1024 * 1024)
+    return {
+        parse.TranscriptUnreadable.EMPTY: gettext("记录稿是空的，请选择导出的转写文件"),
+        parse.TranscriptUnreadable.TOO_LARGE: gettext("记录稿超过%(limit)s MB，请分段导出后再导入", limit=limit),
+        parse.TranscriptUnreadable.TOO_MANY: gettext("记录稿超过%(count)s段发言，请分段导入", count=parse.MAX_LINES),
+        parse.TranscriptUnreadable.BINARY: gettext("无法识别该文件：请导入飞书妙记、腾讯会议、钉钉闪记导出的文本（.txt）、字幕（.srt/.vtt）或Word（.docx）文件"),
+        parse.TranscriptUnreadable.BAD_DOCX: gettext("该文件不是有效的Word（.docx）文件"),
+        parse.TranscriptUnreadable.NO_TURNS: gettext("未识别到发言人：每段发言应以“姓名 00:01:23”或“姓名：内容”开头"),
+    }[reason]
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+def can_import(user, meeting: Meeting) -> bool:
+    """The recorder and the host import a transcript, while the room is open for recording."""
+    return can_write(user, meeting) and meeting.status in WRITABLE_STATUSES
+
+
+def _require_import(actor, meeting: Meeting) -> None:
+    if not can_view(actor, meeting):
+        raise NotFound(gettext("会议不存在或您无权查看"))
+    if not can_write(actor, meeting):
+        raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以导入记录稿"))
+    if meeting.status not in WRITABLE_STATUSES:
+        raise RuleViolation(gettext("会议%(status)s，不能导入记录稿（请在会议进行中或逐项确认时导入）",
+                                    status=meeting.status.label))
+
+
+# --- people ----------------------------------------------------------------------------------
+
+def meeting_people(meeting: Meeting) -> list[suggest.Person]:
+    """The invited people (and those added in the room) the speakers and owners are matched against."""
+    seen: dict[int, suggest.Person] = {}
+    for p in meeting.participants:
+        user = p.user
+        seen.setdefault(user.id, suggest.Person(user.id, user.name, user.department_id, user.department.name))
+    return list(seen.values())
+
+
+def due_reader(calendar, today):
+    """Read deadlines and vague words in transcript sentences with the room's own check (cached per text)."""
+    cache: dict[str, suggest.DueReading] = {}
+
+    def read_due(text: str) -> suggest.DueReading:
+        if text not in cache:
+            check = wording.check_wording(text, "", today=today, calendar=calendar)
+            deadline = check.clarity.deadline
+            cache[text] = suggest.DueReading(deadline.phrase if deadline and check.due_date else "", check.due_date,
+                                             [f.term for f in check.findings])
+        return cache[text]
+
+    return read_due
+
+
+def _problem_codes(proposal: suggest.Proposal) -> str:
+    """What the recorder must fix, as codes: "no_owner,vague:尽快|抓紧,no_due" (the words are shown by
+    `problem_message`, in the language of whoever reads it)."""
+    codes = [f"vague:{'|'.join(proposal.vague)}" if code == "vague" else code for code in proposal.problems]
+    return ",".join(codes)
+
+
+def problem_message(suggestion: Suggestion) -> str:
+    """The suggestion's problems as the recorder reads them, or "" when it can be accepted as it stands."""
+    messages = []
+    for code in filter(None, suggestion.problem.split(",")):
+        if code == "no_owner":
+            messages.append(gettext("未识别到负责人，请选择"))
+        elif code.startswith("vague:"):
+            terms = "、".join(f"“{t}”" for t in code[len("vague:"):].split("|") if t)
+            messages.append(gettext("含模糊表述%(terms)s，请改为具体时限", terms=terms))
+        elif code == "no_due":
+            messages.append(gettext("未说明完成时限，请填写具体日期"))
+    return "；".join(messages)
+
+
+# --- import ----------------------------------------------------------------------------------
+
+def import_transcript(actor: User, meeting: Meeting, file_name: str, data: bytes,
+                      now: datetime | None = None) -> Transcript:
+    """Read an exported transcript into the meeting: its lines with matched speakers and agenda items, and the
+    suggestions the rules propose. Nothing enters the record."""
+    _require_import(actor, meeting)
+    file_name = (file_name or "").strip()[:255] or gettext("记录稿")
+    try:
+        fmt, turns = parse.read_transcript(file_name, data)
+    except parse.TranscriptUnreadable as exc:
+        raise ValidationFailed(_unreadable_message(exc.reason), field="file") from None
+    people = meeting_people(meeting)
+    said = [suggest.Said(i, turn.speaker[:80], suggest.match_person(turn.speaker, people), turn.text)
+            for i, turn in enumerate(turns)]
+    room = room_of(meeting)
+    suggest.assign_agenda(said, [(item.id, item.title) for item in meeting.agenda_items],
+                          room.current_item_id if room else None)
+    transcript = Transcript(meeting_id=meeting.id, file_name=file_name, format=fmt, imported_by=actor,
+                            imported_at=now or utcnow())
+    db.session.add(transcript)
+    db.session.flush()
+    db.session.add_all([
+        TranscriptLine(transcript_id=transcript.id, meeting_id=meeting.id, index=s.index, seconds=turn.seconds, speaker=s.speaker,
+                       user_id=s.person.id if s.person else None, agenda_item_id=s.agenda_item_id, text=s.text)
+        for s, turn in zip(said, turns)
+    ])
+    proposals = suggest.propose(said, people, due_reader(work_calendar(), local_today()))
+    departments = {d.name: d.id for d in meeting.departments}
+    for p in proposals:
+        if p.department_id is None and p.department_name in departments:
+            p.department_id = departments[p.department_name]
+    db.session.add_all([
+        Suggestion(transcript_id=transcript.id, agenda_item_id=p.agenda_item_id, kind=SuggestionKind(p.kind),
+                   text=p.text[:2000], owner_id=p.owner.id if p.owner else None, department_id=p.department_id,
+                   party_ids=",".join(str(i) for i in p.party_ids), due=p.due[:100], problem=_problem_codes(p)[:1000],
+                   line_indexes=",".join(str(i) for i in p.lines[:30]))
+        for p in proposals
+    ])
+    db.session.flush()
+    return transcript
+
+
+def latest_transcript(user, meeting: Meeting) -> Transcript | None:
+    """The meeting's most recent transcript, for someone who may see the meeting."""
+    if not can_view(user, meeting):
+        raise NotFound(gettext("会议不存在或您无权查看"))
+    return db.session.scalars(select(Transcript).where(Transcript.meeting_id == meeting.id)
+                              .order_by(Transcript.id.desc()).limit(1)).first()
+
+
+def get_suggestion(user, meeting: Meeting, suggestion_id) -> Suggestion:
+    """A suggestion of this meeting's transcripts, for its recorder or host."""
+    suggestion = get_by_id(Suggestion, suggestion_id)
+    if suggestion is None or suggestion.transcript.meeting_id != meeting.id or not can_view(user, meeting):
+        raise NotFound(gettext("该建议不存在"))
+    return suggestion
+
+
+def by_agenda_item(transcript: Transcript) -> list[tuple[object, list[Suggestion]]]:
+    """The suggestions grouped under the meeting's agenda items, in agenda order (items with none left out)."""
+    groups = []
+    for item in transcript.meeting.agenda_items:
+        mine = [s for s in transcript.suggestions if s.agenda_item_id == item.id]
+        if mine:
+            groups.append((item, mine))
+    rest = [s for s in transcript.suggestions if s.agenda_item_id is None]
+    if rest:
+        groups.append((None, rest))
+    return groups
+
+
+# --- accept, drop ----------------------------------------------------------------------------
+
+def _require_open(actor, suggestion: Suggestion) -> Meeting:
+    meeting = suggestion.transcript.meeting
+    _require_import(actor, meeting)
+    if suggestion.status != SuggestionStatus.OPEN:
+        raise RuleViolation(gettext("该建议已%(status)s", status=suggestion.status.label))
+    return meeting
+
+
+def accept_suggestion(actor: User, suggestion: Suggestion, agenda_item_id, text: str, owner_id=None,
+                      department_id=None, party_ids=(), due: str = "", due_confirmed: str = "",
+                      now: datetime | None = None):
+    """Put a suggestion, as the recorder left it, into the record through the room's recording rules.
+    Returns the new point, decision or action; refused exactly as the typed entry would be."""
+    meeting = _require_open(actor, suggestion)
+    now = now or utcnow()
+    kind = suggestion.kind
+    if kind == SuggestionKind.ACTION:
+        entry = recording.add_action(actor, meeting, agenda_item_id, text, department_id or None, owner_id or None,
+                                     due=due, now=now, due_confirmed=due_confirmed)
+        key = f"action:{entry.id}"
+    elif kind == SuggestionKind.DECISION:
+        entry = recording.add_decision(actor, meeting, agenda_item_id, text, department_id or None, owner_id or None,
+                                       due=due, now=now, due_confirmed=due_confirmed)
+        key = f"decision:{entry.id}"
+    else:
+        entry = recording.add_point(actor, meeting, agenda_item_id, kind.value, text, department_id or None,
+                                    None, list(party_ids), now=now)
+        key = f"point:{entry.id}"
+    suggestion.status, suggestion.entry_key = SuggestionStatus.ACCEPTED, key
+    suggestion.decided_by_id, suggestion.decided_at = actor.id, now
+    db.session.flush()
+    return entry
+
+
+def drop_suggestion(actor: User, suggestion: Suggestion, now: datetime | None = None) -> Suggestion:
+    """Set a suggestion aside; it stays listed as 已忽略 and never reaches the record."""
+    _require_open(actor, suggestion)
+    suggestion.status = SuggestionStatus.DROPPED
+    suggestion.decided_by_id, suggestion.decided_at = actor.id, now or utcnow()
+    db.session.flush()
+    return suggestion
