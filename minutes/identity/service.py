@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import requests
 from flask_babel import gettext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from minutes.core.errors import DomainError, PermissionDenied
@@ -95,10 +96,30 @@ def _free_username(wanted: str, provider: str) -> str:
 
 
 def link(provider: str, profile: Profile, *, create: bool = True, default_department: str = "未分配部门") -> User | None:
-    """The account for (provider, subject): found, linked to an existing account, or created."""
+    """The account for (provider, subject): found, linked to an existing account, or created.
+
+    Two first sign-ins of one person at once (two tabs, a double click on PostgreSQL) both find no identity and
+    both insert: the second insert waits for the first transaction and then breaks a unique constraint. It is done
+    in a savepoint, so the loser rolls back only that and takes the account the winner made.
+    """
     ident = db.session.scalar(select(ExternalIdentity).filter_by(provider=provider, subject=profile.subject))
     if ident is not None:
         return ident.user
+    for attempt in (1, 2):
+        try:
+            with db.session.begin_nested():
+                return _link_new(provider, profile, create=create, default_department=default_department)
+        except IntegrityError:
+            ident = db.session.scalar(select(ExternalIdentity).filter_by(provider=provider, subject=profile.subject))
+            if ident is not None:
+                return ident.user
+            if attempt == 2:
+                raise
+            # someone else's sign-in made the same new department (or took the username): once more, seeing it
+    return None  # not reached: the loop returns or raises
+
+
+def _link_new(provider: str, profile: Profile, *, create: bool, default_department: str) -> User | None:
     user = _find_account(provider, profile)
     if user is not None and user.is_admin:
         # an administrator's account is never taken over by a matching name or address at a provider
