@@ -97,6 +97,14 @@ class ActionItem(db.Model):
         return self.deleted_at is not None
 
     @property
+    def is_done(self) -> bool:
+        return self.status == ActionStatus.DONE
+
+    def is_overdue(self, today: date) -> bool:
+        """Not done and past its date (the date itself is still in time)."""
+        return not self.is_done and self.due_date is not None and self.due_date < today
+
+    @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
 

@@ -45,6 +45,7 @@ from minutes.core.errors import ValidationFailed
 from minutes.core.timefmt import cn_date, to_local, utcnow
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, Participant, Role
+from minutes.meetings.service import visible_to
 from minutes.notify import delivery, locks
 from minutes.notify import service as notify
 from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
@@ -360,7 +361,7 @@ def _load_context(rows, rules: Rules) -> _Context:
 
 def _may_read_meeting(ctx: _Context, meeting: Meeting, user_id: int) -> bool:
     """meetings.service.can_view for the run's bulk-loaded meetings: a confidential one only for its people."""
-    return not meeting.confidential or (meeting.id, user_id) in ctx.invited or meeting.created_by_id == user_id
+    return visible_to(meeting, user_id, invited=(meeting.id, user_id) in ctx.invited)
 
 
 def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult:

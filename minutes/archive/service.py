@@ -27,7 +27,7 @@ from minutes.archive.text import topic_label
 from minutes.core.errors import NotFound
 from minutes.core.timefmt import LOCAL_TZ, local_to_utc, local_today, to_local, utcnow
 from minutes.extensions import db
-from minutes.meetings.models import AgendaItem, Meeting, MeetingSeries, MeetingStatus, Participant
+from minutes.meetings.models import PLANNING_STATUSES, RECORDING_STATUSES, AgendaItem, Meeting, MeetingSeries, MeetingStatus, Participant
 from minutes.meetings.service import visible_filter
 from minutes.people.models import Department, User
 from minutes.records.models import Minutes, MinutesStatus
@@ -86,7 +86,7 @@ def archive_status(meeting: Meeting, minutes_status: MinutesStatus | None, minut
         if minutes_due_at is not None and minutes_due_at < now:
             return ArchiveStatus.OVERDUE
         return ArchiveStatus.DUE
-    if meeting.status in (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW):
+    if meeting.is_recording:
         return ArchiveStatus.IN_PROGRESS
     return ArchiveStatus.PLANNED
 
@@ -104,9 +104,9 @@ def _status_condition(status: ArchiveStatus, now: datetime):
         ArchiveStatus.OVERDUE: and_(due, late),
         ArchiveStatus.DUE: and_(due, ~late),
         ArchiveStatus.IN_PROGRESS: and_(~final, ~awaiting,
-                                        Meeting.status.in_((MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW))),
+                                        Meeting.status.in_(RECORDING_STATUSES)),
         ArchiveStatus.PLANNED: and_(~final, ~awaiting,
-                                    Meeting.status.in_((MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT))),
+                                    Meeting.status.in_(PLANNING_STATUSES)),
     }[status]
 
 

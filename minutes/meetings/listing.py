@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from minutes.core.timefmt import utcnow
 from minutes.extensions import db
-from minutes.meetings.models import Meeting, MeetingStatus, Participant
+from minutes.meetings.models import RECORDING_STATUSES, Meeting, MeetingStatus, Participant
 from minutes.meetings.service import visible_filter
 from minutes.people.models import User
 
@@ -16,7 +16,7 @@ from minutes.people.models import User
 # --- dashboard -------------------------------------------------------------------------------
 
 #: A meeting in these states has started and not ended: it is going on (进行中), whatever its planned time.
-ONGOING_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW)
+ONGOING_STATUSES = RECORDING_STATUSES
 
 
 def dashboard(user: User, now: datetime | None = None) -> dict:

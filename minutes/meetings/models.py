@@ -58,6 +58,10 @@ STATUS_LABELS = {
     MeetingStatus.FINAL: "已定稿",
     MeetingStatus.CANCELLED: "已取消",
 }
+#: The groups of states the rules ask about (Meeting.is_planning, .is_recording, .is_closed; SQL filters use these).
+PLANNING_STATUSES = (MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT)
+RECORDING_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW)
+CLOSED_STATUSES = (MeetingStatus.FINAL, MeetingStatus.CANCELLED)
 
 
 class Role(enum.StrEnum):
@@ -168,6 +172,37 @@ class Meeting(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    # --- where the meeting is (templates and services ask these, not the status's string) ----------------
+
+    @property
+    def is_planning(self) -> bool:
+        """Before it starts: the agenda, invitations and time may still change (草稿, 已发议程)."""
+        return self.status in PLANNING_STATUSES
+
+    @property
+    def is_live(self) -> bool:
+        """The meeting is being held: the room is open for the recorder."""
+        return self.status == MeetingStatus.IN_PROGRESS
+
+    @property
+    def is_in_review(self) -> bool:
+        """The end-of-meeting review walk (会末确认): entries are confirmed one by one."""
+        return self.status == MeetingStatus.REVIEW
+
+    @property
+    def is_recording(self) -> bool:
+        """The room's record can be written: while the meeting is held and during its review."""
+        return self.status in RECORDING_STATUSES
+
+    @property
+    def is_minutes_due(self) -> bool:
+        return self.status == MeetingStatus.MINUTES_DUE
+
+    @property
+    def is_closed(self) -> bool:
+        """Final or cancelled: nothing about the meeting changes any more."""
+        return self.status in CLOSED_STATUSES
 
     @property
     def duration_minutes(self) -> int:

@@ -35,9 +35,12 @@ def can_view(user, meeting: Meeting) -> bool:
     """Public meetings are visible to every employee; confidential ones only to invitees and the creator."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if not meeting.confidential:
-        return True
-    return meeting.created_by_id == user.id or meeting.role_of(user) is not None
+    return visible_to(meeting, user.id, invited=meeting.role_of(user) is not None)
+
+
+def visible_to(meeting: Meeting, user_id: int, *, invited: bool) -> bool:
+    """The rule of can_view for one person by id, when who is invited is already known (bulk jobs ask this)."""
+    return not meeting.confidential or invited or meeting.created_by_id == user_id
 
 
 def can_edit(user, meeting: Meeting) -> bool:
@@ -55,6 +58,11 @@ def visible_filter(user):
     return or_(Meeting.confidential.is_(False), Meeting.created_by_id == user.id, Meeting.id.in_(invited))
 
 
+def can_record(user, meeting: Meeting) -> bool:
+    """The recorder and the host write the record: in the room, the transcript's suggestions and the minutes."""
+    return can_view(user, meeting) and meeting.role_of(user) in (Role.HOST, Role.RECORDER)
+
+
 def get_meeting(user, meeting_id, for_edit: bool = False) -> Meeting:
     """Load a meeting the user may see; an invisible one is reported as missing, not forbidden."""
     meeting = get_by_id(Meeting, meeting_id)
@@ -68,12 +76,12 @@ def get_meeting(user, meeting_id, for_edit: bool = False) -> Meeting:
 def _require_edit(user, meeting: Meeting) -> None:
     if not can_edit(user, meeting):
         raise PermissionDenied(gettext("只有发起人、主持人或记录人可以修改会议"))
-    if meeting.status in (MeetingStatus.FINAL, MeetingStatus.CANCELLED):
+    if meeting.is_closed:
         raise RuleViolation(gettext("会议%(status)s，不能再修改", status=meeting.status.label))
 
 
 def _require_planning(meeting: Meeting) -> None:
-    if meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT):
+    if not meeting.is_planning:
         raise RuleViolation(gettext("会议%(status)s，会前安排已不能修改", status=meeting.status.label))
 
 

@@ -12,12 +12,12 @@ from minutes.core.errors import NotFound, RuleViolation
 from minutes.core.timefmt import to_local, utcnow
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role
-from minutes.meetings.service import can_view
+from minutes.meetings.service import can_record, can_view
 from minutes.people.models import User
 from minutes.records import render
 from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, MinutesResponse, MinutesStatus,
                                     MinutesVersion)
-from minutes.records.service import (AFTER_MEETING, can_write, current_version, final_version, get_version, is_host,
+from minutes.records.service import (AFTER_MEETING, current_version, final_version, get_version, is_host,
                                      minutes_of, verify, version_by_number, versions)
 from minutes.records.signoff import RecipientState, recipient_of, recipient_states
 from minutes.room import service as room_service
@@ -66,7 +66,7 @@ def get_current(actor: User, meeting: Meeting, now: datetime | None = None) -> M
     due_at = room.minutes_due_at if room else None
     first_out = minutes.first_distributed_at if minutes else None
     overdue = due_at is not None and first_out is None and now > due_at
-    writer = can_write(actor, meeting)
+    writer = can_record(actor, meeting)
     host = is_host(actor, meeting)
     states = recipient_states(minutes, now) if minutes is not None and current is not None else []
     mine = next((s for s in states if s.user.id == actor.id), None)
@@ -175,7 +175,7 @@ def minutes_link(user, meeting: Meeting) -> dict | None:
     if meeting.status not in AFTER_MEETING or not can_view(user, meeting):
         return None
     minutes = minutes_of(meeting)
-    writer = can_write(user, meeting)
+    writer = can_record(user, meeting)
     if meeting.status == MeetingStatus.MINUTES_DUE:
         if not writer:
             return None

@@ -30,7 +30,7 @@ from minutes.core.timefmt import to_local
 from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, MeetingStatus, Role
-from minutes.meetings.service import can_view
+from minutes.meetings.service import can_record, can_view
 from minutes.records import render
 from minutes.records.models import Minutes, MinutesStatus, MinutesVersion
 
@@ -56,11 +56,6 @@ def cn_number(n: int) -> str:
 
 # --- permissions and loading -----------------------------------------------------------------
 
-def can_write(user, meeting: Meeting) -> bool:
-    """The recorder writes the minutes; the host may step in."""
-    return can_view(user, meeting) and meeting.role_of(user) in (Role.RECORDER, Role.HOST)
-
-
 def is_host(user, meeting: Meeting) -> bool:
     return can_view(user, meeting) and meeting.role_of(user) == Role.HOST
 
@@ -68,14 +63,6 @@ def is_host(user, meeting: Meeting) -> bool:
 def minutes_of(meeting: Meeting) -> Minutes | None:
     """The minutes of a meeting, or None before the recorder opens them."""
     return db.session.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
-
-
-def get_meeting(user, meeting_id) -> Meeting:
-    """Load a meeting the user may see; an invisible one is reported missing."""
-    meeting = get_by_id(Meeting, meeting_id)
-    if meeting is None or not can_view(user, meeting):
-        raise NotFound(gettext("会议不存在或您无权查看"))
-    return meeting
 
 
 def get_version(user, version_id) -> MinutesVersion:
@@ -100,7 +87,7 @@ def version_by_number(user, meeting: Meeting, number) -> MinutesVersion:
 
 
 def _require_write(actor, meeting: Meeting) -> None:
-    if not can_write(actor, meeting):
+    if not can_record(actor, meeting):
         if not can_view(actor, meeting):
             raise NotFound(gettext("会议不存在或您无权查看"))
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以整理会议纪要"))

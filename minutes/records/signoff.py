@@ -15,7 +15,7 @@ from minutes.core.timefmt import cn_date, cn_datetime, to_local, utcnow
 from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, MeetingStatus, Role
-from minutes.meetings.service import can_view
+from minutes.meetings.service import can_record, can_view
 from minutes.notify import service as notify
 from minutes.people.models import Department, User
 from minutes.records import mail, render
@@ -23,7 +23,7 @@ from minutes.records.drafting import _clean_body, draft_from_record, record_tabl
 from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, MinutesResponse, MinutesStatus,
                                     MinutesVersion, RecipientReason, ResponseKind, VersionKind)
 from minutes.records.service import (ANSWER_WORKDAYS, MAX_COMMENT, SECTION_TITLES, _base_url, _refuse_if_final,
-                                     _require_minutes, _require_write, can_write, cn_number, current_version,
+                                     _require_minutes, _require_write, cn_number, current_version,
                                      final_version, get_version, is_host, minutes_of, verify, version_link, versions)
 from minutes.room.models import Decision, RoomState
 
@@ -129,7 +129,7 @@ def _ask(version: MinutesVersion, user: User, now: datetime, due_on: date, becau
 def version_delivery(actor: User, meeting: Meeting) -> notify.DeliveryReport | None:
     """What became of the emails of the latest version (the asks to confirm, or the final/correction notices),
     per recipient, for the recorder and the host; None when nothing was sent."""
-    if not (can_write(actor, meeting) or is_host(actor, meeting)):
+    if not (can_record(actor, meeting) or is_host(actor, meeting)):
         raise PermissionDenied(gettext("只有记录人和主持人可以查看纪要的发送情况"))
     minutes = minutes_of(meeting)
     version = current_version(minutes)

@@ -7,6 +7,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.core.errors import DomainError
+from minutes.meetings import service as meetings_service
 from minutes.people.service import all_users
 from minutes.records import drafting, exports, reading, render, service, signoff
 from minutes.room import carry
@@ -53,7 +54,7 @@ def _pickable_people(meeting, exclude_ids):
     """People the recorder may add: everyone who may see the meeting, by department."""
     groups = {}
     for user in all_users():
-        if user.id in exclude_ids or not user.is_enabled or not service.can_view(user, meeting):
+        if user.id in exclude_ids or not user.is_enabled or not meetings_service.can_view(user, meeting):
             continue
         groups.setdefault(user.department.name, []).append(user)
     return sorted(groups.items())
@@ -100,14 +101,14 @@ def index():
 @bp.get("/meetings/<int:meeting_id>/minutes")
 def show(meeting_id):
     """The minutes of a meeting: the editor for its writers, the current version for everyone."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     return _page(meeting)
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes/delivery")
 def delivery(meeting_id):
     """What became of the latest version's emails, per recipient (a fragment that polls itself while any is queued)."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     report = signoff.version_delivery(current_user, meeting)
     if report is None:
         return "", 204
@@ -117,7 +118,7 @@ def delivery(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/minutes")
 def create(meeting_id):
     """Write the first draft from what was recorded in the room."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     drafting.draft_from_record(current_user, meeting)
     return redirect(url_for("records.show", meeting_id=meeting.id), 303)
 
@@ -125,7 +126,7 @@ def create(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/minutes/preview")
 def preview(meeting_id):
     """Render the Markdown being typed, with the tables from the record (nothing is saved)."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     result = drafting.preview(current_user, meeting, request.form.get("markdown", ""))
     return render_page("records/_preview.html", "records/_preview.html", preview=result, meeting=meeting)
 
@@ -133,7 +134,7 @@ def preview(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/minutes/draft")
 def save_draft(meeting_id):
     """Save the draft text; a save based on an older revision is refused with the text kept."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     form = request.form
     try:
         minutes = drafting.save_draft(current_user, meeting, form.get("markdown", ""), form.get("revision"))
@@ -153,7 +154,7 @@ def save_draft(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/minutes/regenerate")
 def regenerate(meeting_id):
     """Write the draft again from the record (edits are discarded)."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     drafting.regenerate(current_user, meeting)
     flash(gettext("已根据会中记录重新生成草稿"), "info")
     target = url_for("records.show", meeting_id=meeting.id)
@@ -165,7 +166,7 @@ def regenerate(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/minutes/distribute")
 def distribute(meeting_id):
     """Send version 1 to the chosen recipients for sign-off."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     form = request.form
     try:
         version = signoff.distribute(current_user, meeting, recipient_ids=form.getlist("recipient"),
@@ -181,7 +182,7 @@ def distribute(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/minutes/revise")
 def revise(meeting_id):
     """Publish a revision that answers comments and asks the chosen people again."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     form = request.form
     try:
         version = signoff.revise(current_user, meeting, markdown=form.get("markdown"), answers=form.getlist("answer"),
@@ -196,7 +197,7 @@ def revise(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/minutes/finalize")
 def finalize(meeting_id):
     """Make the current version final (the host may close with a reason for missing answers)."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     try:
         version = signoff.finalize(current_user, meeting, request.form.get("reason"))
     except DomainError as exc:
@@ -209,7 +210,7 @@ def finalize(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/minutes/correct")
 def correct(meeting_id):
     """Publish a correction (更正) of the final minutes."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     form = request.form
     try:
         version = signoff.correct(current_user, meeting, form.get("markdown", ""), form.get("reason", ""))
@@ -223,7 +224,7 @@ def correct(meeting_id):
 @bp.get("/meetings/<int:meeting_id>/minutes/diff")
 def diff(meeting_id):
     """Compare two versions, word by word."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     full = request.args.get("full") == "1"
     result = reading.diff(current_user, meeting, request.args.get("a"), request.args.get("b"), full=full)
     state = reading.get_current(current_user, meeting)

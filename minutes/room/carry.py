@@ -15,7 +15,8 @@ from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus
 from minutes.meetings import series
 from minutes.meetings import service as meetings_service
 from minutes.people.models import User
-from minutes.room.service import ItemView, can_write, room_items
+from minutes.meetings.service import can_record
+from minutes.room.service import ItemView, room_items
 
 
 def undiscussed(items: list[ItemView]) -> list[AgendaItem]:
@@ -57,7 +58,7 @@ def carry_over(actor: User, meeting: Meeting, into: str = "follow_up", now: date
     Each item records where it went: carrying again (a second click, a second person, a resubmitted form)
     finds that meeting and plans nothing. The meeting's row lock makes simultaneous requests take turns.
     """
-    if not can_write(actor, meeting):
+    if not can_record(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以安排待议事项"))
     if meeting.status not in (MeetingStatus.MINUTES_DUE, MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL):
         raise RuleViolation(gettext("会议结束后才能将未讨论的议题转入后续会议"))

@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 
 from minutes.dbtypes import parse_id
 from minutes.extensions import db
+from minutes.meetings.models import Role
 from minutes.room import events
 from minutes.room.broker import AUDIENCES, Hub, Message, make_broker
+from minutes.room.models import AttendanceStatus
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +149,8 @@ class _Lazy:
 
 def _speakers(meeting, rows) -> list:
     """People who may speak: those on the attendance list (or invited, before the start), by department."""
-    people = [r.user for r in rows if r.status.value != "absent"] if rows else [
-        p.user for p in meeting.participants if p.role.value != "cc"]
+    people = [r.user for r in rows if r.status != AttendanceStatus.ABSENT] if rows else [
+        p.user for p in meeting.participants if p.role != Role.CC]
     return sorted(people, key=lambda u: (u.department_id, u.name))
 
 
@@ -179,7 +181,7 @@ def room_context(meeting, audience: str, base: dict | None = None) -> dict:
     """The room's template context for one audience: `write` (host, recorder), `read`, `screen`."""
     context = dict(base if base is not None else base_context(meeting))
     context["audience"] = audience
-    context["writable"] = audience == "write" and meeting.status.value in ("in_progress", "review")
+    context["writable"] = audience == "write" and meeting.is_recording
     return context
 
 
@@ -242,7 +244,7 @@ def render_points_added(meeting, point_ids: list[int]) -> dict[str, str]:
         for audience in ("write", "read"):
             out[audience].append(_fragment("room/_point_added.html", p=p, count=count, meeting=meeting,
                                            writable=audience == "write"))
-        if room is not None and room.current_item_id == p.agenda_item_id and meeting.status.value == "in_progress":
+        if room is not None and room.current_item_id == p.agenda_item_id and meeting.is_live:
             out["screen"].append(f'<div hx-swap-oob="beforeend:#screen-points">'
                                  f'{_fragment("room/_screen_point.html", p=p)}</div>')
     return {a: "\n".join(html) for a, html in out.items()}

@@ -22,20 +22,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from minutes.actions.models import ActionItem
-from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
+from minutes.core.errors import PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_datetime, cn_time, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
 from minutes.meetings import service as meetings_service
-from minutes.meetings.service import can_view
+from minutes.meetings.service import can_record
 from minutes.people.models import Department, User
 from minutes.room import events
 from minutes.room.models import Attendance, AttendanceStatus, Decision, ItemClock, Point, RoomState, ScreenMode
 
 MAX_TEXT = 2000
-WRITABLE_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW)
-STARTABLE_STATUSES = (MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT)
 #: Starting further than this from the planned start (before or after) asks "really now?" first: an hour or two
 #: early or late is an ordinary meeting; three days early is a click on the wrong meeting, or a moved meeting.
 START_CONFIRM_WINDOW = timedelta(hours=2)
@@ -51,39 +49,24 @@ ROOM_STATUSES = (MeetingStatus.IN_PROGRESS, MeetingStatus.REVIEW, MeetingStatus.
 
 # --- permissions -----------------------------------------------------------------------------
 
-def can_write(user, meeting: Meeting) -> bool:
-    """The recorder and the host write in the room; everyone else who can see the meeting watches."""
-    if not can_view(user, meeting):
-        return False
-    return meeting.role_of(user) in (Role.HOST, Role.RECORDER)
-
-
 def can_start(user, meeting: Meeting) -> bool:
     """Tell whether `user` may start the meeting now."""
-    return meeting.status in STARTABLE_STATUSES and can_write(user, meeting)
-
-
-def get_meeting(user, meeting_id) -> Meeting:
-    """Load a meeting whose room the user may watch; an invisible one is reported missing."""
-    meeting = get_by_id(Meeting, meeting_id)
-    if meeting is None or not can_view(user, meeting):
-        raise NotFound(gettext("会议不存在或您无权查看"))
-    return meeting
+    return meeting.is_planning and can_record(user, meeting)
 
 
 def get_meeting_to_write(user, meeting_id) -> Meeting:
     """Load a meeting for the room's writing forms: invisible is missing, a mere viewer is refused."""
-    meeting = get_meeting(user, meeting_id)
-    if not can_write(user, meeting):
+    meeting = meetings_service.get_meeting(user, meeting_id)
+    if not can_record(user, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以记录"))
     return meeting
 
 
 def _require_write(actor, meeting: Meeting) -> RoomState:
-    if not can_write(actor, meeting):
+    if not can_record(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以记录"))
-    if meeting.status not in WRITABLE_STATUSES:
-        if meeting.status in STARTABLE_STATUSES:
+    if not meeting.is_recording:
+        if meeting.is_planning:
             raise RuleViolation(gettext("会议尚未开始，请先开始会议"))
         raise RuleViolation(gettext("会议%(status)s，会中记录已不能修改", status=meeting.status.label))
     # Writers of one room take turns: the row lock (PostgreSQL; SQLite writes are serial anyway) is held
@@ -240,9 +223,9 @@ def start_meeting(actor: User, meeting: Meeting, now: datetime | None = None, co
     The meeting's time becomes the actual one (the plan is kept in planned_starts_at/planned_ends_at); while it
     runs it is expected to last as long as planned. Unless `confirmed`, a start far from the plan is refused with
     the question to ask (StartNeedsConfirmation)."""
-    if not can_write(actor, meeting):
+    if not can_record(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以开始会议"))
-    if meeting.status not in STARTABLE_STATUSES or room_of(meeting) is not None:
+    if not meeting.is_planning or room_of(meeting) is not None:
         raise RuleViolation(gettext("会议%(status)s，不能开始", status=meeting.status.label))
     problems = start_problems(meeting)
     if problems:
@@ -276,7 +259,7 @@ def add_agenda_item(actor: User, meeting: Meeting, title: str, minutes, departme
                     description: str = "") -> AgendaItem:
     """Add an agenda item: before the start as planning does; during the meeting a 临时议题, added last by
     the host or the recorder and shown live in every tab."""
-    if meeting.status in STARTABLE_STATUSES:
+    if meeting.is_planning:
         return meetings_service.add_agenda_item(actor, meeting, title, minutes, department_id, description)
     _require_write(actor, meeting)
     item = meetings_service.append_agenda_item(meeting, title, minutes, department_id, description)

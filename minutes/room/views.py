@@ -8,6 +8,7 @@ from flask_login import current_user
 from minutes.core.errors import DomainError, ValidationFailed
 from minutes.core.timefmt import cn_date, local_to_utc, to_local, utcnow
 from minutes.dbtypes import parse_id
+from minutes.meetings import service as meetings_service
 from minutes.people.service import all_users, users_of_department
 from minutes.room import attendance, carry, live, recording, review, service, wording
 from minutes.room.broker import DirectWriter
@@ -25,10 +26,10 @@ def room_links():
 
 def _room_entry(meeting) -> dict | None:
     """Where the meeting page's room button leads, or None when there is no room to enter."""
-    if meeting.status.value in ("in_progress", "review"):
+    if meeting.is_recording:
         return {"label": gettext("进入会议室"), "url": url_for("room.room", meeting_id=meeting.id),
                 "screen": url_for("room.screen", meeting_id=meeting.id), "live": True}
-    if meeting.status.value in ("draft", "agenda_sent"):
+    if meeting.is_planning:
         # Before the start: host and recorder start it there; everyone else can wait there (it turns live).
         screen = url_for("room.screen", meeting_id=meeting.id) if service.can_start(current_user, meeting) else None
         return {"label": gettext("进入会议室"), "url": url_for("room.room", meeting_id=meeting.id), "screen": screen,
@@ -40,7 +41,7 @@ def _room_entry(meeting) -> dict | None:
 
 
 def _audience(meeting) -> str:
-    return "write" if service.can_write(current_user, meeting) else "read"
+    return "write" if meetings_service.can_record(current_user, meeting) else "read"
 
 
 def _page_context(meeting, audience: str, **extra) -> dict:
@@ -58,7 +59,7 @@ def _page_context(meeting, audience: str, **extra) -> dict:
 @bp.get("/meetings/<int:meeting_id>/room")
 def room(meeting_id):
     """The recorder's console (host and recorder) or the attendees' read-only live view."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     audience = _audience(meeting)
     if is_htmx():  # the same URL gives the live part alone (what a resync swaps in)
         return render_template("room/_live.html", **_page_context(meeting, audience))
@@ -68,7 +69,7 @@ def room(meeting_id):
 @bp.get("/meetings/<int:meeting_id>/screen")
 def screen(meeting_id):
     """The shared screen: big type, the current item and its clock, points as they come, the review."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     context = live.room_context(meeting, "screen")
     context["stream_url"] = url_for("room.events", meeting_id=meeting.id)
     return render_template("room/screen.html", **context)
@@ -77,7 +78,7 @@ def screen(meeting_id):
 @bp.get("/meetings/<int:meeting_id>/events")
 def events(meeting_id):
     """The room's Server-Sent Events stream; one per tab."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     audience = "screen" if request.args.get("view") == "screen" else _audience(meeting)
     last_seen = live.parse_revision(request.headers.get("Last-Event-ID"), request.args.get("rev"))
     stream = RoomStream(current_app._get_current_object(), meeting.id, current_user.id, audience, last_seen,
@@ -101,7 +102,7 @@ def _done(meeting, status: int = 200, message: str = ""):
 
 
 def _command(meeting_id, action, *args):
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     try:
         action(current_user, meeting, *args)
     except DomainError as exc:
@@ -112,7 +113,7 @@ def _command(meeting_id, action, *args):
 @bp.post("/meetings/<int:meeting_id>/room/start")
 def start(meeting_id):
     """Start the meeting."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     try:
         service.start_meeting(current_user, meeting, confirmed=request.form.get("confirm") == "1")
     except service.StartNeedsConfirmation as exc:
@@ -195,7 +196,7 @@ def finish(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/carry-over")
 def carry_over(meeting_id):
     """Plan a follow-up meeting with the agenda items the ended meeting never discussed (once)."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     into = request.form.get("into", "follow_up")
     # a refusal (not the recorder or host, nothing left to carry) is answered with its status and changes nothing
     carried = carry.carry_over(current_user, meeting, into)
@@ -291,7 +292,7 @@ def _owned_values(form) -> dict:
 @bp.post("/meetings/<int:meeting_id>/points")
 def add_point(meeting_id):
     """Add a viewpoint, dispute or consensus; the form comes back empty, keeping item, kind and department."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     v = _point_values(request.form)
     try:
         point = recording.add_point(current_user, meeting, v["agenda_item_id"], v["kind"], v["text"],
@@ -307,7 +308,7 @@ def add_point(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/decisions")
 def add_decision(meeting_id):
     """Add a decision; refused (422) while it contains vague wording."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     v = _owned_values(request.form)
     try:
         decision = recording.add_decision(current_user, meeting, v["agenda_item_id"], v["text"],
@@ -323,7 +324,7 @@ def add_decision(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/actions")
 def add_action(meeting_id):
     """Add an action item; refused without owner and date, or with vague wording."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     v = _owned_values(request.form)
     try:
         action = recording.add_action(current_user, meeting, v["agenda_item_id"], v["text"], v["owner_department_id"],
@@ -345,7 +346,7 @@ def _agenda_form(meeting, values, errors=None, message: str = "", saved=None, st
 @bp.post("/meetings/<int:meeting_id>/room/agenda")
 def add_agenda_item(meeting_id):
     """Add a 临时议题 during the meeting: every tab gets it live; the form comes back empty."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     values = {name: request.form.get(name, "") for name in ("title", "minutes", "department_id")}
     try:
         item = service.add_agenda_item(current_user, meeting, values["title"], values["minutes"],
@@ -359,7 +360,7 @@ def add_agenda_item(meeting_id):
 @bp.post("/meetings/<int:meeting_id>/room/check")
 def check(meeting_id):
     """Check a decision or action as it is typed: vague terms with fixes, the deadline as a date."""
-    service.get_meeting(current_user, meeting_id)
+    meetings_service.get_meeting(current_user, meeting_id)
     text, due = request.form.get("text", ""), request.form.get("due", "")
     check = wording.check_wording(text, due, confirmed=request.form.get("due_confirmed", ""))
     return render_template("room/_check.html", check=check, text=text, due=due,
@@ -369,7 +370,7 @@ def check(meeting_id):
 @bp.get("/meetings/<int:meeting_id>/room/people")
 def people_options(meeting_id):
     """The people of one department as <option>s for an owner or speaker select."""
-    service.get_meeting(current_user, meeting_id)
+    meetings_service.get_meeting(current_user, meeting_id)
     dept_id = parse_id(request.args.get("owner_department_id") or request.args.get("department_id"))
     people = users_of_department(dept_id) if dept_id is not None else []
     return render_template("room/_people_options.html", people=people, selected=request.args.get("selected", ""),
@@ -456,7 +457,7 @@ def _fresh(kind, obj_id):
 @bp.post("/meetings/<int:meeting_id>/room/<kind>/<int:obj_id>/delete")
 def delete(meeting_id, kind, obj_id):
     """Remove a point, decision or action."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     obj, name = _load(kind, obj_id)
     remove = {"point": recording.delete_point, "decision": recording.delete_decision,
               "action": recording.delete_action}[name]

@@ -20,7 +20,8 @@ from minutes.extensions import db
 from minutes.meetings.models import Meeting
 from minutes.people.models import User
 from minutes.room import recording, wording
-from minutes.room.service import WRITABLE_STATUSES, can_view, can_write, room_of
+from minutes.meetings.service import can_record, can_view
+from minutes.room.service import room_of
 from minutes.transcripts import parse, suggest
 from minutes.transcripts.models import Suggestion, SuggestionKind, SuggestionStatus, Transcript, TranscriptLine
 
@@ -41,15 +42,15 @@ def _unreadable_message(reason: str) -> str:
 
 def can_import(user, meeting: Meeting) -> bool:
     """The recorder and the host import a transcript, while the room is open for recording."""
-    return can_write(user, meeting) and meeting.status in WRITABLE_STATUSES
+    return can_record(user, meeting) and meeting.is_recording
 
 
 def _require_import(actor, meeting: Meeting) -> None:
     if not can_view(actor, meeting):
         raise NotFound(gettext("会议不存在或您无权查看"))
-    if not can_write(actor, meeting):
+    if not can_record(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以导入记录稿"))
-    if meeting.status not in WRITABLE_STATUSES:
+    if not meeting.is_recording:
         raise RuleViolation(gettext("会议%(status)s，不能导入记录稿（请在会议进行中或逐项确认时导入）",
                                     status=meeting.status.label))
 

@@ -4,8 +4,9 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.core.errors import DomainError
+from minutes.meetings import service as meetings_service
 from minutes.people.service import all_users
-from minutes.room import service as room_service, wording
+from minutes.room import wording
 from minutes.transcripts import service
 from minutes.web import is_htmx
 
@@ -36,14 +37,14 @@ def _people(meeting):
 @bp.get("/meetings/<int:meeting_id>/transcript")
 def show(meeting_id):
     """The transcript beside the suggestions, per agenda item; the import form for the recorder and host."""
-    meeting = room_service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     return _page(meeting)
 
 
 @bp.post("/meetings/<int:meeting_id>/transcript")
 def upload(meeting_id):
     """Import an exported transcript (a file, or text pasted): lines and suggestions, nothing in the record."""
-    meeting = room_service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     sent = request.files.get("file")
     pasted = request.form.get("text", "")
     if sent is not None and sent.filename:
@@ -72,7 +73,7 @@ def _card(meeting, suggestion, status: int = 200, errors=None, values=None, mess
 @bp.post("/meetings/<int:meeting_id>/transcript/suggestions/<int:suggestion_id>/accept")
 def accept(meeting_id, suggestion_id):
     """Put a suggestion, as edited, into the record; refused (and kept open) as a typed entry would be."""
-    meeting = room_service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     suggestion = service.get_suggestion(current_user, meeting, suggestion_id)
     form = request.form
     values = {"agenda_item_id": form.get("agenda_item_id", ""), "text": form.get("text", ""),
@@ -93,7 +94,7 @@ def accept(meeting_id, suggestion_id):
 @bp.post("/meetings/<int:meeting_id>/transcript/suggestions/<int:suggestion_id>/drop")
 def drop(meeting_id, suggestion_id):
     """Set a suggestion aside."""
-    meeting = room_service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
     suggestion = service.get_suggestion(current_user, meeting, suggestion_id)
     try:
         service.drop_suggestion(current_user, suggestion)

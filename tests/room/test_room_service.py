@@ -9,6 +9,7 @@ from minutes.actions.models import ActionItem, ActionStatus
 from minutes.core import timefmt
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.extensions import db
+from minutes.meetings import service as meetings_service
 from minutes.meetings.models import MeetingStatus
 from minutes.room import attendance, carry, events, recording, review, service, wording
 from minutes.room.models import AttendanceStatus, Point, PointKind, RoomState, ScreenMode
@@ -94,16 +95,16 @@ def test_agenda_item_of_another_meeting_is_refused(started, make_meeting):
 # --- permissions -----------------------------------------------------------------------------
 
 def test_participant_watches_but_cannot_write(started):
-    assert not service.can_write(started.participant, started.meeting)
-    assert service.get_meeting(started.participant, started.meeting.id) is started.meeting
+    assert not meetings_service.can_record(started.participant, started.meeting)
+    assert meetings_service.get_meeting(started.participant, started.meeting.id) is started.meeting
     with pytest.raises(PermissionDenied):
         recording.add_point(started.participant, started.meeting, started.items[0].id, "viewpoint", "我的观点",
                             started.participant.department_id)
 
 
 def test_public_meeting_room_visible_to_any_employee_read_only(started):
-    assert service.get_meeting(started.outsider, started.meeting.id)
-    assert not service.can_write(started.outsider, started.meeting)
+    assert meetings_service.get_meeting(started.outsider, started.meeting.id)
+    assert not meetings_service.can_record(started.outsider, started.meeting)
 
 
 def test_confidential_room_is_missing_for_non_invitees(app, make_user, make_meeting, clock):
@@ -112,9 +113,9 @@ def test_confidential_room_is_missing_for_non_invitees(app, make_user, make_meet
     outsider = make_user("o2", dept="产品部")
     meeting = make_meeting(host, confidential=True)
     with pytest.raises(NotFound):
-        service.get_meeting(outsider, meeting.id)
+        meetings_service.get_meeting(outsider, meeting.id)
     with pytest.raises(NotFound):
-        service.get_meeting(outsider, "not-a-number")
+        meetings_service.get_meeting(outsider, "not-a-number")
 
 
 # --- attendance ------------------------------------------------------------------------------
