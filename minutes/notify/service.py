@@ -93,6 +93,14 @@ def enqueue_department_im(department_id: int, title: str, text: str, link: str =
     return queued
 
 
+def enqueue_other(msg: OutboxMessage) -> OutboxMessage | None:
+    """Queue a message of a channel another domain delivers (chat cards) in the current transaction; skip a
+    duplicate key."""
+    if _exists(msg.dedupe_key):
+        return None
+    return _add(msg)
+
+
 def department_bots(department_id: int) -> list[WebhookBot]:
     """The enabled robots of a department."""
     return list(db.session.scalars(select(WebhookBot).where(WebhookBot.department_id == department_id,
