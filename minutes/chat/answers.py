@@ -28,6 +28,8 @@ from minutes.records.models import MinutesResponse, MinutesStatus, MinutesVersio
 
 #: What the card says in `note` when the person typed nothing (the tracker asks for a note; a button has none).
 CARD_NOTE = "（来自消息卡片）"
+CHOICE_STATUS = {"in_progress": ActionStatus.IN_PROGRESS, "done": ActionStatus.DONE, "delay": ActionStatus.DELAYED,
+                 "support": ActionStatus.NEED_SUPPORT}
 
 
 class Replayed(RuleViolation):
@@ -108,7 +110,7 @@ def _press_action(card: ChatCard, user, choice: str, value: str, now: datetime) 
     if card.answered_choice == choice and choice in ("done", "in_progress") or (choice == "done" and action.is_done):
         result = card.result or gettext("已完成")
         return Answer(action_view(card, action, result), result, True)  # pressed again: nothing changes
-    status = ActionStatus(choice)
+    status = CHOICE_STATUS[choice]
     label = service.ACTION_CHOICES[choice]
     note, new_due, support = CARD_NOTE, None, None
     if choice == "delay":
