@@ -62,8 +62,8 @@ def feishu_encrypt(encrypt_key: str, plain: str) -> str:
 # --- WeCom and DingTalk ----------------------------------------------------------------------
 
 def sha1_signature(token: str, timestamp: str, nonce: str, encrypted: str) -> str:
-    return hashlib.sha1("".join(sorted([token, timestamp, nonce, encrypted])).encode("utf-8"),  # nosec B324
-                        usedforsecurity=False).hexdigest()
+    joined = "".join(sorted([token, timestamp, nonce, encrypted])).encode("utf-8")
+    return hashlib.sha1(joined).hexdigest()  # nosec B324 - SHA-1 is what WeCom and DingTalk sign with
 
 
 def sha1_check(token: str, timestamp: str, nonce: str, encrypted: str, signature: str) -> None:
