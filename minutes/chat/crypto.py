@@ -63,7 +63,7 @@ def feishu_encrypt(encrypt_key: str, plain: str) -> str:
 
 def sha1_signature(token: str, timestamp: str, nonce: str, encrypted: str) -> str:
     joined = "".join(sorted([token, timestamp, nonce, encrypted])).encode("utf-8")
-    return hashlib.sha1(joined).hexdigest()  # SHA-1: what WeCom and DingTalk sign with
+    return hashlib.sha1(joined).hexdigest()  # nosec B324 - the signature WeCom and DingTalk define
 
 
 def sha1_check(token: str, timestamp: str, nonce: str, encrypted: str, signature: str) -> None:
