@@ -154,3 +154,5 @@ class Config:
     CHAT_CALLBACK_WINDOW_SECONDS = int(os.environ.get("CHAT_CALLBACK_WINDOW_SECONDS", "300"))
     #: DingTalk's signed button links are good this many days after the card was sent.
     CHAT_LINK_DAYS = int(os.environ.get("CHAT_LINK_DAYS", "30"))
+    #: Cards sent a second (0: the platform's default, see minutes/chat/service.py PER_SECOND).
+    CHAT_SENDS_PER_SECOND = int(os.environ.get("CHAT_SENDS_PER_SECOND", "0"))

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+import time
+from collections import deque
 from datetime import date
 
 from flask import current_app
@@ -145,6 +148,28 @@ def add_cards(rows: list[dict]) -> None:
 
 # --- delivery (the outbox worker calls this for channel "chat") -----------------------------
 
+#: Sends a second one app may make (飞书 im/v1/messages: 50/s; 企业微信 and 钉钉 kept at 20/s, under their
+#: per-minute limits); CHAT_SENDS_PER_SECOND overrides. A "too fast" answer is a failed attempt, retried later.
+PER_SECOND = {"feishu": 50, "wecom": 20, "dingtalk": 20}
+#: Process-local like the robots' pace (minutes.notify.delivery._Pace): one deliverer thread sends the cards.
+_sent_at: deque[float] = deque()
+_pace_lock = threading.Lock()
+
+
+def _pace(limit: int) -> None:
+    """Wait until fewer than `limit` cards went out in the last second, then count this one."""
+    while True:
+        with _pace_lock:
+            now = time.monotonic()
+            while _sent_at and now - _sent_at[0] >= 1.0:
+                _sent_at.popleft()
+            if len(_sent_at) < limit:
+                _sent_at.append(now)
+                return
+            wait = 1.0 - (now - _sent_at[0])
+        time.sleep(wait)
+
+
 class CardRefused(Exception):
     """The platform refused the card or could not be reached (the message is retried with back-off)."""
 
@@ -159,7 +184,9 @@ def deliver(message) -> None:
     if card is None:
         raise CardRefused(gettext("消息卡片记录不存在"))
     content = json.loads(message.body_text)
-    vendor_id = vendors.MODULES[card.platform].send(current_app.config, card.subject, content, card.token)
+    config = current_app.config
+    _pace(int(config.get("CHAT_SENDS_PER_SECOND") or PER_SECOND[card.platform]))
+    vendor_id = vendors.MODULES[card.platform].send(config, card.subject, content, card.token)
     token = write_intent.set(True)
     try:
         db.session.execute(update(ChatCard).where(ChatCard.id == card.id).values(vendor_message_id=str(vendor_id or "")[:200]))

@@ -34,11 +34,13 @@ class FeishuChatServer(FeishuServer):
 
     def __init__(self, *args, **kwargs):
         self.sent: list[tuple[str, dict]] = []
+        self.sent_times: list[float] = []
         super().__init__(*args, **kwargs)
 
     def reset(self):
         super().reset()
         self.sent.clear()
+        self.sent_times.clear()
 
     def routes(self, app):
         super().routes(app)
@@ -63,6 +65,7 @@ class FeishuChatServer(FeishuServer):
             if problem:
                 return jsonify(code=230099, msg=f"Failed to create card content: {problem}"), 400
             server.sent.append((body["receive_id"], card))
+            server.sent_times.append(time.monotonic())
             return jsonify(code=0, msg="success", data={"message_id": "om_" + secrets.token_hex(8),
                                                         "msg_type": "interactive"})
 

@@ -314,6 +314,19 @@ def test_a_card_the_platform_refuses_is_retried_and_visible_like_any_failed_mess
     assert server.sent == [] and db.session.scalar(select(OutboxMessage.attempts)) == 1
 
 
+def test_cards_keep_to_the_platforms_rate(app, team, make_action, clock, chat, link_identity):
+    server = chat("feishu")
+    app.config["CHAT_SENDS_PER_SECOND"] = 2
+    link_identity(team.owner, "feishu", "fs_wangwei")
+    clock(2026, 9, 22, 9, 30)
+    for n in range(5):
+        make_action(team.meeting, team.owner, DUE, f"{TEXT}（{n + 1}）")
+    tick()
+    assert len(server.sent) == 5
+    times = server.sent_times
+    assert all(times[i + 2] - times[i] >= 0.9 for i in range(len(times) - 2))  # never 3 within a second
+
+
 @pytest.mark.parametrize("platform", ["feishu", "wecom", "dingtalk"])
 def test_only_the_configured_platform_has_a_callback(app, client, chat, platform):
     chat("feishu" if platform != "feishu" else "wecom")
