@@ -341,3 +341,44 @@ def test_the_tracker_still_works_without_chat(app, team, make_action, clock):
     actions.update_status(team.owner, action, "done", "")
     db.session.commit()
     assert updates_of(action)[0].source == "tracker"
+
+
+def test_sign_off_confirmed_from_a_wecom_card(app, client, recorded, clock, chat, link_identity):
+    from defusedxml import ElementTree
+
+    wecom = chat("wecom")
+    r = recorded()
+    link_identity(r.late, "wecom", "WangWei")
+    clock(2026, 6, 18, 16, 0)
+    drafting.draft_from_record(r.recorder, r.meeting)
+    version = signoff.distribute(r.recorder, r.meeting)
+    db.session.commit()
+    deliver_pending()
+    (to, card), = wecom.sent
+    assert to == "WangWei" and [b["text"] for b in card["button_list"]] == ["确认无误", "提出修改意见"]
+    clock(2026, 6, 18, 16, 45)
+    outer = {e.tag: e.text for e in ElementTree.fromstring(post_wecom(client, *wecom.press(card, "确认无误", "WangWei")).data)}
+    reply = ElementTree.fromstring(wecom_decrypt(outer["Encrypt"], wecom.corp_id))
+    assert reply.findtext("Button/ReplaceName") == "确认于 6月18日 16:45"
+    responses = {a.user_id: a.kind for a in db.session.scalars(select(MinutesResponse)
+                                                                .where(MinutesResponse.version_id == version.id))}
+    assert responses == {r.late.id: ResponseKind.CONFIRM}
+
+
+def test_sign_off_confirmed_from_a_dingtalk_link(app, client, recorded, clock, chat, link_identity):
+    server = chat("dingtalk")
+    r = recorded()
+    link_identity(r.member, "dingtalk", "dt_wangwei")
+    clock(2026, 6, 18, 16, 0)
+    drafting.draft_from_record(r.recorder, r.meeting)
+    version = signoff.distribute(r.recorder, r.meeting)
+    db.session.commit()
+    deliver_pending()
+    (to, card), = server.sent
+    assert to == "dt_wangwei" and "解决客户投诉处理流程卡点" in card["markdown"]
+    path, query = dingtalk_button(card, "确认无误")
+    clock(2026, 6, 18, 16, 45)
+    page = client.post(path, data=query).get_data(as_text=True)
+    assert "确认于 6月18日 16:45" in page
+    answers = list(db.session.scalars(select(MinutesResponse).where(MinutesResponse.user_id == r.member.id)))
+    assert [(a.version_id, a.kind) for a in answers] == [(version.id, ResponseKind.CONFIRM)]
