@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -96,8 +97,6 @@ def action_view(card: ChatCard, action: ActionItem, result: str | None = None) -
 
 
 def _action_link(action: ActionItem) -> str:
-    from flask import current_app
-
     return f"{current_app.config['BASE_URL'].rstrip('/')}/actions/{action.id}"
 
 

@@ -28,7 +28,7 @@ from minutes.core.timefmt import cn_date, to_local, utcnow
 from minutes.extensions import db, write_intent
 from minutes.identity.models import ExternalIdentity
 from minutes.notify import service as notify
-from minutes.notify.models import OutboxMessage
+from minutes.notify.models import CHANNEL_LABELS, OutboxMessage
 from minutes.people.models import Department, User
 
 CHANNEL = "chat"
@@ -65,6 +65,11 @@ def chat_subjects(user_ids) -> dict[int, str]:
         found.update(db.session.execute(select(ExternalIdentity.user_id, ExternalIdentity.subject).where(
             ExternalIdentity.provider == name, ExternalIdentity.user_id.in_(ids[start:start + 500]))).all())
     return found
+
+
+def _recipient(name: str, subject: str) -> str:
+    """How the outbox lists a card's recipient: 飞书：<the person's user id there>."""
+    return f"{CHANNEL_LABELS.get(name, name)}：{subject}"[:500]
 
 
 def new_token() -> str:
@@ -115,7 +120,7 @@ def enqueue_card(user: User, subject: str, card: dict, dedupe_key: str, action_i
     name = platform()
     if name is None:
         return None
-    msg = notify.enqueue_other(OutboxMessage(channel=CHANNEL, recipient=f"{user.name} · {name}:{subject}"[:500],
+    msg = notify.enqueue_other(OutboxMessage(channel=CHANNEL, recipient=_recipient(name, subject),
                                     subject=notify.one_line(card["title"] + "：" + card["lines"][0])[:300],
                                     body_text=json.dumps(card, ensure_ascii=False), link=card.get("link", ""),
                                     dedupe_key=dedupe_key, next_attempt_at=utcnow(), confidential=confidential))
@@ -131,7 +136,7 @@ def outbox_row(user: User, subject: str, card: dict, dedupe_key: str, now, confi
                **card_fields) -> dict:
     """An outbox row for a bulk insert (the reminder run); `add_cards` then writes its ChatCard."""
     name = platform()
-    return dict(channel=CHANNEL, recipient=f"{user.name} · {name}:{subject}"[:500],
+    return dict(channel=CHANNEL, recipient=_recipient(name, subject),
                 subject=notify.one_line(card["title"] + "：" + card["lines"][0])[:300],
                 body_text=json.dumps(card, ensure_ascii=False), link=card.get("link", ""), dedupe_key=dedupe_key,
                 confidential=confidential, next_attempt_at=now, created_at=now,

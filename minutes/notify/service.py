@@ -175,7 +175,8 @@ class DeliveryReport:
     @property
     def mail_down(self) -> str | None:
         """The error when the latest attempts could not reach the mail server (None when mail goes out)."""
-        tried = [d.message for d in self.deliveries if d.message.last_attempt_at or d.message.last_error]
+        tried = [d.message for d in self.deliveries
+                 if d.message.channel == "email" and (d.message.last_attempt_at or d.message.last_error)]
         if not tried:
             return None
         latest = max(tried, key=lambda m: (m.last_attempt_at or m.created_at, m.id))
