@@ -382,3 +382,25 @@ def test_sign_off_confirmed_from_a_dingtalk_link(app, client, recorded, clock, c
     assert "确认于 6月18日 16:45" in page
     answers = list(db.session.scalars(select(MinutesResponse).where(MinutesResponse.user_id == r.member.id)))
     assert [(a.version_id, a.kind) for a in answers] == [(version.id, ResponseKind.CONFIRM)]
+
+
+def test_a_platform_that_cannot_be_reached_shows_on_the_senders_page_without_blaming_the_mail_server(
+        app, client, login_as, recorded, clock, chat, link_identity):
+    chat("feishu")
+    app.config["FEISHU_BASE_URL"] = "http://127.0.0.1:9"  # nothing listens there
+    r = recorded()
+    link_identity(r.late, "feishu", "fs_wangwei")
+    clock(2026, 6, 18, 16, 0)
+    drafting.draft_from_record(r.recorder, r.meeting)
+    signoff.distribute(r.recorder, r.meeting)
+    db.session.commit()
+    deliver_pending()
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "chat"))
+    message.next_attempt_at = message.created_at  # due again: now the card's attempt is the latest of the send
+    db.session.commit()
+    clock(2026, 6, 18, 16, 5)
+    deliver_pending()
+    report = signoff.version_delivery(r.recorder, r.meeting)
+    card = next(d for d in report.deliveries if d.message.channel == "chat")
+    assert card.state == "queued" and card.retrying and "无法连接飞书开放平台" in card.message.last_error
+    assert report.count("sent") == 5 and report.mail_down is None
