@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from flask_babel import gettext
 
 from minutes.chat.crypto import BadCallback
-from minutes.chat.service import CardRefused
+from minutes.chat.service import CardRefused, RecipientUnknown
 from minutes.identity import dingtalk as identity
 from minutes.identity.service import call_provider, drop_own_token
 from minutes.notify.service import im_text
@@ -71,6 +71,9 @@ def send(config, subject: str, card: dict, token: str) -> str:
     if answer.get("errcode") in identity.TOKEN_REJECTED:
         drop_own_token(identity._token_key(config))
         answer = post()
+    if answer.get("errcode") in (33012, 60121):
+        raise RecipientUnknown(gettext("钉钉无法把工作通知发给该用户（%(code)s：%(msg)s）", code=answer.get("errcode"),
+                                       msg=answer.get("errmsg") or "-"))
     if answer.get("errcode") != 0:
         raise CardRefused(gettext("钉钉拒绝了工作通知（%(code)s：%(msg)s）", code=answer.get("errcode"),
                                   msg=answer.get("errmsg") or "-"))

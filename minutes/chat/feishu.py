@@ -18,11 +18,13 @@ import time
 from flask_babel import gettext
 
 from minutes.chat.crypto import BadCallback, feishu_check, feishu_decrypt
-from minutes.chat.service import CardRefused
+from minutes.chat.service import CardRefused, RecipientUnknown
 from minutes.identity import feishu as identity
 from minutes.identity.service import call_provider, drop_own_token
 
 PLATFORM = "feishu"
+#: The person is not reachable by the app: unknown user id, or outside the app's availability (可用范围).
+UNKNOWN_RECIPIENT = (230013, 99992351, 99992361)
 
 
 def render(card: dict, token: str) -> dict:
@@ -78,6 +80,9 @@ def send(config, subject: str, card: dict, token: str) -> str:
     if answer.get("code") in identity.TOKEN_REJECTED:
         drop_own_token(identity._token_key(config, "tenant"))
         answer = post()
+    if answer.get("code") in UNKNOWN_RECIPIENT:
+        raise RecipientUnknown(gettext("飞书无法把消息卡片发给该用户（%(code)s：%(msg)s）", code=answer.get("code"),
+                                       msg=answer.get("msg") or "-"))
     if answer.get("code") != 0:
         raise CardRefused(gettext("飞书拒绝了消息卡片（%(code)s：%(msg)s）", code=answer.get("code"), msg=answer.get("msg") or "-"))
     return (answer.get("data") or {}).get("message_id") or ""

@@ -28,6 +28,7 @@ from minutes.core.timefmt import cn_date, to_local, utcnow
 from minutes.extensions import db, write_intent
 from minutes.identity.models import ExternalIdentity
 from minutes.notify import service as notify
+from minutes.notify.delivery import Undeliverable
 from minutes.notify.models import CHANNEL_LABELS, OutboxMessage
 from minutes.people.models import Department, User
 
@@ -179,11 +180,27 @@ class CardRefused(Exception):
     """The platform refused the card or could not be reached (the message is retried with back-off)."""
 
 
+class RecipientUnknown(CardRefused):
+    """The platform does not know the person or the app may not reach them (left the company, outside the app's
+    visibility range): the card will never go out, the person gets it by e-mail instead."""
+
+
+def fallback_email(message, card: dict, user: User) -> str:
+    """Queue the card's content as an e-mail to its person (once); say what was done."""
+    if not user.email:
+        return gettext("该用户没有邮箱，未能改发邮件")
+    text = "\n".join([card["title"], "", *card["lines"], "", gettext("查看详情：%(link)s", link=card.get("link", ""))])
+    confidential = db.session.scalar(select(OutboxMessage.confidential).where(OutboxMessage.id == message.id))
+    notify.enqueue_email(user.email, message.subject, text, dedupe_key=f"{message.id}:email-fallback",
+                         link=card.get("link", ""), confidential=bool(confidential))
+    return gettext("已改发邮件至%(email)s", email=user.email)
+
+
 def deliver(message) -> None:
     """Send one queued card with its platform's API; remember the platform's message id."""
     from minutes.chat import vendors
 
-    card = db.session.execute(select(ChatCard.id, ChatCard.platform, ChatCard.subject, ChatCard.token)
+    card = db.session.execute(select(ChatCard.id, ChatCard.platform, ChatCard.subject, ChatCard.token, ChatCard.user_id)
                               .where(ChatCard.outbox_message_id == message.id)).one_or_none()
     db.session.commit()
     if card is None:
@@ -191,7 +208,17 @@ def deliver(message) -> None:
     content = json.loads(message.body_text)
     config = current_app.config
     _pace(int(config.get("CHAT_SENDS_PER_SECOND") or PER_SECOND[card.platform]))
-    vendor_id = vendors.MODULES[card.platform].send(config, card.subject, content, card.token)
+    try:
+        vendor_id = vendors.MODULES[card.platform].send(config, card.subject, content, card.token)
+    except RecipientUnknown as exc:
+        token = write_intent.set(True)
+        try:
+            done = fallback_email(message, content, db.session.get(User, card.user_id))
+            notify.keep_delivery_for_caller()
+            db.session.commit()
+        finally:
+            write_intent.reset(token)
+        raise Undeliverable(f"{exc}；{done}") from exc
     token = write_intent.set(True)
     try:
         db.session.execute(update(ChatCard).where(ChatCard.id == card.id).values(vendor_message_id=str(vendor_id or "")[:200]))

@@ -20,7 +20,7 @@ from defusedxml import ElementTree
 from flask_babel import gettext
 
 from minutes.chat.crypto import BadCallback, block_decrypt, block_encrypt, sha1_check, sha1_signature
-from minutes.chat.service import CardRefused
+from minutes.chat.service import CardRefused, RecipientUnknown
 from minutes.identity import wecom as identity
 from minutes.identity.service import call_provider, drop_own_token
 
@@ -63,7 +63,10 @@ def send(config, subject: str, card: dict, token: str) -> str:
     if answer.get("errcode") in identity.TOKEN_REJECTED:
         drop_own_token(identity._token_key(config))
         answer = post()
-    if answer.get("errcode") != 0 or answer.get("invaliduser"):
+    if answer.get("invaliduser") or answer.get("errcode") in (60111, 81013):
+        raise RecipientUnknown(gettext("企业微信无法把模板卡片发给该成员（%(code)s：%(msg)s）", code=answer.get("errcode"),
+                                       msg=answer.get("invaliduser") or answer.get("errmsg") or "-"))
+    if answer.get("errcode") != 0:
         raise CardRefused(gettext("企业微信拒绝了模板卡片（%(code)s：%(msg)s）", code=answer.get("errcode"),
                                   msg=answer.get("errmsg") or answer.get("invaliduser") or "-"))
     return answer.get("msgid") or ""

@@ -505,6 +505,11 @@ def _bury_orphans(now: datetime, counts: dict) -> None:
 
 # --- channels other domains deliver (chat cards) ---------------------------------------------
 
+class Undeliverable(Exception):
+    """A message of a registered channel that can never go out (its recipient is unknown there): failed at once,
+    not retried; the message says what was done instead."""
+
+
 def register_channel(app, channel: str, send) -> None:
     """Have `send(message)` deliver the outbox messages of `channel` (an exception is a failed attempt, retried
     with back-off). Registered by the owning domain's blueprint when the app is made."""
@@ -527,6 +532,12 @@ def _deliver_channels(now: datetime, counts: dict, time_budget: float) -> None:
                     for msg in messages:
                         try:
                             send(msg)
+                        except Undeliverable as exc:
+                            db.session.rollback()
+                            receipts.flush()
+                            _record(conn, msg.id, attempts=msg.attempts + 1, last_attempt_at=utcnow(),
+                                    last_error=str(exc)[:2000], claimed_until=None, status=OutboxStatus.DEAD)
+                            counts["failed"] += 1
                         except Exception as exc:  # the platform refused it or is down: retried later
                             db.session.rollback()
                             receipts.flush()

@@ -301,17 +301,23 @@ def test_a_person_without_a_chat_identity_keeps_the_email(app, team, make_action
     assert mail["to"] == ["wangwei@example.com"] and "待办今日到期" in mail["msg"]["Subject"]
 
 
-def test_a_card_the_platform_refuses_is_retried_and_visible_like_any_failed_message(
-        app, team, make_action, clock, chat, link_identity):
-    server = chat("feishu")
-    link_identity(team.owner, "feishu", "fs_left_company")  # not a member any more: Feishu refuses the card
+@pytest.mark.parametrize("platform, subject", [("feishu", "fs_left_company"), ("wecom", "LeftCompany"),
+                                                 ("dingtalk", "dt_left_company")])
+def test_a_person_the_platform_does_not_know_gets_the_card_by_email_and_the_card_shows_failed(
+        app, team, make_action, clock, chat, link_identity, smtp_server, platform, subject):
+    server = chat(platform)
+    link_identity(team.owner, platform, subject)  # not a member (any more): the platform refuses the card
     remind(clock, team, make_action)
     assert server.sent == []
-    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "chat"))
-    assert message.status == OutboxStatus.PENDING and message.attempts == 1
-    assert "飞书拒绝了消息卡片（230013" in message.last_error and message.next_attempt_at > message.created_at
-    tick()  # not due yet: not sent again
-    assert server.sent == [] and db.session.scalar(select(OutboxMessage.attempts)) == 1
+    card = db.session.scalar(select(OutboxMessage).where(OutboxMessage.channel == "chat"))
+    assert card.status == OutboxStatus.DEAD and card.attempts == 1
+    assert "无法把" in card.last_error and "已改发邮件至wangwei@example.com" in card.last_error
+    deliver_pending()
+    (mail,) = smtp_server.wait_for(1)
+    assert mail["to"] == ["wangwei@example.com"] and TEXT in mail["msg"]["Subject"]
+    assert TEXT in mail["msg"].get_body(("plain",)).get_content()
+    tick()
+    assert len(smtp_server.messages) == 1 and server.sent == []  # once
 
 
 def test_cards_keep_to_the_platforms_rate(app, team, make_action, clock, chat, link_identity):
