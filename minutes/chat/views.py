@@ -41,6 +41,8 @@ def _feishu(config):
     event = feishu.read_callback(config, request.headers, request.get_data())
     if event.get("type") == "url_verification":
         return jsonify(challenge=event.get("challenge", ""))
+    if (event.get("header") or {}).get("event_type") != "card.action.trigger":
+        return jsonify({})  # another event the app is subscribed to: verified, nothing to do here
     event_id, operator, token, choice, value = feishu.press_of(event)
     try:
         answers.take_event("feishu", event_id)
@@ -54,6 +56,8 @@ def _wecom(config):
     if request.method == "GET":
         return current_app.response_class(wecom.verify_url(config, request.args), mimetype="text/plain")
     event = wecom.read_callback(config, request.args, request.get_data())
+    if event.get("Event") != "template_card_event":
+        return current_app.response_class("", mimetype="text/plain")  # another message or event: nothing to do
     key, operator, token, choice, value = wecom.press_of(request.args, event)
     try:
         answers.take_event("wecom", key)
