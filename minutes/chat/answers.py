@@ -106,7 +106,8 @@ def _press_action(card: ChatCard, user, choice: str, value: str, now: datetime) 
         raise NotFound(gettext("该待办已删除"))
     if choice not in service.ACTION_CHOICES:
         return Answer(action_view(card, action, card.result), gettext("未知的操作"), False)
-    if card.answered_choice == choice and choice in ("done", "in_progress") or (choice == "done" and action.is_done):
+    pressed_again = card.answered_choice == choice == "in_progress" and action.status == ActionStatus.IN_PROGRESS
+    if pressed_again or (choice == "done" and action.is_done):
         result = card.result or gettext("已完成")
         return Answer(action_view(card, action, result), result, True)  # pressed again: nothing changes
     status = CHOICE_STATUS[choice]
