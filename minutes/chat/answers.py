@@ -7,11 +7,11 @@ nothing and shows the same result (idempotent); a callback seen before is refuse
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from minutes.actions import service as actions
@@ -33,6 +33,10 @@ CHOICE_STATUS = {"in_progress": ActionStatus.IN_PROGRESS, "done": ActionStatus.D
                  "support": ActionStatus.NEED_SUPPORT}
 
 
+#: How long a taken callback is remembered (far longer than CHAT_CALLBACK_WINDOW_SECONDS).
+KEEP_CALLBACKS = timedelta(days=1)
+
+
 class Replayed(RuleViolation):
     """The same callback arrived before."""
 
@@ -47,14 +51,19 @@ class Answer:
 
 
 def take_event(platform: str, event_key: str) -> None:
-    """Remember a callback; one seen before is a replay and is refused (the unique key decides under races)."""
+    """Remember a callback; one seen before is a replay and is refused (the unique key decides under races).
+
+    Callbacks older than the timestamp window are refused by their timestamp, so the record of them is only
+    kept a day (forgotten here, a few at a time, as new ones arrive)."""
     if not event_key:
         raise Replayed(gettext("回调缺少事件标识"))
+    now = utcnow()
     try:
         with db.session.begin_nested():
-            db.session.add(ChatCallback(platform=platform, event_key=event_key[:255], received_at=utcnow()))
+            db.session.add(ChatCallback(platform=platform, event_key=event_key[:255], received_at=now))
     except IntegrityError:
         raise Replayed(gettext("该回调已处理过（重放），未执行")) from None
+    db.session.execute(delete(ChatCallback).where(ChatCallback.received_at < now - KEEP_CALLBACKS))
 
 
 def card_by_token(platform: str, token: str) -> ChatCard:

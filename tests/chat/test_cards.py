@@ -133,6 +133,14 @@ def test_feishu_tampered_stale_replayed_and_foreign_callbacks_are_refused(app, c
     assert post_feishu(client, *server.press(card, "进行中", "fs_wangwei", event_id=event_id)).status_code == 200
     assert post_feishu(client, *server.press(card, "已完成", "fs_wangwei", event_id=event_id)).status_code == 409
     assert action.status == ActionStatus.IN_PROGRESS and len(updates_of(action)) == 1
+    # what was taken is remembered for a day, then forgotten (older callbacks fail the timestamp window anyway)
+    from minutes.chat.models import ChatCallback
+
+    assert db.session.scalar(select(func.count()).select_from(ChatCallback)) == 2
+    clock(2026, 9, 23, 11, 0)
+    assert post_feishu(client, *server.press(card, "已完成", "fs_wangwei")).status_code == 200
+    assert db.session.scalar(select(ChatCallback.event_key)) not in (event_id,)
+    assert db.session.scalar(select(func.count()).select_from(ChatCallback)) == 1
 
 
 def test_feishu_url_verification_answers_the_challenge_only_when_signed(app, client, chat):
