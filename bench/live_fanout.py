@@ -1,7 +1,7 @@
 """Live fan-out: how fast a point the recorder adds reaches N open tabs, in every way the README runs the server.
 
     .venv/bin/python bench/live_fanout.py [--setups default,redis,postgresql,dev] [--sizes 200,1000]
-                                          [--other-sizes 200] [--points 20] [--idle-seconds 60]
+                                          [--other-sizes 200,1000] [--points 20] [--idle-seconds 60]
 
 What it does, in one run on 127.0.0.1, for each set-up:
 
@@ -696,7 +696,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--setups", default="default,redis,postgresql,dev", help=", ".join(SETUPS))
     parser.add_argument("--sizes", default="200,1000", help="tabs, for the default and redis set-ups")
-    parser.add_argument("--other-sizes", default="200", help="tabs, for the postgresql and dev set-ups")
+    parser.add_argument("--other-sizes", default="200,1000", help="tabs, for the postgresql and dev set-ups")
     parser.add_argument("--points", type=int, default=20)
     parser.add_argument("--gap", type=float, default=0.25, help="seconds between two points")
     parser.add_argument("--idle-tabs", type=int, default=200)

@@ -231,6 +231,7 @@ def test_a_style_tag_in_the_minutes_hides_nothing_in_the_preview(live_server, ne
     expect(editor).to_have_value(re.compile("## 一、会议基本信息"))
     draft = editor.input_value()
     preview = writer.locator("#minutes-preview")
+    wait_for_htmx(writer)  # the new editor is wired up (htmx settled) before typing, or the input event is lost
 
     # A closed <style> goes with its rules; one typed as a word (never closed) is shown as typed.
     editor.fill("<style>#minutes-preview, body { display: none }</style>\n\n说明：页面不用 <style> 标签。\n\n" + draft)

@@ -59,22 +59,32 @@ def _points_reach_both_workers(started, port, prefix, redis_url):
     watcher = HttpClient(port).login(started.participant.username, PASSWORD)
     token = recorder.csrf(f"/meetings/{started.meeting.id}/room")
     clients, threads, stop, ready = [], [], threading.Event(), threading.Semaphore(0)
-    for _ in range(8):  # enough connections that both workers hold some
-        got = {}
-        clients.append(got)
-        thread = threading.Thread(target=_listen, daemon=True,
-                                  args=(port, watcher.cookies, f"/meetings/{started.meeting.id}/events?rev=1", got,
-                                        ready, stop))
-        thread.start()
-        threads.append(thread)
-    for _ in threads:
-        ready.acquire(timeout=10)
-    time.sleep(1.0)  # the streams subscribe
     import redis
 
-    listeners = [c for c in redis.Redis.from_url(redis_url).client_list()
-                 if c.get("name", "").startswith(f"minutes-room:{prefix}:")]
-    assert len(listeners) == 2, "both workers hold streams, each with its one Redis listener"
+    def listeners():
+        return [c for c in redis.Redis.from_url(redis_url).client_list()
+                if c.get("name", "").startswith(f"minutes-room:{prefix}:")]
+
+    # Open streams in batches until both workers hold some: which worker accepts a connection is the kernel's
+    # choice, and on a loaded box one worker can take a whole batch.
+    deadline = time.monotonic() + 30
+    while len(listeners()) < 2 and len(threads) < 64 and time.monotonic() < deadline:
+        batch = []
+        for _ in range(8):
+            got = {}
+            clients.append(got)
+            thread = threading.Thread(target=_listen, daemon=True,
+                                      args=(port, watcher.cookies, f"/meetings/{started.meeting.id}/events?rev=1",
+                                            got, ready, stop))
+            thread.start()
+            batch.append(thread)
+        for _ in batch:
+            ready.acquire(timeout=10)
+        threads += batch
+        settle = time.monotonic() + 2.0
+        while len(listeners()) < 2 and time.monotonic() < settle:
+            time.sleep(0.1)  # the streams subscribe
+    assert len(listeners()) == 2, "both workers hold streams, each with its one Redis listener"
     status, _ = recorder.request("POST", f"/meetings/{started.meeting.id}/points",
                                  {"agenda_item_id": started.items[0].id, "kind": "consensus",
                                   "text": "经由生产服务器推送的共识"},
