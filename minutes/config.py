@@ -137,3 +137,22 @@ class Config:
     #: theirs with identity.sync.register_source), every so many minutes.
     DIRECTORY_SYNC = os.environ.get("DIRECTORY_SYNC", "")
     DIRECTORY_SYNC_MINUTES = int(os.environ.get("DIRECTORY_SYNC_MINUTES", "60"))
+
+    # --- personal message cards (minutes/chat): reminders and sign-off requests through the company's chat app ---
+    #: feishu, dingtalk or wecom (one platform); empty: e-mail only. The app is the one its sign-in settings name
+    #: (FEISHU_APP_ID..., DINGTALK_CLIENT_ID..., WECOM_CORP_ID...); people without an identity there keep e-mail.
+    CHAT_PLATFORM = os.environ.get("CHAT_PLATFORM", "")
+    #: Feishu: the app's Encrypt Key (callbacks are signed and encrypted with it) and Verification Token.
+    FEISHU_CARD_ENCRYPT_KEY = os.environ.get("FEISHU_CARD_ENCRYPT_KEY") or None
+    FEISHU_CARD_VERIFICATION_TOKEN = os.environ.get("FEISHU_CARD_VERIFICATION_TOKEN") or None
+    #: WeCom: the app's 接收消息 Token and EncodingAESKey.
+    WECOM_CALLBACK_TOKEN = os.environ.get("WECOM_CALLBACK_TOKEN") or None
+    WECOM_ENCODING_AES_KEY = os.environ.get("WECOM_ENCODING_AES_KEY") or None
+    #: DingTalk: the internal app's AgentId (工作通知 are sent as this app).
+    DINGTALK_AGENT_ID = os.environ.get("DINGTALK_AGENT_ID") or None
+    #: A callback whose timestamp is further than this from now is refused (replays of old callbacks).
+    CHAT_CALLBACK_WINDOW_SECONDS = int(os.environ.get("CHAT_CALLBACK_WINDOW_SECONDS", "300"))
+    #: DingTalk's signed button links are good this many days after the card was sent.
+    CHAT_LINK_DAYS = int(os.environ.get("CHAT_LINK_DAYS", "30"))
+    #: Cards sent a second (0: the platform's default, see minutes/chat/service.py PER_SECOND).
+    CHAT_SENDS_PER_SECOND = int(os.environ.get("CHAT_SENDS_PER_SECOND", "0"))

@@ -36,7 +36,8 @@ PUBLIC_ENDPOINTS = {"people.login", "static", "health", "favicon", "actions.cale
                     # single sign-on: each method's start and callback (minutes/identity/views.py)
                     "identity.oidc_login", "identity.oidc_callback", "identity.feishu_login",
                     "identity.feishu_callback", "identity.dingtalk_login", "identity.dingtalk_callback",
-                    "identity.wecom_login", "identity.wecom_callback"}
+                    "identity.wecom_login", "identity.wecom_callback",
+                    "chat.callback"}  # card buttons: verified by each platform's signature (minutes/chat/views.py)
 
 
 #: Request headers the app reads (htmx, live room reconnects, API tokens, CSRF): checked like any field.
@@ -142,6 +143,7 @@ def register_web(app: Flask) -> None:
     from minutes.api.views import bp as api_bp
     from minutes.archive.views import bp as archive_bp
     from minutes.audit.views import bp as audit_bp
+    from minutes.chat.views import bp as chat_bp
     from minutes.identity.directory_views import bp as directory_bp
     from minutes.meetings.views import bp as meetings_bp
     from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
@@ -162,6 +164,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(directory_bp)  # 系统管理 → 目录同步
     app.register_blueprint(transcripts_bp)
+    app.register_blueprint(chat_bp)  # /chat/<platform>/callback: card buttons (public, verified)
 
     from minutes.room.views import register as register_room
 

@@ -132,7 +132,8 @@ class ActionUpdate(db.Model):
     new_due: Mapped[date | None] = mapped_column()
     #: For 需支持: the department asked for support (from whom).
     support_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
-    #: Where the update was made: tracker, review (上次会议待办回顾 in the next meeting) or api.
+    #: Where the update was made: tracker, review (上次会议待办回顾 in the next meeting), api or chat (a button
+    #: on the person's message card, minutes.chat).
     source: Mapped[str] = mapped_column(String(20), default="tracker")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

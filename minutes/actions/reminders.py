@@ -41,6 +41,7 @@ from sqlalchemy import and_, case, exists, func, insert, select
 
 from minutes.actions.models import (ActionItem, ActionStatus, ActionUpdate, ReminderLog, ReminderSettings)
 from minutes.admin.service import work_calendar
+from minutes.chat import service as chat
 from minutes.core.errors import ValidationFailed
 from minutes.core.timefmt import cn_date, to_local, utcnow
 from minutes.extensions import db
@@ -373,6 +374,9 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
     ctx = _load_context(rows, rules)
     base_url = current_app.config["BASE_URL"].rstrip("/")
     text_tpl, html_tpl, im_tpl = _templates()
+    # Owners with an identity on the company's chat platform get a card with buttons instead of the e-mail.
+    chat_ids = chat.chat_subjects(r.owner_id for r in rows)
+    departments = chat.department_choices() if chat_ids else []
     outbox_rows: list[dict] = []
     log_rows: list[dict] = []
     for row in rows:
@@ -418,11 +422,21 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
         subject = _subject(stage, row.text, row.due_date, owner, context["overdue_days"])
         if rules.by_email:
             for person in people:
-                if not person.email or not person.is_enabled:
-                    continue
                 # an owner outside a confidential meeting (assigned before owners had to be invited) reads the
                 # action, not the meeting's topic (as actions.service.meeting_topic shows it on the pages)
                 topic = meeting.topic if _may_read_meeting(ctx, meeting, person.id) else gettext("（仅参会人可见的会议）")
+                chat_id = chat_ids.get(person.id) if stage != ESCALATE else None
+                if chat_id and person.is_enabled:
+                    card = chat.action_card(row.text, row.due_date, ActionStatus(row.status).label, topic,
+                                            context["link"], departments, heading="待办" + stage_label(stage))
+                    outbox_rows.append(dict(chat.outbox_row(person, chat_id, card, f"{key}:user:{person.id}", now,
+                                                            confidential=bool(meeting.confidential), action_id=row.id),
+                                            status=OutboxStatus.PENDING, attempts=0,
+                                            _log=dict(marker, recipient=f"user:{person.id}", channel=chat.CHANNEL,
+                                                      recipient_user_id=person.id)))
+                    continue
+                if not person.email or not person.is_enabled:
+                    continue
                 personal = dict(context, recipient=person, topic=topic)
                 outbox_rows.append(dict(channel="email", recipient=person.email, subject=subject,
                                         body_text=text_tpl.render(personal), body_html=html_tpl.render(personal),
@@ -466,7 +480,7 @@ def _write(outbox_rows: list[dict], log_rows: list[dict]) -> None:
             continue
         values = []
         for r in fresh:
-            row = {k: v for k, v in r.items() if k != "_log"}
+            row = {k: v for k, v in r.items() if not k.startswith("_")}
             row.setdefault("bot_id", None)
             row.setdefault("body_html", None)
             row.setdefault("confidential", False)
@@ -476,6 +490,7 @@ def _write(outbox_rows: list[dict], log_rows: list[dict]) -> None:
                                       .where(table.c.dedupe_key.in_([r["dedupe_key"] for r in fresh]))).all())
         for r in fresh:
             logs.append(dict(r["_log"], outbox_message_id=ids[r["dedupe_key"]]))
+        chat.add_cards([dict(r, outbox_message_id=ids[r["dedupe_key"]]) for r in fresh if "_card" in r])
     for chunk in _chunks(logs, 5000):
         _insert_many(ReminderLog.__table__, chunk)
     db.session.flush()

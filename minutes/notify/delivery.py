@@ -503,6 +503,55 @@ def _bury_orphans(now: datetime, counts: dict) -> None:
     counts["failed"] += buried
 
 
+# --- channels other domains deliver (chat cards) ---------------------------------------------
+
+class Undeliverable(Exception):
+    """A message of a registered channel that can never go out (its recipient is unknown there): failed at once,
+    not retried; the message says what was done instead."""
+
+
+def register_channel(app, channel: str, send) -> None:
+    """Have `send(message)` deliver the outbox messages of `channel` (an exception is a failed attempt, retried
+    with back-off). Registered by the owning domain's blueprint when the app is made."""
+    app.extensions.setdefault("outbox_channels", {})[channel] = send
+
+
+def _deliver_channels(now: datetime, counts: dict, time_budget: float) -> None:
+    started = time.monotonic()
+    for channel, send in (current_app.extensions.get("outbox_channels") or {}).items():
+        while time.monotonic() - started < time_budget:
+            with _local_writer(db.session.connection()):
+                ids = _claim(now, OutboxMessage.channel == channel, BATCH)
+                db.session.commit()
+            if not ids:
+                break
+            messages = _load(ids)
+            with db.engine.connect() as conn:
+                receipts = _Receipts(conn)
+                try:
+                    for msg in messages:
+                        try:
+                            send(msg)
+                        except Undeliverable as exc:
+                            db.session.rollback()
+                            receipts.flush()
+                            _record(conn, msg.id, attempts=msg.attempts + 1, last_attempt_at=utcnow(),
+                                    last_error=str(exc)[:2000], claimed_until=None, status=OutboxStatus.DEAD)
+                            counts["failed"] += 1
+                        except Exception as exc:  # the platform refused it or is down: retried later
+                            db.session.rollback()
+                            receipts.flush()
+                            _failed(conn, msg, f"{type(exc).__name__}: {exc}", now)
+                            counts["failed"] += 1
+                        else:
+                            receipts.add(msg)
+                            counts["sent"] += 1
+                finally:
+                    receipts.flush()
+            if len(ids) < BATCH:
+                break
+
+
 # --- delivering ------------------------------------------------------------------------------
 
 def deliver_pending(now: datetime | None = None, time_budget: float = 50.0) -> dict:
@@ -528,6 +577,8 @@ def deliver_pending(now: datetime | None = None, time_budget: float = 50.0) -> d
             _deliver_email_batches(now, counts, time_budget)
 
     jobs = [lambda c: _deliver_robots(now, c), lambda c: _deliver_email_batches(now, c, time_budget, first_claim)]
+    if app.extensions.get("outbox_channels"):
+        jobs.append(lambda c: _deliver_channels(now, c, time_budget))
     jobs += [follow] * (senders - 1)
     results = [{"sent": 0, "failed": 0, "deferred": 0} for _ in jobs]
     errors: list[BaseException] = []

@@ -93,6 +93,14 @@ def enqueue_department_im(department_id: int, title: str, text: str, link: str =
     return queued
 
 
+def enqueue_other(msg: OutboxMessage) -> OutboxMessage | None:
+    """Queue a message of a channel another domain delivers (chat cards) in the current transaction; skip a
+    duplicate key."""
+    if _exists(msg.dedupe_key):
+        return None
+    return _add(msg)
+
+
 def department_bots(department_id: int) -> list[WebhookBot]:
     """The enabled robots of a department."""
     return list(db.session.scalars(select(WebhookBot).where(WebhookBot.department_id == department_id,
@@ -167,7 +175,8 @@ class DeliveryReport:
     @property
     def mail_down(self) -> str | None:
         """The error when the latest attempts could not reach the mail server (None when mail goes out)."""
-        tried = [d.message for d in self.deliveries if d.message.last_attempt_at or d.message.last_error]
+        tried = [d.message for d in self.deliveries
+                 if d.message.channel == "email" and (d.message.last_attempt_at or d.message.last_error)]
         if not tried:
             return None
         latest = max(tried, key=lambda m: (m.last_attempt_at or m.created_at, m.id))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from minutes.actions.models import ActionItem
 from minutes.admin.service import work_calendar
+from minutes.chat import service as chat
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_datetime, to_local, utcnow
 from minutes.dbtypes import get_by_id, parse_id
@@ -118,11 +119,15 @@ def _ask(version: MinutesVersion, user: User, now: datetime, due_on: date, becau
          revised: bool) -> MinutesRequest:
     request = MinutesRequest(version=version, user=user, asked_at=now, due_on=due_on, because=because)
     db.session.add(request)
-    if user.email:
-        meeting = version.meeting
+    meeting = version.meeting
+    key = f"minutes:v{version.id}:ask:{user.id}"
+    chat_id = chat.chat_subjects([user.id]).get(user.id)
+    if chat_id:  # a card with 确认无误 / 提出修改意见 through the company's chat app, instead of the e-mail
+        card = chat.minutes_card(meeting.topic, version.label, due_on, version_link(version))
+        chat.enqueue_card(user, chat_id, card, key, version_id=version.id, confidential=meeting.confidential)
+    elif user.email:
         subject, text, html = mail.ask_email(meeting, version, user, due_on, version_link(version), because, revised)
-        notify.enqueue_email(user.email, subject, text, html,
-                             dedupe_key=f"minutes:v{version.id}:ask:{user.id}", confidential=meeting.confidential)
+        notify.enqueue_email(user.email, subject, text, html, dedupe_key=key, confidential=meeting.confidential)
     return request
 
 

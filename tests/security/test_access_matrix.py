@@ -87,6 +87,8 @@ DEV_ONLY = rule("L    404     404 404  404 404  404   404")
 LOGOUT = rule("L    L       L   L    L   L    L     L")
 #: a sign-in's callback without a sign-in in progress (no state in the session): refused for everyone
 SIGN_IN_CALLBACK = rule("400  400     400 400  400 400  400   400")
+#: a chat platform's card callback while no chat platform is configured (tests/chat checks the configured ones)
+NO_CHAT = rule("404  404     404 404  404 404  404   404")
 
 
 @dataclass
@@ -120,6 +122,7 @@ EXPECT: dict[str, Case] = {
     "identity.dingtalk_callback": E(GET=SIGN_IN_CALLBACK, query="?authCode=x&state=y"),
     "identity.wecom_login": E(GET=NOBODY_LOGGED),
     "identity.wecom_callback": E(GET=SIGN_IN_CALLBACK, query="?code=x&state=y"),
+    "chat.callback": E(GET=NO_CHAT, POST=NO_CHAT),
     # --- everyone logged in ------------------------------------------------------------------------
     "people.logout": E(POST=LOGOUT),
     "people.profile": E(GET=EVERYONE, POST=EVERYONE),
@@ -566,6 +569,8 @@ def _params(w: World, rule, conf: str, stage: str) -> dict:
                                              .where(ArchiveEntry.meeting_id == level.done.id))
         elif name == "fmt":
             values[name] = "md"
+        elif name == "platform":
+            values[name] = "feishu"
         elif name == "token":
             values[name] = w.calendar_tokens["participant"]
         elif name == "token_id":

@@ -1,0 +1,196 @@
+"""A button pressed on a card: the same service call as the web page, as the person the card was sent to.
+
+Above actions and records (it calls actions.service.update_status and records.signoff.respond); the
+vendor views verify the callback, then call `press`. Pressing again what already took effect changes
+nothing and shows the same result (idempotent); a callback seen before is refused (`take_event`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from minutes.actions import service as actions
+from minutes.actions.models import ActionItem, ActionStatus
+from minutes.chat import service
+from minutes.chat.models import ChatCallback, ChatCard
+from minutes.core.errors import DomainError, NotFound, PermissionDenied, RuleViolation
+from minutes.core.timefmt import cn_date, utcnow
+from minutes.extensions import db
+from minutes.identity.models import ExternalIdentity
+from minutes.people.models import Department
+from minutes.records import service as records
+from minutes.records import signoff
+from minutes.records.models import MinutesResponse, MinutesStatus, MinutesVersion, ResponseKind
+
+#: What the card says in `note` when the person typed nothing (the tracker asks for a note; a button has none).
+CARD_NOTE = "（来自消息卡片）"
+CHOICE_STATUS = {"in_progress": ActionStatus.IN_PROGRESS, "done": ActionStatus.DONE, "delay": ActionStatus.DELAYED,
+                 "support": ActionStatus.NEED_SUPPORT}
+
+
+#: How long a taken callback is remembered (far longer than CHAT_CALLBACK_WINDOW_SECONDS).
+KEEP_CALLBACKS = timedelta(days=1)
+
+
+class Replayed(RuleViolation):
+    """The same callback arrived before."""
+
+
+@dataclass
+class Answer:
+    """What pressing did: the card to show now, a short message (toast), whether it took effect."""
+
+    card: dict
+    message: str
+    ok: bool
+
+
+def take_event(platform: str, event_key: str) -> None:
+    """Remember a callback; one seen before is a replay and is refused (the unique key decides under races).
+
+    Callbacks older than the timestamp window are refused by their timestamp, so the record of them is only
+    kept a day (forgotten here, a few at a time, as new ones arrive)."""
+    if not event_key:
+        raise Replayed(gettext("回调缺少事件标识"))
+    now = utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.add(ChatCallback(platform=platform, event_key=event_key[:255], received_at=now))
+    except IntegrityError:
+        raise Replayed(gettext("该回调已处理过（重放），未执行")) from None
+    db.session.execute(delete(ChatCallback).where(ChatCallback.received_at < now - KEEP_CALLBACKS))
+
+
+def card_by_token(platform: str, token: str) -> ChatCard:
+    card = db.session.scalar(select(ChatCard).where(ChatCard.token == (token or "")))
+    if card is None or card.platform != platform:
+        raise NotFound(gettext("该消息卡片不存在"))
+    return card
+
+
+def press(platform: str, operator: str | None, token: str, choice: str, value: str = "",
+          now: datetime | None = None) -> tuple[ChatCard, Answer]:
+    """Carry out a button of a card for the person it was sent to (`operator`: their user id on the platform;
+    None when the platform names nobody and the card's signed link stands for them)."""
+    card = card_by_token(platform, token)
+    if operator is not None:
+        identity = db.session.scalar(select(ExternalIdentity).where(ExternalIdentity.provider == platform,
+                                                                    ExternalIdentity.subject == operator))
+        if identity is None or identity.user_id != card.user_id:
+            raise PermissionDenied(gettext("只有收到该卡片的本人可以操作"))
+    user = card.user
+    if not user.is_enabled:
+        raise PermissionDenied(gettext("该账号已停用"))
+    now = now or utcnow()
+    if card.kind == "action":
+        return card, _press_action(card, user, choice, value, now)
+    return card, _press_minutes(card, user, choice, value, now)
+
+
+def _apply(card: ChatCard, choice: str, result: str, now: datetime) -> None:
+    card.answered_choice, card.result, card.answered_at = choice, result, now
+
+
+# --- action reminders ------------------------------------------------------------------------
+
+def action_view(card: ChatCard, action: ActionItem, result: str | None = None) -> dict:
+    user = card.user
+    return service.action_card(action.text, action.due_date, action.status.label, actions.meeting_topic(user, action),
+                               _action_link(action), service.department_choices(), result=result,
+                               open_=not action.is_done and actions.can_update(user, action))
+
+
+def _action_link(action: ActionItem) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/actions/{action.id}"
+
+
+def _press_action(card: ChatCard, user, choice: str, value: str, now: datetime) -> Answer:
+    action = db.session.get(ActionItem, card.action_id) if card.action_id else None
+    if action is None or action.is_deleted:
+        raise NotFound(gettext("该待办已删除"))
+    if choice not in service.ACTION_CHOICES:
+        return Answer(action_view(card, action, card.result), gettext("未知的操作"), False)
+    pressed_again = card.answered_choice == choice == "in_progress" and action.status == ActionStatus.IN_PROGRESS
+    if pressed_again or (choice == "done" and action.is_done):
+        result = card.result or gettext("已完成")
+        return Answer(action_view(card, action, result), result, True)  # pressed again: nothing changes
+    status = CHOICE_STATUS[choice]
+    label = service.ACTION_CHOICES[choice]
+    note, new_due, support = CARD_NOTE, None, None
+    if choice == "delay":
+        new_due = value or None
+        note = gettext("（来自消息卡片）申请延期")
+    elif choice == "support":
+        support = value or None
+    try:
+        with db.session.begin_nested():
+            actions.update_status(user, action, status, note=note, new_due=new_due, support_department_id=support,
+                                  source="chat", now=now)
+    except DomainError as exc:
+        db.session.expire(action)
+        return Answer(action_view(card, action, card.result), exc.message, False)
+    result = f"{label} · {service.short_time(now)}"
+    if choice == "delay":
+        result += " · " + gettext("新截止日期%(due)s", due=cn_date(action.due_date, weekday=False))
+    elif choice == "support":
+        dept = db.session.get(Department, int(support))
+        result += " · " + gettext("请%(dept)s支持", dept=dept.name)
+    _apply(card, choice, result, now)
+    db.session.flush()
+    return Answer(action_view(card, action, result), result, True)
+
+
+# --- sign-off requests -----------------------------------------------------------------------
+
+def minutes_view(card: ChatCard, version: MinutesVersion, result: str | None, open_: bool) -> dict:
+    return service.minutes_card(version.meeting.topic, version.label, None, records.version_link(version),
+                                result=result, open_=open_)
+
+
+def _final_result(version: MinutesVersion) -> str | None:
+    minutes = version.minutes
+    if minutes.status != MinutesStatus.FINAL:
+        return None
+    final = records.final_version(minutes)
+    return gettext("纪要已定稿（%(version)s），不能再回复", version=final.label if final else version.label)
+
+
+def _press_minutes(card: ChatCard, user, choice: str, value: str, now: datetime) -> Answer:
+    version = db.session.get(MinutesVersion, card.version_id) if card.version_id else None
+    if version is None:
+        raise NotFound(gettext("该纪要版本不存在"))
+    if card.answered_choice == choice == "confirm":  # pressed again: the first press stands
+        final = _final_result(version)
+        return Answer(minutes_view(card, version, card.result + (f"；{final}" if final else ""), False), card.result, True)
+    final = _final_result(version)
+    if final:
+        return Answer(minutes_view(card, version, card.result or final, False), final, False)
+    if choice not in service.MINUTES_CHOICES:
+        return Answer(minutes_view(card, version, card.result, True), gettext("未知的操作"), False)
+    mine = db.session.scalar(select(MinutesResponse).where(MinutesResponse.version_id == version.id,
+                                                           MinutesResponse.user_id == user.id,
+                                                           MinutesResponse.kind == ResponseKind.CONFIRM).limit(1))
+    if choice == "confirm" and mine is not None:  # confirmed already (on the web page, or a card press)
+        result = gettext("确认于 %(when)s", when=service.short_time(mine.created_at))
+        _apply(card, choice, result, now)
+        return Answer(minutes_view(card, version, result, False), result, True)
+    try:
+        with db.session.begin_nested():
+            signoff.respond(user, version.id, choice, comment=value, now=now)
+    except DomainError as exc:
+        return Answer(minutes_view(card, version, card.result, True), exc.message, False)
+    if choice == "confirm":
+        result = gettext("确认于 %(when)s", when=service.short_time(now))
+    else:
+        result = gettext("已提出修改意见 · %(when)s", when=service.short_time(now))
+    _apply(card, choice, result, now)
+    db.session.flush()
+    db.session.refresh(version.minutes)
+    final = _final_result(version)
+    return Answer(minutes_view(card, version, result + (f"；{final}" if final else ""), choice == "change" and not final),
+                  result, True)

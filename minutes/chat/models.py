@@ -1,0 +1,54 @@
+"""Personal message cards (飞书消息卡片 / 企业微信模板卡片 / 钉钉工作通知) and the callbacks they answered."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from minutes.dbtypes import UTCDateTime, utcnow
+from minutes.extensions import db
+from minutes.people.models import User
+
+
+class ChatCard(db.Model):
+    """One card sent to one person through the company's chat app, and what pressing its buttons did.
+
+    The card's `token` travels in every button (Feishu button value, WeCom task_id, DingTalk link); a press
+    is taken only from the person the card was sent to (their ExternalIdentity on that platform).
+    """
+
+    __tablename__ = "chat_card"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Unguessable, unique: names the card in the platform's callbacks.
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    platform: Mapped[str] = mapped_column(String(20))  #: feishu, dingtalk, wecom
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: The person's user id on the platform (ExternalIdentity.subject) the card was sent to.
+    subject: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))  #: action (a reminder) or minutes (a sign-off request)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("minutes_version.id", ondelete="CASCADE"), index=True)
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id", ondelete="SET NULL"),
+                                                          index=True)
+    #: The platform's id of the sent message (Feishu message_id, WeCom msgid, DingTalk task_id).
+    vendor_message_id: Mapped[str | None] = mapped_column(String(200))
+    #: The last button that took effect and what it did, shown on the card ("已完成 · 12月5日 10:32").
+    answered_choice: Mapped[str | None] = mapped_column(String(20))
+    result: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class ChatCallback(db.Model):
+    """A callback already taken: the same event (or the same signed nonce) again is a replay and is refused."""
+
+    __tablename__ = "chat_callback"
+    __table_args__ = (UniqueConstraint("platform", "event_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    #: Feishu event_id; WeCom / DingTalk timestamp:nonce:signature.
+    event_key: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

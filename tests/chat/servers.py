@@ -1,0 +1,276 @@
+"""The three open platforms' message APIs on loopback, and their callbacks built the way each vendor builds them.
+
+Each server extends the sign-in server of tests/identity/vendor_servers.py (same app credentials, members and
+tokens) with the endpoint that sends a person a message as the company's app, refusing what the vendor refuses:
+an unknown or missing access token, a person who is not a member, a card that breaks the documented schema.
+What was accepted is kept in `.sent` as (receiver, card). The press helpers build the callback the platform
+would post when that person presses a button of that card, signed and encrypted the vendor's way: the
+encryption here is written from the vendors' documentation, independently of minutes/chat/crypto.py.
+"""
+import base64
+import hashlib
+import json
+import os
+import secrets
+import struct
+import time
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from flask import jsonify, request
+
+from tests.identity.vendor_servers import DingTalkServer, FeishuServer, WeComServer
+
+FEISHU_ENCRYPT_KEY = "feishu-encrypt-key-7Gq"
+FEISHU_VERIFICATION_TOKEN = "feishu-verification-token"
+WECOM_TOKEN = "wecom-callback-token"
+WECOM_AES_KEY = base64.b64encode(b"0123456789abcdef0123456789ABCDEF").decode().rstrip("=")  # 43 characters
+
+
+class FeishuChatServer(FeishuServer):
+    """+ im/v1/messages (msg_type interactive) with a tenant_access_token."""
+
+    def __init__(self, *args, **kwargs):
+        self.sent: list[tuple[str, dict]] = []
+        self.sent_times: list[float] = []
+        super().__init__(*args, **kwargs)
+
+    def reset(self):
+        super().reset()
+        self.sent.clear()
+        self.sent_times.clear()
+
+    def routes(self, app):
+        super().routes(app)
+        server = self
+
+        @app.post("/open-apis/im/v1/messages")
+        def send_message():
+            if request.headers.get("Authorization", "").removeprefix("Bearer ") not in server.app_tokens:
+                return jsonify(code=99991663, msg="Invalid access token for authorization"), 400
+            if request.args.get("receive_id_type") != "user_id":
+                return jsonify(code=230001, msg="invalid receive_id_type"), 400
+            body = request.get_json(silent=True) or {}
+            if body.get("receive_id") not in server.members:
+                return jsonify(code=230013, msg="Bot has NO availability to this user"), 400
+            if body.get("msg_type") != "interactive":
+                return jsonify(code=230001, msg="invalid msg_type"), 400
+            try:
+                card = json.loads(body.get("content") or "")
+                problem = feishu_card_problem(card)
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                problem = f"content is not a card: {exc}"
+            if problem:
+                return jsonify(code=230099, msg=f"Failed to create card content: {problem}"), 400
+            server.sent.append((body["receive_id"], card))
+            server.sent_times.append(time.monotonic())
+            return jsonify(code=0, msg="success", data={"message_id": "om_" + secrets.token_hex(8),
+                                                        "msg_type": "interactive"})
+
+    def press(self, card: dict, label: str, operator: str, option: str | None = None, input_value: str | None = None,
+              event_id: str | None = None, timestamp: int | None = None, key: str = FEISHU_ENCRYPT_KEY):
+        """(headers, body) of the card.action.trigger callback for pressing `label` (a button's text, or the
+        placeholder of a date picker / select / input) on `card`."""
+        element = feishu_element(card, label)
+        action = {"value": element["value"], "tag": element["tag"], "timezone": "Asia/Shanghai"}
+        if option is not None:
+            action["option"] = option
+        if input_value is not None:
+            action["input_value"] = input_value
+        event = {"schema": "2.0",
+                 "header": {"event_id": event_id or uuid.uuid4().hex, "token": FEISHU_VERIFICATION_TOKEN,
+                            "create_time": str(int(time.time() * 1000)), "event_type": "card.action.trigger",
+                            "tenant_key": "736588c9260f175d", "app_id": self.app_id},
+                 "event": {"operator": {"tenant_key": "736588c9260f175d", "user_id": operator, "open_id": "ou_" + operator,
+                                        "union_id": "on_" + operator},
+                           "token": "c-" + secrets.token_hex(8), "action": action, "host": "im_message",
+                           "context": {"open_message_id": "om_x", "open_chat_id": "oc_x"}}}
+        return feishu_signed({"encrypt": feishu_encrypt(json.dumps(event, ensure_ascii=False), key)},
+                             timestamp=timestamp, key=key)
+
+
+def feishu_encrypt(plain: str, key: str) -> str:
+    aes_key = hashlib.sha256(key.encode()).digest()
+    iv = os.urandom(16)
+    padder = padding.PKCS7(128).padder()
+    data = padder.update(plain.encode()) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(aes_key), modes.CBC(iv)).encryptor()
+    return base64.b64encode(iv + encryptor.update(data) + encryptor.finalize()).decode()
+
+
+def feishu_signed(outer: dict, timestamp: int | None = None, key: str = FEISHU_ENCRYPT_KEY):
+    body = json.dumps(outer).encode()
+    ts, nonce = str(timestamp if timestamp is not None else int(time.time())), secrets.token_hex(8)
+    signature = hashlib.sha256((ts + nonce + key).encode() + body).hexdigest()
+    headers = {"X-Lark-Request-Timestamp": ts, "X-Lark-Request-Nonce": nonce, "X-Lark-Signature": signature,
+               "Content-Type": "application/json"}
+    return headers, body
+
+
+def feishu_elements(card: dict):
+    for element in card["elements"]:
+        if element["tag"] == "action":
+            yield from element["actions"]
+        else:
+            yield element
+
+
+def feishu_element(card: dict, label: str) -> dict:
+    for element in feishu_elements(card):
+        text = (element.get("text") or element.get("placeholder") or {}).get("content", "")
+        if text == label or text.startswith(label):
+            return element
+    raise AssertionError(f"no {label} on the card: {json.dumps(card, ensure_ascii=False)}")
+
+
+def feishu_card_text(card: dict) -> str:
+    return "\n".join([card["header"]["title"]["content"]] + [e["text"]["content"] for e in card["elements"]
+                                                             if e["tag"] == "div"])
+
+
+def feishu_card_problem(card: dict) -> str | None:
+    """What the message card schema (1.0) refuses: a header title, known tags, interactive parts with a value."""
+    if not isinstance(card.get("elements"), list) or not card["elements"]:
+        return "elements missing"
+    if not (card.get("header") or {}).get("title", {}).get("content"):
+        return "header.title missing"
+    for element in card["elements"]:
+        if element.get("tag") not in ("div", "hr", "action", "note", "markdown"):
+            return f"unknown tag {element.get('tag')}"
+        if element["tag"] == "div" and element["text"]["tag"] not in ("plain_text", "lark_md"):
+            return "div text tag"
+        for part in element.get("actions", []):
+            if part.get("tag") not in ("button", "date_picker", "select_static", "input", "overflow"):
+                return f"unknown action tag {part.get('tag')}"
+            if part["tag"] == "button" and not part.get("url") and not isinstance(part.get("value"), dict):
+                return "button without url or value"
+            if part["tag"] == "select_static" and not part.get("options"):
+                return "select without options"
+    return None
+
+
+class WeComChatServer(WeComServer):
+    """+ cgi-bin/message/send (msgtype template_card, button_interaction) with the app's access_token."""
+
+    def __init__(self, *args, **kwargs):
+        self.sent: list[tuple[str, dict]] = []
+        self.task_ids: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    def reset(self):
+        super().reset()
+        self.sent.clear()
+
+    def routes(self, app):
+        super().routes(app)
+        server = self
+
+        @app.post("/cgi-bin/message/send")
+        def send_message():
+            if request.args.get("access_token") not in server.app_tokens:
+                return jsonify(errcode=40014, errmsg="invalid access_token")
+            body = request.get_json(silent=True) or {}
+            if body.get("agentid") != int(server.agent_id):
+                return jsonify(errcode=40056, errmsg="invalid agentid")
+            if body.get("msgtype") != "template_card":
+                return jsonify(errcode=40008, errmsg="invalid message type")
+            card = body.get("template_card") or {}
+            if card.get("card_type") != "button_interaction" or not (card.get("main_title") or {}).get("title"):
+                return jsonify(errcode=40058, errmsg="template_card: card_type/main_title invalid")
+            buttons = card.get("button_list") or []
+            if not 1 <= len(buttons) <= 6 or any(not b.get("text") or not b.get("key") for b in buttons) \
+                    or any(b.get("type") == 1 and not b.get("url") for b in buttons):
+                return jsonify(errcode=40058, errmsg="template_card: button_list invalid")
+            task_id = card.get("task_id") or ""
+            if not task_id or len(task_id) > 128 or task_id in server.task_ids:
+                return jsonify(errcode=40058, errmsg="template_card: task_id missing, too long or used")
+            if body.get("touser") not in server.members:
+                return jsonify(errcode=0, errmsg="ok", invaliduser=body.get("touser"))
+            server.task_ids.add(task_id)
+            server.sent.append((body["touser"], card))
+            return jsonify(errcode=0, errmsg="ok", msgid=secrets.token_hex(8), response_code=secrets.token_hex(12))
+
+    def press(self, card: dict, label: str, operator: str, timestamp: int | None = None, nonce: str | None = None,
+              token: str = WECOM_TOKEN):
+        """(query, XML body) of the template_card_event for pressing the button `label` on `card`."""
+        button = next(b for b in card["button_list"] if b["text"] == label)
+        event = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><FromUserName><![CDATA[{operator}]]>"
+                 f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                 f"<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[{button['key']}]]></EventKey>"
+                 f"<TaskId><![CDATA[{card['task_id']}]]></TaskId><CardType><![CDATA[button_interaction]]></CardType>"
+                 f"<ResponseCode><![CDATA[{secrets.token_hex(12)}]]></ResponseCode>"
+                 f"<AgentID>{self.agent_id}</AgentID></xml>")
+        encrypted = wecom_encrypt(event.encode(), self.corp_id)
+        ts, nonce = str(timestamp if timestamp is not None else int(time.time())), nonce or secrets.token_hex(6)
+        query = {"msg_signature": sha1_sorted(token, ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
+        body = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><AgentID><![CDATA[{self.agent_id}]]>"
+                f"</AgentID><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+        return query, body.encode()
+
+
+def sha1_sorted(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def wecom_encrypt(message: bytes, receiver: str) -> str:
+    key = base64.b64decode(WECOM_AES_KEY + "=")
+    plain = os.urandom(16) + struct.pack(">I", len(message)) + message + receiver.encode()
+    n = 32 - len(plain) % 32
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    return base64.b64encode(encryptor.update(plain + bytes([n]) * n) + encryptor.finalize()).decode()
+
+
+def wecom_decrypt(encrypted: str, receiver: str) -> bytes:
+    key = base64.b64decode(WECOM_AES_KEY + "=")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+    plain = decryptor.update(base64.b64decode(encrypted)) + decryptor.finalize()
+    plain = plain[:-plain[-1]]
+    (length,) = struct.unpack(">I", plain[16:20])
+    assert plain[20 + length:].decode() == receiver
+    return plain[20:20 + length]
+
+
+class DingTalkChatServer(DingTalkServer):
+    """+ topapi/message/corpconversation/asyncsend_v2 (工作通知, msgtype action_card) with the app's token."""
+
+    def __init__(self, *args, agent_id="3000001", **kwargs):
+        self.agent_id = agent_id
+        self.sent: list[tuple[str, dict]] = []
+        super().__init__(*args, **kwargs)
+
+    def reset(self):
+        super().reset()
+        self.sent.clear()
+
+    def routes(self, app):
+        super().routes(app)
+        server = self
+
+        @app.post("/topapi/message/corpconversation/asyncsend_v2")
+        def asyncsend():
+            if request.args.get("access_token") not in server.app_tokens:
+                return jsonify(errcode=40014, errmsg="不合法的access_token")
+            body = request.get_json(silent=True) or {}
+            if body.get("agent_id") != int(server.agent_id):
+                return jsonify(errcode=40056, errmsg="不合法的agentid")
+            users = str(body.get("userid_list") or "").split(",")
+            if not users[0] or any(u not in server.members for u in users):
+                return jsonify(errcode=33012, errmsg="无效的USERID")
+            msg = body.get("msg") or {}
+            card = msg.get("action_card") or {}
+            buttons = card.get("btn_json_list") or []
+            if msg.get("msgtype") != "action_card" or not card.get("title") or not card.get("markdown") \
+                    or not buttons or any(not b.get("title") or not b.get("action_url") for b in buttons):
+                return jsonify(errcode=40035, errmsg="消息体不合法：action_card")
+            for user in users:
+                server.sent.append((user, card))
+            return jsonify(errcode=0, errmsg="ok", task_id=int(time.time() * 1000) % 10 ** 9, request_id="r")
+
+
+def dingtalk_button(card: dict, label: str) -> tuple[str, dict]:
+    """(path, query) of the link behind a button of a work notification."""
+    url = next(b["action_url"] for b in card["btn_json_list"] if b["title"] == label)
+    parts = urlsplit(url)
+    return parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
