@@ -3,7 +3,7 @@ import os
 import sqlite3
 import time
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, jsonify, request
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -158,11 +158,55 @@ def create_app(config: dict | None = None) -> Flask:
 
     logs.init_app(app)
 
-    from minutes.web import register_web
+    from minutes import errorpages, web
 
-    register_web(app)
+    web.install_url_converters(app)  # before any rule is added
+    register_blueprints(app)
+    web.init_app(app)
+    errorpages.init_app(app)
 
     from minutes.cli import register_cli
 
     register_cli(app)
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every domain's blueprint, the room's broker and the dashboard's panels."""
+    from minutes.actions import views as actions_views
+    from minutes.admin.views import bp as admin_bp
+    from minutes.api.views import bp as api_bp
+    from minutes.archive.views import bp as archive_bp
+    from minutes.audit.views import bp as audit_bp
+    from minutes.dashboard import register_dashboard_panel
+    from minutes.identity.directory_views import bp as directory_bp
+    from minutes.identity.views import bp as identity_bp, sign_in_buttons
+    from minutes.meetings.views import bp as meetings_bp
+    from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
+    from minutes.people.views import bp as people_bp
+    from minutes.records import views as records_views
+    from minutes.room import live as room_live
+    from minutes.room.views import bp as room_bp
+    from minutes.transcripts.views import bp as transcripts_bp
+
+    app.register_blueprint(people_bp)
+    app.register_blueprint(identity_bp)  # /login/oidc, /login/feishu...: 404 unless the method is configured
+    app.jinja_env.globals["sign_in_buttons"] = sign_in_buttons
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(archive_bp)
+    app.register_blueprint(actions_views.bp)
+    app.register_blueprint(notify_bp)
+    app.register_blueprint(dev_mailbox_bp)  # answers 404 unless MAIL_DEV_MAILBOX=1
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(directory_bp)  # 系统管理 → 目录同步
+    app.register_blueprint(transcripts_bp)
+    room_live.init_app(app)  # the room's broker (Redis pub/sub when REDIS_URL is set)
+    app.register_blueprint(room_bp)
+    app.register_blueprint(records_views.bp)
+
+    # the dashboard's cards beside the meetings, in this order
+    register_dashboard_panel(app, actions_views.coordination_panel)
+    register_dashboard_panel(app, actions_views.due_panel)
+    register_dashboard_panel(app, records_views.dashboard_panel)
