@@ -141,6 +141,19 @@ def create_app(config: dict | None = None) -> Flask:
 
     login_manager.user_loader(people_service.user_by_session_id)
 
+    # What runs at the end of a transaction, for every session (minutes/aftercommit.py; docs/DEVELOPING.md):
+    from minutes import aftercommit
+    from minutes.archive import indexer
+    from minutes.meetings import service as meetings_service
+    from minutes.notify import service as notify_service
+    from minutes.room import live as room_live
+
+    aftercommit.init_app(app)
+    indexer.init_app(app)  # after each flush: rewrite the search blocks of what it wrote
+    room_live.init_app(app)  # the room's broker; before each commit render the room's changes, after it publish them
+    notify_service.init_app(app)  # after commit: deliver new outbox messages (single-process mode)
+    meetings_service.init_app(app)  # after commit: remove the stored files of deleted materials
+
     @login_manager.unauthorized_handler
     def unauthorized():
         from flask import redirect, url_for
@@ -172,7 +185,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every domain's blueprint, the room's broker and the dashboard's panels."""
+    """Register every domain's blueprint and the dashboard's panels."""
     from minutes.actions import views as actions_views
     from minutes.admin.views import bp as admin_bp
     from minutes.api.views import bp as api_bp
@@ -185,7 +198,6 @@ def register_blueprints(app: Flask) -> None:
     from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
     from minutes.people.views import bp as people_bp
     from minutes.records import views as records_views
-    from minutes.room import live as room_live
     from minutes.room.views import bp as room_bp
     from minutes.transcripts.views import bp as transcripts_bp
 
@@ -202,7 +214,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(directory_bp)  # 系统管理 → 目录同步
     app.register_blueprint(transcripts_bp)
-    room_live.init_app(app)  # the room's broker (Redis pub/sub when REDIS_URL is set)
     app.register_blueprint(room_bp)
     app.register_blueprint(records_views.bp)
 

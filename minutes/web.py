@@ -9,8 +9,6 @@ import time
 from flask import Flask, flash, g, jsonify, request, session
 from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_login import current_user, logout_user
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
 from minutes.core import clarity, rawinput, timefmt
@@ -209,26 +207,3 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject():
         return {"now_utc": timefmt.utcnow()}
-
-
-
-@event.listens_for(Session, "after_commit")
-def _deliver_after_commit(session):
-    """In single-process mode, deliver new outbox messages right after the commit that wrote them."""
-    if not session.info.pop("outbox_dirty", False):
-        return
-    from flask import current_app
-
-    try:
-        app = current_app._get_current_object()
-    except RuntimeError:
-        return
-    if app.config.get("OUTBOX_DELIVER_ON_COMMIT"):
-        from minutes.notify.delivery import deliver_in_background
-
-        deliver_in_background(app)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_outbox_after_rollback(session):
-    session.info.pop("outbox_dirty", None)
