@@ -141,14 +141,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     login_manager.user_loader(people_service.user_by_session_id)
 
-    # What runs at the end of a transaction, for every session (minutes/aftercommit.py; docs/DEVELOPING.md):
+    # What runs inside a flush or at the end of a transaction, for every session (docs/DEVELOPING.md):
     from minutes import aftercommit
     from minutes.archive import indexer
+    from minutes.audit import service as audit_service
     from minutes.meetings import service as meetings_service
     from minutes.notify import service as notify_service
     from minutes.room import live as room_live
 
     aftercommit.init_app(app)
+    audit_service.init_app(app)  # inside each flush: an audit entry per audited row written
     indexer.init_app(app)  # after each flush: rewrite the search blocks of what it wrote
     room_live.init_app(app)  # the room's broker; before each commit render the room's changes, after it publish them
     notify_service.init_app(app)  # after commit: deliver new outbox messages (single-process mode)
