@@ -1,7 +1,7 @@
 """The dashboard's panels: each domain adds its own card, the meetings dashboard shows them in order.
 
 A provider is `provider(user) -> (template, context) or None`; `create_app` registers them (after the
-blueprints), so no domain's views import another's.
+blueprints), so a domain adding a panel does not import the meetings' views.
 """
 from flask import Flask, current_app
 

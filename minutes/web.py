@@ -83,6 +83,7 @@ def install_url_converters(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Add the request hooks (input check, login, headers, the one commit), health, Jinja filters and globals."""
+
     @app.get("/favicon.ico", endpoint="favicon")
     def favicon():
         """The tab icon browsers ask for at the site's root."""
