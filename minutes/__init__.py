@@ -3,7 +3,7 @@ import os
 import sqlite3
 import time
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, jsonify, request
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -141,6 +141,21 @@ def create_app(config: dict | None = None) -> Flask:
 
     login_manager.user_loader(people_service.user_by_session_id)
 
+    # What runs inside a flush or at the end of a transaction, for every session (docs/DEVELOPING.md):
+    from minutes import aftercommit
+    from minutes.archive import indexer
+    from minutes.audit import service as audit_service
+    from minutes.meetings import service as meetings_service
+    from minutes.notify import service as notify_service
+    from minutes.room import live as room_live
+
+    aftercommit.init_app(app)
+    audit_service.init_app(app)  # inside each flush: an audit entry per audited row written
+    indexer.init_app(app)  # after each flush: rewrite the search blocks of what it wrote
+    room_live.init_app(app)  # the room's broker; before each commit render the room's changes, after it publish them
+    notify_service.init_app(app)  # after commit: deliver new outbox messages (single-process mode)
+    meetings_service.init_app(app)  # after commit: remove the stored files of deleted materials
+
     @login_manager.unauthorized_handler
     def unauthorized():
         from flask import redirect, url_for
@@ -158,11 +173,55 @@ def create_app(config: dict | None = None) -> Flask:
 
     logs.init_app(app)
 
-    from minutes.web import register_web
+    from minutes import errorpages, web
 
-    register_web(app)
+    web.install_url_converters(app)  # before any rule is added
+    register_blueprints(app)
+    web.init_app(app)
+    errorpages.init_app(app)
 
     from minutes.cli import register_cli
 
     register_cli(app)
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every domain's blueprint and the dashboard's panels."""
+    from minutes.actions import views as actions_views
+    from minutes.admin.views import bp as admin_bp
+    from minutes.api.views import bp as api_bp
+    from minutes.archive.views import bp as archive_bp
+    from minutes.audit.views import bp as audit_bp
+    from minutes.chat.views import bp as chat_bp
+    from minutes.dashboard import register_dashboard_panel
+    from minutes.identity.directory_views import bp as directory_bp
+    from minutes.identity.views import bp as identity_bp, sign_in_buttons
+    from minutes.meetings.views import bp as meetings_bp
+    from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
+    from minutes.people.views import bp as people_bp
+    from minutes.records import views as records_views
+    from minutes.room.views import bp as room_bp
+    from minutes.transcripts.views import bp as transcripts_bp
+
+    app.register_blueprint(people_bp)
+    app.register_blueprint(identity_bp)  # /login/oidc, /login/feishu...: 404 unless the method is configured
+    app.jinja_env.globals["sign_in_buttons"] = sign_in_buttons
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(archive_bp)
+    app.register_blueprint(actions_views.bp)
+    app.register_blueprint(notify_bp)
+    app.register_blueprint(dev_mailbox_bp)  # answers 404 unless MAIL_DEV_MAILBOX=1
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(directory_bp)  # 系统管理 → 目录同步
+    app.register_blueprint(transcripts_bp)
+    app.register_blueprint(chat_bp)  # /chat/<platform>/callback: card buttons (public, verified)
+    app.register_blueprint(room_bp)
+    app.register_blueprint(records_views.bp)
+
+    # the dashboard's cards beside the meetings, in this order
+    register_dashboard_panel(app, actions_views.coordination_panel)
+    register_dashboard_panel(app, actions_views.due_panel)
+    register_dashboard_panel(app, records_views.dashboard_panel)

@@ -1,21 +1,22 @@
-"""Request plumbing shared by every blueprint: login everywhere, one commit per request, errors."""
-import time
-from collections.abc import Callable
-from functools import partial
+"""Request plumbing around every blueprint: login everywhere, one commit per request, health, filters.
 
-from flask import Flask, current_app, flash, g, jsonify, render_template, request, session
+`create_app` calls `install_url_converters` before it registers the blueprints and `init_app` after them;
+the request helpers views use are in `minutes.webutil`, the error answers in `minutes.errorpages`. This
+module imports no view.
+"""
+import time
+
+from flask import Flask, flash, g, jsonify, request, session
 from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_login import current_user, logout_user
-from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
 from minutes.core import clarity, rawinput, timefmt
 from minutes.core.errors import DomainError
 from minutes.core.sizes import human_size
-from minutes.dbtypes import MAX_ID, use_record_due
+from minutes.dbtypes import MAX_ID
 from minutes.extensions import db, write_intent
+from minutes.webutil import is_htmx, session_is_current
 
 # weekday names for the `weekday` (a date -> 周一) and `weekday_head` (0..6 -> 一, calendar columns) filters
 WEEKDAYS = (lazy_gettext("周一"), lazy_gettext("周二"), lazy_gettext("周三"), lazy_gettext("周四"),
@@ -69,65 +70,6 @@ def _input_problem() -> str | None:
     return None
 
 
-def is_htmx() -> bool:
-    """True for an htmx request that wants a fragment (not a history restore)."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
-
-
-def render(page: str, fragment: str | None = None, status: int = 200, **context):
-    """Render the full page, or only its fragment for htmx; the page includes the fragment."""
-    template = fragment if fragment and is_htmx() else page
-    return render_template(template, **context), status
-
-
-def commit_early() -> None:
-    """Commit the request's change now, before its answer is rendered, instead of in `finish_request`.
-
-    For changes open tabs are waiting for: the live layer publishes right after the commit, so the event
-    leaves before the answer is built rather than after it. The objects are not expired (they hold what
-    was just committed), so rendering the answer reads nothing again; reads after this point take no
-    write lock (SQLite) and `finish_request` finds nothing left to commit. Call it only once the service
-    has succeeded: what follows must not write.
-    """
-    session = db.session()
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    finally:
-        session.expire_on_commit = expire
-    g.committed_early = True
-
-
-def write_after_request(work: Callable[[], None]) -> None:
-    """Run `work` once this request has committed or rolled back, in its own short write transaction.
-
-    For the bookkeeping a read does (the last use of a token): written inside the read's transaction it
-    would make a SQLite read a writer that cannot wait: a transaction that began as a read and then writes
-    fails at once with "database is locked" when another connection holds the write lock or has committed
-    since the read began (SQLite cannot wait there without risking a deadlock). Here the transaction
-    begins as a write (BEGIN IMMEDIATE on SQLite) and waits for the lock like every other write. A failure
-    is logged; the answer has been decided already and is never changed by it.
-    """
-    g.setdefault("writes_after_request", []).append(work)
-
-
-def record_use_after_request(credential, record: Callable[[int], None]) -> None:
-    """Have `record(credential.id)` note a token's use after the request, unless noted within the minute."""
-    if use_record_due(credential.last_used_at):
-        write_after_request(partial(record, credential.id))
-
-
-def session_is_current() -> bool:
-    """False when the browser session has been idle or alive too long (it must log in again)."""
-    now = int(time.time())
-    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
-    absolute = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
-    return now - session.get("last_seen", 0) <= idle and now - session.get("login_at", 0) <= absolute
-
-
 class RowIdConverter(IntegerConverter):
     """`<int:...>` in every rule: a number the database's integer holds; a larger one is no row (404)."""
 
@@ -135,46 +77,13 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def register_web(app: Flask) -> None:
-    app.url_map.converters["int"] = RowIdConverter  # before any rule is added: rules bind their converter then
+def install_url_converters(app: Flask) -> None:
+    """Make `<int:...>` a row id (see RowIdConverter); before any rule is added: rules bind their converter then."""
+    app.url_map.converters["int"] = RowIdConverter
 
-    from minutes.actions.views import bp as actions_bp
-    from minutes.admin.views import bp as admin_bp
-    from minutes.api.views import bp as api_bp
-    from minutes.archive.views import bp as archive_bp
-    from minutes.audit.views import bp as audit_bp
-    from minutes.chat.views import bp as chat_bp
-    from minutes.identity.directory_views import bp as directory_bp
-    from minutes.meetings.views import bp as meetings_bp
-    from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
-    from minutes.identity.views import bp as identity_bp, sign_in_buttons
-    from minutes.people.views import bp as people_bp
-    from minutes.transcripts.views import bp as transcripts_bp
 
-    app.register_blueprint(people_bp)
-    app.register_blueprint(identity_bp)  # /login/oidc, /login/feishu...: 404 unless the method is configured
-    app.jinja_env.globals["sign_in_buttons"] = sign_in_buttons
-    app.register_blueprint(meetings_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(archive_bp)
-    app.register_blueprint(actions_bp)
-    app.register_blueprint(notify_bp)
-    app.register_blueprint(dev_mailbox_bp)  # answers 404 unless MAIL_DEV_MAILBOX=1
-    app.register_blueprint(audit_bp)
-    app.register_blueprint(directory_bp)  # 系统管理 → 目录同步
-    app.register_blueprint(transcripts_bp)
-    app.register_blueprint(chat_bp)  # /chat/<platform>/callback: card buttons (public, verified)
-
-    from minutes.room.views import register as register_room
-
-    register_room(app)
-
-    from minutes.meetings.views import register_dashboard_panel
-    from minutes.records.views import bp as records_bp, dashboard_panel as minutes_panel
-
-    app.register_blueprint(records_bp)
-    register_dashboard_panel(app, minutes_panel)
+def init_app(app: Flask) -> None:
+    """Add the request hooks (input check, login, headers, the one commit), health, Jinja filters and globals."""
 
     @app.get("/favicon.ico", endpoint="favicon")
     def favicon():
@@ -276,53 +185,6 @@ def register_web(app: Flask) -> None:
         finally:
             write_intent.reset(intent)
 
-    @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError):
-        db.session.rollback()
-        if request.path.startswith("/api/"):
-            return jsonify(error={"code": exc.code, "message": exc.message, "fields": exc.fields}), exc.status
-        if is_htmx():
-            return render_template("_error_fragment.html", message=exc.message), exc.status
-        return render_template("error.html", message=exc.message, status=exc.status), exc.status
-
-    @app.errorhandler(404)
-    def not_found(exc):
-        if request.path.startswith("/api/"):
-            return jsonify(error={"code": "not_found", "message": gettext("资源不存在"), "fields": {}}), 404
-        return render_template("error.html", message=gettext("页面不存在或您无权查看"), status=404), 404
-
-    @app.errorhandler(405)
-    def method_not_allowed(exc):
-        allow = {"Allow": ", ".join(sorted(exc.valid_methods or []))}  # RFC 9110: a 405 names what is allowed
-        if request.path.startswith("/api/"):
-            return jsonify(error={"code": "method_not_allowed", "message": gettext("不支持该请求方法"),
-                                  "fields": {}}), 405, allow
-        return render_template("error.html", message=gettext("不支持该请求方法"), status=405), 405, allow
-
-    @app.errorhandler(413)
-    def too_large(exc):
-        limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        message = gettext("上传内容超过大小上限（%(limit)s MB）", limit=limit)
-        if is_htmx():
-            return render_template("_error_fragment.html", message=message), 413
-        return render_template("error.html", message=message, status=413), 413
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(exc):
-        message = gettext("页面已过期或请求来源不明，请刷新页面后重试")
-        if request.path.startswith("/api/"):
-            return jsonify(error={"code": "csrf", "message": message, "fields": {}}), 400
-        if is_htmx():
-            return render_template("_error_fragment.html", message=message), 400
-        return render_template("error.html", message=message, status=400), 400
-
-    @app.errorhandler(500)
-    def server_error(exc):
-        db.session.rollback()
-        if request.path.startswith("/api/"):
-            return jsonify(error={"code": "server_error", "message": gettext("服务器内部错误，请稍后重试"), "fields": {}}), 500
-        return render_template("error.html", message=gettext(gettext("服务器内部错误，请稍后重试")), status=500), 500
-
     app.jinja_env.filters["cn_date"] = timefmt.cn_date
     app.jinja_env.filters["cn_datetime"] = timefmt.cn_datetime
     app.jinja_env.filters["cn_time"] = timefmt.cn_time
@@ -347,26 +209,3 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def inject():
         return {"now_utc": timefmt.utcnow()}
-
-
-
-@event.listens_for(Session, "after_commit")
-def _deliver_after_commit(session):
-    """In single-process mode, deliver new outbox messages right after the commit that wrote them."""
-    if not session.info.pop("outbox_dirty", False):
-        return
-    from flask import current_app
-
-    try:
-        app = current_app._get_current_object()
-    except RuntimeError:
-        return
-    if app.config.get("OUTBOX_DELIVER_ON_COMMIT"):
-        from minutes.notify.delivery import deliver_in_background
-
-        deliver_in_background(app)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_outbox_after_rollback(session):
-    session.info.pop("outbox_dirty", None)

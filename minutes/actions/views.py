@@ -13,7 +13,7 @@ from minutes.meetings import series
 from minutes.meetings import service as meetings
 from minutes.meetings.models import CADENCE_LABELS, MeetingSeries
 from minutes.people.service import list_departments, require_admin
-from minutes.web import is_htmx, record_use_after_request, render
+from minutes.webutil import is_htmx, record_use_after_request, render
 
 bp = Blueprint("actions", __name__)
 
@@ -24,20 +24,12 @@ def action_topics():
     return {"meeting_topic": lambda action: service.meeting_topic(current_user, action)}
 
 
-@bp.record_once
-def _setup(state):
-    from minutes.meetings.views import register_dashboard_panel
-
-    register_dashboard_panel(state.app, coordination_panel)
-    register_dashboard_panel(state.app, due_panel)
-
-
 @bp.before_app_request
 def _start_scheduler():
     scheduler.start(current_app._get_current_object())
 
 
-# --- dashboard panels ------------------------------------------------------------------------
+# --- dashboard panels (registered by create_app, see minutes.dashboard) ------------------------------------------------------------------------
 
 def coordination_panel(user):
     """For hosts: actions of their meetings that need coordination (需协调)."""

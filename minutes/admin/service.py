@@ -13,7 +13,7 @@ from minutes.core.timefmt import cn_date, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
 from minutes.notify.models import OutboxMessage, OutboxStatus
-from minutes.notify.service import recent_messages
+from minutes.notify.service import deliver_after_commit, recent_messages
 from minutes.people.service import require_admin
 
 #: Overrides are accepted for this range of years: the statutory tables cover it, and a typo like 20226 is caught.
@@ -222,5 +222,5 @@ def retry_message(actor, message_id) -> OutboxMessage:
     msg.next_attempt_at = utcnow()
     msg.claimed_until = None
     db.session.flush()
-    db.session.info["outbox_dirty"] = True  # single-process mode delivers right after the commit
+    deliver_after_commit()  # single-process mode delivers right after the commit
     return msg

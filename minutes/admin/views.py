@@ -10,7 +10,7 @@ from minutes.core.errors import DomainError
 from minutes.core.timefmt import local_today
 from minutes.meetings.service import AGENDA_LEAD_WORKDAYS, earliest_compliant_date
 from minutes.people import service as people
-from minutes.web import is_htmx, render
+from minutes.webutil import is_htmx, render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -18,7 +18,7 @@ from minutes.core.timefmt import LOCAL_TZ, to_local
 from minutes.dbtypes import MAX_ID
 from minutes.extensions import csrf, db
 from minutes.people import service as people
-from minutes.web import record_use_after_request, session_is_current
+from minutes.webutil import record_use_after_request, session_is_current
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -1,8 +1,8 @@
 """Keep the search blocks in step with what they are made of, in the same transaction.
 
-No other domain calls in here: session hooks (after_flush, after_flush_postexec) note the meetings,
-agenda items, points, decisions, actions and minutes that a flush wrote, and rewrite the affected
-blocks of those meetings from the source tables, with Core statements on the same connection. So an
+No other domain calls in here: session hooks (installed by `init_app`, which `create_app` calls) note
+the meetings, agenda items, points, decisions, actions and minutes that a flush wrote, and rewrite the
+affected blocks of those meetings from the source tables, with Core statements on the same connection. So an
 edit is searchable as soon as it is flushed, a rolled-back change leaves no trace, and a deleted,
 soft-deleted or corrected text disappears with the change that removed it.
 
@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, event, func, insert, inspect, null, or_, select, update
 from sqlalchemy.orm import Session
 
+from minutes import aftercommit
 from minutes.actions.models import ActionItem
 from minutes.archive.backends import GRAM_PADDING, GRAMS, backend_for
 from minutes.archive.models import (CODE_ACTION, CODE_AGENDA, CODE_DECISION, CODE_GOAL, CODE_KINDS, CODE_MINUTES,
@@ -330,26 +331,25 @@ _WATCHED = (Meeting, *_CODES)
 _TOUCHED_KEY = "archive_touched"
 
 
-@event.listens_for(Session, "after_flush")
+def init_app(app) -> None:
+    """Hook every flush: note what it wrote, then rewrite the blocks it affected (see `minutes.aftercommit`)."""
+    if not event.contains(Session, "after_flush", _note_flushed_objects):
+        event.listen(Session, "after_flush", _note_flushed_objects)
+    aftercommit.after_flush(_TOUCHED_KEY, _index_flushed_changes)
+
+
 def _note_flushed_objects(session: Session, flush_context) -> None:
     """Note what this flush wrote (and whether it was new); the blocks are rewritten once the flush has settled."""
     touched = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, _WATCHED)]
     if touched:
         new = session.new
-        session.info.setdefault(_TOUCHED_KEY, {}).update((id(obj), (obj, obj in new)) for obj in touched)
+        for obj in touched:
+            aftercommit.note(session, _TOUCHED_KEY, (obj, obj in new))
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_flushed_objects(session: Session) -> None:
-    session.info.pop(_TOUCHED_KEY, None)
-
-
-@event.listens_for(Session, "after_flush_postexec")
-def _index_flushed_changes(session: Session, flush_context) -> None:
+def _index_flushed_changes(session: Session, noted: list) -> None:
     """Rewrite the blocks of everything the flush inserted, changed or deleted."""
-    touched = session.info.pop(_TOUCHED_KEY, None)
-    if not touched:
-        return
+    touched = {id(obj): (obj, was_new) for obj, was_new in noted}
     connection = session.connection()
     wanted: dict[int, set[int]] = {}
     added: dict[int, list[Point]] = {}  # meeting: the points it only gained

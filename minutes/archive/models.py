@@ -1,7 +1,7 @@
 """The archive's own tables: the searchable text of each meeting, and where each meeting is filed.
 
 Both are derived data, kept in step with the meetings, the room and the minutes by the session
-hooks in `minutes.archive.indexer` (in the same transaction as the change) and rebuilt by
+hooks in `minutes.archive.indexer` (in the same transaction as the change; `create_app` installs them) and rebuilt by
 `flask minutes reindex`. The full-text indexes over `search_block` are created with the table (see
 `minutes.archive.backends`): SQLite FTS5 tables with triggers, or PostgreSQL GIN indexes.
 """
@@ -115,5 +115,3 @@ class ArchiveEntry(db.Model):
 from minutes.archive import backends  # noqa: E402  (attaches the full-text DDL to search_block)
 
 backends.attach_ddl(SearchBlock.__table__)
-
-from minutes.archive import indexer  # noqa: E402,F401  (the session hook that keeps the blocks in step)

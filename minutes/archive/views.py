@@ -5,7 +5,7 @@ from flask_login import current_user
 from minutes.archive import search as archive_search
 from minutes.archive import service
 from minutes.core.errors import ValidationFailed
-from minutes.web import render
+from minutes.webutil import render
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 

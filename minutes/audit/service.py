@@ -106,10 +106,18 @@ def _record(action: str):
     return listener
 
 
-# Mapper events fire inside the flush for every row, cascaded orphans included, with ids known.
-event.listen(Mapper, "after_insert", _record("create"))
-event.listen(Mapper, "after_update", _record("update"))
-event.listen(Mapper, "after_delete", _record("delete"))
+_LISTENERS = (("after_insert", _record("create")), ("after_update", _record("update")),
+              ("after_delete", _record("delete")))
+
+
+def init_app(app) -> None:
+    """Write an audit entry for each audited row a flush inserts, updates or deletes (once per process).
+
+    Mapper events fire inside the flush for every row, cascaded orphans included, with ids known.
+    """
+    for name, listener in _LISTENERS:
+        if not event.contains(Mapper, name, listener):
+            event.listen(Mapper, name, listener)
 
 
 def record_event(connection, action: str, entity: str, entity_id: int | None, actor_label: str,

@@ -6,7 +6,7 @@ from flask_login import current_user
 from minutes.core.errors import DomainError
 from minutes.identity import ldap, sync
 from minutes.people import service as people
-from minutes.web import render
+from minutes.webutil import render
 
 bp = Blueprint("directory", __name__, url_prefix="/admin/directory")
 

@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import event, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
 
+from minutes import aftercommit
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.dbtypes import get_by_id
@@ -424,24 +424,23 @@ def material_path(material: Material) -> str:
 def _remove_stored_file(material: Material) -> None:
     """Forget the stored file once the row's removal is committed: a rolled-back request keeps both."""
     if material.stored_name:
-        db.session.info.setdefault(_FILES_TO_REMOVE, []).append(material_path(material))
+        aftercommit.note(db.session, _FILES_TO_REMOVE, material_path(material))
 
 
 _FILES_TO_REMOVE = "meetings_files_to_remove"
 
 
-@event.listens_for(Session, "after_commit")
-def _remove_files_after_commit(session) -> None:
-    for path in session.info.pop(_FILES_TO_REMOVE, []):
+def init_app(app) -> None:
+    """Remove the stored files of deleted materials once the deletion is committed (see minutes.aftercommit)."""
+    aftercommit.after_commit(_FILES_TO_REMOVE, _remove_files_after_commit)
+
+
+def _remove_files_after_commit(session, paths: list[str]) -> None:
+    for path in paths:
         try:
             os.remove(path)
         except FileNotFoundError:
             pass
-
-
-@event.listens_for(Session, "after_rollback")
-def _keep_files_after_rollback(session) -> None:
-    session.info.pop(_FILES_TO_REMOVE, None)
 
 
 def delete_material(actor: User, material: Material) -> AgendaItem:

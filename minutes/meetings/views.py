@@ -1,15 +1,16 @@
 """Pages for planning meetings: dashboard, meeting form, agenda, invitations, sending."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.core.errors import DomainError, ValidationFailed
+from minutes.dashboard import dashboard_panels
 from minutes.dbtypes import parse_id
 from minutes.meetings import listing, sending, service
 from minutes.meetings.forms import meeting_input
 from minutes.meetings.models import SCENARIO_LABELS, Role
 from minutes.people.service import enabled_users_by_ids, find_people, list_departments, users_of_department
-from minutes.web import is_htmx, render
+from minutes.webutil import is_htmx
 
 bp = Blueprint("meetings", __name__)
 
@@ -50,15 +51,8 @@ def _page_context(meeting, **extra):
 def dashboard():
     """Show the meetings I host, record or attend, upcoming first."""
     data = listing.dashboard(current_user)
-    # Other domains add panels (minutes due, actions to coordinate...) via register_dashboard_panel.
-    panels = [panel for provider in current_app.extensions.get("dashboard_panels", [])
-              if (panel := provider(current_user))]
-    return render_template("meetings/dashboard.html", panels=panels, **data)
-
-
-def register_dashboard_panel(app, provider) -> None:
-    """Let a domain add a dashboard panel: provider(user) -> (template, context) or None."""
-    app.extensions.setdefault("dashboard_panels", []).append(provider)
+    # Other domains' panels (minutes due, actions to coordinate...): see minutes.dashboard.
+    return render_template("meetings/dashboard.html", panels=dashboard_panels(current_user), **data)
 
 
 @bp.get("/meetings")

@@ -13,11 +13,12 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import select
 
+from minutes import aftercommit
 from minutes.core.errors import NotFound, RuleViolation
 from minutes.core.timefmt import relative_cn, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
-from minutes.notify.delivery import MAX_ATTEMPTS
+from minutes.notify.delivery import MAX_ATTEMPTS, deliver_in_background
 from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
 from minutes.people.service import require_admin
 
@@ -32,7 +33,7 @@ def _exists(dedupe_key: str | None) -> bool:
 def _add(msg: OutboxMessage) -> OutboxMessage:
     db.session.add(msg)
     db.session.flush()
-    db.session.info["outbox_dirty"] = True
+    deliver_after_commit()
     return msg
 
 
@@ -108,9 +109,33 @@ def department_bots(department_id: int) -> list[WebhookBot]:
                                    .order_by(WebhookBot.id)))
 
 
+#: New outbox messages in this transaction (see minutes.aftercommit).
+OUTBOX_WRITTEN = "outbox_dirty"
+
+
+def init_app(app) -> None:
+    """In single-process mode (OUTBOX_DELIVER_ON_COMMIT), deliver new messages right after their commit."""
+    aftercommit.after_commit(OUTBOX_WRITTEN, _deliver_after_commit)
+
+
+def deliver_after_commit() -> None:
+    """Note that this transaction wrote outbox messages: the commit hook may deliver them at once."""
+    aftercommit.note(db.session, OUTBOX_WRITTEN)
+
+
 def keep_delivery_for_caller() -> None:
     """Tell the commit hook not to start a background delivery: the caller delivers itself."""
-    db.session.info.pop("outbox_dirty", None)
+    aftercommit.forget(db.session, OUTBOX_WRITTEN)
+
+
+def _deliver_after_commit(session, noted) -> None:
+    """In single-process mode, deliver new outbox messages right after the commit that wrote them."""
+    try:
+        app = current_app._get_current_object()
+    except RuntimeError:
+        return
+    if app.config.get("OUTBOX_DELIVER_ON_COMMIT"):
+        deliver_in_background(app)
 
 
 # --- delivery state for the sender ---------------------------------------------------------
@@ -229,5 +254,5 @@ def retry(actor, message_id) -> OutboxMessage:
     if msg.attempts >= MAX_ATTEMPTS:
         msg.attempts = MAX_ATTEMPTS - 1  # one more try; a new failure gives up again
     db.session.flush()
-    db.session.info["outbox_dirty"] = True
+    deliver_after_commit()
     return msg

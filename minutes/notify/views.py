@@ -10,7 +10,7 @@ from minutes.notify import service
 from minutes.notify.models import BotVendor
 from minutes.notify.webhooks import DEFAULT_PER_MINUTE
 from minutes.people.service import list_departments, require_admin
-from minutes.web import is_htmx, render
+from minutes.webutil import is_htmx, render
 
 bp = Blueprint("notify", __name__, url_prefix="/notify")
 

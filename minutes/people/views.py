@@ -11,7 +11,7 @@ from minutes.identity.ldap import configured as ldap_configured
 from minutes.identity.login import password_login
 from minutes.people import service
 from minutes.people.forms import LoginForm
-from minutes.web import write_after_request
+from minutes.webutil import write_after_request
 
 bp = Blueprint("people", __name__)
 

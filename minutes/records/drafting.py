@@ -26,10 +26,6 @@ from minutes.room.models import AttendanceStatus, Decision, PointKind
 
 # --- generation from the record --------------------------------------------------------------
 
-def _names(users) -> str:
-    return "、".join(u.name for u in users)
-
-
 def _indent(text: str) -> str:
     """Keep a multi-line recorded text inside its Markdown list item."""
     return "\n  ".join(line.strip() for line in text.strip().splitlines() if line.strip())

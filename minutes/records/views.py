@@ -11,7 +11,7 @@ from minutes.meetings import service as meetings_service
 from minutes.people.service import all_users
 from minutes.records import drafting, exports, reading, render, service, signoff
 from minutes.room import carry
-from minutes.web import is_htmx, render as render_page
+from minutes.webutil import is_htmx, render as render_page
 
 bp = Blueprint("records", __name__)
 

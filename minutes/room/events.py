@@ -2,9 +2,12 @@
 
 The room's service records (meeting, revision, parts) here after bumping the revision; the
 live layer (`minutes.room.live`) renders the parts just before the commit and publishes them
-right after it. A rollback drops them: nothing is announced that did not happen.
+right after it (hooks registered with `minutes.aftercommit` by `live.init_app`). A rollback drops
+them: nothing is announced that did not happen.
 """
 from dataclasses import dataclass
+
+from minutes import aftercommit
 
 #: Parts of a room a change can touch; `item(id)` names one agenda item's block.
 ALL = "all"
@@ -14,7 +17,8 @@ CURRENT = "current"
 ATTENDANCE = "attendance"
 REVIEW = "review"
 
-_KEY = "room_events"
+#: Where the changes wait on the session (see minutes.aftercommit).
+KEY = "room_events"
 
 
 def item(agenda_item_id: int) -> str:
@@ -46,15 +50,15 @@ class PendingEvent:
 def record(session, meeting_id: int, revision: int, parts) -> PendingEvent:
     """Note a change on the session; it is published only if the transaction commits."""
     event = PendingEvent(meeting_id, revision, tuple(parts))
-    session.info.setdefault(_KEY, []).append(event)
+    aftercommit.note(session, KEY, event)
     return event
 
 
 def pending(session) -> list[PendingEvent]:
     """The changes recorded in the current transaction, oldest first."""
-    return session.info.get(_KEY, [])
+    return aftercommit.noted(session, KEY)
 
 
 def take(session) -> list[PendingEvent]:
     """Remove and return the recorded changes."""
-    return session.info.pop(_KEY, [])
+    return aftercommit.forget(session, KEY)

@@ -15,9 +15,10 @@ import os
 import time
 
 from flask import current_app, has_request_context, render_template
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from minutes import aftercommit
 from minutes.dbtypes import parse_id
 from minutes.extensions import db
 from minutes.meetings.models import Role
@@ -31,9 +32,15 @@ EXTENSION_KEY = "room_broker"
 
 
 def init_app(app) -> None:
-    """Create the broker (Redis when REDIS_URL is set) and keep it in app.extensions."""
+    """Create the broker (Redis when REDIS_URL is set) and keep it in app.extensions; hook the commits.
+
+    A room's changes are rendered just before the commit (while the transaction still sees them) and
+    published just after it (see `minutes.aftercommit`).
+    """
     if EXTENSION_KEY not in app.extensions:
         app.extensions[EXTENSION_KEY] = make_room_broker(app, app.config.get("REDIS_URL"))
+    aftercommit.before_commit(events.KEY, _render_before_commit)
+    aftercommit.after_commit(events.KEY, _publish_after_commit)
 
 
 def make_room_broker(app, redis_url: str | None) -> Hub:
@@ -286,19 +293,13 @@ def _render_pending(session: Session) -> None:
             p.payload = render_event(p)
 
 
-@event.listens_for(Session, "before_commit")
-def _before_commit(session):
+def _render_before_commit(session: Session, pending: list[events.PendingEvent]) -> None:
     """Render what changed while the transaction still sees it (it is what gets committed)."""
-    if events.pending(session):
-        _render_pending(session)
+    _render_pending(session)
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session):
+def _publish_after_commit(session: Session, done: list[events.PendingEvent]) -> None:
     """Publish, in revision order, once the change is durable."""
-    done = events.take(session)
-    if not done:
-        return
     try:
         hub = broker()
     except (RuntimeError, KeyError):
@@ -314,11 +315,6 @@ def _after_commit(session):
         # when this greenlet yields; without this they would wait until the request's answer is rendered
         # and sent. Elsewhere it only gives up the GIL for a moment.
         time.sleep(0)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session):
-    events.take(session)
 
 
 # --- the stream ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from minutes.people.service import all_users, users_of_department
 from minutes.room import attendance, carry, live, recording, review, service, wording
 from minutes.room.broker import DirectWriter
 from minutes.room.stream import RoomStream
-from minutes.web import commit_early, is_htmx
+from minutes.webutil import commit_early, is_htmx
 
 bp = Blueprint("room", __name__)
 
@@ -477,7 +477,3 @@ def clock(seconds) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def register(app) -> None:
-    """Register the room's blueprint and its broker."""
-    live.init_app(app)
-    app.register_blueprint(bp)

@@ -8,7 +8,7 @@ from minutes.meetings import service as meetings_service
 from minutes.people.service import all_users
 from minutes.room import wording
 from minutes.transcripts import service
-from minutes.web import is_htmx
+from minutes.webutil import is_htmx
 
 bp = Blueprint("transcripts", __name__)
 
