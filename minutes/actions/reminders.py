@@ -39,6 +39,7 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, case, exists, func, insert, select
 
+from minutes.core.links import external_url
 from minutes.actions.models import (ActionItem, ActionStatus, ActionUpdate, ReminderLog, ReminderSettings)
 from minutes.admin.service import work_calendar
 from minutes.chat import service as chat
@@ -372,7 +373,7 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
     if not rows:
         return result
     ctx = _load_context(rows, rules)
-    base_url = current_app.config["BASE_URL"].rstrip("/")
+    follow_up_link = external_url("actions.follow_up")
     text_tpl, html_tpl, im_tpl = _templates()
     # Owners with an identity on the company's chat platform get a card with buttons instead of the e-mail.
     chat_ids = chat.chat_subjects(r.owner_id for r in rows)
@@ -400,7 +401,7 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
         host = ctx.users.get(ctx.hosts.get(row.meeting_id))
         context = dict(stage=stage, action_id=row.id, text=row.text, due=row.due_date, status=ActionStatus(row.status),
                        owner=owner, department=dept, meeting=meeting, host=host, rules=rules, today=today,
-                       link=f"{base_url}/actions/{row.id}", follow_up_link=f"{base_url}/actions/follow-up",
+                       link=external_url("actions.show", action_id=row.id), follow_up_link=follow_up_link,
                        overdue_days=max(0, calendar.workdays_between(row.due_date, today)),
                        days_left=max(0, calendar.workdays_between(today, row.due_date)),
                        due_is_workday=calendar.is_workday(row.due_date), last=last, cn_date=cn_date,

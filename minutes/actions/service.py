@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, case, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from minutes.core.links import external_url
 from minutes.actions import mail, reminders
 from minutes.actions.models import (ACTION_STATUS_LABELS, ActionItem, ActionStatus, ActionUpdate,
                                     action_follow_up)
@@ -190,8 +190,7 @@ def _tell_about(update: ActionUpdate) -> None:
     if update.new_status not in (ActionStatus.DELAYED, ActionStatus.NEED_SUPPORT):
         return
     meeting = action.meeting
-    base_url = current_app.config["BASE_URL"].rstrip("/")
-    link = f"{base_url}/actions/{action.id}"
+    link = external_url("actions.show", action_id=action.id)
     people: list[tuple[User, str]] = []
     host = meeting.host
     if host is not None:

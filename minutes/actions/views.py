@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import current_user
 
+from minutes.core.links import external_url
 from minutes.actions import feeds, forms, ics, reminders, scheduler, service
 from minutes.actions.models import ActionStatus
 from minutes.core import ical
@@ -347,9 +348,10 @@ def calendar_feed(token):
     record_use_after_request(feed, feeds.record_feed_use)
     user = feed.user
     actions, meeting_rows = feeds.calendar_entries(user)
-    base_url = current_app.config["BASE_URL"].rstrip("/")
-    host = ical.uid_host(base_url)
-    body = ics.build_calendar(f"会议纪要 · {user.name}的待办与会议", actions, meeting_rows, base_url, host, utcnow(),
+    host = ical.uid_host(current_app.config["BASE_URL"])
+    body = ics.build_calendar(f"会议纪要 · {user.name}的待办与会议", actions, meeting_rows, host, utcnow(),
+                              lambda action: external_url("actions.show", action_id=action.id),
+                              lambda meeting: external_url("meetings.show", meeting_id=meeting.id),
                               topic=lambda action: service.meeting_topic(user, action))
     response = current_app.response_class(body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"

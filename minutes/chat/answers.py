@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +17,7 @@ from minutes.actions import service as actions
 from minutes.actions.models import ActionItem, ActionStatus
 from minutes.chat import service
 from minutes.chat.models import ChatCallback, ChatCard
+from minutes.core.links import external_url
 from minutes.core.errors import DomainError, NotFound, PermissionDenied, RuleViolation
 from minutes.core.timefmt import cn_date, utcnow
 from minutes.extensions import db
@@ -106,7 +106,7 @@ def action_view(card: ChatCard, action: ActionItem, result: str | None = None) -
 
 
 def _action_link(action: ActionItem) -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/actions/{action.id}"
+    return external_url("actions.show", action_id=action.id)
 
 
 def _press_action(card: ChatCard, user, choice: str, value: str, now: datetime) -> Answer:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from urllib.parse import urlencode
 
 from flask_babel import gettext
 
+from minutes.core.links import external_url
 from minutes.chat.crypto import BadCallback
 from minutes.chat.service import CardRefused, RecipientUnknown
 from minutes.identity import dingtalk as identity
@@ -37,7 +37,7 @@ def _signature(config, token: str, choice: str, ts: str) -> str:
 def press_url(config, token: str, choice: str, ts: int | None = None) -> str:
     ts = str(int(ts if ts is not None else time.time()))
     query = {"card": token, "do": choice, "ts": ts, "sig": _signature(config, token, choice, ts)}
-    return config["BASE_URL"].rstrip("/") + "/chat/dingtalk/callback?" + urlencode(query)
+    return external_url("chat.callback", platform="dingtalk", **query)
 
 
 def render(config, card: dict, token: str) -> dict:

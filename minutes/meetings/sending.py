@@ -11,6 +11,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import gettext
 
+from minutes.core.links import external_url
 from minutes.admin.service import work_calendar
 from minutes.core.errors import PermissionDenied, RuleViolation
 from minutes.core import ical
@@ -85,7 +86,7 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
 
 
 def _link(meeting: Meeting) -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/meetings/{meeting.id}"
+    return external_url("meetings.show", meeting_id=meeting.id)
 
 
 def _invited(meeting: Meeting) -> list[Participant]:

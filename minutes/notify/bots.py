@@ -1,10 +1,10 @@
 """Administering the departments' group robots (钉钉 / 企业微信 / 飞书 webhooks): admin only."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import func, select, update
 
+from minutes.core.links import external_url
 from minutes.core.errors import NotFound, ValidationFailed
 from minutes.core.timefmt import utcnow
 from minutes.dbtypes import get_by_id
@@ -115,10 +115,9 @@ def send_test(actor, bot: WebhookBot) -> OutboxMessage:
     require_admin(actor)
     if not bot.enabled:
         raise ValidationFailed(gettext("该机器人已停用，请先启用"))
-    base_url = current_app.config["BASE_URL"].rstrip("/")
     stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
     return enqueue_im(bot, "【测试消息】会议纪要系统", f"这是一条测试消息，由 {im_text(actor.name)} 发送。\n\n收到即表示 {im_text(bot.name)} 已配置成功。",
-                      f"{base_url}/", dedupe_key=f"bot-test:{bot.id}:{stamp}")
+                      external_url("meetings.dashboard"), dedupe_key=f"bot-test:{bot.id}:{stamp}")
 
 
 def bot_stats() -> dict[int, dict]:

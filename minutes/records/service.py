@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import select
 
+from minutes.core.links import external_url
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation
 from minutes.core.timefmt import to_local
@@ -148,13 +148,9 @@ def verify(version: MinutesVersion) -> bool:
     return True
 
 
-def _base_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/")
-
-
 def version_link(version: MinutesVersion) -> str:
     """The page where a recipient reads a version and answers (the link in the emails)."""
-    return f"{_base_url()}/minutes/versions/{version.id}"
+    return external_url("records.version", version_id=version.id)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask_babel import gettext
 from sqlalchemy import select
 
+from minutes.core.links import external_url
 from minutes.actions.models import ActionItem
 from minutes.admin.service import work_calendar
 from minutes.chat import service as chat
@@ -23,7 +24,7 @@ from minutes.records import mail, render
 from minutes.records.drafting import _clean_body, draft_from_record, record_tables, save_draft
 from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, MinutesResponse, MinutesStatus,
                                     MinutesVersion, RecipientReason, ResponseKind, VersionKind)
-from minutes.records.service import (ANSWER_WORKDAYS, MAX_COMMENT, SECTION_TITLES, _base_url, _refuse_if_final,
+from minutes.records.service import (ANSWER_WORKDAYS, MAX_COMMENT, SECTION_TITLES, _refuse_if_final,
                                      _require_minutes, _require_write, cn_number, current_version,
                                      final_version, get_version, is_host, minutes_of, verify, version_link, versions)
 from minutes.room.models import Decision, RoomState
@@ -264,7 +265,7 @@ def _tell_writer_about_change(version: MinutesVersion, answer: MinutesResponse) 
     recorder = meeting.recorder
     if recorder is None or not recorder.email:
         return
-    subject, text = mail.change_email(meeting, version, answer, recorder, f"{_base_url()}/meetings/{meeting.id}/minutes")
+    subject, text = mail.change_email(meeting, version, answer, recorder, external_url("records.show", meeting_id=meeting.id))
     notify.enqueue_email(recorder.email, subject, text,
                          dedupe_key=f"minutes:response:{answer.id}:recorder", confidential=meeting.confidential)
 
@@ -435,8 +436,8 @@ def _announce(minutes: Minutes, version: MinutesVersion, what: str) -> None:
             continue
         subject, text = mail.final_email(
             meeting, version, user, version_link(version), what,
-            (f"{_base_url()}/meetings/{meeting.id}/minutes/diff?a={version.corrects.number}"
-             f"&b={version.number}") if version.corrects else None)
+            external_url("records.diff", meeting_id=meeting.id, a=version.corrects.number,
+                                      b=version.number) if version.corrects else None)
         notify.enqueue_email(user.email, subject, text,
                              dedupe_key=f"minutes:v{version.id}:{what}:{user.id}", confidential=meeting.confidential)
 
@@ -507,7 +508,7 @@ def send_reminders(now: datetime | None = None) -> int:
         select(Meeting, RoomState).join(RoomState, RoomState.meeting_id == Meeting.id)
         .where(Meeting.status == MeetingStatus.MINUTES_DUE, RoomState.minutes_due_at < now)).all()
     for meeting, room in late:
-        link = f"{_base_url()}/meetings/{meeting.id}/minutes"
+        link = external_url("records.show", meeting_id=meeting.id)
         for lead in {u.id: u for u in (meeting.recorder, meeting.host) if u is not None}.values():
             text = (f"{lead.name}，您好：\n\n“{meeting.topic}”的会议纪要应于{cn_datetime(room.minutes_due_at)}前"
                     f"（会后24小时内）发出，目前尚未发出。\n\n{link}\n\n—— 会议纪要系统")
