@@ -92,6 +92,15 @@ def press(platform: str, operator: str | None, token: str, choice: str, value: s
     return card, _press_minutes(card, user, choice, value, now)
 
 
+def current_view(card: ChatCard) -> dict | None:
+    """What the card is about, as it stands now (the page a DingTalk link opens shows it before asking)."""
+    if card.kind == "action":
+        action = db.session.get(ActionItem, card.action_id) if card.action_id else None
+        return action_view(card, action, card.result) if action is not None else None
+    version = db.session.get(MinutesVersion, card.version_id) if card.version_id else None
+    return minutes_view(card, version, card.result, True) if version is not None else None
+
+
 def _apply(card: ChatCard, choice: str, result: str, now: datetime) -> None:
     card.answered_choice, card.result, card.answered_at = choice, result, now
 

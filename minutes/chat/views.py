@@ -74,10 +74,11 @@ def _dingtalk(config):
     card = answers.card_by_token("dingtalk", token)
     label = dict(service.ACTION_CHOICES | service.MINUTES_CHOICES).get(choice, choice)
     if request.method == "GET":  # a link preview or a prefetch must never press: ask once more
-        return render_template("chat/press.html", card=card, label=label, values=values, answer=None)
+        return render_template("chat/press.html", card=card, label=label, values=values, answer=None,
+                               view=answers.current_view(card))
     try:
         _card, answer = answers.press("dingtalk", None, token, choice)
     except DomainError as exc:
         return render_template("chat/press.html", card=card, label=label, values=values, answer=None,
-                               error=exc.message), exc.status
+                               view=answers.current_view(card), error=exc.message), exc.status
     return render_template("chat/press.html", card=card, label=label, values=values, answer=answer)

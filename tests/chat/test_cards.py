@@ -284,6 +284,7 @@ def test_dingtalk_work_notification_link_asks_then_marks_done(app, client, team,
 
     page = client.get(path, query_string=query)  # opening the link (or a preview fetching it) presses nothing
     assert page.status_code == 200 and "确认操作：已完成" in page.get_data(as_text=True)
+    assert TEXT in page.get_data(as_text=True)  # the page says which action it is about before asking
     assert action.status == ActionStatus.NOT_STARTED
 
     clock(2026, 9, 22, 10, 32)
