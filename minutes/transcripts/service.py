@@ -303,6 +303,8 @@ def add_model_suggestions(actor: User, transcript: Transcript, answer: model.Ans
     still open are replaced; what the recorder already accepted or dropped stays. Nothing enters the record."""
     meeting = transcript.meeting
     _require_import(actor, meeting)
+    # two answers arriving together (the button pressed in two tabs): the second waits, then replaces the first's
+    db.session.refresh(transcript, with_for_update=True)
     if meeting.confidential and not (model_settings() and model_settings().allow_confidential):
         raise RuleViolation(gettext("本会议仅参会人可见（保密），管理员未允许将保密会议的记录稿发送给模型，仅提供规则建议"))
     people = meeting_people(meeting)
