@@ -7,10 +7,13 @@ import socket
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_transcript_import import SAMPLE, _started_meeting, meeting_day  # noqa: F401
+from tests.browser import test_transcript_import as transcript_import
 from tests.transcripts.model_server import ChatServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("meeting_day")]
+SAMPLE, _started_meeting = transcript_import.SAMPLE, transcript_import._started_meeting
+#: the live server's clock on the transcript's day (2026-06-15)
+meeting_day = transcript_import.meeting_day
 
 
 @pytest.fixture
@@ -37,7 +40,7 @@ def _imported(live_server, users, new_page):
 
 
 def test_model_suggestions_stream_into_the_page_and_are_accepted_like_the_rules(
-        live_server, users, new_page, shot, meeting_day, chat_server):  # noqa: F811
+        live_server, users, new_page, shot, chat_server):
     page = _imported(live_server, users, new_page)
     rules = page.locator(".tr-origin--rules").count()
     assert rules > 0
@@ -60,7 +63,7 @@ def test_model_suggestions_stream_into_the_page_and_are_accepted_like_the_rules(
 
 
 def test_unreachable_model_leaves_the_rule_suggestions_with_a_message(
-        live_server, users, new_page, meeting_day, chat_server):  # noqa: F811
+        live_server, users, new_page, chat_server):
     page = _imported(live_server, users, new_page)
     rules = page.locator(".tr-origin--rules").count()
     with socket.socket() as probe:
