@@ -168,5 +168,8 @@ class Config:
     ASSIST_TIMEOUT = float(os.environ.get("ASSIST_TIMEOUT", "60"))
     #: Retries of a failed connection (the client waits a little longer before each).
     ASSIST_RETRIES = int(os.environ.get("ASSIST_RETRIES", "1"))
+    #: The longest question (instructions + agenda + transcript, in characters) sent to the model: set it to what fits
+    #: the model's context window (roughly 1 character ≈ 1 token for Chinese); a longer transcript keeps the rules.
+    ASSIST_MAX_CHARS = int(os.environ.get("ASSIST_MAX_CHARS", "60000"))
     #: Send the transcripts of confidential meetings (仅参会人) to this model too. Off: never sent.
     ASSIST_ALLOW_CONFIDENTIAL = os.environ.get("ASSIST_ALLOW_CONFIDENTIAL", "0") == "1"

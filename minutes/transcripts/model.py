@@ -28,6 +28,7 @@ class ModelSettings:
     timeout: float = 60.0
     retries: int = 1
     allow_confidential: bool = False
+    max_chars: int = 60000
 
     @classmethod
     def from_config(cls, config) -> ModelSettings | None:
@@ -36,7 +37,8 @@ class ModelSettings:
         if not url or not model:
             return None
         return cls(url, model, config.get("ASSIST_MODEL_KEY") or "", float(config.get("ASSIST_TIMEOUT") or 60),
-                   int(config.get("ASSIST_RETRIES") or 0), bool(config.get("ASSIST_ALLOW_CONFIDENTIAL")))
+                   int(config.get("ASSIST_RETRIES") or 0), bool(config.get("ASSIST_ALLOW_CONFIDENTIAL")),
+                   int(config.get("ASSIST_MAX_CHARS") or 60000))
 
 
 class ModelUnavailable(Exception):
@@ -110,6 +112,11 @@ def build_messages(topic: str, agenda: Sequence[tuple[int, str]], people: Sequen
     parts.append("转写稿（序号 发言人：内容）：")
     parts += [f"{number} {speaker}：{text}" for number, speaker, text in lines]
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(parts)}]
+
+
+def question_size(messages: list[dict]) -> int:
+    """How many characters the question has (what the model's context window must hold besides its answer)."""
+    return sum(len(m["content"]) for m in messages)
 
 
 # --- the call --------------------------------------------------------------------------------

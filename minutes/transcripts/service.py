@@ -273,6 +273,10 @@ def model_request(actor: User, meeting: Meeting, transcript: Transcript) -> Mode
              for line in transcript.lines]
     messages = model.build_messages(meeting.topic, [(n, item.title) for n, item in enumerate(items, 1)], people,
                                     lines)
+    size = model.question_size(messages)
+    if size > settings.max_chars:
+        raise RuleViolation(gettext("记录稿过长（%(size)s字），超过模型服务可接收的%(most)s字，仅提供规则建议",
+                                    size=size, most=settings.max_chars))
     return ModelRequest(settings, messages, meeting.id, transcript.id, actor.id, len(lines), len(items))
 
 

@@ -238,3 +238,11 @@ def test_without_a_configured_model_there_is_no_button(started, client, login_as
     assert "用模型生成建议" not in page and 'id="tr-assist"' not in page
     refused = client.post(f"/meetings/{started.meeting.id}/transcript/assist", headers={"HX-Request": "true"})
     assert refused.status_code == 409 and "未配置模型服务" in refused.get_data(as_text=True)
+
+
+def test_transcript_longer_than_the_model_takes_is_not_sent(started, client, login_as, app, chat_server):
+    _imported(started, client, login_as)
+    app.config["ASSIST_MAX_CHARS"] = 1000
+    refused, _ = _ask(client, started.meeting, status=409)
+    assert re.search(r"记录稿过长（\d+字），超过模型服务可接收的1000字，仅提供规则建议", refused)
+    assert chat_server.requests == []
