@@ -156,6 +156,14 @@ def latest_transcript(user, meeting: Meeting) -> Transcript | None:
                               .order_by(Transcript.id.desc()).limit(1)).first()
 
 
+def get_transcript(user, meeting: Meeting, transcript_id) -> Transcript:
+    """A transcript of this meeting, for someone who may see the meeting."""
+    transcript = get_by_id(Transcript, transcript_id)
+    if transcript is None or transcript.meeting_id != meeting.id or not can_view(user, meeting):
+        raise NotFound(gettext("记录稿不存在"))
+    return transcript
+
+
 def get_suggestion(user, meeting: Meeting, suggestion_id) -> Suggestion:
     """A suggestion of this meeting's transcripts, for its recorder or host."""
     suggestion = get_by_id(Suggestion, suggestion_id)
@@ -309,7 +317,8 @@ def add_model_suggestions(actor: User, transcript: Transcript, answer: model.Ans
     _require_import(actor, meeting)
     # two answers arriving together (the button pressed in two tabs): the second waits, then replaces the first's
     db.session.refresh(transcript, with_for_update=True)
-    if meeting.confidential and not (model_settings() and model_settings().allow_confidential):
+    settings = model_settings()
+    if meeting.confidential and not (settings and settings.allow_confidential):
         raise RuleViolation(gettext("本会议仅参会人可见（保密），管理员未允许将保密会议的记录稿发送给模型，仅提供规则建议"))
     people = meeting_people(meeting)
     read_due = due_reader(work_calendar(), local_today())
@@ -322,7 +331,10 @@ def add_model_suggestions(actor: User, transcript: Transcript, answer: model.Ans
     added = []
     for entry in answer.entries:
         lines = [i - 1 for i in entry.lines]
-        item_id = items[entry.agenda_item - 1].id if entry.agenda_item else line_items.get(lines[0])
+        if any(i not in line_items for i in lines):
+            raise RuleViolation(gettext("模型的回答引用了记录稿中不存在的发言，未采用，已保留规则建议"))
+        item_id = items[entry.agenda_item - 1].id if entry.agenda_item and entry.agenda_item <= len(items) \
+            else line_items[lines[0]]
         kind = _KIND_OF_ENTRY[entry.kind]
         dept_ids = [departments[name] for name in entry.departments if name in departments]
         p = suggest.review(kind.value, entry.text, lines, item_id, entry.owner, dept_ids, entry.due, people, read_due)

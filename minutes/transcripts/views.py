@@ -195,6 +195,8 @@ def assist_stream(meeting_id):
         with _fresh_context(app, environ):
             meeting = meetings_service.get_meeting(current_user, meeting_id)
             transcript = service.latest_transcript(current_user, meeting)
+            if asked is not None and transcript.id != asked.transcript_id:  # the answer is about the one asked
+                transcript = service.get_transcript(current_user, meeting, asked.transcript_id)
             if answer is not None:
                 try:
                     added = service.add_model_suggestions(current_user, transcript, answer)
