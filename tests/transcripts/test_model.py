@@ -77,6 +77,7 @@ def test_good_answer_becomes_model_suggestions_checked_by_the_rules(started, cli
     sent = chat_server.requests[0]
     assert sent["path"] == "/v1/chat/completions" and sent["body"]["stream"] is True
     assert sent["body"]["model"] == "qwen-test" and sent["authorization"] == "Bearer k-123"
+    assert sent["body"]["response_format"] == {"type": "json_object"}
     assert "14 刘洋：" in sent["body"]["messages"][1]["content"]  # numbered lines, speakers matched
     suggestions = _model_suggestions()
     assert [s.kind.value for s in suggestions] == ["decision", "action", "action", "dispute", "viewpoint"]
