@@ -156,3 +156,20 @@ class Config:
     CHAT_LINK_DAYS = int(os.environ.get("CHAT_LINK_DAYS", "30"))
     #: Cards sent a second (0: the platform's default, see minutes/chat/service.py PER_SECOND).
     CHAT_SENDS_PER_SECOND = int(os.environ.get("CHAT_SENDS_PER_SECOND", "0"))
+
+    # --- suggestions from the company's own model (minutes/transcripts/model.py): hidden while no URL is set ---
+    #: An OpenAI-compatible base URL of a model the company runs itself (vLLM, Ollama...): http://10.0.0.5:8000/v1
+    ASSIST_MODEL_URL = os.environ.get("ASSIST_MODEL_URL", "")
+    #: The model's name on that server (Qwen, DeepSeek, GLM...).
+    ASSIST_MODEL = os.environ.get("ASSIST_MODEL", "")
+    #: The server's API key, when it asks for one.
+    ASSIST_MODEL_KEY = os.environ.get("ASSIST_MODEL_KEY", "")
+    #: Seconds to wait for the server (connecting, and between two pieces of the streamed answer).
+    ASSIST_TIMEOUT = float(os.environ.get("ASSIST_TIMEOUT", "60"))
+    #: Retries of a failed connection (the client waits a little longer before each).
+    ASSIST_RETRIES = int(os.environ.get("ASSIST_RETRIES", "1"))
+    #: The longest question (instructions + agenda + transcript, in characters) sent to the model: set it to what fits
+    #: the model's context window (roughly 1 character ≈ 1 token for Chinese); a longer transcript keeps the rules.
+    ASSIST_MAX_CHARS = int(os.environ.get("ASSIST_MAX_CHARS", "60000"))
+    #: Send the transcripts of confidential meetings (仅参会人) to this model too. Off: never sent.
+    ASSIST_ALLOW_CONFIDENTIAL = os.environ.get("ASSIST_ALLOW_CONFIDENTIAL", "0") == "1"

@@ -18,11 +18,24 @@ class SuggestionKind(enum.StrEnum):
     ACTION = "action"
     DISPUTE = "dispute"
     CONSENSUS = "consensus"
+    #: a department's viewpoint (观点); only the company's model proposes these
+    VIEWPOINT = "viewpoint"
 
     @property
     def label(self) -> str:
         return {SuggestionKind.DECISION: "决议", SuggestionKind.ACTION: "待办", SuggestionKind.DISPUTE: "争议",
-                SuggestionKind.CONSENSUS: "共识"}[self]
+                SuggestionKind.CONSENSUS: "共识", SuggestionKind.VIEWPOINT: "观点"}[self]
+
+
+class SuggestionOrigin(enum.StrEnum):
+    """Who proposed a suggestion: the transcript rules, or the company's own model (checked by the same rules)."""
+
+    RULES = "rules"
+    MODEL = "model"
+
+    @property
+    def label(self) -> str:
+        return {SuggestionOrigin.RULES: "规则建议", SuggestionOrigin.MODEL: "模型建议"}[self]
 
 
 class SuggestionStatus(enum.StrEnum):
@@ -50,6 +63,8 @@ class Transcript(db.Model):
     format: Mapped[str] = mapped_column(String(10))
     imported_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the company model's first draft of the formal minutes' summary ("" until the model was asked)
+    model_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     meeting: Mapped[Meeting] = relationship()
     imported_by: Mapped[User] = relationship()
@@ -114,6 +129,8 @@ class Suggestion(db.Model):
     #: comma-separated indexes of the transcript lines it came from
     line_indexes: Mapped[str] = mapped_column(String(200))
     status: Mapped[SuggestionStatus] = mapped_column(str_enum(SuggestionStatus), default=SuggestionStatus.OPEN)
+    origin: Mapped[SuggestionOrigin] = mapped_column(str_enum(SuggestionOrigin, length=10), default=SuggestionOrigin.RULES,
+                                                     server_default=SuggestionOrigin.RULES.value)
     #: the record entry it became: "decision:12", "action:7", "point:31"
     entry_key: Mapped[str | None] = mapped_column(String(40))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

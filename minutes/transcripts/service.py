@@ -7,8 +7,10 @@ vague wording is refused, an action needs an owner and a concrete date.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import select
 
@@ -22,8 +24,9 @@ from minutes.people.models import User
 from minutes.room import recording, wording
 from minutes.meetings.service import can_record, can_view
 from minutes.room.service import room_of
-from minutes.transcripts import parse, suggest
-from minutes.transcripts.models import Suggestion, SuggestionKind, SuggestionStatus, Transcript, TranscriptLine
+from minutes.transcripts import model, parse, suggest
+from minutes.transcripts.models import (Suggestion, SuggestionKind, SuggestionOrigin, SuggestionStatus, Transcript,
+                                        TranscriptLine)
 
 
 def _unreadable_message(reason: str) -> str:
@@ -153,6 +156,14 @@ def latest_transcript(user, meeting: Meeting) -> Transcript | None:
                               .order_by(Transcript.id.desc()).limit(1)).first()
 
 
+def get_transcript(user, meeting: Meeting, transcript_id) -> Transcript:
+    """A transcript of this meeting, for someone who may see the meeting."""
+    transcript = get_by_id(Transcript, transcript_id)
+    if transcript is None or transcript.meeting_id != meeting.id or not can_view(user, meeting):
+        raise NotFound(gettext("记录稿不存在"))
+    return transcript
+
+
 def get_suggestion(user, meeting: Meeting, suggestion_id) -> Suggestion:
     """A suggestion of this meeting's transcripts, for its recorder or host."""
     suggestion = get_by_id(Suggestion, suggestion_id)
@@ -217,3 +228,122 @@ def drop_suggestion(actor: User, suggestion: Suggestion, now: datetime | None = 
     suggestion.decided_by_id, suggestion.decided_at = actor.id, now or utcnow()
     db.session.flush()
     return suggestion
+
+
+# --- the company's own model -----------------------------------------------------------------
+
+def model_settings() -> model.ModelSettings | None:
+    """The configured model, or None: then only the rule-based suggestions exist and no button is shown."""
+    return model.ModelSettings.from_config(current_app.config)
+
+
+def model_refusal(user, meeting: Meeting) -> str | None:
+    """Why this user may not ask the model about this meeting now ("" when they may; None when no model is
+    configured or the user may not import at all, so nothing is shown)."""
+    settings = model_settings()
+    if settings is None or not can_record(user, meeting):
+        return None
+    if not meeting.is_recording:
+        return gettext("会议%(status)s，不能生成建议", status=meeting.status.label)
+    if meeting.confidential and not settings.allow_confidential:
+        return gettext("本会议仅参会人可见（保密），管理员未允许将保密会议的记录稿发送给模型，仅提供规则建议")
+    return ""
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """Everything the model call needs, read from the database before the call (which holds no session)."""
+
+    settings: model.ModelSettings
+    messages: list
+    meeting_id: int
+    transcript_id: int
+    actor_id: int
+    line_count: int
+    item_count: int
+
+
+def model_request(actor: User, meeting: Meeting, transcript: Transcript) -> ModelRequest:
+    """What to send the model about this transcript; refused when no model is configured, for someone who may not
+    import, and for a confidential meeting unless the administrator allows it."""
+    _require_import(actor, meeting)
+    if transcript.meeting_id != meeting.id:
+        raise NotFound(gettext("记录稿不存在"))
+    refusal = model_refusal(actor, meeting)
+    if refusal is None:
+        raise RuleViolation(gettext("未配置模型服务，仅提供规则建议"))
+    if refusal:
+        raise RuleViolation(refusal)
+    settings = model_settings()
+    items = meeting.agenda_items
+    people = [(p.name, p.department_name) for p in meeting_people(meeting)]
+    lines = [(line.index + 1, line.user.name if line.user else (line.speaker or gettext("未知")), line.text)
+             for line in transcript.lines]
+    messages = model.build_messages(meeting.topic, [(n, item.title) for n, item in enumerate(items, 1)], people,
+                                    lines)
+    size = model.question_size(messages)
+    if size > settings.max_chars:
+        raise RuleViolation(gettext("记录稿过长（%(size)s字），超过模型服务可接收的%(most)s字，仅提供规则建议",
+                                    size=size, most=settings.max_chars))
+    return ModelRequest(settings, messages, meeting.id, transcript.id, actor.id, len(lines), len(items))
+
+
+def model_unavailable_message(exc: model.ModelUnavailable) -> str:
+    """The model could not answer: say so; the rule-based suggestions stay."""
+    if exc.reason == model.ModelUnavailable.TIMEOUT:
+        return gettext("模型服务响应超时，已保留规则建议")
+    if exc.reason == model.ModelUnavailable.HTTP_ERROR:
+        return gettext("模型服务返回错误（HTTP %(status)s），已保留规则建议", status=exc.status)
+    return gettext("模型服务无法连接，已保留规则建议")
+
+
+def model_refused_message(exc: model.AnswerRefused) -> str:
+    """The model answered, but not with the JSON asked for: nothing of it is used."""
+    if exc.reason == model.AnswerRefused.CUT_OFF:
+        return gettext("模型的回答不完整（超出长度被截断），未采用，已保留规则建议")
+    return gettext("模型的回答不是约定的JSON格式，未采用，已保留规则建议")
+
+
+_KIND_OF_ENTRY = {"decision": SuggestionKind.DECISION, "action": SuggestionKind.ACTION,
+                  "dispute": SuggestionKind.DISPUTE, "consensus": SuggestionKind.CONSENSUS,
+                  "point": SuggestionKind.VIEWPOINT}
+
+
+def add_model_suggestions(actor: User, transcript: Transcript, answer: model.Answer) -> list[Suggestion]:
+    """Offer the model's entries as suggestions (marked 模型建议) after the rules have checked each one like their
+    own: owner among the meeting's people, date read and vague wording flagged. The model's earlier suggestions
+    still open are replaced; what the recorder already accepted or dropped stays. Nothing enters the record."""
+    meeting = transcript.meeting
+    _require_import(actor, meeting)
+    # two answers arriving together (the button pressed in two tabs): the second waits, then replaces the first's
+    db.session.refresh(transcript, with_for_update=True)
+    settings = model_settings()
+    if meeting.confidential and not (settings and settings.allow_confidential):
+        raise RuleViolation(gettext("本会议仅参会人可见（保密），管理员未允许将保密会议的记录稿发送给模型，仅提供规则建议"))
+    people = meeting_people(meeting)
+    read_due = due_reader(work_calendar(), local_today())
+    items = meeting.agenda_items
+    line_items = {line.index: line.agenda_item_id for line in transcript.lines}
+    departments = {d.name: d.id for d in meeting.departments}
+    for old in [s for s in transcript.suggestions
+                if s.origin == SuggestionOrigin.MODEL and s.status == SuggestionStatus.OPEN]:
+        transcript.suggestions.remove(old)
+    added = []
+    for entry in answer.entries:
+        lines = [i - 1 for i in entry.lines]
+        if any(i not in line_items for i in lines):
+            raise RuleViolation(gettext("模型的回答引用了记录稿中不存在的发言，未采用，已保留规则建议"))
+        item_id = items[entry.agenda_item - 1].id if entry.agenda_item and entry.agenda_item <= len(items) \
+            else line_items[lines[0]]
+        kind = _KIND_OF_ENTRY[entry.kind]
+        dept_ids = [departments[name] for name in entry.departments if name in departments]
+        p = suggest.review(kind.value, entry.text, lines, item_id, entry.owner, dept_ids, entry.due, people, read_due)
+        added.append(Suggestion(
+            transcript=transcript, agenda_item_id=p.agenda_item_id, kind=kind, text=p.text[:2000],
+            owner_id=p.owner.id if p.owner else None, department_id=p.department_id,
+            party_ids=",".join(str(i) for i in p.party_ids), due=p.due[:100], problem=_problem_codes(p)[:1000],
+            line_indexes=",".join(str(i) for i in p.lines[:30]), origin=SuggestionOrigin.MODEL))
+    transcript.model_summary = answer.summary
+    db.session.add_all(added)
+    db.session.flush()
+    return added

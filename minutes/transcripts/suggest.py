@@ -311,6 +311,33 @@ def propose(lines: Sequence[Said], people: Sequence[Person], read_due: Callable[
     return proposals
 
 
+def review(kind: str, text: str, lines: list[int], agenda_item_id: int | None, owner_name: str,
+           department_ids: list[int], due: str, people: Sequence[Person],
+           read_due: Callable[[str], DueReading]) -> Proposal:
+    """An entry proposed elsewhere (the company's model), put through the rules the transcript's own proposals go
+    through: the owner matched to the people in the meeting, the date and the vague wording read by the room's
+    check, the same problem codes (an action without owner or concrete date, vague wording anywhere)."""
+    owner = match_person(owner_name, people) if owner_name else None
+    said_text, said_due = read_due(text), read_due(due) if due else DueReading()
+    vague = list(dict.fromkeys(said_text.vague + said_due.vague))
+    due_date = said_due.due or said_text.due
+    proposal = Proposal(kind, clean(text) or text.strip(), lines, agenda_item_id, owner=owner, due_date=due_date,
+                        due=said_due.phrase or due or said_text.phrase, vague=vague)
+    if kind in ("action", "decision"):
+        proposal.department_id = owner.department_id if owner else (department_ids[0] if department_ids else None)
+        if kind == "action" and owner is None:
+            proposal.problems.append("no_owner")
+        if vague:
+            proposal.problems.append("vague")
+        elif kind == "action" and due_date is None:
+            proposal.problems.append("no_due")
+    else:
+        proposal.department_id = department_ids[0] if department_ids else (owner.department_id if owner else None)
+        proposal.owner = None  # a viewpoint, dispute or consensus has parties, not an owner
+        proposal.party_ids = list(dict.fromkeys(department_ids)) if kind == "dispute" else []
+    return proposal
+
+
 # --- agenda ----------------------------------------------------------------------------------
 
 _ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}

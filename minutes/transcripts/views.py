@@ -1,14 +1,23 @@
-"""Transcripts over HTTP: import a transcript into a meeting, review the suggestions beside it."""
-from flask import Blueprint, redirect, render_template, request, url_for
+"""Transcripts over HTTP: import a transcript into a meeting, review the suggestions beside it, ask the company's
+model for more (streamed into the page)."""
+import logging
+import time
+from contextlib import contextmanager
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from minutes.core.errors import DomainError
+from minutes.core.errors import DomainError, RuleViolation
+from minutes.extensions import db
 from minutes.meetings import service as meetings_service
 from minutes.people.service import all_users
 from minutes.room import wording
-from minutes.transcripts import service
+from minutes.transcripts import model, service
 from minutes.webutil import is_htmx
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("transcripts", __name__)
 
@@ -22,10 +31,14 @@ def transcript_helpers():
 def _page(meeting, status: int = 200, errors=None, values=None):
     transcript = service.latest_transcript(current_user, meeting)
     return render_template(
-        "transcripts/page.html", meeting=meeting, transcript=transcript,
-        groups=service.by_agenda_item(transcript) if transcript else [],
-        can_import=service.can_import(current_user, meeting), errors=errors or {}, values=values or {},
-        people=_people(meeting)), status
+        "transcripts/page.html", errors=errors or {}, values=values or {}, **_suggestions_context(meeting, transcript)), status
+
+
+def _suggestions_context(meeting, transcript, **assist):
+    """What transcripts/_suggestions.html needs (the page, and the model's stream when it is done)."""
+    return dict(meeting=meeting, transcript=transcript, groups=service.by_agenda_item(transcript) if transcript else [],
+                can_import=service.can_import(current_user, meeting), people=_people(meeting),
+                assist=service.model_refusal(current_user, meeting), stream_url=None, **assist)
 
 
 def _people(meeting):
@@ -103,3 +116,128 @@ def drop(meeting_id, suggestion_id):
     if not is_htmx():
         return redirect(url_for("transcripts.show", meeting_id=meeting.id), 303)
     return _card(meeting, suggestion)
+
+
+# --- the company's own model -----------------------------------------------------------------
+
+#: A stream ticket is good this long: the button's POST (CSRF-checked) hands it to the EventSource's GET.
+TICKET_SECONDS = 120
+
+
+def _tickets():
+    return URLSafeTimedSerializer(current_app.secret_key, salt="transcripts.assist")
+
+
+@bp.post("/meetings/<int:meeting_id>/transcript/assist")
+def assist(meeting_id):
+    """Start asking the model: the panel comes back connected to the stream (a one-use-window ticket in its URL,
+    since an EventSource sends no CSRF token)."""
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
+    transcript = service.latest_transcript(current_user, meeting)
+    try:
+        if transcript is None:
+            raise RuleViolation(gettext("请先导入记录稿"))
+        service.model_request(current_user, meeting, transcript)
+    except DomainError as exc:
+        return render_template("transcripts/_assist.html", meeting=meeting, assist="", assist_message=exc.message,
+                               assist_ok=False, stream_url=None), exc.status
+    ticket = _tickets().dumps([current_user.id, transcript.id])
+    return render_template("transcripts/_assist.html", meeting=meeting, assist="", assist_message="",
+                           stream_url=url_for("transcripts.assist_stream", meeting_id=meeting.id, ticket=ticket))
+
+
+@contextmanager
+def _fresh_context(app, environ):
+    """This request again, in an app context of its own (a request context alone would join whatever app context
+    is current on this thread, with its `g` and database session)."""
+    with app.app_context(), app.request_context(environ):
+        yield
+
+
+def _event(name: str, html: str) -> str:
+    """One SSE event; every line of a multi-line fragment is its own `data:` field."""
+    return f"event: {name}\n" + "".join(f"data: {line}\n" for line in html.splitlines() or [""]) + "\n"
+
+
+def _progress(text: str) -> str:
+    return _event("progress", render_template("transcripts/_assist_progress.html", text=text))
+
+
+@bp.get("/meetings/<int:meeting_id>/transcript/assist/stream")
+def assist_stream(meeting_id):
+    """Ask the model and stream what happens: progress events (已接收 N 字), then the suggestions section rendered
+    again with the model's suggestions (or the message why there are none), then `done`.
+
+    Everything the call needs is read here, before the response; the generator talks only to the model and,
+    at the end, opens its own request context (this request's is gone by then) to save and render."""
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
+    transcript = service.latest_transcript(current_user, meeting)
+    app = current_app._get_current_object()
+    environ = {k: v for k, v in request.environ.items()
+               if not k.startswith("wsgi.input") and k not in ("werkzeug.request", "werkzeug.debug.preserve_context")}
+    try:
+        user_id, transcript_id = _tickets().loads(request.args.get("ticket", ""), max_age=TICKET_SECONDS)
+        if user_id != current_user.id or transcript is None or transcript.id != transcript_id:
+            raise BadSignature("another user or transcript")
+        asked = service.model_request(current_user, meeting, transcript)
+        refused = None
+    except BadSignature:
+        asked, refused = None, gettext("请求已过期，请重新点击“用模型生成建议”")
+    except DomainError as exc:
+        asked, refused = None, exc.message
+    meeting_id = meeting.id
+
+    def progress(say) -> str:
+        with _fresh_context(app, environ):  # this request's context is gone by now
+            return _progress(say())
+
+    def finish(message: str, ok: bool, answer=None) -> str:
+        with _fresh_context(app, environ):
+            meeting = meetings_service.get_meeting(current_user, meeting_id)
+            transcript = service.latest_transcript(current_user, meeting)
+            if asked is not None and transcript.id != asked.transcript_id:  # the answer is about the one asked
+                transcript = service.get_transcript(current_user, meeting, asked.transcript_id)
+            if answer is not None:
+                try:
+                    added = service.add_model_suggestions(current_user, transcript, answer)
+                    db.session.commit()
+                    message = gettext("模型建议%(count)s条已加入，请逐条采纳、修改或忽略", count=len(added))
+                except DomainError as exc:
+                    db.session.rollback()
+                    message, ok = exc.message, False
+            html = render_template("transcripts/_suggestions.html", assist_message=message, assist_ok=ok,
+                                   **_suggestions_context(meeting, transcript))
+            return _event("result", html)
+
+    def events():
+        if asked is None:
+            yield finish(refused, False)
+            yield _event("done", "")
+            return
+        yield progress(lambda: gettext("正在请求模型 %(name)s…", name=asked.settings.model))
+        answer, message, last = None, "", 0.0
+        try:
+            for step in model.stream_answer(asked.settings, asked.messages):
+                if isinstance(step, model.Progress):
+                    now = time.monotonic()
+                    if now - last >= 0.2:
+                        last = now
+                        yield progress(lambda: gettext("已接收 %(count)s 字", count=step.received))
+                else:
+                    yield progress(lambda: gettext("已接收 %(count)s 字，正在按规则检查…", count=len(step.text)))
+                    answer = model.read_answer(step.text, step.finish_reason, asked.line_count, asked.item_count)
+        except model.ModelUnavailable as exc:
+            log.warning("assist model unavailable for meeting %s: %s %s", meeting_id, exc.reason, exc.status or "")
+            with _fresh_context(app, environ):
+                message = service.model_unavailable_message(exc)
+        except model.AnswerRefused as exc:
+            log.warning("assist model answer refused for meeting %s: %s", meeting_id, exc)
+            with _fresh_context(app, environ):
+                message = service.model_refused_message(exc)
+        yield finish(message, answer is not None, answer)
+        yield _event("done", "")
+
+    response = Response(events(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
