@@ -73,6 +73,11 @@ def get_meeting(user, meeting_id, for_edit: bool = False) -> Meeting:
     return meeting
 
 
+def can_change(user, meeting: Meeting) -> bool:
+    """May `user` still change the meeting's people and details (not once it is final or cancelled)?"""
+    return can_edit(user, meeting) and not meeting.is_closed
+
+
 def _require_edit(user, meeting: Meeting) -> None:
     if not can_edit(user, meeting):
         raise PermissionDenied(gettext("只有发起人、主持人或记录人可以修改会议"))

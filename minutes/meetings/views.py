@@ -33,6 +33,7 @@ def _page_context(meeting, **extra):
         **_series_links(meeting),
         meeting=meeting,
         can_edit=service.can_edit(current_user, meeting),
+        can_change_people=service.can_change(current_user, meeting),
         budget=service.agenda_budget(meeting),
         timing=sending.agenda_timing(meeting),
         groups=service.participants_by_department(meeting),
