@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import event, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
-from minutes.dbtypes import get_by_id
+from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Material, Meeting, MeetingStatus, Participant, Role, Scenario
 from minutes.people.models import Department, User
@@ -63,9 +63,14 @@ def can_record(user, meeting: Meeting) -> bool:
     return can_view(user, meeting) and meeting.role_of(user) in (Role.HOST, Role.RECORDER)
 
 
-def get_meeting(user, meeting_id, for_edit: bool = False) -> Meeting:
-    """Load a meeting the user may see; an invisible one is reported as missing, not forbidden."""
-    meeting = get_by_id(Meeting, meeting_id)
+def get_meeting(user, meeting_id, for_edit: bool = False, options=()) -> Meeting:
+    """Load a meeting the user may see; an invisible one is reported as missing, not forbidden.
+
+    Its invitations and their people come in the same statement (whether the user may see it asks them);
+    `options` are further loader options of the page (the room joins its room state)."""
+    row_id = parse_id(meeting_id)
+    meeting = None if row_id is None else db.session.get(
+        Meeting, row_id, options=[joinedload(Meeting.participants).joinedload(Participant.user), *options])
     if meeting is None or not can_view(user, meeting):
         raise NotFound(gettext("会议不存在或您无权查看"))
     if for_edit and not can_edit(user, meeting):
