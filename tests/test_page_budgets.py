@@ -284,4 +284,4 @@ def test_archive_page_budget(history, login_as, cost):
 def test_search_page_budget(history, login_as, cost):
     login_as(history["host"])
     seen = cost("/archive/search?q=投诉", expect="季度协调会")
-    assert len(seen) <= cap(sqlite=21, postgresql=20), _report("search", seen)  # goal 15, now 21 / 20
+    assert len(seen) <= PAGE_GOAL, _report("search", seen)
