@@ -334,9 +334,12 @@ def recipient_states(minutes: Minutes, now: datetime | None = None) -> list[Reci
     return sorted(states, key=lambda s: (order[s.state], s.user.department_id, s.user.name))
 
 
-def open_comments(minutes: Minutes, now: datetime | None = None) -> list[MinutesResponse]:
-    """Change requests a revision may answer: each recipient's latest answer when it asks for a change."""
-    return [s.latest for s in recipient_states(minutes, now) if s.state in ("change", "change_open")]
+def open_comments(minutes: Minutes, now: datetime | None = None,
+                  states: list[RecipientState] | None = None) -> list[MinutesResponse]:
+    """Change requests a revision may answer: each recipient's latest answer when it asks for a change.
+    `states`: the recipient states when the caller has them already (the minutes page)."""
+    states = recipient_states(minutes, now) if states is None else states
+    return [s.latest for s in states if s.state in ("change", "change_open")]
 
 
 def all_comments(minutes: Minutes) -> list[MinutesResponse]:

@@ -70,7 +70,7 @@ def _page_context(meeting, **extra):
         if minutes.status.value == "draft":
             context["candidates"] = signoff.default_recipients(meeting)
         elif minutes.status.value == "distributed":
-            context["open_comments"] = signoff.open_comments(minutes)
+            context["open_comments"] = signoff.open_comments(minutes, states=state.states)
         if minutes.status.value != "final":
             taken = {c.user.id for c in context.get("candidates", [])} | {r.user_id for r in minutes.recipients}
             recorder = meeting.recorder
