@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import event, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
@@ -66,16 +66,23 @@ def can_record(user, meeting: Meeting) -> bool:
 def get_meeting(user, meeting_id, for_edit: bool = False, options=()) -> Meeting:
     """Load a meeting the user may see; an invisible one is reported as missing, not forbidden.
 
-    Its invitations and their people come in the same statement (whether the user may see it asks them);
-    `options` are further loader options of the page (the room joins its room state)."""
+    Its invitations and their people (with their departments) come in the same statement: whether the user
+    may see it asks them, and every page names them. `options` are further loader options of the page
+    (`with_agenda`; the room joins its room state)."""
     row_id = parse_id(meeting_id)
     meeting = None if row_id is None else db.session.get(
-        Meeting, row_id, options=[joinedload(Meeting.participants).joinedload(Participant.user), *options])
+        Meeting, row_id,
+        options=[joinedload(Meeting.participants).joinedload(Participant.user).joinedload(User.department), *options])
     if meeting is None or not can_view(user, meeting):
         raise NotFound(gettext("会议不存在或您无权查看"))
     if for_edit and not can_edit(user, meeting):
         raise PermissionDenied(gettext("只有发起人、主持人或记录人可以修改会议"))
     return meeting
+
+
+def with_agenda():
+    """The loader option of a page that shows the agenda with its materials: two statements for all items."""
+    return selectinload(Meeting.agenda_items).selectinload(AgendaItem.materials)
 
 
 def _require_edit(user, meeting: Meeting) -> None:
