@@ -20,7 +20,7 @@ from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, M
                                     MinutesVersion)
 from minutes.records.service import (AFTER_MEETING, current_version, final_version, get_version, is_host,
                                      minutes_of, verify, version_by_number, versions)
-from minutes.records.signoff import RecipientState, recipient_of, recipient_states
+from minutes.records.signoff import RecipientState, recipient_of, recipient_states, recipient_states_of
 from minutes.room import service as room_service
 
 
@@ -143,6 +143,8 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
     minutes_by_meeting = {m.meeting_id: m for m in db.session.scalars(
         select(Minutes).where(Minutes.meeting_id.in_([meeting.id for meeting in led]))
         .options(selectinload(Minutes.versions), selectinload(Minutes.recipients)))} if led else {}
+    states_of = recipient_states_of([minutes_by_meeting[m.id] for m in led
+                                     if m.status == MeetingStatus.DISTRIBUTED and m.id in minutes_by_meeting], now)
     to_write, awaiting = [], []
     for meeting in led:
         role = meeting.role_of(user)
@@ -153,7 +155,7 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
                              "minutes": minutes_by_meeting.get(meeting.id), "overdue": bool(due_at and now > due_at)})
         else:
             minutes = minutes_by_meeting.get(meeting.id)
-            states = recipient_states(minutes, now) if minutes else []
+            states = states_of.get(minutes.id, []) if minutes else []
             awaiting.append({"meeting": meeting, "role": role, "version": current_version(minutes),
                              "settled": sum(s.settled for s in states), "total": len(states),
                              "changes": sum(s.state in ("change", "change_open") for s in states),

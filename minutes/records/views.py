@@ -77,7 +77,7 @@ def _page_context(meeting, **extra):
             taken |= {recorder.id} if recorder else set()
             context["people"] = _pickable_people(meeting, taken)
     if minutes is not None and (state.can_write or state.is_host):
-        context["delivery"] = signoff.version_delivery(current_user, meeting)
+        context["delivery"] = signoff.version_delivery(current_user, meeting, minutes)
         context["comments"] = signoff.all_comments(minutes)
         context["answered_by"] = signoff.answered_by(minutes)
     if state.can_write:
