@@ -29,7 +29,7 @@ def dashboard(user: User, now: datetime | None = None) -> dict:
         select(Meeting, Participant.role)
         .join(Participant, Participant.meeting_id == Meeting.id)
         .where(Participant.user_id == user.id, Meeting.status != MeetingStatus.CANCELLED)
-        .options(selectinload(Meeting.participants).selectinload(Participant.user),
+        .options(selectinload(Meeting.participants).joinedload(Participant.user),
                  selectinload(Meeting.agenda_items))
     ).all()
     ongoing = sorted(((m, r) for m, r in rows if m.status in ONGOING_STATUSES), key=lambda mr: mr[0].starts_at)

@@ -10,11 +10,12 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from minutes import aftercommit
 from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
-from minutes.dbtypes import get_by_id
+from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Material, Meeting, MeetingStatus, Participant, Role, Scenario
 from minutes.people.models import Department, User
@@ -63,9 +64,16 @@ def can_record(user, meeting: Meeting) -> bool:
     return can_view(user, meeting) and meeting.role_of(user) in (Role.HOST, Role.RECORDER)
 
 
-def get_meeting(user, meeting_id, for_edit: bool = False) -> Meeting:
-    """Load a meeting the user may see; an invisible one is reported as missing, not forbidden."""
-    meeting = get_by_id(Meeting, meeting_id)
+def get_meeting(user, meeting_id, for_edit: bool = False, options=()) -> Meeting:
+    """Load a meeting the user may see; an invisible one is reported as missing, not forbidden.
+
+    Its invitations and their people (with their departments) come in the same statement: whether the user
+    may see it asks them, and every page names them. `options` are further loader options of the page
+    (`with_agenda`; the room joins its room state)."""
+    row_id = parse_id(meeting_id)
+    meeting = None if row_id is None else db.session.get(
+        Meeting, row_id,
+        options=[joinedload(Meeting.participants).joinedload(Participant.user).joinedload(User.department), *options])
     if meeting is None or not can_view(user, meeting):
         raise NotFound(gettext("会议不存在或您无权查看"))
     if for_edit and not can_edit(user, meeting):
@@ -76,6 +84,11 @@ def get_meeting(user, meeting_id, for_edit: bool = False) -> Meeting:
 def can_change(user, meeting: Meeting) -> bool:
     """May `user` still change the meeting's people and details (not once it is final or cancelled)?"""
     return can_edit(user, meeting) and not meeting.is_closed
+
+
+def with_agenda():
+    """The loader option of a page that shows the agenda with its materials: two statements for all items."""
+    return selectinload(Meeting.agenda_items).selectinload(AgendaItem.materials)
 
 
 def _require_edit(user, meeting: Meeting) -> None:

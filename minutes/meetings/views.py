@@ -117,7 +117,7 @@ def cancel(meeting_id):
 @bp.get("/meetings/<int:meeting_id>")
 def show(meeting_id):
     """The meeting page: basics, agenda, people, sending."""
-    meeting = service.get_meeting(current_user, meeting_id)
+    meeting = service.get_meeting(current_user, meeting_id, options=[service.with_agenda()])
     return render_template("meetings/page.html", **_page_context(meeting))
 
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from flask_babel import gettext
 from pypinyin import Style, pinyin
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from minutes.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -51,7 +52,8 @@ def user_by_session_id(session_id: str) -> User | None:
         user_id, version = (int(part) for part in session_id.split(":"))
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, user_id)
+    # Every page names the signed-in user's department (base.html): it comes in the same statement.
+    user = db.session.get(User, user_id, options=[joinedload(User.department)])
     if user is None or user.session_version != version or not user.is_enabled:
         return None
     return user
@@ -166,9 +168,9 @@ def enabled_users_by_ids(ids) -> list[User]:
 
 
 def all_users() -> list[User]:
-    """Every account, by department then name."""
+    """Every account, by department then name (each with its department: the join that orders them fills it)."""
     return list(db.session.scalars(select(User).join(Department, User.department_id == Department.id)
-                                   .order_by(Department.id, User.name)))
+                                   .options(contains_eager(User.department)).order_by(Department.id, User.name)))
 
 
 def _check_user_fields(username: str, name: str, email: str | None, password: str | None,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from minutes.core.errors import NotFound, RuleViolation
 from minutes.core.timefmt import to_local, utcnow
@@ -19,7 +20,7 @@ from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, M
                                     MinutesVersion)
 from minutes.records.service import (AFTER_MEETING, current_version, final_version, get_version, is_host,
                                      minutes_of, verify, version_by_number, versions)
-from minutes.records.signoff import RecipientState, recipient_of, recipient_states
+from minutes.records.signoff import RecipientState, recipient_of, recipient_states, recipient_states_of
 from minutes.room import service as room_service
 
 
@@ -136,18 +137,25 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
         select(Meeting).join(Participant, Participant.meeting_id == Meeting.id)
         .where(Participant.user_id == user.id, Participant.role.in_([Role.RECORDER, Role.HOST]),
                Meeting.status.in_([MeetingStatus.MINUTES_DUE, MeetingStatus.DISTRIBUTED]))
-        .order_by(Meeting.ends_at)).all()
+        .options(room_service.with_room()).order_by(Meeting.ends_at)).all()
+    # Their rooms came with them; their minutes, with the versions and recipients, come in three statements
+    # for all of them (not several per meeting).
+    minutes_by_meeting = {m.meeting_id: m for m in db.session.scalars(
+        select(Minutes).where(Minutes.meeting_id.in_([meeting.id for meeting in led]))
+        .options(selectinload(Minutes.versions), selectinload(Minutes.recipients)))} if led else {}
+    states_of = recipient_states_of([minutes_by_meeting[m.id] for m in led
+                                     if m.status == MeetingStatus.DISTRIBUTED and m.id in minutes_by_meeting], now)
     to_write, awaiting = [], []
     for meeting in led:
         role = meeting.role_of(user)
         if meeting.status == MeetingStatus.MINUTES_DUE:
             room = room_service.room_of(meeting)
             due_at = room.minutes_due_at if room else None
-            to_write.append({"meeting": meeting, "role": role, "due_at": due_at, "minutes": minutes_of(meeting),
-                             "overdue": bool(due_at and now > due_at)})
+            to_write.append({"meeting": meeting, "role": role, "due_at": due_at,
+                             "minutes": minutes_by_meeting.get(meeting.id), "overdue": bool(due_at and now > due_at)})
         else:
-            minutes = minutes_of(meeting)
-            states = recipient_states(minutes, now) if minutes else []
+            minutes = minutes_by_meeting.get(meeting.id)
+            states = states_of.get(minutes.id, []) if minutes else []
             awaiting.append({"meeting": meeting, "role": role, "version": current_version(minutes),
                              "settled": sum(s.settled for s in states), "total": len(states),
                              "changes": sum(s.state in ("change", "change_open") for s in states),
@@ -159,12 +167,14 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
         .join(Minutes, Minutes.id == MinutesVersion.minutes_id)
         .where(MinutesRequest.user_id == user.id, Minutes.status == MinutesStatus.DISTRIBUTED)
         .order_by(MinutesRequest.due_on)).all()
+    answered = set(db.session.scalars(
+        select(MinutesResponse.version_id).where(MinutesResponse.user_id == user.id,
+                                                 MinutesResponse.version_id.in_({v.id for _r, v, _m in rows})))) \
+        if rows else set()
     for request, version, minutes in rows:
         if current_version(minutes).id != version.id or not can_view(user, version.meeting):
             continue
-        answered = db.session.scalar(select(MinutesResponse.id).where(MinutesResponse.version_id == version.id,
-                                                                      MinutesResponse.user_id == user.id).limit(1))
-        if answered is None:
+        if version.id not in answered:
             to_answer.append({"version": version, "meeting": version.meeting, "due_on": request.due_on,
                               "overdue": today > request.due_on})
     return DuePanel(to_write, awaiting, to_answer)

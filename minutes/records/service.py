@@ -114,24 +114,21 @@ def current_version(minutes: Minutes | None) -> MinutesVersion | None:
     """The newest version, or None before distribution."""
     if minutes is None:
         return None
-    return db.session.scalar(select(MinutesVersion).where(MinutesVersion.minutes_id == minutes.id)
-                             .order_by(MinutesVersion.number.desc()).limit(1))
+    return minutes.versions[-1] if minutes.versions else None
 
 
 def final_version(minutes: Minutes | None) -> MinutesVersion | None:
     """The newest final version (a correction supersedes what it corrects), or None."""
     if minutes is None:
         return None
-    return db.session.scalar(select(MinutesVersion).where(MinutesVersion.minutes_id == minutes.id,
-                                                          MinutesVersion.finalized_at.is_not(None))
-                             .order_by(MinutesVersion.number.desc()).limit(1))
+    return next((v for v in reversed(minutes.versions) if v.finalized_at is not None), None)
 
 
 def versions(minutes: Minutes | None) -> list[MinutesVersion]:
+    """The versions in order (Minutes.versions: loaded once, a new version joins it; a page asks several times)."""
     if minutes is None:
         return []
-    return list(db.session.scalars(select(MinutesVersion).where(MinutesVersion.minutes_id == minutes.id)
-                                   .order_by(MinutesVersion.number)))
+    return list(minutes.versions)
 
 
 def verify(version: MinutesVersion) -> bool:

@@ -132,12 +132,13 @@ def _ask(version: MinutesVersion, user: User, now: datetime, due_on: date, becau
     return request
 
 
-def version_delivery(actor: User, meeting: Meeting) -> notify.DeliveryReport | None:
+def version_delivery(actor: User, meeting: Meeting, minutes: Minutes | None = None) -> notify.DeliveryReport | None:
     """What became of the emails of the latest version (the asks to confirm, or the final/correction notices),
-    per recipient, for the recorder and the host; None when nothing was sent."""
+    per recipient, for the recorder and the host; None when nothing was sent. `minutes`: the meeting's, when
+    the caller has them."""
     if not (can_record(actor, meeting) or is_host(actor, meeting)):
         raise PermissionDenied(gettext("只有记录人和主持人可以查看纪要的发送情况"))
-    minutes = minutes_of(meeting)
+    minutes = minutes if minutes is not None else minutes_of(meeting)
     version = current_version(minutes)
     if version is None:
         return None
@@ -310,15 +311,31 @@ class RecipientState:
 
 def recipient_states(minutes: Minutes, now: datetime | None = None) -> list[RecipientState]:
     """Who has answered the current version, who answered an older one, who has not, with every comment."""
-    current = current_version(minutes)
+    return recipient_states_of([minutes], now)[minutes.id]
+
+
+def recipient_states_of(minutes_list: list[Minutes], now: datetime | None = None) -> dict[int, list[RecipientState]]:
+    """recipient_states of several minutes at once (minutes id → states): the answers and requests of all
+    their versions in two statements (the dashboard lists every meeting out for sign-off)."""
+    today = to_local(now or utcnow()).date()
+    minutes_of_version = {v.id: m.id for m in minutes_list if current_version(m) is not None for v in versions(m)}
+    answers, requests = [], []
+    if minutes_of_version:
+        answers = list(db.session.scalars(
+            select(MinutesResponse).where(MinutesResponse.version_id.in_(list(minutes_of_version)))
+            .order_by(MinutesResponse.created_at, MinutesResponse.id)))
+        requests = list(db.session.scalars(
+            select(MinutesRequest).where(MinutesRequest.version_id.in_(list(minutes_of_version)))
+            .order_by(MinutesRequest.asked_at, MinutesRequest.id)))
+    return {m.id: _states(m, current_version(m), [a for a in answers if minutes_of_version[a.version_id] == m.id],
+                          [r for r in requests if minutes_of_version[r.version_id] == m.id], today)
+            for m in minutes_list}
+
+
+def _states(minutes: Minutes, current: MinutesVersion | None, answers: list[MinutesResponse],
+            requests: list[MinutesRequest], today) -> list[RecipientState]:
     if current is None:
         return []
-    today = to_local(now or utcnow()).date()
-    version_ids = [v.id for v in versions(minutes)]
-    answers = list(db.session.scalars(select(MinutesResponse).where(MinutesResponse.version_id.in_(version_ids))
-                                      .order_by(MinutesResponse.created_at, MinutesResponse.id)))
-    requests = list(db.session.scalars(select(MinutesRequest).where(MinutesRequest.version_id.in_(version_ids))
-                                       .order_by(MinutesRequest.asked_at, MinutesRequest.id)))
     states = []
     for recipient in minutes.recipients:
         mine = [a for a in answers if a.user_id == recipient.user_id]
@@ -340,9 +357,12 @@ def recipient_states(minutes: Minutes, now: datetime | None = None) -> list[Reci
     return sorted(states, key=lambda s: (order[s.state], s.user.department_id, s.user.name))
 
 
-def open_comments(minutes: Minutes, now: datetime | None = None) -> list[MinutesResponse]:
-    """Change requests a revision may answer: each recipient's latest answer when it asks for a change."""
-    return [s.latest for s in recipient_states(minutes, now) if s.state in ("change", "change_open")]
+def open_comments(minutes: Minutes, now: datetime | None = None,
+                  states: list[RecipientState] | None = None) -> list[MinutesResponse]:
+    """Change requests a revision may answer: each recipient's latest answer when it asks for a change.
+    `states`: the recipient states when the caller has them already (the minutes page)."""
+    states = recipient_states(minutes, now) if states is None else states
+    return [s.latest for s in states if s.state in ("change", "change_open")]
 
 
 def all_comments(minutes: Minutes) -> list[MinutesResponse]:

@@ -70,14 +70,14 @@ def _page_context(meeting, **extra):
         if minutes.status.value == "draft":
             context["candidates"] = signoff.default_recipients(meeting)
         elif minutes.status.value == "distributed":
-            context["open_comments"] = signoff.open_comments(minutes)
+            context["open_comments"] = signoff.open_comments(minutes, states=state.states)
         if minutes.status.value != "final":
             taken = {c.user.id for c in context.get("candidates", [])} | {r.user_id for r in minutes.recipients}
             recorder = meeting.recorder
             taken |= {recorder.id} if recorder else set()
             context["people"] = _pickable_people(meeting, taken)
     if minutes is not None and (state.can_write or state.is_host):
-        context["delivery"] = signoff.version_delivery(current_user, meeting)
+        context["delivery"] = signoff.version_delivery(current_user, meeting, minutes)
         context["comments"] = signoff.all_comments(minutes)
         context["answered_by"] = signoff.answered_by(minutes)
     if state.can_write:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from minutes.core.errors import NotFound, RuleViolation, ValidationFailed
 from minutes.core.timefmt import utcnow
@@ -21,7 +21,7 @@ from minutes.room.service import _changed, _flush, _person, _require_write
 def attendance(meeting: Meeting) -> list[Attendance]:
     """Attendance rows: invited people by department, then those who came uninvited."""
     rows = list(db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id)
-                                   .options(selectinload(Attendance.user))))
+                                   .options(joinedload(Attendance.user))))
     return sorted(rows, key=lambda a: (not a.invited, a.user.department_id, a.user.name))
 
 

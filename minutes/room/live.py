@@ -93,6 +93,9 @@ def base_context(meeting, parts=None, now=None) -> dict:
     entries = service.entries_of(items) if room else []
     review_index = next((i for i, e in enumerate(entries) if room and e.review_key == room.review_key), None)
     current = next((v for v in items if v.is_current), None)
+    # The whole room names the departments of the agenda, the people and the record, and the recorder's forms
+    # list them all: one statement loads them (kept here, so the session finds each one without asking again).
+    departments = list_departments() if whole else _Lazy(list_departments)
     return dict(
         meeting=meeting, room=room, items=items, current=current,
         attendance=rows, summary=attendance.attendance_summary(rows),
@@ -100,7 +103,7 @@ def base_context(meeting, parts=None, now=None) -> dict:
         review_entry=entries[review_index] if review_index is not None else None,
         unconfirmed=sum(1 for e in entries if not e.is_confirmed),
         undiscussed=carry.undiscussed(items),
-        departments=_Lazy(list_departments), now=now,
+        departments=departments, now=now,
         revision=room.revision if room else 0,
         point_kinds=list(PointKind), speakers=_Lazy(lambda: _speakers(meeting, rows)),
         forms=entry_forms(meeting, current), people=_Lazy(all_users),

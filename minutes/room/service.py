@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -81,6 +81,11 @@ def _require_write(actor, meeting: Meeting) -> RoomState:
     # the commit finds it in the session instead of reading it again.
     set_committed_value(meeting, "room", room)
     return room
+
+
+def with_room():
+    """The loader option of a page that reads the room: its state comes with the meeting (room_of then finds it)."""
+    return joinedload(Meeting.room)
 
 
 def room_of(meeting: Meeting) -> RoomState | None:
@@ -353,19 +358,21 @@ def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | 
     """Every agenda item with what was recorded under it: a handful of queries, however long the meeting."""
     room = room if room is not None else room_of(meeting)
     live = (Point.meeting_id == meeting.id, Point.deleted_at.is_(None))
+    # Each kind in one statement: its department, person and 配合部门/parties joined in (no statement per kind
+    # and relation: the room is read on every resync of every tab).
     points = db.session.scalars(
         select(Point).where(*live).order_by(Point.position, Point.id)
-        .options(selectinload(Point.parties), selectinload(Point.department), selectinload(Point.speaker))).all()
+        .options(joinedload(Point.parties), joinedload(Point.department), joinedload(Point.speaker))).unique().all()
     decisions = db.session.scalars(
         select(Decision).where(Decision.meeting_id == meeting.id, Decision.deleted_at.is_(None))
         .order_by(Decision.position, Decision.id)
-        .options(selectinload(Decision.cooperating_departments), selectinload(Decision.owner),
-                 selectinload(Decision.owner_department))).all()
+        .options(joinedload(Decision.cooperating_departments), joinedload(Decision.owner),
+                 joinedload(Decision.owner_department))).unique().all()
     actions = db.session.scalars(
         select(ActionItem).where(ActionItem.meeting_id == meeting.id, ActionItem.deleted_at.is_(None))
         .order_by(ActionItem.position, ActionItem.id)
-        .options(selectinload(ActionItem.cooperating_departments), selectinload(ActionItem.owner),
-                 selectinload(ActionItem.owner_department))).all()
+        .options(joinedload(ActionItem.cooperating_departments), joinedload(ActionItem.owner),
+                 joinedload(ActionItem.owner_department))).unique().all()
     spent = dict(db.session.execute(select(ItemClock.agenda_item_id, ItemClock.spent_seconds)
                                     .where(ItemClock.meeting_id == meeting.id)).all()) if room else {}
     running = 0

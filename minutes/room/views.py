@@ -59,7 +59,7 @@ def _page_context(meeting, audience: str, **extra) -> dict:
 @bp.get("/meetings/<int:meeting_id>/room")
 def room(meeting_id):
     """The recorder's console (host and recorder) or the attendees' read-only live view."""
-    meeting = meetings_service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id, options=[service.with_room()])
     audience = _audience(meeting)
     if is_htmx():  # the same URL gives the live part alone (what a resync swaps in)
         return render_template("room/_live.html", **_page_context(meeting, audience))
@@ -69,7 +69,7 @@ def room(meeting_id):
 @bp.get("/meetings/<int:meeting_id>/screen")
 def screen(meeting_id):
     """The shared screen: big type, the current item and its clock, points as they come, the review."""
-    meeting = meetings_service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id, options=[service.with_room()])
     context = live.room_context(meeting, "screen")
     context["stream_url"] = url_for("room.events", meeting_id=meeting.id)
     return render_template("room/screen.html", **context)
