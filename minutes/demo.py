@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core.timefmt import LOCAL_TZ, local_today, utcnow
 from minutes.extensions import db
 from minutes.meetings import sending, service as meetings

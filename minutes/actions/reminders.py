@@ -40,7 +40,7 @@ from flask_babel import gettext
 from sqlalchemy import and_, case, exists, func, insert, select
 
 from minutes.actions.models import (ActionItem, ActionStatus, ActionUpdate, ReminderLog, ReminderSettings)
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.chat import service as chat
 from minutes.core.errors import ValidationFailed
 from minutes.core.timefmt import cn_date, to_local, utcnow

@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from minutes.actions import mail, reminders
 from minutes.actions.models import (ACTION_STATUS_LABELS, ActionItem, ActionStatus, ActionUpdate,
                                     action_follow_up)
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_datetime, local_today, to_local, utcnow
 from minutes.dbtypes import get_by_id, parse_id

@@ -315,7 +315,7 @@ def _example_schedule(rules):
     """The schedule of a deadline next Monday, to show what the rules mean."""
     from datetime import timedelta
 
-    from minutes.admin.service import work_calendar
+    from minutes.calendar.service import work_calendar
 
     today = local_today()
     monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)

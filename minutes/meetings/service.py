@@ -12,7 +12,7 @@ from flask_babel import gettext
 from sqlalchemy import or_, select
 
 from minutes import aftercommit
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from minutes.actions.models import ActionItem
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.chat import service as chat
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_datetime, to_local, utcnow

@@ -12,7 +12,7 @@ from minutes.actions import reminders
 from minutes.actions.models import ActionStatus, ReminderLog
 from minutes.actions.reminders import Rules, schedule, stage_on
 from minutes.actions.service import update_status
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core import timefmt
 from minutes.extensions import db
 from minutes.notify.models import OutboxMessage
