@@ -107,7 +107,7 @@ def seed(n_actions: int, robots) -> dict:
 
     from minutes.actions.models import ActionItem, ActionStatus, ReminderLog
     from minutes.actions.reminders import MARKER, Rules, schedule
-    from minutes.admin.service import work_calendar
+    from minutes.calendar.service import work_calendar
     from minutes.core.timefmt import LOCAL_TZ
     from minutes.extensions import db
     from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role, Scenario

@@ -3,12 +3,36 @@ import os
 import sqlite3
 import time
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, has_request_context, jsonify, request
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from minutes import aftercommit, errorpages, jobs, logs, models, web  # noqa: F401  (models: register every table)
+from minutes.actions import views as actions_views
+from minutes.admin.views import bp as admin_bp
+from minutes.api.views import bp as api_bp
+from minutes.archive import indexer
+from minutes.archive.views import bp as archive_bp
+from minutes.audit import service as audit_service
+from minutes.audit.views import bp as audit_bp
+from minutes.chat.views import bp as chat_bp
+from minutes.cli import register_cli
 from minutes.config import Config
+from minutes.dashboard import register_dashboard_panel
+from minutes.extensions import babel, csrf, db, htmx, login_manager, migrate, write_intent
+from minutes.identity.directory_views import bp as directory_bp
+from minutes.identity.views import bp as identity_bp, sign_in_buttons
+from minutes.meetings import service as meetings_service
+from minutes.meetings.views import bp as meetings_bp
+from minutes.notify import service as notify_service
+from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
+from minutes.people import service as people_service
+from minutes.people.views import bp as people_bp
+from minutes.records import views as records_views
+from minutes.room import live as room_live
+from minutes.room.views import bp as room_bp
+from minutes.transcripts.views import bp as transcripts_bp
 
 
 def _database_uri(app: Flask) -> str:
@@ -81,10 +105,6 @@ def _begin_immediate(conn) -> None:
 
 
 def _wants_write() -> bool:
-    from flask import g, has_request_context, request
-
-    from minutes.extensions import write_intent
-
     if write_intent.get():
         return True
     if not has_request_context() or g.get("committed_early"):  # the answer of a committed change only reads
@@ -122,8 +142,6 @@ def create_app(config: dict | None = None) -> Flask:
         options.setdefault("max_overflow", int(os.environ.get("DATABASE_MAX_OVERFLOW", "30")))
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"connect_timeout": 5})
 
-    from minutes.extensions import babel, csrf, db, htmx, login_manager, migrate
-
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -135,20 +153,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.localize_callback = str  # translate the lazy message when it is flashed
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-
-    from minutes import models  # noqa: F401  (register every table)
-    from minutes.people import service as people_service
-
     login_manager.user_loader(people_service.user_by_session_id)
 
     # What runs inside a flush or at the end of a transaction, for every session (docs/DEVELOPING.md):
-    from minutes import aftercommit
-    from minutes.archive import indexer
-    from minutes.audit import service as audit_service
-    from minutes.meetings import service as meetings_service
-    from minutes.notify import service as notify_service
-    from minutes.room import live as room_live
-
     aftercommit.init_app(app)
     audit_service.init_app(app)  # inside each flush: an audit entry per audited row written
     indexer.init_app(app)  # after each flush: rewrite the search blocks of what it wrote
@@ -169,18 +176,13 @@ def create_app(config: dict | None = None) -> Flask:
             return response
         return redirect(target)
 
-    from minutes import logs
-
     logs.init_app(app)
-
-    from minutes import errorpages, web
 
     web.install_url_converters(app)  # before any rule is added
     register_blueprints(app)
+    jobs.init_app(app)  # the embedded scheduler starts with the first request
     web.init_app(app)
     errorpages.init_app(app)
-
-    from minutes.cli import register_cli
 
     register_cli(app)
     return app
@@ -188,22 +190,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Register every domain's blueprint and the dashboard's panels."""
-    from minutes.actions import views as actions_views
-    from minutes.admin.views import bp as admin_bp
-    from minutes.api.views import bp as api_bp
-    from minutes.archive.views import bp as archive_bp
-    from minutes.audit.views import bp as audit_bp
-    from minutes.chat.views import bp as chat_bp
-    from minutes.dashboard import register_dashboard_panel
-    from minutes.identity.directory_views import bp as directory_bp
-    from minutes.identity.views import bp as identity_bp, sign_in_buttons
-    from minutes.meetings.views import bp as meetings_bp
-    from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
-    from minutes.people.views import bp as people_bp
-    from minutes.records import views as records_views
-    from minutes.room.views import bp as room_bp
-    from minutes.transcripts.views import bp as transcripts_bp
-
     app.register_blueprint(people_bp)
     app.register_blueprint(identity_bp)  # /login/oidc, /login/feishu...: 404 unless the method is configured
     app.jinja_env.globals["sign_in_buttons"] = sign_in_buttons

@@ -2,9 +2,19 @@
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
+from minutes.api.service import create_token
+from minutes.archive.service import reindex
+from minutes.backup import BackupError, backup, restore
 from minutes.core.errors import DomainError
+from minutes.demo import DemoRefused, load_demo
 from minutes.extensions import db, write_intent
+from minutes.identity.sync import report_lines, sync_from, tick_sync
+from minutes.jobs import tick
+from minutes.notify.delivery import deliver_pending
+from minutes.people.models import User
+from minutes.people.service import create_user, user_by_username
 
 
 
@@ -27,8 +37,6 @@ minutes_cli = AppGroup("minutes", help="会议纪要系统管理命令", callbac
 @click.option("--admin", is_flag=True, help="设为系统管理员")
 def create_user_command(username, name, department, password, email, title, admin):
     """Create an account (and its department if missing)."""
-    from minutes.people.service import create_user
-
     try:
         user = create_user(username, name, department, password, email=email, is_admin=admin, title=title)
     except DomainError as exc:
@@ -43,11 +51,6 @@ def create_user_command(username, name, department, password, email, title, admi
 @click.option("--if-empty", is_flag=True, help="数据库已有账号时什么也不做（供 make run 使用）")
 def demo_command(password, if_empty):
     """Fill an empty database with realistic demo departments, people and meetings."""
-    from sqlalchemy import func, select
-
-    from minutes.demo import DemoRefused, load_demo
-    from minutes.people.models import User
-
     if if_empty and db.session.scalar(select(func.count()).select_from(User)):
         click.echo("数据库已有数据，跳过演示数据。")
         return
@@ -57,8 +60,6 @@ def demo_command(password, if_empty):
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     if current_app.config.get("MAIL_DEV_MAILBOX"):  # make run: the demo's mail is in the local mailbox at once
-        from minutes.notify.delivery import deliver_pending
-
         deliver_pending()
     click.echo("演示数据已创建。演示账号（密码均为 %s）：" % password)
     for username, label in accounts:
@@ -72,8 +73,6 @@ def tick_command():
     Idempotent and safe to run concurrently on several hosts: a reminder is logged under a unique key
     before it is queued, and each message is claimed by one deliverer before it is sent.
     """
-    from minutes.actions.reminders import tick
-
     result = tick()
     reminders = result["reminders"]
     if reminders.skipped:
@@ -93,8 +92,6 @@ def tick_command():
 def _tick_directory_sync() -> str | None:
     """The tick's org-chart sync (DIRECTORY_SYNC, every DIRECTORY_SYNC_MINUTES): a failure is reported, never
     holds up the rest."""
-    from minutes.identity.sync import tick_sync
-
     try:
         reports = tick_sync()
     except Exception as exc:  # the directory down, a misconfiguration: reported; the next tick tries again
@@ -111,8 +108,6 @@ def _tick_directory_sync() -> str | None:
 @click.option("--verbose", "-v", is_flag=True, help="列出每一项变更")
 def sync_directory_command(source, verbose):
     """Synchronize departments and people from the company directory, and print what changed."""
-    from minutes.identity.sync import report_lines, sync_from
-
     configured = [p.strip() for p in str(current_app.config.get("DIRECTORY_SYNC") or "").split(",") if p.strip()]
     for provider in [source] if source else configured or ["ldap"]:
         try:
@@ -134,9 +129,6 @@ def sync_directory_command(source, verbose):
 @click.option("--read-only", is_flag=True, help="只读令牌：只能查询（GET），不能修改")
 def token_command(username, name, read_only):
     """Issue an API token for a user and print it once."""
-    from minutes.api.service import create_token
-    from minutes.people.service import user_by_username
-
     try:
         token, plaintext = create_token(user_by_username(username), name, read_only=read_only)
     except DomainError as exc:
@@ -151,8 +143,6 @@ def token_command(username, name, read_only):
 @minutes_cli.command("reindex")
 def reindex_command():
     """Rebuild the archive's search index from meetings, the room and the final minutes."""
-    from minutes.archive.service import reindex
-
     counts = reindex()
     db.session.commit()
     click.echo("检索索引已重建：" + "，".join(f"{k} {v}" for k, v in counts.items()))
@@ -162,8 +152,6 @@ def reindex_command():
 @click.argument("path")
 def backup_command(path):
     """Back up the database to PATH while the app keeps running."""
-    from minutes.backup import BackupError, backup
-
     try:
         written = backup(path)
     except BackupError as exc:
@@ -176,8 +164,6 @@ def backup_command(path):
 @click.option("--yes", is_flag=True, help="确认用备份覆盖当前数据库")
 def restore_command(path, yes):
     """Replace the database with the backup at PATH (stop the app first)."""
-    from minutes.backup import BackupError, restore
-
     if not yes:
         raise click.ClickException("恢复会覆盖当前数据库的全部内容；确认请加 --yes")
     try:

@@ -4,6 +4,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from minutes.core.timefmt import utcnow as clock_now
+from minutes.extensions import db
+
 
 class UTCDateTime(TypeDecorator):
     """Store aware datetimes as UTC and always hand back aware UTC values (SQLite drops tz)."""
@@ -29,8 +32,6 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     """Default for created_at columns (the real clock, not the frozen one)."""
-    from minutes.core.timefmt import utcnow as clock_now
-
     return clock_now()
 
 
@@ -64,8 +65,6 @@ def parse_id(value) -> int | None:
 
 def get_by_id(model, value):
     """Load a row by a user-supplied id; anything that is not a plausible id is simply absent."""
-    from minutes.extensions import db
-
     row_id = parse_id(value)
     return None if row_id is None else db.session.get(model, row_id)
 
@@ -92,8 +91,6 @@ def use_record_due(last_used_at: datetime | None) -> bool:
 def record_use(model, row_id: int) -> None:
     """Set `model` row's last_used_at to now, unless another request did within the interval (one UPDATE)."""
     from sqlalchemy import or_, update
-
-    from minutes.extensions import db
 
     now = utcnow()
     db.session.execute(update(model).where(

@@ -3,13 +3,16 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
+from minutes.core import timefmt
 from minutes.core.timefmt import LOCAL_TZ, local_today, utcnow
 from minutes.extensions import db
 from minutes.meetings import sending, service as meetings
 from minutes.meetings.models import Meeting, MeetingStatus
 from minutes.people.models import User
 from minutes.people.service import create_user, get_department
+from minutes.records import drafting, service as records, signoff
+from minutes.room import attendance, recording, review, service as room
 
 DEPARTMENTS = ["客服部", "产品部", "技术部", "法务部", "市场部", "财务部", "人力资源部"]
 #: username, name, department, title, head of department?
@@ -218,11 +221,6 @@ SCRIPTS = {
 
 def _record_meeting(m: Meeting, users: dict, calendar, final: bool | None) -> None:
     """Run a past meeting through the room (and, when asked, the minutes) at the times it happened."""
-    from minutes.core import timefmt
-    from minutes.records import drafting, service as records, signoff
-    from minutes.room import service as room
-    from minutes.room import attendance, recording, review
-
     script = SCRIPTS[m.topic]
     recorder, host = m.recorder, m.host
     items = m.agenda_items
@@ -268,9 +266,6 @@ def _record_meeting(m: Meeting, users: dict, calendar, final: bool | None) -> No
 
 def _live_meeting(m: Meeting, users: dict) -> None:
     """Start a meeting that is happening now, with the first points recorded."""
-    from minutes.room import service as room
-    from minutes.room import recording
-
     recorder = m.recorder
     room.start_meeting(recorder, m, now=m.starts_at + timedelta(minutes=1))
     first = m.agenda_items[0]

@@ -15,7 +15,9 @@ from minutes.core import clarity, rawinput, timefmt
 from minutes.core.errors import DomainError
 from minutes.core.sizes import human_size
 from minutes.dbtypes import MAX_ID
-from minutes.extensions import db, write_intent
+from minutes.extensions import db, login_manager, write_intent
+from minutes.notify.service import im_text
+from minutes.room.live import broker
 from minutes.webutil import is_htmx, session_is_current
 
 # weekday names for the `weekday` (a date -> 周一) and `weekday_head` (0..6 -> 一, calendar columns) filters
@@ -95,8 +97,6 @@ def init_app(app: Flask) -> None:
         """200 when the database and the room broker answer; 503 naming what failed (for load balancers)."""
         from sqlalchemy import text
 
-        from minutes.room.live import broker
-
         checks = {}
         try:
             db.session.execute(text("SELECT 1"))
@@ -125,8 +125,6 @@ def init_app(app: Flask) -> None:
     def require_login():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint == "api":
             return None
-        from minutes.extensions import login_manager
-
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if not session_is_current():
@@ -197,8 +195,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["is_htmx"] = is_htmx
     #: The date hints offer as an example ("2026-12-31、12月31日前"): counted from today, never past.
     app.jinja_env.globals["example_due"] = lambda: clarity.example_deadline(timefmt.local_today())
-    from minutes.notify.service import im_text
-
     app.jinja_env.filters["im"] = im_text  # user text in a group robot's Markdown message
 
     @app.template_filter("local_input")

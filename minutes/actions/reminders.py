@@ -41,14 +41,14 @@ from sqlalchemy import and_, case, exists, func, insert, select
 
 from minutes.core.links import external_url
 from minutes.actions.models import (ActionItem, ActionStatus, ActionUpdate, ReminderLog, ReminderSettings)
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.chat import service as chat
 from minutes.core.errors import ValidationFailed
 from minutes.core.timefmt import cn_date, to_local, utcnow
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, Participant, Role
 from minutes.meetings.service import visible_to
-from minutes.notify import delivery, locks
+from minutes.notify import locks
 from minutes.notify import service as notify
 from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
 from minutes.people.models import Department, User
@@ -534,34 +534,3 @@ def is_escalated(action: ActionItem) -> bool:
     return db.session.scalar(select(
         exists().where(and_(ReminderLog.action_id == action.id, ReminderLog.due_date == action.due_date,
                             ReminderLog.stage == ESCALATE, ReminderLog.recipient == MARKER)))) or False
-
-
-# --- the tick --------------------------------------------------------------------------------
-
-def tick(now: datetime | None = None) -> dict:
-    """Run the periodic job: queue due action reminders and the minutes' overdue notices
-    (records.signoff.send_reminders), then deliver the outbox. Idempotent.
-
-    A failure while computing reminders (rolled back: nothing of it is queued) does not hold up the
-    delivery of what is already queued; it is logged and reported in the result's `error`.
-    """
-    from minutes.records.signoff import send_reminders as minutes_overdue  # records builds on actions
-
-    error = None
-    try:
-        result = run_reminders(now)
-    except Exception as exc:  # deliver anyway; the next tick computes the reminders again
-        db.session.rollback()
-        log.exception("computing reminders failed")
-        result, error = RunResult(skipped="计算提醒时出错"), f"{type(exc).__name__}: {exc}"
-    overdue = 0
-    try:  # minutes not sent within 24 hours, answers past their working day: any day, once each
-        overdue = minutes_overdue(now)
-        notify.keep_delivery_for_caller()
-        db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        log.exception("computing minutes reminders failed")
-        error = error or f"{type(exc).__name__}: {exc}"
-    counts = delivery.deliver_pending(now)
-    return {"reminders": result, "minutes_overdue": overdue, "error": error, **counts}

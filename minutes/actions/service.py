@@ -22,9 +22,9 @@ from minutes.core.links import external_url
 from minutes.actions import mail, reminders
 from minutes.actions.models import (ACTION_STATUS_LABELS, ActionItem, ActionStatus, ActionUpdate,
                                     action_follow_up)
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
-from minutes.core.timefmt import cn_date, cn_datetime, local_today, to_local, utcnow
+from minutes.core.timefmt import LOCAL_TZ, cn_date, cn_datetime, local_today, to_local, utcnow
 from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings import service as meetings
@@ -443,8 +443,6 @@ def follow_ups_of(actions: list[ActionItem]) -> dict[int, list[Meeting]]:
 
 def suggested_follow_up_start(today: date | None = None) -> datetime:
     """The earliest slot that leaves the agenda its 2 working days: that day at 10:00 local time."""
-    from minutes.core.timefmt import LOCAL_TZ
-
     day = meetings.earliest_compliant_date(today or local_today())
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=LOCAL_TZ)
 

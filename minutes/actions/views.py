@@ -4,16 +4,19 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import current_user
 
+from minutes.actions import feeds, forms, ics, reminders, service
+from minutes.actions.models import ActionItem, ActionStatus
+from minutes.calendar.service import work_calendar
 from minutes.core.links import external_url
-from minutes.actions import feeds, forms, ics, reminders, scheduler, service
-from minutes.actions.models import ActionStatus
 from minutes.core import ical
-from minutes.core.errors import DomainError, NotFound
+from minutes.core.errors import DomainError, NotFound, ValidationFailed
 from minutes.core.timefmt import local_today, utcnow
+from minutes.dbtypes import get_by_id
+from minutes.extensions import db
 from minutes.meetings import series
 from minutes.meetings import service as meetings
 from minutes.meetings.models import CADENCE_LABELS, MeetingSeries
-from minutes.people.service import list_departments, require_admin
+from minutes.people.service import list_departments, require_admin, user_by_id
 from minutes.webutil import is_htmx, record_use_after_request, render
 
 bp = Blueprint("actions", __name__)
@@ -23,11 +26,6 @@ bp = Blueprint("actions", __name__)
 def action_topics():
     """meeting_topic(action): the source meeting's topic, hidden from an owner who may not see the meeting."""
     return {"meeting_topic": lambda action: service.meeting_topic(current_user, action)}
-
-
-@bp.before_app_request
-def _start_scheduler():
-    scheduler.start(current_app._get_current_object())
 
 
 # --- dashboard panels (registered by create_app, see minutes.dashboard) ------------------------------------------------------------------------
@@ -74,8 +72,6 @@ def _filter_meeting(filters):
 
 
 def _filter_owner(filters):
-    from minutes.people.service import user_by_id
-
     if not filters.owner_id:
         return None
     try:
@@ -130,8 +126,6 @@ def update_status(action_id):
 
 
 def db_rollback():
-    from minutes.extensions import db
-
     db.session.rollback()
 
 
@@ -210,8 +204,6 @@ def start_series(meeting_id):
 
 
 def _series_or_404(series_id) -> tuple[MeetingSeries, list]:
-    from minutes.dbtypes import get_by_id
-
     found = get_by_id(MeetingSeries, series_id)
     if found is None:
         raise NotFound(gettext("该周期会议不存在"))
@@ -229,8 +221,6 @@ def series_page(series_id):
 
 
 def _series_context(found, visible, **extra):
-    from minutes.actions.models import ActionItem
-    from minutes.extensions import db
     from sqlalchemy import func, select
 
     stats = {}
@@ -261,8 +251,6 @@ def series_next(series_id):
     try:
         series.require_can_plan_next(current_user, context["latest"])
         if problem:
-            from minutes.core.errors import ValidationFailed
-
             raise ValidationFailed(problem, field="starts_at")
         nxt = series.create_next_in_series(current_user, context["latest"], starts_at)
     except DomainError as exc:
@@ -315,8 +303,6 @@ def settings():
 def _example_schedule(rules):
     """The schedule of a deadline next Monday, to show what the rules mean."""
     from datetime import timedelta
-
-    from minutes.admin.service import work_calendar
 
     today = local_today()
     monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)

@@ -6,9 +6,11 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from minutes.admin import service
+from minutes.calendar import service as company_calendar
 from minutes.core.errors import DomainError
 from minutes.core.timefmt import local_today
 from minutes.meetings.service import AGENDA_LEAD_WORKDAYS, earliest_compliant_date
+from minutes.notify import service as notify
 from minutes.people import service as people
 from minutes.webutil import is_htmx, render
 
@@ -211,11 +213,11 @@ def _calendar(status: int = 200, **context):
     context.setdefault("values", {"kind": "off"})
     context.setdefault("errors", {})
     return render("admin/calendar.html", "admin/_calendar.html", status,
-                  today=today, overrides=service.list_overrides(),
-                  years=service.year_status([today.year, today.year + 1]),
-                  months=service.month_grids(today.replace(day=1), 3),
-                  upcoming=service.upcoming_special_days(today, 60),
-                  lead_days=AGENDA_LEAD_WORKDAYS, earliest_meeting=earliest_compliant_date(today, service.work_calendar()),
+                  today=today, overrides=company_calendar.list_overrides(),
+                  years=company_calendar.year_status([today.year, today.year + 1]),
+                  months=company_calendar.month_grids(today.replace(day=1), 3),
+                  upcoming=company_calendar.upcoming_special_days(today, 60),
+                  lead_days=AGENDA_LEAD_WORKDAYS, earliest_meeting=earliest_compliant_date(today, company_calendar.work_calendar()),
                   **context)
 
 
@@ -237,7 +239,7 @@ def add_override():
         except ValueError:
             errors["day"] = gettext("日期格式不正确，例如 2026-12-31")
     try:
-        override = service.set_override(current_user, day, form.get("kind") == "work", form.get("note", ""), errors)
+        override = company_calendar.set_override(current_user, day, form.get("kind") == "work", form.get("note", ""), errors)
     except DomainError as exc:
         return _calendar(exc.status, values=form, errors=exc.fields or {"day": exc.message})
     kind = gettext("工作日") if override.is_workday else gettext("休息日")
@@ -252,7 +254,7 @@ def add_override():
 @bp.post("/calendar/<int:override_id>/delete")
 def delete_override(override_id):
     """Remove an override: the statutory calendar applies to that day again."""
-    service.delete_override(current_user, override_id)
+    company_calendar.delete_override(current_user, override_id)
     if not is_htmx():
         flash(gettext("已删除该例外，该日恢复法定安排"), "success")
         return redirect(url_for("admin.calendar"), 303)
@@ -276,7 +278,7 @@ def outbox():
 def retry_message(message_id):
     """Make a failed or waiting message due now."""
     try:
-        msg = service.retry_message(current_user, message_id)
+        msg = notify.retry(current_user, message_id)
     except DomainError as exc:
         return _outbox(exc.status, notice_error=exc.message)
     notice = gettext("消息 #%(msg)s（%(recipient)s）已重新排队，将立即尝试发送", msg=msg.id, recipient=msg.recipient)

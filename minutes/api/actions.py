@@ -8,6 +8,7 @@ from minutes.actions import service as actions
 from minutes.api import schemas
 from minutes.api.core import _department_id, _user, me, operation
 from minutes.api.room import work_item_json
+from minutes.archive import search as archive
 from minutes.archive.models import DocKind
 from minutes.core.errors import ValidationFailed
 from minutes.dbtypes import MAX_ID, parse_id
@@ -84,8 +85,6 @@ def patch_action(action_id, data):
                   "to": schemas.OPTIONAL_DATE, "kind": {"type": "string", "enum": ["", *(k.value for k in DocKind)]},
                   "page": {"type": "integer", "minimum": 1, "maximum": 100000}})
 def search():
-    from minutes.archive import search as archive
-
     args = request.args
     page = _page_arg()
     found = archive.search_api(me(), q=args.get("q", ""), department=args.get("department"),

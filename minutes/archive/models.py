@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from minutes.archive import backends
 from minutes.dbtypes import UTCDateTime, utcnow
 from minutes.extensions import db
 
@@ -112,6 +113,4 @@ class ArchiveEntry(db.Model):
     restricted: Mapped[bool] = mapped_column(default=False)
 
 
-from minutes.archive import backends  # noqa: E402  (attaches the full-text DDL to search_block)
-
-backends.attach_ddl(SearchBlock.__table__)
+backends.attach_ddl(SearchBlock.__table__)  # the full-text indexes are created with the table

@@ -28,6 +28,7 @@ from minutes.core.timefmt import local_today, to_local, utcnow
 from minutes.extensions import db
 from minutes.meetings.models import SCENARIO_LABELS, AgendaItem, Meeting, Participant, Scenario
 from minutes.people.models import Department, User
+from minutes.people.service import list_departments
 from minutes.room.models import Decision, Point
 
 BLOCKS = SearchBlock.__table__
@@ -520,7 +521,5 @@ def search_api(user, q="", department=None, date_from=None, date_to=None, kind=N
 
 def search_form_choices() -> dict:
     """Choices for the search filters."""
-    from minutes.people.service import list_departments
-
     return {"departments": list_departments(), "scenarios": SCENARIO_LABELS, "statuses": list(ArchiveStatus),
             "kinds": list(DocKind), "sorts": list(Sort)}

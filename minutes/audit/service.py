@@ -11,6 +11,9 @@ from minutes.audit.models import AuditEntry
 from minutes.core.errors import PermissionDenied
 from minutes.core.timefmt import utcnow
 from minutes.extensions import db
+from minutes.meetings.models import Meeting, Role
+from minutes.meetings.service import can_view, visible_filter
+from minutes.people.service import require_admin
 
 #: Audited tables and how they are named to a reader.
 AUDITED = {
@@ -132,9 +135,6 @@ def record_event(connection, action: str, entity: str, entity_id: int | None, ac
 
 def can_view_history(user, meeting) -> bool:
     """A meeting's change history is for its host, its creator and administrators."""
-    from minutes.meetings.models import Role
-    from minutes.meetings.service import can_view
-
     return can_view(user, meeting) and (user.is_admin or meeting.created_by_id == user.id
                                         or meeting.role_of(user) == Role.HOST)
 
@@ -149,8 +149,6 @@ def meeting_history(actor, meeting, limit: int = 500) -> list[AuditEntry]:
 
 def recent(actor, limit: int = 300) -> list[AuditEntry]:
     """The whole log, newest first: administrators only."""
-    from minutes.people.service import require_admin
-
     require_admin(actor)
     return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
 
@@ -158,9 +156,6 @@ def recent(actor, limit: int = 300) -> list[AuditEntry]:
 def hidden_meetings(actor, entries: list[AuditEntry]) -> set[int]:
     """The meetings among `entries` the actor may not see (confidential, not invited): what changed in
     them stays hidden from the whole log, only who and when show."""
-    from minutes.meetings.models import Meeting
-    from minutes.meetings.service import visible_filter
-
     ids = {e.meeting_id for e in entries if e.meeting_id is not None}
     if not ids:
         return set()

@@ -198,7 +198,7 @@ def fallback_email(message, card: dict, user: User) -> str:
 
 def deliver(message) -> None:
     """Send one queued card with its platform's API; remember the platform's message id."""
-    from minutes.chat import vendors
+    from minutes.chat import vendors  # cycle: each platform module imports this service's errors
 
     card = db.session.execute(select(ChatCard.id, ChatCard.platform, ChatCard.subject, ChatCard.token, ChatCard.user_id)
                               .where(ChatCard.outbox_message_id == message.id)).one_or_none()

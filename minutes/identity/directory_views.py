@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, request
 from flask_babel import gettext
 from flask_login import current_user
 
+from minutes.admin import views as admin_views
 from minutes.core.errors import DomainError
 from minutes.identity import ldap, sync
 from minutes.people import service as people
@@ -19,9 +20,7 @@ def admins_only():
 @bp.context_processor
 def admin_tabs():
     """The admin pages' tabs (this page extends their layout)."""
-    from minutes.admin.views import admin_tabs as tabs
-
-    return tabs()
+    return admin_views.admin_tabs()
 
 
 def _sources() -> list[str]:

@@ -33,6 +33,7 @@ from sqlalchemy import func, select, update
 from minutes.core.errors import RuleViolation
 from minutes.dbtypes import utcnow
 from minutes.extensions import db
+from minutes.identity import ldap
 from minutes.identity.models import ExternalDepartment, ExternalIdentity
 from minutes.identity.service import DirectoryDepartment, DirectoryPerson, unusable_password_hash
 from minutes.notify import locks
@@ -334,8 +335,6 @@ def _update_person(user: User, person: DirectoryPerson, dept: Department | None,
 def fetch(provider: str):
     """Departments and people from a configured source (network I/O: call outside a transaction)."""
     if provider == "ldap":
-        from minutes.identity import ldap
-
         if not ldap.configured():
             raise RuleViolation(gettext("未配置 LDAP（LDAP_URL），无法同步"))
         return ldap.fetch_directory()

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import gettext
 
+from minutes.calendar.service import work_calendar
 from minutes.core.links import external_url
-from minutes.admin.service import work_calendar
 from minutes.core.errors import PermissionDenied, RuleViolation
 from minutes.core import ical
 from minutes.core.timefmt import cn_date, cn_datetime, cn_time, to_local, utcnow

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from minutes.actions.models import ActionItem, ActionReview, ActionStatus, action_review_entry
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core.errors import PermissionDenied, RuleViolation, ValidationFailed
 from minutes.core.timefmt import LOCAL_TZ, cn_date, to_local, utcnow
 from minutes.extensions import db

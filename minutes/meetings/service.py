@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from minutes import aftercommit
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db

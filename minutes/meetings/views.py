@@ -3,10 +3,11 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_babel import gettext
 from flask_login import current_user
 
+from minutes.audit.service import can_view_history
 from minutes.core.errors import DomainError, ValidationFailed
 from minutes.dashboard import dashboard_panels
 from minutes.dbtypes import parse_id
-from minutes.meetings import listing, sending, service
+from minutes.meetings import listing, sending, series, service
 from minutes.meetings.forms import meeting_input
 from minutes.meetings.models import SCENARIO_LABELS, Role
 from minutes.people.service import enabled_users_by_ids, find_people, list_departments, users_of_department
@@ -17,16 +18,12 @@ bp = Blueprint("meetings", __name__)
 
 def _series_links(meeting) -> dict:
     """Where the meeting's series and its 上次会议待办回顾 live (the actions domain keeps them)."""
-    from minutes.meetings import series
-
     review = series.review_of(meeting)
     return {"series_url": url_for("actions.start_series", meeting_id=meeting.id),
             "review_url": url_for("actions.review", meeting_id=meeting.id) if review is not None else None}
 
 
 def _page_context(meeting, **extra):
-    from minutes.audit.service import can_view_history
-
     context = dict(
         history_url=url_for("audit.meeting_history", meeting_id=meeting.id)
         if can_view_history(current_user, meeting) else None,

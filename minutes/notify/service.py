@@ -18,7 +18,7 @@ from minutes.core.errors import NotFound, RuleViolation
 from minutes.core.timefmt import relative_cn, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
-from minutes.notify.delivery import MAX_ATTEMPTS, deliver_in_background
+from minutes.notify.delivery import deliver_in_background
 from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
 from minutes.people.service import require_admin
 
@@ -243,16 +243,18 @@ def recent_messages(limit: int = 100) -> list[OutboxMessage]:
 
 
 def retry(actor, message_id) -> OutboxMessage:
-    """Make a failed (or backed-off) message due now; the next delivery tries it again (admin only)."""
+    """Make a failed (or backed-off) message due now; the next delivery tries it again (admin only).
+
+    The one retry, for the outbox page and the robots' pages alike. An administrator retries once the cause is
+    mended, so the attempt count starts over: the back-off starts again from its first step.
+    """
     require_admin(actor)
     msg = get_by_id(OutboxMessage, message_id)
     if msg is None:
         raise NotFound(gettext("该消息不存在"))
     if msg.status not in (OutboxStatus.DEAD, OutboxStatus.PENDING):
         raise RuleViolation(gettext("该消息状态为“%(status)s”，只有发送失败或待发送的消息可以重试", status=msg.status.label))
-    msg.status, msg.next_attempt_at, msg.claimed_until = OutboxStatus.PENDING, utcnow(), None
-    if msg.attempts >= MAX_ATTEMPTS:
-        msg.attempts = MAX_ATTEMPTS - 1  # one more try; a new failure gives up again
+    msg.status, msg.next_attempt_at, msg.claimed_until, msg.attempts = OutboxStatus.PENDING, utcnow(), None, 0
     db.session.flush()
     deliver_after_commit()
     return msg

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
+from minutes.api import service as tokens
 from minutes.core.errors import DomainError, ValidationFailed
 from minutes.identity.ldap import configured as ldap_configured
 from minutes.identity.login import password_login
@@ -75,8 +76,6 @@ def logout():
 @bp.post("/profile/tokens")
 def create_token():
     """Create an API token; its plaintext is shown once on the returned page."""
-    from minutes.api import service as tokens
-
     try:
         _token, plaintext = tokens.create_token(current_user, request.form.get("name", ""),
                                                 read_only=bool(request.form.get("read_only")))
@@ -88,16 +87,12 @@ def create_token():
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 def revoke_token(token_id):
     """Revoke one of my API tokens."""
-    from minutes.api import service as tokens
-
     tokens.revoke_token(current_user, token_id)
     flash(gettext("令牌已吊销"), "success")
     return redirect(url_for("people.profile"), 303)
 
 
 def _profile_page(errors=None, token_errors=None, token_values=None, new_token=None, status=200):
-    from minutes.api import service as tokens
-
     return render_template("people/profile.html", errors=errors or {}, token_errors=token_errors or {},
                            token_values=token_values or {}, new_token=new_token,
                            tokens=tokens.tokens_of(current_user)), status

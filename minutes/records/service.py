@@ -23,8 +23,8 @@ from datetime import datetime
 from flask_babel import gettext
 from sqlalchemy import select
 
+from minutes.calendar.service import work_calendar
 from minutes.core.links import external_url
-from minutes.admin.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation
 from minutes.core.timefmt import to_local
 from minutes.dbtypes import get_by_id, parse_id

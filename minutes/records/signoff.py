@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from minutes.core.links import external_url
 from minutes.actions.models import ActionItem
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.chat import service as chat
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_datetime, to_local, utcnow

@@ -19,12 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minutes import aftercommit
+from minutes.core.timefmt import utcnow
 from minutes.dbtypes import parse_id
 from minutes.extensions import db
-from minutes.meetings.models import Role
-from minutes.room import events
+from minutes.meetings.models import Meeting, Role
+from minutes.people.models import User
+from minutes.people.service import all_users, list_departments
+from minutes.room import attendance, carry, events, recording, service
 from minutes.room.broker import AUDIENCES, Hub, Message, make_broker
-from minutes.room.models import AttendanceStatus
+from minutes.room.models import AttendanceStatus, Point, PointKind, RoomState
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,6 @@ def revision_reader(app):
     """A function reading the committed revisions of some rooms, in its own short session (for the watchdog)."""
 
     def read(meeting_ids: list[int]) -> dict[int, int]:
-        from minutes.room.models import RoomState
-
         with app.app_context():
             try:
                 rows = db.session.execute(select(RoomState.meeting_id, RoomState.revision)
@@ -79,11 +80,6 @@ def base_context(meeting, parts=None, now=None) -> dict:
 
     `parts` limits the work to what an update re-renders (None: the whole room).
     """
-    from minutes.core.timefmt import utcnow
-    from minutes.people.service import all_users, list_departments
-    from minutes.room import attendance, carry, service
-    from minutes.room.models import PointKind
-
     now = now or utcnow()
     whole = parts is None or events.ALL in parts
     room = service.room_of(meeting)
@@ -113,10 +109,6 @@ def base_context(meeting, parts=None, now=None) -> dict:
 
 def entry_context(meeting) -> dict:
     """The little the recorder's entry forms need (their POST answers render only the form)."""
-    from minutes.people.service import all_users, list_departments
-    from minutes.room import attendance, service
-    from minutes.room.models import PointKind
-
     room = service.room_of(meeting)
     items = [service.ItemView(item=i, points=[], decisions=[], actions=[],
                               is_current=bool(room and room.current_item_id == i.id)) for i in meeting.agenda_items]
@@ -130,8 +122,6 @@ def _invited_people(meeting) -> list:
     """Load the invited people in one query (the department choices list the departments of the people
     invited; the departments themselves are loaded beside), and keep them: the session holds objects only
     while something refers to them."""
-    from minutes.people.models import User
-
     ids = [p.user_id for p in meeting.participants]
     return list(db.session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
 
@@ -166,8 +156,6 @@ def _speakers(meeting, rows) -> list:
 
 def entry_forms(meeting, current, **overrides) -> dict:
     """Default values of the recorder's entry forms: the current agenda item, kind 观点."""
-    from minutes.room import recording
-
     if current is not None:
         item_id = str(current.item.id)
     else:
@@ -241,9 +229,6 @@ def render_parts(meeting, audience: str, parts, base: dict | None = None) -> str
 
 def render_points_added(meeting, point_ids: list[int]) -> dict[str, str]:
     """The hot path: points just added travel alone, appended where they belong (no room to load)."""
-    from minutes.room import service
-    from minutes.room.models import Point
-
     room = service.room_of(meeting)
     out = {a: [] for a in AUDIENCES}
     for point_id in point_ids:
@@ -268,8 +253,6 @@ def _fragment(name: str, **context) -> str:
 
 def render_event(pending: events.PendingEvent) -> Message:
     """Render one recorded change for every audience."""
-    from minutes.meetings.models import Meeting
-
     meeting = db.session.get(Meeting, pending.meeting_id)
     if pending.parts and all(part.startswith("point+:") for part in pending.parts):
         fragments = render_points_added(meeting, [int(part.split(":", 1)[1]) for part in pending.parts])

@@ -5,9 +5,10 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext
 from flask_login import current_user
 
-from minutes.core.errors import DomainError, ValidationFailed
+from minutes.core.errors import DomainError, NotFound, ValidationFailed
 from minutes.core.timefmt import cn_date, local_to_utc, to_local, utcnow
 from minutes.dbtypes import parse_id
+from minutes.extensions import db
 from minutes.meetings import service as meetings_service
 from minutes.people.service import all_users, users_of_department
 from minutes.room import attendance, carry, live, recording, review, service, wording
@@ -388,8 +389,6 @@ _EDITABLE = {
 
 def _load(kind: str, obj_id):
     if kind not in _EDITABLE:
-        from minutes.core.errors import NotFound
-
         raise NotFound(gettext("页面不存在"))
     getter, name = _EDITABLE[kind]
     return getter(current_user, obj_id), name
@@ -419,8 +418,6 @@ def edit(meeting_id, kind, obj_id):
     meeting = service.get_meeting_to_write(current_user, meeting_id)
     obj, name = _load(kind, obj_id)
     if obj.meeting_id != meeting.id:
-        from minutes.core.errors import NotFound
-
         raise NotFound(gettext("页面不存在"))
     if request.method == "GET":
         return _edit_form(meeting, name, obj, _edit_values(name, obj), obj.version)
@@ -445,8 +442,6 @@ def edit(meeting_id, kind, obj_id):
 
 
 def _fresh(kind, obj_id):
-    from minutes.extensions import db
-
     db.session.rollback()
     try:
         return _load(kind, obj_id)[0]

@@ -8,7 +8,7 @@ from datetime import date
 
 from flask_babel import gettext
 
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core import clarity
 from minutes.core.errors import ValidationFailed
 from minutes.core.timefmt import cn_date, local_today

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import select
 
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from minutes.core.timefmt import local_today, utcnow
 from minutes.dbtypes import get_by_id

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from minutes.actions import reminders
 from minutes.actions.models import CalendarFeed, ReminderSettings
 from minutes.extensions import db
+from minutes.jobs import tick
 from tests.actions.conftest import d
 
 HX = {"HX-Request": "true"}
@@ -93,7 +94,7 @@ def test_admin_changes_the_rules_and_the_schedule_follows(app, client, login_as,
     sent = {}
     for day in range(15, 27):
         clock(2026, 6, day, 8, 5)
-        reminders.tick()
+        tick()
         if new := outbox_watch.new():
             sent[d(2026, 6, day)] = [kind.split("】")[0] + "】" for _, _, kind in new]
     # 3 calendar days before Monday 06-22 is Friday 06-19, a holiday: the working day before is Thursday 06-18

@@ -12,9 +12,10 @@ from minutes.actions import reminders
 from minutes.actions.models import ActionStatus, ReminderLog
 from minutes.actions.reminders import Rules, schedule, stage_on
 from minutes.actions.service import update_status
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.core import timefmt
 from minutes.extensions import db
+from minutes.jobs import tick
 from minutes.notify.models import OutboxMessage
 from tests.actions.conftest import d
 
@@ -29,10 +30,10 @@ def walk(clock, watch, start: date, end: date, hour=9, minute=30, extra_ticks=((
     day = start
     while day <= end:
         clock(day.year, day.month, day.day, hour, minute)
-        reminders.tick()
+        tick()
         for h, m in extra_ticks:  # a second run the same day must add nothing
             clock(day.year, day.month, day.day, h, m)
-            reminders.tick()
+            tick()
         new = watch.new()
         if new:
             sent[day] = new
@@ -170,13 +171,13 @@ def test_nothing_goes_out_before_the_send_hour_or_on_a_day_off(app, team, make_a
     clock(2026, 6, 1, 16, 0)
     make_action(team.meeting, team.owner, d(2026, 6, 22), TITLE)
     clock(2026, 6, 17, 8, 59)
-    assert reminders.tick()["reminders"].skipped == "提醒在9点后发送"
+    assert tick()["reminders"].skipped == "提醒在9点后发送"
     assert outbox_watch.new() == []
     clock(2026, 6, 17, 9, 0)
-    reminders.tick()
+    tick()
     assert len(outbox_watch.new()) == 1
     clock(2026, 6, 20, 10, 0)
-    assert reminders.tick()["reminders"].skipped == "今天不是工作日"
+    assert tick()["reminders"].skipped == "今天不是工作日"
 
 
 def test_a_server_down_for_a_week_sends_only_the_stage_in_force_not_a_pile_of_stale_ones(app, team, make_action, clock,
@@ -184,7 +185,7 @@ def test_a_server_down_for_a_week_sends_only_the_stage_in_force_not_a_pile_of_st
     clock(2026, 6, 1, 16, 0)
     make_action(team.meeting, team.owner, d(2026, 6, 22), TITLE)
     clock(2026, 6, 29, 9, 30)
-    reminders.tick()
+    tick()
     assert [kind for _, _, kind in outbox_watch.new()] == [f"【需协调】王伟的待办已逾期5个工作日：{SHORT}"] * 2
 
 
@@ -232,7 +233,7 @@ def test_a_delay_moves_the_deadline_and_starts_a_fresh_schedule(app, team, make_
     clock(2026, 6, 23, 11, 0)
     update_status(team.owner, action, "delayed", "等待法务确认条款，顺延一周", new_due="2026-06-30")
     db.session.commit()
-    reminders.tick()
+    tick()
     assert outbox_watch.new() == [("email", "zhaomin", f"【待办延期】王伟申请将“{SHORT}”延期至2026年6月30日")]
     sent = walk(clock, outbox_watch, d(2026, 6, 24), d(2026, 7, 8))
     assert {day: [k for _, _, k in v] for day, v in sent.items()} == {
@@ -279,7 +280,7 @@ def test_an_owner_outside_a_confidential_meeting_is_reminded_without_its_topic(a
     secret_meeting = make_meeting(team.host, starts=(2026, 6, 1, 10, 0), topic="组织架构调整", confidential=True)
     make_action(secret_meeting, team.owner, d(2026, 6, 22), "拟定岗位调整方案")
     clock(2026, 6, 18, 9, 30)
-    reminders.tick()
+    tick()
     mails = [m["msg"] for m in smtp_server.messages if m["to"][0].startswith(team.owner.username)]
     assert mails, "the owner is reminded of the action"
     for msg in mails:
@@ -301,7 +302,7 @@ def test_two_ticks_at_once_send_nothing_twice(app, team, make_action, make_bot, 
     def run():
         with app.app_context():
             try:
-                reminders.tick()
+                tick()
             except Exception as exc:  # collected and asserted below
                 errors.append(repr(exc))
             finally:
@@ -313,12 +314,12 @@ def test_two_ticks_at_once_send_nothing_twice(app, team, make_action, make_bot, 
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    reminders.tick()
+    tick()
     first = outbox_watch.new()
     assert len(first) == len(set(first)) and len(first) > 12
     keys = db.session.scalars(select(OutboxMessage.dedupe_key)).all()
     assert len(keys) == len(set(keys)) == len(first)
-    reminders.tick()
+    tick()
     assert outbox_watch.new() == []
 
 
@@ -333,7 +334,7 @@ def test_two_processes_running_the_tick_at_once_send_nothing_twice(app, team, ma
         "from datetime import datetime\n"
         "from minutes import create_app\n"
         "from minutes.core import timefmt\n"
-        "from minutes.actions.reminders import tick\n"
+        "from minutes.jobs import tick\n"
         "app = create_app({'TESTING': True, 'SQLALCHEMY_DATABASE_URI': sys.argv[1], 'SMTP_HOST': '127.0.0.1',\n"
         "                  'SMTP_PORT': int(sys.argv[2]), 'BASE_URL': 'http://minutes.test',\n"
         "                  'OUTBOX_DELIVER_ON_COMMIT': False})\n"

@@ -273,7 +273,7 @@ def test_api_filters_owner_and_due_before_exclusive(app, team, spread):
 
 
 def test_embedded_scheduler_runs_only_where_wanted(app):
-    from minutes.actions import scheduler
+    from minutes import jobs as scheduler
 
     assert not scheduler.wanted(app)  # TESTING
     app.config["EMBEDDED_TICK"] = "1"

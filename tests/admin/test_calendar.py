@@ -3,8 +3,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from minutes.admin.models import CalendarOverride
-from minutes.admin.service import upcoming_special_days, work_calendar
+from minutes.calendar.models import CalendarOverride
+from minutes.calendar.service import upcoming_special_days, work_calendar
 from minutes.extensions import db
 from minutes.meetings.models import Meeting
 from minutes.meetings.sending import agenda_send_deadline

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from minutes.admin.models import CalendarOverride
+from minutes.calendar.models import CalendarOverride
 from minutes.extensions import db
 from minutes.people.models import Department, User
 

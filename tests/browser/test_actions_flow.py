@@ -66,7 +66,7 @@ def _seed(live_server, host, recorder, owner, colleague):
 
 
 def _tick(live_server):
-    from minutes.actions.reminders import tick
+    from minutes.jobs import tick
     from minutes.extensions import db
 
     with live_server.app.app_context():

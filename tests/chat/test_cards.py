@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from minutes.actions import service as actions
 from minutes.actions.models import ActionStatus, ActionUpdate
-from minutes.actions.reminders import tick
+from minutes.jobs import tick
 from minutes.chat.models import ChatCard
 from minutes.extensions import db
 from minutes.notify.delivery import deliver_pending

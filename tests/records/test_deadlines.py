@@ -3,7 +3,7 @@ from datetime import date, datetime
 
 import pytest
 
-from minutes.admin.service import set_override
+from minutes.calendar.service import set_override
 from minutes.core.timefmt import LOCAL_TZ, to_local
 from minutes.extensions import db
 from minutes.records import drafting, reading, signoff

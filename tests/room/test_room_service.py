@@ -279,7 +279,7 @@ def test_deadline_phrase_is_read_on_the_company_calendar(started):
 
 
 def test_company_day_off_moves_the_deadline(started):
-    from minutes.admin.service import set_override
+    from minutes.calendar.service import set_override
     from minutes.people.service import create_user
 
     admin = create_user("admin", "管理员", "行政部", "correct-horse-42", is_admin=True)

@@ -383,7 +383,7 @@ def _hold_and_distribute(u: dict, conf: str, m) -> None:
 
 def _build_world(app, smtp_server) -> World:
     from minutes.actions import feeds
-    from minutes.admin.service import set_override
+    from minutes.calendar.service import set_override
     from minutes.api import service as api_tokens
     from minutes.meetings import series as series_service
     from minutes.meetings import sending, service as meetings

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from minutes.admin.service import work_calendar
+from minutes.calendar.service import work_calendar
 from minutes.transcripts import parse, suggest
 from minutes.transcripts.service import due_reader
 

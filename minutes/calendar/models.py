@@ -1,4 +1,4 @@
-"""Company-wide settings an administrator maintains."""
+"""The company calendar: its exceptions to the statutory working days."""
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String
