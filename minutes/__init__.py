@@ -23,7 +23,7 @@ from minutes.dashboard import register_dashboard_panel
 from minutes.extensions import babel, csrf, db, htmx, login_manager, migrate, write_intent
 from minutes.identity.directory_views import bp as directory_bp
 from minutes.identity.views import bp as identity_bp, sign_in_buttons
-from minutes.meetings import service as meetings_service
+from minutes.meetings import files as meeting_files
 from minutes.meetings.views import bp as meetings_bp
 from minutes.notify import service as notify_service
 from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
@@ -161,7 +161,7 @@ def create_app(config: dict | None = None) -> Flask:
     indexer.init_app(app)  # after each flush: rewrite the search blocks of what it wrote
     room_live.init_app(app)  # the room's broker; before each commit render the room's changes, after it publish them
     notify_service.init_app(app)  # after commit: deliver new outbox messages (single-process mode)
-    meetings_service.init_app(app)  # after commit: remove the stored files of deleted materials
+    meeting_files.init_app(app)  # after commit: remove the stored files of deleted materials
 
     @login_manager.unauthorized_handler
     def unauthorized():

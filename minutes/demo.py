@@ -7,7 +7,7 @@ from minutes.calendar.service import work_calendar
 from minutes.core import timefmt
 from minutes.core.timefmt import LOCAL_TZ, local_today, utcnow
 from minutes.extensions import db
-from minutes.meetings import sending, service as meetings
+from minutes.meetings import materials, sending, service as meetings
 from minutes.meetings.models import Meeting, MeetingStatus
 from minutes.people.models import User
 from minutes.people.service import create_user, get_department
@@ -76,7 +76,7 @@ def load_demo(password: str = "minutes2026") -> list[tuple[str, str]]:
     for title, mins, dept in [("客户投诉升级后的处理时效", 30, "客服部"), ("问题描述模板与提报流程", 25, "产品部"),
                               ("技术支持响应与人力配置", 20, "技术部"), ("涉诉投诉的法务介入节点", 10, "法务部")]:
         meetings.add_agenda_item(users["zhaomin"], m1, title, mins, get_department(dept).id)
-    meetings.add_material_link(users["zhaomin"], m1.agenda_items[0], "http://wiki.intranet/cs/complaints-2026Q2",
+    materials.add_material_link(users["zhaomin"], m1.agenda_items[0], "http://wiki.intranet/cs/complaints-2026Q2",
                                "2026年二季度投诉数据报表")
     meetings.invite(users["zhaomin"], m1, [users["chenjing"].id], "recorder")
     meetings.invite(users["zhaomin"], m1, [users[u].id for u in ("sunli", "zhangwei", "lihua", "wangqiang", "liuyang")])

@@ -15,7 +15,7 @@ from sqlalchemy import event, insert
 from minutes.actions.models import ActionItem, ActionStatus
 from minutes.core import timefmt
 from minutes.extensions import db
-from minutes.meetings import service as planning
+from minutes.meetings import materials, service as planning
 from minutes.room import attendance, recording, review
 from minutes.room import service as room
 from tests.conftest import BACKEND
@@ -159,7 +159,7 @@ def history(office, make_meeting, clock):
     coming = [_meeting(make_meeting, host, office, (2026, 6, 15 + n, 14, 0), topic=f"上线验收标准{n + 1}", items=5)
               for n in range(3)]
     for n, item in enumerate(coming[0].agenda_items):  # materials to prepare, as links
-        planning.add_material_link(host, item, f"https://wiki.example.com/acceptance/{n}", f"验收清单{n + 1}")
+        materials.add_material_link(host, item, f"https://wiki.example.com/acceptance/{n}", f"验收清单{n + 1}")
     db.session.commit()
     clock(2026, 6, 8, 9, 30)
     return {"host": host, "recorder": recorder, "held": held, "going_on": going_on, "coming": coming}

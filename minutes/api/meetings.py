@@ -5,7 +5,7 @@ from flask_babel import gettext
 from minutes.api import schemas
 from minutes.api.core import _department_id, _user, iso, me, operation, parse_iso, user_json
 from minutes.core.errors import ValidationFailed
-from minutes.meetings import listing, sending
+from minutes.meetings import listing, materials, sending
 from minutes.meetings import service as meetings
 from minutes.meetings.models import Role
 from minutes.room import service as room
@@ -149,7 +149,7 @@ def create_agenda_item(meeting_id, data):
     dept_id = _department_id(data.get("department"), "department")
     item = room.add_agenda_item(me(), meeting, data["title"], data["minutes"], dept_id, data.get("description", ""))
     for material in data.get("materials") or []:
-        meetings.add_material_link(me(), item, material["url"], material.get("title", ""))
+        materials.add_material_link(me(), item, material["url"], material.get("title", ""))
     return jsonify(agenda_json(item)), 201
 
 

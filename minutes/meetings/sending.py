@@ -20,7 +20,7 @@ from minutes.extensions import db
 from minutes.meetings import mail
 from minutes.meetings import service
 from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role
-from minutes.meetings.service import (AGENDA_LEAD_WORKDAYS, MeetingInput, _require_edit, _require_planning,
+from minutes.meetings.service import (AGENDA_LEAD_WORKDAYS, MeetingInput, require_edit, require_planning,
                                       agenda_budget, can_edit, earliest_compliant_date, roles_problems)
 from minutes.notify import service as notify
 from minutes.people.models import User
@@ -36,8 +36,8 @@ def agenda_send_deadline(meeting: Meeting, calendar=None) -> date:
 
 def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: datetime | None = None) -> Meeting:
     """Email the agenda to everyone invited; inside 2 working days it needs a recorded reason."""
-    _require_edit(actor, meeting)
-    _require_planning(meeting)
+    require_edit(actor, meeting)
+    require_planning(meeting)
     now = now or utcnow()
     if meeting.starts_at <= now:
         raise RuleViolation(gettext("会议已开始或已结束，不能再发送议程"))

@@ -1,32 +1,23 @@
 """Meeting planning rules: who sees what, the agenda, invitations and the 2-working-day send rule."""
-import mimetypes
-import os
 import re
-import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from minutes import aftercommit
 from minutes.calendar.service import work_calendar
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
-from minutes.meetings.models import AgendaItem, Material, Meeting, MeetingStatus, Participant, Role, Scenario
+from minutes.meetings import files
+from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Participant, Role, Scenario
 from minutes.people.models import Department, User
 from minutes.people.service import department_by_id, user_by_id
 
 #: Minimum working days between sending the agenda and the meeting (source: 至少提前2个工作日).
 AGENDA_LEAD_WORKDAYS = 2
-ALLOWED_EXTENSIONS = {
-    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".csv", ".txt", ".md",
-    ".png", ".jpg", ".jpeg", ".gif", ".vsdx", ".zip", ".wps", ".et", ".dps",
-}
 URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 
 
@@ -91,14 +82,14 @@ def with_agenda():
     return selectinload(Meeting.agenda_items).selectinload(AgendaItem.materials)
 
 
-def _require_edit(user, meeting: Meeting) -> None:
+def require_edit(user, meeting: Meeting) -> None:
     if not can_edit(user, meeting):
         raise PermissionDenied(gettext("只有发起人、主持人或记录人可以修改会议"))
     if meeting.is_closed:
         raise RuleViolation(gettext("会议%(status)s，不能再修改", status=meeting.status.label))
 
 
-def _require_planning(meeting: Meeting) -> None:
+def require_planning(meeting: Meeting) -> None:
     if not meeting.is_planning:
         raise RuleViolation(gettext("会议%(status)s，会前安排已不能修改", status=meeting.status.label))
 
@@ -203,8 +194,8 @@ def _apply(meeting: Meeting, data: MeetingInput) -> None:
 def update_meeting(actor: User, meeting: Meeting, data: MeetingInput, version: int | None = None,
                    errors: dict | None = None) -> Meeting:
     """Change a meeting's basics; an edit based on an older version is refused."""
-    _require_edit(actor, meeting)
-    _require_planning(meeting)
+    require_edit(actor, meeting)
+    require_planning(meeting)
     if version is not None and version != meeting.version:
         raise StaleEdit(gettext("会议信息已被他人修改，请刷新后重试（您填写的内容仍保留在表单中）"))
     errors = _validate_meeting(data, errors)
@@ -217,8 +208,8 @@ def update_meeting(actor: User, meeting: Meeting, data: MeetingInput, version: i
 
 def cancel_meeting(actor: User, meeting: Meeting) -> Meeting:
     """Cancel a meeting that has not started."""
-    _require_edit(actor, meeting)
-    _require_planning(meeting)
+    require_edit(actor, meeting)
+    require_planning(meeting)
     meeting.status = MeetingStatus.CANCELLED
     db.session.flush()
     return meeting
@@ -252,8 +243,8 @@ def _validate_item(title: str, minutes, department_id) -> tuple[dict, int | None
 def add_agenda_item(actor: User, meeting: Meeting, title: str, minutes, department_id=None,
                     description: str = "") -> AgendaItem:
     """Append an agenda item at the lowest priority (before the meeting; during it see room.add_agenda_item)."""
-    _require_edit(actor, meeting)
-    _require_planning(meeting)
+    require_edit(actor, meeting)
+    require_planning(meeting)
     return append_agenda_item(meeting, title, minutes, department_id, description)
 
 
@@ -282,8 +273,8 @@ def get_agenda_item(user, item_id) -> AgendaItem:
 def update_agenda_item(actor: User, item: AgendaItem, title: str, minutes, department_id=None,
                        description: str = "") -> AgendaItem:
     """Change an agenda item's title, time box, presenter or notes."""
-    _require_edit(actor, item.meeting)
-    _require_planning(item.meeting)
+    require_edit(actor, item.meeting)
+    require_planning(item.meeting)
     errors, mins, dept = _validate_item(title, minutes, department_id)
     if errors:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
@@ -296,10 +287,10 @@ def update_agenda_item(actor: User, item: AgendaItem, title: str, minutes, depar
 def delete_agenda_item(actor: User, item: AgendaItem) -> Meeting:
     """Remove an agenda item and close the gap in the order."""
     meeting = item.meeting
-    _require_edit(actor, meeting)
-    _require_planning(meeting)
+    require_edit(actor, meeting)
+    require_planning(meeting)
     for material in item.materials:
-        _remove_stored_file(material)
+        files.remove_stored_file(material)
     meeting.agenda_items.remove(item)
     db.session.flush()
     for position, other in enumerate(meeting.agenda_items, start=1):
@@ -310,8 +301,8 @@ def delete_agenda_item(actor: User, item: AgendaItem) -> Meeting:
 
 def reorder_agenda(actor: User, meeting: Meeting, item_ids: list) -> Meeting:
     """Put the agenda in the given priority order; the ids must be exactly the meeting's items."""
-    _require_edit(actor, meeting)
-    _require_planning(meeting)
+    require_edit(actor, meeting)
+    require_planning(meeting)
     try:
         wanted = [int(i) for i in item_ids]
     except (TypeError, ValueError):
@@ -361,122 +352,11 @@ def agenda_budget(meeting: Meeting) -> AgendaBudget:
     return AgendaBudget(total=meeting.agenda_minutes, available=meeting.duration_minutes)
 
 
-# --- materials -------------------------------------------------------------------------------
-
-def upload_folder() -> str:
-    folder = current_app.config.get("UPLOAD_FOLDER") or os.path.join(current_app.instance_path, "uploads")
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
-def clean_filename(name: str) -> str:
-    """Keep a readable (Chinese-friendly) file name without paths, controls or markup characters."""
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = re.sub(r'[<>:"|?*\'`]', "_", name).strip(" .")
-    return name[:200] or "附件"
-
-
-def add_material_file(actor: User, item: AgendaItem, filename: str, stream, content_type: str | None,
-                      title: str = "") -> Material:
-    """Attach an uploaded file under its title (or its file name), refusing unknown types and files over the limit."""
-    _require_edit(actor, item.meeting)
-    _require_planning(item.meeting)
-    name = clean_filename(filename)
-    ext = os.path.splitext(name)[1].lower()
-    if not filename:
-        raise ValidationFailed(gettext("请选择要上传的文件"), field="file")
-    if ext not in ALLOWED_EXTENSIONS:
-        allowed = "、".join(sorted(e.lstrip(".") for e in ALLOWED_EXTENSIONS))
-        raise ValidationFailed(gettext("不支持的文件类型“%(ext)s”。允许：%(allowed)s",
-                                       ext=ext or gettext("无扩展名"), allowed=allowed), field="file")
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    stored = secrets.token_hex(16) + ext
-    path = os.path.join(upload_folder(), stored)
-    size = 0
-    with open(path, "wb") as out:
-        while chunk := stream.read(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                os.remove(path)
-                raise ValidationFailed(gettext("文件超过大小上限（%(limit)s MB）", limit=limit // (1024 * 1024)), field="file")
-            out.write(chunk)
-    if size == 0:
-        os.remove(path)
-        raise ValidationFailed(gettext("文件是空的"), field="file")
-    material = Material(agenda_item=item, name=(title or "").strip()[:200] or name, stored_name=stored, size=size,
-                        uploaded_by=actor,
-                        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
-    db.session.add(material)
-    db.session.flush()
-    return material
-
-
-def add_material_link(actor: User, item: AgendaItem, url: str, title: str = "") -> Material:
-    """Attach a link to material kept elsewhere (intranet drive, wiki)."""
-    _require_edit(actor, item.meeting)
-    _require_planning(item.meeting)
-    url = (url or "").strip()
-    if not URL_RE.match(url):
-        raise ValidationFailed(gettext("链接须以 http:// 或 https:// 开头"), field="url")
-    material = Material(agenda_item=item, name=(title or "").strip()[:200] or url[:200], url=url[:1000],
-                        uploaded_by=actor)
-    db.session.add(material)
-    db.session.flush()
-    return material
-
-
-def get_material(user, material_id) -> Material:
-    """Load a material of a meeting the user may see."""
-    material = get_by_id(Material, material_id)
-    if material is None or not can_view(user, material.agenda_item.meeting):
-        raise NotFound(gettext("资料不存在或您无权查看"))
-    return material
-
-
-def material_path(material: Material) -> str:
-    return os.path.join(upload_folder(), material.stored_name)
-
-
-def _remove_stored_file(material: Material) -> None:
-    """Forget the stored file once the row's removal is committed: a rolled-back request keeps both."""
-    if material.stored_name:
-        aftercommit.note(db.session, _FILES_TO_REMOVE, material_path(material))
-
-
-_FILES_TO_REMOVE = "meetings_files_to_remove"
-
-
-def init_app(app) -> None:
-    """Remove the stored files of deleted materials once the deletion is committed (see minutes.aftercommit)."""
-    aftercommit.after_commit(_FILES_TO_REMOVE, _remove_files_after_commit)
-
-
-def _remove_files_after_commit(session, paths: list[str]) -> None:
-    for path in paths:
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass
-
-
-def delete_material(actor: User, material: Material) -> AgendaItem:
-    """Remove a material and its stored file."""
-    item = material.agenda_item
-    _require_edit(actor, item.meeting)
-    _require_planning(item.meeting)
-    _remove_stored_file(material)
-    item.materials.remove(material)
-    db.session.flush()
-    return item
-
-
 # --- invitations -----------------------------------------------------------------------------
 
 def invite(actor: User, meeting: Meeting, user_ids: list, role: str = Role.PARTICIPANT.value) -> list[Participant]:
     """Invite people with a role; people already invited keep their role."""
-    _require_edit(actor, meeting)
+    require_edit(actor, meeting)
     try:
         role = Role(role)
     except ValueError:
@@ -513,7 +393,7 @@ def _check_single_role(meeting: Meeting, role: Role, changing: Participant | Non
 def set_role(actor: User, participant: Participant, role: str) -> Participant:
     """Change someone's role, keeping exactly one host and one recorder."""
     meeting = participant.meeting
-    _require_edit(actor, meeting)
+    require_edit(actor, meeting)
     try:
         role = Role(role)
     except ValueError:
@@ -534,7 +414,7 @@ def get_participant(user, participant_id) -> Participant:
 def remove_participant(actor: User, participant: Participant) -> Meeting:
     """Withdraw an invitation."""
     meeting = participant.meeting
-    _require_edit(actor, meeting)
+    require_edit(actor, meeting)
     meeting.participants.remove(participant)
     db.session.flush()
     return meeting
@@ -594,7 +474,7 @@ def earliest_compliant_date(today: date, calendar=None) -> date:
 
 def assign_lead_role(actor: User, meeting: Meeting, role: Role, user: User) -> Participant:
     """Make `user` the meeting's host or recorder; the previous holder stays on as a participant."""
-    _require_edit(actor, meeting)
+    require_edit(actor, meeting)
     if role not in (Role.HOST, Role.RECORDER):
         raise ValidationFailed(gettext("只能指定主持人或记录人"), field="role")
     if not user.is_enabled:

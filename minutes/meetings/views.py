@@ -7,7 +7,7 @@ from minutes.audit.service import can_view_history
 from minutes.core.errors import DomainError, ValidationFailed
 from minutes.dashboard import dashboard_panels
 from minutes.dbtypes import parse_id
-from minutes.meetings import listing, sending, series, service
+from minutes.meetings import files, listing, materials, sending, series, service
 from minutes.meetings.forms import meeting_input
 from minutes.meetings.models import SCENARIO_LABELS, Role
 from minutes.people.service import enabled_users_by_ids, find_people, list_departments, users_of_department
@@ -190,10 +190,10 @@ def add_material(item_id):
     upload = request.files.get("file")
     try:
         if upload and upload.filename:
-            service.add_material_file(current_user, item, upload.filename, upload.stream, upload.mimetype,
+            materials.add_material_file(current_user, item, upload.filename, upload.stream, upload.mimetype,
                                       request.form.get("title", ""))
         elif request.form.get("url", "").strip():
-            service.add_material_link(current_user, item, request.form["url"], request.form.get("title", ""))
+            materials.add_material_link(current_user, item, request.form["url"], request.form.get("title", ""))
         else:
             raise ValidationFailed(gettext("请选择文件或填写链接"), field="file")
     except DomainError as exc:
@@ -205,18 +205,18 @@ def add_material(item_id):
 @bp.get("/materials/<int:material_id>")
 def download_material(material_id):
     """Download an uploaded file (always as an attachment, never rendered inline)."""
-    material = service.get_material(current_user, material_id)
+    material = materials.get_material(current_user, material_id)
     if material.is_link:
         return redirect(material.url)
-    return send_file(service.material_path(material), mimetype=material.content_type, as_attachment=True,
+    return send_file(files.material_path(material), mimetype=material.content_type, as_attachment=True,
                      download_name=material.name)
 
 
 @bp.post("/materials/<int:material_id>/delete")
 def delete_material(material_id):
     """Remove a material."""
-    material = service.get_material(current_user, material_id)
-    item = service.delete_material(current_user, material)
+    material = materials.get_material(current_user, material_id)
+    item = materials.delete_material(current_user, material)
     return _agenda(item.meeting)
 
 

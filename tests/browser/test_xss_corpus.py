@@ -60,7 +60,7 @@ def _seed(live_server, monkeypatch):
     from minutes.api import service as api
     from minutes.core import timefmt
     from minutes.extensions import db
-    from minutes.meetings import sending, service as meetings
+    from minutes.meetings import materials, sending, service as meetings
     from minutes.notify.bots import create_bot
     from minutes.people import service as people
     from minutes.room import service as room
@@ -93,9 +93,9 @@ def _seed(live_server, monkeypatch):
         plan = meeting(topics[0], now + timedelta(days=4), minutes=600)
         agenda = [meetings.add_agenda_item(host, plan, title, 5, depts[n]) for n, title in enumerate(topics)]
         for i, p in enumerate(P):
-            meetings.add_material_file(host, agenda[i % len(agenda)], p + " 资料.txt", io.BytesIO(b"x"), "text/plain")
+            materials.add_material_file(host, agenda[i % len(agenda)], p + " 资料.txt", io.BytesIO(b"x"), "text/plain")
         for item, title in zip(agenda, topics):
-            meetings.add_material_link(host, item, "https://intranet.example/doc", title=title)
+            materials.add_material_link(host, item, "https://intranet.example/doc", title=title)
         meetings.invite(host, plan, [recorder.id], "recorder")
         meetings.invite(host, plan, [attendee.id] + [u.id for u in marked], "participant")
         sending.send_agenda(host, plan, reason=f"{P[1]} 临时")

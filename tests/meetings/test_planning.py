@@ -4,7 +4,7 @@ import io
 from sqlalchemy import func, select
 
 from minutes.extensions import db
-from minutes.meetings import service
+from minutes.meetings import files, materials, service
 from minutes.meetings.models import AgendaItem, Meeting, Participant, Role
 
 
@@ -199,16 +199,16 @@ def test_a_material_file_goes_only_with_the_committed_removal(app, make_user, ma
     host = make_user("zhaomin", dept="客服部")
     meeting = make_meeting(host)
     item = service.add_agenda_item(host, meeting, "投诉时效", 30)
-    material = service.add_material_file(host, item, "plan.txt", io.BytesIO(b"draft"), "text/plain")
+    material = materials.add_material_file(host, item, "plan.txt", io.BytesIO(b"draft"), "text/plain")
     db.session.commit()
-    path = service.material_path(material)
+    path = files.material_path(material)
     assert os.path.exists(path)
 
-    service.delete_material(host, material)
+    materials.delete_material(host, material)
     db.session.rollback()
     assert os.path.exists(path) and db.session.get(type(material), material.id) is not None
 
-    service.delete_material(host, db.session.get(type(material), material.id))
+    materials.delete_material(host, db.session.get(type(material), material.id))
     assert os.path.exists(path)  # not before the commit
     db.session.commit()
     assert not os.path.exists(path)

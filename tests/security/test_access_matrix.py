@@ -221,6 +221,10 @@ EXPECT: dict[str, Case] = {
     "transcripts.upload": E(stage="live", POST=WRITE),
     "transcripts.accept": E(stage="live", POST=WRITE),
     "transcripts.drop": E(stage="live", POST=WRITE),
+    #: with no model configured those who may import are told so (409: past the gate); tests/transcripts/test_model.py
+    "transcripts.assist": E(stage="live", POST=WRITE),
+    #: without a ticket from `assist` the stream only says the request has expired: nothing is asked or shown
+    "transcripts.assist_stream": E(stage="live", GET=VIEW),
     "room.review_step": E(stage="live", POST=WRITE),
     "room.finish": E(stage="live", POST=WRITE),
     "room.carry_over": E(stage="done", POST=WRITE),
@@ -316,7 +320,7 @@ def _at(*args) -> None:
 
 def _plan(u: dict, conf: str, what: str, starts: tuple):
     """A meeting of the host's with recorder, participant and cc invited, two agenda items and materials."""
-    from minutes.meetings import service as meetings
+    from minutes.meetings import materials, service as meetings
 
     mark = MARKER if conf == "secret" else PUBLIC_MARKER
     start = datetime(*starts, tzinfo=timefmt.LOCAL_TZ)
@@ -331,9 +335,9 @@ def _plan(u: dict, conf: str, what: str, starts: tuple):
         meetings.add_agenda_item(u["host"], m, f"{mark}议题{n}", 30, u["participant"].department_id,
                                  description=f"{mark}说明")
     item = m.agenda_items[0]
-    meetings.add_material_file(u["host"], item, f"{'jimi' if conf == 'secret' else 'gongkai'}-plan.txt",
+    materials.add_material_file(u["host"], item, f"{'jimi' if conf == 'secret' else 'gongkai'}-plan.txt",
                                BytesIO(f"{mark} 材料正文".encode()), "text/plain")
-    meetings.add_material_link(u["host"], item, "https://intranet.example/a", f"{mark}链接")
+    materials.add_material_link(u["host"], item, "https://intranet.example/a", f"{mark}链接")
     return m
 
 
