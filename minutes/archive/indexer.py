@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, event, func, insert, inspect, null, or_, select, update
+from sqlalchemy import and_, delete, event, exists, func, insert, inspect, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from minutes.actions.models import ActionItem
@@ -250,10 +250,14 @@ def write_blocks(connection, blocks: list[dict]) -> None:
 
 
 def rewrite_block(connection, block: int, text: str) -> None:
-    """Give a search_block row a new text (and on PostgreSQL new grams)."""
-    connection.execute(update(BLOCKS).where(BLOCKS.c.id == block).values(text=text, updated_at=utcnow()))
-    if needs_grams(connection):
-        connection.execute(update(GRAMS).where(GRAMS.c.id == block).values(grams=stored_grams(text)))
+    """Give a search_block row a new text (and on PostgreSQL new grams, in the same statement)."""
+    new_text = update(BLOCKS).where(BLOCKS.c.id == block).values(text=text, updated_at=utcnow())
+    if not needs_grams(connection):
+        connection.execute(new_text)
+        return
+    # One round trip: the text's UPDATE rides along the grams' as a data-modifying WITH (run whether referred to or not).
+    connection.execute(update(GRAMS).where(GRAMS.c.id == block).values(grams=stored_grams(text))
+                       .add_cte(new_text.cte("new_text")))
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -383,19 +387,16 @@ def append_points(connection, meeting_id: int, points: list[Point]) -> bool:
     last, or the meeting has no point block yet: then the block is rewritten."""
     points = sorted(points, key=lambda p: (p.agenda_item_id, p.position, p.id))
     first = points[0]
-    block = connection.execute(select(BLOCKS.c.id, BLOCKS.c.text).where(
-        BLOCKS.c.meeting_id == meeting_id, BLOCKS.c.code == CODE_POINT)).first()
-    if block is None:
-        return False
     table = Point.__table__
     after = or_(table.c.agenda_item_id > first.agenda_item_id,
                 and_(table.c.agenda_item_id == first.agenda_item_id,
                      or_(table.c.position > first.position,
                          and_(table.c.position == first.position, table.c.id > first.id))))
-    later = connection.execute(select(table.c.id).where(
-        table.c.meeting_id == meeting_id, table.c.deleted_at.is_(None), table.c.id.not_in([p.id for p in points]),
-        after).limit(1)).first()
-    if later is not None:
+    later = exists().where(table.c.meeting_id == meeting_id, table.c.deleted_at.is_(None),
+                           table.c.id.not_in([p.id for p in points]), after)
+    block = connection.execute(select(BLOCKS.c.id, BLOCKS.c.text, later.label("later")).where(
+        BLOCKS.c.meeting_id == meeting_id, BLOCKS.c.code == CODE_POINT)).first()  # the block and the test at once
+    if block is None or block.later:
         return False
     lines = [fold(doc.body).replace("\n", " ") for p in points for doc in point_docs(p)]
     if lines:
