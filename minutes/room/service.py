@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from minutes.actions.models import ActionItem
 from minutes.core.errors import PermissionDenied, RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_datetime, cn_time, utcnow
-from minutes.dbtypes import get_by_id
+from minutes.dbtypes import get_by_id, parse_id
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting, MeetingStatus, Role
 from minutes.meetings import service as meetings_service
@@ -128,10 +128,25 @@ def _clean_text(text: str, what: str, field_name: str = "text") -> str:
 
 
 def _agenda_item(meeting: Meeting, agenda_item_id) -> AgendaItem:
-    item = get_by_id(AgendaItem, agenda_item_id)
+    return _item_of(meeting, get_by_id(AgendaItem, agenda_item_id))
+
+
+def _item_of(meeting: Meeting, item: AgendaItem | None) -> AgendaItem:
     if item is None or item.meeting_id != meeting.id:
         raise ValidationFailed(gettext("请选择议题"), field="agenda_item_id")
     return item
+
+
+def _agenda_item_and_next_position(meeting: Meeting, agenda_item_id, model) -> tuple[AgendaItem, int]:
+    """The agenda item to write under (as `_agenda_item`) and the position after the last `model` row under
+    it, in one query. Called under the room's row lock (`_require_write`): no other writer takes the same."""
+    item_id = parse_id(agenda_item_id)
+    found = None
+    if item_id is not None:
+        last = select(func.max(model.position)).where(model.agenda_item_id == item_id).scalar_subquery()
+        found = db.session.execute(select(AgendaItem, last).where(AgendaItem.id == item_id)).first()
+    item = _item_of(meeting, found[0] if found else None)
+    return item, (found[1] or 0) + 1
 
 
 def _department(department_id, field_name: str, required_message: str | None = None) -> Department | None:
