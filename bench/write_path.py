@@ -257,8 +257,11 @@ def report(results: list[dict]) -> str:
         f"`bench/write_path.py`, run {when} UTC on {os.cpu_count()} CPU cores ({platform.machine()}, Python "
         f"{platform.python_version()}; load average {load:.1f} at the end, the box is shared). In one process, "
         f"no server: the recorder's `POST /meetings/<id>/points` (htmx, the room's form endpoint) through the "
-        f"Flask test client into an in-progress meeting with 10 agenda items, 14 invited people and 100 points "
-        f"already recorded; {results[0]['posts'] if results else 0} POSTs after 5 warm-up ones. *POST → publish* "
+        f"Flask test client into a meeting half-way through: 10 agenda items, 14 invited people, 100 points "
+        f"recorded under the first five, each POST adding one to the fifth (the item under discussion, so the point "
+        f"is appended to the search block); {results[0]['posts'] if results else 0} POSTs after 5 warm-up ones. "
+        f"*Statements*: as sent by SQLAlchemy (PostgreSQL's driver sends BEGIN unseen, SQLite's BEGIN of the "
+        f"answer's read transaction is counted). *POST → publish* "
         f"is the time until the committed point is handed to the broker (what every open tab waits for), "
         f"*request* the whole answer (the fresh form rendered after the commit). Baseline: a bare INSERT of one "
         f"row and COMMIT on the same database in the same run.", "",
