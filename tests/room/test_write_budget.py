@@ -10,7 +10,7 @@ from minutes.archive.models import CODE_POINT, SearchBlock
 from minutes.audit.models import AuditEntry
 from minutes.extensions import db
 from minutes.meetings import service as meetings
-from minutes.room import live, recording, service
+from minutes.room import attendance, live, recording, service
 from minutes.room.models import Point
 
 HX = {"HX-Request": "true"}
@@ -25,12 +25,13 @@ BUDGET_EARLIER_ITEM = {"sqlite": (16, 21), "postgresql": (16, 20)}
 
 
 def _half_way(cast):
-    """The cast's meeting with 10 agenda items, started, 100 points recorded under the first five, the fifth
-    one under discussion."""
+    """The cast's meeting with 10 agenda items, started, someone who came uninvited, 100 points recorded under
+    the first five, the fifth one under discussion."""
     for i in range(8):
         meetings.add_agenda_item(cast.host, cast.meeting, f"议题{i + 3}", 10, cast.participant.department_id)
     db.session.commit()
     service.start_meeting(cast.recorder, cast.meeting)
+    attendance.add_attendee(cast.recorder, cast.meeting, cast.outsider.id)
     items = list(cast.meeting.agenda_items)
     for i in range(100):
         item = items[i // 20]
@@ -74,6 +75,7 @@ def test_a_point_posted_in_a_meeting_half_way_through_stays_within_the_statement
 
     before_publish, in_all, html = _post_point(app, client, cast.meeting, items[4], "客服部48小时内给出处理方案")
     assert "✓ 已添加观点" in html
+    assert f'<option value="{cast.outsider.id}"' in html  # the walk-in is among the speakers, at no extra statement
     assert before_publish <= BUDGET[dialect][0] and in_all <= BUDGET[dialect][1], \
         f"{dialect}: {before_publish} statements before the publish, {in_all} in all; budget {BUDGET[dialect]}"
 
