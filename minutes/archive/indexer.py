@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, event, func, insert, inspect, null, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, inspect, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from minutes import aftercommit
@@ -251,10 +251,14 @@ def write_blocks(connection, blocks: list[dict]) -> None:
 
 
 def rewrite_block(connection, block: int, text: str) -> None:
-    """Give a search_block row a new text (and on PostgreSQL new grams)."""
-    connection.execute(update(BLOCKS).where(BLOCKS.c.id == block).values(text=text, updated_at=utcnow()))
-    if needs_grams(connection):
-        connection.execute(update(GRAMS).where(GRAMS.c.id == block).values(grams=stored_grams(text)))
+    """Give a search_block row a new text (and on PostgreSQL new grams, in the same statement)."""
+    new_text = update(BLOCKS).where(BLOCKS.c.id == block).values(text=text, updated_at=utcnow())
+    if not needs_grams(connection):
+        connection.execute(new_text)
+        return
+    # One round trip: the text's UPDATE rides along the grams' as a data-modifying WITH (run whether referred to or not).
+    connection.execute(update(GRAMS).where(GRAMS.c.id == block).values(grams=stored_grams(text))
+                       .add_cte(new_text.cte("new_text")))
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -376,6 +380,25 @@ def _index_flushed_changes(session: Session, noted: list) -> None:
     sync_blocks(connection, wanted)
 
 
+def _point_block_query():
+    """A meeting's point block, and whether a live point other than the `added` ones comes after the point
+    (item_id, position, point_id) in block order (agenda item, position, id)."""
+    table = Point.__table__
+    item_id, position, point_id = bindparam("item_id"), bindparam("position"), bindparam("point_id")
+    after = or_(table.c.agenda_item_id > item_id,
+                and_(table.c.agenda_item_id == item_id,
+                     or_(table.c.position > position, and_(table.c.position == position, table.c.id > point_id))))
+    meeting_id = bindparam("meeting_id")
+    later = exists().where(table.c.meeting_id == meeting_id, table.c.deleted_at.is_(None),
+                           table.c.id.not_in(bindparam("added", expanding=True)), after)
+    return select(BLOCKS.c.id, BLOCKS.c.text, later.label("later")).where(BLOCKS.c.meeting_id == meeting_id,
+                                                                           BLOCKS.c.code == CODE_POINT)
+
+
+#: Built once: on the path of every point added, building it (and its cache key) cost more than running it.
+_POINT_BLOCK = _point_block_query()
+
+
 def append_points(connection, meeting_id: int, points: list[Point]) -> bool:
     """The common change, cheaply: points added after every other point of their meeting (in block order:
     agenda item, position) are appended to the block, which is then exactly what `sync_blocks` would
@@ -383,19 +406,10 @@ def append_points(connection, meeting_id: int, points: list[Point]) -> bool:
     last, or the meeting has no point block yet: then the block is rewritten."""
     points = sorted(points, key=lambda p: (p.agenda_item_id, p.position, p.id))
     first = points[0]
-    block = connection.execute(select(BLOCKS.c.id, BLOCKS.c.text).where(
-        BLOCKS.c.meeting_id == meeting_id, BLOCKS.c.code == CODE_POINT)).first()
-    if block is None:
-        return False
-    table = Point.__table__
-    after = or_(table.c.agenda_item_id > first.agenda_item_id,
-                and_(table.c.agenda_item_id == first.agenda_item_id,
-                     or_(table.c.position > first.position,
-                         and_(table.c.position == first.position, table.c.id > first.id))))
-    later = connection.execute(select(table.c.id).where(
-        table.c.meeting_id == meeting_id, table.c.deleted_at.is_(None), table.c.id.not_in([p.id for p in points]),
-        after).limit(1)).first()
-    if later is not None:
+    block = connection.execute(_POINT_BLOCK, {  # the block, and whether other points come after these
+        "meeting_id": meeting_id, "item_id": first.agenda_item_id, "position": first.position, "point_id": first.id,
+        "added": [p.id for p in points]}).first()
+    if block is None or block.later:
         return False
     lines = [fold(doc.body).replace("\n", " ") for p in points for doc in point_docs(p)]
     if lines:

@@ -18,10 +18,14 @@ from minutes.room.models import Attendance, AttendanceStatus
 from minutes.room.service import _changed, _flush, _person, _require_write
 
 
-def attendance(meeting: Meeting) -> list[Attendance]:
-    """Attendance rows: invited people by department, then those who came uninvited."""
-    rows = list(db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id)
-                                   .options(joinedload(Attendance.user))))
+def attendance(meeting: Meeting, users_loaded: bool = False) -> list[Attendance]:
+    """Attendance rows: invited people by department, then those who came uninvited.
+
+    `users_loaded`: the caller holds the user of every row already (the entry forms do): not read again."""
+    query = select(Attendance).where(Attendance.meeting_id == meeting.id)
+    if not users_loaded:
+        query = query.options(joinedload(Attendance.user))
+    rows = list(db.session.scalars(query))
     return sorted(rows, key=lambda a: (not a.invited, a.user.department_id, a.user.name))
 
 

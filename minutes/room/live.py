@@ -15,7 +15,7 @@ import os
 import time
 
 from flask import current_app, has_request_context, render_template
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from minutes import aftercommit
@@ -27,7 +27,7 @@ from minutes.people.models import User
 from minutes.people.service import all_users, list_departments
 from minutes.room import attendance, carry, events, recording, service
 from minutes.room.broker import AUDIENCES, Hub, Message, make_broker
-from minutes.room.models import AttendanceStatus, Point, PointKind, RoomState
+from minutes.room.models import Attendance, AttendanceStatus, Point, PointKind, RoomState
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +114,19 @@ def entry_context(meeting) -> dict:
                               is_current=bool(room and room.current_item_id == i.id)) for i in meeting.agenda_items]
     return dict(meeting=meeting, room=room, items=items, current=next((v for v in items if v.is_current), None),
                 audience="write", writable=True, departments=list_departments(), point_kinds=list(PointKind),
-                speakers=_Lazy(lambda: _speakers(meeting, attendance.attendance(meeting) if room else [])),
+                speakers=_Lazy(lambda: _speakers(meeting, attendance.attendance(meeting, users_loaded=True)
+                                                 if room else [])),
                 people=_Lazy(all_users), _invited=_invited_people(meeting))
 
 
 def _invited_people(meeting) -> list:
-    """Load the invited people in one query (the department choices list the departments of the people
-    invited; the departments themselves are loaded beside), and keep them: the session holds objects only
-    while something refers to them."""
+    """Load the invited people and everyone on the attendance list in one query, and keep them: the session
+    holds objects only while something refers to them. The department choices list the departments of the
+    people invited (the departments themselves are loaded beside); the speakers are the attendees, whose
+    rows then find their users here instead of reading them again."""
     ids = [p.user_id for p in meeting.participants]
-    return list(db.session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
+    attending = select(Attendance.user_id).where(Attendance.meeting_id == meeting.id)
+    return list(db.session.scalars(select(User).where(or_(User.id.in_(ids), User.id.in_(attending)))))
 
 
 class _Lazy:

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from minutes.actions.models import ActionItem, ActionStatus
@@ -21,8 +21,8 @@ from minutes.people.models import Department, User
 from minutes.room import events
 from minutes.room.models import Decision, Point, PointKind
 from minutes.room.review import _advance_cursor
-from minutes.room.service import (_agenda_item, _changed, _check_version, _clean_text, _department, _departments,
-                                  _flush, _person, _require_write, room_of)
+from minutes.room.service import (_agenda_item_and_next_position, _changed, _check_version, _clean_text, _department,
+                                  _departments, _flush, _person, _require_write, room_of)
 from minutes.room.wording import _resolve_due
 
 
@@ -82,11 +82,6 @@ def _insert(row, what: str):
     return row
 
 
-def _next_position(model, agenda_item_id: int) -> int:
-    current = db.session.scalar(select(func.max(model.position)).where(model.agenda_item_id == agenda_item_id))
-    return (current or 0) + 1
-
-
 def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: str, department_id=None,
               speaker_id=None, party_ids=(), now: datetime | None = None, submission: str | None = None) -> Point:
     """Record a viewpoint (attributed to a department), a dispute (between departments) or a consensus.
@@ -94,12 +89,12 @@ def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: st
     `submission`: the entry form's one-time token; the same form sent twice saves one point (see `_insert`).
     """
     _require_write(actor, meeting)
-    item = _agenda_item(meeting, agenda_item_id)
+    item, position = _agenda_item_and_next_position(meeting, agenda_item_id, Point)
     kind, dept, parties = _point_fields(kind, department_id, party_ids)
     text = _clean_text(text, kind.label)
     speaker = _person(speaker_id, "speaker_id")
     point = Point(meeting_id=meeting.id, agenda_item=item, kind=kind, department=dept, speaker=speaker, text=text,
-                  parties=parties, position=_next_position(Point, item.id), created_by=actor,
+                  parties=parties, position=position, created_by=actor,
                   created_at=now or utcnow(), submission=_submission(submission))
     saved = _insert(point, gettext("要点"))
     if saved is point:
@@ -150,7 +145,7 @@ def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner
                  submission: str | None = None, due_confirmed: str | None = "") -> Decision:
     """Record a decision (决议); refused while it contains vague wording. `submission`: see add_point."""
     _require_write(actor, meeting)
-    item = _agenda_item(meeting, agenda_item_id)
+    item, position = _agenda_item_and_next_position(meeting, agenda_item_id, Decision)
     text = _clean_text(text, gettext("决议"))
     owner_dept = _department(owner_department_id, "owner_department_id")
     owner = _person(owner_id, "owner_id")
@@ -160,7 +155,7 @@ def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner
     due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"), due_confirmed=due_confirmed)
     decision = Decision(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=owner_dept, owner=owner,
                         cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
-                        position=_next_position(Decision, item.id), created_by=actor, created_at=now or utcnow(),
+                        position=position, created_by=actor, created_at=now or utcnow(),
                         submission=_submission(submission))
     saved = _insert(decision, gettext("决议"))
     if saved is decision:
@@ -232,14 +227,14 @@ def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_d
     """Record an action item (待办); refused without an owner and a date, or with vague wording.
     `submission`: see add_point."""
     _require_write(actor, meeting)
-    item = _agenda_item(meeting, agenda_item_id)
+    item, position = _agenda_item_and_next_position(meeting, agenda_item_id, ActionItem)
     text = _clean_text(text, gettext("待办"))
     dept, owner = _action_owner(meeting, owner_department_id, owner_id)
     cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
     due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"), due_confirmed=due_confirmed)
     action = ActionItem(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=dept, owner=owner,
                         cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
-                        status=ActionStatus.NOT_STARTED, position=_next_position(ActionItem, item.id),
+                        status=ActionStatus.NOT_STARTED, position=position,
                         created_by=actor, created_at=now or utcnow(), submission=_submission(submission))
     saved = _insert(action, gettext("待办"))
     if saved is action:

@@ -374,6 +374,11 @@ def test_points_appended_leave_the_blocks_as_a_rebuild_writes_them(people, make_
         indexer.append_points = real_append
     assert appended == [True, True, False, True]
     assert blocks() == rebuilt()
+    if indexer.needs_grams(db.session.connection()):  # PostgreSQL: the grams were rewritten with the text
+        grams = dict(db.session.execute(select(indexer.GRAMS.c.id, indexer.GRAMS.c.grams)).all())
+        assert {code: grams[block] for code, block in db.session.execute(
+            select(SearchBlock.code, SearchBlock.id).where(SearchBlock.meeting_id == meeting.id))} == \
+            {code: indexer.stored_grams(text) for code, text in rebuilt().items()}
     assert blocks()[indexer.CODE_POINT].split("\n") == ["第一条:客服部先说明", "第二条:sla响应 时间", "回到第一议题补充", "第二议题的共识", "最后一条"]
     assert [find(host, q).total for q in ("sla", "补充", "共识")] == [1, 1, 1]
 

@@ -10,8 +10,8 @@ HX = {"HX-Request": "true"}
 #: Statements until the new point is published (the write, the audit row, the search index, the revision,
 #: rendering the event) and in the whole request, for a point added to the last item discussed (the usual
 #: case: it is appended to the search index). They do not depend on the meeting's size.
-BEFORE_PUBLISH = 15
-IN_ALL = 21
+BEFORE_PUBLISH = 12
+IN_ALL = 17
 
 
 def _cost(app, client, meeting, item, monkeypatch) -> tuple[int, int, str]:
