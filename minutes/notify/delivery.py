@@ -510,21 +510,26 @@ class Undeliverable(Exception):
     not retried; the message says what was done instead."""
 
 
-def register_channel(app, channel: str, send) -> None:
+def register_channel(app, channel: str, send, per_pass=None) -> None:
     """Have `send(message)` deliver the outbox messages of `channel` (an exception is a failed attempt, retried
-    with back-off). Registered by the owning domain's blueprint when the app is made."""
-    app.extensions.setdefault("outbox_channels", {})[channel] = send
+    with back-off); `per_pass(config)`, when given, caps the messages one delivery pass sends (a paced channel:
+    the rest wait for the next pass, as a robot's messages over its minute do). Registered by the owning
+    domain's blueprint when the app is made."""
+    app.extensions.setdefault("outbox_channels", {})[channel] = (send, per_pass)
 
 
 def _deliver_channels(now: datetime, counts: dict, time_budget: float) -> None:
     started = time.monotonic()
-    for channel, send in (current_app.extensions.get("outbox_channels") or {}).items():
-        while time.monotonic() - started < time_budget:
+    for channel, (send, per_pass) in (current_app.extensions.get("outbox_channels") or {}).items():
+        left = per_pass(current_app.config) if per_pass else None
+        while time.monotonic() - started < time_budget and (left is None or left > 0):
             with _local_writer(db.session.connection()):
-                ids = _claim(now, OutboxMessage.channel == channel, BATCH)
+                ids = _claim(now, OutboxMessage.channel == channel, BATCH if left is None else min(BATCH, left))
                 db.session.commit()
             if not ids:
                 break
+            if left is not None:
+                left -= len(ids)
             messages = _load(ids)
             with db.engine.connect() as conn:
                 receipts = _Receipts(conn)

@@ -274,3 +274,18 @@ def dingtalk_button(card: dict, label: str) -> tuple[str, dict]:
     url = next(b["action_url"] for b in card["btn_json_list"] if b["title"] == label)
     parts = urlsplit(url)
     return parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+
+
+if __name__ == "__main__":  # for bench/tick.py --cards: Feishu's message API in its own process, like the real one
+    import logging
+    import sys
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    config = json.loads(sys.stdin.readline())
+    feishu = FeishuChatServer()
+    for subject in config["members"]:
+        feishu.members[subject] = {"name": subject}
+    print(json.dumps({"url": feishu.url, "app_id": feishu.app_id, "app_secret": feishu.app_secret}), flush=True)
+    for _ in sys.stdin:  # "?": cards accepted so far, and to how many people
+        sent = list(feishu.sent)
+        print(len(sent), len({to for to, _card in sent}), flush=True)
