@@ -323,7 +323,7 @@ def run_backend(backend: str, n_actions: int, cards: bool = False) -> dict:
             robot_posts, refused = robots.counts()
             from sqlalchemy import func, select
 
-            from minutes.chat.service import per_pass
+            from minutes.chat.service import share
             from minutes.notify.models import OutboxMessage, OutboxStatus
 
             def pending(*where) -> int:
@@ -335,7 +335,7 @@ def run_backend(backend: str, n_actions: int, cards: bool = False) -> dict:
             waiting_cards = pending(OutboxMessage.channel == "chat")
             cards_queued = db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                              .where(OutboxMessage.channel == "chat"))
-            card_pass = per_pass(app.config) if cards else 0
+            card_pass = share(app.config)[0] if cards else 0
             timefmt.freeze(None)
             db.session.remove()
             db.engine.dispose()

@@ -5,8 +5,8 @@ person with an identity on it (minutes.identity: ExternalIdentity, provider = th
 instead of the e-mail; everyone else keeps the e-mail. A card is an outbox message on channel "chat" under
 the same dedupe key the e-mail would have had (so a person gets one or the other, once) plus a ChatCard
 row that names it in the callbacks. The agenda card (查看议程) is the exception: it goes beside the agenda
-e-mail, whose calendar invitation everyone needs (minutes.meetings.sending). The delivery worker sends it with the platform's own API (one module
-per vendor), retried with back-off like every other message.
+e-mail, whose calendar invitation everyone needs (minutes.meetings.sending). The delivery worker sends a card
+with the platform's own API (one module per vendor), retried with back-off like every other message.
 
 What a card says is kept vendor-neutral here (a dict: title, lines, link, choices); each vendor module
 turns it into its format. Pressing a button is minutes.chat.answers (above actions and records).
@@ -213,13 +213,16 @@ def add_cards(rows: list[dict]) -> None:
 #: Sends a second one app may make (飞书 im/v1/messages: 50/s; 企业微信 and 钉钉 kept at 20/s, under their
 #: per-minute limits); CHAT_SENDS_PER_SECOND overrides. A "too fast" answer is a failed attempt, retried later.
 PER_SECOND = {"feishu": 50, "wecom": 20, "dingtalk": 20}
-def per_pass(config) -> int:
-    """Cards one delivery pass (a tick, or the delivery after a commit) sends: the platform's pace times
-    CHAT_SECONDS_PER_PASS, so the tick keeps its few seconds; the rest go out in the next ticks, a minute apart
-    (飞书: 150 a pass at 50 a second, under its 1,000 a minute)."""
+
+
+def share(config) -> tuple[int, float]:
+    """(cards, seconds) one delivery pass (a tick, or the delivery after a commit) gives the cards: at most
+    CHAT_SECONDS_PER_PASS of sending, and no more cards than the platform's pace allows in it (飞书: 150 at 50 a
+    second, under its 1,000 a minute), so the tick keeps its few seconds; the rest go out in the next ticks."""
     name = platform(config)
     rate = int(config.get("CHAT_SENDS_PER_SECOND") or PER_SECOND.get(name or "", 20))
-    return max(1, int(rate * float(config.get("CHAT_SECONDS_PER_PASS") or 3)))
+    seconds = float(config.get("CHAT_SECONDS_PER_PASS") or 3)
+    return max(1, int(rate * seconds)), seconds
 
 
 #: Process-local like the robots' pace (minutes.notify.delivery._Pace): one deliverer thread sends the cards.

@@ -35,12 +35,14 @@ class FeishuChatServer(FeishuServer):
     def __init__(self, *args, **kwargs):
         self.sent: list[tuple[str, dict]] = []
         self.sent_times: list[float] = []
+        self.delay = 0.0  #: seconds each send takes (a slow day at the vendor)
         super().__init__(*args, **kwargs)
 
     def reset(self):
         super().reset()
         self.sent.clear()
         self.sent_times.clear()
+        self.delay = 0.0
 
     def routes(self, app):
         super().routes(app)
@@ -64,6 +66,7 @@ class FeishuChatServer(FeishuServer):
                 problem = f"content is not a card: {exc}"
             if problem:
                 return jsonify(code=230099, msg=f"Failed to create card content: {problem}"), 400
+            time.sleep(server.delay)
             server.sent.append((body["receive_id"], card))
             server.sent_times.append(time.monotonic())
             return jsonify(code=0, msg="success", data={"message_id": "om_" + secrets.token_hex(8),

@@ -360,6 +360,29 @@ def test_a_delivery_pass_sends_what_its_share_of_time_allows_and_the_next_pass_t
     assert len({card["header"]["title"]["content"] + feishu_card_text(card) for _to, card in server.sent}) == 5
 
 
+def test_slow_sends_stop_when_the_passs_seconds_are_spent_and_the_rest_wait_unattempted(
+        app, team, make_action, clock, chat, link_identity):
+    server = chat("feishu")
+    server.delay = 0.3
+    app.config.update(CHAT_SECONDS_PER_PASS=1.0)  # 50 cards a pass by the pace, but only one second
+    link_identity(team.owner, "feishu", "fs_wangwei")
+    clock(2026, 9, 22, 9, 30)
+    for n in range(8):
+        make_action(team.meeting, team.owner, DUE, f"{TEXT}（{n + 1}）")
+    started = time.monotonic()
+    tick()
+    assert time.monotonic() - started < 2.5
+    assert 2 <= len(server.sent) <= 5
+    left = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "chat",
+                                                               OutboxMessage.status != OutboxStatus.SENT)))
+    assert len(left) == 8 - len(server.sent)
+    assert all(m.status == OutboxStatus.PENDING and m.attempts == 0 and m.claimed_until is None for m in left)
+    server.delay = 0.0
+    clock(2026, 9, 22, 9, 31)
+    tick()
+    assert len(server.sent) == 8
+
+
 @pytest.mark.parametrize("platform", ["feishu", "wecom", "dingtalk"])
 def test_only_the_configured_platform_has_a_callback(app, client, chat, platform):
     chat("feishu" if platform != "feishu" else "wecom")
