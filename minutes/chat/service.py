@@ -121,14 +121,17 @@ def _short(text: str, limit: int) -> str:
 
 
 def agenda_card(topic: str, starts_at, ends_at, location: str, online_link: str, host: str,
-                items: list[tuple[str, int]], link: str, confidential: bool = False, heading: str | None = None) -> dict:
+                items: list[tuple[str, int]], link: str, confidential: bool = False, heading: str | None = None,
+                cancelled: bool = False) -> dict:
     """The agenda sent to an invitee: topic, time with weekday, place or online link, host, the items in order with
     their time boxes, and a 查看议程 button to the meeting page. A confidential meeting's card says no more than the
     other cards do (the topic, the time that the invitation e-mail puts in the calendar anyway, the link): place,
-    online link and agenda stay behind the sign-in."""
+    online link and agenda stay behind the sign-in. `cancelled`: the meeting is off (no agenda on the card)."""
     lines = [gettext("会议：%(topic)s", topic=topic),
              gettext("时间：%(starts)s – %(ends)s", starts=cn_datetime(starts_at), ends=cn_time(ends_at))]
-    if confidential:
+    if cancelled:
+        lines.append(gettext("本次会议已取消"))
+    elif confidential:
         lines.append(gettext("保密会议：地点、主持人和议程请登录后查看"))
     else:
         if location:
@@ -141,7 +144,8 @@ def agenda_card(topic: str, starts_at, ends_at, location: str, online_link: str,
         if len(items) > AGENDA_ITEMS_SHOWN:
             shown.append(gettext("……共%(count)s项", count=len(items)))
         lines.append(gettext("议程：") + "\n" + "\n".join(shown))
-    return {"kind": "agenda", "title": heading or gettext("会议议程"), "link": link, "link_label": gettext("查看议程"),
+    return {"kind": "agenda", "title": heading or gettext("会议议程"), "link": link,
+            "link_label": gettext("查看会议") if cancelled else gettext("查看议程"),
             "lines": lines, "result": None, "choices": [], "departments": []}
 
 

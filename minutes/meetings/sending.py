@@ -86,9 +86,10 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
     return meeting
 
 
-def _agenda_cards(meeting: Meeting, stamp: str, heading: str | None = None) -> None:
+def _agenda_cards(meeting: Meeting, stamp: str, heading: str | None = None, cancelled: bool = False) -> None:
     """Beside the e-mails: a 查看议程 card to each invitee with an identity on the company's chat platform, when it
-    says something their last agenda card of this meeting did not (a resend without a change sends none)."""
+    says something their last agenda card of this meeting did not (a resend without a change sends none); the
+    cancellation only to those who had an agenda card."""
     people = [p for p in meeting.participants if p.user.is_enabled]
     subjects = chat.chat_subjects(p.user_id for p in people)
     if not subjects:
@@ -98,12 +99,12 @@ def _agenda_cards(meeting: Meeting, stamp: str, heading: str | None = None) -> N
     host = meeting.host
     card = chat.agenda_card(meeting.topic, meeting.starts_at, meeting.ends_at, meeting.location, meeting.online_link,
                             host.label if host else "", [(item.title, item.minutes) for item in meeting.agenda_items],
-                            _link(meeting), confidential=meeting.confidential, heading=heading)
+                            _link(meeting), confidential=meeting.confidential, heading=heading, cancelled=cancelled)
     digest = chat.card_digest(card)
     for participant in people:
         user = participant.user
         subject = subjects.get(user.id)
-        if subject and last.get(user.id) != digest:
+        if subject and last.get(user.id) != digest and (user.id in last or not cancelled):
             chat.enqueue_card(user, subject, card, f"{prefix}{user.id}:{stamp}:{digest}",
                               confidential=meeting.confidential)
 
@@ -203,7 +204,9 @@ def cancel_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
     service.cancel_meeting(actor, meeting)
     if meeting.agenda_sent_at is not None:
         meeting.calendar_sequence += 1
-        _send_notice(meeting, "cancel", [], [(p.user, p.role) for p in _invited(meeting)], now or utcnow())
+        now = now or utcnow()
+        _send_notice(meeting, "cancel", [], [(p.user, p.role) for p in _invited(meeting)], now)
+        _agenda_cards(meeting, now.strftime("%Y%m%d%H%M%S"), heading=gettext("会议取消"), cancelled=True)
         db.session.flush()
     return meeting
 

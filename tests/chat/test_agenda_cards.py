@@ -109,6 +109,23 @@ def test_a_change_of_time_after_the_agenda_went_out_sends_an_updated_card(
     assert "时间：2026年9月22日（周二） 09:30 – 11:00" in feishu_card_text(card)
 
 
+def test_a_cancellation_after_the_agenda_went_out_tells_those_who_had_the_card(
+        app, client, login_as, team, clock, chat, link_identity, smtp_server):
+    server = chat("feishu")
+    link_identity(team.owner, "feishu", "fs_wangwei")
+    meeting = plan(team)
+    send(team, clock, smtp_server)
+    link_identity(team.host, "feishu", "fs_host")  # linked after the agenda went out: had no agenda card
+    sending.cancel_meeting(team.host, meeting)
+    db.session.commit()
+    deliver_pending()
+    assert [to for to, _card in server.sent] == ["fs_wangwei", "fs_wangwei"]
+    card = server.sent[1][1]
+    assert card["header"]["title"]["content"] == "会议取消" and "本次会议已取消" in feishu_card_text(card)
+    assert "投诉升级" not in feishu_card_text(card)
+    assert feishu_element(card, "查看会议")["url"] == link_of(team)
+
+
 def test_a_confidential_meetings_card_carries_only_topic_time_and_link(
         app, team, clock, chat, link_identity, smtp_server):
     server = chat("feishu")
