@@ -412,15 +412,16 @@ def report(results: list[dict], n_actions: int) -> str:
             "loopback (`tests/chat/servers.py` in its own process: tenant token, membership and card schema "
             "checked); escalations to hosts stay e-mail and the department robots post as before. Cards go out at "
             "the platform's pace (50 a second, under its 1,000 a minute), and a tick gives them "
-            f"CHAT_SECONDS_PER_PASS (3 s): {carded[0]['card_pass']} cards a tick; the rest stay queued, due, for the "
-            "next ticks a minute apart, none dropped (tick 2 sends the next "
-            f"{carded[0]['cards_second']}; the {carded[0]['cards_queued']:,} cards of this morning take about "
-            f"{-(-carded[0]['cards_queued'] // carded[0]['card_pass'])} ticks, i.e. minutes). No tick could send "
+            f"CHAT_SECONDS_PER_PASS (3 s): at most {carded[0]['card_pass']} cards a tick (here "
+            + " and ".join(f"{r['cards_sent']} on {r['backend']}" for r in carded) + ": each send is a round trip "
+            "and two small commits); the rest stay queued, due, for the next ticks a minute apart, none dropped "
+            f"(tick 2 sends the next {carded[0]['cards_second']}; the {carded[0]['cards_queued']:,} cards of this "
+            f"morning take about {-(-carded[0]['cards_queued'] // max(1, carded[0]['cards_sent']))} ticks at this "
+            "rate, i.e. minutes). No tick could send "
             "them all within 5 s, whatever the database: at 50 a second they need "
             f"{carded[0]['cards_queued'] / 50:.0f} s of sending.",
-            "",
         ] if carded else []),
-        "",
+        *([""] if carded else []),
         "Seeding (not timed above): " + "; ".join(
             f"{r['backend']}{' (cards)' if r['cards'] else ''} {r['seed']['log_rows']:,} log rows and {r['seed']['outbox_rows']:,} outbox rows "
             f"in {r['seed']['seconds']:.0f} s" for r in results) + ".",
