@@ -1,6 +1,6 @@
 """The tick at scale: 100,000 open action items, one `flask minutes tick`, then a second one right after.
 
-    .venv/bin/python bench/tick.py [--actions 100000] [--backends sqlite,postgresql] [--no-write]
+    .venv/bin/python bench/tick.py [--actions 100000] [--backends sqlite,postgresql] [--cards] [--no-write]
 
 What it does, per database (SQLite always; PostgreSQL when one answers on TEST_POSTGRES_URL):
 
@@ -16,6 +16,13 @@ What it does, per database (SQLite always; PostgreSQL when one answers on TEST_P
 3. Runs it again at once: it must queue nothing and send nothing (robots' per-minute budgets are
    spent; their queues wait for the next minute, nothing is dropped).
 4. Baseline, in the same run: a plain SELECT of the same 100,000 rows (id, deadline, status, owner).
+
+With --cards each database runs twice in the same run: as above (robots and e-mail), then with personal
+cards: CHAT_PLATFORM=feishu, every one of the 2,000 people with a Feishu identity (seeded in bulk like the
+rest), so owners get their reminders as message cards posted to Feishu's message API on loopback
+(tests/chat/servers.py in its own process: tenant token, member and card schema checked); the department
+robots still post and escalations to hosts still go by e-mail. Cards go out at the platform's pace (飞书 50
+a second) for CHAT_SECONDS_PER_PASS of each tick; the rest wait for the next ticks, a minute apart.
 
 Results go to docs/BENCHMARKS.md, section "Tick" (other sections are left alone).
 """
@@ -93,6 +100,35 @@ class RobotServer:
         self.proc.kill()
 
 
+class CardServer:
+    """tests/chat/servers.py in its own process: Feishu's im/v1/messages (and tenant token) for `members`."""
+
+    def __init__(self, members: list[str]):
+        import json
+
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "chat" / "servers.py")], cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        self.proc.stdin.write(json.dumps({"members": members}) + "\n")
+        self.proc.stdin.flush()
+        self.info = json.loads(self.proc.stdout.readline())
+
+    def sent(self) -> tuple[int, int]:
+        """Cards accepted so far, and the people they went to."""
+        self.proc.stdin.write("?\n")
+        self.proc.stdin.flush()
+        cards, people = self.proc.stdout.readline().split()
+        return int(cards), int(people)
+
+    def stop(self):
+        self.proc.kill()
+
+
+def subject_of(n: int) -> str:
+    """Person n's user id at Feishu."""
+    return f"fs_u{n}"
+
+
 # --- seeding -----------------------------------------------------------------------------------
 
 def robot_specs() -> list[tuple[str, str, str]]:
@@ -101,7 +137,7 @@ def robot_specs() -> list[tuple[str, str, str]]:
             for i, vendor in enumerate(VENDORS)]
 
 
-def seed(n_actions: int, robots) -> dict:
+def seed(n_actions: int, robots, cards: bool = False) -> dict:
     from sqlalchemy import insert
     from werkzeug.security import generate_password_hash
 
@@ -129,6 +165,11 @@ def seed(n_actions: int, robots) -> dict:
                       "is_department_head": n < len(DEPARTMENTS), "is_enabled": True, "session_version": 1,
                       "is_demo": False, "created_at": long_ago})
     db.session.execute(insert(User), users)
+    if cards:
+        from minutes.identity.models import ExternalIdentity
+
+        db.session.execute(insert(ExternalIdentity), [{"user_id": n + 1, "provider": "feishu", "subject": subject_of(n),
+                                                       "created_at": long_ago} for n in range(len(users))])
     bots = []
     for i, (vendor, token, secret) in enumerate(robot_specs()):
         url = robots.urls[i]
@@ -240,12 +281,13 @@ def one_tick() -> dict:
             "stages": result.stages, "queued": result.messages, "skipped": result.skipped, **counts}
 
 
-def run_backend(backend: str, n_actions: int) -> dict:
+def run_backend(backend: str, n_actions: int, cards: bool = False) -> dict:
     from minutes import create_app
     from minutes.core import timefmt
     from minutes.extensions import db
     at = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 30, tzinfo=timefmt.LOCAL_TZ)
     mail, robots = MailServer(), RobotServer(robot_specs(), at)
+    feishu = CardServer([subject_of(n) for n in range(2000)]) if cards else None
     tmp = tempfile.mkdtemp(prefix="tick-bench-")
     schema = None
     if backend == "postgresql":
@@ -261,41 +303,65 @@ def run_backend(backend: str, n_actions: int) -> dict:
                       "BASE_URL": "https://minutes.example.com", "OUTBOX_DELIVER_ON_COMMIT": False,
                       "EMBEDDED_TICK": False,
                       # a dict of our own: create_app adds SQLite's connect_args to the one it is given
-                      "SQLALCHEMY_ENGINE_OPTIONS": {}})
+                      "SQLALCHEMY_ENGINE_OPTIONS": {},
+                      **({"CHAT_PLATFORM": "feishu", "FEISHU_BASE_URL": feishu.info["url"],
+                          "FEISHU_APP_ID": feishu.info["app_id"], "FEISHU_APP_SECRET": feishu.info["app_secret"],
+                          "FEISHU_CARD_ENCRYPT_KEY": "bench-encrypt-key"} if cards else {})})
     try:
         with app.app_context():
             db.create_all()
             timefmt.freeze(at)
-            seeded = seed(n_actions, robots)
+            seeded = seed(n_actions, robots, cards)
             base = baseline_seconds()
             first = one_tick()
             mails_after_first = mail.received()
+            cards_after_first = feishu.sent() if feishu else (0, 0)
+            robots_after_first = robots.counts()
             second = one_tick()
             mails_after_second = mail.received()
+            cards_after_second = feishu.sent() if feishu else (0, 0)
             robot_posts, refused = robots.counts()
             from sqlalchemy import func, select
 
+            from minutes.chat.service import share
             from minutes.notify.models import OutboxMessage, OutboxStatus
 
-            waiting = db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                        .where(OutboxMessage.status == OutboxStatus.PENDING))
+            def pending(*where) -> int:
+                return db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                         .where(OutboxMessage.status == OutboxStatus.PENDING, *where))
+
+            waiting = pending()
+            waiting_robots = pending(OutboxMessage.bot_id.is_not(None))
+            waiting_cards = pending(OutboxMessage.channel == "chat")
+            cards_queued = db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                             .where(OutboxMessage.channel == "chat"))
+            card_pass = share(app.config)[0] if cards else 0
             timefmt.freeze(None)
             db.session.remove()
             db.engine.dispose()
     finally:
         mail.stop()
         robots.stop()
+        if feishu:
+            feishu.stop()
         if schema:
             import psycopg
 
             with psycopg.connect(PG_URL, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    assert second["queued"] == 0 and second["sent"] == 0, second
+    cards_second = cards_after_second[0] - cards_after_first[0]
+    # tick 2 queues nothing; with cards it sends only the next share of the cards (no e-mail, no robot post)
+    assert second["queued"] == 0 and second["sent"] == cards_second and second["failed"] == 0, second
+    assert robots_after_first == (robot_posts, refused), (robots_after_first, robot_posts)
+    assert first["failed"] == 0, first
     assert mails_after_second == mails_after_first and mails_after_first[0] == mails_after_first[1], \
         (mails_after_first, mails_after_second)
     assert refused == 0, "a robot said 'too fast' or refused a signature"
-    return {"backend": backend, "seed": seeded, "baseline_s": base, "first": first, "second": second,
-            "mails": mails_after_first[0], "robot_posts": robot_posts, "waiting": waiting}
+    return {"backend": backend, "cards": cards, "seed": seeded, "baseline_s": base, "first": first, "second": second,
+            "mails": mails_after_first[0], "robot_posts": robot_posts, "waiting": waiting,
+            "waiting_robots": waiting_robots, "waiting_cards": waiting_cards, "cards_queued": cards_queued,
+            "cards_sent": cards_after_first[0], "cards_people": cards_after_first[1], "cards_second": cards_second,
+            "card_pass": card_pass}
 
 
 # --- reporting -----------------------------------------------------------------------------------
@@ -311,17 +377,21 @@ def report(results: list[dict], n_actions: int) -> str:
         "signatures and limits like the vendors, a real SMTP server (`tests/notify/mta.py`, asyncio, offers PIPELINING like Postfix) in its own process. The history is in "
         "steady state: every reminder due before today is logged, the last 30 days of messages are in the outbox.",
         "",
-        "| database | baseline: SELECT 100k open actions | tick 1: reminders | tick 1: delivery | tick 1 total "
-        "| tick 1 ÷ baseline | queued | emails sent | robot posts | left queued (robot limits) | tick 2 total | tick 2 queued / sent |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| database | owners reminded by | baseline: SELECT 100k open actions | tick 1: reminders | tick 1: delivery "
+        "| tick 1 total | tick 1 ÷ baseline | queued | emails sent | robot posts | cards sent (of queued) "
+        "| left queued: robot limits / card pace | tick 2 total | tick 2 queued / sent |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         f, s = r["first"], r["second"]
+        cards = f"{r['cards_sent']:,} (of {r['cards_queued']:,})" if r["cards"] else "—"
         lines.append(
-            f"| {r['backend']} | {r['baseline_s'] * 1000:.0f} ms | {f['reminders_s']:.2f} s | {f['deliver_s']:.2f} s "
+            f"| {r['backend']} | {'飞书 cards' if r['cards'] else 'e-mail'} | {r['baseline_s'] * 1000:.0f} ms "
+            f"| {f['reminders_s']:.2f} s | {f['deliver_s']:.2f} s "
             f"| **{f['total_s']:.2f} s** | {f['total_s'] / r['baseline_s']:.0f}× | {f['queued']:,} ({f['stages']:,} action stages) "
-            f"| {r['mails']:,} | {r['robot_posts']:,} | {r['waiting']:,} | {s['total_s']:.2f} s "
-            f"({s['total_s'] / r['baseline_s']:.1f}× baseline) | {s['queued']} / {s['sent']} |")
+            f"| {r['mails']:,} | {r['robot_posts']:,} | {cards} | {r['waiting_robots']:,} / {r['waiting_cards']:,} "
+            f"| {s['total_s']:.2f} s ({s['total_s'] / r['baseline_s']:.1f}× baseline) | {s['queued']} / {s['sent']} |")
+    carded = [r for r in results if r["cards"]]
     lines += [
         "",
         "What the columns mean: *reminders* is the reminder phase (which deadlines are in which stage today, one "
@@ -330,13 +400,30 @@ def report(results: list[dict], n_actions: int) -> str:
         "connection, PIPELINING) and, on a thread beside them, each robot's share of its per-minute limit (钉钉/企业微信 "
         "20, 飞书 10 a minute at no more than 5 a second). The messages "
         "over a robot's limit stay queued for the next minutes' ticks, none is dropped (here about "
-        f"{results[0]['waiting'] // len(VENDORS) if results else 0} per robot: a few minutes at 20 a minute). "
+        f"{results[0]['waiting_robots'] // len(VENDORS) if results else 0} per robot: a few minutes at 20 a minute). "
         "Tick 2 runs right after: it "
-        "finds every stage of today already logged and every robot's budget spent, so it queues and sends nothing; "
-        "its time is the cost of an idle tick (the anti-join over the log plus a few empty claims).",
+        "finds every stage of today already logged and every robot's budget spent, so it queues nothing and, "
+        "without cards, sends nothing; its time is the cost of an idle tick (the anti-join over the log plus a few "
+        "empty claims).",
         "",
+        *([
+            "With cards (`--cards`, same run, same seed plus a 飞书 identity for each of the 2,000 people): "
+            "owners get their reminders as 飞书 message cards, posted one by one to Feishu's im/v1/messages on "
+            "loopback (`tests/chat/servers.py` in its own process: tenant token, membership and card schema "
+            "checked); escalations to hosts stay e-mail and the department robots post as before. Cards go out at "
+            "the platform's pace (50 a second, under its 1,000 a minute), and a tick gives them "
+            f"CHAT_SECONDS_PER_PASS (3 s): at most {carded[0]['card_pass']} cards a tick (here "
+            + " and ".join(f"{r['cards_sent']} on {r['backend']}" for r in carded) + ": each send is a round trip "
+            "and two small commits); the rest stay queued, due, for the next ticks a minute apart, none dropped "
+            f"(tick 2 sends the next {carded[0]['cards_second']}; the {carded[0]['cards_queued']:,} cards of this "
+            f"morning take about {-(-carded[0]['cards_queued'] // max(1, carded[0]['cards_sent']))} ticks at this "
+            "rate, i.e. minutes). No tick could send "
+            "them all within 5 s, whatever the database: at 50 a second they need "
+            f"{carded[0]['cards_queued'] / 50:.0f} s of sending.",
+        ] if carded else []),
+        *([""] if carded else []),
         "Seeding (not timed above): " + "; ".join(
-            f"{r['backend']} {r['seed']['log_rows']:,} log rows and {r['seed']['outbox_rows']:,} outbox rows "
+            f"{r['backend']}{' (cards)' if r['cards'] else ''} {r['seed']['log_rows']:,} log rows and {r['seed']['outbox_rows']:,} outbox rows "
             f"in {r['seed']['seconds']:.0f} s" for r in results) + ".",
     ]
     return "\n".join(lines) + "\n"
@@ -356,6 +443,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--actions", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--cards", action="store_true",
+                        help="per database, a second scenario with 飞书 personal cards for everyone")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
     args = parser.parse_args()
     results = []
@@ -363,14 +452,16 @@ def main():
         if backend == "postgresql" and not postgres_reachable():
             print(f"PostgreSQL not reachable at {PG_URL}: skipped")
             continue
-        print(f"== {backend}: seeding {args.actions:,} actions …", flush=True)
-        result = run_backend(backend, args.actions)
-        f = result["first"]
-        print(f"   tick 1 {f['total_s']:.2f} s (reminders {f['reminders_s']:.2f} s, delivery {f['deliver_s']:.2f} s), "
-              f"queued {f['queued']}, sent {f['sent']}; tick 2 {result['second']['total_s']:.2f} s, "
-              f"queued {result['second']['queued']}, sent {result['second']['sent']}; "
-              f"baseline {result['baseline_s'] * 1000:.0f} ms", flush=True)
-        results.append(result)
+        for cards in ((False, True) if args.cards else (False,)):
+            print(f"== {backend}{' with cards' if cards else ''}: seeding {args.actions:,} actions …", flush=True)
+            result = run_backend(backend, args.actions, cards)
+            f = result["first"]
+            print(f"   tick 1 {f['total_s']:.2f} s (reminders {f['reminders_s']:.2f} s, delivery {f['deliver_s']:.2f} s), "
+                  f"queued {f['queued']}, sent {f['sent']} (cards {result['cards_sent']}); "
+                  f"tick 2 {result['second']['total_s']:.2f} s, "
+                  f"queued {result['second']['queued']}, sent {result['second']['sent']}; "
+                  f"baseline {result['baseline_s'] * 1000:.0f} ms", flush=True)
+            results.append(result)
     text = report(results, args.actions)
     print(text)
     if not args.no_write:

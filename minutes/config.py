@@ -156,6 +156,8 @@ class Config:
     CHAT_LINK_DAYS = int(os.environ.get("CHAT_LINK_DAYS", "30"))
     #: Cards sent a second (0: the platform's default, see minutes/chat/service.py PER_SECOND).
     CHAT_SENDS_PER_SECOND = int(os.environ.get("CHAT_SENDS_PER_SECOND", "0"))
+    #: Seconds of sending at that pace one delivery pass (a tick) gives the cards; the rest wait for the next tick.
+    CHAT_SECONDS_PER_PASS = float(os.environ.get("CHAT_SECONDS_PER_PASS", "3"))
 
     # --- suggestions from the company's own model (minutes/transcripts/model.py): hidden while no URL is set ---
     #: An OpenAI-compatible base URL of a model the company runs itself (vLLM, Ollama...): http://10.0.0.5:8000/v1

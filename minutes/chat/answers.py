@@ -89,6 +89,8 @@ def press(platform: str, operator: str | None, token: str, choice: str, value: s
     now = now or utcnow()
     if card.kind == "action":
         return card, _press_action(card, user, choice, value, now)
+    if card.kind != "minutes":  # the agenda card has only its link
+        raise RuleViolation(gettext("该卡片没有可操作的按钮"))
     return card, _press_minutes(card, user, choice, value, now)
 
 

@@ -51,7 +51,7 @@ def render(config, card: dict, token: str) -> dict:
         elif card.get("link"):
             buttons.append({"title": label, "action_url": card["link"]})
     if card.get("link"):
-        buttons.append({"title": gettext("查看详情"), "action_url": card["link"]})
+        buttons.append({"title": card.get("link_label") or gettext("查看详情"), "action_url": card["link"]})
     return {"msgtype": "action_card", "action_card": {
         "title": card["title"], "markdown": f"### {im_text(card['title'])}\n\n" + "\n\n".join(lines),
         "btn_orientation": "1", "btn_json_list": buttons}}

@@ -49,8 +49,8 @@ def render(card: dict, token: str) -> dict:
                                     for d_id, name in card["departments"]],
                         "value": {"card": token, "do": "support"}})
     if card.get("link"):
-        actions.append({"tag": "button", "text": {"tag": "plain_text", "content": gettext("查看详情")},
-                        "type": "default", "url": card["link"]})
+        actions.append({"tag": "button", "text": {"tag": "plain_text", "content": card.get("link_label") or gettext("查看详情")},
+                        "type": "primary" if card.get("link_label") else "default", "url": card["link"]})
     if actions:
         elements.append({"tag": "action", "actions": actions})
     if "change" in choices:

@@ -25,7 +25,7 @@ class ChatCard(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     #: The person's user id on the platform (ExternalIdentity.subject) the card was sent to.
     subject: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(20))  #: action (a reminder) or minutes (a sign-off request)
+    kind: Mapped[str] = mapped_column(String(20))  #: action (a reminder), minutes (a sign-off request), agenda
     action_id: Mapped[int | None] = mapped_column(ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("minutes_version.id", ondelete="CASCADE"), index=True)
     outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id", ondelete="SET NULL"),

@@ -4,14 +4,16 @@ One platform is configured (CHAT_PLATFORM = feishu, dingtalk or wecom, with that
 person with an identity on it (minutes.identity: ExternalIdentity, provider = the platform) gets a card
 instead of the e-mail; everyone else keeps the e-mail. A card is an outbox message on channel "chat" under
 the same dedupe key the e-mail would have had (so a person gets one or the other, once) plus a ChatCard
-row that names it in the callbacks. The delivery worker sends it with the platform's own API (one module
-per vendor), retried with back-off like every other message.
+row that names it in the callbacks. The agenda card (查看议程) is the exception: it goes beside the agenda
+e-mail, whose calendar invitation everyone needs (minutes.meetings.sending). The delivery worker sends a card
+with the platform's own API (one module per vendor), retried with back-off like every other message.
 
 What a card says is kept vendor-neutral here (a dict: title, lines, link, choices); each vendor module
 turns it into its format. Pressing a button is minutes.chat.answers (above actions and records).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
@@ -24,7 +26,7 @@ from flask_babel import gettext
 from sqlalchemy import insert, select, update
 
 from minutes.chat.models import ChatCard
-from minutes.core.timefmt import cn_date, to_local, utcnow
+from minutes.core.timefmt import cn_date, cn_datetime, cn_time, to_local, utcnow
 from minutes.extensions import db, write_intent
 from minutes.identity.models import ExternalIdentity
 from minutes.notify import service as notify
@@ -108,6 +110,64 @@ def minutes_card(topic: str, version_label: str, due_on: date | None, link: str,
             "choices": [[key, label] for key, label in MINUTES_CHOICES.items()] if open_ else [], "departments": []}
 
 
+#: The agenda card lists at most this many items (the page has them all), each title cut to AGENDA_TITLE_CHARS.
+AGENDA_ITEMS_SHOWN = 10
+AGENDA_TITLE_CHARS = 30
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def agenda_card(topic: str, starts_at, ends_at, location: str, online_link: str, host: str,
+                items: list[tuple[str, int]], link: str, confidential: bool = False, heading: str | None = None,
+                cancelled: bool = False) -> dict:
+    """The agenda sent to an invitee: topic, time with weekday, place or online link, host, the items in order with
+    their time boxes, and a 查看议程 button to the meeting page. A confidential meeting's card says no more than the
+    other cards do (the topic, the time that the invitation e-mail puts in the calendar anyway, the link): place,
+    online link and agenda stay behind the sign-in. `cancelled`: the meeting is off (no agenda on the card)."""
+    lines = [gettext("会议：%(topic)s", topic=topic),
+             gettext("时间：%(starts)s – %(ends)s", starts=cn_datetime(starts_at), ends=cn_time(ends_at))]
+    if cancelled:
+        lines.append(gettext("本次会议已取消"))
+    elif confidential:
+        lines.append(gettext("保密会议：地点、主持人和议程请登录后查看"))
+    else:
+        if location:
+            lines.append(gettext("地点：%(location)s", location=location))
+        if online_link:
+            lines.append(gettext("线上会议：%(link)s", link=online_link))
+        lines.append(gettext("主持人：%(host)s", host=host or "—"))
+        shown = [gettext("%(position)s. %(title)s（%(minutes)s分钟）", position=n, title=_short(title, AGENDA_TITLE_CHARS),
+                         minutes=minutes) for n, (title, minutes) in enumerate(items[:AGENDA_ITEMS_SHOWN], start=1)]
+        if len(items) > AGENDA_ITEMS_SHOWN:
+            shown.append(gettext("……共%(count)s项", count=len(items)))
+        lines.append(gettext("议程：") + "\n" + "\n".join(shown))
+    return {"kind": "agenda", "title": heading or gettext("会议议程"), "link": link,
+            "link_label": gettext("查看会议") if cancelled else gettext("查看议程"),
+            "lines": lines, "result": None, "choices": [], "departments": []}
+
+
+def card_digest(card: dict) -> str:
+    """What a card says, apart from its heading, in 12 hex digits: the same digest means nothing new to tell."""
+    facts = json.dumps([card["lines"], card.get("link", "")], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(facts.encode("utf-8")).hexdigest()[:12]
+
+
+def last_digests(key_prefix: str) -> dict[int, str]:
+    """user id → digest of the latest card queued under `key_prefix`<user id>:<stamp>:<digest> (one query)."""
+    keys = db.session.scalars(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.channel == CHANNEL, OutboxMessage.dedupe_key.startswith(key_prefix, autoescape=True))
+        .order_by(OutboxMessage.id)).all()
+    found: dict[int, str] = {}
+    for key in keys:
+        parts = key[len(key_prefix):].split(":")
+        if len(parts) == 3 and parts[0].isdigit():
+            found[int(parts[0])] = parts[2]
+    return found
+
+
 def department_choices() -> list[tuple[int, str]]:
     """The departments a 需支持 card offers."""
     return list(db.session.execute(select(Department.id, Department.name).order_by(Department.name).limit(100)).all())
@@ -157,6 +217,18 @@ def add_cards(rows: list[dict]) -> None:
 #: Sends a second one app may make (飞书 im/v1/messages: 50/s; 企业微信 and 钉钉 kept at 20/s, under their
 #: per-minute limits); CHAT_SENDS_PER_SECOND overrides. A "too fast" answer is a failed attempt, retried later.
 PER_SECOND = {"feishu": 50, "wecom": 20, "dingtalk": 20}
+
+
+def share(config) -> tuple[int, float]:
+    """(cards, seconds) one delivery pass (a tick, or the delivery after a commit) gives the cards: at most
+    CHAT_SECONDS_PER_PASS of sending, and no more cards than the platform's pace allows in it (飞书: 150 at 50 a
+    second, under its 1,000 a minute), so the tick keeps its few seconds; the rest go out in the next ticks."""
+    name = platform(config)
+    rate = int(config.get("CHAT_SENDS_PER_SECOND") or PER_SECOND.get(name or "", 20))
+    seconds = float(config.get("CHAT_SECONDS_PER_PASS") or 3)
+    return max(1, int(rate * seconds)), seconds
+
+
 #: Process-local like the robots' pace (minutes.notify.delivery._Pace): one deliverer thread sends the cards.
 _sent_at: deque[float] = deque()
 _pace_lock = threading.Lock()
@@ -200,7 +272,8 @@ def deliver(message) -> None:
     """Send one queued card with its platform's API; remember the platform's message id."""
     from minutes.chat import vendors  # cycle: each platform module imports this service's errors
 
-    card = db.session.execute(select(ChatCard.id, ChatCard.platform, ChatCard.subject, ChatCard.token, ChatCard.user_id)
+    card = db.session.execute(select(ChatCard.id, ChatCard.platform, ChatCard.subject, ChatCard.token, ChatCard.user_id,
+                                     ChatCard.kind)
                               .where(ChatCard.outbox_message_id == message.id)).one_or_none()
     db.session.commit()
     if card is None:
@@ -211,6 +284,8 @@ def deliver(message) -> None:
     try:
         vendor_id = vendors.MODULES[card.platform].send(config, card.subject, content, card.token)
     except RecipientUnknown as exc:
+        if card.kind == "agenda":  # the agenda e-mail with the calendar invitation went to everyone anyway
+            raise Undeliverable(f"{exc}；{gettext('议程已随日历邀请邮件发出')}") from exc
         token = write_intent.set(True)
         try:
             done = fallback_email(message, content, db.session.get(User, card.user_id))

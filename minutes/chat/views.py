@@ -9,7 +9,7 @@ from minutes.notify.delivery import register_channel
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 csrf.exempt(bp)
-bp.record_once(lambda state: register_channel(state.app, service.CHANNEL, service.deliver))
+bp.record_once(lambda state: register_channel(state.app, service.CHANNEL, service.deliver, service.share))
 
 REFUSED = "回调校验失败：签名、时间戳或加密不符"
 

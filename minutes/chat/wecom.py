@@ -36,6 +36,8 @@ def render(card: dict, token: str) -> dict:
             buttons.append({"text": label, "style": 1 if key in ("done", "confirm") else 2, "key": key})
         elif card.get("link"):
             buttons.append({"text": label, "style": 3, "type": 1, "url": card["link"], "key": key})
+    if card.get("link_label") and card.get("link"):  # a card whose button opens its page (the agenda: 查看议程)
+        buttons.append({"text": card["link_label"][:10], "style": 1, "type": 1, "url": card["link"], "key": "open"})
     template = {"card_type": "button_interaction", "source": {"desc": gettext("会议纪要")},
                 "main_title": {"title": card["title"][:36], "desc": lines[0][:44]},
                 "sub_title_text": "\n".join(lines[1:] + ([card["result"]] if card.get("result") else [])),

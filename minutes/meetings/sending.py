@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import gettext
 
 from minutes.calendar.service import work_calendar
+from minutes.chat import service as chat
 from minutes.core.links import external_url
 from minutes.core.errors import PermissionDenied, RuleViolation
 from minutes.core import ical
@@ -81,8 +82,32 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
             confidential=meeting.confidential,
             calendar=calendar,
         )
+    _agenda_cards(meeting, stamp)
     db.session.flush()
     return meeting
+
+
+def _agenda_cards(meeting: Meeting, stamp: str, heading: str | None = None, cancelled: bool = False) -> None:
+    """Beside the e-mails: a 查看议程 card to each invitee with an identity on the company's chat platform, when it
+    says something their last agenda card of this meeting did not (a resend without a change sends none); the
+    cancellation only to those who had an agenda card."""
+    people = [p for p in meeting.participants if p.user.is_enabled]
+    subjects = chat.chat_subjects(p.user_id for p in people)
+    if not subjects:
+        return
+    prefix = f"agenda-card:{meeting.id}:"
+    last = chat.last_digests(prefix)
+    host = meeting.host
+    card = chat.agenda_card(meeting.topic, meeting.starts_at, meeting.ends_at, meeting.location, meeting.online_link,
+                            host.label if host else "", [(item.title, item.minutes) for item in meeting.agenda_items],
+                            _link(meeting), confidential=meeting.confidential, heading=heading, cancelled=cancelled)
+    digest = chat.card_digest(card)
+    for participant in people:
+        user = participant.user
+        subject = subjects.get(user.id)
+        if subject and last.get(user.id) != digest and (user.id in last or not cancelled):
+            chat.enqueue_card(user, subject, card, f"{prefix}{user.id}:{stamp}:{digest}",
+                              confidential=meeting.confidential)
 
 
 def _link(meeting: Meeting) -> str:
@@ -167,8 +192,9 @@ def change_meeting(actor: User, meeting: Meeting, data: MeetingInput, version: i
     service.update_meeting(actor, meeting, data, version, errors)
     if meeting.agenda_sent_at is not None and _calendar_facts(meeting) != before:
         meeting.calendar_sequence += 1
-        _send_notice(meeting, "change", _changes(before, meeting), [(p.user, p.role) for p in _invited(meeting)],
-                     now or utcnow())
+        now = now or utcnow()
+        _send_notice(meeting, "change", _changes(before, meeting), [(p.user, p.role) for p in _invited(meeting)], now)
+        _agenda_cards(meeting, now.strftime("%Y%m%d%H%M%S"), heading=gettext("会议变更"))
         db.session.flush()
     return meeting
 
@@ -179,7 +205,9 @@ def cancel_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
     service.cancel_meeting(actor, meeting)
     if meeting.agenda_sent_at is not None:
         meeting.calendar_sequence += 1
-        _send_notice(meeting, "cancel", [], [(p.user, p.role) for p in _invited(meeting)], now or utcnow())
+        now = now or utcnow()
+        _send_notice(meeting, "cancel", [], [(p.user, p.role) for p in _invited(meeting)], now)
+        _agenda_cards(meeting, now.strftime("%Y%m%d%H%M%S"), heading=gettext("会议取消"), cancelled=True)
         db.session.flush()
     return meeting
 

@@ -510,26 +510,45 @@ class Undeliverable(Exception):
     not retried; the message says what was done instead."""
 
 
-def register_channel(app, channel: str, send) -> None:
+def register_channel(app, channel: str, send, share=None) -> None:
     """Have `send(message)` deliver the outbox messages of `channel` (an exception is a failed attempt, retried
-    with back-off). Registered by the owning domain's blueprint when the app is made."""
-    app.extensions.setdefault("outbox_channels", {})[channel] = send
+    with back-off). `share(config)`, when given, is (most messages, most seconds) one delivery pass gives the
+    channel (a paced one): what is left waits, due, for the next pass, as a robot's messages over its minute do.
+    Registered by the owning domain's blueprint when the app is made."""
+    app.extensions.setdefault("outbox_channels", {})[channel] = (send, share)
+
+
+def _release(conn, ids: list[int]) -> None:
+    """Put claimed messages that were not attempted back in the queue, due at once, no attempt counted."""
+    if ids:
+        with _local_writer(conn):
+            conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                         .values(status=OutboxStatus.PENDING, claimed_until=None))
+            conn.commit()
 
 
 def _deliver_channels(now: datetime, counts: dict, time_budget: float) -> None:
     started = time.monotonic()
-    for channel, send in (current_app.extensions.get("outbox_channels") or {}).items():
-        while time.monotonic() - started < time_budget:
+    for channel, (send, share) in (current_app.extensions.get("outbox_channels") or {}).items():
+        left, seconds = share(current_app.config) if share else (None, time_budget)
+        until = min(started + time_budget, time.monotonic() + seconds)
+        while time.monotonic() < until and (left is None or left > 0):
             with _local_writer(db.session.connection()):
-                ids = _claim(now, OutboxMessage.channel == channel, BATCH)
+                ids = _claim(now, OutboxMessage.channel == channel, BATCH if left is None else min(BATCH, left))
                 db.session.commit()
             if not ids:
                 break
+            if left is not None:
+                left -= len(ids)
             messages = _load(ids)
             with db.engine.connect() as conn:
                 receipts = _Receipts(conn)
                 try:
-                    for msg in messages:
+                    for n, msg in enumerate(messages):
+                        if time.monotonic() >= until:  # the channel's share of this pass is spent
+                            receipts.flush()
+                            _release(conn, [m.id for m in messages[n:]])
+                            break
                         try:
                             send(msg)
                         except Undeliverable as exc:

@@ -35,12 +35,14 @@ class FeishuChatServer(FeishuServer):
     def __init__(self, *args, **kwargs):
         self.sent: list[tuple[str, dict]] = []
         self.sent_times: list[float] = []
+        self.delay = 0.0  #: seconds each send takes (a slow day at the vendor)
         super().__init__(*args, **kwargs)
 
     def reset(self):
         super().reset()
         self.sent.clear()
         self.sent_times.clear()
+        self.delay = 0.0
 
     def routes(self, app):
         super().routes(app)
@@ -64,6 +66,7 @@ class FeishuChatServer(FeishuServer):
                 problem = f"content is not a card: {exc}"
             if problem:
                 return jsonify(code=230099, msg=f"Failed to create card content: {problem}"), 400
+            time.sleep(server.delay)
             server.sent.append((body["receive_id"], card))
             server.sent_times.append(time.monotonic())
             return jsonify(code=0, msg="success", data={"message_id": "om_" + secrets.token_hex(8),
@@ -274,3 +277,18 @@ def dingtalk_button(card: dict, label: str) -> tuple[str, dict]:
     url = next(b["action_url"] for b in card["btn_json_list"] if b["title"] == label)
     parts = urlsplit(url)
     return parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+
+
+if __name__ == "__main__":  # for bench/tick.py --cards: Feishu's message API in its own process, like the real one
+    import logging
+    import sys
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    config = json.loads(sys.stdin.readline())
+    feishu = FeishuChatServer()
+    for subject in config["members"]:
+        feishu.members[subject] = {"name": subject}
+    print(json.dumps({"url": feishu.url, "app_id": feishu.app_id, "app_secret": feishu.app_secret}), flush=True)
+    for _ in sys.stdin:  # "?": cards accepted so far, and to how many people
+        sent = list(feishu.sent)
+        print(len(sent), len({to for to, _card in sent}), flush=True)

@@ -342,6 +342,48 @@ def test_cards_keep_to_the_platforms_rate(app, team, make_action, clock, chat, l
     assert all(times[i + 2] - times[i] >= 0.9 for i in range(len(times) - 2))  # never 3 within a second
 
 
+def test_a_delivery_pass_sends_what_its_share_of_time_allows_and_the_next_pass_the_rest(
+        app, team, make_action, clock, chat, link_identity):
+    server = chat("feishu")
+    app.config.update(CHAT_SENDS_PER_SECOND=2, CHAT_SECONDS_PER_PASS=1.5)  # 3 cards a pass
+    link_identity(team.owner, "feishu", "fs_wangwei")
+    clock(2026, 9, 22, 9, 30)
+    for n in range(5):
+        make_action(team.meeting, team.owner, DUE, f"{TEXT}（{n + 1}）")
+    tick()
+    assert len(server.sent) == 3
+    waiting = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.channel == "chat", OutboxMessage.status == OutboxStatus.PENDING))
+    assert waiting == 2  # not claimed: due at once for the next pass
+    clock(2026, 9, 22, 9, 31)
+    tick()  # the next minute's tick queues nothing new and sends the rest
+    assert len(server.sent) == 5
+    assert len({card["header"]["title"]["content"] + feishu_card_text(card) for _to, card in server.sent}) == 5
+
+
+def test_slow_sends_stop_when_the_passs_seconds_are_spent_and_the_rest_wait_unattempted(
+        app, team, make_action, clock, chat, link_identity):
+    server = chat("feishu")
+    server.delay = 0.3
+    app.config.update(CHAT_SECONDS_PER_PASS=1.0)  # 50 cards a pass by the pace, but only one second
+    link_identity(team.owner, "feishu", "fs_wangwei")
+    clock(2026, 9, 22, 9, 30)
+    for n in range(8):
+        make_action(team.meeting, team.owner, DUE, f"{TEXT}（{n + 1}）")
+    started = time.monotonic()
+    tick()
+    assert time.monotonic() - started < 2.5
+    assert 2 <= len(server.sent) <= 5
+    left = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "chat",
+                                                               OutboxMessage.status != OutboxStatus.SENT)))
+    assert len(left) == 8 - len(server.sent)
+    assert all(m.status == OutboxStatus.PENDING and m.attempts == 0 and m.claimed_until is None for m in left)
+    server.delay = 0.0
+    clock(2026, 9, 22, 9, 31)
+    tick()
+    assert len(server.sent) == 8
+
+
 @pytest.mark.parametrize("platform", ["feishu", "wecom", "dingtalk"])
 def test_only_the_configured_platform_has_a_callback(app, client, chat, platform):
     chat("feishu" if platform != "feishu" else "wecom")
