@@ -260,6 +260,8 @@ class Hub(ABC):
         #: The newest `resync` frame per (room, audience, site address): every tab that resyncs to the same
         #: revision gets the same bytes (a restart or a reconnect storm renders each room once, not once a tab).
         self._resyncs: dict[tuple[int, str, str], tuple[int, bytes]] = {}
+        #: One lock per (room, audience, site) while a tab renders its resync: the others wait for that rendering.
+        self._rendering: dict[tuple[int, str, str], threading.Lock] = {}
         self._watch_seconds = watch_seconds
         self._watch_started = False
         self._closed = False
@@ -282,12 +284,30 @@ class Hub(ABC):
                     self._behind.pop(sub.meeting_id, None)
                     for key in [k for k in self._resyncs if k[0] == sub.meeting_id]:
                         del self._resyncs[key]
+                    for key in [k for k in self._rendering if k[0] == sub.meeting_id]:
+                        del self._rendering[key]
 
     def subscriber_count(self, meeting_id: int | None = None) -> int:
         with self._lock:
             if meeting_id is None:
                 return sum(len(s) for s in self._rooms.values())
             return len(self._rooms.get(int(meeting_id), ()))
+
+    def resync_frame(self, meeting_id: int, audience: str, site: str, revision: int,
+                     render: Callable[[], bytes]) -> bytes:
+        """The `resync` frame of this revision for this audience: rendered by the first tab that asks, while the
+        tabs asking at the same moment wait for it (a reconnect storm renders each room once, not once a tab)."""
+        frame = self.cached_resync(meeting_id, audience, site, revision)
+        if frame is not None:
+            return frame
+        with self._lock:
+            rendering = self._rendering.setdefault((meeting_id, audience, site), threading.Lock())
+        with rendering:
+            frame = self.cached_resync(meeting_id, audience, site, revision)
+            if frame is None:
+                frame = render()
+                self.keep_resync(meeting_id, audience, site, revision, frame)
+        return frame
 
     def cached_resync(self, meeting_id: int, audience: str, site: str, revision: int) -> bytes | None:
         """The resync frame of this revision when a tab of this process rendered it already, else None."""

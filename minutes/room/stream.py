@@ -171,10 +171,8 @@ class RoomStream:
                 revision = current_revision(self.meeting_id)
                 # What a room shows depends on its revision and the audience, never on who looks (access is
                 # checked above): tabs resyncing to the same revision share one rendering.
-                frame = hub.cached_resync(self.meeting_id, self.audience, self.base_url, revision)
-                if frame is None:
-                    frame = sse_frame("resync", live.render_live(meeting, self.audience), revision)
-                    hub.keep_resync(self.meeting_id, self.audience, self.base_url, revision, frame)
+                frame = hub.resync_frame(self.meeting_id, self.audience, self.base_url, revision,
+                                         lambda: sse_frame("resync", live.render_live(meeting, self.audience), revision))
             finally:
                 db.session.remove()
         self.last = revision
