@@ -1,4 +1,4 @@
-"""Deliver the queued messages later, with retries, once: the worker, SMTP and the robots' webhooks.
+"""Deliver the queued messages later, with retries, once: the worker, e-mail (sent by notify/smtp.py), robots.
 
 A message is claimed by exactly one deliverer with a single UPDATE before it is sent, so several
 `flask minutes tick` processes (on several hosts) never send the same row. A robot's per-minute
@@ -7,32 +7,24 @@ limit simply stay queued for the next run, they are never dropped.
 """
 from __future__ import annotations
 
-import base64
 import logging
-import re
-import secrets
-import smtplib
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.header import Header
-from email.utils import format_datetime, formataddr, make_msgid
 
 from flask import current_app
 from sqlalchemy import bindparam, distinct, func, or_, select, update
 
-from minutes.core.ical import method_of
 from minutes.core.timefmt import utcnow
 from minutes.extensions import db
-from minutes.notify import webhooks
+from minutes.notify import smtp as smtp_mail, webhooks
 from minutes.notify.models import BotVendor, OutboxMessage, OutboxStatus, WebhookBot
 
 log = logging.getLogger(__name__)
 
-CRLF = "\r\n"
 #: After this many failed attempts a message is given up (status dead) and shown to the admin.
 MAX_ATTEMPTS = 12
 CLAIM_SECONDS = 120
@@ -189,119 +181,6 @@ def _postpone(conn, msg: _Outgoing, until: datetime, reason: str, attempted: boo
 
 # --- email -----------------------------------------------------------------------------------
 
-#: The name of the invitation attached to an e-mail (what Outlook, Feishu and DingTalk mail show and import).
-INVITATION_FILE = "invite.ics"
-
-
-def _email(msg: _Outgoing, sender: str, domain: str) -> bytes:
-    """The message as MIME bytes: UTF-8, base64 bodies, text and (optionally) HTML alternatives.
-
-    With a calendar invitation, the way Outlook expects it: multipart/mixed of the alternatives (text,
-    HTML, then text/calendar with its METHOD) and the same invitation as an .ics attachment for clients
-    that only import attachments.
-
-    Built by hand rather than with `email.message.EmailMessage`, which costs a millisecond or two per
-    message — at thousands of reminders a morning that is most of the tick.
-    """
-    if any(c in value for value in (msg.recipient, msg.subject) for c in "\r\n"):
-        raise ValueError("收件人或主题包含换行符（疑似邮件头注入），不予发送")
-    boundary = f"=_minutes_{msg.id}_{secrets.token_hex(8)}"
-    head = [
-        f"From: {formataddr(('会议纪要系统', sender), charset='utf-8')}",
-        f"To: {msg.recipient}",
-        "Subject: " + Header(msg.subject, "utf-8").encode(linesep=CRLF),
-        f"Date: {format_datetime(utcnow())}",
-        f"Message-ID: {make_msgid(idstring=f'outbox{msg.id}', domain=domain)}",
-        "MIME-Version: 1.0",
-    ]
-
-    def base64_body(data: bytes) -> str:
-        return base64.encodebytes(data).decode("ascii").replace("\n", "\r\n")
-
-    def part(text: str, subtype: str, params: str = "") -> str:
-        return (f"Content-Type: text/{subtype}; charset=\"utf-8\"{params}\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-                + base64_body(text.encode("utf-8")))
-
-    def multipart(kind: str, mark: str, parts: list[str]) -> str:
-        return (f'Content-Type: multipart/{kind}; boundary="{mark}"\r\n\r\n'
-                + "".join(f"--{mark}\r\n{p}\r\n" for p in parts) + f"--{mark}--\r\n")
-
-    alternatives = [part(msg.body_text, "plain")]
-    if msg.body_html:
-        alternatives.append(part(msg.body_html, "html"))
-    if msg.calendar:
-        method = method_of(msg.calendar)
-        if method not in ("REQUEST", "CANCEL", "PUBLISH"):
-            raise ValueError("日历邀请缺少有效的 METHOD，不予发送")
-        alternatives.append(part(msg.calendar, "calendar", f"; method={method}"))
-        attachment = (f'Content-Type: application/ics; name="{INVITATION_FILE}"\r\n'
-                      f'Content-Disposition: attachment; filename="{INVITATION_FILE}"\r\n'
-                      "Content-Transfer-Encoding: base64\r\n\r\n" + base64_body(msg.calendar.encode("utf-8")))
-        body = multipart("mixed", boundary, [multipart("alternative", boundary + "_alt", alternatives), attachment])
-    elif len(alternatives) > 1:
-        body = multipart("alternative", boundary, alternatives)
-    else:
-        return ("\r\n".join(head) + "\r\n" + alternatives[0]).encode("ascii")
-    return ("\r\n".join(head) + "\r\n" + body).encode("ascii")
-
-
-class _Smtp(smtplib.SMTP):
-    """smtplib with RFC 2920 PIPELINING when the server offers it: two round trips per message, not four."""
-
-    def send_one(self, sender: str, recipient: str, data: bytes) -> None:
-        self.ehlo_or_helo_if_needed()
-        if not self.has_extn("pipelining"):
-            self.sendmail(sender, [recipient], data)
-            return
-        self.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n")
-        (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = (self.getreply() for _ in range(3))
-        if data_code == 354 and mail_code == 250 and rcpt_code in (250, 251):
-            body = re.sub(rb"(?m)^\.", b"..", data)
-            self.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
-            code, reply = self.getreply()
-            if code != 250:
-                self.rset()
-                raise smtplib.SMTPDataError(code, reply)
-            return
-        if data_code == 354:  # the envelope failed yet DATA was accepted: end it empty, then reset
-            self.send(b".\r\n")
-            self.getreply()
-        self.rset()
-        if mail_code != 250:
-            raise smtplib.SMTPSenderRefused(mail_code, mail_reply, sender)
-        if rcpt_code not in (250, 251):
-            raise smtplib.SMTPRecipientsRefused({recipient: (rcpt_code, rcpt_reply)})
-        raise smtplib.SMTPDataError(data_code, data_reply)
-
-
-class _DevMailbox:
-    """Local-mailbox mode (`make run`, MAIL_DEV_MAILBOX=1): a message that would be sent counts as delivered and
-    its outbox row is the mailbox (/dev/mailbox shows it); one a real server would refuse fails the same way."""
-
-    def send_one(self, sender: str, recipient: str, data: bytes) -> None:
-        return None
-
-    def quit(self) -> None:
-        return None
-
-
-def _smtp() -> _Smtp | _DevMailbox:
-    cfg = current_app.config
-    if cfg.get("MAIL_DEV_MAILBOX"):
-        return _DevMailbox()
-    smtp = _Smtp(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=15)
-    if cfg["SMTP_STARTTLS"]:
-        smtp.starttls()
-    if cfg["SMTP_USER"]:
-        smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"] or "")
-    return smtp
-
-
-#: Refusals of one message; the connection is still good for the next one.
-_MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
-                    smtplib.SMTPNotSupportedError, UnicodeError, ValueError)
-
-
 def _deliver_emails(messages: list[_Outgoing], now: datetime, counts: dict) -> None:
     """Send a batch over one SMTP connection; if the server is unreachable the rest wait unspent."""
     smtp = None
@@ -317,11 +196,11 @@ def _deliver_emails(messages: list[_Outgoing], now: datetime, counts: dict) -> N
                     counts["deferred"] += 1
                     continue
                 try:
-                    data = _email(msg, sender, domain)
+                    data = smtp_mail.build_email(msg, sender, domain)
                     if smtp is None:
-                        smtp = _smtp()
+                        smtp = smtp_mail.connect()
                     smtp.send_one(sender, msg.recipient, data)
-                except _MESSAGE_REFUSED as exc:
+                except smtp_mail.MESSAGE_REFUSED as exc:
                     receipts.flush()
                     _failed(conn, msg, f"{type(exc).__name__}: {exc}", now)
                     counts["failed"] += 1
@@ -331,22 +210,13 @@ def _deliver_emails(messages: list[_Outgoing], now: datetime, counts: dict) -> N
                     retry_at = _failed(conn, msg, error, now)
                     counts["failed"] += 1
                     down = (retry_at or now + _backoff(MAX_ATTEMPTS), f"邮件服务器不可用，等待重试：{error}")
-                    smtp = _close(smtp)
+                    smtp = smtp_mail.close(smtp)
                 else:
                     receipts.add(msg)
                     counts["sent"] += 1
         finally:
             receipts.flush()
-            _close(smtp)
-
-
-def _close(smtp):
-    if smtp is not None:
-        try:
-            smtp.quit()
-        except Exception:  # already gone; closing is best effort  # nosec B110
-            pass
-    return None
+            smtp_mail.close(smtp)
 
 
 # --- group robots ----------------------------------------------------------------------------
