@@ -299,3 +299,15 @@ def test_search_page_budget(history, login_as, cost):
     login_as(history["host"])
     seen = cost("/archive/search?q=投诉", expect="季度协调会")
     assert len(seen) <= PAGE_GOAL, _report("search", seen)
+
+
+def test_api_room_read_budget(big_room, client, cost):
+    """The room's JSON for an integration (30 items, 300 points): read once, not once per agenda item."""
+    from minutes.api import service as api
+
+    meeting, _host, _recorder, attendee = big_room
+    _, token = api.create_token(attendee, "读取会议室", read_only=True)
+    db.session.commit()
+    read = cost(f"/api/v1/meetings/{meeting.id}/room", expect=r"\u8bae\u989830\u7b2c10\u6761",
+                headers={"Authorization": f"Bearer {token}"})
+    assert len(read) <= PAGE_GOAL, _report("API room", read)

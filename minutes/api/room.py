@@ -34,8 +34,8 @@ def work_item_json(x) -> dict:
 def room_json(meeting) -> dict:
     state = room.room_of(meeting)
     items = []
-    for item in meeting.agenda_items:
-        view = room.item_view(meeting, item, state)
+    for view in room.room_items(meeting, room=state):  # the whole room in a handful of statements, read once
+        item = view.item
         items.append({"id": item.id, "title": item.title, "points": [point_json(p) for p in view.points],
                       "decisions": [work_item_json(d) for d in view.decisions],
                       "actions": [work_item_json(a) for a in view.actions]})
