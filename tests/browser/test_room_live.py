@@ -280,6 +280,10 @@ def test_a_failed_room_action_says_why_in_the_page_language(live_server, new_pag
     expect(console.locator("#room-head")).to_contain_text(ITEM_A)
     # the connection state's words are the server's too (room.css shows them with attr())
     expect(console.locator("#room")).to_have_class(re.compile(r"\bis-live\b"))
+    # the words follow the stream's state a moment after the page shows the live room: wait for them
+    console.wait_for_function(
+        "() => getComputedStyle(document.querySelector('#room-head .live-text'), '::after').content === '\"实时同步\"'",
+        timeout=10_000)
     assert console.locator("#room-head .live-text").evaluate(
         "el => getComputedStyle(el, '::after').content") == '"实时同步"'
 
