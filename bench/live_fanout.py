@@ -1,6 +1,6 @@
 """Live fan-out: how fast a point the recorder adds reaches N open tabs, in every way the README runs the server.
 
-    .venv/bin/python bench/live_fanout.py [--setups default,redis,postgresql,dev] [--sizes 200,1000]
+    .venv/bin/python bench/live_fanout.py [--setups default,redis,postgresql,redis-postgresql,dev] [--sizes 200,1000]
                                           [--other-sizes 200,1000] [--points 20] [--idle-seconds 60]
 
 What it does, in one run on 127.0.0.1, for each set-up:
@@ -9,6 +9,7 @@ What it does, in one run on 127.0.0.1, for each set-up:
   (gunicorn.conf.py's default: one gevent worker, in-process broker);
 - `redis`: the same with REDIS_URL (two gevent workers, Redis pub/sub between them);
 - `postgresql`: `make serve` on PostgreSQL (DATABASE_URL, a scratch schema), no REDIS_URL;
+- `redis-postgresql`: the production set-up the README recommends, PostgreSQL with REDIS_URL (two workers);
 - `dev`: `make run`'s server, the same gunicorn with one gevent worker and `--reload`, SQLite.
 
 1. Seeds a database (a started meeting, a recorder, a participant) and starts the server.
@@ -61,6 +62,7 @@ SETUPS = {
     "default": ("`make serve`, no REDIS_URL, SQLite", "sqlite", False, "gunicorn"),
     "redis": ("`make serve` with REDIS_URL, SQLite", "sqlite", True, "gunicorn"),
     "postgresql": ("`make serve`, PostgreSQL, no REDIS_URL", "postgresql", False, "gunicorn"),
+    "redis-postgresql": ("`make serve` with REDIS_URL, PostgreSQL", "postgresql", True, "gunicorn"),
     "dev": ("`make run` (gunicorn `--reload`), SQLite", "sqlite", False, "gunicorn-reload"),
 }
 
@@ -675,7 +677,7 @@ def run_setup(name: str, sizes: list[int], args, ref_port: int, redis: str | Non
 
 
 def describe(setup: dict) -> str:
-    broker = "Redis pub/sub" if setup["name"] == "redis" else "in-process broker"
+    broker = "Redis pub/sub" if SETUPS[setup["name"]][2] else "in-process broker"
     reload = ", restarted on source changes (`--reload`)" if setup["server_kind"] == "gunicorn-reload" else ""
     return f"{setup['workers']} gevent worker{'s' if setup['workers'] != 1 else ''}{reload}, {broker}"
 
@@ -694,7 +696,7 @@ def verdict(row: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--setups", default="default,redis,postgresql,dev", help=", ".join(SETUPS))
+    parser.add_argument("--setups", default="default,redis,postgresql,redis-postgresql,dev", help=", ".join(SETUPS))
     parser.add_argument("--sizes", default="200,1000", help="tabs, for the default and redis set-ups")
     parser.add_argument("--other-sizes", default="200,1000", help="tabs, for the postgresql and dev set-ups")
     parser.add_argument("--points", type=int, default=20)
