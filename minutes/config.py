@@ -133,8 +133,8 @@ class Config:
     #: 部门负责人: members of this group, and/or people whose LDAP_ATTR_HEAD is TRUE/1/yes/是.
     LDAP_HEAD_GROUP_DN = os.environ.get("LDAP_HEAD_GROUP_DN", "")
     LDAP_ATTR_HEAD = os.environ.get("LDAP_ATTR_HEAD", "")
-    #: Org-chart sync by the tick: the sources ("ldap", or several: "ldap,wecom"; the vendors' contacts APIs add
-    #: theirs with identity.sync.register_source), every so many minutes.
+    #: Org-chart sync by the tick: the sources ("ldap", "feishu", "dingtalk", "wecom", or several: "ldap,wecom"; a
+    #: vendor's contacts API uses its sign-in settings), every so many minutes.
     DIRECTORY_SYNC = os.environ.get("DIRECTORY_SYNC", "")
     DIRECTORY_SYNC_MINUTES = int(os.environ.get("DIRECTORY_SYNC_MINUTES", "60"))
 

@@ -23,15 +23,8 @@ def admin_tabs():
     return admin_views.admin_tabs()
 
 
-def _sources() -> list[str]:
-    """The sources an administrator may sync from here."""
-    found = ["ldap"] if ldap.configured() else []
-    found += sorted(current_app.extensions.get("directory_sources", {}))
-    return found
-
-
 def _page(status: int = 200, **context):
-    sources = _sources()
+    sources = sync.sources()
     context.setdefault("report", None)
     context.setdefault("error", None)
     return render("identity/directory.html", "identity/_directory.html", status, sources=sources,
@@ -50,7 +43,7 @@ def directory():
 def run():
     """Synchronize now and show what changed."""
     provider = request.form.get("source", "")
-    if provider not in _sources():
+    if provider not in sync.sources():
         return _page(422, error=gettext("未配置的目录来源：%(provider)s", provider=provider[:40]))
     try:
         report = sync.sync_from(provider)

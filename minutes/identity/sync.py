@@ -33,7 +33,7 @@ from sqlalchemy import func, select, update
 from minutes.core.errors import RuleViolation
 from minutes.dbtypes import utcnow
 from minutes.extensions import db
-from minutes.identity import ldap
+from minutes.identity import ldap, vendors
 from minutes.identity.models import ExternalDepartment, ExternalIdentity
 from minutes.identity.service import DirectoryDepartment, DirectoryPerson, unusable_password_hash
 from minutes.notify import locks
@@ -332,21 +332,29 @@ def _update_person(user: User, person: DirectoryPerson, dept: Department | None,
 
 # --- sources and scheduling ------------------------------------------------------------------
 
+#: The settings each vendor's contacts API needs (its sign-in settings): named in the message when one is missing.
+VENDOR_SETTINGS = {"feishu": "FEISHU_APP_ID、FEISHU_APP_SECRET", "dingtalk": "DINGTALK_CLIENT_ID、DINGTALK_CLIENT_SECRET",
+                   "wecom": "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET"}
+
+
+def sources() -> list[str]:
+    """The directory sources whose settings are given: LDAP, then the vendors' contacts APIs."""
+    return (["ldap"] if ldap.configured() else []) + vendors.configured_directories(current_app.config)
+
+
 def fetch(provider: str):
     """Departments and people from a configured source (network I/O: call outside a transaction)."""
     if provider == "ldap":
         if not ldap.configured():
             raise RuleViolation(gettext("未配置 LDAP（LDAP_URL），无法同步"))
         return ldap.fetch_directory()
-    fetcher = current_app.extensions.get("directory_sources", {}).get(provider)
-    if fetcher is None:
-        raise RuleViolation(gettext("未知或未配置的目录来源：%(provider)s", provider=provider))
-    return fetcher()
-
-
-def register_source(app, provider: str, fetcher) -> None:
-    """Make a contacts API (Feishu, DingTalk, WeCom) a source: `fetcher()` returns (departments, people)."""
-    app.extensions.setdefault("directory_sources", {})[provider] = fetcher
+    if provider not in vendors.DIRECTORIES:
+        raise RuleViolation(gettext("未知的目录来源：%(provider)s（可用：ldap、feishu、dingtalk、wecom）",
+                                    provider=provider[:40]))
+    if provider not in vendors.configured_directories(current_app.config):
+        raise RuleViolation(gettext("未配置 %(provider)s 的通讯录（%(settings)s），无法同步",
+                                    provider=provider, settings=VENDOR_SETTINGS[provider]))
+    return vendors.fetch_directory(provider, current_app.config)
 
 
 def sync_from(provider: str) -> SyncReport:

@@ -111,3 +111,68 @@ def test_a_wrong_secret_stops_the_directory_read_with_a_message(app, feishu, din
     with pytest.raises(service.ProviderUnavailable, match="请管理员检查"):
         vendors.fetch_directory(provider, config)
     assert vendors.configured_directories(config) == ["feishu", "dingtalk", "wecom"]
+
+
+# --- the vendors' contacts as sources of the org sync, through the entry points an administrator uses ---------
+
+def _wecom_settings(app, wecom, **more):
+    _config(app, WECOM_CORP_ID=wecom.corp_id, WECOM_AGENT_ID=wecom.agent_id, WECOM_SECRET=wecom.secret,
+            WECOM_BASE_URL=wecom.url, **more)
+
+
+def _user(username):
+    from sqlalchemy import select
+
+    from minutes.extensions import db
+    from minutes.people.models import User
+
+    db.session.expire_all()
+    return db.session.scalar(select(User).filter_by(username=username))
+
+
+def test_sync_command_reads_a_vendors_contacts(app, wecom, runner):
+    from sqlalchemy import select
+
+    from minutes.extensions import db
+    from minutes.identity.models import ExternalIdentity
+
+    _wecom_settings(app, wecom)
+    result = runner.invoke(args=["minutes", "sync-directory", "--source", "wecom", "-v"])
+    assert result.exit_code == 0, result.output
+    assert "人事部" in result.output and "韩梅" in result.output
+    han = _user("HanMei")
+    assert (han.name, han.department.name, han.email, han.is_department_head) == ("韩梅", "人事部", "hanmei@corp.example", True)
+    assert _user("Newbie").is_enabled and _user("LiLei") is None  # left before the first sync: never created
+    # the chat cards find the person by this identity (issue 19)
+    identity = db.session.scalar(select(ExternalIdentity).filter_by(provider="wecom", subject="HanMei"))
+    assert identity.user_id == han.id
+    again = runner.invoke(args=["minutes", "sync-directory", "--source", "wecom"])
+    assert again.exit_code == 0 and "共 0 项变更" in again.output, again.output
+
+
+def test_tick_syncs_every_source_of_directory_sync(app, wecom, feishu, runner):
+    _wecom_settings(app, wecom, FEISHU_APP_ID=feishu.app_id, FEISHU_APP_SECRET=feishu.app_secret,
+                    FEISHU_BASE_URL=feishu.url, DIRECTORY_SYNC="wecom,feishu")
+    result = runner.invoke(args=["minutes", "tick"])
+    assert result.exit_code == 0, result.output
+    assert _user("HanMei").department.name == "人事部"  # from WeCom
+    assert _user("lead02").department.name == "后端组"  # from Feishu
+
+
+def test_unconfigured_or_unknown_vendor_source_is_refused_with_a_message(app, runner):
+    result = runner.invoke(args=["minutes", "sync-directory", "--source", "wecom"])
+    assert result.exit_code != 0 and "未配置 wecom 的通讯录（WECOM_CORP_ID" in result.output
+    result = runner.invoke(args=["minutes", "sync-directory", "--source", "qq"])
+    assert result.exit_code != 0 and "未知的目录来源：qq" in result.output
+
+
+def test_admin_page_offers_and_runs_a_vendor_source(app, wecom, client, login_as, make_user):
+    _wecom_settings(app, wecom)
+    login_as(make_user("root", admin=True))
+    page = client.get("/admin/directory").get_data(as_text=True)
+    assert "企业微信" in page and 'value="wecom"' in page
+    response = client.post("/admin/directory/sync", data={"source": "wecom"})
+    assert response.status_code == 200
+    assert "同步完成" in response.get_data(as_text=True) and "韩梅" in response.get_data(as_text=True)
+    assert _user("HanMei").department.name == "人事部"
+    assert client.post("/admin/directory/sync", data={"source": "dingtalk"}).status_code == 422  # not configured
