@@ -4,6 +4,7 @@ import secrets
 
 from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from minutes.api.models import ApiToken
 from minutes.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -52,7 +53,9 @@ def live_token(plaintext: str) -> ApiToken | None:
     """The token for a plaintext if it is live (not revoked, its user enabled), else None. Only reads."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plaintext)))
+    # the token with its user in one statement: every API call starts here
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plaintext))
+                              .options(joinedload(ApiToken.user)))
     if token is None or token.revoked_at is not None or not token.user.is_enabled:
         return None
     return token

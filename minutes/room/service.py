@@ -378,8 +378,10 @@ def item_view(meeting: Meeting, item: AgendaItem, room: RoomState | None = None,
     return next(v for v in room_items(meeting, now, room) if v.item.id == item.id)
 
 
-def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | None = None) -> list[ItemView]:
-    """Every agenda item with what was recorded under it: a handful of queries, however long the meeting."""
+def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | None = None,
+               clocks: bool = True) -> list[ItemView]:
+    """Every agenda item with what was recorded under it: a handful of queries, however long the meeting.
+    `clocks=False` leaves out the time spent per item (elapsed_seconds 0) for readers that do not show it."""
     room = room if room is not None else room_of(meeting)
     live = (Point.meeting_id == meeting.id, Point.deleted_at.is_(None))
     # Each kind in one statement: its department, person and 配合部门/parties joined in (no statement per kind
@@ -398,7 +400,7 @@ def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | 
         .options(joinedload(ActionItem.cooperating_departments), joinedload(ActionItem.owner),
                  joinedload(ActionItem.owner_department))).unique().all()
     spent = dict(db.session.execute(select(ItemClock.agenda_item_id, ItemClock.spent_seconds)
-                                    .where(ItemClock.meeting_id == meeting.id)).all()) if room else {}
+                                    .where(ItemClock.meeting_id == meeting.id)).all()) if room and clocks else {}
     running = 0
     if room is not None and room.item_started_at is not None:
         running = max(0, int(((now or utcnow()) - room.item_started_at).total_seconds()))
