@@ -27,7 +27,6 @@ the action existed, and a status request when the owner already reported after t
 """
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import socket
@@ -35,22 +34,23 @@ from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import and_, case, exists, func, insert, select
+from sqlalchemy import and_, case, exists, func, select
 
 from minutes.core.links import external_url
+from minutes.actions import mail
 from minutes.actions.models import (ActionItem, ActionStatus, ActionUpdate, ReminderLog, ReminderSettings)
 from minutes.calendar.service import work_calendar
 from minutes.chat import service as chat
 from minutes.core.errors import ValidationFailed
 from minutes.core.timefmt import cn_date, to_local, utcnow
+from minutes.dbtypes import insert_many
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, Participant, Role
 from minutes.meetings.service import visible_to
 from minutes.notify import locks
 from minutes.notify import service as notify
-from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
+from minutes.notify.models import WebhookBot
 from minutes.people.models import Department, User
 from minutes.people.service import require_admin
 
@@ -254,12 +254,6 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
-def _templates():
-    env = current_app.jinja_env
-    return (env.get_template("actions/email_reminder.txt"), env.get_template("actions/email_reminder.html"),
-            env.get_template("actions/im_reminder.txt"))
-
-
 def run_reminders(now: datetime | None = None) -> RunResult:
     """Queue today's reminders and escalations, once each (commits). Safe to run as often as you like."""
     now = now or utcnow()
@@ -374,7 +368,7 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
         return result
     ctx = _load_context(rows, rules)
     follow_up_link = external_url("actions.follow_up")
-    text_tpl, html_tpl, im_tpl = _templates()
+    texts = mail.ReminderTexts()
     # Owners with an identity on the company's chat platform get a card with buttons instead of the e-mail.
     chat_ids = chat.chat_subjects(r.owner_id for r in rows)
     departments = chat.department_choices() if chat_ids else []
@@ -420,7 +414,7 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
         else:
             people = [owner]
         key = f"remind:{row.id}:{row.due_date:%Y%m%d}:{stage}"
-        subject = _subject(stage, row.text, row.due_date, owner, context["overdue_days"])
+        subject = mail.reminder_subject(stage, row.text, row.due_date, owner.name, context["overdue_days"])
         if rules.by_email:
             for person in people:
                 # an owner outside a confidential meeting (assigned before owners had to be invited) reads the
@@ -432,87 +426,40 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
                                             context["link"], departments, heading="待办" + stage_label(stage))
                     outbox_rows.append(dict(chat.outbox_row(person, chat_id, card, f"{key}:user:{person.id}", now,
                                                             confidential=bool(meeting.confidential), action_id=row.id),
-                                            status=OutboxStatus.PENDING, attempts=0,
                                             _log=dict(marker, recipient=f"user:{person.id}", channel=chat.CHANNEL,
                                                       recipient_user_id=person.id)))
                     continue
                 if not person.email or not person.is_enabled:
                     continue
-                personal = dict(context, recipient=person, topic=topic)
+                body_text, body_html = texts.email(dict(context, recipient=person, topic=topic))
                 outbox_rows.append(dict(channel="email", recipient=person.email, subject=subject,
-                                        body_text=text_tpl.render(personal), body_html=html_tpl.render(personal),
+                                        body_text=body_text, body_html=body_html,
                                         link=context["link"], dedupe_key=f"{key}:user:{person.id}",
-                                        confidential=bool(meeting.confidential), status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+                                        confidential=bool(meeting.confidential),
                                         _log=dict(marker, recipient=f"user:{person.id}", channel="email",
                                                   recipient_user_id=person.id)))
         if rules.by_im and not meeting.confidential:  # a group chat is no place for a confidential meeting's work
             for bot in ctx.bots.get(row.owner_department_id, []):
                 outbox_rows.append(dict(channel=bot.vendor.value, recipient=bot.label[:500], bot_id=bot.id,
-                                        subject=subject[:300], body_text=im_tpl.render(context).strip(),
+                                        subject=subject, body_text=texts.robot(context),
                                         link=context["link"], dedupe_key=f"{key}:bot:{bot.id}",
-                                        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
                                         _log=dict(marker, recipient=f"bot:{bot.id}", channel=bot.vendor.value)))
         result.by_stage[stage] = result.by_stage.get(stage, 0) + 1
-    _write(outbox_rows, log_rows)
+    _write(outbox_rows, log_rows, now)
     result.messages = len(outbox_rows)
     return result
 
 
-def _subject(stage: str, text: str, due: date, owner: User, overdue_days: int) -> str:
-    short = text if len(text) <= 30 else text[:29] + "…"
-    if stage == BEFORE:
-        return f"【待办提醒】{short}（{cn_date(due, weekday=False)}到期）"
-    if stage == DUE:
-        return f"【待办今日到期】{short}"
-    if stage == ESCALATE:
-        return f"【需协调】{owner.name}的待办已逾期{overdue_days}个工作日：{short}"
-    return f"【待办已逾期·请更新进展】{short}（已逾期{overdue_days}个工作日）"
-
-
-def _write(outbox_rows: list[dict], log_rows: list[dict]) -> None:
-    """Insert the messages and their log rows in bulk; a duplicate key aborts the run (nothing is sent twice)."""
-    table = OutboxMessage.__table__  # Core, not the ORM: thousands of rows, no objects needed
-    logs = list(log_rows)
-    for chunk in _chunks(outbox_rows):
-        keys = [r["dedupe_key"] for r in chunk]
-        existing = set(db.session.scalars(select(table.c.dedupe_key).where(table.c.dedupe_key.in_(keys))))
-        fresh = [r for r in chunk if r["dedupe_key"] not in existing]
-        if not fresh:
-            continue
-        values = []
-        for r in fresh:
-            row = {k: v for k, v in r.items() if not k.startswith("_")}
-            row.setdefault("bot_id", None)
-            row.setdefault("body_html", None)
-            row.setdefault("confidential", False)
-            values.append(row)
-        _insert_many(table, values)
-        ids = dict(db.session.execute(select(table.c.dedupe_key, table.c.id)
-                                      .where(table.c.dedupe_key.in_([r["dedupe_key"] for r in fresh]))).all())
-        for r in fresh:
-            logs.append(dict(r["_log"], outbox_message_id=ids[r["dedupe_key"]]))
-        chat.add_cards([dict(r, outbox_message_id=ids[r["dedupe_key"]]) for r in fresh if "_card" in r])
-    for chunk in _chunks(logs, 5000):
-        _insert_many(ReminderLog.__table__, chunk)
+def _write(outbox_rows: list[dict], log_rows: list[dict], now: datetime) -> None:
+    """Queue the messages through the outbox in bulk and write the run's log rows: a message whose key is already
+    queued (a second host's run) is skipped with its log row, so nothing is sent or logged twice."""
+    ids = notify.enqueue_bulk(outbox_rows, now)
+    fresh = [dict(r, outbox_message_id=ids[r["dedupe_key"]]) for r in outbox_rows if r["dedupe_key"] in ids]
+    logs = list(log_rows) + [dict(r["_log"], outbox_message_id=r["outbox_message_id"]) for r in fresh]
+    chat.add_cards([r for r in fresh if "_card" in r])
+    for start in range(0, len(logs), 5000):
+        insert_many(ReminderLog.__table__, logs[start:start + 5000])
     db.session.flush()
-
-
-def _insert_many(table, rows: list[dict]) -> None:
-    """Insert rows fast: COPY on PostgreSQL (its executemany is a statement per row, and big multi-row
-    INSERTs cost psycopg more to parse than to run), executemany on SQLite (native and quick)."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor:
-        with cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row([value.value if isinstance(value, enum.Enum) else value
-                                for value in (row[column] for column in columns)])
 
 
 # --- reading what happened -------------------------------------------------------------------

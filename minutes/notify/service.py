@@ -16,7 +16,7 @@ from sqlalchemy import select
 from minutes import aftercommit
 from minutes.core.errors import NotFound, RuleViolation
 from minutes.core.timefmt import relative_cn, utcnow
-from minutes.dbtypes import get_by_id
+from minutes.dbtypes import get_by_id, insert_many
 from minutes.extensions import db
 from minutes.notify.delivery import deliver_in_background
 from minutes.notify.models import OutboxMessage, OutboxStatus, WebhookBot
@@ -100,6 +100,43 @@ def enqueue_other(msg: OutboxMessage) -> OutboxMessage | None:
     if _exists(msg.dedupe_key):
         return None
     return _add(msg)
+
+
+#: Rows per statement of a bulk enqueue (the IN list of the duplicate check stays small).
+BULK_CHUNK = 1000
+_BULK_DEFAULTS = dict(bot_id=None, body_html=None, link="", confidential=False, calendar=None)
+
+
+def enqueue_bulk(rows: list[dict], now) -> dict[str, int]:
+    """Queue many messages in the current transaction at once (the reminder run: thousands of rows, no objects).
+
+    Each row holds an outbox message's columns (channel, recipient, subject, body_text, dedupe_key, and
+    optionally body_html, link, bot_id, confidential); keys starting with "_" are the caller's and ignored.
+    A key already in the outbox is skipped, as `enqueue_email` does. Returns the new messages' ids by their
+    dedupe key. Delivery is left to the caller (the tick delivers right after), not started on commit."""
+    table = OutboxMessage.__table__
+    ids: dict[str, int] = {}
+    for start in range(0, len(rows), BULK_CHUNK):
+        chunk = rows[start:start + BULK_CHUNK]
+        keys = [r["dedupe_key"] for r in chunk]
+        existing = set(db.session.scalars(select(table.c.dedupe_key).where(table.c.dedupe_key.in_(keys))))
+        values, seen = [], set()
+        for r in chunk:
+            key = r["dedupe_key"]
+            if key in existing or key in seen:
+                continue
+            seen.add(key)
+            row = dict(_BULK_DEFAULTS)
+            row.update({k: v for k, v in r.items() if not k.startswith("_")})
+            row.update(subject=one_line(row["subject"])[:300], status=OutboxStatus.PENDING, attempts=0,
+                       next_attempt_at=now, created_at=now)
+            values.append(row)
+        if not values:
+            continue
+        insert_many(table, values)
+        ids.update(db.session.execute(select(table.c.dedupe_key, table.c.id)
+                                      .where(table.c.dedupe_key.in_(list(seen)))).all())
+    return ids
 
 
 def department_bots(department_id: int) -> list[WebhookBot]:

@@ -12,7 +12,7 @@ from minutes.notify import webhooks
 from minutes.notify.bots import delete_bot
 from minutes.notify.delivery import MAX_ATTEMPTS, deliver_pending
 from minutes.notify.models import OutboxMessage, OutboxStatus
-from minutes.notify.service import enqueue_email, enqueue_im
+from minutes.notify.service import enqueue_bulk, enqueue_email, enqueue_im
 
 
 @pytest.fixture
@@ -204,6 +204,35 @@ def test_enqueue_with_the_same_key_twice_queues_one_message(app):
     assert enqueue_email("a@example.com", "主题", "正文", dedupe_key="same") is None
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_bulk_enqueue_skips_keys_already_queued_and_delivers_the_rest_once(app, robots, make_bot, admin, dept, clock,
+                                                                           smtp_server):
+    """The reminder run's path: thousands of rows in one go, a key already queued (another host's run) skipped,
+    a subject typed on two lines folded, and each message delivered once like any other."""
+    clock(2026, 6, 15, 9, 30)
+    bot = make_bot(admin, dept.id, "wecom", robots.add("wecom", "k"))
+    enqueue_email("first@example.com", "已在队列", "正文", dedupe_key="bulk:0")
+    rows = [dict(channel="email", recipient=f"u{n}@example.com", subject=f"提醒{n}\n第二行", body_text="正文",
+                 dedupe_key=f"bulk:{n}", _log={"mine": n}) for n in range(1200)]
+    rows.append(dict(rows[5]))  # the same key twice in one call
+    rows.append(dict(channel="wecom", recipient=bot.label, bot_id=bot.id, subject="群提醒", body_text="群正文",
+                     link="http://minutes.test/actions/1", dedupe_key="bulk:bot"))
+    ids = enqueue_bulk(rows, utcnow())
+    assert len(ids) == 1200 and "bulk:0" not in ids and "bulk:bot" in ids
+    assert enqueue_bulk(rows[:3], utcnow()) == {}
+    db.session.commit()
+    queued = {m.dedupe_key: m for m in db.session.scalars(select(OutboxMessage))}
+    assert len(queued) == 1201 and queued["bulk:0"].subject == "已在队列"
+    assert queued["bulk:7"].id == ids["bulk:7"] and queued["bulk:7"].subject == "提醒7 第二行"
+    assert queued["bulk:7"].status == OutboxStatus.PENDING and queued["bulk:7"].attempts == 0
+    assert queued["bulk:bot"].bot_id == bot.id and queued["bulk:bot"].confidential is False
+    for _ in range(20):
+        if not deliver_pending()["sent"]:
+            break
+    assert len(smtp_server.wait_for(1200)) == 1200
+    assert robots.texts("wecom", "k") == ["**群提醒**\n群正文\n\n[查看详情](http://minutes.test/actions/1)"]
+    assert statuses() == {OutboxStatus.SENT: 1201}
 
 
 # --- outages ---------------------------------------------------------------------------------
