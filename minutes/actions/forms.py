@@ -1,20 +1,13 @@
 """Read the tracker's query string and the action forms into plain values for the services."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask_babel import gettext
 
 from minutes.actions.service import SORTS, STATUS_FILTERS, ActionFilters
-from minutes.core.timefmt import LOCAL_TZ
+from minutes.core import dates
 from minutes.dbtypes import parse_id
-
-
-def _date(value) -> date | None:
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        return None
 
 
 def tracker_filters(args) -> tuple[ActionFilters, dict]:
@@ -32,11 +25,10 @@ def tracker_filters(args) -> tuple[ActionFilters, dict]:
         filters.status = status
     for name in ("due_from", "due_to"):
         raw = (args.get(name) or "").strip()
-        parsed = _date(raw)
-        if raw and (parsed is None or not 2000 <= parsed.year <= 2100):
+        try:
+            setattr(filters, name, dates.parse_day_in_years(raw) if raw else None)
+        except ValueError:
             errors[name] = gettext("日期格式不正确")
-        else:
-            setattr(filters, name, parsed)
     if filters.due_from and filters.due_to and filters.due_from > filters.due_to:
         errors["due_to"] = gettext("结束日期早于开始日期")
     return filters, errors
@@ -51,11 +43,9 @@ def status_input(form) -> dict:
 
 def local_datetime(day: str, time_of_day: str) -> tuple[datetime | None, str | None]:
     """Combine a date and a time field into an aware local datetime, or say what is wrong."""
-    parsed_day = _date(day)
-    if parsed_day is None:
+    if not dates.is_day(day):
         return None, gettext("请选择日期")
     try:
-        hour, minute = (int(part) for part in (time_of_day or "").strip().split(":")[:2])
-        return datetime(parsed_day.year, parsed_day.month, parsed_day.day, hour, minute, tzinfo=LOCAL_TZ), None
-    except (ValueError, TypeError):
+        return dates.local_datetime(day, time_of_day), None
+    except ValueError:
         return None, gettext("请填写开始时间，例如 10:00")

@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from minutes.core import dates
 from minutes.core.links import external_url
 from minutes.actions import mail, reminders
 from minutes.actions.models import (ACTION_STATUS_LABELS, ActionItem, ActionStatus, ActionUpdate,
@@ -99,10 +100,10 @@ def _parse_date(value, field_name: str, label: str) -> date | None:
     if isinstance(value, date):
         return value
     try:
-        parsed = date.fromisoformat(str(value).strip())
+        parsed = dates.parse_day(value)
     except ValueError:
         raise ValidationFailed(gettext("%(label)s格式不正确，请选择日期", label=label), field=field_name) from None
-    if not 2000 <= parsed.year <= 2100:
+    if parsed.year not in dates.YEARS:
         raise ValidationFailed(gettext("%(label)s须在2000年至2100年之间", label=label), field=field_name)
     return parsed
 

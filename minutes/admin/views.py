@@ -1,5 +1,4 @@
 """Administration: departments, accounts, CSV import, calendar overrides, outbox."""
-from datetime import date
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -7,6 +6,7 @@ from flask_login import current_user
 
 from minutes.admin import service
 from minutes.calendar import service as company_calendar
+from minutes.core import dates
 from minutes.core.errors import DomainError
 from minutes.core.timefmt import local_today
 from minutes.meetings.service import AGENDA_LEAD_WORKDAYS, earliest_compliant_date
@@ -235,7 +235,7 @@ def add_override():
     raw = form.get("day", "").strip()
     if raw:
         try:
-            day = date.fromisoformat(raw)
+            day = dates.parse_day(raw)
         except ValueError:
             errors["day"] = gettext("日期格式不正确，例如 2026-12-31")
     try:

@@ -1,5 +1,4 @@
 """API operations for action tracking and the archive's search (the paged lists)."""
-from datetime import datetime
 
 from flask import jsonify, request
 from flask_babel import gettext
@@ -10,6 +9,7 @@ from minutes.api.core import _department_id, _user, me, operation
 from minutes.api.room import work_item_json
 from minutes.archive import search as archive
 from minutes.archive.models import DocKind
+from minutes.core import dates
 from minutes.core.errors import ValidationFailed
 from minutes.dbtypes import MAX_ID, parse_id
 
@@ -32,7 +32,7 @@ def _date_arg(name: str):
     if not value:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        return dates.parse_day(value)
     except ValueError:
         raise ValidationFailed(gettext("%(name)s 须为日期，例如 2026-06-30", name=name), field=name) from None
 

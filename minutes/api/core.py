@@ -13,8 +13,9 @@ from flask_babel import gettext
 
 from minutes.api import schemas
 from minutes.api import service as tokens
+from minutes.core import dates
 from minutes.core.errors import DomainError, NotFound, ValidationFailed
-from minutes.core.timefmt import LOCAL_TZ, to_local
+from minutes.core.timefmt import to_local
 from minutes.dbtypes import MAX_ID
 from minutes.extensions import csrf, db
 from minutes.people import service as people
@@ -164,13 +165,10 @@ def user_json(user) -> dict:
 
 def parse_iso(value, field: str) -> datetime:
     try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return dates.parse_iso_datetime(value)
     except ValueError:
         raise ValidationFailed(gettext("%(field)s 须为 ISO 8601 时间，例如 2026-06-15T14:00:00+08:00",
                                        field=field), field=field) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=LOCAL_TZ)
-    return dt
 
 
 def _department_id(name: str | None, field: str) -> int | None:

@@ -23,6 +23,7 @@ from minutes.archive.models import (CODE_BITS, CODE_KINDS, CODE_MASK, CODE_WEIGH
 from minutes.archive.service import (ArchiveRow, ArchiveStatus, _meeting_options, _page_number, _scope,
                                      _status_condition, archive_rows, is_overdue)
 from minutes.archive.text import MAX_QUERY_CHARS, ParsedQuery, fold, highlight, parse_query, plain
+from minutes.core import dates
 from minutes.core.errors import ValidationFailed
 from minutes.core.timefmt import local_today, to_local, utcnow
 from minutes.extensions import db
@@ -86,11 +87,11 @@ def _parse_date(value, name: str, errors: dict) -> date | None:
     if not text:
         return None
     try:
-        parsed = date.fromisoformat(text)
+        parsed = dates.parse_day(text)
     except ValueError:
         errors[name] = gettext("日期格式应为 2026-06-30")
         return None
-    if not 2000 <= parsed.year <= 2100:
+    if parsed.year not in dates.YEARS:
         errors[name] = gettext("日期须在2000年至2100年之间")
         return None
     return parsed

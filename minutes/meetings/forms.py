@@ -1,25 +1,12 @@
 """Turn posted form fields into the typed values the meetings service takes."""
-from datetime import datetime
 
 from flask_babel import gettext
 
+from minutes.core import dates
 from minutes.core.clarity import example_deadline
-from minutes.core.timefmt import local_to_utc, local_today
+from minutes.core.timefmt import local_today
 from minutes.dbtypes import parse_id
 from minutes.meetings.service import MeetingInput
-
-
-def parse_local_datetime(value: str | None) -> datetime | None:
-    """Parse <input type=datetime-local> (company-local) into an aware UTC datetime."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
-        try:
-            return local_to_utc(datetime.strptime(value, fmt))
-        except ValueError:
-            continue
-    raise ValueError(value)
 
 
 def meeting_input(form) -> tuple[MeetingInput, dict]:
@@ -28,7 +15,7 @@ def meeting_input(form) -> tuple[MeetingInput, dict]:
     times = {}
     for name, label in (("starts_at", gettext("开始时间")), ("ends_at", gettext("结束时间"))):
         try:
-            times[name] = parse_local_datetime(form.get(name))
+            times[name] = dates.parse_local_datetime(form.get(name))
         except ValueError:
             times[name] = None
             errors[name] = gettext("%(label)s格式不正确，例如 %(example)s 14:00", label=label,

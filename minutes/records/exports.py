@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
 from html.parser import HTMLParser
 
 from minutes.actions.models import ActionItem
+from minutes.core import dates
 from minutes.core import ical
 from minutes.core.spreadsheets import keep_text
 from minutes.core.timefmt import cn_date, cn_datetime, cn_time, to_local, utcnow
@@ -335,7 +335,7 @@ def xlsx_bytes(version: MinutesVersion) -> bytes:
         current = live.get(a["id"])
         latest = current.status.label if current is not None and current.deleted_at is None else "（已删除）"
         ws.append([a["no"], a.get("item") or "", a["text"], a.get("owner_department") or "", a.get("owner") or "",
-                   "、".join(a.get("cooperating") or []), date.fromisoformat(a["due"]) if a.get("due") else None,
+                   "、".join(a.get("cooperating") or []), dates.parse_day(a["due"]) if a.get("due") else None,
                    a.get("status") or "", latest])
         ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
         for cell in ws[ws.max_row]:
@@ -380,7 +380,7 @@ def ics_bytes(version: MinutesVersion, link: str) -> bytes:
         current = live.get(a["id"])
         if current is not None and current.deleted_at is not None:
             continue
-        due = current.due_date if current is not None else date.fromisoformat(a["due"])
+        due = current.due_date if current is not None else dates.parse_day(a["due"])
         cal.add_component(ical.deadline_event(
             f"action-{a['id']}@{host}", due, f"待办截止：{a['text'][:60]}", now,
             description=f"负责人：{render.owner_text(a)}\n配合部门：{'、'.join(a.get('cooperating') or []) or '—'}\n"

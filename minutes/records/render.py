@@ -11,11 +11,12 @@ import difflib
 import hashlib
 import json
 import re
-from datetime import date
 
 import markdown as markdown_lib
 import nh3
 from markupsafe import Markup, escape
+
+from minutes.core import dates
 
 #: Tags a rendered minutes document may contain (an allow-list: anything else is removed, its text kept).
 ALLOWED_TAGS = {
@@ -140,7 +141,7 @@ def cn_day(iso: str | None) -> str:
     """2026-06-30 → 2026年6月30日 (empty stays empty)."""
     if not iso:
         return ""
-    d = date.fromisoformat(iso)
+    d = dates.parse_day(iso)
     return f"{d.year}年{d.month}月{d.day}日"
 
 

@@ -2,7 +2,6 @@
 as typed (`check_wording`, shown live under the form) and enforced when it is saved (`_resolve_due`)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -10,6 +9,7 @@ from flask_babel import gettext
 
 from minutes.calendar.service import work_calendar
 from minutes.core import clarity
+from minutes.core import dates
 from minutes.core.errors import ValidationFailed
 from minutes.core.timefmt import cn_date, local_today
 
@@ -63,14 +63,10 @@ class WordingCheck:
         return not self.findings and not self.due_error
 
 
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
-
-
 def _read_due(value: str, today: date, calendar) -> date | None:
-    m = _ISO_DATE.match(value)
-    if m:
+    if dates.is_day(value):
         try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            return dates.parse_day(value)
         except ValueError:
             return None
     return clarity.parse_deadline(value, today, calendar)
@@ -101,7 +97,7 @@ def check_wording(text: str, due: str | date | None = "", today: date | None = N
         result.due_date = _read_due(due, today, calendar)
         result.due_source = "due"
         deadline = result.due_clarity.deadline
-        result.due_is_period = bool(deadline and deadline.period and not _ISO_DATE.match(due))
+        result.due_is_period = bool(deadline and deadline.period and not dates.is_day(due))
         if result.due_date is None:
             example = clarity.example_deadline(today)
             result.due_error = gettext("无法识别完成时限“%(due)s”：请填写日期（如%(iso)s、%(md)s）或“3个工作日内”“本周五”等",
