@@ -56,4 +56,4 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if request.path.startswith("/api/"):
             return jsonify(error={"code": "server_error", "message": gettext("服务器内部错误，请稍后重试"), "fields": {}}), 500
-        return render_template("error.html", message=gettext(gettext("服务器内部错误，请稍后重试")), status=500), 500
+        return render_template("error.html", message=gettext("服务器内部错误，请稍后重试"), status=500), 500
