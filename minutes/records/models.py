@@ -99,6 +99,23 @@ class Minutes(db.Model):
                                                                 order_by="MinutesRecipient.id",
                                                                 cascade="all, delete-orphan")
 
+    # --- where the minutes stand (templates and services ask these, not the status's string) -----------
+
+    @property
+    def is_draft(self) -> bool:
+        """Not sent yet: the recorder writes the draft."""
+        return self.status == MinutesStatus.DRAFT
+
+    @property
+    def is_out(self) -> bool:
+        """A version is out for sign-off (已分发): recipients answer, the recorder may revise."""
+        return self.status == MinutesStatus.DISTRIBUTED
+
+    @property
+    def is_final(self) -> bool:
+        """A version is final (定稿); only a correction changes it now."""
+        return self.status == MinutesStatus.FINAL
+
 
 class MinutesVersion(db.Model):
     """One version as distributed (append-only): the text, the tables as they were, and its hash."""
