@@ -252,3 +252,10 @@ def wait_for_htmx(page, timeout=ACTION_TIMEOUT_MS):
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')",
                            timeout=timeout)
 
+
+def click_then_reload(page, target, url):
+    """Click something whose answer loads the page at the same address again (HX-Redirect after starting a
+    meeting, a form that posts back to its own page): wait for that load. wait_for_url returns at once here,
+    because the address already matches, and the next step would then run in a page being replaced."""
+    with page.expect_navigation(url=url, wait_until="load"):
+        target.click()

@@ -31,8 +31,11 @@ def test_early_start_is_confirmed_on_the_page_then_shown_at_its_actual_time(live
     shot(console, "room-start-early-confirm", full_page=False)
     expect(console.locator("#room-head")).to_have_count(0)  # nothing started yet
 
-    question.get_by_role("button", name="确认，现在开始").click()
-    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
+    # The room's own stream may show the start before HX-Redirect reloads the page: wait for that reload,
+    # or the screenshot below runs in a page being replaced.
+    with console.expect_navigation(url=re.compile(rf"/meetings/{meeting_id}/room$")):
+        question.get_by_role("button", name="确认，现在开始").click()
+    console.wait_for_load_state("load")
     started = console.locator("#room-started")
     expect(started).to_contain_text("开始")
     expect(started).to_contain_text("原定")

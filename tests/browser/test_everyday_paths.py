@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import wait_for_htmx
+from tests.browser.conftest import wait_for_htmx, click_then_reload
 from tests.browser.test_actions_flow import LATE, SOON, _seed, frozen  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -98,8 +98,7 @@ def test_vague_deadline_message_once_and_a_week_without_a_day_is_confirmed(live_
     host, recorder, attendee, meeting_id, items = _room(live_server, users)
     console = new_page(recorder, viewport=(1366, 768))
     console.goto(f"/meetings/{meeting_id}/room")
-    console.get_by_role("button", name="开始会议").click()
-    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
+    click_then_reload(console, console.get_by_role("button", name="开始会议"), re.compile(rf"/meetings/{meeting_id}/room$"))
     console.locator(".entry-tabs [data-tab=action]").click()
     form = console.locator("#action-form")
     text = console.locator("#entry-action-text")
@@ -144,8 +143,7 @@ def test_after_the_meeting_the_recorder_writes_the_minutes_and_carries_the_undis
     host, recorder, attendee, meeting_id, items = _room(live_server, users)
     console = new_page(recorder, viewport=(1366, 768))
     console.goto(f"/meetings/{meeting_id}/room")
-    console.get_by_role("button", name="开始会议").click()
-    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
+    click_then_reload(console, console.get_by_role("button", name="开始会议"), re.compile(rf"/meetings/{meeting_id}/room$"))
     console.select_option("#entry-point-dept", label="客服部")
     text = console.locator("#entry-point-text")
     text.fill("升级投诉须在24小时内给出处理方案")

@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import wait_for_htmx
+from tests.browser.conftest import wait_for_htmx, click_then_reload
 from tests.browser.test_room_live import ITEM_A, _setup_meeting
 
 pytestmark = pytest.mark.browser
@@ -22,8 +22,7 @@ def test_recorder_adds_an_impromptu_item_and_the_attendee_sees_it_without_reload
 
     console = new_page(recorder, viewport=(1366, 768))
     console.goto(room_url)
-    console.get_by_role("button", name="开始会议").click()
-    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
+    click_then_reload(console, console.get_by_role("button", name="开始会议"), re.compile(rf"/meetings/{meeting_id}/room$"))
     expect(console.locator("#room-head")).to_contain_text(ITEM_A)
 
     watcher = new_page(attendee, viewport=(1366, 768))

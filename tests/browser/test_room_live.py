@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import wait_for_htmx
+from tests.browser.conftest import wait_for_htmx, click_then_reload
 
 pytestmark = pytest.mark.browser
 
@@ -69,8 +69,7 @@ def test_attendee_follows_recorder_live_and_catches_up_after_a_cut(live_server, 
 
     console = new_page(recorder, viewport=(1920, 1080))
     console.goto(room_url)
-    console.get_by_role("button", name="开始会议").click()
-    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
+    click_then_reload(console, console.get_by_role("button", name="开始会议"), re.compile(rf"/meetings/{meeting_id}/room$"))
     expect(console.locator("#room-head")).to_contain_text(ITEM_A)
     expect(console.locator("#room")).to_have_class(re.compile(r"\bis-live\b"))
 
@@ -275,8 +274,7 @@ def test_a_failed_room_action_says_why_in_the_page_language(live_server, new_pag
     expect(banner).to_have_count(1)
     console.unroute("**/room/start")
 
-    start.click()
-    console.wait_for_url(re.compile(rf"/meetings/{meeting_id}/room$"))
+    click_then_reload(console, start, re.compile(rf"/meetings/{meeting_id}/room$"))
     expect(console.locator("#room-head")).to_contain_text(ITEM_A)
     # the connection state's words are the server's too (room.css shows them with attr())
     expect(console.locator("#room")).to_have_class(re.compile(r"\bis-live\b"))

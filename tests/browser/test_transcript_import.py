@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import wait_for_htmx
+from tests.browser.conftest import wait_for_htmx, click_then_reload
 
 pytestmark = pytest.mark.browser
 
@@ -72,8 +72,7 @@ def test_recorder_imports_a_transcript_accepts_the_suggestions_and_ends_with_a_r
     expect(page.locator(".tr-line")).to_have_count(0)
 
     page.set_input_files("#tr-file", str(SAMPLE))
-    page.get_by_role("button", name="导入并生成建议").click()
-    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/transcript$"))
+    click_then_reload(page, page.get_by_role("button", name="导入并生成建议"), re.compile(rf"/meetings/{meeting_id}/transcript$"))
     expect(page.locator(".tr-line")).to_have_count(31)
     groups = page.locator(".tr-group")
     expect(groups).to_have_count(2)

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser import test_transcript_import as transcript_import
 from tests.transcripts.model_server import ChatServer
+from tests.browser.conftest import click_then_reload
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("meeting_day")]
 SAMPLE, _started_meeting = transcript_import.SAMPLE, transcript_import._started_meeting
@@ -33,8 +34,7 @@ def _imported(live_server, users, new_page):
     page = new_page(recorder, viewport=(1366, 768))
     page.goto(f"/meetings/{meeting_id}/transcript")
     page.set_input_files("#tr-file", str(SAMPLE))
-    page.get_by_role("button", name="导入并生成建议").click()
-    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/transcript$"))
+    click_then_reload(page, page.get_by_role("button", name="导入并生成建议"), re.compile(rf"/meetings/{meeting_id}/transcript$"))
     expect(page.locator(".tr-line")).to_have_count(31)
     return page
 
