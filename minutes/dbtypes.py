@@ -1,12 +1,17 @@
 """Column types shared by the domains' models."""
 import enum
+from typing import TYPE_CHECKING
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, insert
+from sqlalchemy import DateTime, ForeignKey, Integer, String, insert
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from minutes.core.timefmt import utcnow as clock_now
 from minutes.extensions import db
+
+if TYPE_CHECKING:  # the user model, for the annotations only: dbtypes sits below every domain
+    from minutes.people.models import User
 
 
 class UTCDateTime(TypeDecorator):
@@ -34,6 +39,40 @@ class UTCDateTime(TypeDecorator):
 def utcnow() -> datetime:
     """Default for created_at columns (the real clock, not the frozen one)."""
     return clock_now()
+
+
+class RecordedEntry:
+    """What points, decisions and actions recorded in a meeting share: who wrote and changed them and when, a soft
+    delete (a removed entry stays for the audit trail but is shown nowhere), a version that refuses stale edits,
+    and the entry form's one-time token. Each model keeps its own unique index on (meeting_id, submission)."""
+
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: Bumped on every change; an edit based on an older version is refused (StaleEdit).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The entry form's one-time token: the same form sent again (a retry after a timeout) finds what it
+    #: saved the first time instead of saving it twice. None for what did not come from the room's forms.
+    submission: Mapped[str | None] = mapped_column(String(32))
+
+    @declared_attr
+    def created_by(cls) -> Mapped["User"]:
+        return relationship("User", foreign_keys=[cls.created_by_id])
+
+    @declared_attr
+    def updated_by(cls) -> Mapped["User | None"]:
+        return relationship("User", foreign_keys=[cls.updated_by_id])
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 def str_enum(enum_cls, length: int = 20):

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from minutes.dbtypes import UTCDateTime, str_enum, utcnow
+from minutes.dbtypes import RecordedEntry, UTCDateTime, str_enum, utcnow
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting
 from minutes.people.models import Department, User
@@ -42,7 +42,7 @@ action_cooperator = Table(
 )
 
 
-class ActionItem(db.Model):
+class ActionItem(RecordedEntry, db.Model):
     """An action item (待办): a task with an owner (department and person) and a concrete due date."""
 
     __tablename__ = "action_item"
@@ -66,18 +66,6 @@ class ActionItem(db.Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: True when the wording was changed during the review before being confirmed.
     reworded: Mapped[bool] = mapped_column(default=False)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    #: Soft delete: a removed item stays for the audit trail but is shown nowhere.
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    #: Bumped on every change; an edit based on an older version is refused (StaleEdit).
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    #: The entry form's one-time token: the same form sent again (a retry after a timeout) finds what it
-    #: saved the first time instead of saving it twice. None for what did not come from the room's forms.
-    submission: Mapped[str | None] = mapped_column(String(32))
 
     meeting: Mapped[Meeting] = relationship()
     agenda_item: Mapped[AgendaItem | None] = relationship()
@@ -87,14 +75,6 @@ class ActionItem(db.Model):
         secondary=action_cooperator, order_by=Department.id
     )
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
-    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
-    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
-
-    __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
 
     @property
     def is_done(self) -> bool:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from minutes.dbtypes import UTCDateTime, str_enum, utcnow
+from minutes.dbtypes import RecordedEntry, UTCDateTime, str_enum
 from minutes.extensions import db
 from minutes.meetings.models import AgendaItem, Meeting
 from minutes.people.models import Department, User
@@ -146,7 +146,7 @@ decision_cooperator = Table(
 )
 
 
-class Point(db.Model):
+class Point(RecordedEntry, db.Model):
     """A discussion point under an agenda item: a viewpoint, a dispute or a consensus."""
 
     __tablename__ = "point"
@@ -162,18 +162,6 @@ class Point(db.Model):
     text: Mapped[str] = mapped_column(Text)
     #: Order within the agenda item, 1-based, in the order recorded.
     position: Mapped[int] = mapped_column(Integer, default=1)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    #: Soft delete: a removed point stays for the audit trail but is shown nowhere.
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    #: Bumped on every change; an edit based on an older version is refused (StaleEdit).
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    #: The entry form's one-time token: the same form sent again (a retry after a timeout) finds what it
-    #: saved the first time instead of saving it twice. None for what did not come from the room's forms.
-    submission: Mapped[str | None] = mapped_column(String(32))
 
     meeting: Mapped[Meeting] = relationship()
     agenda_item: Mapped[AgendaItem] = relationship()
@@ -181,17 +169,9 @@ class Point(db.Model):
     speaker: Mapped[User | None] = relationship(foreign_keys=[speaker_id])
     #: For a dispute: the departments that disagree.
     parties: Mapped[list[Department]] = relationship(secondary=point_party, order_by=Department.id)
-    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
-    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
-
-    __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
 
 
-class Decision(db.Model):
+class Decision(RecordedEntry, db.Model):
     """A decision (决议) reached on an agenda item: a clear conclusion, optionally owned and dated."""
 
     __tablename__ = "decision"
@@ -213,18 +193,6 @@ class Decision(db.Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: True when the wording was changed during the review before being confirmed.
     reworded: Mapped[bool] = mapped_column(default=False)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    #: Soft delete: a removed decision stays for the audit trail but is shown nowhere.
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    #: Bumped on every change; an edit based on an older version is refused (StaleEdit).
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    #: The entry form's one-time token: the same form sent again (a retry after a timeout) finds what it
-    #: saved the first time instead of saving it twice. None for what did not come from the room's forms.
-    submission: Mapped[str | None] = mapped_column(String(32))
 
     meeting: Mapped[Meeting] = relationship()
     agenda_item: Mapped[AgendaItem] = relationship()
@@ -234,14 +202,6 @@ class Decision(db.Model):
         secondary=decision_cooperator, order_by=Department.id
     )
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
-    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
-    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
-
-    __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
 
     @property
     def is_confirmed(self) -> bool:

@@ -104,10 +104,7 @@ def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: st
 
 def get_point(user, point_id) -> Point:
     """Load a point of a meeting the user may see (deleted ones are gone)."""
-    point = get_by_id(Point, point_id)
-    if point is None or point.deleted_at is not None or not can_view(user, point.meeting):
-        raise NotFound(gettext("该要点不存在或已删除"))
-    return point
+    return _get_entry(Point, user, point_id, gettext("该要点不存在或已删除"))
 
 
 def update_point(actor: User, point: Point, version, kind: str, text: str, department_id=None, speaker_id=None,
@@ -129,86 +126,41 @@ def update_point(actor: User, point: Point, version, kind: str, text: str, depar
 
 def delete_point(actor: User, point: Point, version=None, now: datetime | None = None) -> Point:
     """Remove a point (kept for the audit trail, shown nowhere)."""
-    _require_write(actor, point.meeting)
-    _check_version(point, version, gettext("该要点"))
-    point.deleted_at, point.deleted_by_id = now or utcnow(), actor.id
-    point.updated_at, point.updated_by = point.deleted_at, actor
-    _flush(gettext("该要点"))
+    _delete_entry(actor, point, version, now, gettext("该要点"))
     _changed(point.meeting, events.item(point.agenda_item_id), events.AGENDA)
     return point
 
 
-# --- decisions -------------------------------------------------------------------------------
+# --- any entry: loading, removing -------------------------------------------------------------
 
-def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
-                 cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None,
-                 submission: str | None = None, due_confirmed: str | None = "") -> Decision:
-    """Record a decision (决议); refused while it contains vague wording. `submission`: see add_point."""
-    _require_write(actor, meeting)
-    item, position = _agenda_item_and_next_position(meeting, agenda_item_id, Decision)
-    text = _clean_text(text, gettext("决议"))
-    owner_dept = _department(owner_department_id, "owner_department_id")
-    owner = _person(owner_id, "owner_id")
-    if owner is not None and owner_dept is None:
-        owner_dept = owner.department
-    cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"), due_confirmed=due_confirmed)
-    decision = Decision(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=owner_dept, owner=owner,
-                        cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
-                        position=position, created_by=actor, created_at=now or utcnow(),
-                        submission=_submission(submission))
-    saved = _insert(decision, gettext("决议"))
-    if saved is decision:
-        _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
-    return saved
+def _get_entry(model, user, entry_id, missing: str):
+    """A point, decision or action of a meeting the user may see; `missing` when there is none (or it was removed)."""
+    entry = get_by_id(model, entry_id)
+    if entry is None or entry.is_deleted or not can_view(user, entry.meeting):
+        raise NotFound(missing)
+    return entry
 
 
-def get_decision(user, decision_id) -> Decision:
-    """Load a decision of a meeting the user may see."""
-    decision = get_by_id(Decision, decision_id)
-    if decision is None or decision.deleted_at is not None or not can_view(user, decision.meeting):
-        raise NotFound(gettext("该决议不存在或已删除"))
-    return decision
+def _delete_entry(actor: User, entry, version, now: datetime | None, this: str) -> None:
+    """Soft-delete a point, decision or action (kept for the audit trail, shown nowhere); stale versions refused."""
+    _require_write(actor, entry.meeting)
+    _check_version(entry, version, this)
+    entry.deleted_at, entry.deleted_by_id = now or utcnow(), actor.id
+    entry.updated_at, entry.updated_by = entry.deleted_at, actor
+    _flush(this)
 
 
-def update_decision(actor: User, decision: Decision, version, text: str, owner_department_id=None, owner_id=None,
-                    cooperating_department_ids=(), due: str | date | None = "",
-                    now: datetime | None = None, due_confirmed: str | None = "") -> Decision:
-    """Change a decision; a confirmed one needs confirming again. Stale edits are refused."""
-    _require_write(actor, decision.meeting)
-    _check_version(decision, version, gettext("该决议"))
-    text = _clean_text(text, gettext("决议"))
-    owner_dept = _department(owner_department_id, "owner_department_id")
-    owner = _person(owner_id, "owner_id")
-    if owner is not None and owner_dept is None:
-        owner_dept = owner.department
-    cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=False, what=gettext("决议"), due_confirmed=due_confirmed)
-    with db.session.no_autoflush:
-        decision.text, decision.owner_department, decision.owner = text, owner_dept, owner
-        decision.cooperating_departments, decision.due_date, decision.due_text = cooperating, due_date, due_text
-        decision.confirmed_at = decision.confirmed_by = None
-        decision.updated_at, decision.updated_by = now or utcnow(), actor
-    _flush(gettext("该决议"))
-    _changed(decision.meeting, events.item(decision.agenda_item_id), events.REVIEW, events.HEAD)
-    return decision
+# --- decisions and actions: one path, two kinds ---------------------------------------------------
+# A decision (决议) may have an owner and a date; an action (待办) must have both, and for a confidential meeting its
+# owner must be someone who may see the meeting. Everything else - the checks, the fields, what the room is told -
+# is the same, so both kinds go through the functions below; the public names stay as the views and the API call them.
 
+def _names(model) -> tuple[str, str]:
+    """The kind's name in messages: 决议 / 该决议, or 待办 / 该待办."""
+    if model is ActionItem:
+        return gettext("待办"), gettext("该待办")
+    return gettext("决议"), gettext("该决议")
 
-def delete_decision(actor: User, decision: Decision, version=None, now: datetime | None = None) -> Decision:
-    """Remove a decision (kept for the audit trail, shown nowhere)."""
-    _require_write(actor, decision.meeting)
-    _check_version(decision, version, gettext("该决议"))
-    decision.deleted_at, decision.deleted_by_id = now or utcnow(), actor.id
-    decision.updated_at, decision.updated_by = decision.deleted_at, actor
-    _flush(gettext("该决议"))
-    room = room_of(decision.meeting)
-    if room is not None and room.review_key == decision.review_key:
-        _advance_cursor(room, decision.meeting, decision.review_key)
-    _changed(decision.meeting, events.item(decision.agenda_item_id), events.AGENDA, events.REVIEW, events.HEAD)
-    return decision
-
-
-# --- actions ---------------------------------------------------------------------------------
 
 def _action_owner(meeting: Meeting, owner_department_id, owner_id) -> tuple[Department, User]:
     """The owner of an action: required, and for a confidential meeting someone who may see it, since the
@@ -221,64 +173,123 @@ def _action_owner(meeting: Meeting, owner_department_id, owner_id) -> tuple[Depa
     return dept, owner
 
 
+def _decision_owner(owner_department_id, owner_id) -> tuple[Department | None, User | None]:
+    """The owner of a decision: optional; a person without a department means the person's department."""
+    owner_dept = _department(owner_department_id, "owner_department_id")
+    owner = _person(owner_id, "owner_id")
+    if owner is not None and owner_dept is None:
+        owner_dept = owner.department
+    return owner_dept, owner
+
+
+def _entry_fields(model, meeting: Meeting, text: str, owner_department_id, owner_id, cooperating_department_ids,
+                  due, due_confirmed) -> dict:
+    """Check what the recorder typed for a decision or an action; the fields to store (ValidationFailed if not)."""
+    what, _this = _names(model)
+    text = _clean_text(text, what)
+    is_action = model is ActionItem
+    if is_action:
+        dept, owner = _action_owner(meeting, owner_department_id, owner_id)
+    else:
+        dept, owner = _decision_owner(owner_department_id, owner_id)
+    cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
+    due_date, due_text = _resolve_due(text, due, required=is_action, what=what, due_confirmed=due_confirmed)
+    return {"text": text, "owner_department": dept, "owner": owner, "cooperating_departments": cooperating,
+            "due_date": due_date, "due_text": due_text}
+
+
+def _add_entry(model, actor: User, meeting: Meeting, agenda_item_id, text, owner_department_id, owner_id,
+               cooperating_department_ids, due, now, submission, due_confirmed, **extra):
+    """Record a decision or an action under an agenda item; returns it, or what the same form saved before."""
+    _require_write(actor, meeting)
+    item, position = _agenda_item_and_next_position(meeting, agenda_item_id, model)
+    fields = _entry_fields(model, meeting, text, owner_department_id, owner_id, cooperating_department_ids, due,
+                           due_confirmed)
+    entry = model(meeting_id=meeting.id, agenda_item=item, position=position, created_by=actor,
+                  created_at=now or utcnow(), submission=_submission(submission), **fields, **extra)
+    saved = _insert(entry, _names(model)[0])
+    if saved is entry:
+        _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
+    return saved
+
+
+def _update_entry(actor: User, entry, version, text, owner_department_id, owner_id, cooperating_department_ids, due,
+                  now, due_confirmed):
+    """Change a decision or an action; a confirmed one needs confirming again. Stale edits are refused."""
+    _what, this = _names(type(entry))
+    _require_write(actor, entry.meeting)
+    _check_version(entry, version, this)
+    fields = _entry_fields(type(entry), entry.meeting, text, owner_department_id, owner_id,
+                           cooperating_department_ids, due, due_confirmed)
+    with db.session.no_autoflush:
+        for name, value in fields.items():
+            setattr(entry, name, value)
+        entry.confirmed_at = entry.confirmed_by = None
+        entry.updated_at, entry.updated_by = now or utcnow(), actor
+    _flush(this)
+    _changed(entry.meeting, events.item(entry.agenda_item_id), events.REVIEW, events.HEAD)
+    return entry
+
+
+def _delete_reviewed(actor: User, entry, version, now):
+    """Remove a decision or an action; the review walk moves on if it was showing it."""
+    _delete_entry(actor, entry, version, now, _names(type(entry))[1])
+    room = room_of(entry.meeting)
+    if room is not None and room.review_key == entry.review_key:
+        _advance_cursor(room, entry.meeting, entry.review_key)
+    _changed(entry.meeting, events.item(entry.agenda_item_id), events.AGENDA, events.REVIEW, events.HEAD)
+    return entry
+
+
+def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
+                 cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None,
+                 submission: str | None = None, due_confirmed: str | None = "") -> Decision:
+    """Record a decision (决议); refused while it contains vague wording. `submission`: see add_point."""
+    return _add_entry(Decision, actor, meeting, agenda_item_id, text, owner_department_id, owner_id,
+                      cooperating_department_ids, due, now, submission, due_confirmed)
+
+
+def get_decision(user, decision_id) -> Decision:
+    """Load a decision of a meeting the user may see."""
+    return _get_entry(Decision, user, decision_id, gettext("该决议不存在或已删除"))
+
+
+def update_decision(actor: User, decision: Decision, version, text: str, owner_department_id=None, owner_id=None,
+                    cooperating_department_ids=(), due: str | date | None = "",
+                    now: datetime | None = None, due_confirmed: str | None = "") -> Decision:
+    """Change a decision; a confirmed one needs confirming again. Stale edits are refused."""
+    return _update_entry(actor, decision, version, text, owner_department_id, owner_id, cooperating_department_ids,
+                         due, now, due_confirmed)
+
+
+def delete_decision(actor: User, decision: Decision, version=None, now: datetime | None = None) -> Decision:
+    """Remove a decision (kept for the audit trail, shown nowhere)."""
+    return _delete_reviewed(actor, decision, version, now)
+
+
 def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
                cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None,
                submission: str | None = None, due_confirmed: str | None = "") -> ActionItem:
     """Record an action item (待办); refused without an owner and a date, or with vague wording.
     `submission`: see add_point."""
-    _require_write(actor, meeting)
-    item, position = _agenda_item_and_next_position(meeting, agenda_item_id, ActionItem)
-    text = _clean_text(text, gettext("待办"))
-    dept, owner = _action_owner(meeting, owner_department_id, owner_id)
-    cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"), due_confirmed=due_confirmed)
-    action = ActionItem(meeting_id=meeting.id, agenda_item=item, text=text, owner_department=dept, owner=owner,
-                        cooperating_departments=cooperating, due_date=due_date, due_text=due_text,
-                        status=ActionStatus.NOT_STARTED, position=position,
-                        created_by=actor, created_at=now or utcnow(), submission=_submission(submission))
-    saved = _insert(action, gettext("待办"))
-    if saved is action:
-        _changed(meeting, events.item(item.id), events.AGENDA, events.REVIEW, events.HEAD)
-    return saved
+    return _add_entry(ActionItem, actor, meeting, agenda_item_id, text, owner_department_id, owner_id,
+                      cooperating_department_ids, due, now, submission, due_confirmed,
+                      status=ActionStatus.NOT_STARTED)
 
 
 def get_action(user, action_id) -> ActionItem:
     """Load an action item of a meeting the user may see."""
-    action = get_by_id(ActionItem, action_id)
-    if action is None or action.deleted_at is not None or not can_view(user, action.meeting):
-        raise NotFound(gettext("该待办不存在或已删除"))
-    return action
+    return _get_entry(ActionItem, user, action_id, gettext("该待办不存在或已删除"))
 
 
 def update_action(actor: User, action: ActionItem, version, text: str, owner_department_id=None, owner_id=None,
                   cooperating_department_ids=(), due: str | date | None = "",
                   now: datetime | None = None, due_confirmed: str | None = "") -> ActionItem:
     """Change an action item in the room; a confirmed one needs confirming again. Stale edits are refused."""
-    _require_write(actor, action.meeting)
-    _check_version(action, version, gettext("该待办"))
-    text = _clean_text(text, gettext("待办"))
-    dept, owner = _action_owner(action.meeting, owner_department_id, owner_id)
-    cooperating = _departments(cooperating_department_ids, "cooperating_department_ids")
-    due_date, due_text = _resolve_due(text, due, required=True, what=gettext("待办"), due_confirmed=due_confirmed)
-    with db.session.no_autoflush:
-        action.text, action.owner_department, action.owner = text, dept, owner
-        action.cooperating_departments, action.due_date, action.due_text = cooperating, due_date, due_text
-        action.confirmed_at = action.confirmed_by = None
-        action.updated_at, action.updated_by = now or utcnow(), actor
-    _flush(gettext("该待办"))
-    _changed(action.meeting, events.item(action.agenda_item_id), events.REVIEW, events.HEAD)
-    return action
+    return _update_entry(actor, action, version, text, owner_department_id, owner_id, cooperating_department_ids,
+                         due, now, due_confirmed)
 
 
 def delete_action(actor: User, action: ActionItem, version=None, now: datetime | None = None) -> ActionItem:
     """Remove an action item (kept for the audit trail, shown nowhere)."""
-    _require_write(actor, action.meeting)
-    _check_version(action, version, gettext("该待办"))
-    action.deleted_at, action.deleted_by_id = now or utcnow(), actor.id
-    action.updated_at, action.updated_by = action.deleted_at, actor
-    _flush(gettext("该待办"))
-    room = room_of(action.meeting)
-    if room is not None and room.review_key == action.review_key:
-        _advance_cursor(room, action.meeting, action.review_key)
-    _changed(action.meeting, events.item(action.agenda_item_id), events.AGENDA, events.REVIEW, events.HEAD)
-    return action
+    return _delete_reviewed(actor, action, version, now)
