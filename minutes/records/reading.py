@@ -20,7 +20,8 @@ from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, M
                                     MinutesVersion)
 from minutes.records.service import (AFTER_MEETING, current_version, final_version, get_version, is_host,
                                      minutes_of, verify, version_by_number, versions)
-from minutes.records.signoff import RecipientState, recipient_of, recipient_states, recipient_states_of
+from minutes.records.signoff import (RecipientState, SignoffRecord, recipient_of, recipient_states, recipient_states_of,
+                                     signoff_record)
 from minutes.room import service as room_service
 
 
@@ -46,6 +47,8 @@ class MinutesState:
     #: Filled for the recorder and the host: who answered, who has not.
     states: list[RecipientState]
     my_state: RecipientState | None
+    #: Every answer and ask so far (None before the first version): the page reads its comments from it.
+    record: SignoffRecord | None = None
 
     @property
     def status_label(self) -> str:
@@ -69,14 +72,15 @@ def get_current(actor: User, meeting: Meeting, now: datetime | None = None) -> M
     overdue = due_at is not None and first_out is None and now > due_at
     writer = can_record(actor, meeting)
     host = is_host(actor, meeting)
-    states = recipient_states(minutes, now) if minutes is not None and current is not None else []
+    record = signoff_record(minutes) if current is not None else None
+    states = recipient_states(minutes, now, record) if record is not None else []
     mine = next((s for s in states if s.user.id == actor.id), None)
     return MinutesState(
         meeting=meeting, minutes=minutes, current=current, final=final, versions=all_versions,
         final_intact=verify(final) if final is not None else None, due_at=due_at, overdue=overdue,
         distributed_late=bool(due_at and first_out and first_out > due_at), can_write=writer, is_host=host,
         recipient=recipient_of(minutes, actor) if minutes else None,
-        states=states if (writer or host) else [], my_state=mine,
+        states=states if (writer or host) else [], my_state=mine, record=record,
     )
 
 

@@ -77,9 +77,9 @@ def _page_context(meeting, **extra):
             taken |= {recorder.id} if recorder else set()
             context["people"] = _pickable_people(meeting, taken)
     if minutes is not None and (state.can_write or state.is_host):
-        context["delivery"] = signoff.version_delivery(current_user, meeting, minutes)
-        context["comments"] = signoff.all_comments(minutes)
-        context["answered_by"] = signoff.answered_by(minutes)
+        context["delivery"] = signoff.version_delivery(current_user, meeting, minutes, state.record)
+        context["comments"] = signoff.all_comments(minutes, state.record)
+        context["answered_by"] = signoff.answered_by(minutes, state.record)
     if state.can_write:
         context["undiscussed"] = carry.carry_overview(meeting)
     if state.current is not None and state.recipient is not None and not state.current.is_final:
