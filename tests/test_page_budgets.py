@@ -262,8 +262,8 @@ def test_minutes_page_with_ten_versions_budget(office, make_meeting, clock, logi
     assert version.number == 10
     login_as(recorder)
     seen = cost(f"/meetings/{meeting.id}/minutes", expect="第10版")
-    # goal 15, now 15 / 14 (63 / 62 before)
-    assert len(seen) <= cap(sqlite=15, postgresql=14), _report("minutes page", seen)
+    # 13 / 12 on SQLite / PostgreSQL (63 / 62 before)
+    assert len(seen) <= PAGE_GOAL, _report("minutes page", seen)
 
 
 def test_actions_list_with_two_thousand_actions_budget(history, login_as, cost):

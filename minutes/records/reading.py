@@ -62,7 +62,7 @@ def get_current(actor: User, meeting: Meeting, now: datetime | None = None) -> M
     if not can_view(actor, meeting):
         raise NotFound(gettext("会议不存在或您无权查看"))
     now = now or utcnow()
-    minutes = minutes_of(meeting)
+    minutes = minutes_of(meeting, with_versions=True)
     all_versions = versions(minutes)
     current = all_versions[-1] if all_versions else None
     final = final_version(minutes)

@@ -11,6 +11,7 @@ from minutes.meetings import service as meetings_service
 from minutes.people.service import all_users
 from minutes.records import drafting, exports, reading, render, service, signoff
 from minutes.room import carry
+from minutes.room import service as room_service
 from minutes.webutil import is_htmx, render as render_page
 
 bp = Blueprint("records", __name__)
@@ -101,7 +102,7 @@ def index():
 @bp.get("/meetings/<int:meeting_id>/minutes")
 def show(meeting_id):
     """The minutes of a meeting: the editor for its writers, the current version for everyone."""
-    meeting = meetings_service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id, options=[room_service.with_room()])
     return _page(meeting)
 
 
