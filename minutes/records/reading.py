@@ -165,22 +165,19 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
                              "changes": sum(s.state in ("change", "change_open") for s in states),
                              "overdue": sum(s.overdue for s in states)})
     to_answer = []
+    answered = select(MinutesResponse.id).where(MinutesResponse.version_id == MinutesRequest.version_id,
+                                                MinutesResponse.user_id == user.id).exists()
     rows = db.session.execute(
         select(MinutesRequest, MinutesVersion, Minutes)
         .join(MinutesVersion, MinutesVersion.id == MinutesRequest.version_id)
         .join(Minutes, Minutes.id == MinutesVersion.minutes_id)
-        .where(MinutesRequest.user_id == user.id, Minutes.status == MinutesStatus.DISTRIBUTED)
+        .where(MinutesRequest.user_id == user.id, Minutes.status == MinutesStatus.DISTRIBUTED, ~answered)
         .order_by(MinutesRequest.due_on)).all()
-    answered = set(db.session.scalars(
-        select(MinutesResponse.version_id).where(MinutesResponse.user_id == user.id,
-                                                 MinutesResponse.version_id.in_({v.id for _r, v, _m in rows})))) \
-        if rows else set()
     for request, version, minutes in rows:
         if current_version(minutes).id != version.id or not can_view(user, version.meeting):
             continue
-        if version.id not in answered:
-            to_answer.append({"version": version, "meeting": version.meeting, "due_on": request.due_on,
-                              "overdue": today > request.due_on})
+        to_answer.append({"version": version, "meeting": version.meeting, "due_on": request.due_on,
+                          "overdue": today > request.due_on})
     return DuePanel(to_write, awaiting, to_answer)
 
 

@@ -276,3 +276,15 @@ def test_dashboard_shows_sign_off_waiting_for_me(recorded, clock, client, login_
     login_as(r.head)
     html = client.get("/").get_data(as_text=True)
     assert 'id="minutes-panel"' in html and "确认已逾期" in html and "解决客户投诉处理流程卡点" in html
+
+
+def test_dashboard_drops_a_sign_off_once_answered(recorded, clock, client, login_as):
+    r = recorded()
+    version = distribute(r, clock)
+    clock(2026, 6, 19, 9, 0)
+    login_as(r.head)
+    assert "去确认" in client.get("/").get_data(as_text=True)
+    signoff.respond(r.head, version.id, "confirm")
+    db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="minutes-panel"' not in html and "去确认" not in html
