@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from minutes.core.errors import NotFound, RuleViolation
 from minutes.core.timefmt import to_local, utcnow
@@ -142,11 +142,11 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
         .where(Participant.user_id == user.id, Participant.role.in_([Role.RECORDER, Role.HOST]),
                Meeting.status.in_([MeetingStatus.MINUTES_DUE, MeetingStatus.DISTRIBUTED]))
         .options(room_service.with_room()).order_by(Meeting.ends_at)).all()
-    # Their rooms came with them; their minutes, with the versions and recipients, come in three statements
-    # for all of them (not several per meeting).
+    # Their rooms came with them; their minutes, with the versions (joined) and recipients, come in two
+    # statements for all of them (not several per meeting).
     minutes_by_meeting = {m.meeting_id: m for m in db.session.scalars(
         select(Minutes).where(Minutes.meeting_id.in_([meeting.id for meeting in led]))
-        .options(selectinload(Minutes.versions), selectinload(Minutes.recipients)))} if led else {}
+        .options(joinedload(Minutes.versions), selectinload(Minutes.recipients))).unique()} if led else {}
     states_of = recipient_states_of([minutes_by_meeting[m.id] for m in led
                                      if m.status == MeetingStatus.DISTRIBUTED and m.id in minutes_by_meeting], now)
     to_write, awaiting = [], []
