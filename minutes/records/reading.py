@@ -7,19 +7,19 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from minutes.core.errors import NotFound, RuleViolation
 from minutes.core.timefmt import to_local, utcnow
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role
-from minutes.meetings.service import can_record, can_view
+from minutes.meetings.service import can_record, can_view, visible_filter
 from minutes.people.models import User
 from minutes.records import render
 from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, MinutesResponse, MinutesStatus,
                                     MinutesVersion)
-from minutes.records.service import (AFTER_MEETING, current_version, final_version, get_version, is_host,
-                                     minutes_of, verify, version_by_number, versions)
+from minutes.records.service import (AFTER_MEETING, current_version, final_version, get_version, is_current_version,
+                                     is_host, minutes_of, verify, version_by_number, versions)
 from minutes.records.signoff import (RecipientState, SignoffRecord, recipient_of, recipient_states, recipient_states_of,
                                      signoff_record)
 from minutes.room import service as room_service
@@ -167,15 +167,18 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
     to_answer = []
     answered = select(MinutesResponse.id).where(MinutesResponse.version_id == MinutesRequest.version_id,
                                                 MinutesResponse.user_id == user.id).exists()
+    # The current versions of meetings the user may see, with their meetings, in one statement (not the versions
+    # and the invitations of each meeting one by one).
     rows = db.session.execute(
-        select(MinutesRequest, MinutesVersion, Minutes)
+        select(MinutesRequest, MinutesVersion)
         .join(MinutesVersion, MinutesVersion.id == MinutesRequest.version_id)
         .join(Minutes, Minutes.id == MinutesVersion.minutes_id)
-        .where(MinutesRequest.user_id == user.id, Minutes.status == MinutesStatus.DISTRIBUTED, ~answered)
+        .join(Meeting, Meeting.id == MinutesVersion.meeting_id)
+        .where(MinutesRequest.user_id == user.id, Minutes.status == MinutesStatus.DISTRIBUTED, ~answered,
+               is_current_version(MinutesVersion), visible_filter(user))
+        .options(contains_eager(MinutesVersion.meeting))
         .order_by(MinutesRequest.due_on)).all()
-    for request, version, minutes in rows:
-        if current_version(minutes).id != version.id or not can_view(user, version.meeting):
-            continue
+    for request, version in rows:
         to_answer.append({"version": version, "meeting": version.meeting, "due_on": request.due_on,
                           "overdue": today > request.due_on})
     return DuePanel(to_write, awaiting, to_answer)

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from minutes.calendar.service import work_calendar
 from minutes.core.links import external_url
@@ -120,6 +120,13 @@ def current_version(minutes: Minutes | None) -> MinutesVersion | None:
     if minutes is None:
         return None
     return minutes.versions[-1] if minutes.versions else None
+
+
+def is_current_version(version=MinutesVersion):
+    """current_version as a WHERE clause, for a list of versions of many minutes: no newer version of the same
+    minutes (`version`: MinutesVersion or an alias of it)."""
+    newer = aliased(MinutesVersion)
+    return ~select(newer.id).where(newer.minutes_id == version.minutes_id, newer.number > version.number).exists()
 
 
 def final_version(minutes: Minutes | None) -> MinutesVersion | None:
