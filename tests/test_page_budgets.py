@@ -1,8 +1,7 @@
 """Statement budgets per page (issue 21): how many SQL statements one GET of each main page executes, with
 realistic data built through the app's own services, on SQLite and PostgreSQL alike.
 
-Goal: the room ≤ 10 statements, every other page ≤ 15. A page still above its goal is capped at what it costs
-today (``# goal N, now M``) so that it cannot grow; lower the cap when a change brings it down.
+Goal: the room ≤ 10 statements, every other page ≤ 15; each page's test asserts its goal.
 The count is of the second GET of a page: the first warms whatever the app caches, as a running server's
 would be. Every statement the driver is given counts, SQLite's explicit BEGIN included (PostgreSQL's is implicit).
 """
@@ -18,16 +17,10 @@ from minutes.extensions import db
 from minutes.meetings import materials, service as planning
 from minutes.room import attendance, recording, review
 from minutes.room import service as room
-from tests.conftest import BACKEND
 
 #: The goals of issue 21.
 ROOM_GOAL = 10
 PAGE_GOAL = 15
-
-
-def cap(sqlite: int, postgresql: int) -> int:
-    """What a page above its goal costs today on this backend (SQLite adds its explicit BEGIN): it may not grow."""
-    return postgresql if BACKEND == "postgresql" else sqlite
 
 
 @pytest.fixture(autouse=True)
@@ -170,9 +163,9 @@ def history(office, make_meeting, clock):
 def test_dashboard_budget(history, login_as, cost):
     login_as(history["host"])
     seen = cost("/", expect="预算审批流程")
-    # goal 15, now 16 / 15 (34 / 33 before: two statements per meeting whose minutes were due, five per meeting
-    # whose minutes were out; now the same however many)
-    assert len(seen) <= cap(sqlite=16, postgresql=15), _report("dashboard", seen)
+    # 14 / 13 on SQLite / PostgreSQL (34 / 33 before: two statements per meeting whose minutes were due, five per
+    # meeting whose minutes were out; now the same however many)
+    assert len(seen) <= PAGE_GOAL, _report("dashboard", seen)
 
 
 def test_meeting_page_budget(history, login_as, cost):
@@ -262,9 +255,8 @@ def test_minutes_page_with_ten_versions_budget(office, make_meeting, clock, logi
     assert version.number == 10
     login_as(recorder)
     seen = cost(f"/meetings/{meeting.id}/minutes", expect="第10版")
-    # goal 15, now 20 / 19 (63 / 62 before); left: the comments and the answered-by list are read again beside
-    # the recipient states, the room state twice
-    assert len(seen) <= cap(sqlite=20, postgresql=19), _report("minutes page", seen)
+    # 13 / 12 on SQLite / PostgreSQL (63 / 62 before)
+    assert len(seen) <= PAGE_GOAL, _report("minutes page", seen)
 
 
 def test_actions_list_with_two_thousand_actions_budget(history, login_as, cost):

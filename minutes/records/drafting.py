@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from minutes.actions.models import ActionItem
 from minutes.core.errors import StaleEdit, ValidationFailed
@@ -37,15 +37,15 @@ def record_tables(meeting: Meeting) -> tuple[list[dict], list[dict]]:
     order = {item.id: item.position for item in meeting.agenda_items}
     titles = {item.id: item.title for item in meeting.agenda_items}
     key = lambda row: (order.get(row.agenda_item_id, 10**6), row.position, row.id)  # noqa: E731
-    # Owners and departments joined, 配合部门 in one more statement per table (not one per row).
+    # Owners, departments and 配合部门 joined: one statement per table (a row has a few helping departments).
     decisions = sorted(db.session.scalars(
         select(Decision).where(Decision.meeting_id == meeting.id, Decision.deleted_at.is_(None))
         .options(joinedload(Decision.owner), joinedload(Decision.owner_department),
-                 selectinload(Decision.cooperating_departments))), key=key)
+                 joinedload(Decision.cooperating_departments))).unique(), key=key)
     actions = sorted(db.session.scalars(
         select(ActionItem).where(ActionItem.meeting_id == meeting.id, ActionItem.deleted_at.is_(None))
         .options(joinedload(ActionItem.owner), joinedload(ActionItem.owner_department),
-                 selectinload(ActionItem.cooperating_departments))), key=key)
+                 joinedload(ActionItem.cooperating_departments))).unique(), key=key)
     decision_rows = [{
         "no": no, "id": d.id, "item": titles.get(d.agenda_item_id, ""), "item_no": order.get(d.agenda_item_id),
         "text": d.text, "owner_department": d.owner_department.name if d.owner_department else "",

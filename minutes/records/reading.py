@@ -7,20 +7,21 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from minutes.core.errors import NotFound, RuleViolation
 from minutes.core.timefmt import to_local, utcnow
 from minutes.extensions import db
 from minutes.meetings.models import Meeting, MeetingStatus, Participant, Role
-from minutes.meetings.service import can_record, can_view
+from minutes.meetings.service import can_record, can_view, visible_filter
 from minutes.people.models import User
 from minutes.records import render
 from minutes.records.models import (Minutes, MinutesRecipient, MinutesRequest, MinutesResponse, MinutesStatus,
                                     MinutesVersion)
-from minutes.records.service import (AFTER_MEETING, current_version, final_version, get_version, is_host,
-                                     minutes_of, verify, version_by_number, versions)
-from minutes.records.signoff import RecipientState, recipient_of, recipient_states, recipient_states_of
+from minutes.records.service import (AFTER_MEETING, current_version, final_version, get_version, is_current_version,
+                                     is_host, minutes_of, verify, version_by_number, versions)
+from minutes.records.signoff import (RecipientState, SignoffRecord, recipient_of, recipient_states, recipient_states_of,
+                                     signoff_record)
 from minutes.room import service as room_service
 
 
@@ -46,6 +47,8 @@ class MinutesState:
     #: Filled for the recorder and the host: who answered, who has not.
     states: list[RecipientState]
     my_state: RecipientState | None
+    #: Every answer and ask so far (None before the first version): the page reads its comments from it.
+    record: SignoffRecord | None = None
 
     @property
     def status_label(self) -> str:
@@ -59,7 +62,7 @@ def get_current(actor: User, meeting: Meeting, now: datetime | None = None) -> M
     if not can_view(actor, meeting):
         raise NotFound(gettext("会议不存在或您无权查看"))
     now = now or utcnow()
-    minutes = minutes_of(meeting)
+    minutes = minutes_of(meeting, with_versions=True)
     all_versions = versions(minutes)
     current = all_versions[-1] if all_versions else None
     final = final_version(minutes)
@@ -69,14 +72,15 @@ def get_current(actor: User, meeting: Meeting, now: datetime | None = None) -> M
     overdue = due_at is not None and first_out is None and now > due_at
     writer = can_record(actor, meeting)
     host = is_host(actor, meeting)
-    states = recipient_states(minutes, now) if minutes is not None and current is not None else []
+    record = signoff_record(minutes) if current is not None else None
+    states = recipient_states(minutes, now, record) if record is not None else []
     mine = next((s for s in states if s.user.id == actor.id), None)
     return MinutesState(
         meeting=meeting, minutes=minutes, current=current, final=final, versions=all_versions,
         final_intact=verify(final) if final is not None else None, due_at=due_at, overdue=overdue,
         distributed_late=bool(due_at and first_out and first_out > due_at), can_write=writer, is_host=host,
         recipient=recipient_of(minutes, actor) if minutes else None,
-        states=states if (writer or host) else [], my_state=mine,
+        states=states if (writer or host) else [], my_state=mine, record=record,
     )
 
 
@@ -138,11 +142,11 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
         .where(Participant.user_id == user.id, Participant.role.in_([Role.RECORDER, Role.HOST]),
                Meeting.status.in_([MeetingStatus.MINUTES_DUE, MeetingStatus.DISTRIBUTED]))
         .options(room_service.with_room()).order_by(Meeting.ends_at)).all()
-    # Their rooms came with them; their minutes, with the versions and recipients, come in three statements
-    # for all of them (not several per meeting).
+    # Their rooms came with them; their minutes, with the versions (joined) and recipients, come in two
+    # statements for all of them (not several per meeting).
     minutes_by_meeting = {m.meeting_id: m for m in db.session.scalars(
         select(Minutes).where(Minutes.meeting_id.in_([meeting.id for meeting in led]))
-        .options(selectinload(Minutes.versions), selectinload(Minutes.recipients)))} if led else {}
+        .options(joinedload(Minutes.versions), selectinload(Minutes.recipients))).unique()} if led else {}
     states_of = recipient_states_of([minutes_by_meeting[m.id] for m in led
                                      if m.status == MeetingStatus.DISTRIBUTED and m.id in minutes_by_meeting], now)
     to_write, awaiting = [], []
@@ -161,22 +165,22 @@ def dashboard(user: User, now: datetime | None = None) -> DuePanel:
                              "changes": sum(s.state in ("change", "change_open") for s in states),
                              "overdue": sum(s.overdue for s in states)})
     to_answer = []
+    answered = select(MinutesResponse.id).where(MinutesResponse.version_id == MinutesRequest.version_id,
+                                                MinutesResponse.user_id == user.id).exists()
+    # The current versions of meetings the user may see, with their meetings, in one statement (not the versions
+    # and the invitations of each meeting one by one).
     rows = db.session.execute(
-        select(MinutesRequest, MinutesVersion, Minutes)
+        select(MinutesRequest, MinutesVersion)
         .join(MinutesVersion, MinutesVersion.id == MinutesRequest.version_id)
         .join(Minutes, Minutes.id == MinutesVersion.minutes_id)
-        .where(MinutesRequest.user_id == user.id, Minutes.status == MinutesStatus.DISTRIBUTED)
+        .join(Meeting, Meeting.id == MinutesVersion.meeting_id)
+        .where(MinutesRequest.user_id == user.id, Minutes.status == MinutesStatus.DISTRIBUTED, ~answered,
+               is_current_version(MinutesVersion), visible_filter(user))
+        .options(contains_eager(MinutesVersion.meeting))
         .order_by(MinutesRequest.due_on)).all()
-    answered = set(db.session.scalars(
-        select(MinutesResponse.version_id).where(MinutesResponse.user_id == user.id,
-                                                 MinutesResponse.version_id.in_({v.id for _r, v, _m in rows})))) \
-        if rows else set()
-    for request, version, minutes in rows:
-        if current_version(minutes).id != version.id or not can_view(user, version.meeting):
-            continue
-        if version.id not in answered:
-            to_answer.append({"version": version, "meeting": version.meeting, "due_on": request.due_on,
-                              "overdue": today > request.due_on})
+    for request, version in rows:
+        to_answer.append({"version": version, "meeting": version.meeting, "due_on": request.due_on,
+                          "overdue": today > request.due_on})
     return DuePanel(to_write, awaiting, to_answer)
 
 

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.orm import aliased, joinedload
 
 from minutes.calendar.service import work_calendar
 from minutes.core.links import external_url
@@ -60,9 +61,13 @@ def is_host(user, meeting: Meeting) -> bool:
     return can_view(user, meeting) and meeting.role_of(user) == Role.HOST
 
 
-def minutes_of(meeting: Meeting) -> Minutes | None:
-    """The minutes of a meeting, or None before the recorder opens them."""
-    return db.session.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
+def minutes_of(meeting: Meeting, with_versions: bool = False) -> Minutes | None:
+    """The minutes of a meeting, or None before the recorder opens them; `with_versions`: their versions come in
+    the same statement (a page that shows them)."""
+    query = select(Minutes).where(Minutes.meeting_id == meeting.id)
+    if with_versions:
+        query = query.options(joinedload(Minutes.versions))
+    return db.session.scalars(query).unique().one_or_none()
 
 
 def get_version(user, version_id) -> MinutesVersion:
@@ -115,6 +120,13 @@ def current_version(minutes: Minutes | None) -> MinutesVersion | None:
     if minutes is None:
         return None
     return minutes.versions[-1] if minutes.versions else None
+
+
+def is_current_version(version=MinutesVersion):
+    """current_version as a WHERE clause, for a list of versions of many minutes: no newer version of the same
+    minutes (`version`: MinutesVersion or an alias of it)."""
+    newer = aliased(MinutesVersion)
+    return ~select(newer.id).where(newer.minutes_id == version.minutes_id, newer.number > version.number).exists()
 
 
 def final_version(minutes: Minutes | None) -> MinutesVersion | None:

@@ -132,18 +132,19 @@ def _ask(version: MinutesVersion, user: User, now: datetime, due_on: date, becau
     return request
 
 
-def version_delivery(actor: User, meeting: Meeting, minutes: Minutes | None = None) -> notify.DeliveryReport | None:
+def version_delivery(actor: User, meeting: Meeting, minutes: Minutes | None = None,
+                     record: SignoffRecord | None = None) -> notify.DeliveryReport | None:
     """What became of the emails of the latest version (the asks to confirm, or the final/correction notices),
-    per recipient, for the recorder and the host; None when nothing was sent. `minutes`: the meeting's, when
-    the caller has them."""
+    per recipient, for the recorder and the host; None when nothing was sent. `minutes` and their sign-off
+    `record`: the meeting's, when the caller has them."""
     if not (can_record(actor, meeting) or is_host(actor, meeting)):
         raise PermissionDenied(gettext("只有记录人和主持人可以查看纪要的发送情况"))
     minutes = minutes if minutes is not None else minutes_of(meeting)
     version = current_version(minutes)
     if version is None:
         return None
-    asked = db.session.scalars(select(MinutesRequest).where(MinutesRequest.version_id == version.id)
-                               .order_by(MinutesRequest.id)).all()
+    record = signoff_record(minutes) if record is None else record
+    asked = sorted((r for r in record.requests if r.version_id == version.id), key=lambda r: r.id)
     recipients = {f"minutes:v{version.id}:ask:{r.user_id}": r.user for r in asked}
     if version.is_final or version.corrects is not None:
         what = "final" if version.corrects is None else "correction"
@@ -309,37 +310,60 @@ class RecipientState:
         return "warn" if self.state in ("pending", "no_answer", "confirmed_old") else ""
 
 
-def recipient_states(minutes: Minutes, now: datetime | None = None) -> list[RecipientState]:
-    """Who has answered the current version, who answered an older one, who has not, with every comment."""
-    return recipient_states_of([minutes], now)[minutes.id]
+@dataclass
+class SignoffRecord:
+    """Every answer to and every ask for the versions of one meeting's minutes, oldest first: loaded once, read
+    by every part of a page (the recipients' states, the comments, what a revision answered, the e-mails sent)."""
+
+    answers: list[MinutesResponse] = field(default_factory=list)
+    requests: list[MinutesRequest] = field(default_factory=list)
+
+
+def signoff_records(minutes_list: list[Minutes]) -> dict[int, SignoffRecord]:
+    """The sign-off records of several minutes (minutes id → record): two statements for all of them (the
+    dashboard lists every meeting out for sign-off), none when no version was sent."""
+    minutes_of_version = {v.id: m.id for m in minutes_list for v in versions(m)}
+    records = {m.id: SignoffRecord() for m in minutes_list}
+    if minutes_of_version:
+        for answer in db.session.scalars(
+                select(MinutesResponse).where(MinutesResponse.version_id.in_(list(minutes_of_version)))
+                .order_by(MinutesResponse.created_at, MinutesResponse.id)):
+            records[minutes_of_version[answer.version_id]].answers.append(answer)
+        for request in db.session.scalars(
+                select(MinutesRequest).where(MinutesRequest.version_id.in_(list(minutes_of_version)))
+                .order_by(MinutesRequest.asked_at, MinutesRequest.id)):
+            records[minutes_of_version[request.version_id]].requests.append(request)
+    return records
+
+
+def signoff_record(minutes: Minutes) -> SignoffRecord:
+    """The sign-off record of one meeting's minutes (see SignoffRecord)."""
+    return signoff_records([minutes])[minutes.id]
+
+
+def recipient_states(minutes: Minutes, now: datetime | None = None,
+                     record: SignoffRecord | None = None) -> list[RecipientState]:
+    """Who has answered the current version, who answered an older one, who has not, with every comment.
+    `record`: the minutes' sign-off record when the caller has it already (the minutes page)."""
+    record = signoff_record(minutes) if record is None else record
+    return _states(minutes, current_version(minutes), record, to_local(now or utcnow()).date())
 
 
 def recipient_states_of(minutes_list: list[Minutes], now: datetime | None = None) -> dict[int, list[RecipientState]]:
     """recipient_states of several minutes at once (minutes id → states): the answers and requests of all
     their versions in two statements (the dashboard lists every meeting out for sign-off)."""
     today = to_local(now or utcnow()).date()
-    minutes_of_version = {v.id: m.id for m in minutes_list if current_version(m) is not None for v in versions(m)}
-    answers, requests = [], []
-    if minutes_of_version:
-        answers = list(db.session.scalars(
-            select(MinutesResponse).where(MinutesResponse.version_id.in_(list(minutes_of_version)))
-            .order_by(MinutesResponse.created_at, MinutesResponse.id)))
-        requests = list(db.session.scalars(
-            select(MinutesRequest).where(MinutesRequest.version_id.in_(list(minutes_of_version)))
-            .order_by(MinutesRequest.asked_at, MinutesRequest.id)))
-    return {m.id: _states(m, current_version(m), [a for a in answers if minutes_of_version[a.version_id] == m.id],
-                          [r for r in requests if minutes_of_version[r.version_id] == m.id], today)
-            for m in minutes_list}
+    records = signoff_records(minutes_list)
+    return {m.id: _states(m, current_version(m), records[m.id], today) for m in minutes_list}
 
 
-def _states(minutes: Minutes, current: MinutesVersion | None, answers: list[MinutesResponse],
-            requests: list[MinutesRequest], today) -> list[RecipientState]:
+def _states(minutes: Minutes, current: MinutesVersion | None, record: SignoffRecord, today) -> list[RecipientState]:
     if current is None:
         return []
     states = []
     for recipient in minutes.recipients:
-        mine = [a for a in answers if a.user_id == recipient.user_id]
-        asked = [r for r in requests if r.user_id == recipient.user_id]
+        mine = [a for a in record.answers if a.user_id == recipient.user_id]
+        asked = [r for r in record.requests if r.user_id == recipient.user_id]
         latest = mine[-1] if mine else None
         request = next((r for r in asked if r.version_id == current.id), None)
         if latest is not None and latest.version_id == current.id:
@@ -365,24 +389,18 @@ def open_comments(minutes: Minutes, now: datetime | None = None,
     return [s.latest for s in states if s.state in ("change", "change_open")]
 
 
-def all_comments(minutes: Minutes) -> list[MinutesResponse]:
-    """Every comment ever made on the minutes, newest first (answers with text)."""
-    ids = [v.id for v in versions(minutes)]
-    if not ids:
-        return []
-    return list(db.session.scalars(select(MinutesResponse).where(MinutesResponse.version_id.in_(ids),
-                                                                 MinutesResponse.comment != "")
-                                   .order_by(MinutesResponse.created_at.desc(), MinutesResponse.id.desc())))
+def all_comments(minutes: Minutes, record: SignoffRecord | None = None) -> list[MinutesResponse]:
+    """Every comment ever made on the minutes, newest first (answers with text). `record`: the minutes' sign-off
+    record when the caller has it already."""
+    record = signoff_record(minutes) if record is None else record
+    return [answer for answer in reversed(record.answers) if answer.comment != ""]
 
 
-def answered_by(minutes: Minutes) -> dict[int, MinutesVersion]:
-    """For each comment a later version answered: that version (response id → version)."""
-    ids = [v.id for v in versions(minutes)]
-    if not ids:
-        return {}
-    rows = db.session.scalars(select(MinutesRequest).where(MinutesRequest.version_id.in_(ids),
-                                                           MinutesRequest.because_response_id.is_not(None)))
-    return {r.because_response_id: r.version for r in rows}
+def answered_by(minutes: Minutes, record: SignoffRecord | None = None) -> dict[int, MinutesVersion]:
+    """For each comment a later version answered: that version (response id → version). `record`: the minutes'
+    sign-off record when the caller has it already."""
+    record = signoff_record(minutes) if record is None else record
+    return {r.because_response_id: r.version for r in record.requests if r.because_response_id is not None}
 
 
 # --- revisions -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from minutes.meetings import service as meetings_service
 from minutes.people.service import all_users
 from minutes.records import drafting, exports, reading, render, service, signoff
 from minutes.room import carry
+from minutes.room import service as room_service
 from minutes.webutil import is_htmx, render as render_page
 
 bp = Blueprint("records", __name__)
@@ -77,9 +78,9 @@ def _page_context(meeting, **extra):
             taken |= {recorder.id} if recorder else set()
             context["people"] = _pickable_people(meeting, taken)
     if minutes is not None and (state.can_write or state.is_host):
-        context["delivery"] = signoff.version_delivery(current_user, meeting, minutes)
-        context["comments"] = signoff.all_comments(minutes)
-        context["answered_by"] = signoff.answered_by(minutes)
+        context["delivery"] = signoff.version_delivery(current_user, meeting, minutes, state.record)
+        context["comments"] = signoff.all_comments(minutes, state.record)
+        context["answered_by"] = signoff.answered_by(minutes, state.record)
     if state.can_write:
         context["undiscussed"] = carry.carry_overview(meeting)
     if state.current is not None and state.recipient is not None and not state.current.is_final:
@@ -101,7 +102,7 @@ def index():
 @bp.get("/meetings/<int:meeting_id>/minutes")
 def show(meeting_id):
     """The minutes of a meeting: the editor for its writers, the current version for everyone."""
-    meeting = meetings_service.get_meeting(current_user, meeting_id)
+    meeting = meetings_service.get_meeting(current_user, meeting_id, options=[room_service.with_room()])
     return _page(meeting)
 
 

@@ -276,3 +276,75 @@ def test_dashboard_shows_sign_off_waiting_for_me(recorded, clock, client, login_
     login_as(r.head)
     html = client.get("/").get_data(as_text=True)
     assert 'id="minutes-panel"' in html and "确认已逾期" in html and "解决客户投诉处理流程卡点" in html
+
+
+def test_dashboard_drops_a_sign_off_once_answered(recorded, clock, client, login_as):
+    r = recorded()
+    version = distribute(r, clock)
+    clock(2026, 6, 19, 9, 0)
+    login_as(r.head)
+    assert "去确认" in client.get("/").get_data(as_text=True)
+    signoff.respond(r.head, version.id, "confirm")
+    db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="minutes-panel"' not in html and "去确认" not in html
+
+
+def _out_for_sign_off(r, clock, make_meeting, day):
+    """Another meeting of r's host and recorder with r.member invited, held on `day` and its minutes sent."""
+    from minutes.meetings import service as planning
+    from minutes.room import review, service as room
+
+    meeting = make_meeting(r.host, starts=(2026, 6, day, 10, 0), topic=f"投诉复盘6月{day}日")
+    planning.invite(r.host, meeting, [r.recorder.id], "recorder")
+    planning.invite(r.host, meeting, [r.member.id], "participant")
+    planning.add_agenda_item(r.host, meeting, "复盘", 30, r.member.department_id)
+    clock(2026, 6, day, 10, 0)
+    room.start_meeting(r.recorder, meeting)
+    review.enter_review(r.recorder, meeting)
+    review.finish_meeting(r.recorder, meeting)
+    drafting.draft_from_record(r.recorder, meeting)
+    signoff.distribute(r.recorder, meeting)
+    db.session.commit()
+    return meeting
+
+
+def test_dashboard_lists_sign_offs_in_the_same_statements_however_many_wait(recorded, clock, client, login_as,
+                                                                           make_meeting):
+    from sqlalchemy import event
+
+    r = recorded()
+    distribute(r, clock)
+
+    def dashboard_statements():
+        seen = []
+        client.get("/")  # warms what the app caches
+        event.listen(db.engine, "before_cursor_execute", note := lambda *args: seen.append(args[2]))
+        try:
+            html = client.get("/").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        return len(seen), html.count("去确认")
+
+    clock(2026, 6, 19, 9, 0)
+    login_as(r.member)
+    one = dashboard_statements()
+    for day in (15, 16):
+        _out_for_sign_off(r, clock, make_meeting, day)
+    clock(2026, 6, 19, 9, 0)
+    three = dashboard_statements()
+    assert one[1] == 1 and three[1] == 3
+    assert three[0] == one[0]
+
+
+def test_dashboard_asks_only_for_the_current_version(recorded, clock, client, login_as, switch_user):
+    r = recorded()
+    version = distribute(r, clock)
+    clock(2026, 6, 19, 9, 0)
+    answer = signoff.respond(r.late, version.id, "change", "请补充值班工程师的到岗时间")
+    signoff.revise(r.recorder, r.meeting, version.minutes.draft_body + "\n\n已补充到岗时间。", answers=[answer.id])
+    db.session.commit()
+    login_as(r.member)  # asked for version 1 only, which version 2 replaced
+    assert "去确认" not in client.get("/").get_data(as_text=True)
+    switch_user(r.late)  # asked again for version 2
+    assert client.get("/").get_data(as_text=True).count("去确认") == 1
