@@ -41,10 +41,12 @@ def test_recorder_imports_a_feishu_transcript_with_speakers_matched_and_suggesti
                                                                                            login_as):
     _imported(started, client, login_as)
     transcript = db.session.scalars(select(Transcript)).one()
-    assert transcript.format == "text" and len(transcript.lines) == 31
+    assert transcript.format == "text" and len(transcript.lines) == 54
     line = transcript.lines[2]
     assert line.user_id == started.tech.id and line.seconds == 72 and line.agenda_item_id == started.items[0].id
-    assert transcript.lines[20].agenda_item_id == started.items[1].id  # after "下一个议题，投诉提报模板优化"
+    assert transcript.lines[26].agenda_item_id == started.items[0].id
+    assert transcript.lines[28].agenda_item_id == started.items[1].id  # after "下一个议题，投诉提报模板优化"
+    assert transcript.lines[22].speaker == "陈静(技术部)" and transcript.lines[22].user_id is None  # not invited
     kinds = [(s.kind.value, s.agenda_item_id) for s in _suggestions()]
     assert ("decision", started.items[0].id) in kinds and ("decision", started.items[1].id) in kinds
     assert ("dispute", started.items[1].id) in kinds and ("consensus", started.items[0].id) in kinds
