@@ -356,6 +356,7 @@ def _with_late_entry(body: str, meeting: Meeting, point) -> str:
         references = _reference_lines(number, decisions, actions) if number in items else []
         if references or any(line.strip() and line != NOTHING_RECORDED for line in section):
             section = [line for line in section if line != NOTHING_RECORDED]
+            section = [line for i, line in enumerate(section) if line.strip() or not i or section[i - 1].strip()]
             while section and not section[-1].strip():
                 section.pop()
         lines[start + 1:end] = section + references

@@ -82,6 +82,20 @@ def test_model_suggestions_stream_into_the_page_and_are_accepted_like_the_rules(
     shot(page.locator(".editor-pane"), "minutes-summary-refused")
     assert editor.input_value().count("会议摘要") == 1
 
+    # until the minutes go out, a suggestion accepted after the meeting goes into the record and the draft
+    page.locator("#minutes-transcript").click()
+    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/transcript$"))
+    expect(page.locator("#late-note")).to_contain_text("纪要分发前")
+    dispute = page.locator(".tr-sg--dispute.tr-sg--open", has_text="合规这块不能等")
+    sid = dispute.get_attribute("id")
+    dispute.get_by_role("button", name="采纳").click()
+    expect(page.locator(f"#{sid}.tr-sg--accepted")).to_have_count(1)
+    shot(page, "transcript-after-meeting-1366", full_page=False)
+    page.locator("#back-to-minutes").click()
+    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/minutes$"))
+    expect(editor).to_have_value(re.compile(r"### 议题二：投诉提报模板优化\n\n\*\*争议\*\*\n\n- \*\*.*合规这块不能等"))
+    expect(editor).not_to_have_value(re.compile("### 议题二：投诉提报模板优化\n\n本议题未记录讨论要点"))
+
 
 def _ended_with_a_draft(live_server, meeting_id):
     """End the meeting (every entry confirmed in the review) and open its minutes draft, in the server's process."""

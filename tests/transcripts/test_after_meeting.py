@@ -70,7 +70,8 @@ def test_after_the_meeting_accepted_suggestions_enter_the_record_and_the_minutes
     assert db.session.scalars(select(ActionItem)).one().due_date.isoformat() == "2026-06-30"
     body = records.minutes_of(meeting).draft_body
     second = body[body.index("### 议题二"):]
-    assert "**争议**\n\n- **技术部 与 法务部**：" in second or "**争议**\n\n- **法务部 与 技术部**：" in second
+    assert second.startswith("### 议题二：投诉提报模板优化\n\n**争议**\n\n- **")
+    assert "- **技术部 与 法务部**：" in second or "- **法务部 与 技术部**：" in second
     assert "**决议**：见“决议事项汇总”第1项。" in second and "未记录讨论要点" not in second
     first = body[body.index("### 议题一"):body.index("### 议题二")]
     assert "**待办**：见“待办事项跟踪表”第1项。" in first and "未记录讨论要点" not in first
