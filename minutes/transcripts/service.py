@@ -213,6 +213,9 @@ def accept_suggestion(actor: User, suggestion: Suggestion, agenda_item_id, text:
                      due, due_confirmed, now=now)
     suggestion.status, suggestion.entry_key = SuggestionStatus.ACCEPTED, key
     suggestion.decided_by_id, suggestion.decided_at = actor.id, now
+    # from now on the card shows what went into the record, as the recorder edited it
+    suggestion.text, suggestion.agenda_item_id = entry.text, entry.agenda_item_id
+    suggestion.owner_id = getattr(entry, "owner_id", None)
     db.session.flush()
     return entry
 

@@ -113,6 +113,7 @@ def test_recorder_imports_a_transcript_reviews_the_suggestions_per_item_and_ends
     expect(first.locator(".tr-sg--dispute.tr-sg--dropped")).to_have_count(1)
     _accept(page, first.locator(".tr-sg--action", has_text="支付回调超时的处理口径"),
             text="整理支付回调超时的处理口径，形成知识库初稿")
+    expect(first.locator(".tr-sg--accepted", has_text="形成知识库初稿")).to_have_count(1)
     _accept_the_rest(page, first)
 
     # item 2: "我这边尽快评估一下" is refused by the room's rule until it has a concrete date

@@ -131,7 +131,7 @@ def test_accepting_a_decision_and_an_action_goes_through_the_room(started, clien
     edited = "整理支付回调超时的处理口径，形成知识库初稿"
     response = client.post(f"/meetings/{started.meeting.id}/transcript/suggestions/{action.id}/accept",
                            data=_form(action, text=edited), headers=HX)
-    assert response.status_code == 200
+    assert response.status_code == 200 and edited in response.get_data(as_text=True)  # the card shows what was kept
     item = db.session.scalars(select(ActionItem)).one()
     assert (item.text, item.owner_id, item.due_date.isoformat()) == (edited, started.product.id, "2026-06-30")
     # the second click on the same suggestion adds nothing
