@@ -83,9 +83,7 @@ def _page_context(meeting, **extra):
         context["answered_by"] = signoff.answered_by(minutes)
     if state.can_write:
         context["undiscussed"] = carry.carry_overview(meeting)
-        context["transcript"] = transcripts.latest_transcript(current_user, meeting)
-        if minutes is not None and not minutes.is_final:
-            context["model_summary"] = transcripts.model_summary(current_user, meeting)
+        context["transcripts"] = transcripts.transcripts_of(current_user, meeting)
     if state.current is not None and state.recipient is not None and not state.current.is_final:
         context["item_options"] = signoff.item_options(state.current)
     context.update(extra)

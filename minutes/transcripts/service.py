@@ -249,20 +249,30 @@ def model_refusal(user, meeting: Meeting) -> str | None:
     return ""
 
 
-def model_summary(user, meeting: Meeting) -> str:
-    """The company model's latest first draft of the minutes' summary for this meeting ("" when there is none)."""
+@dataclass(frozen=True)
+class TranscriptsOf:
+    """A meeting's transcripts as the minutes page needs them: are there any, and the model's summary draft."""
+
+    count: int
+    #: the company model's latest first draft of the minutes' summary ("" when the model was never asked)
+    model_summary: str
+
+
+def transcripts_of(user, meeting: Meeting) -> TranscriptsOf:
+    """How many transcripts the meeting has and the model's latest summary draft, in one query."""
     if not can_view(user, meeting):
         raise NotFound(gettext("会议不存在或您无权查看"))
-    return db.session.scalar(select(Transcript.model_summary)
-                             .where(Transcript.meeting_id == meeting.id, Transcript.model_summary != "")
-                             .order_by(Transcript.id.desc()).limit(1)) or ""
+    summaries = db.session.scalars(select(Transcript.model_summary).where(Transcript.meeting_id == meeting.id)
+                                   .order_by(Transcript.id.desc())).all()
+    return TranscriptsOf(len(summaries), next((s for s in summaries if s), ""))
 
 
 def insert_model_summary(actor: User, meeting: Meeting, markdown: str | None = None, revision=None,
                          now: datetime | None = None):
     """Put the model's summary draft into the minutes draft (records.drafting.insert_summary: refused when that
     text is already there, or when there is none)."""
-    return drafting.insert_summary(actor, meeting, model_summary(actor, meeting), markdown, revision, now)
+    return drafting.insert_summary(actor, meeting, transcripts_of(actor, meeting).model_summary, markdown, revision,
+                                   now)
 
 
 @dataclass(frozen=True)
