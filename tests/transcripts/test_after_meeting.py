@@ -100,15 +100,18 @@ def test_after_distribution_import_and_accept_are_refused_and_nothing_changes(st
     meeting = _ended(started).meeting
     login_as(started.recorder)
     assert _import(client, meeting).status_code == 303
-    signoff.distribute(started.recorder, meeting)
+    late = _first("decision", agenda_item_id=started.items[1].id)
+    assert _accept(client, meeting, late).status_code == 200  # no draft yet: the draft is written with it
+    version = signoff.distribute(started.recorder, meeting)
     db.session.commit()
+    assert [d["text"] for d in version.decisions] == [late.text] and "第1项" in version.body
     body = records.minutes_of(meeting).draft_body
     response = _import(client, meeting)
     assert response.status_code == 409 and "纪要已分发" in response.get_data(as_text=True)
-    decision = _first("decision")
+    decision = _first("decision", agenda_item_id=started.items[0].id)
     response = _accept(client, meeting, decision)
     assert response.status_code == 409 and "纪要已分发" in response.get_data(as_text=True)
-    assert _count(Transcript) == 1 and _count(Decision) == _count(Point) == _count(ActionItem) == 0
+    assert _count(Transcript) == 1 and _count(Decision) == 1 and _count(Point) == _count(ActionItem) == 0
     db.session.refresh(decision)
     assert decision.status.value == "open" and records.minutes_of(meeting).draft_body == body
     page = client.get(f"/meetings/{meeting.id}/transcript").get_data(as_text=True)
