@@ -1,6 +1,6 @@
 """Transcripts: precision and recall of the rule-based suggestions, and the time to import a 2-hour transcript.
 
-    .venv/bin/python bench/transcripts.py [--lines 1500] [--runs 3]
+    .venv/bin/python bench/transcripts.py [--lines 1500] [--runs 3] [--db sqlite|postgresql]
 
 1. Scores the suggestions against the annotated passages in tests/transcripts/fixtures/ (passages.txt, used
    to develop the rules, and heldout.txt, written afterwards and not used to tune them), as
@@ -8,7 +8,7 @@
 2. Generates a 2-hour meeting transcript in the Feishu 妙记 text format (`--lines` turns, ~5 s apart, eight
    speakers of five departments, four agenda items, the evaluation passages' sentences recombined) and imports
    it through the real service (`minutes.transcripts.service.import_transcript`) into a started meeting on a
-   scratch SQLite database: reading, speaker matching, agenda assignment, suggestions, rows written and
+   scratch database (SQLite, or a scratch schema on the PostgreSQL of TEST_POSTGRES_URL, dropped after): reading, speaker matching, agenda assignment, suggestions, rows written and
    committed. Baseline measured in the same run: reading and splitting the same bytes alone (`read_transcript`).
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ import random
 import sys
 import tempfile
 import time
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 PEOPLE = [("王主持", "客服部"), ("李记录", "客服部"), ("张伟", "技术部"), ("陈静", "技术部"), ("刘洋", "产品部"),
           ("王磊", "产品部"), ("赵敏", "法务部"), ("周强", "财务部")]
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 AGENDA = ["客户投诉升级后的处理时效", "投诉提报模板优化", "截图脱敏方案", "三季度预算"]
 
 
@@ -64,10 +66,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1500)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
 
-    scratch = tempfile.mkdtemp(prefix="bench-transcripts-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.db"
+    schema = None
+    if args.db == "postgresql":
+        import psycopg
+
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        os.environ["DATABASE_URL"] = PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}"
+    else:
+        scratch = tempfile.mkdtemp(prefix="bench-transcripts-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.db"
+    try:
+        run(args)
+    finally:
+        if schema:
+            import psycopg
+
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def run(args) -> None:
     from minutes import create_app
     from minutes.core import timefmt
     from minutes.extensions import db
@@ -78,7 +101,8 @@ def main() -> None:
     from minutes.transcripts import parse, service
     from tests.transcripts.evaluation import PASSAGES, evaluate, load_passages
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"], "WTF_CSRF_ENABLED": False})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"], "WTF_CSRF_ENABLED": False,
+                      "EMBEDDED_TICK": False})
     with app.app_context():
         db.create_all()
         print("## Suggestions: precision and recall")
@@ -113,7 +137,7 @@ def main() -> None:
             return meeting
 
         data = generate(args.lines)
-        print(f"\n## Import of a 2-hour transcript ({args.lines} turns, {len(data) / 1024:.0f} KB, SQLite)")
+        print(f"\n## Import of a 2-hour transcript ({args.lines} turns, {len(data) / 1024:.0f} KB, {args.db})")
         parse_times, import_times = [], []
         for _ in range(args.runs):
             t0 = time.perf_counter()
@@ -130,6 +154,8 @@ def main() -> None:
         print(f"reading alone (baseline): {best_parse * 1000:.0f} ms")
         print(f"full import (read, match, suggest, {args.lines} lines + {count} suggestions written and indexed for search, committed): "
               f"{best_import * 1000:.0f} ms = {best_import / best_parse:.1f}× the baseline (best of {args.runs})")
+        db.session.remove()
+        db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -200,6 +200,18 @@ class Meeting(db.Model):
         return self.status == MeetingStatus.MINUTES_DUE
 
     @property
+    def takes_late_entries(self) -> bool:
+        """Ended, minutes not yet distributed: the recorder may still add to the record what the transcript shows
+        was said (it goes into the minutes draft). Once the minutes are out, a change is a new version instead."""
+        return self.status == MeetingStatus.MINUTES_DUE
+
+    @property
+    def takes_transcripts(self) -> bool:
+        """A transcript may be imported and its suggestions accepted: while the meeting is recorded, and after it
+        until the minutes are distributed."""
+        return self.is_recording or self.takes_late_entries
+
+    @property
     def is_closed(self) -> bool:
         """Final or cancelled: nothing about the meeting changes any more."""
         return self.status in CLOSED_STATUSES

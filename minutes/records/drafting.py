@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from minutes.actions.models import ActionItem
-from minutes.core.errors import StaleEdit, ValidationFailed
+from minutes.core.errors import RuleViolation, StaleEdit, ValidationFailed
 from minutes.core.timefmt import cn_date, cn_datetime, cn_time, utcnow
 from minutes.dbtypes import parse_id
 from minutes.extensions import db
@@ -20,7 +20,7 @@ from minutes.records import render
 from minutes.records.models import Minutes, MinutesStatus
 from minutes.records.service import (MAX_BODY, SECTION_TITLES, _refuse_if_final, _require_minutes, _require_write,
                                      cn_number, minutes_of)
-from minutes.room import attendance
+from minutes.room import attendance, recording
 from minutes.room import service as room_service
 from minutes.room.models import AttendanceStatus, Decision, PointKind
 
@@ -145,16 +145,24 @@ def _discussion(items, decisions: list[dict], actions: list[dict]) -> list[str]:
             if points:
                 lines += ["", f"**{kind.label}**", ""] + [_point_line(p) for p in points]
                 wrote = True
-        d_nos = [str(d["no"]) for d in decisions if d["item_no"] == item.position]
-        a_nos = [str(a["no"]) for a in actions if a["item_no"] == item.position]
-        if d_nos:
-            lines += ["", f"**决议**：见“决议事项汇总”第{'、'.join(d_nos)}项。"]
-            wrote = True
-        if a_nos:
-            lines += ["", f"**待办**：见“待办事项跟踪表”第{'、'.join(a_nos)}项。"]
-            wrote = True
-        if not wrote:
-            lines += ["", "本议题未记录讨论要点。"]
+        references = _reference_lines(item.position, decisions, actions)
+        lines += references
+        if not wrote and not references:
+            lines += ["", NOTHING_RECORDED]
+    return lines
+
+
+NOTHING_RECORDED = "本议题未记录讨论要点。"
+_REFERENCES = ("**决议**：见“决议事项汇总”", "**待办**：见“待办事项跟踪表”")
+
+
+def _reference_lines(item_no: int, decisions: list[dict], actions: list[dict]) -> list[str]:
+    """Where an item's decisions and actions stand in the tables: "**决议**：见“决议事项汇总”第1、2项。"."""
+    lines = []
+    for prefix, rows in zip(_REFERENCES, (decisions, actions)):
+        numbers = [str(row["no"]) for row in rows if row["item_no"] == item_no]
+        if numbers:
+            lines += ["", f"{prefix}第{'、'.join(numbers)}项。"]
     return lines
 
 
@@ -226,6 +234,133 @@ def regenerate(actor: User, meeting: Meeting, revision=None, now: datetime | Non
     minutes.draft_updated_at, minutes.draft_updated_by = now or utcnow(), actor
     db.session.flush()
     return minutes
+
+
+# --- the summary -----------------------------------------------------------------------------
+
+#: How the summary paragraph starts in section 二 (before the agenda review).
+SUMMARY_LABEL = "**会议摘要**："
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+def insert_summary(actor: User, meeting: Meeting, summary: str, markdown: str | None = None, revision=None,
+                   now: datetime | None = None) -> Minutes:
+    """Put a summary (the company model's first draft) into the draft as typed (`markdown`, else as saved): a
+    paragraph of section 二 before the agenda review, then save. Refused when that text is already in it."""
+    _require_write(actor, meeting)
+    minutes = _require_minutes(meeting)
+    _refuse_if_final(minutes)
+    _check_revision(minutes, revision)
+    body = render.normalize_body(minutes.draft_body if markdown is None else markdown)
+    summary = " ".join(summary.split())
+    if not summary:
+        raise RuleViolation(gettext("还没有可插入的摘要初稿（请先在记录稿页面用模型生成建议）"))
+    if _squeezed(summary) in _squeezed(body):
+        raise RuleViolation(gettext("该摘要已在纪要正文中，未重复插入"))
+    lines = body.rstrip("\n").split("\n") if body else []
+    at = next((i for i, line in enumerate(lines) if line.startswith("**议程回顾**")), None)
+    if at is None:
+        at = next((i for i, line in enumerate(lines) if line.startswith(f"## {SECTION_TITLES[2]}")), len(lines))
+    lines[at:at] = [SUMMARY_LABEL + summary, ""]
+    body = _clean_body("\n".join(lines))
+    minutes.draft_body = body
+    minutes.draft_revision += 1
+    minutes.draft_updated_at, minutes.draft_updated_by = now or utcnow(), actor
+    db.session.flush()
+    return minutes
+
+
+# --- entries added after the meeting ---------------------------------------------------------
+
+def add_late_entry(actor: User, meeting: Meeting, kind: str, agenda_item_id, text: str, department_id=None,
+                   owner_id=None, party_ids=(), due: str = "", due_confirmed: str = "",
+                   now: datetime | None = None) -> tuple[str, object]:
+    """Add to the record after the meeting, until the minutes are distributed (Meeting.takes_late_entries): what a
+    transcript shows was said and the room missed. The room's rules check it like a typed entry (vague wording,
+    owner, date); a decision or action counts as confirmed by the recorder (the end-of-meeting review is over, and
+    the recipients confirm the minutes it goes into); a draft already written gets it too: the point under its
+    item, the references to the tables renumbered. Returns the entry's key and the entry."""
+    _require_write(actor, meeting)
+    if not meeting.takes_late_entries:
+        raise RuleViolation(gettext("纪要已分发，会中记录不能再补充；如需修改，请在纪要修订版中修改正文"))
+    now = now or utcnow()
+    key, entry = recording.add_entry(actor, meeting, kind, agenda_item_id, text, department_id, owner_id, party_ids,
+                                     due, due_confirmed, now=now, late=True)
+    if kind in ("decision", "action"):
+        entry.confirmed_at, entry.confirmed_by = now, actor
+    minutes = minutes_of(meeting)
+    if minutes is not None and minutes.status == MinutesStatus.DRAFT:
+        db.session.flush()
+        body = _with_late_entry(minutes.draft_body, meeting, entry if kind not in ("decision", "action") else None)
+        if body != minutes.draft_body:
+            minutes.draft_body = body
+            minutes.draft_revision += 1
+            minutes.draft_updated_at, minutes.draft_updated_by = now, actor
+    db.session.flush()
+    return key, entry
+
+
+def _item_sections(lines: list[str]) -> dict[int, tuple[int, int]]:
+    """Where each agenda item's part of 三、各议题讨论要点 lies in the draft: {item number: (heading, end)}."""
+    numbers = {f"### 议题{cn_number(n)}：": n for n in range(1, 100)}
+    starts = []
+    for i, line in enumerate(lines):
+        if line.startswith("### 议题"):
+            number = next((n for prefix, n in numbers.items() if line.startswith(prefix)), None)
+            if number is not None:
+                starts.append((number, i))
+    sections = {}
+    for number, start in starts:
+        end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith(("## ", "### "))), len(lines))
+        while end > start + 1 and not lines[end - 1].strip():
+            end -= 1
+        sections.setdefault(number, (start, end))
+    return sections
+
+
+def _with_late_entry(body: str, meeting: Meeting, point) -> str:
+    """The draft with a late point under its item (after the points of its kind), and every item's references to
+    the decision and action tables as they now stand. Parts the recorder removed or renamed are left alone; an item
+    whose heading is gone gets a new one at the end."""
+    decisions, actions = record_tables(meeting)
+    lines = body.rstrip("\n").split("\n")
+    items = {item.position: item for item in meeting.agenda_items}
+    if point is not None:
+        number = point.agenda_item.position
+        if number not in _item_sections(lines):
+            lines += ["", f"### 议题{cn_number(number)}：{point.agenda_item.title}"]
+        start, end = _item_sections(lines)[number]
+        section = lines[start + 1:end]
+        heading = f"**{point.kind.label}**"
+        if heading in section:
+            at = start + 1 + section.index(heading) + 1
+            while at < end and (not lines[at].strip() or lines[at].startswith(("- ", "  "))):
+                at += 1
+            while not lines[at - 1].strip():
+                at -= 1
+            lines[at:at] = [_point_line(point)]
+        else:
+            later = [f"**{k.label}**" for k in (PointKind.VIEWPOINT, PointKind.DISPUTE, PointKind.CONSENSUS)]
+            later = later[later.index(heading) + 1:] + list(_REFERENCES)
+            at = next((start + 1 + i for i, line in enumerate(section) if line.startswith(tuple(later))), end)
+            while at > start + 1 and not lines[at - 1].strip():
+                at -= 1
+            lines[at:at] = ["", heading, "", _point_line(point)]
+    for number, (start, end) in sorted(_item_sections(lines).items(), reverse=True):
+        section = [line for line in lines[start + 1:end] if not line.startswith(_REFERENCES)]
+        while section and not section[-1].strip():
+            section.pop()
+        references = _reference_lines(number, decisions, actions) if number in items else []
+        if references or any(line.strip() and line != NOTHING_RECORDED for line in section):
+            section = [line for line in section if line != NOTHING_RECORDED]
+            section = [line for i, line in enumerate(section) if line.strip() or not i or section[i - 1].strip()]
+            while section and not section[-1].strip():
+                section.pop()
+        lines[start + 1:end] = section + references
+    return render.normalize_body("\n".join(lines))
 
 
 @dataclass

@@ -12,6 +12,7 @@ from minutes.people.service import all_users
 from minutes.records import drafting, exports, reading, render, service, signoff
 from minutes.room import carry
 from minutes.room import service as room_service
+from minutes.transcripts import service as transcripts
 from minutes.webutil import is_htmx, render as render_page
 
 bp = Blueprint("records", __name__)
@@ -83,6 +84,7 @@ def _page_context(meeting, **extra):
         context["answered_by"] = signoff.answered_by(minutes, state.record)
     if state.can_write:
         context["undiscussed"] = carry.carry_overview(meeting)
+        context["transcripts"] = transcripts.transcripts_of(current_user, meeting)
     if state.current is not None and state.recipient is not None and not state.current.is_final:
         context["item_options"] = signoff.item_options(state.current)
     context.update(extra)
@@ -158,6 +160,27 @@ def regenerate(meeting_id):
     meeting = meetings_service.get_meeting(current_user, meeting_id)
     drafting.regenerate(current_user, meeting)
     flash(gettext("已根据会中记录重新生成草稿"), "info")
+    target = url_for("records.show", meeting_id=meeting.id)
+    if is_htmx():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/summary")
+def insert_summary(meeting_id):
+    """Put the company model's summary draft into the draft as typed, and save it."""
+    meeting = meetings_service.get_meeting(current_user, meeting_id)
+    form = request.form
+    try:
+        transcripts.insert_model_summary(current_user, meeting, form.get("markdown"), form.get("revision"))
+    except DomainError as exc:
+        if is_htmx():
+            minutes = service.minutes_of(meeting)
+            return render_page("records/_draft_status.html", "records/_draft_status.html", exc.status,
+                               error=exc.message, revision=minutes.draft_revision if minutes else "")
+        return _page(meeting, exc.status, values=form, errors=exc.fields or {"markdown": exc.message},
+                     error=exc.message)
+    flash(gettext("已插入模型生成的摘要，请核对后再分发"), "success")
     target = url_for("records.show", meeting_id=meeting.id)
     if is_htmx():
         return "", 204, {"HX-Redirect": target}

@@ -83,12 +83,14 @@ def _insert(row, what: str):
 
 
 def add_point(actor: User, meeting: Meeting, agenda_item_id, kind: str, text: str, department_id=None,
-              speaker_id=None, party_ids=(), now: datetime | None = None, submission: str | None = None) -> Point:
+              speaker_id=None, party_ids=(), now: datetime | None = None, submission: str | None = None,
+              late: bool = False) -> Point:
     """Record a viewpoint (attributed to a department), a dispute (between departments) or a consensus.
 
     `submission`: the entry form's one-time token; the same form sent twice saves one point (see `_insert`).
+    `late`: added after the meeting (see records.drafting.add_late_entry).
     """
-    _require_write(actor, meeting)
+    _require_write(actor, meeting, late)
     item, position = _agenda_item_and_next_position(meeting, agenda_item_id, Point)
     kind, dept, parties = _point_fields(kind, department_id, party_ids)
     text = _clean_text(text, kind.label)
@@ -199,9 +201,10 @@ def _entry_fields(model, meeting: Meeting, text: str, owner_department_id, owner
 
 
 def _add_entry(model, actor: User, meeting: Meeting, agenda_item_id, text, owner_department_id, owner_id,
-               cooperating_department_ids, due, now, submission, due_confirmed, **extra):
-    """Record a decision or an action under an agenda item; returns it, or what the same form saved before."""
-    _require_write(actor, meeting)
+               cooperating_department_ids, due, now, submission, due_confirmed, late=False, **extra):
+    """Record a decision or an action under an agenda item; returns it, or what the same form saved before.
+    `late`: see add_point."""
+    _require_write(actor, meeting, late)
     item, position = _agenda_item_and_next_position(meeting, agenda_item_id, model)
     fields = _entry_fields(model, meeting, text, owner_department_id, owner_id, cooperating_department_ids, due,
                            due_confirmed)
@@ -243,10 +246,10 @@ def _delete_reviewed(actor: User, entry, version, now):
 
 def add_decision(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
                  cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None,
-                 submission: str | None = None, due_confirmed: str | None = "") -> Decision:
-    """Record a decision (决议); refused while it contains vague wording. `submission`: see add_point."""
+                 submission: str | None = None, due_confirmed: str | None = "", late: bool = False) -> Decision:
+    """Record a decision (决议); refused while it contains vague wording. `submission`, `late`: see add_point."""
     return _add_entry(Decision, actor, meeting, agenda_item_id, text, owner_department_id, owner_id,
-                      cooperating_department_ids, due, now, submission, due_confirmed)
+                      cooperating_department_ids, due, now, submission, due_confirmed, late)
 
 
 def get_decision(user, decision_id) -> Decision:
@@ -269,11 +272,11 @@ def delete_decision(actor: User, decision: Decision, version=None, now: datetime
 
 def add_action(actor: User, meeting: Meeting, agenda_item_id, text: str, owner_department_id=None, owner_id=None,
                cooperating_department_ids=(), due: str | date | None = "", now: datetime | None = None,
-               submission: str | None = None, due_confirmed: str | None = "") -> ActionItem:
+               submission: str | None = None, due_confirmed: str | None = "", late: bool = False) -> ActionItem:
     """Record an action item (待办); refused without an owner and a date, or with vague wording.
-    `submission`: see add_point."""
+    `submission`, `late`: see add_point."""
     return _add_entry(ActionItem, actor, meeting, agenda_item_id, text, owner_department_id, owner_id,
-                      cooperating_department_ids, due, now, submission, due_confirmed,
+                      cooperating_department_ids, due, now, submission, due_confirmed, late,
                       status=ActionStatus.NOT_STARTED)
 
 
@@ -293,3 +296,24 @@ def update_action(actor: User, action: ActionItem, version, text: str, owner_dep
 def delete_action(actor: User, action: ActionItem, version=None, now: datetime | None = None) -> ActionItem:
     """Remove an action item (kept for the audit trail, shown nowhere)."""
     return _delete_reviewed(actor, action, version, now)
+
+
+# --- one entry of any kind -------------------------------------------------------------------
+
+def add_entry(actor: User, meeting: Meeting, kind: str, agenda_item_id, text: str, department_id=None, owner_id=None,
+              party_ids=(), due: str = "", due_confirmed: str = "", now: datetime | None = None,
+              late: bool = False) -> tuple[str, Point | Decision | ActionItem]:
+    """Record an entry of `kind` (decision, action, or a point's kind) as its own function would; returns its
+    review-style key ("decision:12", "action:7", "point:31") and the entry. Used where the kind is data: a
+    transcript's suggestion accepted."""
+    if kind == "action":
+        entry = add_action(actor, meeting, agenda_item_id, text, department_id or None, owner_id or None, due=due,
+                           now=now, due_confirmed=due_confirmed, late=late)
+    elif kind == "decision":
+        entry = add_decision(actor, meeting, agenda_item_id, text, department_id or None, owner_id or None, due=due,
+                             now=now, due_confirmed=due_confirmed, late=late)
+    else:
+        entry = add_point(actor, meeting, agenda_item_id, kind, text, department_id or None, None, list(party_ids),
+                          now=now, late=late)
+        return f"point:{entry.id}", entry
+    return f"{kind}:{entry.id}", entry

@@ -62,10 +62,12 @@ def get_meeting_to_write(user, meeting_id) -> Meeting:
     return meeting
 
 
-def _require_write(actor, meeting: Meeting) -> RoomState:
+def _require_write(actor, meeting: Meeting, late: bool = False) -> RoomState:
+    """The room's row, locked, for a writer of the record; `late`: an entry added after the meeting ended, while
+    the meeting takes late entries (see Meeting.takes_late_entries; records.drafting.add_late_entry)."""
     if not can_record(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以记录"))
-    if not meeting.is_recording:
+    if not (meeting.takes_late_entries if late else meeting.is_recording):
         if meeting.is_planning:
             raise RuleViolation(gettext("会议尚未开始，请先开始会议"))
         raise RuleViolation(gettext("会议%(status)s，会中记录已不能修改", status=meeting.status.label))

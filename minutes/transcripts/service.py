@@ -19,8 +19,9 @@ from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, Valid
 from minutes.core.timefmt import local_today, utcnow
 from minutes.dbtypes import get_by_id
 from minutes.extensions import db
-from minutes.meetings.models import Meeting
+from minutes.meetings.models import Meeting, MeetingStatus
 from minutes.people.models import User
+from minutes.records import drafting
 from minutes.room import recording, wording
 from minutes.meetings.service import can_record, can_view
 from minutes.room.service import room_of
@@ -44,8 +45,9 @@ def _unreadable_message(reason: str) -> str:
 # --- permissions -----------------------------------------------------------------------------
 
 def can_import(user, meeting: Meeting) -> bool:
-    """The recorder and the host import a transcript, while the room is open for recording."""
-    return can_record(user, meeting) and meeting.is_recording
+    """The recorder and the host import a transcript and decide its suggestions, from the start of the meeting
+    until its minutes are distributed (Meeting.takes_transcripts)."""
+    return can_record(user, meeting) and meeting.takes_transcripts
 
 
 def _require_import(actor, meeting: Meeting) -> None:
@@ -53,8 +55,11 @@ def _require_import(actor, meeting: Meeting) -> None:
         raise NotFound(gettext("会议不存在或您无权查看"))
     if not can_record(actor, meeting):
         raise PermissionDenied(gettext("只有本次会议的记录人或主持人可以导入记录稿"))
-    if not meeting.is_recording:
-        raise RuleViolation(gettext("会议%(status)s，不能导入记录稿（请在会议进行中或逐项确认时导入）",
+    if not meeting.takes_transcripts:
+        if meeting.is_planning or meeting.status == MeetingStatus.CANCELLED:
+            raise RuleViolation(gettext("会议%(status)s，不能导入记录稿（请在会议开始后、纪要分发前导入）",
+                                        status=meeting.status.label))
+        raise RuleViolation(gettext("纪要已分发（%(status)s），不能再导入记录稿或采纳建议；如需修改，请在纪要修订版中修改正文",
                                     status=meeting.status.label))
 
 
@@ -198,25 +203,19 @@ def _require_open(actor, suggestion: Suggestion) -> Meeting:
 def accept_suggestion(actor: User, suggestion: Suggestion, agenda_item_id, text: str, owner_id=None,
                       department_id=None, party_ids=(), due: str = "", due_confirmed: str = "",
                       now: datetime | None = None):
-    """Put a suggestion, as the recorder left it, into the record through the room's recording rules.
+    """Put a suggestion, as the recorder left it, into the record through the room's recording rules; after the
+    meeting, into the record and the minutes draft (records.drafting.add_late_entry).
     Returns the new point, decision or action; refused exactly as the typed entry would be."""
     meeting = _require_open(actor, suggestion)
     now = now or utcnow()
-    kind = suggestion.kind
-    if kind == SuggestionKind.ACTION:
-        entry = recording.add_action(actor, meeting, agenda_item_id, text, department_id or None, owner_id or None,
-                                     due=due, now=now, due_confirmed=due_confirmed)
-        key = f"action:{entry.id}"
-    elif kind == SuggestionKind.DECISION:
-        entry = recording.add_decision(actor, meeting, agenda_item_id, text, department_id or None, owner_id or None,
-                                       due=due, now=now, due_confirmed=due_confirmed)
-        key = f"decision:{entry.id}"
-    else:
-        entry = recording.add_point(actor, meeting, agenda_item_id, kind.value, text, department_id or None,
-                                    None, list(party_ids), now=now)
-        key = f"point:{entry.id}"
+    add = recording.add_entry if meeting.is_recording else drafting.add_late_entry
+    key, entry = add(actor, meeting, suggestion.kind.value, agenda_item_id, text, department_id, owner_id, party_ids,
+                     due, due_confirmed, now=now)
     suggestion.status, suggestion.entry_key = SuggestionStatus.ACCEPTED, key
     suggestion.decided_by_id, suggestion.decided_at = actor.id, now
+    # from now on the card shows what went into the record, as the recorder edited it
+    suggestion.text, suggestion.agenda_item_id = entry.text, entry.agenda_item_id
+    suggestion.owner_id = getattr(entry, "owner_id", None)
     db.session.flush()
     return entry
 
@@ -243,11 +242,37 @@ def model_refusal(user, meeting: Meeting) -> str | None:
     settings = model_settings()
     if settings is None or not can_record(user, meeting):
         return None
-    if not meeting.is_recording:
+    if not meeting.takes_transcripts:
         return gettext("会议%(status)s，不能生成建议", status=meeting.status.label)
     if meeting.confidential and not settings.allow_confidential:
         return gettext("本会议仅参会人可见（保密），管理员未允许将保密会议的记录稿发送给模型，仅提供规则建议")
     return ""
+
+
+@dataclass(frozen=True)
+class TranscriptsOf:
+    """A meeting's transcripts as the minutes page needs them: are there any, and the model's summary draft."""
+
+    count: int
+    #: the company model's latest first draft of the minutes' summary ("" when the model was never asked)
+    model_summary: str
+
+
+def transcripts_of(user, meeting: Meeting) -> TranscriptsOf:
+    """How many transcripts the meeting has and the model's latest summary draft, in one query."""
+    if not can_view(user, meeting):
+        raise NotFound(gettext("会议不存在或您无权查看"))
+    summaries = db.session.scalars(select(Transcript.model_summary).where(Transcript.meeting_id == meeting.id)
+                                   .order_by(Transcript.id.desc())).all()
+    return TranscriptsOf(len(summaries), next((s for s in summaries if s), ""))
+
+
+def insert_model_summary(actor: User, meeting: Meeting, markdown: str | None = None, revision=None,
+                         now: datetime | None = None):
+    """Put the model's summary draft into the minutes draft (records.drafting.insert_summary: refused when that
+    text is already there, or when there is none)."""
+    return drafting.insert_summary(actor, meeting, transcripts_of(actor, meeting).model_summary, markdown, revision,
+                                   now)
 
 
 @dataclass(frozen=True)

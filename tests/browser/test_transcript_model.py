@@ -1,6 +1,7 @@
 """The company's model in a real browser: the recorder presses 用模型生成建议, progress streams into the page over
 the htmx SSE extension, the model's suggestions appear beside the rule-based ones (the vague one flagged), one is
-accepted; an unreachable model leaves the rule suggestions with a message."""
+accepted; after the meeting its summary draft goes into the minutes draft (插入模型摘要, once); an unreachable model
+leaves the rule suggestions with a message."""
 import re
 import socket
 
@@ -35,7 +36,7 @@ def _imported(live_server, users, new_page):
     page.goto(f"/meetings/{meeting_id}/transcript")
     page.set_input_files("#tr-file", str(SAMPLE))
     click_then_reload(page, page.get_by_role("button", name="导入并生成建议"), re.compile(rf"/meetings/{meeting_id}/transcript$"))
-    expect(page.locator(".tr-line")).to_have_count(31)
+    expect(page.locator(".tr-line")).to_have_count(54)
     return page
 
 
@@ -60,6 +61,58 @@ def test_model_suggestions_stream_into_the_page_and_are_accepted_like_the_rules(
     vague.get_by_role("button", name="采纳").click()
     expect(page.locator(".tr-sg--accepted", has_text="张伟排查升级工单信息不全的原因")).to_have_count(1)
     assert len(chat_server.requests) == 1
+
+    # after the meeting the summary draft goes into the minutes draft, after a question, and only once
+    meeting_id = int(re.search(r"/meetings/(\d+)/", page.url).group(1))
+    _ended_with_a_draft(live_server, meeting_id)
+    page.goto(f"/meetings/{meeting_id}/minutes")
+    editor = page.locator("#markdown")
+    expect(editor).not_to_contain_text("会议摘要")
+    page.locator("#insert-summary").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("支付回调超时")
+    shot(page, "minutes-insert-summary-confirm-1366", full_page=False)
+    click_then_reload(page, dialog.get_by_role("button", name="确定"), re.compile(rf"/meetings/{meeting_id}/minutes$"))
+    expect(editor).to_have_value(re.compile(r"\*\*会议摘要\*\*：会议确定工作日升级投诉由技术部1个工作日内初步答复"))
+    expect(page.locator("#minutes-preview")).to_contain_text("会议摘要")
+    shot(page, "minutes-summary-inserted-1366", full_page=False)
+    page.locator("#insert-summary").click()
+    dialog.get_by_role("button", name="确定").click()
+    expect(page.locator("#draft-status")).to_contain_text("该摘要已在纪要正文中")
+    shot(page.locator(".editor-pane"), "minutes-summary-refused")
+    assert editor.input_value().count("会议摘要") == 1
+
+    # until the minutes go out, a suggestion accepted after the meeting goes into the record and the draft
+    page.locator("#minutes-transcript").click()
+    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/transcript$"))
+    expect(page.locator("#late-note")).to_contain_text("纪要分发前")
+    dispute = page.locator(".tr-sg--dispute.tr-sg--open", has_text="合规这块不能等")
+    sid = dispute.get_attribute("id")
+    dispute.get_by_role("button", name="采纳").click()
+    expect(page.locator(f"#{sid}.tr-sg--accepted")).to_have_count(1)
+    shot(page, "transcript-after-meeting-1366", full_page=False)
+    page.locator("#back-to-minutes").click()
+    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/minutes$"))
+    expect(editor).to_have_value(re.compile(r"### 议题二：投诉提报模板优化\n\n\*\*争议\*\*\n\n- \*\*.*合规这块不能等"))
+    expect(editor).not_to_have_value(re.compile("### 议题二：投诉提报模板优化\n\n本议题未记录讨论要点"))
+
+
+def _ended_with_a_draft(live_server, meeting_id):
+    """End the meeting (every entry confirmed in the review) and open its minutes draft, in the server's process."""
+    from minutes.extensions import db
+    from minutes.meetings.models import Meeting
+    from minutes.records import drafting
+    from minutes.room import review
+
+    with live_server.app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        recorder = meeting.recorder
+        review.enter_review(recorder, meeting)
+        for entry in review.review_entries(meeting):
+            review.confirm_entry(recorder, meeting, entry.review_key)
+        review.finish_meeting(recorder, meeting)
+        drafting.draft_from_record(recorder, meeting)
+        db.session.commit()
 
 
 def test_unreachable_model_leaves_the_rule_suggestions_with_a_message(

@@ -11,11 +11,11 @@ from tests.transcripts.conftest import SAMPLES
 
 def test_feishu_headers_carry_speaker_department_and_time_and_the_words_below():
     fmt, lines = read_transcript("妙记.txt", (SAMPLES / "feishu_30min.txt").read_bytes())
-    assert fmt == "text" and len(lines) == 31
+    assert fmt == "text" and len(lines) == 54 and lines[-1].seconds == 29 * 60 + 40
     assert (lines[2].speaker, lines[2].seconds) == ("张伟(技术部)", 72)
     assert lines[2].text.startswith("我先说一下技术部这边的情况。")
     # "那就确定下来：…" under a header is speech, not a speaker called 那就确定下来
-    assert lines[23].speaker == "王主持" and lines[23].text.startswith("那就确定下来：")
+    assert lines[34].speaker == "王主持" and lines[34].text.startswith("那就确定下来：")
 
 
 def test_tencent_meeting_lines_with_time_first_or_after_the_name():

@@ -41,10 +41,12 @@ def test_recorder_imports_a_feishu_transcript_with_speakers_matched_and_suggesti
                                                                                            login_as):
     _imported(started, client, login_as)
     transcript = db.session.scalars(select(Transcript)).one()
-    assert transcript.format == "text" and len(transcript.lines) == 31
+    assert transcript.format == "text" and len(transcript.lines) == 54
     line = transcript.lines[2]
     assert line.user_id == started.tech.id and line.seconds == 72 and line.agenda_item_id == started.items[0].id
-    assert transcript.lines[20].agenda_item_id == started.items[1].id  # after "下一个议题，投诉提报模板优化"
+    assert transcript.lines[26].agenda_item_id == started.items[0].id
+    assert transcript.lines[28].agenda_item_id == started.items[1].id  # after "下一个议题，投诉提报模板优化"
+    assert transcript.lines[22].speaker == "陈静(技术部)" and transcript.lines[22].user_id is None  # not invited
     kinds = [(s.kind.value, s.agenda_item_id) for s in _suggestions()]
     assert ("decision", started.items[0].id) in kinds and ("decision", started.items[1].id) in kinds
     assert ("dispute", started.items[1].id) in kinds and ("consensus", started.items[0].id) in kinds
@@ -129,7 +131,7 @@ def test_accepting_a_decision_and_an_action_goes_through_the_room(started, clien
     edited = "整理支付回调超时的处理口径，形成知识库初稿"
     response = client.post(f"/meetings/{started.meeting.id}/transcript/suggestions/{action.id}/accept",
                            data=_form(action, text=edited), headers=HX)
-    assert response.status_code == 200
+    assert response.status_code == 200 and edited in response.get_data(as_text=True)  # the card shows what was kept
     item = db.session.scalars(select(ActionItem)).one()
     assert (item.text, item.owner_id, item.due_date.isoformat()) == (edited, started.product.id, "2026-06-30")
     # the second click on the same suggestion adds nothing
