@@ -5,6 +5,7 @@ workers (and hosts) share rooms through Redis; without it each worker's broker r
 streams. So the default is one worker without REDIS_URL (one gevent worker holds thousands of streams,
 measured in bench/live_fanout.py), two with it, and several workers without REDIS_URL refuse to start.
 """
+import gc
 import os
 
 
@@ -32,6 +33,27 @@ def refusal(workers: int, environ) -> str | None:
             f"请设置 REDIS_URL，或只运行一个 worker（GUNICORN_WORKERS=1）。")
 
 
+#: The collector's generation-0 threshold in a worker (Python's default is 700): a page render allocates tens of
+#: thousands of objects, so at 700 it runs young collections dozens of times per request, and every tenth of
+#: those cascades into an older generation (issue 21).
+GC_THRESHOLD = (10_000, 10, 10)
+
+
+def settle_garbage_collector(environ, log=None) -> tuple[int, tuple[int, int, int]] | None:
+    """Once the app is loaded: collect, freeze what is left (the app's modules, templates, mappers: long-lived,
+    never garbage) out of the collector's sight, and raise the threshold. GUNICORN_GC_FREEZE=0 leaves the
+    collector as Python sets it (to measure the difference). Returns (objects frozen, threshold) or None."""
+    if environ.get("GUNICORN_GC_FREEZE", "1") == "0":
+        return None
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+    settled = gc.get_freeze_count(), gc.get_threshold()
+    if log is not None:
+        log.info("gc: %d objects frozen after loading the app, threshold %s", *settled)
+    return settled
+
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # gevent: one worker holds thousands of idle SSE streams cheaply (measured in bench/live_fanout.py).
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
@@ -54,3 +76,8 @@ def nworkers_changed(server, new_value, old_value):
     if old_value is None:  # starting: nothing runs yet
         raise SystemExit(1)
     server.num_workers = old_value  # SIGTTIN or a reload asked for more: keep what runs
+
+
+def post_worker_init(worker):
+    """The worker has loaded the app: settle the garbage collector before the first request."""
+    settle_garbage_collector(os.environ, worker.log)

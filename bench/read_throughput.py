@@ -32,7 +32,6 @@ import subprocess  # nosec B404 - runs wrk, a fixed local program
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +40,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 SECTION = "## Read throughput"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 
-from live_fanout import write_results  # noqa: E402  (bench/ is on the path when a benchmark runs)
+# bench/ is on the path when a benchmark runs
+from live_fanout import drop_schema, scratch_database, write_results  # noqa: E402
 from write_path import postgres_reachable, seed  # noqa: E402
 
 
@@ -53,16 +53,7 @@ def prepare(backend: str, tmp: str) -> tuple[str, str, int, str | None]:
     from minutes.extensions import db
     from minutes.people.models import User
 
-    schema = None
-    if backend == "postgresql":
-        import psycopg
-
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        url = PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tmp}/bench.sqlite3"
+    url, schema = scratch_database(backend, Path(tmp))
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret",
                       "OUTBOX_DELIVER_ON_COMMIT": False, "EMBEDDED_TICK": False, "SQLALCHEMY_ENGINE_OPTIONS": {}})
     with app.app_context():
@@ -125,11 +116,7 @@ def run_backend(backend: str, clients: int, seconds: int) -> dict:
         return {"backend": backend, "sequential_ms": sequential, "health": health, "room": room,
                 "load": os.getloadavg()[0]}
     finally:
-        if schema:
-            import psycopg
-
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        drop_schema(schema)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

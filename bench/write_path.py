@@ -31,7 +31,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,7 +43,8 @@ PASSWORD = "bench-password-2026"
 HX = {"HX-Request": "true"}
 DEPARTMENTS = ("客服部", "技术部", "法务部", "财务部")
 
-from live_fanout import write_results  # noqa: E402  (bench/ is on the path when a benchmark runs)
+# bench/ is on the path when a benchmark runs
+from live_fanout import drop_schema, scratch_database, write_results  # noqa: E402
 
 
 def postgres_reachable() -> bool:
@@ -129,16 +129,7 @@ def run_backend(backend: str, posts: int, profile: bool) -> dict:
     from minutes.room import live
 
     tmp = tempfile.mkdtemp(prefix="write-path-bench-")
-    schema = None
-    if backend == "postgresql":
-        import psycopg
-
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        url = PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tmp}/bench.sqlite3"
+    url, schema = scratch_database(backend, Path(tmp))
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret",
                       "WTF_CSRF_ENABLED": False, "OUTBOX_DELIVER_ON_COMMIT": False, "EMBEDDED_TICK": False,
                       "BASE_URL": "http://minutes.test", "SQLALCHEMY_ENGINE_OPTIONS": {}})
@@ -209,11 +200,7 @@ def run_backend(backend: str, posts: int, profile: bool) -> dict:
             db.session.remove()
             db.engine.dispose()
     finally:
-        if schema:
-            import psycopg
-
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        drop_schema(schema)
     publish = [r["publish_ms"] for r in results]
     request = [r["request_ms"] for r in results]
     out = {"backend": backend, "posts": posts,

@@ -201,63 +201,67 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def set_clock(*args):
+    """Pin the clock: set_clock(2026, 6, 1, 9, 0) sets company-local time."""
+    at = datetime(*args, tzinfo=timefmt.LOCAL_TZ)
+    timefmt.freeze(at)
+    return at
+
+
 @pytest.fixture
 def clock(app):
     """Pin the clock: clock(2026, 6, 1, 9, 0) sets company-local time."""
-
-    def set_clock(*args):
-        at = datetime(*args, tzinfo=timefmt.LOCAL_TZ)
-        timefmt.freeze(at)
-        return at
-
     yield set_clock
     timefmt.freeze(None)
 
 
 # --- factories -------------------------------------------------------------------------------
 
+def new_user(username, name=None, dept="产品部", admin=False, email=True, title=None):
+    """Create a committed user (in an app context): new_user("zhangsan", dept="产品部", admin=False)."""
+    from minutes.people.service import create_user
+
+    user = create_user(username, name or username, dept, PASSWORD,
+                       email=(f"{username}@example.com" if email is True else (email or None)),
+                       is_admin=admin, title=title)
+    db.session.commit()
+    return user
+
+
+def new_meeting(creator=None, starts=(2026, 6, 15, 14, 0), minutes=90, **fields):
+    """Create a committed meeting (in an app context) with sensible defaults; keyword arguments override them."""
+    from minutes.meetings import service
+
+    creator = creator or new_user(f"host{uuid.uuid4().hex[:6]}")
+    start = datetime(*starts, tzinfo=timefmt.LOCAL_TZ)
+    data = service.MeetingInput(
+        topic=fields.pop("topic", "解决客户投诉处理流程卡点"),
+        goal=fields.pop("goal", "明确投诉处理各环节的部门职责与时限"),
+        expected_outcome=fields.pop("expected_outcome", "形成行动方案"),
+        scenario=fields.pop("scenario", "problem"),
+        starts_at=start,
+        ends_at=start + __import__("datetime").timedelta(minutes=minutes),
+        location=fields.pop("location", "301会议室"),
+        online_link=fields.pop("online_link", ""),
+        organizer_department_id=fields.pop("organizer_department_id", None) or creator.department_id,
+        confidential=fields.pop("confidential", False),
+    )
+    assert not fields, f"unknown fields {fields}"
+    meeting = service.create_meeting(creator, data)
+    db.session.commit()
+    return meeting
+
+
 @pytest.fixture
 def make_user(app):
     """Create a committed user: make_user("zhangsan", dept="产品部", admin=False)."""
-    from minutes.people.service import create_user
-
-    def factory(username, name=None, dept="产品部", admin=False, email=True, title=None):
-        user = create_user(username, name or username, dept, PASSWORD,
-                           email=(f"{username}@example.com" if email is True else (email or None)),
-                           is_admin=admin, title=title)
-        db.session.commit()
-        return user
-
-    return factory
+    return new_user
 
 
 @pytest.fixture
 def make_meeting(app, make_user):
     """Create a committed meeting with sensible defaults; keyword arguments override them."""
-    from minutes.meetings import service
-    from minutes.people.service import get_department
-
-    def factory(creator=None, starts=(2026, 6, 15, 14, 0), minutes=90, **fields):
-        creator = creator or make_user(f"host{uuid.uuid4().hex[:6]}")
-        start = datetime(*starts, tzinfo=timefmt.LOCAL_TZ)
-        data = service.MeetingInput(
-            topic=fields.pop("topic", "解决客户投诉处理流程卡点"),
-            goal=fields.pop("goal", "明确投诉处理各环节的部门职责与时限"),
-            expected_outcome=fields.pop("expected_outcome", "形成行动方案"),
-            scenario=fields.pop("scenario", "problem"),
-            starts_at=start,
-            ends_at=start + __import__("datetime").timedelta(minutes=minutes),
-            location=fields.pop("location", "301会议室"),
-            online_link=fields.pop("online_link", ""),
-            organizer_department_id=fields.pop("organizer_department_id", None) or creator.department_id,
-            confidential=fields.pop("confidential", False),
-        )
-        assert not fields, f"unknown fields {fields}"
-        meeting = service.create_meeting(creator, data)
-        db.session.commit()
-        return meeting
-
-    return factory
+    return new_meeting
 
 
 @pytest.fixture

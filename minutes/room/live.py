@@ -14,7 +14,8 @@ import logging
 import os
 import time
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import gettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -104,7 +105,40 @@ def base_context(meeting, parts=None, now=None) -> dict:
         point_kinds=list(PointKind), speakers=_Lazy(lambda: _speakers(meeting, rows)),
         forms=entry_forms(meeting, current), people=_Lazy(all_users),
         start_problems=service.start_problems(meeting) if room is None else [],
+        tools=EditTools(meeting.id),
     )
+
+
+class EditTools:
+    """The recorder's edit and delete buttons beside every point, decision and action: their labels, confirmations
+    and addresses, built once per render instead of once per button (300 points cost 1,500 translations and 600
+    url_for calls a render, a third of the room page's time)."""
+
+    #: an obj_id no row has, to find where the id goes in a built address
+    _MARK = 987654321
+
+    def __init__(self, meeting_id: int):
+        self.meeting_id = meeting_id
+        self.edit_label, self.delete_label = gettext("编辑"), gettext("删除")
+        entry_kinds = {"decisions": gettext("决议"), "actions": gettext("待办")}
+        self.confirm = {kind: gettext("删除这条%(kind)s？", kind=label)
+                        for kind, label in [*((k, k.label) for k in PointKind), *entry_kinds.items()]}
+        self._around: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def _url(self, endpoint: str, kind: str, obj_id: int) -> str:
+        key = (endpoint, kind)
+        if key not in self._around:
+            built = url_for(endpoint, meeting_id=self.meeting_id, kind=kind, obj_id=self._MARK)
+            head, tail = built.split(f"/{self._MARK}/")
+            self._around[key] = (f"{head}/", f"/{tail}")
+        head, tail = self._around[key]
+        return f"{head}{int(obj_id)}{tail}"
+
+    def edit_url(self, kind: str, obj_id: int) -> str:
+        return self._url("room.edit", kind, obj_id)
+
+    def delete_url(self, kind: str, obj_id: int) -> str:
+        return self._url("room.delete", kind, obj_id)
 
 
 def entry_context(meeting) -> dict:
@@ -234,6 +268,7 @@ def render_points_added(meeting, point_ids: list[int]) -> dict[str, str]:
     """The hot path: points just added travel alone, appended where they belong (no room to load)."""
     room = service.room_of(meeting)
     out = {a: [] for a in AUDIENCES}
+    tools = EditTools(meeting.id)
     for point_id in point_ids:
         p = db.session.get(Point, point_id)
         if p is None or p.deleted_at is not None:
@@ -241,7 +276,7 @@ def render_points_added(meeting, point_ids: list[int]) -> dict[str, str]:
         count = service.item_count(p.agenda_item_id)
         for audience in ("write", "read"):
             out[audience].append(_fragment("room/_point_added.html", p=p, count=count, meeting=meeting,
-                                           writable=audience == "write"))
+                                           writable=audience == "write", tools=tools))
         if room is not None and room.current_item_id == p.agenda_item_id and meeting.is_live:
             out["screen"].append(f'<div hx-swap-oob="beforeend:#screen-points">'
                                  f'{_fragment("room/_screen_point.html", p=p)}</div>')
