@@ -27,6 +27,8 @@ BRIDGE = """
 (() => {
   const setup = %s;
   window.__bridgeCalls = [];
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(e.violatedDirective));
   let pending = null;
   window.__answer = () => { if (pending) { pending(); pending = null; } };
   window.WebViewJavascriptBridge = {
@@ -74,6 +76,7 @@ def test_in_dingtalk_the_homepage_signs_in_without_a_password(live_server, dingt
     assert page.evaluate("() => window.__bridgeCalls") == [
         {"name": "runtime.permission.requestAuthCode", "corpId": "ding-corp-1"}]
     assert page.evaluate("() => dd.env.platform") == "ios"  # the bundled jsapi, not a stand-in, is dd
+    assert page.evaluate("() => window.__cspViolations") == []  # the app's own policy, unchanged, lets it run
     shot(page, "dingtalk-in-app-waiting")
     page.evaluate("() => window.__answer()")
     expect(page).to_have_url(f"{live_server.url}/actions/mine")
