@@ -43,7 +43,7 @@
     show("in-app-outside");
     return;
   }
-  window.setTimeout(function () { failed({ errorMessage: "timeout" }); }, ANSWER_WITHIN_MS);
+  window.setTimeout(function () { failed({ errorMessage: root.getAttribute("data-no-answer") }); }, ANSWER_WITHIN_MS);
   // no dd.ready: 免登 needs no dd.config (the jsapi waits for the client's bridge by itself)
   try {
     dd.runtime.permission.requestAuthCode({ corpId: root.getAttribute("data-corp-id") }).then(signIn, failed);

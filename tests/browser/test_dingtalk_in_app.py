@@ -106,6 +106,16 @@ def test_in_dingtalk_a_refusal_by_the_client_is_shown(live_server, dingtalk, new
     shot(page, "dingtalk-in-app-client-refused")
 
 
+def test_in_dingtalk_a_client_that_never_answers_is_shown(live_server, dingtalk, new_page):
+    page = in_dingtalk(new_page, dingtalk.corp_id, "unused", hold=True)  # the answer is never released
+    page.clock.install()
+    page.goto(f"{live_server.url}/login/dingtalk/in-app")
+    page.wait_for_function("() => window.__bridgeCalls.length > 0")
+    expect(page.locator("#in-app-working")).to_be_visible()
+    page.clock.fast_forward(21_000)
+    expect(page.locator("#in-app-failed")).to_contain_text("钉钉没有给出免登授权码（钉钉客户端长时间没有响应）")
+
+
 @pytest.mark.parametrize("viewport", [PHONE, (1440, 900)])
 def test_outside_dingtalk_the_page_says_so_and_offers_the_login_page(live_server, dingtalk, new_page, shot, viewport):
     page = new_page(viewport=viewport)
