@@ -21,12 +21,16 @@ $(VENV)/.deps: requirements.txt requirements-dev.txt
 	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-static/vendor/.stamp: package.json
+# the packages in package-lock.json; the ones that ship a browser build are copied, the DingTalk JS API (CommonJS
+# modules only) is bundled by esbuild (a devDependency) from tools/dingtalk-jsapi.js
+static/vendor/.stamp: package.json package-lock.json tools/dingtalk-jsapi.js
 	npm install --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/htmx-ext-sse/dist/sse.js static/vendor/sse.js
 	cp node_modules/sortablejs/Sortable.min.js static/vendor/Sortable.min.js
+	node_modules/.bin/esbuild tools/dingtalk-jsapi.js --bundle --minify --format=iife --global-name=dd \
+	  --target=es2017 --log-level=warning --outfile=static/vendor/dingtalk-jsapi.min.js
 	@touch $@
 
 assets: static/vendor/.stamp

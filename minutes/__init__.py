@@ -28,7 +28,7 @@ from minutes.meetings.views import bp as meetings_bp
 from minutes.notify import service as notify_service
 from minutes.notify.views import bp as notify_bp, dev_bp as dev_mailbox_bp
 from minutes.people import service as people_service
-from minutes.people.views import bp as people_bp
+from minutes.people.views import bp as people_bp, login_url
 from minutes.records import views as records_views
 from minutes.room import live as room_live
 from minutes.room.views import bp as room_bp
@@ -193,6 +193,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(identity_bp)  # /login/oidc, /login/feishu...: 404 unless the method is configured
     app.jinja_env.globals["sign_in_buttons"] = sign_in_buttons
+    app.jinja_env.globals["login_url"] = login_url  # the login form's action, on every page that shows it
     app.register_blueprint(meetings_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)

@@ -39,6 +39,7 @@ PUBLIC_ENDPOINTS = {"people.login", "static", "health", "favicon", "actions.cale
                     # single sign-on: each method's start and callback (minutes/identity/views.py)
                     "identity.oidc_login", "identity.oidc_callback", "identity.feishu_login",
                     "identity.feishu_callback", "identity.dingtalk_login", "identity.dingtalk_callback",
+                    "identity.dingtalk_in_app",  # DingTalk 免登: the code from the client, redeemed like a callback's
                     "identity.wecom_login", "identity.wecom_callback",
                     "chat.callback"}  # card buttons: verified by each platform's signature (minutes/chat/views.py)
 

@@ -5,6 +5,9 @@ As the open platform documents it: login.dingtalk.com/oauth2/auth with the app's
 /v1.0/oauth2/userAccessToken (client id + secret); /v1.0/contact/users/me tells the person's unionId. The stable
 company-scoped id is the userid: the app's own token (oapi gettoken, AppKey + AppSecret) looks it up with
 topapi/user/getbyunionid, and topapi/v2/user/get gives the name, e-mail, title and departments.
+
+免登 inside the DingTalk client (H5 微应用): the page calls dd.runtime.permission.requestAuthCode({corpId}) and posts
+the code; the app's own token redeems it at topapi/v2/user/getuserinfo, which answers the same userid directly.
 """
 from urllib.parse import urlencode
 
@@ -91,6 +94,28 @@ def profile_from_code(config, code: str) -> Profile:
     if not userid:
         raise SignInRefused(gettext("该钉钉账号不是本企业的成员（%(code)s：%(msg)s），不能登录",
                                     code=found.get("errcode"), msg=found.get("errmsg") or "-"))
+    return _member_profile(config, userid, name=me.get("nick"), email=me.get("email"))
+
+
+#: topapi/v2/user/getuserinfo's errcode for a code it does not know: made up, used, or older than 5 minutes.
+UNKNOWN_IN_APP_CODE = 40078
+
+
+def profile_from_in_app_code(config, code: str) -> Profile:
+    """Redeem a code from requestAuthCode inside the DingTalk client (免登) and find the person it names."""
+    found = _corp_call(config, "/topapi/v2/user/getuserinfo", {"code": code})
+    userid = (found.get("result") or {}).get("userid") if found.get("errcode") == 0 else None
+    if userid:
+        return _member_profile(config, userid, name=(found.get("result") or {}).get("name"))
+    if found.get("errcode") == UNKNOWN_IN_APP_CODE:
+        raise SignInRefused(gettext("钉钉免登授权码无效、已使用或已过期（%(code)s：%(msg)s），请在钉钉中重新打开本应用",
+                                    code=found.get("errcode"), msg=found.get("errmsg") or "-"))
+    raise SignInRefused(gettext("钉钉拒绝了免登请求（%(code)s：%(msg)s），请联系管理员检查应用的权限与设置",
+                                code=found.get("errcode"), msg=found.get("errmsg") or "-"))
+
+
+def _member_profile(config, userid: str, name: str | None = None, email: str | None = None) -> Profile:
+    """The company member `userid` as the directory describes them (name, e-mail, title, department, head)."""
     detail = _corp_call(config, "/topapi/v2/user/get", {"userid": userid})
     user = detail.get("result") or {} if detail.get("errcode") == 0 else {}
     department = None
@@ -99,8 +124,8 @@ def profile_from_code(config, code: str) -> Profile:
         dept = _corp_call(config, "/topapi/v2/department/get", {"dept_id": dept_ids[0]})
         department = (dept.get("result") or {}).get("name") if dept.get("errcode") == 0 else None
     leads = user.get("leader_in_dept") or []
-    return Profile(subject=userid, username=userid[:64], name=(user.get("name") or me.get("nick") or userid)[:64],
-                   email=user.get("org_email") or user.get("email") or me.get("email") or None,
+    return Profile(subject=userid, username=userid[:64], name=(user.get("name") or name or userid)[:64],
+                   email=user.get("org_email") or user.get("email") or email or None,
                    department=department, title=user.get("title") or None,
                    is_department_head=any(entry.get("leader") for entry in leads) if leads else None)
 

@@ -1,15 +1,15 @@
-"""Sign-in through the company's IdP (OpenID Connect) or Feishu / DingTalk / WeCom: start, callback."""
+"""Sign-in through the company's IdP (OpenID Connect) or Feishu / DingTalk / WeCom: start, callback; DingTalk 免登."""
 import time
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_login import login_user
+from flask_login import current_user, login_user
 
 from minutes.core.errors import DomainError
 from minutes.extensions import write_intent
 from minutes.identity import dingtalk, feishu, oidc, service, wecom
 from minutes.people.forms import LoginForm
-from minutes.people.views import _is_local_path, _safe_next
+from minutes.people.views import _safe_next, local_next
 
 bp = Blueprint("identity", __name__)
 
@@ -21,7 +21,8 @@ CODE_PARAMS = ("code", "authCode", "auth_code")
 
 def sign_in_buttons(next_url: str | None = None) -> list[dict]:
     """The login page's buttons: one per configured method, carrying a next= that stays on this site."""
-    keep = {"next": next_url} if next_url and _is_local_path(next_url) else {}
+    target = local_next(next_url)
+    keep = {"next": target} if target else {}
     return [{"provider": provider, "label": label, "url": url_for(f"identity.{provider}_login", **keep)}
             for provider, label in service.configured_methods(current_app.config)]
 
@@ -37,18 +38,19 @@ def _login_page(message: str, status: int):
 
 
 def _remember_next() -> None:
-    target = request.args.get("next")
-    session["sso_next"] = target if target and _is_local_path(target) else None
+    session["sso_next"] = local_next(request.args.get("next"))
 
 
-def _finish_sign_in(provider: str, profile: service.Profile, logout_url: str | None = None):
-    """The account for the profile, a fresh session for it, and on to where the person was going."""
+def _finish_sign_in(provider: str, profile: service.Profile, logout_url: str | None = None,
+                    target: str | None = None):
+    """The account for the profile, a fresh session for it, and on to where the person was going (`target`, else
+    the next= the sign-in started with)."""
     intent = write_intent.set(True)  # SQLite: this GET writes (the link, the last login): take the lock up front
     try:
         user = service.sign_in(provider, profile)
     finally:
         write_intent.reset(intent)
-    target = session.get("sso_next")
+    target = target or session.get("sso_next")
     session.clear()  # a fresh session at login: nothing from before survives
     login_user(user)
     session.permanent = True
@@ -129,3 +131,29 @@ def _routes(provider: str) -> None:
 
 for _provider in VENDORS:
     _routes(_provider)
+
+
+def _in_app_page(next_url: str, error: str | None = None, status: int = 200):
+    return render_template("identity/dingtalk_in_app.html", corp_id=current_app.config.get("DINGTALK_CORP_ID") or "",
+                           next_url=next_url, error=error), status
+
+
+@bp.route("/login/dingtalk/in-app", methods=["GET", "POST"])
+def dingtalk_in_app():
+    """DingTalk 免登: the micro-app's homepage asks the client for a code (static/dingtalk-in-app.js) and posts it here."""
+    _require("dingtalk")
+    next_url = local_next(request.values.get("next"))
+    if not current_app.config.get("DINGTALK_CORP_ID"):
+        return _in_app_page(next_url, gettext("钉钉内免登需要企业的 CorpId：请管理员设置 DINGTALK_CORP_ID"), 404)
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(_safe_next(next_url))
+        return _in_app_page(next_url)
+    code = request.form.get("code", "").strip()
+    try:
+        if not code:
+            raise service.SignInRefused(gettext("没有收到钉钉的免登授权码，请在钉钉中重新打开本应用"))
+        profile = dingtalk.profile_from_in_app_code(current_app.config, code)
+        return _finish_sign_in("dingtalk", profile, target=next_url)
+    except DomainError as exc:
+        return _in_app_page(next_url, exc.message, exc.status)

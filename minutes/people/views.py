@@ -24,6 +24,17 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def local_next(target: str | None) -> str:
+    """A next= worth carrying to the following page: a path on this site, else nothing."""
+    return target if target and _is_local_path(target) else ""
+
+
+def login_url(next_url: str | None = None) -> str:
+    """Where the login form posts: always /login (a page showing it after a failed single sign-on is elsewhere)."""
+    target = local_next(next_url)
+    return url_for("people.login", next=target) if target else url_for("people.login")
+
+
 def _is_local_path(target: str) -> bool:
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target) or "\\" in target:
         return False  # CR/LF would split the Location header; browsers read a backslash as a slash

@@ -189,16 +189,17 @@ def login(page, base_url, user, password=PASSWORD):
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Open a page in a new browser context: new_page(user, viewport=(w, h)); one context per call.
+    """Open a page in a new browser context: new_page(user, viewport=(w, h), **context_options) (user_agent=...);
+    one context per call.
 
     Two calls give two independent sessions side by side (e.g. recorder and attendee). The page has
     `.base_url` and `.errors` (uncaught JS exceptions; any one fails the test at teardown).
     """
     contexts = []
 
-    def open_page(user=None, viewport=(1440, 900)):
+    def open_page(user=None, viewport=(1440, 900), **context_options):
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai", base_url=live_server.url)
+                                      timezone_id="Asia/Shanghai", base_url=live_server.url, **context_options)
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         context.set_default_navigation_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)

@@ -1,4 +1,5 @@
 """Feishu, DingTalk and WeCom sign-in against loopback servers of their documented endpoints (vendor_servers.py)."""
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from minutes.extensions import db
 from minutes.identity.models import ExternalIdentity
 from minutes.people.models import User
+from tests.conftest import PASSWORD
 from tests.identity.flows import callback
 from tests.identity.oidc_provider import OidcProvider
 from tests.identity.vendor_servers import DingTalkServer, FeishuServer, WeComServer
@@ -249,3 +251,27 @@ def test_redirect_after_vendor_sign_in_stays_on_this_site(client, vendors, provi
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
     assert "evil" not in response.headers["Location"]
+
+
+def _login_form_action(html: str) -> str:
+    return re.search(r'<form class="login-card" method="post" action="([^"]*)"', html).group(1)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_login_form_shown_after_a_failed_sign_in_posts_to_login(client, vendors, make_user, provider):
+    """The page of a refused callback (/login/<provider>/callback) shows the login form: it must post to /login,
+    not back to the callback (which takes GET only)."""
+    make_user("lisi")
+    server, userid = vendors[provider]
+    failed = callback(client, approve(start(client, provider), userid), state="forged")
+    assert failed.status_code == 400
+    action = _login_form_action(failed.get_data(as_text=True))
+    assert action == "/login"
+    response = client.post(action, data={"username": "lisi", "password": PASSWORD})
+    assert response.status_code == 302 and client.get("/actions/mine").status_code == 200
+
+
+def test_the_login_form_keeps_a_local_next_only(client):
+    assert _login_form_action(client.get("/login?next=/actions/mine").get_data(as_text=True)) == \
+        "/login?next=/actions/mine"
+    assert _login_form_action(client.get("/login?next=https://evil.example/").get_data(as_text=True)) == "/login"

@@ -55,15 +55,16 @@ class VendorServer:
         raise NotImplementedError
 
     # --- codes and tokens ---------------------------------------------------------------------
-    def issue_code(self, userid: str) -> str:
+    def issue_code(self, userid: str, kind: str = "oauth") -> str:
+        """A code for `userid`: "oauth" from the authorize page, "in_app" from the client's requestAuthCode."""
         code = secrets.token_hex(16)
-        self.codes[code] = {"userid": userid, "expires_at": time.time() + 300, "used": False}
+        self.codes[code] = {"userid": userid, "expires_at": time.time() + 300, "used": False, "kind": kind}
         return code
 
-    def redeem(self, code: str | None) -> str | None:
-        """The user id behind a code that is known, unused and younger than 5 minutes; the code is then used."""
+    def redeem(self, code: str | None, kind: str = "oauth") -> str | None:
+        """The user id behind a code of this kind that is known, unused and younger than 5 minutes; it is then used."""
         entry = self.codes.get(code or "")
-        if entry is None or entry["used"] or time.time() > entry["expires_at"]:
+        if entry is None or entry["kind"] != kind or entry["used"] or time.time() > entry["expires_at"]:
             return None
         entry["used"] = True
         return entry["userid"]
@@ -206,7 +207,11 @@ class FeishuServer(VendorServer):
 
 
 class DingTalkServer(VendorServer):
-    """login.dingtalk.com + api.dingtalk.com + oapi.dingtalk.com on one port (their paths do not collide)."""
+    """login.dingtalk.com + api.dingtalk.com + oapi.dingtalk.com on one port (their paths do not collide).
+
+    `issue_code(userid, "in_app")` is what the client's requestAuthCode hands the page (免登); only
+    topapi/v2/user/getuserinfo redeems it, with the app's token.
+    """
 
     title = "dingtalk"
     code_param = "authCode"
@@ -301,6 +306,16 @@ class DingTalkServer(VendorServer):
                                                                      "active": not m.get("left")}
                                                                     for uid, m in chunk]})
 
+        def getuserinfo(body):
+            userid = server.redeem(body.get("code"), kind="in_app")
+            if userid is None:
+                return jsonify(errcode=40078, errmsg="不存在的临时授权码", request_id="r5")
+            member = server.members[userid]
+            return jsonify(errcode=0, errmsg="ok", request_id="r6", result={
+                "userid": userid, "unionid": member["unionid"], "name": member["name"], "device_id": "dev-1",
+                "sys": False, "sys_level": 0, "associated_unionid": "", "real_authed": True})
+
+        app.add_url_rule("/topapi/v2/user/getuserinfo", "getuserinfo", lambda: corp_call(getuserinfo), methods=["POST"])
         app.add_url_rule("/topapi/v2/department/listsub", "listsub", lambda: corp_call(listsub), methods=["POST"])
         app.add_url_rule("/topapi/v2/user/list", "user_list", lambda: corp_call(user_list), methods=["POST"])
         app.add_url_rule("/topapi/user/getbyunionid", "by_unionid", lambda: corp_call(by_unionid), methods=["POST"])

@@ -120,6 +120,8 @@ EXPECT: dict[str, Case] = {
     "identity.feishu_callback": E(GET=SIGN_IN_CALLBACK, query="?code=x&state=y"),
     "identity.dingtalk_login": E(GET=NOBODY_LOGGED),
     "identity.dingtalk_callback": E(GET=SIGN_IN_CALLBACK, query="?authCode=x&state=y"),
+    # DingTalk 免登: the page for anyone (signed in: on to the dashboard); a POST without a code is refused (400)
+    "identity.dingtalk_in_app": E(GET=NOBODY_LOGGED, POST=NOBODY_LOGGED),
     "identity.wecom_login": E(GET=NOBODY_LOGGED),
     "identity.wecom_callback": E(GET=SIGN_IN_CALLBACK, query="?code=x&state=y"),
     "chat.callback": E(GET=NO_CHAT, POST=NO_CHAT),
@@ -509,7 +511,8 @@ def _sign_in_methods(app):
     app.config.update(OIDC_ISSUER=idp.issuer, OIDC_CLIENT_ID="minutes", OIDC_CLIENT_SECRET="s3cret",
                       FEISHU_APP_ID="cli_x", FEISHU_APP_SECRET="x", FEISHU_BASE_URL=dead,
                       FEISHU_AUTHORIZE_URL=dead + "/open-apis/authen/v1/authorize",
-                      DINGTALK_CLIENT_ID="ding_x", DINGTALK_CLIENT_SECRET="x", DINGTALK_LOGIN_URL=dead,
+                      DINGTALK_CLIENT_ID="ding_x", DINGTALK_CLIENT_SECRET="x", DINGTALK_CORP_ID="ding_corp_x",
+                      DINGTALK_LOGIN_URL=dead,
                       DINGTALK_API_URL=dead, DINGTALK_OAPI_URL=dead, WECOM_CORP_ID="ww_x", WECOM_AGENT_ID="1",
                       WECOM_SECRET="x", WECOM_BASE_URL=dead, WECOM_LOGIN_URL=dead, WECOM_OAUTH_URL=dead)
     try:

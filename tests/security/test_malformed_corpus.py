@@ -36,6 +36,9 @@ FIELD_VALUES = [("nul", "a\x00b"), ("long", "x" * 1001), ("bad_date", "2026-13-4
 RAW_VALUES = [("surrogate", "%ED%A0%80")]
 #: what an administrator sends where the host was not refused (403): his own branches, not the input parsing again
 ADMIN_SAMPLE = {"huge", "long", "schema_huge"}
+#: routes that pass what was posted on to a vendor (DingTalk 免登's code): the world's vendors are unreachable
+#: (127.0.0.1:9), so their answer to a well-formed request is 502 "无法连接…", the only 5xx allowed, and only here
+VENDOR_ROUTES = {"/login/dingtalk/in-app"}
 #: path parameters other than the existing object's
 BAD_PATH_VALUES = ["999999", "0", str(2**31), "9" * 25, "-1", "%00", "%ED%A0%80", "x" * 300]
 
@@ -126,7 +129,7 @@ def test_no_malformed_request_gets_a_server_error(world, _app):  # noqa: F811
             client._cookies.clear()
             client._cookies.update(saved)
         statuses[status // 100 * 100] += 1
-        if response is not None and status >= 500:
+        if response is not None and status >= 500 and not (status == 502 and url.split("?")[0] in VENDOR_ROUTES):
             failures.append(f"{who} {method} {url[:120]} [{label}]: {status}")
         db.session.rollback()
         return status
