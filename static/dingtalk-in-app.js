@@ -21,7 +21,9 @@
     settled = true;
     var detail = reason && (reason.errorMessage || reason.message || reason.errorCode);
     if (detail) {
-      document.getElementById("in-app-detail").textContent = "（" + detail + "）";
+      var box = document.getElementById("in-app-detail");  // the page writes the brackets around it
+      box.textContent = detail;
+      box.parentNode.hidden = false;
     }
     show("in-app-failed");
   }
