@@ -216,9 +216,7 @@ def save_draft(actor: User, meeting: Meeting, markdown: str, revision=None, now:
     _check_revision(minutes, revision)
     body = _clean_body(markdown)
     if body != minutes.draft_body:
-        minutes.draft_body = body
-        minutes.draft_revision += 1
-        minutes.draft_updated_at, minutes.draft_updated_by = now or utcnow(), actor
+        minutes.store_draft(body, actor, now or utcnow())
     db.session.flush()
     return minutes
 
@@ -229,9 +227,7 @@ def regenerate(actor: User, meeting: Meeting, revision=None, now: datetime | Non
     minutes = _require_minutes(meeting)
     _refuse_if_final(minutes)
     _check_revision(minutes, revision)
-    minutes.draft_body = generate_body(meeting)
-    minutes.draft_revision += 1
-    minutes.draft_updated_at, minutes.draft_updated_by = now or utcnow(), actor
+    minutes.store_draft(generate_body(meeting), actor, now or utcnow())
     db.session.flush()
     return minutes
 
@@ -266,9 +262,7 @@ def insert_summary(actor: User, meeting: Meeting, summary: str, markdown: str | 
         at = next((i for i, line in enumerate(lines) if line.startswith(f"## {SECTION_TITLES[2]}")), len(lines))
     lines[at:at] = [SUMMARY_LABEL + summary, ""]
     body = _clean_body("\n".join(lines))
-    minutes.draft_body = body
-    minutes.draft_revision += 1
-    minutes.draft_updated_at, minutes.draft_updated_by = now or utcnow(), actor
+    minutes.store_draft(body, actor, now or utcnow())
     db.session.flush()
     return minutes
 
@@ -292,13 +286,11 @@ def add_late_entry(actor: User, meeting: Meeting, kind: str, agenda_item_id, tex
     if kind in ("decision", "action"):
         entry.confirmed_at, entry.confirmed_by = now, actor
     minutes = minutes_of(meeting)
-    if minutes is not None and minutes.status == MinutesStatus.DRAFT:
+    if minutes is not None and minutes.is_draft:
         db.session.flush()
         body = _with_late_entry(minutes.draft_body, meeting, entry if kind not in ("decision", "action") else None)
         if body != minutes.draft_body:
-            minutes.draft_body = body
-            minutes.draft_revision += 1
-            minutes.draft_updated_at, minutes.draft_updated_by = now, actor
+            minutes.store_draft(body, actor, now)
     db.session.flush()
     return key, entry
 

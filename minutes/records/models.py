@@ -116,6 +116,12 @@ class Minutes(db.Model):
         """A version is final (定稿); only a correction changes it now."""
         return self.status == MinutesStatus.FINAL
 
+    def store_draft(self, body: str, actor: User, now: datetime) -> None:
+        """The draft text becomes `body`: a new revision (an editor open on the old one is refused, never merged)."""
+        self.draft_body = body
+        self.draft_revision += 1
+        self.draft_updated_at, self.draft_updated_by = now, actor
+
 
 class MinutesVersion(db.Model):
     """One version as distributed (append-only): the text, the tables as they were, and its hash."""

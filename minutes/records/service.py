@@ -33,7 +33,7 @@ from minutes.extensions import db
 from minutes.meetings.models import Meeting, MeetingStatus, Role
 from minutes.meetings.service import can_record, can_view
 from minutes.records import render
-from minutes.records.models import Minutes, MinutesStatus, MinutesVersion
+from minutes.records.models import Minutes, MinutesVersion
 
 #: Recipients answer within this many working days (收件人在1个工作日内反馈).
 ANSWER_WORKDAYS = 1
@@ -109,7 +109,7 @@ def _require_minutes(meeting: Meeting) -> Minutes:
 
 
 def _refuse_if_final(minutes: Minutes) -> None:
-    if minutes.status == MinutesStatus.FINAL:
+    if minutes.is_final:
         raise RuleViolation(gettext("纪要已定稿并锁定，不能修改；如需更正，请发布更正版"))
 
 

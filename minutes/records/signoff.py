@@ -164,7 +164,7 @@ def distribute(actor: User, meeting: Meeting, recipient_ids=None, extra_ids=(), 
     now = now or utcnow()
     minutes = minutes_of(meeting) or draft_from_record(actor, meeting, now)
     _refuse_if_final(minutes)
-    if minutes.status != MinutesStatus.DRAFT:
+    if not minutes.is_draft:
         raise RuleViolation(gettext("纪要已发出：如需修改，请发布修订版"))
     if markdown is not None:
         save_draft(actor, meeting, markdown, revision, now)
@@ -228,7 +228,7 @@ def respond(actor: User, version_id, response: str, comment: str = "", item_ref:
     """
     version = get_version(actor, version_id)
     minutes = version.minutes
-    if minutes.status == MinutesStatus.FINAL or version.is_final:
+    if minutes.is_final or version.is_final:
         raise RuleViolation(gettext("纪要已定稿，不能再回复；如发现错误，请联系记录人发布更正"))
     if recipient_of(minutes, actor) is None:
         raise PermissionDenied(gettext("您不是本纪要的收件人：只有收件人本人可以确认或提出修改意见"))
@@ -412,7 +412,7 @@ def revise(actor: User, meeting: Meeting, markdown: str | None = None, answers=(
     _require_write(actor, meeting)
     minutes = _require_minutes(meeting)
     _refuse_if_final(minutes)
-    if minutes.status != MinutesStatus.DISTRIBUTED:
+    if not minutes.is_out:
         raise RuleViolation(gettext("纪要尚未发出：请先分发第1版"))
     now = now or utcnow()
     if markdown is not None:
@@ -487,7 +487,7 @@ def finalize(actor: User, meeting: Meeting, reason: str | None = None, now: date
         raise NotFound(gettext("会议不存在或您无权查看"))
     minutes = _require_minutes(meeting)
     _refuse_if_final(minutes)
-    if minutes.status != MinutesStatus.DISTRIBUTED:
+    if not minutes.is_out:
         raise RuleViolation(gettext("纪要尚未发出，不能定稿"))
     now = now or utcnow()
     version = current_version(minutes)
@@ -514,7 +514,7 @@ def correct(actor: User, meeting: Meeting, markdown: str, reason: str, now: date
     version it corrects; the corrected version stays as it was, and everyone is told."""
     _require_write(actor, meeting)
     minutes = _require_minutes(meeting)
-    if minutes.status != MinutesStatus.FINAL:
+    if not minutes.is_final:
         raise RuleViolation(gettext("纪要尚未定稿：请直接修改草稿并发布修订版"))
     reason = (reason or "").strip()
     if not reason:
@@ -527,9 +527,7 @@ def correct(actor: User, meeting: Meeting, markdown: str, reason: str, now: date
     version = _new_version(actor, minutes, body, now, kind=VersionKind.CORRECTION, corrects=corrected, note=reason)
     version.finalized_at, version.finalized_by = now, actor
     minutes.final_hash, minutes.final_number = version.content_hash, version.number
-    minutes.draft_body = body
-    minutes.draft_revision += 1
-    minutes.draft_updated_at, minutes.draft_updated_by = now, actor
+    minutes.store_draft(body, actor, now)
     db.session.flush()
     _announce(minutes, version, "correction")
     return version

@@ -116,7 +116,7 @@ def test_in_dingtalk_a_client_that_never_answers_is_shown(live_server, dingtalk,
     expect(page.locator("#in-app-failed")).to_contain_text("钉钉没有给出免登授权码（钉钉客户端长时间没有响应）")
 
 
-@pytest.mark.parametrize("viewport", [PHONE, (1440, 900)])
+@pytest.mark.parametrize("viewport", [PHONE, (1366, 768)])
 def test_outside_dingtalk_the_page_says_so_and_offers_the_login_page(live_server, dingtalk, new_page, shot, viewport):
     page = new_page(viewport=viewport)
     page.goto(f"{live_server.url}/login/dingtalk/in-app?next=/actions/mine")
