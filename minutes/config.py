@@ -6,6 +6,9 @@ class Config:
     """Settings for one deployment; every value can be set by environment variable."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    #: How passwords are stored: werkzeug's scrypt at its own default cost (N=2^15, ~80 ms a check). Not read
+    #: from the environment; the test suite lowers the cost (tests/conftest.py), a test pins this default.
+    PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None  # filled in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL") or None

@@ -18,17 +18,6 @@ ROOM_GOAL = 10
 PAGE_GOAL = 15
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashes(monkeypatch):
-    """Hash the test accounts' passwords with few rounds (login still checks them)."""
-    from werkzeug.security import generate_password_hash
-
-    from minutes.people import service as people
-
-    monkeypatch.setattr(people, "generate_password_hash",
-                        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"))
-
-
 @contextlib.contextmanager
 def _statements():
     """Collect the SQL statements the engine executes inside the block."""

@@ -17,7 +17,6 @@ import requests
 from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import generate_password_hash
 
 from minutes.core.errors import DomainError, PermissionDenied
 from minutes.dbtypes import utcnow
@@ -59,7 +58,7 @@ class DirectoryPerson:
 
 def unusable_password_hash() -> str:
     """A password hash no password matches: accounts from the directory sign in through it only."""
-    return generate_password_hash(secrets.token_urlsafe(32)) + "!"
+    return people.hash_password(secrets.token_urlsafe(32)) + "!"
 
 
 def identity_of(user: User, provider: str) -> ExternalIdentity | None:

@@ -4,6 +4,7 @@ import io
 import re
 from functools import lru_cache
 
+from flask import current_app
 from flask_babel import gettext
 from pypinyin import Style, pinyin
 from sqlalchemy import func, select
@@ -18,8 +19,13 @@ from minutes.people.models import Department, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# A hash of a throwaway password, checked when the username is unknown so timing does not tell.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+# Hashes of a throwaway password (one per method), checked when the username is unknown so timing does not tell.
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a password, at the configured method and cost (PASSWORD_HASH_METHOD)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def require_admin(actor: User) -> None:
@@ -31,7 +37,10 @@ def require_admin(actor: User) -> None:
 def check_password(password_hash: str | None, password: str) -> bool:
     """Compare a password with a stored hash; an unknown account (None) costs the same and fails."""
     if password_hash is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        if method not in _DUMMY_HASHES:
+            _DUMMY_HASHES[method] = hash_password("not-a-real-password")
+        check_password_hash(_DUMMY_HASHES[method], password or "")
         return False
     return check_password_hash(password_hash, password or "")
 
@@ -214,7 +223,7 @@ def create_user(username: str, name: str, department: str, password: str, email:
         raise ValidationFailed(next(iter(errors.values())), fields=errors)
     dept = get_department(department, create=create_department)
     user = User(username=username, name=name.strip(), email=email, title=(title or "").strip() or None,
-                password_hash=generate_password_hash(password), department=dept, is_admin=is_admin,
+                password_hash=hash_password(password), department=dept, is_admin=is_admin,
                 is_demo=is_demo, is_department_head=is_department_head)
     db.session.add(user)
     db.session.flush()
@@ -225,7 +234,7 @@ def set_password(user: User, password: str) -> None:
     """Change a password and end every session of the user."""
     if len(password or "") < 8:
         raise ValidationFailed(gettext("密码至少8位"), field="password")
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.session_version += 1
     db.session.flush()
 

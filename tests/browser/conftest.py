@@ -89,6 +89,7 @@ def live_server(tmp_path_factory, smtp_server):
         "SMTP_PASSWORD": None,
         "BASE_URL": "http://minutes.test",
         "MAX_UPLOAD_BYTES": 1024 * 1024,
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # as tests/conftest.py: production's scrypt at 1/32 the cost
     })
     with app.app_context():
         db.create_all()

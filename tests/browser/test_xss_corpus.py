@@ -54,8 +54,6 @@ def test_corpus_is_large_varied_and_fits_every_field():
 
 def _seed(live_server, monkeypatch):
     """Everything a user can type, filled with payloads through the services; returns ids and names."""
-    from werkzeug.security import generate_password_hash
-
     from minutes.actions import feeds
     from minutes.api import service as api
     from minutes.core import timefmt
@@ -66,8 +64,6 @@ def _seed(live_server, monkeypatch):
     from minutes.room import service as room
     from minutes.room import attendance, recording
 
-    monkeypatch.setattr(people, "generate_password_hash",  # 80 accounts: cheap hashes (nobody logs in as them)
-                        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"))
     P = PAYLOADS
     ids = {}
     with _writing(live_server):

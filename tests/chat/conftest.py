@@ -7,7 +7,7 @@ from tests.actions.conftest import team  # noqa: F401
 from tests.chat.servers import (FEISHU_ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN, WECOM_AES_KEY, WECOM_TOKEN,
                                 DingTalkChatServer, FeishuChatServer, WeComChatServer)
 from tests.notify.fixtures import make_action  # noqa: F401
-from tests.records.conftest import _quick_password_hashes, recorded  # noqa: F401
+from tests.records.conftest import recorded  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -33,17 +33,6 @@ class Recorded:
         return [self.host, self.late, self.absent, self.member, self.head, self.cc]
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashes(monkeypatch):
-    """Hash test passwords with few rounds: eight scrypt hashes per test cost seconds and prove nothing here."""
-    from werkzeug.security import generate_password_hash
-
-    from minutes.people import service as people
-
-    monkeypatch.setattr(people, "generate_password_hash",
-                        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"))
-
-
 @pytest.fixture
 def switch_user(client, login_as):
     """Log the test client out and in again as another user."""

@@ -31,17 +31,6 @@ class Cast:
         return get_department(name)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch):
-    """Room tests create five accounts each: hash their passwords cheaply (login still checks them)."""
-    from werkzeug.security import generate_password_hash
-
-    from minutes.people import service as people
-
-    monkeypatch.setattr(people, "generate_password_hash",
-                        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"))
-
-
 @pytest.fixture
 def cast(app, make_user, make_meeting, clock):
     """A meeting on 2026-06-15 14:00 (Mon) with host, recorder, a participant, a cc and two agenda items."""

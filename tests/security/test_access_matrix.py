@@ -480,13 +480,7 @@ _MATRIX = {"on": False}
 
 @pytest.fixture(scope="module")
 def world(_app, smtp_server):
-    from werkzeug.security import generate_password_hash
-
-    from minutes.people import service as people
-
-    with emptied_afterwards(_app, smtp_server), pytest.MonkeyPatch.context() as mp, _sign_in_methods(_app):
-        mp.setattr(people, "generate_password_hash",
-                   lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"))
+    with emptied_afterwards(_app, smtp_server), _sign_in_methods(_app):
         w = _build_world(_app, smtp_server)
         _app.config["WTF_CSRF_ENABLED"] = True
         for role in ROLES:

@@ -22,17 +22,6 @@ class Cast:
     items: list
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch):
-    """Each test creates six accounts: hash their passwords cheaply (login still checks them)."""
-    from werkzeug.security import generate_password_hash
-
-    from minutes.people import service as people
-
-    monkeypatch.setattr(people, "generate_password_hash",
-                        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"))
-
-
 @pytest.fixture
 def cast(app, make_user, make_meeting, clock):
     """A meeting on 2026-06-15 14:00 (Mon): host 王主持 and recorder 李记录 (客服部), 张伟 (技术部), 刘洋 (产品部),
