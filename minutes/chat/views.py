@@ -1,7 +1,7 @@
 """The platforms' callbacks: public (no login, no CSRF token) but verified the way each platform signs them."""
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
-from minutes.chat import answers, dingtalk, feishu, service, wecom
+from minutes.chat import answers, dingtalk, feishu, service, wecom, wecom_callback
 from minutes.chat.crypto import BadCallback
 from minutes.core.errors import DomainError
 from minutes.extensions import csrf
@@ -56,16 +56,11 @@ def _wecom(config):
     if request.method == "GET":
         return current_app.response_class(wecom.verify_url(config, request.args), mimetype="text/plain")
     event = wecom.read_callback(config, request.args, request.get_data())
-    if event.get("Event") != "template_card_event":
-        return current_app.response_class("", mimetype="text/plain")  # another message or event: nothing to do
-    key, operator, token, choice, value = wecom.press_of(request.args, event)
     try:
-        answers.take_event("wecom", key)
-        _card, answer = answers.press("wecom", operator, token, choice, value)
+        reply = wecom_callback.handle(config, request.args, event)
     except DomainError as exc:
         return _refused(exc)
-    text = answer.card.get("result") if answer.ok else answer.message
-    return current_app.response_class(wecom.reply(config, operator, text or answer.message), mimetype="application/xml")
+    return current_app.response_class(reply, mimetype="application/xml" if reply else "text/plain")
 
 
 def _dingtalk(config):
