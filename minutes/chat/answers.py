@@ -266,15 +266,25 @@ def ask(platform: str, operator: str | None, token: str, choice: str,
     view = action_view(card, action, card.result)
     if not view["choices"]:  # done meanwhile, or no longer theirs to update
         return card, Answer(view, card.result or gettext("该待办已不能从卡片更新"), False)
-    if choice == "delay":
-        view["ask"] = {"key": "delay", "title": gettext("延期至"), "submit": gettext("确认延期"),
-                       "options": [[day.isoformat(), cn_date(day)] for day in delay_days(action, now)]}
-    elif view["departments"]:
-        view["ask"] = {"key": "support", "title": gettext("需要哪个部门支持"), "submit": gettext("请求支持"),
-                       "options": view["departments"]}
-    else:
+    view["ask"] = input_for(card, choice, now)
+    if not view["ask"]["options"]:
         return card, Answer(view, gettext("还没有可选的部门，请在网页上操作"), False)
     return card, Answer(view, gettext("请选择后提交"), True)
+
+
+def input_for(card: ChatCard, choice: str, now: datetime) -> dict | None:
+    """What a button needs before it is carried out — {key, title, submit, options: [[value, text]]} (no options:
+    a text to write) — or None when it needs nothing."""
+    if choice == "delay" and card.kind == "action":
+        days = delay_days(_live_action(card), now)
+        return {"key": "delay", "title": gettext("延期至"), "submit": gettext("确认延期"),
+                "options": [[day.isoformat(), cn_date(day)] for day in days]}
+    if choice == "support" and card.kind == "action":
+        return {"key": "support", "title": gettext("需要哪个部门支持"), "submit": gettext("请求支持"),
+                "options": [[str(d_id), name] for d_id, name in service.department_choices()]}
+    if choice == "change" and card.kind == "minutes":
+        return {"key": "change", "title": gettext("修改意见"), "submit": gettext("提交修改意见"), "options": []}
+    return None
 
 
 def _await_comment(card: ChatCard, now: datetime) -> Answer:

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from minutes.chat import answers, dingtalk, feishu, service, wecom, wecom_callback
 from minutes.chat.crypto import BadCallback
 from minutes.core.errors import DomainError
+from minutes.core.timefmt import utcnow
 from minutes.extensions import csrf
 from minutes.notify.delivery import register_channel
 
@@ -68,12 +69,22 @@ def _dingtalk(config):
     token, choice = dingtalk.read_press(config, values)
     card = answers.card_by_token("dingtalk", token)
     label = dict(service.ACTION_CHOICES | service.MINUTES_CHOICES).get(choice, choice)
-    if request.method == "GET":  # a link preview or a prefetch must never press: ask once more
-        return render_template("chat/press.html", card=card, label=label, values=values, answer=None,
-                               view=answers.current_view(card))
     try:
-        _card, answer = answers.press("dingtalk", None, token, choice)
-    except DomainError as exc:
+        needs = answers.input_for(card, choice, utcnow())
+    except DomainError as exc:  # the action was deleted meanwhile
+        return render_template("chat/press.html", card=card, label=label, values=values, answer=None, view=None,
+                               needs=None, error=exc.message), exc.status
+
+    def ask_again(error: str, status: int):
         return render_template("chat/press.html", card=card, label=label, values=values, answer=None,
-                               view=answers.current_view(card), error=exc.message), exc.status
+                               view=answers.current_view(card), needs=needs, error=error), status
+
+    if request.method == "GET":  # a link preview or a prefetch must never press: ask once more (and for the input)
+        return ask_again("", 200)
+    try:
+        _card, answer = answers.press("dingtalk", None, token, choice, values.get("value", ""))
+    except DomainError as exc:
+        return ask_again(exc.message, exc.status)
+    if needs and not answer.ok and answer.card["choices"]:  # the input refused (a day off, no comment): keep it
+        return ask_again(answer.message, 400)
     return render_template("chat/press.html", card=card, label=label, values=values, answer=answer)

@@ -11,8 +11,8 @@ from minutes.extensions import db
 from minutes.people.models import Department
 from minutes.records import signoff
 from minutes.records.models import MinutesResponse, ResponseKind
-from tests.chat.servers import WECOM_TOKEN, sha1_sorted, wecom_decrypt
-from tests.chat.test_cards import TEXT, remind, updates_of, wecom_sign_off
+from tests.chat.servers import WECOM_TOKEN, dingtalk_button, sha1_sorted, wecom_decrypt
+from tests.chat.test_cards import TEXT, remind, sign_off_by_card, updates_of
 
 COMMENT = "第二项决议的负责人应为市场部，请改正"
 
@@ -31,9 +31,10 @@ def wecom_answer(server, response):
     return ElementTree.fromstring(wecom_decrypt(outer["Encrypt"], server.corp_id))
 
 
-def wecom_reminded(chat, link_identity, clock, team, make_action):
-    server = chat("wecom")
-    link_identity(team.owner, "wecom", "WangWei")
+def reminded(chat, link_identity, clock, team, make_action, platform="wecom", subject="WangWei"):
+    """王伟's action due today and its reminder card on the platform: (server, action, card)."""
+    server = chat(platform)
+    link_identity(team.owner, platform, subject)
     action = remind(clock, team, make_action)
     (_to, card), = server.sent
     return server, action, card
@@ -43,7 +44,7 @@ def wecom_reminded(chat, link_identity, clock, team, make_action):
 
 def test_wecom_delay_offers_the_next_working_days_and_moves_the_deadline_to_the_one_chosen(
         app, client, team, make_action, clock, chat, link_identity):
-    server, action, card = wecom_reminded(chat, link_identity, clock, team, make_action)
+    server, action, card = reminded(chat, link_identity, clock, team, make_action)
     assert [b["text"] for b in card["button_list"]] == ["进行中", "已完成", "延期", "需支持"]
 
     answer = post_wecom(client, *server.press(card, "延期", "WangWei"))
@@ -73,7 +74,7 @@ def test_wecom_delay_offers_the_next_working_days_and_moves_the_deadline_to_the_
 
 def test_wecom_delay_to_a_day_off_or_a_vague_date_is_refused_as_on_the_web_page_and_asked_again(
         app, client, team, make_action, clock, chat, link_identity):
-    server, action, card = wecom_reminded(chat, link_identity, clock, team, make_action)
+    server, action, card = reminded(chat, link_identity, clock, team, make_action)
     post_wecom(client, *server.press(card, "延期", "WangWei"))
     picker = server.updates[-1][1]
     # options the list never offered (a forged callback): the actions service refuses them with its own words
@@ -96,7 +97,7 @@ def test_wecom_delay_to_a_day_off_or_a_vague_date_is_refused_as_on_the_web_page_
 
 def test_wecom_need_support_asks_for_a_department_and_tells_it(app, client, team, make_action, clock, chat,
                                                              link_identity):
-    server, action, card = wecom_reminded(chat, link_identity, clock, team, make_action)
+    server, action, card = reminded(chat, link_identity, clock, team, make_action)
     post_wecom(client, *server.press(card, "需支持", "WangWei"))
     picker = server.updates[-1][1]
     names = [o["text"] for o in picker["select_list"][0]["option_list"]]
@@ -115,7 +116,7 @@ def test_wecom_need_support_asks_for_a_department_and_tells_it(app, client, team
 
 def test_wecom_lists_are_only_for_the_cards_person_and_a_replayed_submit_is_refused(
         app, client, team, make_action, clock, chat, link_identity):
-    server, action, card = wecom_reminded(chat, link_identity, clock, team, make_action)
+    server, action, card = reminded(chat, link_identity, clock, team, make_action)
     link_identity(team.host, "wecom", "ZhaoMin")
     assert post_wecom(client, *server.press(card, "延期", "ZhaoMin")).status_code == 403
     assert server.updates == []
@@ -134,7 +135,7 @@ def test_wecom_lists_are_only_for_the_cards_person_and_a_replayed_submit_is_refu
 
 def test_wecom_change_request_takes_the_next_message_as_the_comment_and_the_card_shows_it(
         app, client, login_as, recorded, clock, chat, link_identity):
-    server, r, version, card = wecom_sign_off(chat, link_identity, clock, recorded)
+    server, r, version, card = sign_off_by_card(chat, link_identity, clock, recorded)
     clock(2026, 6, 18, 16, 40)
     reply = wecom_answer(server, post_wecom(client, *server.press(card, "提出修改意见", "WangWei")))
     assert reply.findtext("Button/ReplaceName") == "请回复修改意见"
@@ -164,7 +165,7 @@ def test_wecom_change_request_takes_the_next_message_as_the_comment_and_the_card
 
 def test_wecom_a_message_after_the_wait_or_after_final_is_not_a_comment(app, client, recorded, clock, chat,
                                                                         link_identity):
-    server, r, version, card = wecom_sign_off(chat, link_identity, clock, recorded)
+    server, r, version, card = sign_off_by_card(chat, link_identity, clock, recorded)
     clock(2026, 6, 18, 16, 40)
     post_wecom(client, *server.press(card, "提出修改意见", "WangWei"))
     clock(2026, 6, 18, 17, 20)  # 40 minutes later: the wait (30 minutes) is over
@@ -177,3 +178,67 @@ def test_wecom_a_message_after_the_wait_or_after_final_is_not_a_comment(app, cli
     assert "纪要已定稿" in final.findtext("Content")
     assert db.session.scalars(select(MinutesResponse).where(MinutesResponse.user_id == r.late.id)).all() == []
     assert db.session.scalar(select(ChatCard.awaiting_comment_until)) is None
+
+
+# --- DingTalk: the signed link's page asks for the input ----------------------------------------
+
+def test_dingtalk_delay_link_offers_the_working_days_and_moves_the_deadline(app, client, team, make_action, clock,
+                                                                           chat, link_identity):
+    _server, action, card = reminded(chat, link_identity, clock, team, make_action, "dingtalk", "dt_wangwei")
+    assert [b["title"] for b in card["btn_json_list"]] == ["进行中", "已完成", "延期", "需支持", "查看详情"]
+    path, query = dingtalk_button(card, "延期")
+    assert path == "/chat/dingtalk/callback"  # signed, like 已完成: no sign-in, no web app
+    page = client.get(path, query_string=query).get_data(as_text=True)
+    assert "延期至" in page and '<option value="2026-09-28">2026年9月28日（周一）</option>' in page
+    assert 'value="2026-09-25"' not in page and 'value="2026-10-10"' in page  # 中秋节 off, 调休 Saturday on
+    assert action.status == ActionStatus.NOT_STARTED
+
+    refused = client.post(path, data=dict(query, value="2026-09-25"))  # not offered: refused by the service
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "新的截止日期2026年9月25日（周五）不是工作日，请选择工作日" in text and 'value="2026-09-25"' not in text
+    vague = client.post(path, data=dict(query, value="下周五"))
+    assert vague.status_code == 400 and "新的截止日期格式不正确，请选择日期" in vague.get_data(as_text=True)
+    assert updates_of(action) == [] and action.due_date == date(2026, 9, 22)
+
+    clock(2026, 9, 22, 10, 32)
+    done = client.post(path, data=dict(query, value="2026-09-28"))
+    assert done.status_code == 200 and "延期 · 9月22日 10:32 · 新截止日期2026年9月28日" in done.get_data(as_text=True)
+    again = client.post(path, data=dict(query, value="2026-09-28"))
+    assert again.status_code == 200 and "新截止日期2026年9月28日" in again.get_data(as_text=True)
+    (update,) = updates_of(action)
+    assert (update.source, update.new_due, action.status) == ("chat", date(2026, 9, 28), ActionStatus.DELAYED)
+    forged = dict(query, do="support", value="1")  # the signature covers the button
+    assert client.post(path, data=forged).status_code == 401
+
+
+def test_dingtalk_need_support_link_asks_for_the_department(app, client, team, make_action, clock, chat,
+                                                           link_identity):
+    _server, action, card = reminded(chat, link_identity, clock, team, make_action, "dingtalk", "dt_wangwei")
+    path, query = dingtalk_button(card, "需支持")
+    market = db.session.scalar(select(Department).where(Department.name == "市场部"))
+    page = client.get(path, query_string=query).get_data(as_text=True)
+    assert f'<option value="{market.id}">市场部</option>' in page
+    clock(2026, 9, 22, 11, 5)
+    done = client.post(path, data=dict(query, value=str(market.id)))
+    assert "需支持 · 9月22日 11:05 · 请市场部支持" in done.get_data(as_text=True)
+    (update,) = updates_of(action)
+    assert (update.support_department_id, update.source, action.status) == (market.id, "chat", ActionStatus.NEED_SUPPORT)
+
+
+def test_dingtalk_change_request_link_takes_the_comment(app, client, login_as, recorded, clock, chat, link_identity):
+    _server, r, version, card = sign_off_by_card(chat, link_identity, clock, recorded, "dingtalk", "dt_wangwei")
+    path, query = dingtalk_button(card, "提出修改意见")
+    page = client.get(path, query_string=query).get_data(as_text=True)
+    assert "<textarea" in page and "提交修改意见" in page
+    empty = client.post(path, data=dict(query, value="  "))
+    assert empty.status_code == 400 and "请写明修改意见" in empty.get_data(as_text=True)
+    clock(2026, 6, 18, 16, 45)
+    done = client.post(path, data=dict(query, value=COMMENT))
+    assert done.status_code == 200 and "已提出修改意见 · 6月18日 16:45" in done.get_data(as_text=True)
+    (response,) = db.session.scalars(select(MinutesResponse)).all()
+    assert (response.user_id, response.version_id, response.kind, response.comment, response.source) == \
+        (r.late.id, version.id, ResponseKind.CHANGE, COMMENT, "chat")
+    login_as(r.recorder)
+    minutes_page = client.get(f"/meetings/{r.meeting.id}/minutes").get_data(as_text=True)
+    assert COMMENT in minutes_page and "来自消息卡片" in minutes_page

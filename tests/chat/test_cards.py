@@ -401,25 +401,26 @@ def test_the_tracker_still_works_without_chat(app, team, make_action, clock):
     assert updates_of(action)[0].source == "tracker"
 
 
-def wecom_sign_off(chat, link_identity, clock, recorded):
-    """Minutes sent for sign-off on 6月18日 16:00; 王五 uses WeCom (WangWei there): (server, r, version, his card)."""
-    wecom = chat("wecom")
+def sign_off_by_card(chat, link_identity, clock, recorded, platform="wecom", subject="WangWei"):
+    """Minutes sent for sign-off on 6月18日 16:00; 王五 uses the platform (`subject` there):
+    (server, r, version, his card)."""
+    server = chat(platform)
     r = recorded()
-    link_identity(r.late, "wecom", "WangWei")
+    link_identity(r.late, platform, subject)
     clock(2026, 6, 18, 16, 0)
     drafting.draft_from_record(r.recorder, r.meeting)
     version = signoff.distribute(r.recorder, r.meeting)
     db.session.commit()
     deliver_pending()
-    (to, card), = wecom.sent
-    assert to == "WangWei"
-    return wecom, r, version, card
+    (to, card), = server.sent
+    assert to == subject
+    return server, r, version, card
 
 
 def test_sign_off_confirmed_from_a_wecom_card(app, client, recorded, clock, chat, link_identity):
     from defusedxml import ElementTree
 
-    wecom, r, version, card = wecom_sign_off(chat, link_identity, clock, recorded)
+    wecom, r, version, card = sign_off_by_card(chat, link_identity, clock, recorded)
     assert [b["text"] for b in card["button_list"]] == ["确认无误", "提出修改意见"]
     clock(2026, 6, 18, 16, 45)
     outer = {e.tag: e.text for e in ElementTree.fromstring(post_wecom(client, *wecom.press(card, "确认无误", "WangWei")).data)}
