@@ -155,6 +155,9 @@ class Config:
     DINGTALK_AGENT_ID = os.environ.get("DINGTALK_AGENT_ID") or None
     #: A callback whose timestamp is further than this from now is refused (replays of old callbacks).
     CHAT_CALLBACK_WINDOW_SECONDS = int(os.environ.get("CHAT_CALLBACK_WINDOW_SECONDS", "300"))
+    #: WeCom: after 提出修改意见 on a card, the person's next text message to the app within this many minutes is
+    #: the comment.
+    CHAT_COMMENT_WAIT_MINUTES = int(os.environ.get("CHAT_COMMENT_WAIT_MINUTES", "30"))
     #: DingTalk's signed button links are good this many days after the card was sent.
     CHAT_LINK_DAYS = int(os.environ.get("CHAT_LINK_DAYS", "30"))
     #: Cards sent a second (0: the platform's default, see minutes/chat/service.py PER_SECOND).

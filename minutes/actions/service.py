@@ -112,7 +112,8 @@ def update_status(actor: User, action: ActionItem, status, note: str = "", new_d
                   version=None, source: str = "tracker", now: datetime | None = None) -> ActionUpdate:
     """Report on an action: a new status with a progress note, kept as history.
 
-    延期 needs a new proposed date (later than the current one, not in the past) and the reason in
+    延期 needs a new proposed date (later than the current one, not in the past, a working day of the company
+    calendar) and the reason in
     `note`; the deadline moves to it and the reminders start again for it. 需支持 needs the
     department asked for support and what is needed in `note`. Other statuses need a progress note
     (optional for 已完成). The host hears of 延期 and 需支持 by email, the department asked for
@@ -143,6 +144,8 @@ def update_status(actor: User, action: ActionItem, status, note: str = "", new_d
             errors["new_due"] = gettext("新的截止日期须晚于原截止日期（%(due_date)s）", due_date=cn_date(action.due_date))
         elif new_due is not None and new_due < today:
             errors["new_due"] = gettext("新的截止日期不能早于今天")
+        elif new_due is not None and not work_calendar().is_workday(new_due):
+            errors["new_due"] = gettext("新的截止日期%(day)s不是工作日，请选择工作日", day=cn_date(new_due))
         if not note:
             errors["note"] = gettext("请说明延期原因")
     elif new_due is not None:

@@ -7,19 +7,21 @@ nothing and shows the same result (idempotent); a callback seen before is refuse
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from minutes.actions import service as actions
-from minutes.actions.models import ActionItem, ActionStatus
+from minutes.actions.models import ActionItem, ActionStatus, ActionUpdate
+from minutes.calendar.service import work_calendar
 from minutes.chat import service
 from minutes.chat.models import ChatCallback, ChatCard
 from minutes.core.links import external_url
 from minutes.core.errors import DomainError, NotFound, PermissionDenied, RuleViolation
-from minutes.core.timefmt import cn_date, utcnow
+from minutes.core.timefmt import cn_date, to_local, utcnow
 from minutes.extensions import db
 from minutes.identity.models import ExternalIdentity
 from minutes.people.models import Department
@@ -73,9 +75,8 @@ def card_by_token(platform: str, token: str) -> ChatCard:
     return card
 
 
-def press(platform: str, operator: str | None, token: str, choice: str, value: str = "",
-          now: datetime | None = None) -> tuple[ChatCard, Answer]:
-    """Carry out a button of a card for the person it was sent to (`operator`: their user id on the platform;
+def _card_for(platform: str, operator: str | None, token: str) -> ChatCard:
+    """The card, once the one pressing is the person it was sent to (`operator`: their user id on the platform;
     None when the platform names nobody and the card's signed link stands for them)."""
     card = card_by_token(platform, token)
     if operator is not None:
@@ -83,9 +84,16 @@ def press(platform: str, operator: str | None, token: str, choice: str, value: s
                                                                     ExternalIdentity.subject == operator))
         if identity is None or identity.user_id != card.user_id:
             raise PermissionDenied(gettext("只有收到该卡片的本人可以操作"))
-    user = card.user
-    if not user.is_enabled:
+    if not card.user.is_enabled:
         raise PermissionDenied(gettext("该账号已停用"))
+    return card
+
+
+def press(platform: str, operator: str | None, token: str, choice: str, value: str = "",
+          now: datetime | None = None) -> tuple[ChatCard, Answer]:
+    """Carry out a button of a card for the person it was sent to (see `_card_for`)."""
+    card = _card_for(platform, operator, token)
+    user = card.user
     now = now or utcnow()
     if card.kind == "action":
         return card, _press_action(card, user, choice, value, now)
@@ -120,14 +128,31 @@ def _action_link(action: ActionItem) -> str:
     return external_url("actions.show", action_id=action.id)
 
 
-def _press_action(card: ChatCard, user, choice: str, value: str, now: datetime) -> Answer:
+def _live_action(card: ChatCard) -> ActionItem:
     action = db.session.get(ActionItem, card.action_id) if card.action_id else None
     if action is None or action.is_deleted:
         raise NotFound(gettext("该待办已删除"))
+    return action
+
+
+def _pressed_again(card: ChatCard, action: ActionItem, choice: str, value: str) -> bool:
+    """The card's last press again, with the same date or department, and the action still stands so."""
+    if card.answered_choice != choice or action.status != CHOICE_STATUS.get(choice):
+        return False
+    if choice == "delay":
+        return str(value).strip() == action.due_date.isoformat()
+    if choice == "support":
+        last = db.session.scalar(select(ActionUpdate.support_department_id).where(ActionUpdate.action_id == action.id)
+                                 .order_by(ActionUpdate.id.desc()).limit(1))
+        return str(value).strip() == str(last)
+    return choice == "in_progress"
+
+
+def _press_action(card: ChatCard, user, choice: str, value: str, now: datetime) -> Answer:
+    action = _live_action(card)
     if choice not in service.ACTION_CHOICES:
         return Answer(action_view(card, action, card.result), gettext("未知的操作"), False)
-    pressed_again = card.answered_choice == choice == "in_progress" and action.status == ActionStatus.IN_PROGRESS
-    if pressed_again or (choice == "done" and action.is_done):
+    if _pressed_again(card, action, choice, value) or (choice == "done" and action.is_done):
         result = card.result or gettext("已完成")
         return Answer(action_view(card, action, result), result, True)  # pressed again: nothing changes
     status = CHOICE_STATUS[choice]
@@ -192,7 +217,7 @@ def _press_minutes(card: ChatCard, user, choice: str, value: str, now: datetime)
         return Answer(minutes_view(card, version, result, False), result, True)
     try:
         with db.session.begin_nested():
-            signoff.respond(user, version.id, choice, comment=value, now=now)
+            signoff.respond(user, version.id, choice, comment=value, now=now, source="chat")
     except DomainError as exc:
         return Answer(minutes_view(card, version, card.result, True), exc.message, False)
     if choice == "confirm":
@@ -205,3 +230,89 @@ def _press_minutes(card: ChatCard, user, choice: str, value: str, now: datetime)
     final = _final_result(version)
     return Answer(minutes_view(card, version, result + (f"；{final}" if final else ""), choice == "change" and not final),
                   result, True)
+
+
+# --- buttons whose input the card cannot hold (WeCom) ----------------------------------------
+
+#: How many working days a 延期 list offers (WeCom's select list holds at most 10 options).
+DELAY_DAYS_OFFERED = 10
+
+
+def delay_days(action: ActionItem, now: datetime) -> list[date]:
+    """The days a 延期 from a card can move the deadline to: the next working days of the company calendar after
+    the deadline, none before today (the actions service refuses any other day the same way)."""
+    calendar = work_calendar()
+    day = calendar.next_workday_on_or_after(max(action.due_date + timedelta(days=1), to_local(now).date()))
+    days: list[date] = []
+    while len(days) < DELAY_DAYS_OFFERED:
+        days.append(day)
+        day = calendar.add_workdays(day, 1)
+    return days
+
+
+def ask(platform: str, operator: str | None, token: str, choice: str,
+        now: datetime | None = None) -> tuple[ChatCard, Answer]:
+    """A button whose input the card cannot carry was pressed: the card now asks for it. 延期: a list of the next
+    working days to choose one from and submit; 需支持: a list of the departments; 提出修改意见: the person's next
+    text message to the app (within CHAT_COMMENT_WAIT_MINUTES) is the comment. The answer's card has an `ask`
+    ({key, title, options, submit}) for the two lists."""
+    card = _card_for(platform, operator, token)
+    now = now or utcnow()
+    if card.kind == "minutes" and choice == "change":
+        return card, _await_comment(card, now)
+    if card.kind != "action" or choice not in ("delay", "support"):
+        raise RuleViolation(gettext("该按钮不需要填写内容"))
+    action = _live_action(card)
+    view = action_view(card, action, card.result)
+    if not view["choices"]:  # done meanwhile, or no longer theirs to update
+        return card, Answer(view, card.result or gettext("该待办已不能从卡片更新"), False)
+    view["ask"] = input_for(card, choice, now)
+    if not view["ask"]["options"]:
+        return card, Answer(view, gettext("还没有可选的部门，请在网页上操作"), False)
+    return card, Answer(view, gettext("请选择后提交"), True)
+
+
+def input_for(card: ChatCard, choice: str, now: datetime) -> dict | None:
+    """What a button needs before it is carried out — {key, title, submit, options: [[value, text]]} (no options:
+    a text to write) — or None when it needs nothing."""
+    if choice == "delay" and card.kind == "action":
+        days = delay_days(_live_action(card), now)
+        return {"key": "delay", "title": gettext("延期至"), "submit": gettext("确认延期"),
+                "options": [[day.isoformat(), cn_date(day)] for day in days]}
+    if choice == "support" and card.kind == "action":
+        return {"key": "support", "title": gettext("需要哪个部门支持"), "submit": gettext("请求支持"),
+                "options": [[str(d_id), name] for d_id, name in service.department_choices()]}
+    if choice == "change" and card.kind == "minutes":
+        return {"key": "change", "title": gettext("修改意见"), "submit": gettext("提交修改意见"), "options": []}
+    return None
+
+
+def _await_comment(card: ChatCard, now: datetime) -> Answer:
+    version = db.session.get(MinutesVersion, card.version_id) if card.version_id else None
+    if version is None:
+        raise NotFound(gettext("该纪要版本不存在"))
+    final = _final_result(version)
+    if final:
+        return Answer(minutes_view(card, version, card.result or final, False), final, False)
+    minutes = int(current_app.config.get("CHAT_COMMENT_WAIT_MINUTES") or 30)
+    card.awaiting_comment_until = now + timedelta(minutes=minutes)
+    db.session.flush()
+    message = gettext("请在%(minutes)s分钟内直接回复一条消息写下修改意见", minutes=minutes)
+    return Answer(minutes_view(card, version, message, True), message, True)
+
+
+def comment_reply(platform: str, operator: str, text: str,
+                  now: datetime | None = None) -> tuple[ChatCard, Answer] | None:
+    """A person's text message to the app: the comment of their card that waits for one (the latest asked), given
+    through the same call as 提出修改意见 on the web page, as them. None: no card of theirs waits for a comment."""
+    now = now or utcnow()
+    waiting = db.session.scalar(select(ChatCard).where(
+        ChatCard.platform == platform, ChatCard.subject == operator, ChatCard.kind == "minutes",
+        ChatCard.awaiting_comment_until > now).order_by(ChatCard.awaiting_comment_until.desc()).limit(1))
+    if waiting is None:
+        return None
+    card, answer = press(platform, operator, waiting.token, "change", text, now)
+    if answer.ok or not answer.card["choices"]:  # taken, or the minutes became final: nothing waits any more
+        card.awaiting_comment_until = None
+        db.session.flush()
+    return card, answer

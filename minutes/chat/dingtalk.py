@@ -8,7 +8,9 @@ A work notification's action_card buttons are links (DingTalk posts nothing back
 time the card was sent and an HMAC-SHA256 signature over the three with the app's secret key: a link that was
 altered, or is older than CHAT_LINK_DAYS, is refused. The link opens in DingTalk's own browser on a page
 that asks once more (a link preview must never press a button); the press is a POST of the same signed
-values. 延期, 需支持 and 提出修改意见 open the web page (a date, a department or a comment is typed there).
+values. 延期, 需支持 and 提出修改意见 are such links too: their page, in DingTalk's browser and without signing in
+(the signed link stands for the person), asks for what the button needs — one of the next working days, a
+department, the comment — and the POST carries it out through the same service call as the web page.
 """
 from __future__ import annotations
 
@@ -26,7 +28,6 @@ from minutes.identity.service import call_provider, drop_own_token
 from minutes.notify.service import im_text
 
 PLATFORM = "dingtalk"
-INSTANT = ("in_progress", "done", "confirm")
 
 
 def _signature(config, token: str, choice: str, ts: str) -> str:
@@ -46,10 +47,7 @@ def render(config, card: dict, token: str) -> dict:
         lines.append("**" + im_text(card["result"]) + "**")
     buttons = []
     for key, label in card.get("choices") or []:
-        if key in INSTANT:
-            buttons.append({"title": label, "action_url": press_url(config, token, key)})
-        elif card.get("link"):
-            buttons.append({"title": label, "action_url": card["link"]})
+        buttons.append({"title": label, "action_url": press_url(config, token, key)})
     if card.get("link"):
         buttons.append({"title": card.get("link_label") or gettext("查看详情"), "action_url": card["link"]})
     return {"msgtype": "action_card", "action_card": {

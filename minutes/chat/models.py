@@ -36,6 +36,11 @@ class ChatCard(db.Model):
     answered_choice: Mapped[str | None] = mapped_column(String(20))
     result: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The platform's one-use code for updating this card once more (WeCom response_code, 72 hours).
+    response_code: Mapped[str | None] = mapped_column(String(200))
+    #: 提出修改意见 pressed where the card has no text box (WeCom): the person's next text message to the app
+    #: before this time is the comment.
+    awaiting_comment_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()

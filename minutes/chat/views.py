@@ -1,9 +1,10 @@
 """The platforms' callbacks: public (no login, no CSRF token) but verified the way each platform signs them."""
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
-from minutes.chat import answers, dingtalk, feishu, service, wecom
+from minutes.chat import answers, dingtalk, feishu, service, wecom, wecom_callback
 from minutes.chat.crypto import BadCallback
 from minutes.core.errors import DomainError
+from minutes.core.timefmt import utcnow
 from minutes.extensions import csrf
 from minutes.notify.delivery import register_channel
 
@@ -56,16 +57,11 @@ def _wecom(config):
     if request.method == "GET":
         return current_app.response_class(wecom.verify_url(config, request.args), mimetype="text/plain")
     event = wecom.read_callback(config, request.args, request.get_data())
-    if event.get("Event") != "template_card_event":
-        return current_app.response_class("", mimetype="text/plain")  # another message or event: nothing to do
-    key, operator, token, choice, value = wecom.press_of(request.args, event)
     try:
-        answers.take_event("wecom", key)
-        _card, answer = answers.press("wecom", operator, token, choice, value)
+        reply = wecom_callback.handle(config, request.args, event)
     except DomainError as exc:
         return _refused(exc)
-    text = answer.card.get("result") if answer.ok else answer.message
-    return current_app.response_class(wecom.reply(config, operator, text or answer.message), mimetype="application/xml")
+    return current_app.response_class(reply, mimetype="application/xml" if reply else "text/plain")
 
 
 def _dingtalk(config):
@@ -73,12 +69,22 @@ def _dingtalk(config):
     token, choice = dingtalk.read_press(config, values)
     card = answers.card_by_token("dingtalk", token)
     label = dict(service.ACTION_CHOICES | service.MINUTES_CHOICES).get(choice, choice)
-    if request.method == "GET":  # a link preview or a prefetch must never press: ask once more
-        return render_template("chat/press.html", card=card, label=label, values=values, answer=None,
-                               view=answers.current_view(card))
     try:
-        _card, answer = answers.press("dingtalk", None, token, choice)
-    except DomainError as exc:
+        needs = answers.input_for(card, choice, utcnow())
+    except DomainError as exc:  # the action was deleted meanwhile
+        return render_template("chat/press.html", card=card, label=label, values=values, answer=None, view=None,
+                               needs=None, error=exc.message), exc.status
+
+    def ask_again(error: str, status: int):
         return render_template("chat/press.html", card=card, label=label, values=values, answer=None,
-                               view=answers.current_view(card), error=exc.message), exc.status
+                               view=answers.current_view(card), needs=needs, error=error), status
+
+    if request.method == "GET":  # a link preview or a prefetch must never press: ask once more (and for the input)
+        return ask_again("", 200)
+    try:
+        _card, answer = answers.press("dingtalk", None, token, choice, values.get("value", ""))
+    except DomainError as exc:
+        return ask_again(exc.message, exc.status)
+    if needs and not answer.ok and answer.card["choices"]:  # the input refused (a day off, no comment): keep it
+        return ask_again(answer.message, 400)
     return render_template("chat/press.html", card=card, label=label, values=values, answer=answer)

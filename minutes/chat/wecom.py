@@ -1,9 +1,13 @@
 """WeCom (企业微信): an app message with a template card (button_interaction), and its callback.
 
 Sending: cgi-bin/message/send with the app's access_token, msgtype "template_card", card_type
-"button_interaction"; the card's task_id is our card token and each button's key the choice. 进行中 / 已完成
-/ 确认无误 call back; 延期, 需支持 and 提出修改意见 need a date, a department or a comment, which a WeCom
-button cannot carry, so they open the web page (button type 1, url).
+"button_interaction"; the card's task_id is our card token and each button's key the choice. Every button
+calls back. 延期, 需支持 and 提出修改意见 need a date, a department or a comment, which a button cannot carry:
+pressing 延期 or 需支持 turns the card (cgi-bin/message/update_template_card with the callback's one-use
+response_code) into a multiple_interaction card, a select list of the next working days or of the departments
+and a submit button whose callback names the option chosen (SelectedItems); pressing 提出修改意见 relabels the
+buttons 请回复修改意见 and the person's next text message to the app (接收消息, MsgType text) is the comment,
+after which the card is updated with the response_code kept from the press (minutes/chat/wecom_callback.py).
 
 Callback (应用管理 → 接收消息 → 设置API接收, URL <BASE_URL>/chat/wecom/callback, Token, EncodingAESKey):
 GET verifies the URL (echostr decrypted and returned); POST carries XML whose <Encrypt> holds the event
@@ -25,17 +29,20 @@ from minutes.identity import wecom as identity
 from minutes.identity.service import call_provider, drop_own_token
 
 PLATFORM = "wecom"
-INSTANT = ("in_progress", "done", "confirm")
+#: The buttons that need something chosen or typed first (the card asks for it, see above).
+ASKING = ("delay", "support", "change")
+#: WeCom's limits: options in a select list, characters of an option, of a select's title, of a button.
+OPTIONS, OPTION_CHARS, SELECT_TITLE_CHARS, BUTTON_CHARS = 10, 17, 13, 10
 
 
 def render(card: dict, token: str) -> dict:
+    if card.get("ask"):
+        return _render_ask(card, token)
     lines = card["lines"]
     buttons = []
     for key, label in card.get("choices") or []:
-        if key in INSTANT:
-            buttons.append({"text": label, "style": 1 if key in ("done", "confirm") else 2, "key": key})
-        elif card.get("link"):
-            buttons.append({"text": label, "style": 3, "type": 1, "url": card["link"], "key": key})
+        buttons.append({"text": label, "style": 1 if key in ("done", "confirm") else 2 if key == "in_progress" else 3,
+                        "key": key})
     if card.get("link_label") and card.get("link"):  # a card whose button opens its page (the agenda: 查看议程)
         buttons.append({"text": card["link_label"][:10], "style": 1, "type": 1, "url": card["link"], "key": "open"})
     template = {"card_type": "button_interaction", "source": {"desc": gettext("会议纪要")},
@@ -47,6 +54,20 @@ def render(card: dict, token: str) -> dict:
     if not buttons:  # nothing left to press: a button that says what happened
         template["button_list"] = [{"text": (card.get("result") or gettext("已处理"))[:10], "style": 4,
                                     "key": "noop"}]
+    return template
+
+
+def _render_ask(card: dict, token: str) -> dict:
+    """The multiple_interaction card that asks for 延期's day or 需支持's department."""
+    ask = card["ask"]
+    options = [{"id": str(key), "text": str(text)[:OPTION_CHARS]} for key, text in ask["options"][:OPTIONS]]
+    template = {"card_type": "multiple_interaction", "source": {"desc": gettext("会议纪要")},
+                "main_title": {"title": card["title"][:36], "desc": card["lines"][0][:44]}, "task_id": token,
+                "select_list": [{"question_key": ask["key"], "title": ask["title"][:SELECT_TITLE_CHARS],
+                                 "selected_id": options[0]["id"], "option_list": options}],
+                "submit_button": {"text": ask["submit"][:BUTTON_CHARS], "key": ask["key"]}}
+    if card.get("result"):
+        template["main_title"]["desc"] = card["result"][:44]
     return template
 
 
@@ -94,11 +115,17 @@ def verify_url(config, args, now: float | None = None) -> str:
 
 
 def _xml(data: bytes) -> dict:
+    """The fields of a WeCom XML message; SelectedItems (a multiple_interaction submit) as {question key: [ids]}."""
     try:
         root = ElementTree.fromstring(data)
     except Exception as exc:  # defusedxml refuses entities and DTDs; anything unparsable is not WeCom's
         raise BadCallback("xml") from exc
-    return {child.tag: (child.text or "") for child in root}
+    fields: dict = {child.tag: (child.text or "") for child in root}
+    items = root.find("SelectedItems")
+    if items is not None:
+        fields["SelectedItems"] = {item.findtext("QuestionKey", ""): [o.text or "" for o in item.iter("OptionId")]
+                                   for item in items.findall("SelectedItem")}
+    return fields
 
 
 def read_callback(config, args, body: bytes, now: float | None = None) -> dict:
@@ -111,11 +138,28 @@ def read_callback(config, args, body: bytes, now: float | None = None) -> dict:
 
 
 def press_of(args, event: dict) -> tuple[str, str, str, str, str]:
-    """(event key, operator's UserId, card token, choice, value) of a template_card_event."""
+    """(event key, operator's UserId, card token, choice, value) of a template_card_event; the value is the option
+    chosen in the select list of a multiple_interaction card (its question key is the choice)."""
     if event.get("Event") != "template_card_event":
         raise BadCallback("event type")
     key = f"{args.get('timestamp', '')}:{args.get('nonce', '')}:{args.get('msg_signature', '')}"
-    return key, event.get("FromUserName", ""), event.get("TaskId", ""), event.get("EventKey", ""), ""
+    choice = event.get("EventKey", "")
+    chosen = (event.get("SelectedItems") or {}).get(choice) or [""]
+    return key, event.get("FromUserName", ""), event.get("TaskId", ""), choice, chosen[0]
+
+
+def update_card(config, subject: str, response_code: str, card: dict, token: str) -> None:
+    """Replace the card a person pressed with `card` (cgi-bin/message/update_template_card, the one-use
+    response_code of the press); CardRefused when WeCom refuses or cannot be reached."""
+    base = config["WECOM_BASE_URL"].rstrip("/")
+    body = {"userids": [subject], "agentid": int(config["WECOM_AGENT_ID"]), "response_code": response_code,
+            "template_card": render(card, token)}
+    _status, answer = call_provider("POST", base + "/cgi-bin/message/update_template_card", what=gettext("企业微信"),
+                                    timeout=float(config.get("SSO_HTTP_TIMEOUT") or 10),
+                                    params={"access_token": identity.access_token(config)}, json=body)
+    if answer.get("errcode") != 0:
+        raise CardRefused(gettext("企业微信拒绝了卡片更新（%(code)s：%(msg)s）", code=answer.get("errcode"),
+                                  msg=answer.get("errmsg") or "-"))
 
 
 def _cdata(text: str) -> str:
@@ -124,10 +168,19 @@ def _cdata(text: str) -> str:
 
 def reply(config, user_id: str, result: str) -> str:
     """An encrypted passive reply that renames the pressed button to the result (update_button)."""
+    return _passive(config, user_id, "update_button", f"<Button><ReplaceName>{_cdata(result[:20])}</ReplaceName></Button>")
+
+
+def text_reply(config, user_id: str, text: str) -> str:
+    """An encrypted passive reply to a person's message: a text message (at most 2,048 bytes)."""
+    content = text.encode("utf-8")[:2048].decode("utf-8", "ignore")
+    return _passive(config, user_id, "text", f"<Content>{_cdata(content)}</Content>")
+
+
+def _passive(config, user_id: str, msg_type: str, fields: str) -> str:
     now = str(int(time.time()))
     plain = (f"<xml><ToUserName>{_cdata(user_id)}</ToUserName><FromUserName>{_cdata(config['WECOM_CORP_ID'])}"
-             f"</FromUserName><CreateTime>{now}</CreateTime><MsgType>{_cdata('update_button')}</MsgType>"
-             f"<Button><ReplaceName>{_cdata(result[:20])}</ReplaceName></Button></xml>")
+             f"</FromUserName><CreateTime>{now}</CreateTime><MsgType>{_cdata(msg_type)}</MsgType>{fields}</xml>")
     encrypted = block_encrypt(config["WECOM_ENCODING_AES_KEY"], plain.encode("utf-8"), config["WECOM_CORP_ID"])
     nonce = secrets.token_hex(8)
     signature = sha1_signature(config["WECOM_CALLBACK_TOKEN"], now, nonce, encrypted)

@@ -243,6 +243,8 @@ class MinutesResponse(db.Model):
     item_ref: Mapped[str | None] = mapped_column(String(40))
     #: How that item was called in the version answered (议题二 / 决议3 …).
     item_label: Mapped[str] = mapped_column(String(200), default="")
+    #: Where the answer was given: "web" (the minutes page) or "chat" (a chat card, or a reply to one).
+    source: Mapped[str] = mapped_column(String(20), default="web", server_default="web")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     version: Mapped[MinutesVersion] = relationship()

@@ -220,11 +220,12 @@ def recipient_of(minutes: Minutes, user) -> MinutesRecipient | None:
 
 
 def respond(actor: User, version_id, response: str, comment: str = "", item_ref: str | None = None,
-            now: datetime | None = None) -> MinutesResponse:
+            now: datetime | None = None, source: str = "web") -> MinutesResponse:
     """Answer a version for yourself: 'confirm' (确认无误) or 'change' (提出修改意见, with a comment).
 
     Only a recipient answers, and only for themselves: there is no way to name another person.
-    When this answer settles everyone, the version becomes final.
+    When this answer settles everyone, the version becomes final. `source`: "web", or "chat" when given on a chat
+    card (or in a reply to one).
     """
     version = get_version(actor, version_id)
     minutes = version.minutes
@@ -252,7 +253,7 @@ def respond(actor: User, version_id, response: str, comment: str = "", item_ref:
     now = now or utcnow()
     answer = MinutesResponse(version=version, content_hash=version.content_hash, user=actor, kind=kind,
                              comment=comment, item_ref=item_ref or None,
-                             item_label=labels[item_ref] if item_ref else "", created_at=now)
+                             item_label=labels[item_ref] if item_ref else "", source=source, created_at=now)
     db.session.add(answer)
     db.session.flush()
     if kind == ResponseKind.CHANGE:

@@ -155,16 +155,35 @@ def feishu_card_problem(card: dict) -> str | None:
 
 
 class WeComChatServer(WeComServer):
-    """+ cgi-bin/message/send (msgtype template_card, button_interaction) with the app's access_token."""
+    """+ cgi-bin/message/send (msgtype template_card, button_interaction) and cgi-bin/message/update_template_card
+    (with a one-use response_code: from a send or a callback, within 72 hours) with the app's access_token."""
 
     def __init__(self, *args, **kwargs):
         self.sent: list[tuple[str, dict]] = []
+        self.updates: list[tuple[str, dict]] = []
         self.task_ids: set[str] = set()
+        #: response_code → (task_id, userid, issued at, used)
+        self.codes: dict[str, list] = {}
         super().__init__(*args, **kwargs)
 
     def reset(self):
         super().reset()
         self.sent.clear()
+        self.updates.clear()
+
+    def issue_code(self, task_id: str, user: str) -> str:
+        code = secrets.token_hex(12)
+        self.codes[code] = [task_id, user, time.time(), False]
+        return code
+
+    def app_call(self):
+        """(JSON body, None) of a call made with the app's access_token and agentid, or (None, WeCom's refusal)."""
+        if request.args.get("access_token") not in self.app_tokens:
+            return None, jsonify(errcode=40014, errmsg="invalid access_token")
+        body = request.get_json(silent=True) or {}
+        if body.get("agentid") != int(self.agent_id):
+            return None, jsonify(errcode=40056, errmsg="invalid agentid")
+        return body, None
 
     def routes(self, app):
         super().routes(app)
@@ -172,45 +191,116 @@ class WeComChatServer(WeComServer):
 
         @app.post("/cgi-bin/message/send")
         def send_message():
-            if request.args.get("access_token") not in server.app_tokens:
-                return jsonify(errcode=40014, errmsg="invalid access_token")
-            body = request.get_json(silent=True) or {}
-            if body.get("agentid") != int(server.agent_id):
-                return jsonify(errcode=40056, errmsg="invalid agentid")
+            body, refused = server.app_call()
+            if refused:
+                return refused
             if body.get("msgtype") != "template_card":
                 return jsonify(errcode=40008, errmsg="invalid message type")
             card = body.get("template_card") or {}
-            if card.get("card_type") != "button_interaction" or not (card.get("main_title") or {}).get("title"):
-                return jsonify(errcode=40058, errmsg="template_card: card_type/main_title invalid")
-            buttons = card.get("button_list") or []
-            if not 1 <= len(buttons) <= 6 or any(not b.get("text") or not b.get("key") for b in buttons) \
-                    or any(b.get("type") == 1 and not b.get("url") for b in buttons):
-                return jsonify(errcode=40058, errmsg="template_card: button_list invalid")
+            problem = wecom_card_problem(card, kinds=("button_interaction",))
+            if problem:
+                return jsonify(errcode=40058, errmsg=f"template_card: {problem}")
             task_id = card.get("task_id") or ""
-            if not task_id or len(task_id) > 128 or task_id in server.task_ids:
-                return jsonify(errcode=40058, errmsg="template_card: task_id missing, too long or used")
+            if task_id in server.task_ids:
+                return jsonify(errcode=40058, errmsg="template_card: task_id used")
             if body.get("touser") not in server.members:
                 return jsonify(errcode=0, errmsg="ok", invaliduser=body.get("touser"))
             server.task_ids.add(task_id)
             server.sent.append((body["touser"], card))
-            return jsonify(errcode=0, errmsg="ok", msgid=secrets.token_hex(8), response_code=secrets.token_hex(12))
+            return jsonify(errcode=0, errmsg="ok", msgid=secrets.token_hex(8),
+                           response_code=server.issue_code(task_id, body["touser"]))
 
-    def press(self, card: dict, label: str, operator: str, timestamp: int | None = None, nonce: str | None = None,
-              token: str = WECOM_TOKEN):
-        """(query, XML body) of the template_card_event for pressing the button `label` on `card`."""
-        button = next(b for b in card["button_list"] if b["text"] == label)
-        event = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><FromUserName><![CDATA[{operator}]]>"
-                 f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-                 f"<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[{button['key']}]]></EventKey>"
-                 f"<TaskId><![CDATA[{card['task_id']}]]></TaskId><CardType><![CDATA[button_interaction]]></CardType>"
-                 f"<ResponseCode><![CDATA[{secrets.token_hex(12)}]]></ResponseCode>"
-                 f"<AgentID>{self.agent_id}</AgentID></xml>")
+        @app.post("/cgi-bin/message/update_template_card")
+        def update_card():
+            body, refused = server.app_call()
+            if refused:
+                return refused
+            issued = server.codes.get(body.get("response_code") or "")
+            if issued is None or issued[3] or time.time() - issued[2] > 72 * 3600:
+                return jsonify(errcode=40125, errmsg="invalid response_code: unknown, used or expired")
+            task_id, user = issued[0], issued[1]
+            if body.get("userids") != [user]:
+                return jsonify(errcode=40031, errmsg="invalid userid list")
+            card = body.get("template_card") or {}
+            problem = wecom_card_problem(card, kinds=("button_interaction", "multiple_interaction"))
+            if problem or card.get("task_id", task_id) != task_id:
+                return jsonify(errcode=40058, errmsg=f"template_card: {problem or 'task_id differs'}")
+            issued[3] = True
+            server.updates.append((user, card))
+            return jsonify(errcode=0, errmsg="ok")
+
+    def _posted(self, event: str, timestamp: int | None, nonce: str | None, token: str):
         encrypted = wecom_encrypt(event.encode(), self.corp_id)
         ts, nonce = str(timestamp if timestamp is not None else int(time.time())), nonce or secrets.token_hex(6)
         query = {"msg_signature": sha1_sorted(token, ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
         body = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><AgentID><![CDATA[{self.agent_id}]]>"
                 f"</AgentID><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
         return query, body.encode()
+
+    def _card_event(self, card: dict, operator: str, key: str, extra: str = "") -> str:
+        return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><FromUserName><![CDATA[{operator}]]>"
+                f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                f"<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[{key}]]></EventKey>"
+                f"<TaskId><![CDATA[{card['task_id']}]]></TaskId><CardType><![CDATA[{card['card_type']}]]></CardType>"
+                f"<ResponseCode><![CDATA[{self.issue_code(card['task_id'], operator)}]]></ResponseCode>{extra}"
+                f"<AgentID>{self.agent_id}</AgentID></xml>")
+
+    def press(self, card: dict, label: str, operator: str, timestamp: int | None = None, nonce: str | None = None,
+              token: str = WECOM_TOKEN):
+        """(query, XML body) of the template_card_event for pressing the button `label` on `card`."""
+        button = next(b for b in card["button_list"] if b["text"] == label)
+        assert button.get("type", 0) == 0, f"{label} opens a link, it does not call back"
+        return self._posted(self._card_event(card, operator, button["key"]), timestamp, nonce, token)
+
+    def submit(self, card: dict, option: str, operator: str, token: str = WECOM_TOKEN):
+        """(query, XML body) of submitting a multiple_interaction card with the option whose text (or, when none
+        has that text, whose id: a forged one) is `option` chosen in its select list."""
+        select = card["select_list"][0]
+        chosen = next((o["id"] for o in select["option_list"] if o["text"] == option), option)
+        items = (f"<SelectedItems><SelectedItem><QuestionKey><![CDATA[{select['question_key']}]]></QuestionKey>"
+                 f"<OptionIds><OptionId><![CDATA[{chosen}]]></OptionId></OptionIds></SelectedItem></SelectedItems>")
+        return self._posted(self._card_event(card, operator, card["submit_button"]["key"], items), None, None, token)
+
+    def message(self, operator: str, text: str, msg_id: str | None = None, token: str = WECOM_TOKEN):
+        """(query, XML body) of a text message the person sends to the app (接收消息, MsgType text)."""
+        content = text.replace("]]>", "]]]]><![CDATA[>")
+        event = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><FromUserName><![CDATA[{operator}]]>"
+                 f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                 f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id or secrets.randbelow(10 ** 18)}</MsgId>"
+                 f"<AgentID>{self.agent_id}</AgentID></xml>")
+        return self._posted(event, None, None, token)
+
+
+def wecom_card_problem(card: dict, kinds: tuple[str, ...]) -> str | None:
+    """What the template card schema refuses: the card type, a main title, a task_id, and per type the buttons
+    (1-6, text and key, a url for a link button) or the select lists (1-3, a question key, 1-10 options with
+    unique ids and a text) and the submit button."""
+    if card.get("card_type") not in kinds or not (card.get("main_title") or {}).get("title"):
+        return "card_type/main_title invalid"
+    task_id = card.get("task_id") or ""
+    if not task_id or len(task_id) > 128:
+        return "task_id missing or too long"
+    if card["card_type"] == "button_interaction":
+        buttons = card.get("button_list") or []
+        if not 1 <= len(buttons) <= 6 or any(not b.get("text") or not b.get("key") for b in buttons) \
+                or any(b.get("type") == 1 and not b.get("url") for b in buttons):
+            return "button_list invalid"
+        return None
+    selects = card.get("select_list") or []
+    if not 1 <= len(selects) <= 3:
+        return "select_list invalid"
+    for select in selects:
+        options = select.get("option_list") or []
+        ids = [o.get("id") for o in options]
+        if not select.get("question_key") or not 1 <= len(options) <= 10 or not all(ids) \
+                or len(set(ids)) != len(ids) or any(not o.get("text") for o in options):
+            return "option_list invalid"
+        if select.get("selected_id") and select["selected_id"] not in ids:
+            return "selected_id not an option"
+    submit = card.get("submit_button") or {}
+    if not submit.get("text") or not submit.get("key"):
+        return "submit_button invalid"
+    return None
 
 
 def sha1_sorted(*parts: str) -> str:

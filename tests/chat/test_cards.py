@@ -225,7 +225,8 @@ def test_wecom_template_card_pressed_done_updates_the_action_and_the_button(app,
     (to, card), = server.sent
     assert to == "WangWei" and card["main_title"]["desc"] == TEXT
     assert [b["text"] for b in card["button_list"]] == ["进行中", "已完成", "延期", "需支持"]
-    assert card["button_list"][2]["url"].endswith(f"/actions/{action.id}")  # a date is typed on the web page
+    assert all(b.get("type", 0) == 0 for b in card["button_list"])  # every button calls back (延期: tests/chat/test_card_inputs.py)
+    assert card["card_action"]["url"].endswith(f"/actions/{action.id}")
 
     clock(2026, 9, 22, 10, 32)
     query, body = server.press(card, "已完成", "WangWei")
@@ -400,19 +401,27 @@ def test_the_tracker_still_works_without_chat(app, team, make_action, clock):
     assert updates_of(action)[0].source == "tracker"
 
 
-def test_sign_off_confirmed_from_a_wecom_card(app, client, recorded, clock, chat, link_identity):
-    from defusedxml import ElementTree
-
-    wecom = chat("wecom")
+def sign_off_by_card(chat, link_identity, clock, recorded, platform="wecom", subject="WangWei"):
+    """Minutes sent for sign-off on 6月18日 16:00; 王五 uses the platform (`subject` there):
+    (server, r, version, his card)."""
+    server = chat(platform)
     r = recorded()
-    link_identity(r.late, "wecom", "WangWei")
+    link_identity(r.late, platform, subject)
     clock(2026, 6, 18, 16, 0)
     drafting.draft_from_record(r.recorder, r.meeting)
     version = signoff.distribute(r.recorder, r.meeting)
     db.session.commit()
     deliver_pending()
-    (to, card), = wecom.sent
-    assert to == "WangWei" and [b["text"] for b in card["button_list"]] == ["确认无误", "提出修改意见"]
+    (to, card), = server.sent
+    assert to == subject
+    return server, r, version, card
+
+
+def test_sign_off_confirmed_from_a_wecom_card(app, client, recorded, clock, chat, link_identity):
+    from defusedxml import ElementTree
+
+    wecom, r, version, card = sign_off_by_card(chat, link_identity, clock, recorded)
+    assert [b["text"] for b in card["button_list"]] == ["确认无误", "提出修改意见"]
     clock(2026, 6, 18, 16, 45)
     outer = {e.tag: e.text for e in ElementTree.fromstring(post_wecom(client, *wecom.press(card, "确认无误", "WangWei")).data)}
     reply = ElementTree.fromstring(wecom_decrypt(outer["Encrypt"], wecom.corp_id))
