@@ -105,8 +105,7 @@ def latest_delivery(meeting: Meeting) -> dict:
     latest = _latest(meeting)
     if latest is None:
         return {}
-    name = json.loads(latest.body_text).get("platform", "")
-    return {latest.dedupe_key: CalendarRow(gettext("%(platform)s日历", platform=CHANNEL_LABELS.get(name, name)))}
+    return {latest.dedupe_key: CalendarRow(gettext("日历日程"))}
 
 
 # --- delivery (the outbox worker calls this for channel "calendar") ---------------------------
