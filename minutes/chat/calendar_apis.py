@@ -33,6 +33,11 @@ class CalendarRefused(Exception):
     """The platform refused the call or could not be reached (the message is retried with back-off)."""
 
 
+class EventGone(CalendarRefused):
+    """The platform no longer has the event (someone deleted it in the client): deleting it is done, and a change
+    makes it anew."""
+
+
 def _timeout(config) -> float:
     return float(config.get("SSO_HTTP_TIMEOUT") or 10)
 
@@ -52,10 +57,10 @@ def _cut(text: str, limit: int) -> str:
 
 class Feishu:
     what = "飞书日历"
-    #: 193001: the event is gone already (deleted in the client): deleting it again is done, not a failure.
-    GONE = (193001, 195100)
+    #: 193001: event not found (deleted in the client).
+    GONE = (193001,)
 
-    def _call(self, config, method: str, path: str, gone_ok: bool = False, **kwargs) -> dict:
+    def _call(self, config, method: str, path: str, **kwargs) -> dict:
         url = config["FEISHU_BASE_URL"].rstrip("/") + "/open-apis/calendar/v4" + path
 
         def call():
@@ -65,8 +70,8 @@ class Feishu:
 
         answer = _fresh_token_once(call, lambda a: a.get("code") in feishu_id.TOKEN_REJECTED,
                                    lambda: drop_own_token(feishu_id._token_key(config, "tenant")))
-        if gone_ok and answer.get("code") in self.GONE:
-            return {}
+        if answer.get("code") in self.GONE:
+            raise EventGone(gettext("飞书日历中已没有该日程（%(code)s）", code=answer.get("code")))
         if answer.get("code") != 0:
             raise CalendarRefused(gettext("飞书日历拒绝了请求（%(code)s：%(msg)s）", code=answer.get("code"),
                                           msg=answer.get("msg") or "-"))
@@ -118,13 +123,13 @@ class Feishu:
                        json={"delete_ids": [{"type": "user", "user_id": s} for s in remove], "need_notification": True})
 
     def delete(self, config, owner: str, event_id: str) -> None:
-        self._call(config, "DELETE", self._path(owner, event_id), gone_ok=True, params={"need_notification": "true"})
+        self._call(config, "DELETE", self._path(owner, event_id), params={"need_notification": "true"})
 
 
 class DingTalk:
     what = "钉钉日程"
 
-    def _call(self, config, method: str, path: str, gone_ok: bool = False, **kwargs) -> dict:
+    def _call(self, config, method: str, path: str, **kwargs) -> dict:
         url = config["DINGTALK_API_URL"].rstrip("/") + "/v1.0/calendar" + path
 
         def call():
@@ -134,8 +139,8 @@ class DingTalk:
 
         status, answer = _fresh_token_once(call, lambda a: a[0] == 401 or a[1].get("code") == "InvalidAuthentication",
                                            lambda: drop_own_token(dingtalk_id._token_key(config)))
-        if gone_ok and status == 404:
-            return {}
+        if status == 404:
+            raise EventGone(gettext("钉钉日程中已没有该日程（%(code)s）", code=answer.get("code") or status))
         if status >= 300:
             raise CalendarRefused(gettext("钉钉日程拒绝了请求（%(code)s：%(msg)s）", code=answer.get("code") or status,
                                           msg=answer.get("message") or "-"))
@@ -191,15 +196,15 @@ class DingTalk:
                        json={"attendeesToRemove": [{"id": u} for u in self._union_ids(config, remove)]})
 
     def delete(self, config, owner: str, event_id: str) -> None:
-        self._call(config, "DELETE", self._path(owner, event_id), gone_ok=True, params={"pushNotification": "true"})
+        self._call(config, "DELETE", self._path(owner, event_id), params={"pushNotification": "true"})
 
 
 class WeCom:
     what = "企业微信日程"
-    #: 400105 (schedule not found): cancelling a schedule that is gone already is done.
+    #: 400105: schedule not found (cancelled in the client).
     GONE = (400105,)
 
-    def _call(self, config, path: str, body: dict, gone_ok: bool = False) -> dict:
+    def _call(self, config, path: str, body: dict) -> dict:
         url = config["WECOM_BASE_URL"].rstrip("/") + "/cgi-bin/oa/schedule" + path
 
         def call():
@@ -208,8 +213,8 @@ class WeCom:
 
         answer = _fresh_token_once(call, lambda a: a.get("errcode") in wecom_id.TOKEN_REJECTED,
                                    lambda: drop_own_token(wecom_id._token_key(config)))
-        if gone_ok and answer.get("errcode") in self.GONE:
-            return {}
+        if answer.get("errcode") in self.GONE:
+            raise EventGone(gettext("企业微信日程中已没有该日程（%(code)s）", code=answer.get("errcode")))
         if answer.get("errcode") != 0:
             raise CalendarRefused(gettext("企业微信日程拒绝了请求（%(code)s：%(msg)s）", code=answer.get("errcode"),
                                           msg=answer.get("errmsg") or "-"))
@@ -239,7 +244,7 @@ class WeCom:
             self._call(config, "/del_attendees", {"schedule_id": event_id, "attendees": [{"userid": s} for s in remove]})
 
     def delete(self, config, owner: str, event_id: str) -> None:
-        self._call(config, "/del", {"schedule_id": event_id}, gone_ok=True)
+        self._call(config, "/del", {"schedule_id": event_id})
 
 
 PLATFORMS = {"feishu": Feishu(), "dingtalk": DingTalk(), "wecom": WeCom()}

@@ -22,7 +22,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from minutes.chat import service as chat
-from minutes.chat.calendar_apis import PLATFORMS, CalendarRefused  # noqa: F401 (CalendarRefused: for callers)
+from minutes.chat.calendar_apis import PLATFORMS, EventGone
 from minutes.chat.models import ChatCalendarEvent
 from minutes.core.links import external_url
 from minutes.core.timefmt import utcnow
@@ -139,17 +139,23 @@ def deliver(message) -> None:
     event_id = row.vendor_event_id if row is not None and row.cancelled_at is None else None
     if facts["cancelled"]:
         if event_id:
-            api.delete(config, row.owner, event_id)
+            try:
+                api.delete(config, row.owner, event_id)
+            except EventGone:
+                pass  # deleted in the client already
         _save(facts, cancelled_at=utcnow(), synced_message_id=message.id, attendees="[]")
         return
     if row is not None and row.cancelled_at is not None:
         return  # the meeting was cancelled after this message was queued
+    if event_id is not None:
+        owner, on_event = row.owner, json.loads(row.attendees or "[]")
+        try:
+            api.update(config, owner, event_id, facts)
+        except EventGone:  # deleted in someone's client: the meeting still stands, so it is made anew
+            event_id = None
     if event_id is None:
         event_id, owner, on_event = api.create(config, facts)
         _save(facts, vendor_event_id=event_id, owner=owner, attendees=json.dumps(on_event))
-    else:
-        owner, on_event = row.owner, json.loads(row.attendees or "[]")
-        api.update(config, owner, event_id, facts)
     wanted = facts["attendees"]
     add, remove = [s for s in wanted if s not in on_event], [s for s in on_event if s not in wanted]
     if add or remove:

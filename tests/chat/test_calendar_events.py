@@ -213,3 +213,24 @@ def test_an_expired_token_is_fetched_again_once(app, client, login_as, team, clo
     assert server.calls.count("/cgi-bin/gettoken") == fetched + 1
     assert server.only_event()["starts"] == int(datetime(2026, 9, 22, 1, 30, tzinfo=timezone.utc).timestamp())
     assert [m.status for m in calendar_messages()] == [OutboxStatus.SENT, OutboxStatus.SENT]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_an_event_deleted_in_the_client_is_made_anew_on_a_change_and_its_cancellation_is_done(
+        app, client, login_as, team, clock, calendar, smtp_server, platform):
+    server = calendar(platform)
+    plan(team)
+    send(team, clock, smtp_server)
+    server.events.clear()  # someone deleted it in the platform's calendar
+    move(client, login_as, team, "2026-09-22T09:30", "2026-09-22T11:00")
+    deliver_pending()
+    event = server.only_event()
+    assert event["attendees"] == set(SUBJECTS[platform])
+    assert event["starts"] == int(datetime(2026, 9, 22, 1, 30, tzinfo=timezone.utc).timestamp())
+    assert db.session.scalar(select(ChatCalendarEvent)).vendor_event_id in server.events
+
+    server.events.clear()
+    sending.cancel_meeting(team.host, team.meeting)
+    db.session.commit()
+    deliver_pending()
+    assert [m.status for m in calendar_messages()] == [OutboxStatus.SENT] * 3
