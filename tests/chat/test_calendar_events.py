@@ -68,6 +68,12 @@ def calendar_messages() -> list[OutboxMessage]:
                                    .order_by(OutboxMessage.id)))
 
 
+def cancel(team):
+    sending.cancel_meeting(team.host, team.meeting)
+    db.session.commit()
+    deliver_pending()
+
+
 def move(client, login_as, team, starts: str, ends: str, **fields):
     login_as(team.host)
     meeting = team.meeting
@@ -115,9 +121,7 @@ def test_moving_the_meeting_updates_the_same_event_and_cancelling_deletes_it(
     assert "https://meeting.tencent.com/dm/abc" in (event["description"] + event["online_link"])
     assert event["attendees"] == set(SUBJECTS[platform])
 
-    sending.cancel_meeting(team.host, team.meeting)
-    db.session.commit()
-    deliver_pending()
+    cancel(team)
     assert server.events == {}
     assert db.session.scalar(select(ChatCalendarEvent)).cancelled_at is not None
     assert all(m.status == OutboxStatus.SENT for m in calendar_messages()) and len(calendar_messages()) == 3
@@ -196,9 +200,7 @@ def test_nobody_with_an_identity_means_no_event_and_no_cancellation(app, team, c
     app.config.update(CHAT_CALENDAR_EVENTS=True)
     plan(team)
     send(team, clock, smtp_server)
-    sending.cancel_meeting(team.host, team.meeting)
-    db.session.commit()
-    deliver_pending()
+    cancel(team)
     assert calendar_messages() == [] and server.events == {}
 
 
@@ -230,7 +232,5 @@ def test_an_event_deleted_in_the_client_is_made_anew_on_a_change_and_its_cancell
     assert db.session.scalar(select(ChatCalendarEvent)).vendor_event_id in server.events
 
     server.events.clear()
-    sending.cancel_meeting(team.host, team.meeting)
-    db.session.commit()
-    deliver_pending()
+    cancel(team)
     assert [m.status for m in calendar_messages()] == [OutboxStatus.SENT] * 3
