@@ -146,17 +146,22 @@ class DingTalk:
                                           msg=answer.get("message") or "-"))
         return answer
 
-    @staticmethod
-    def _union_ids(config, userids: list[str]) -> list[str]:
+    #: (company, userid) → unionId, per process: both are fixed for a member of the company, so each is asked once.
+    _unions: dict[tuple[str, str, str], str] = {}
+
+    def _union_ids(self, config, userids: list[str]) -> list[str]:
         """The people's unionIds (the calendar API names people by them; the directory gives their userid)."""
         found = []
         for userid in userids:
-            detail = dingtalk_id._corp_call(config, "/topapi/v2/user/get", {"userid": userid})
-            union = (detail.get("result") or {}).get("unionid") if detail.get("errcode") == 0 else None
-            if not union:
-                raise CalendarRefused(gettext("钉钉找不到用户 %(userid)s（%(code)s：%(msg)s）", userid=userid,
-                                              code=detail.get("errcode"), msg=detail.get("errmsg") or "-"))
-            found.append(union)
+            key = (config["DINGTALK_OAPI_URL"], config["DINGTALK_CLIENT_ID"], userid)
+            if key not in self._unions:
+                detail = dingtalk_id._corp_call(config, "/topapi/v2/user/get", {"userid": userid})
+                union = (detail.get("result") or {}).get("unionid") if detail.get("errcode") == 0 else None
+                if not union:
+                    raise CalendarRefused(gettext("钉钉找不到用户 %(userid)s（%(code)s：%(msg)s）", userid=userid,
+                                                  code=detail.get("errcode"), msg=detail.get("errmsg") or "-"))
+                self._unions[key] = union
+            found.append(self._unions[key])
         return found
 
     @staticmethod
