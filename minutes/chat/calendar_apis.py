@@ -43,7 +43,8 @@ def _timeout(config) -> float:
 
 
 def _fresh_token_once(call, stale, drop):
-    """`call()`'s answer; when `stale(answer)` (the platform no longer takes the app's token), `drop()` it and call again."""
+    """`call()`'s answer; when `stale(answer)` (the platform no longer takes the app's token), `drop()` it and
+    call again."""
     answer = call()
     if stale(answer):
         drop()
@@ -170,7 +171,8 @@ class DingTalk:
         return {"dateTime": local.isoformat(timespec="seconds"), "timeZone": ZONE}
 
     def _event(self, facts: dict) -> dict:
-        return {"summary": _cut(facts["summary"], 2048), "description": _cut(facts["description"], 5000), "isAllDay": False,
+        return {"summary": _cut(facts["summary"], 2048), "description": _cut(facts["description"], 5000),
+                "isAllDay": False,
                 "start": self._time(facts["starts"]), "end": self._time(facts["ends"]),
                 "location": {"displayName": _cut(facts["location"], 500)}}
 
@@ -240,13 +242,13 @@ class WeCom:
         return made["schedule_id"], "", list(facts["attendees"])
 
     def update(self, config, owner: str, event_id: str, facts: dict) -> None:
-        self._call(config, "/update", {"skip_attendees": 1, "schedule": dict(self._schedule(facts), schedule_id=event_id)})
+        self._call(config, "/update",
+                   {"skip_attendees": 1, "schedule": dict(self._schedule(facts), schedule_id=event_id)})
 
     def set_attendees(self, config, owner: str, event_id: str, add: list[str], remove: list[str]) -> None:
-        if add:
-            self._call(config, "/add_attendees", {"schedule_id": event_id, "attendees": [{"userid": s} for s in add]})
-        if remove:
-            self._call(config, "/del_attendees", {"schedule_id": event_id, "attendees": [{"userid": s} for s in remove]})
+        for path, people in (("/add_attendees", add), ("/del_attendees", remove)):
+            if people:
+                self._call(config, path, {"schedule_id": event_id, "attendees": [{"userid": s} for s in people]})
 
     def delete(self, config, owner: str, event_id: str) -> None:
         self._call(config, "/del", {"schedule_id": event_id})
