@@ -16,13 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from minutes.chat import service as chat
-from minutes.chat.calendar_apis import PLATFORMS, EventGone
+from minutes.chat.calendar_apis import PLATFORMS, CalendarRefused, EventGone
 from minutes.chat.models import ChatCalendarEvent
 from minutes.core.links import external_url
 from minutes.core.timefmt import utcnow
@@ -125,9 +127,45 @@ def _save(facts: dict, **values) -> None:
         write_intent.reset(token)
 
 
+#: How long one deliverer may take over a meeting's event (the platform's answers take seconds, not minutes).
+CLAIM_SECONDS = 120
+
+
+def _claim(facts: dict) -> bool:
+    """Take the meeting's event for this delivery; False while another deliverer (another process) has it."""
+    try:
+        _save(facts)  # the row exists from here on, so the claim below has one row to take
+    except IntegrityError:  # another deliverer wrote it just now
+        db.session.rollback()
+    token = write_intent.set(True)
+    try:
+        now = utcnow()
+        taken = db.session.execute(
+            update(ChatCalendarEvent).where(ChatCalendarEvent.meeting_id == facts["meeting_id"],
+                                            or_(ChatCalendarEvent.claimed_until.is_(None),
+                                                ChatCalendarEvent.claimed_until < now))
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS)),
+            execution_options={"synchronize_session": False}).rowcount
+        db.session.commit()
+    finally:
+        write_intent.reset(token)
+    return bool(taken)
+
+
 def deliver(message) -> None:
-    """Bring the platform's event in step with the facts the message holds (create, update, invite, delete)."""
+    """Bring the platform's event in step with the facts the message holds (create, update, invite, delete), with
+    the meeting's event claimed for this deliverer meanwhile."""
     facts = json.loads(message.body_text)
+    if not _claim(facts):
+        raise CalendarRefused(gettext("该会议的日程正由另一个投递进程同步，稍后重试"))
+    try:
+        _sync(message, facts)
+    finally:
+        db.session.rollback()
+        _save(facts, claimed_until=None)
+
+
+def _sync(message, facts: dict) -> None:
     row = db.session.execute(select(ChatCalendarEvent.vendor_event_id, ChatCalendarEvent.owner,
                                     ChatCalendarEvent.attendees, ChatCalendarEvent.synced_message_id,
                                     ChatCalendarEvent.cancelled_at)

@@ -74,4 +74,6 @@ class ChatCalendarEvent(db.Model):
     #: The outbox message that last brought the event in step (an older message, retried late, is skipped).
     synced_message_id: Mapped[int | None] = mapped_column()
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A deliverer is talking to the platform about this event until then; another one waits (two would make two).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -234,3 +234,21 @@ def test_an_event_deleted_in_the_client_is_made_anew_on_a_change_and_its_cancell
     server.events.clear()
     cancel(team)
     assert [m.status for m in calendar_messages()] == [OutboxStatus.SENT] * 3
+
+
+def test_while_another_deliverer_works_on_the_event_the_message_waits_for_it(
+        app, team, clock, calendar, smtp_server):
+    server = calendar("dingtalk")
+    plan(team)
+    db.session.add(ChatCalendarEvent(meeting_id=team.meeting.id, platform="dingtalk",
+                                     claimed_until=datetime(2026, 9, 15, 1, 1, tzinfo=timezone.utc)))
+    db.session.commit()  # another process took it at 9:00 Shanghai time, for two minutes
+    send(team, clock, smtp_server)
+    (message,) = calendar_messages()
+    assert message.status == OutboxStatus.PENDING and "另一个投递进程" in message.last_error
+    assert server.events == {}
+    clock(2026, 9, 15, 9, 5)  # its claim ran out (it died, or finished)
+    deliver_pending()
+    db.session.expire_all()
+    assert calendar_messages()[0].status == OutboxStatus.SENT and len(server.events) == 1
+    assert db.session.scalar(select(ChatCalendarEvent)).claimed_until is None

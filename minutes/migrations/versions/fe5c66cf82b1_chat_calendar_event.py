@@ -28,6 +28,7 @@ def upgrade():
     sa.Column('attendees', sa.Text(), nullable=False),
     sa.Column('synced_message_id', sa.Integer(), nullable=True),
     sa.Column('cancelled_at', minutes.dbtypes.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_until', minutes.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', minutes.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
