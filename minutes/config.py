@@ -145,6 +145,11 @@ class Config:
     #: feishu, dingtalk or wecom (one platform); empty: e-mail only. The app is the one its sign-in settings name
     #: (FEISHU_APP_ID..., DINGTALK_CLIENT_ID..., WECOM_CORP_ID...); people without an identity there keep e-mail.
     CHAT_PLATFORM = os.environ.get("CHAT_PLATFORM", "")
+    #: Also put each meeting into the platform's own calendar (飞书日历 / 钉钉日程 / 企业微信日程) when the agenda is sent,
+    #: kept in step on change and cancellation, for the invitees with an identity there (1/true/yes; default off).
+    CHAT_CALENDAR_EVENTS = os.environ.get("CHAT_CALENDAR_EVENTS", "").strip().lower() in ("1", "true", "yes", "on")
+    #: Feishu: the calendar the app writes the events into; empty: the app's own primary calendar.
+    FEISHU_CALENDAR_ID = os.environ.get("FEISHU_CALENDAR_ID", "")
     #: Feishu: the app's Encrypt Key (callbacks are signed and encrypted with it) and Verification Token.
     FEISHU_CARD_ENCRYPT_KEY = os.environ.get("FEISHU_CARD_ENCRYPT_KEY") or None
     FEISHU_CARD_VERIFICATION_TOKEN = os.environ.get("FEISHU_CARD_VERIFICATION_TOKEN") or None

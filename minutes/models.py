@@ -5,7 +5,7 @@ from minutes.api.models import ApiToken  # noqa: F401
 from minutes.archive.models import ArchiveEntry, SearchBlock  # noqa: F401
 from minutes.audit.models import AuditEntry  # noqa: F401
 from minutes.calendar.models import CalendarOverride  # noqa: F401
-from minutes.chat.models import ChatCallback, ChatCard  # noqa: F401
+from minutes.chat.models import ChatCalendarEvent, ChatCallback, ChatCard  # noqa: F401
 from minutes.identity.models import ExternalDepartment, ExternalIdentity  # noqa: F401
 from minutes.meetings.models import AgendaItem, Material, Meeting, MeetingSeries, Participant  # noqa: F401
 from minutes.notify.models import JobLock, OutboxMessage, WebhookBot  # noqa: F401

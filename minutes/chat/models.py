@@ -57,3 +57,28 @@ class ChatCallback(db.Model):
     #: Feishu event_id; WeCom / DingTalk timestamp:nonce:signature.
     event_key: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ChatCalendarEvent(db.Model):
+    """A meeting's event in the chat platform's own calendar (飞书日历 / 钉钉日程 / 企业微信日程), kept in step with it.
+
+    One per meeting, created when the agenda is sent (CHAT_CALENDAR_EVENTS), updated on a change of time or place or
+    of the people invited, deleted when the meeting is cancelled (minutes.chat.calendar_events)."""
+
+    __tablename__ = "chat_calendar_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), unique=True)
+    platform: Mapped[str] = mapped_column(String(20))  #: feishu, dingtalk, wecom
+    #: The platform's id of the event (Feishu event_id, DingTalk event id, WeCom schedule_id); None until created.
+    vendor_event_id: Mapped[str | None] = mapped_column(String(200))
+    #: Whose calendar holds it: Feishu the app's calendar_id, DingTalk the organizer's unionId, WeCom empty.
+    owner: Mapped[str] = mapped_column(String(255), default="")
+    #: The people on the event, as a JSON list of their user ids on the platform.
+    attendees: Mapped[str] = mapped_column(Text, default="[]")
+    #: The outbox message that last brought the event in step (an older message, retried late, is skipped).
+    synced_message_id: Mapped[int | None] = mapped_column()
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A deliverer is talking to the platform about this event until then; another one waits (two would make two).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

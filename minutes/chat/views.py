@@ -1,7 +1,7 @@
 """The platforms' callbacks: public (no login, no CSRF token) but verified the way each platform signs them."""
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
-from minutes.chat import answers, dingtalk, feishu, service, wecom, wecom_callback
+from minutes.chat import answers, calendar_events, dingtalk, feishu, service, wecom, wecom_callback
 from minutes.chat.crypto import BadCallback
 from minutes.core.errors import DomainError
 from minutes.core.timefmt import utcnow
@@ -11,6 +11,7 @@ from minutes.notify.delivery import register_channel
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 csrf.exempt(bp)
 bp.record_once(lambda state: register_channel(state.app, service.CHANNEL, service.deliver, service.share))
+bp.record_once(lambda state: register_channel(state.app, calendar_events.CHANNEL, calendar_events.deliver))
 
 REFUSED = "回调校验失败：签名、时间戳或加密不符"
 

@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import gettext
 
 from minutes.calendar.service import work_calendar
-from minutes.chat import service as chat
+from minutes.chat import calendar_events, service as chat
 from minutes.core.links import external_url
 from minutes.core.errors import PermissionDenied, RuleViolation
 from minutes.core import ical
@@ -83,6 +83,7 @@ def send_agenda(actor: User, meeting: Meeting, reason: str | None = None, now: d
             calendar=calendar,
         )
     _agenda_cards(meeting, stamp)
+    calendar_events.sync_meeting(meeting)
     db.session.flush()
     return meeting
 
@@ -138,7 +139,8 @@ def agenda_delivery(actor: User, meeting: Meeting) -> notify.DeliveryReport | No
         return None
     stamp = meeting.agenda_sent_at.strftime("%Y%m%d%H%M%S")
     people = sorted((p.user for p in meeting.participants), key=lambda u: u.id)
-    return notify.delivery_report({_agenda_key(meeting, user, stamp): user for user in people})
+    return notify.delivery_report({**{_agenda_key(meeting, user, stamp): user for user in people},
+                                   **calendar_events.latest_delivery(meeting)})
 
 
 def agenda_timing(meeting: Meeting, now: datetime | None = None) -> dict:
@@ -195,6 +197,7 @@ def change_meeting(actor: User, meeting: Meeting, data: MeetingInput, version: i
         now = now or utcnow()
         _send_notice(meeting, "change", _changes(before, meeting), [(p.user, p.role) for p in _invited(meeting)], now)
         _agenda_cards(meeting, now.strftime("%Y%m%d%H%M%S"), heading=gettext("会议变更"))
+        calendar_events.sync_meeting(meeting)
         db.session.flush()
     return meeting
 
@@ -208,6 +211,7 @@ def cancel_meeting(actor: User, meeting: Meeting, now: datetime | None = None) -
         now = now or utcnow()
         _send_notice(meeting, "cancel", [], [(p.user, p.role) for p in _invited(meeting)], now)
         _agenda_cards(meeting, now.strftime("%Y%m%d%H%M%S"), heading=gettext("会议取消"), cancelled=True)
+        calendar_events.sync_meeting(meeting)
         db.session.flush()
     return meeting
 
@@ -221,4 +225,6 @@ def withdraw_invitation(actor: User, participant: Participant, now: datetime | N
         meeting.calendar_sequence += 1
         _send_notice(meeting, "withdrawn", [], [(user, role)], now or utcnow())
         db.session.flush()
+    if meeting.agenda_sent_at is not None and meeting.status == MeetingStatus.AGENDA_SENT:
+        calendar_events.sync_meeting(meeting)  # off the platform's event too (also someone without e-mail)
     return meeting

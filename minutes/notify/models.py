@@ -27,7 +27,8 @@ class OutboxMessage(db.Model):
     __tablename__ = "outbox_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(20), default="email")  #: email, dingtalk, wecom, feishu (robots), chat (a person's card)
+    #: email, dingtalk, wecom, feishu (robots), chat (a person's card), calendar (an event in the chat platform's calendar)
+    channel: Mapped[str] = mapped_column(String(20), default="email")
     recipient: Mapped[str] = mapped_column(String(500))  #: email address, or the robot's name for IM
     #: For IM messages: the group robot that posts it (its URL and secret stay on the robot, not here).
     bot_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_bot.id", ondelete="SET NULL"))
@@ -79,7 +80,8 @@ class BotVendor(enum.StrEnum):
         return CHANNEL_LABELS[self.value]
 
 
-CHANNEL_LABELS = {"email": "邮件", "dingtalk": "钉钉", "wecom": "企业微信", "feishu": "飞书", "chat": "消息卡片"}
+CHANNEL_LABELS = {"email": "邮件", "dingtalk": "钉钉", "wecom": "企业微信", "feishu": "飞书", "chat": "消息卡片",
+                  "calendar": "日历日程"}
 
 
 class WebhookBot(db.Model):
