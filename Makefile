@@ -76,9 +76,9 @@ demo: setup
 #   Each pass runs in TEST_WORKERS processes (pytest-xdist), then the tests that start and load the production
 #   server run alone (marker `serial`): on a 2-core box they must not share it with the rest.
 test: $(VENV)/.deps assets $(CATALOG).mo audit
-	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not serial"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not serial"
 	$(PY) -m pytest -q -m serial
-	MINUTES_TEST_DB=postgresql $(PY) -m pytest -q -n $(TEST_WORKERS) -m "not browser and not serial"
+	MINUTES_TEST_DB=postgresql $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not browser and not serial"
 	MINUTES_TEST_DB=postgresql $(PY) -m pytest -q -m "serial and not browser"
 
 ## audit: bandit over the code (bandit.yaml), pip-audit over the dependencies (skips with a reason when its service does not answer)

@@ -32,6 +32,19 @@ def _postgres_reachable(url: str) -> str | None:
     return None
 
 
+#: The longest tests (tens of seconds each, measured with --durations): started first, so that the other
+#: pytest-xdist worker runs the many short ones meanwhile instead of one worker finishing a long one alone at the end.
+LONGEST_FIRST = (
+    "tests/api/test_schema_fuzz.py", "tests/browser/test_xss_corpus.py", "tests/security/test_malformed_corpus.py",
+    "tests/security/test_access_matrix.py", "tests/test_page_budgets.py", "tests/browser/test_minutes_flow.py",
+    "tests/browser/test_room_live.py", "tests/browser/test_actions_flow.py", "tests/actions/test_reminders.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))  # stable: the rest keep their order
+
+
 class IsolatedClient(FlaskClient):
     """A test client whose requests run in their own app context, like real requests do.
 

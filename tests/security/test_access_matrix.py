@@ -38,6 +38,8 @@ from minutes.core import timefmt
 from minutes.extensions import db
 from tests.conftest import PASSWORD, emptied_afterwards
 
+#: one worker builds the world (30–56 s) and runs every test on it (make test distributes with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("access_matrix")
 ROLES = ("anon", "outsider", "cc", "participant", "recorder", "host", "admin", "head")
 MARKER = "机密标记XYZ"
 PUBLIC_MARKER = "公开标记QRS"
