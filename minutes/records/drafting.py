@@ -89,8 +89,8 @@ def _check_revision(minutes: Minutes, revision) -> None:
     if revision in (None, ""):
         return
     if parse_id(revision) != minutes.draft_revision:
-        who = minutes.draft_updated_by.name if minutes.draft_updated_by else "他人"
-        when = f"于{cn_time(minutes.draft_updated_at)}" if minutes.draft_updated_at else ""
+        who = minutes.draft_updated_by.name if minutes.draft_updated_by else gettext("他人")
+        when = gettext("于%(time)s", time=cn_time(minutes.draft_updated_at)) if minutes.draft_updated_at else ""
         raise StaleEdit(gettext("纪要草稿已被%(who)s%(when)s修改，您的修改未保存。您输入的内容仍在编辑框中：请核对后再次保存（将覆盖对方的修改），或刷新页面查看对方的版本",
                                 who=who, when=when))
 

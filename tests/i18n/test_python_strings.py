@@ -22,32 +22,26 @@ DATA = {
                               "not shown",
 }
 
+#: (module, exact text) -> why this one literal is not a word of the interface
+ALLOWED = {
+    ("records/exports.py", "宋体"): "the name of a font installed on Chinese Windows, as Word looks it up",
+    ("records/exports.py", "黑体"): "the name of a font installed on Chinese Windows, as Word looks it up",
+    ("records/service.py", "零一二三四五六七八九"): "the digits cn_number writes agenda items' numbers with (议题十二)",
+    ("records/service.py", "十"): "the digits cn_number writes agenda items' numbers with (议题十二)",
+}
+
 #: module -> Chinese literals still outside gettext; only goes down
 CEILINGS = {
     "actions/ics.py": 7,
-    "actions/mail.py": 21,
-    "actions/models.py": 5,
-    "actions/reminders.py": 13,
-    "actions/service.py": 18,
     "actions/views.py": 2,
-    "api/actions.py": 3,
-    "api/core.py": 28,
-    "api/meetings.py": 11,
-    "api/records.py": 5,
-    "api/room.py": 12,
-    "api/schemas.py": 11,
-    "api/tokens.py": 2,
+    "api/schemas.py": 5,
     "archive/backends.py": 1,
-    "archive/models.py": 7,
     "archive/search.py": 6,
     "archive/service.py": 6,
     "archive/text.py": 8,
     "audit/service.py": 18,
     "backup.py": 6,
     "calendar/service.py": 1,
-    "chat/answers.py": 1,
-    "chat/service.py": 8,
-    "chat/views.py": 1,
     "cli.py": 42,
     "config.py": 5,
     "core/clarity.py": 52,
@@ -57,31 +51,13 @@ CEILINGS = {
     "identity/service.py": 1,
     "identity/sync.py": 1,
     "jobs.py": 1,
-    "meetings/mail.py": 8,
     "meetings/materials.py": 1,
-    "meetings/models.py": 21,
-    "meetings/series.py": 10,
-    "notify/bots.py": 4,
-    "notify/delivery.py": 4,
-    "notify/models.py": 9,
+    "notify/delivery.py": 1,
     "notify/service.py": 1,
-    "notify/smtp.py": 3,
-    "notify/webhooks.py": 6,
     "people/service.py": 19,
-    "records/drafting.py": 2,
-    "records/exports.py": 42,
-    "records/mail.py": 7,
-    "records/models.py": 14,
-    "records/reading.py": 6,
-    "records/render.py": 27,
-    "records/service.py": 5,
-    "records/signoff.py": 23,
-    "records/views.py": 2,
     "room/broker.py": 1,
-    "room/models.py": 9,
     "room/wording.py": 2,
     "transcripts/model.py": 6,
-    "transcripts/models.py": 10,
     "web.py": 1,
 }
 
@@ -110,7 +86,8 @@ def _counts() -> dict[str, list]:
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         name = path.relative_to(PACKAGE).as_posix()
-        texts = list(untranslated(path.read_text(encoding="utf-8")))
+        texts = [(line, text) for line, text in untranslated(path.read_text(encoding="utf-8"))
+                 if (name, text) not in ALLOWED]
         if texts:
             found[name] = texts
     return found
@@ -147,6 +124,9 @@ def test_ceilings_only_go_down():
     assert not under, f"fewer than the ceiling now: lower CEILINGS to {under} (0: remove the entry)"
 
 
-def test_data_modules_exist_and_hold_chinese():
+def test_data_modules_and_allowed_texts_still_exist():
     found = _counts()
     assert [name for name in DATA if name not in found] == [], "stale DATA entry"
+    stale = [(name, text) for name, text in ALLOWED
+             if text not in [t for _, t in untranslated((PACKAGE / name).read_text(encoding="utf-8"))]]
+    assert stale == [], "stale ALLOWED entry"
