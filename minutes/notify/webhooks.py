@@ -23,6 +23,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from minutes.core.timefmt import utcnow
 
 TIMEOUT_SECONDS = 10
