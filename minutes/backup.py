@@ -4,6 +4,8 @@ import sqlite3
 import subprocess
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from flask_babel import gettext
+
 from minutes.extensions import db
 
 
@@ -35,7 +37,7 @@ def backup(path: str) -> str:
         dest = sqlite3.connect(path)
         try:
             if dest.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise BackupError("备份文件未通过完整性检查")
+                raise BackupError(gettext("备份文件未通过完整性检查"))
         finally:
             dest.close()
         return path
@@ -46,15 +48,15 @@ def backup(path: str) -> str:
             command[1:1] = ["--schema", schema]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
-            raise BackupError(f"pg_dump 失败：{result.stderr.strip()}")
+            raise BackupError(gettext("pg_dump 失败：%(error)s", error=result.stderr.strip()))
         return path
-    raise BackupError(f"不支持的数据库类型：{dialect}")
+    raise BackupError(gettext("不支持的数据库类型：%(dialect)s", dialect=dialect))
 
 
 def restore(path: str) -> None:
     """Replace the database's content with a backup made by `backup` (stop the app first)."""
     if not os.path.exists(path):
-        raise BackupError(f"备份文件不存在：{path}")
+        raise BackupError(gettext("备份文件不存在：%(path)s", path=path))
     dialect = db.engine.dialect.name
     db.session.remove()
     db.engine.dispose()
@@ -68,6 +70,6 @@ def restore(path: str) -> None:
         result = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
                                  "--dbname", url, path], capture_output=True, text=True)
         if result.returncode != 0:
-            raise BackupError(f"pg_restore 失败：{result.stderr.strip()}")
+            raise BackupError(gettext("pg_restore 失败：%(error)s", error=result.stderr.strip()))
         return
-    raise BackupError(f"不支持的数据库类型：{dialect}")
+    raise BackupError(gettext("不支持的数据库类型：%(dialect)s", dialect=dialect))

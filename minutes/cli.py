@@ -2,6 +2,7 @@
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from minutes.api.service import create_token
@@ -43,7 +44,12 @@ def create_user_command(username, name, department, password, email, title, admi
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     db.session.commit()
-    click.echo(f"已创建用户 {user.username}（{user.name}，{user.department.name}{'，管理员' if admin else ''}）")
+    if admin:
+        click.echo(gettext("已创建用户 %(username)s（%(name)s，%(department)s，管理员）", username=user.username,
+                           name=user.name, department=user.department.name))
+    else:
+        click.echo(gettext("已创建用户 %(username)s（%(name)s，%(department)s）", username=user.username,
+                           name=user.name, department=user.department.name))
 
 
 @minutes_cli.command("demo")
@@ -52,7 +58,7 @@ def create_user_command(username, name, department, password, email, title, admi
 def demo_command(password, if_empty):
     """Fill an empty database with realistic demo departments, people and meetings."""
     if if_empty and db.session.scalar(select(func.count()).select_from(User)):
-        click.echo("数据库已有数据，跳过演示数据。")
+        click.echo(gettext("数据库已有数据，跳过演示数据。"))
         return
     try:
         accounts = load_demo(password)
@@ -61,7 +67,7 @@ def demo_command(password, if_empty):
     db.session.commit()
     if current_app.config.get("MAIL_DEV_MAILBOX"):  # make run: the demo's mail is in the local mailbox at once
         deliver_pending()
-    click.echo("演示数据已创建。演示账号（密码均为 %s）：" % password)
+    click.echo(gettext("演示数据已创建。演示账号（密码均为 %(password)s）：", password=password))
     for username, label in accounts:
         click.echo(f"  {username:<12} {label}")
 
@@ -76,17 +82,21 @@ def tick_command():
     result = tick()
     reminders = result["reminders"]
     if reminders.skipped:
-        click.echo(f"提醒：跳过（{reminders.skipped}）")
+        click.echo(gettext("提醒：跳过（%(reason)s）", reason=reminders.skipped))
     else:
-        click.echo(f"提醒：处理 {reminders.stages} 项，新排队消息 {reminders.messages} 条")
+        click.echo(gettext("提醒：处理 %(stages)s 项，新排队消息 %(messages)s 条", stages=reminders.stages,
+                           messages=reminders.messages))
     if result["minutes_overdue"]:
-        click.echo(f"纪要逾期提醒：新排队消息 {result['minutes_overdue']} 条")
-    click.echo(f"已发送 {result['sent']} 条，失败 {result['failed']} 条，顺延 {result['deferred']} 条")
+        click.echo(gettext("纪要逾期提醒：新排队消息 %(count)s 条", count=result["minutes_overdue"]))
+    click.echo(gettext("已发送 %(sent)s 条，失败 %(failed)s 条，顺延 %(deferred)s 条", sent=result["sent"],
+                       failed=result["failed"], deferred=result["deferred"]))
     directory_error = _tick_directory_sync()
     if result["error"]:
-        raise click.ClickException(f"计算提醒时出错（已投递的消息不受影响，下次运行会重新计算）：{result['error']}")
+        raise click.ClickException(gettext("计算提醒时出错（已投递的消息不受影响，下次运行会重新计算）：%(error)s",
+                                           error=result["error"]))
     if directory_error:
-        raise click.ClickException(f"目录同步出错（其余工作不受影响，下次运行会重试）：{directory_error}")
+        raise click.ClickException(gettext("目录同步出错（其余工作不受影响，下次运行会重试）：%(error)s",
+                                           error=directory_error))
 
 
 def _tick_directory_sync() -> str | None:
@@ -120,7 +130,7 @@ def sync_directory_command(source, verbose):
             for line in report_lines(report):
                 click.echo("  " + line)
         for line in report.skipped:
-            click.echo("  未处理：" + line)
+            click.echo("  " + gettext("未处理：%(line)s", line=line))
 
 
 @minutes_cli.command("token")
@@ -135,8 +145,10 @@ def token_command(username, name, read_only):
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     db.session.commit()
-    kind = "只读令牌" if read_only else "令牌"
-    click.echo(f"已为 {username} 创建{kind}（只显示这一次，请妥善保存）：")
+    if read_only:
+        click.echo(gettext("已为 %(username)s 创建只读令牌（只显示这一次，请妥善保存）：", username=username))
+    else:
+        click.echo(gettext("已为 %(username)s 创建令牌（只显示这一次，请妥善保存）：", username=username))
     click.echo(plaintext)
 
 
@@ -145,7 +157,7 @@ def reindex_command():
     """Rebuild the archive's search index from meetings, the room and the final minutes."""
     counts = reindex()
     db.session.commit()
-    click.echo("检索索引已重建：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(gettext("检索索引已重建：%(counts)s", counts="，".join(f"{k} {v}" for k, v in counts.items())))
 
 
 @minutes_cli.command("backup")
@@ -156,7 +168,7 @@ def backup_command(path):
         written = backup(path)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"已备份到 {written}")
+    click.echo(gettext("已备份到 %(path)s", path=written))
 
 
 @minutes_cli.command("restore")
@@ -165,12 +177,12 @@ def backup_command(path):
 def restore_command(path, yes):
     """Replace the database with the backup at PATH (stop the app first)."""
     if not yes:
-        raise click.ClickException("恢复会覆盖当前数据库的全部内容；确认请加 --yes")
+        raise click.ClickException(gettext("恢复会覆盖当前数据库的全部内容；确认请加 --yes"))
     try:
         restore(path)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"已从 {path} 恢复")
+    click.echo(gettext("已从 %(path)s 恢复", path=path))
 
 
 def register_cli(app: Flask) -> None:

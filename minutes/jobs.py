@@ -12,6 +12,7 @@ import threading
 from datetime import datetime
 
 from flask import Flask, current_app
+from flask_babel import gettext
 
 from minutes.actions.reminders import RunResult, run_reminders
 from minutes.extensions import db
@@ -37,7 +38,7 @@ def tick(now: datetime | None = None) -> dict:
     except Exception as exc:  # deliver anyway; the next tick computes the reminders again
         db.session.rollback()
         log.exception("computing reminders failed")
-        result, error = RunResult(skipped="计算提醒时出错"), f"{type(exc).__name__}: {exc}"
+        result, error = RunResult(skipped=gettext("计算提醒时出错")), f"{type(exc).__name__}: {exc}"
     overdue = 0
     try:  # minutes not sent within 24 hours, answers past their working day: any day, once each
         overdue = minutes_overdue(now)

@@ -105,7 +105,7 @@ def init_app(app: Flask) -> None:
         except Exception as exc:
             db.session.rollback()
             app.logger.warning("healthz: database unreachable: %s", exc)
-            checks["database"] = f"数据库无法连接（{type(exc).__name__}）"
+            checks["database"] = gettext("数据库无法连接（%(error)s）", error=type(exc).__name__)
         hub = broker()
         checks["broker"] = hub.problem() or "ok"
         failed = [name for name, result in checks.items() if result != "ok"]

@@ -4,6 +4,7 @@ reminder run's e-mails, robot posts and subjects."""
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask_babel import gettext
 
 from minutes.actions.models import ActionStatus
 from minutes.core.timefmt import cn_date
@@ -18,12 +19,13 @@ def reminder_subject(stage: str, text: str, due, owner_name: str, overdue_days: 
     """The subject of a reminder (stage: before, due, overdue_k, escalate) of the action `text` due on `due`."""
     short = _short(text)
     if stage == "before":
-        return f"【待办提醒】{short}（{cn_date(due, weekday=False)}到期）"
+        return gettext("【待办提醒】%(text)s（%(due)s到期）", text=short, due=cn_date(due, weekday=False))
     if stage == "due":
-        return f"【待办今日到期】{short}"
+        return gettext("【待办今日到期】%(text)s", text=short)
     if stage == "escalate":
-        return f"【需协调】{owner_name}的待办已逾期{overdue_days}个工作日：{short}"
-    return f"【待办已逾期·请更新进展】{short}（已逾期{overdue_days}个工作日）"
+        return gettext("【需协调】%(owner)s的待办已逾期%(days)s个工作日：%(text)s", owner=owner_name, days=overdue_days,
+                       text=short)
+    return gettext("【待办已逾期·请更新进展】%(text)s（已逾期%(days)s个工作日）", text=short, days=overdue_days)
 
 
 class ReminderTexts:
@@ -48,9 +50,11 @@ def status_email(update, action, meeting, recipient, role: str, link: str) -> tu
     """The e-mail telling `recipient` (the host, or a supporting department's head) about `update`: (subject, text)."""
     short = _short(action.text)
     if update.new_status == ActionStatus.DELAYED:
-        subject = f"【待办延期】{action.owner.name}申请将“{short}”延期至{cn_date(update.new_due, weekday=False)}"
+        subject = gettext("【待办延期】%(owner)s申请将“%(text)s”延期至%(due)s", owner=action.owner.name, text=short,
+                          due=cn_date(update.new_due, weekday=False))
     else:
-        subject = f"【需支持】{action.owner.name}的待办“{short}”需要{update.support_department.name}支持"
+        subject = gettext("【需支持】%(owner)s的待办“%(text)s”需要%(department)s支持", owner=action.owner.name,
+                          text=short, department=update.support_department.name)
     return subject, render_template("actions/email_status.txt", update=update, action=action, meeting=meeting,
                                     recipient=recipient, role=role, link=link)
 
@@ -59,7 +63,8 @@ def support_im(update, action) -> tuple[str, str]:
     """The supporting department's IM message about a call for support: (title, text)."""
     im = notify.im_text
     quoted = "\n> ".join(im(action.text).splitlines())
-    text = (f"**{im(action.owner.name)}**（{im(action.owner_department.name)}）的待办需要"
-            f"{im(update.support_department.name)}支持：\n\n> {quoted}\n\n需要的支持：{im(update.note)}\n"
-            f"截止日期：{cn_date(action.due_date)}")
-    return f"【需支持】{im(_short(action.text))}", text
+    text = gettext("**%(owner)s**（%(department)s）的待办需要%(supporter)s支持：\n\n> %(text)s\n\n"
+                   "需要的支持：%(note)s\n截止日期：%(due)s", owner=im(action.owner.name),
+                   department=im(action.owner_department.name), supporter=im(update.support_department.name),
+                   text=quoted, note=im(update.note), due=cn_date(action.due_date))
+    return gettext("【需支持】%(text)s", text=im(_short(action.text))), text

@@ -2,6 +2,7 @@
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,15 +23,15 @@ class ActionStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return ACTION_STATUS_LABELS[self]
+        return str(ACTION_STATUS_LABELS[self])
 
 
 ACTION_STATUS_LABELS = {
-    ActionStatus.NOT_STARTED: "未开始",
-    ActionStatus.IN_PROGRESS: "进行中",
-    ActionStatus.DONE: "已完成",
-    ActionStatus.DELAYED: "延期",
-    ActionStatus.NEED_SUPPORT: "需支持",
+    ActionStatus.NOT_STARTED: lazy_gettext("未开始"),
+    ActionStatus.IN_PROGRESS: lazy_gettext("进行中"),
+    ActionStatus.DONE: lazy_gettext("已完成"),
+    ActionStatus.DELAYED: lazy_gettext("延期"),
+    ActionStatus.NEED_SUPPORT: lazy_gettext("需支持"),
 }
 
 #: 配合部门 of an action item.

@@ -70,13 +70,13 @@ def overdue(k: int) -> str:
 def stage_label(stage: str) -> str:
     """Say in Chinese what a stage is."""
     if stage == BEFORE:
-        return "截止前提醒"
+        return gettext("截止前提醒")
     if stage == DUE:
-        return "到期提醒"
+        return gettext("到期提醒")
     if stage == ESCALATE:
-        return "升级协调"
+        return gettext("升级协调")
     if stage.startswith("overdue_"):
-        return f"逾期第{stage.split('_')[1]}个工作日·催报进展"
+        return gettext("逾期第%(days)s个工作日·催报进展", days=stage.split("_")[1])
     return stage
 
 
@@ -123,9 +123,9 @@ def update_rules(actor, before_days, before_in_workdays: bool, on_due: bool, ove
             errors[name] = message
             return None
 
-    before_days = number("before_days", before_days, 0, 15, "提前天数须为0–15之间的整数（0表示不提前提醒）")
-    overdue_requests = number("overdue_requests", overdue_requests, 0, 10, "催报次数须为0–10之间的整数")
-    send_hour = number("send_hour", send_hour, 0, 23, "发送时间须为0–23点之间的整点")
+    before_days = number("before_days", before_days, 0, 15, gettext("提前天数须为0–15之间的整数（0表示不提前提醒）"))
+    overdue_requests = number("overdue_requests", overdue_requests, 0, 10, gettext("催报次数须为0–10之间的整数"))
+    send_hour = number("send_hour", send_hour, 0, 23, gettext("发送时间须为0–23点之间的整点"))
     if not by_email and not by_im:
         errors["by_email"] = gettext("请至少保留一种提醒方式（邮件或群机器人）")
     if errors:
@@ -263,11 +263,11 @@ def run_reminders(now: datetime | None = None) -> RunResult:
     calendar = work_calendar()
     db.session.commit()
     if not calendar.is_workday(today):
-        return RunResult(skipped="今天不是工作日")
+        return RunResult(skipped=gettext("今天不是工作日"))
     if local.hour < rules.send_hour:
-        return RunResult(skipped=f"提醒在{rules.send_hour}点后发送")
+        return RunResult(skipped=gettext("提醒在%(hour)s点后发送", hour=rules.send_hour))
     if not locks.lock_job("reminders", _holder()):
-        return RunResult(skipped="另一进程正在计算提醒")
+        return RunResult(skipped=gettext("另一进程正在计算提醒"))
     try:
         result = _run_locked(now, today, rules, calendar)
     except Exception:
@@ -423,7 +423,8 @@ def _run_locked(now: datetime, today: date, rules: Rules, calendar) -> RunResult
                 chat_id = chat_ids.get(person.id) if stage != ESCALATE else None
                 if chat_id and person.is_enabled:
                     card = chat.action_card(row.text, row.due_date, ActionStatus(row.status).label, topic,
-                                            context["link"], departments, heading="待办" + stage_label(stage))
+                                            context["link"], departments,
+                                            heading=gettext("待办%(stage)s", stage=stage_label(stage)))
                     outbox_rows.append(dict(chat.outbox_row(person, chat_id, card, f"{key}:user:{person.id}", now,
                                                             confidential=bool(meeting.confidential), action_id=row.id),
                                             _log=dict(marker, recipient=f"user:{person.id}", channel=chat.CHANNEL,

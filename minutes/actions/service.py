@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import and_, case, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -132,7 +132,7 @@ def update_status(actor: User, action: ActionItem, status, note: str = "", new_d
     now = now or utcnow()
     today = to_local(now).date()
     try:
-        new_due = _parse_date(new_due, "new_due", "新的截止日期")
+        new_due = _parse_date(new_due, "new_due", gettext("新的截止日期"))
     except ValidationFailed as exc:
         errors.update(exc.fields)
         new_due = None
@@ -259,7 +259,7 @@ class ActionFilters:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in args.items() if v not in (None, "")}
 
 
-STATUS_FILTERS = {"open": "未完成", "overdue": "已逾期", "escalated": "需协调",
+STATUS_FILTERS = {"open": lazy_gettext("未完成"), "overdue": lazy_gettext("已逾期"), "escalated": lazy_gettext("需协调"),
                   **{s.value: label for s, label in ACTION_STATUS_LABELS.items()}}
 
 
@@ -454,14 +454,18 @@ def suggested_follow_up_start(today: date | None = None) -> datetime:
 def _follow_up_description(action: ActionItem, last: ActionUpdate | None, today: date) -> str:
     calendar = work_calendar()
     late = calendar.workdays_between(action.due_date, today)
-    lines = [f"待办：{action.text}"] if len(action.text) > FOLLOW_UP_TITLE_CHARS else []
-    lines += [f"负责人：{action.owner.name}（{action.owner_department.name}）",
-             f"截止日期：{cn_date(action.due_date)}" + (f"，已逾期{late}个工作日" if late > 0 else ""),
-             f"当前状态：{action.status.label}",
-             f"来源会议：{action.meeting.topic}（{cn_date(action.meeting.starts_at)}）"]
+    lines = [gettext("待办：%(text)s", text=action.text)] if len(action.text) > FOLLOW_UP_TITLE_CHARS else []
+    due = gettext("截止日期：%(due)s", due=cn_date(action.due_date))
+    if late > 0:
+        due += gettext("，已逾期%(days)s个工作日", days=late)
+    lines += [gettext("负责人：%(owner)s（%(department)s）", owner=action.owner.name,
+                      department=action.owner_department.name), due,
+              gettext("当前状态：%(status)s", status=action.status.label),
+              gettext("来源会议：%(topic)s（%(day)s）", topic=action.meeting.topic, day=cn_date(action.meeting.starts_at))]
     if last is not None:
-        lines.append(f"最近进展：{last.note or last.new_status.label}（{last.created_by.name}，{cn_datetime(last.created_at)}）")
-    lines.append("本议题需明确：未完成原因、所需资源与支持、新的完成日期。")
+        lines.append(gettext("最近进展：%(note)s（%(name)s，%(time)s）", note=last.note or last.new_status.label,
+                             name=last.created_by.name, time=cn_datetime(last.created_at)))
+    lines.append(gettext("本议题需明确：未完成原因、所需资源与支持、新的完成日期。"))
     return "\n".join(lines)
 
 
@@ -493,12 +497,12 @@ def create_follow_up(actor: User, action_ids, starts_at: datetime | None, minute
         length = None
     if length is None or not 15 <= length <= 720:
         length = max(30, FOLLOW_UP_ITEM_MINUTES * len(actions) + 10)
-    topic = (topic or "").strip() or (f"二次沟通会议：{sources[0].topic}" if len(sources) == 1
-                                      else "二次沟通会议：逾期待办协调")[:200]
+    topic = (topic or "").strip() or (gettext("二次沟通会议：%(topic)s", topic=sources[0].topic) if len(sources) == 1
+                                      else gettext("二次沟通会议：逾期待办协调"))[:200]
     data = meetings.MeetingInput(
         topic=topic[:200],
-        goal="逐项沟通逾期待办未完成的原因，协调所需资源和支持，确定新的完成日期。",
-        expected_outcome="每项逾期待办都有明确的负责人、所需支持和新的截止日期。",
+        goal=gettext("逐项沟通逾期待办未完成的原因，协调所需资源和支持，确定新的完成日期。"),
+        expected_outcome=gettext("每项逾期待办都有明确的负责人、所需支持和新的截止日期。"),
         scenario="problem",
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=length) if starts_at else None,
@@ -512,8 +516,8 @@ def create_follow_up(actor: User, action_ids, starts_at: datetime | None, minute
     per_item = max(5, min(FOLLOW_UP_ITEM_MINUTES, (length - 5) // len(actions))) if len(actions) else FOLLOW_UP_ITEM_MINUTES
     for action in actions:
         short = action.text if len(action.text) <= FOLLOW_UP_TITLE_CHARS else action.text[:FOLLOW_UP_TITLE_CHARS - 1] + "…"
-        meetings.add_agenda_item(actor, meeting, f"逾期待办：{short}", per_item, action.owner_department_id,
-                                 _follow_up_description(action, last.get(action.id), today))
+        meetings.add_agenda_item(actor, meeting, gettext("逾期待办：%(text)s", text=short), per_item,
+                                 action.owner_department_id, _follow_up_description(action, last.get(action.id), today))
     owners = [a.owner_id for a in actions if a.owner_id != actor.id and a.owner.is_enabled]
     if owners:
         meetings.invite(actor, meeting, sorted(set(owners)), Role.PARTICIPANT.value)

@@ -335,7 +335,7 @@ def calendar_feed(token):
     user = feed.user
     actions, meeting_rows = feeds.calendar_entries(user)
     host = ical.uid_host(current_app.config["BASE_URL"])
-    body = ics.build_calendar(f"会议纪要 · {user.name}的待办与会议", actions, meeting_rows, host, utcnow(),
+    body = ics.build_calendar(gettext("会议纪要 · %(name)s的待办与会议", name=user.name), actions, meeting_rows, host, utcnow(),
                               lambda action: external_url("actions.show", action_id=action.id),
                               lambda meeting: external_url("meetings.show", meeting_id=meeting.id),
                               topic=lambda action: service.meeting_topic(user, action))

@@ -1,7 +1,7 @@
 """API operations for action tracking and the archive's search (the paged lists)."""
 
 from flask import jsonify, request
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from minutes.actions import service as actions
 from minutes.api import schemas
@@ -37,7 +37,7 @@ def _date_arg(name: str):
         raise ValidationFailed(gettext("%(name)s 须为日期，例如 2026-06-30", name=name), field=name) from None
 
 
-@operation("/actions", "GET", "待办跟踪：按负责人、部门、状态、截止日期筛选（我可见的会议中的待办）",
+@operation("/actions", "GET", lazy_gettext("待办跟踪：按负责人、部门、状态、截止日期筛选（我可见的会议中的待办）"),
            response={"type": "object", "required": ["total", "page", "pages", "actions"], "properties": {
                **schemas.PAGING, "actions": {"type": "array", "items": schemas.ACTION}}},
            query={"owner": {"type": "string"}, "department": {"type": "string"},
@@ -67,7 +67,7 @@ def list_actions():
                    actions=[work_item_json(a) for a in result.items])
 
 
-@operation("/actions/<int:action_id>", "PATCH", "负责人更新待办状态与进展（延期须给新日期，需支持须写明部门与所需支持）",
+@operation("/actions/<int:action_id>", "PATCH", lazy_gettext("负责人更新待办状态与进展（延期须给新日期，需支持须写明部门与所需支持）"),
            body=schemas.ACTION_PATCH, response=schemas.ACTION, tag="actions")
 def patch_action(action_id, data):
     action = actions.get_action(me(), action_id)
@@ -79,7 +79,7 @@ def patch_action(action_id, data):
 
 # --- search ----------------------------------------------------------------------------------
 
-@operation("/search", "GET", "知识库检索：主题、目标、观点、决议、待办与定稿纪要的中文全文检索",
+@operation("/search", "GET", lazy_gettext("知识库检索：主题、目标、观点、决议、待办与定稿纪要的中文全文检索"),
            response=schemas.SEARCH_RESULTS, tag="archive",
            query={"q": {"type": "string"}, "department": {"type": "string"}, "from": schemas.OPTIONAL_DATE,
                   "to": schemas.OPTIONAL_DATE, "kind": {"type": "string", "enum": ["", *(k.value for k in DocKind)]},

@@ -9,7 +9,7 @@ from functools import wraps
 
 import jsonschema
 from flask import Blueprint, current_app, g, jsonify, request
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from minutes.api import schemas
 from minutes.api import service as tokens
@@ -30,9 +30,10 @@ FIELD_ALIASES = {"owner_id": "owner", "owner_department_id": "owner_department",
 
 #: Every operation, registered by @operation; the OpenAPI document is generated from it.
 OPERATIONS: list[dict] = []
-ERROR_STATUSES = {"400": "请求格式错误", "401": "未登录或令牌无效", "403": "无权限", "404": "不存在或无权查看",
-                  "405": "不支持该请求方法（Allow 头列出支持的方法）", "409": "与业务规则或他人的修改冲突",
-                  "422": "字段校验失败"}
+ERROR_STATUSES = {"400": lazy_gettext("请求格式错误"), "401": lazy_gettext("未登录或令牌无效"),
+                  "403": lazy_gettext("无权限"), "404": lazy_gettext("不存在或无权查看"),
+                  "405": lazy_gettext("不支持该请求方法（Allow 头列出支持的方法）"),
+                  "409": lazy_gettext("与业务规则或他人的修改冲突"), "422": lazy_gettext("字段校验失败")}
 
 
 def _openapi_path(rule: str) -> tuple[str, list[str]]:
@@ -88,27 +89,28 @@ def operation(rule: str, method: str, summary: str, *, body: dict | None = None,
 
 
 def _schema_message(err: jsonschema.ValidationError) -> str:
-    name = ".".join(str(p) for p in err.path) or "请求体"
+    name = ".".join(str(p) for p in err.path) or gettext("请求体")
     if err.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", err.message)
-        return f"缺少必填字段：{', '.join(missing) or err.message}"
+        return gettext("缺少必填字段：%(names)s", names=", ".join(missing) or err.message)
     if err.validator == "additionalProperties":
-        return f"不认识的字段：{err.message.split('(')[-1].rstrip(')')}"
+        return gettext("不认识的字段：%(names)s", names=err.message.split("(")[-1].rstrip(")"))
     if err.validator == "type":
-        return f"字段 {name} 的类型不正确（应为 {err.validator_value}）"
+        return gettext("字段 %(name)s 的类型不正确（应为 %(type)s）", name=name, type=err.validator_value)
     if err.validator == "pattern":
-        return f"字段 {name} 不能为空白，也不能含 NUL 字符"
+        return gettext("字段 %(name)s 不能为空白，也不能含 NUL 字符", name=name)
     if err.validator in ("minimum", "maximum"):
-        return f"字段 {name} 超出允许范围（{err.schema.get('minimum', '…')}–{err.schema.get('maximum', '…')}）"
+        return gettext("字段 %(name)s 超出允许范围（%(minimum)s–%(maximum)s）", name=name,
+                       minimum=err.schema.get("minimum", "…"), maximum=err.schema.get("maximum", "…"))
     if err.validator == "minLength":
-        return f"字段 {name} 不能为空"
+        return gettext("字段 %(name)s 不能为空", name=name)
     if err.validator == "anyOf" and err.schema.get("description"):
-        return err.schema["description"]
+        return str(err.schema["description"])
     if err.validator in ("maxLength", "maxItems"):
-        return f"字段 {name} 过长（上限 {err.validator_value}）"
+        return gettext("字段 %(name)s 过长（上限 %(limit)s）", name=name, limit=err.validator_value)
     if err.validator == "enum":
-        return f"字段 {name} 的取值须为：{'、'.join(map(str, err.validator_value))}"
-    return f"字段 {name} 无效"
+        return gettext("字段 %(name)s 的取值须为：%(values)s", name=name, values="、".join(map(str, err.validator_value)))
+    return gettext("字段 %(name)s 无效", name=name)
 
 
 @bp.before_request
@@ -125,8 +127,8 @@ def authenticate():
         return _authenticate_browser()
     token = tokens.live_token(header[7:].strip() if header.lower().startswith("bearer ") else "")
     if token is None:
-        return jsonify(error={"code": "unauthorized", "message": "缺少或无效的 API 令牌（Authorization: Bearer …）",
-                              "fields": {}}), 401
+        return jsonify(error={"code": "unauthorized",
+                              "message": gettext("缺少或无效的 API 令牌（Authorization: Bearer …）"), "fields": {}}), 401
     record_use_after_request(token, tokens.record_token_use)
     if request.endpoint == "api.create_token":
         tokens.check_may_issue(token)
@@ -195,12 +197,12 @@ def openapi_document() -> dict:
     error_ref = {"$ref": "#/components/schemas/Error"}
     for op in OPERATIONS:
         entry = {
-            "operationId": op["operationId"], "summary": op["summary"], "tags": [op["tag"]],
+            "operationId": op["operationId"], "summary": str(op["summary"]), "tags": [op["tag"]],
             "security": [{op["security"]: []}],
             "responses": {
-                str(op["status"]): {"description": "成功",
+                str(op["status"]): {"description": gettext("成功"),
                                     "content": {"application/json": {"schema": op["response"] or {"type": "object"}}}},
-                **{code: {"description": text, "content": {"application/json": {"schema": error_ref}}}
+                **{code: {"description": str(text), "content": {"application/json": {"schema": error_ref}}}
                    for code, text in ERROR_STATUSES.items()},
             },
         }
@@ -216,15 +218,15 @@ def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "minutes API", "version": "1.0.0",
-                 "description": "跨部门会议纪要系统的集成接口。所有请求须带 Authorization: Bearer <令牌>；"
-                                "令牌在“个人设置”中创建，或用 flask minutes token <用户名>。"},
+                 "description": gettext("跨部门会议纪要系统的集成接口。所有请求须带 Authorization: Bearer <令牌>；"
+                                        "令牌在“个人设置”中创建，或用 flask minutes token <用户名>。")},
         "servers": [{"url": "/api/v1"}],
         "paths": paths,
         "components": {
             "schemas": {"Error": schemas.ERROR},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
-                                            "description": "登录后的浏览器会话；写请求另带 X-CSRFToken 头"}},
+                                            "description": gettext("登录后的浏览器会话；写请求另带 X-CSRFToken 头")}},
         },
     }
 

@@ -1,6 +1,6 @@
 """API operations on meetings and their agenda (and who the caller is)."""
 from flask import jsonify, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from minutes.api import schemas
 from minutes.api.core import _department_id, _user, iso, me, operation, parse_iso, user_json
@@ -97,15 +97,16 @@ def _apply_people(meeting, data: dict) -> None:
 
 # --- operations ------------------------------------------------------------------------------
 
-@operation("/me", "GET", "当前令牌所属的用户", response=schemas.USER, tag="people")
+@operation("/me", "GET", lazy_gettext("当前令牌所属的用户"), response=schemas.USER, tag="people")
 def get_me():
     return jsonify(user_json(me()))
 
 
-@operation("/meetings", "GET", "我可见的会议（默认即将召开，scope=past 为已结束）",
+@operation("/meetings", "GET", lazy_gettext("我可见的会议（默认即将召开，scope=past 为已结束）"),
            response={"type": "object", "required": ["meetings"], "properties": {
                "meetings": {"type": "array", "items": schemas.MEETING_SUMMARY}}},
-           query={"scope": {"type": "string", "enum": ["", "upcoming", "past"], "description": "空值等同于不填"}})
+           query={"scope": {"type": "string", "enum": ["", "upcoming", "past"],
+                            "description": lazy_gettext("空值等同于不填")}})
 def list_meetings():
     scope = request.args.get("scope", "").strip() or "upcoming"
     if scope not in ("upcoming", "past"):
@@ -113,7 +114,7 @@ def list_meetings():
     return jsonify(meetings=[meeting_summary(m) for m in listing.list_meetings(me(), scope)])
 
 
-@operation("/meetings", "POST", "创建会议（创建者默认为主持人）", body=schemas.MEETING_CREATE,
+@operation("/meetings", "POST", lazy_gettext("创建会议（创建者默认为主持人）"), body=schemas.MEETING_CREATE,
            response=schemas.MEETING, status=201)
 def create_meeting(data):
     payload, errors = _meeting_input(data)
@@ -122,12 +123,12 @@ def create_meeting(data):
     return jsonify(meeting_json(meeting)), 201
 
 
-@operation("/meetings/<int:meeting_id>", "GET", "会议详情", response=schemas.MEETING)
+@operation("/meetings/<int:meeting_id>", "GET", lazy_gettext("会议详情"), response=schemas.MEETING)
 def get_meeting(meeting_id):
     return jsonify(meeting_json(meetings.get_meeting(me(), meeting_id)))
 
 
-@operation("/meetings/<int:meeting_id>", "PATCH", "修改会议（可带 version 防止覆盖他人修改）",
+@operation("/meetings/<int:meeting_id>", "PATCH", lazy_gettext("修改会议（可带 version 防止覆盖他人修改）"),
            body=schemas.MEETING_PATCH, response=schemas.MEETING)
 def patch_meeting(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
@@ -142,7 +143,7 @@ def patch_meeting(meeting_id, data):
 
 
 @operation("/meetings/<int:meeting_id>/agenda", "POST",
-           "添加议题（排在最后）；会议进行中由主持人或记录人添加临时议题，实时推送到所有参会者",
+           lazy_gettext("添加议题（排在最后）；会议进行中由主持人或记录人添加临时议题，实时推送到所有参会者"),
            body=schemas.AGENDA_CREATE, response=schemas.AGENDA_ITEM, status=201)
 def create_agenda_item(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
@@ -153,7 +154,7 @@ def create_agenda_item(meeting_id, data):
     return jsonify(agenda_json(item)), 201
 
 
-@operation("/agenda/<int:item_id>", "PATCH", "修改议题", body=schemas.AGENDA_PATCH,
+@operation("/agenda/<int:item_id>", "PATCH", lazy_gettext("修改议题"), body=schemas.AGENDA_PATCH,
            response=schemas.AGENDA_ITEM)
 def patch_agenda_item(item_id, data):
     item = meetings.get_agenda_item(me(), item_id)
@@ -163,7 +164,7 @@ def patch_agenda_item(item_id, data):
     return jsonify(agenda_json(item))
 
 
-@operation("/agenda/<int:item_id>", "DELETE", "删除议题",
+@operation("/agenda/<int:item_id>", "DELETE", lazy_gettext("删除议题"),
            response={"type": "object", "properties": {"deleted": {"type": "integer"}}})
 def delete_agenda_item(item_id):
     item = meetings.get_agenda_item(me(), item_id)
@@ -171,7 +172,7 @@ def delete_agenda_item(item_id):
     return jsonify(deleted=item_id)
 
 
-@operation("/meetings/<int:meeting_id>/agenda/order", "POST", "调整议题优先级顺序",
+@operation("/meetings/<int:meeting_id>/agenda/order", "POST", lazy_gettext("调整议题优先级顺序"),
            body=schemas.AGENDA_ORDER, response={"type": "object", "properties": {
                "agenda": {"type": "array", "items": schemas.AGENDA_ITEM}}})
 def order_agenda(meeting_id, data):
@@ -181,7 +182,7 @@ def order_agenda(meeting_id, data):
 
 
 @operation("/meetings/<int:meeting_id>/send-agenda", "POST",
-           "发送议程（不足2个工作日须填写 reason，否则 409 并给出最早合规的会议日期）",
+           lazy_gettext("发送议程（不足2个工作日须填写 reason，否则 409 并给出最早合规的会议日期）"),
            body=schemas.SEND_AGENDA, response=schemas.MEETING)
 def send_agenda(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)

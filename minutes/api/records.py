@@ -1,5 +1,6 @@
 """API operations on the formal minutes: draft, distribute, respond, finalize."""
 from flask import jsonify
+from flask_babel import lazy_gettext
 
 from minutes.api import schemas
 from minutes.api.core import _user, iso, me, operation
@@ -36,7 +37,7 @@ def _usernames_to_ids(names, field: str) -> list[int]:
     return [_user(n, field).id for n in names or []]
 
 
-@operation("/meetings/<int:meeting_id>/minutes", "POST", "根据会议记录生成纪要草稿（已存在则返回现有纪要）",
+@operation("/meetings/<int:meeting_id>/minutes", "POST", lazy_gettext("根据会议记录生成纪要草稿（已存在则返回现有纪要）"),
            response=schemas.MINUTES, status=201, tag="minutes")
 def create_minutes(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
@@ -44,14 +45,14 @@ def create_minutes(meeting_id):
     return jsonify(minutes_json(reading.get_current(me(), meeting))), 201
 
 
-@operation("/meetings/<int:meeting_id>/minutes", "GET", "纪要状态、当前版本、定稿版本与收件人确认情况",
+@operation("/meetings/<int:meeting_id>/minutes", "GET", lazy_gettext("纪要状态、当前版本、定稿版本与收件人确认情况"),
            response=schemas.MINUTES, tag="minutes")
 def get_minutes(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
     return jsonify(minutes_json(reading.get_current(me(), meeting)))
 
 
-@operation("/meetings/<int:meeting_id>/minutes/distribute", "POST", "分发纪要（第1版），收件人须在1个工作日内回复",
+@operation("/meetings/<int:meeting_id>/minutes/distribute", "POST", lazy_gettext("分发纪要（第1版），收件人须在1个工作日内回复"),
            body=schemas.DISTRIBUTE, response=schemas.MINUTES, tag="minutes")
 def distribute_minutes(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
@@ -61,7 +62,7 @@ def distribute_minutes(meeting_id, data):
     return jsonify(minutes_json(reading.get_current(me(), meeting)))
 
 
-@operation("/minutes/<int:version_id>/responses", "POST", "收件人本人回复：确认无误（confirm）或提出修改意见（change）",
+@operation("/minutes/<int:version_id>/responses", "POST", lazy_gettext("收件人本人回复：确认无误（confirm）或提出修改意见（change）"),
            body=schemas.RESPONSE_CREATE, status=201, tag="minutes",
            response={"type": "object", "required": ["id", "response"], "properties": {
                "id": {"type": "integer"}, "response": {"type": "string"}, "version_id": {"type": "integer"},
@@ -72,7 +73,7 @@ def respond_to_minutes(version_id, data):
                    comment=data.get("comment", "")), 201
 
 
-@operation("/meetings/<int:meeting_id>/minutes/finalize", "POST", "定稿：全部确认后自动定稿；主持人可注明原因后定稿",
+@operation("/meetings/<int:meeting_id>/minutes/finalize", "POST", lazy_gettext("定稿：全部确认后自动定稿；主持人可注明原因后定稿"),
            body=schemas.FINALIZE, response=schemas.MINUTES, tag="minutes")
 def finalize_minutes(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)

@@ -1,5 +1,6 @@
 """API operations of the live room: start and finish, attendance, points, decisions, actions, review."""
 from flask import jsonify, request
+from flask_babel import lazy_gettext
 
 from minutes.api import schemas
 from minutes.api.core import _department_id, _user, iso, me, operation, parse_iso
@@ -79,15 +80,15 @@ def _work_item_args(data: dict) -> dict:
             "due": data.get("due") or "", "due_confirmed": str(data.get("due_confirmed") or "")}
 
 
-@operation("/meetings/<int:meeting_id>/room", "GET", "会议室当前记录：签到、各议题的观点/争议/共识、决议与待办",
+@operation("/meetings/<int:meeting_id>/room", "GET", lazy_gettext("会议室当前记录：签到、各议题的观点/争议/共识、决议与待办"),
            response=schemas.ROOM, tag="room")
 def get_room(meeting_id):
     return jsonify(room_json(meetings.get_meeting(me(), meeting_id)))
 
 
 @operation("/meetings/<int:meeting_id>/start", "POST",
-           "开始会议（主持人或记录人；须已指定记录人且议程至少有一个议题，否则 409）：记录实际开始时间，此后会议时间以实际为准"
-           "（原定时间见会议的 planned_starts_at）；与原定时间相差超过2小时也直接开始，不需确认（网页上会先请用户确认）",
+           lazy_gettext("开始会议（主持人或记录人；须已指定记录人且议程至少有一个议题，否则 409）：记录实际开始时间，此后会议时间以实际为准"
+           "（原定时间见会议的 planned_starts_at）；与原定时间相差超过2小时也直接开始，不需确认（网页上会先请用户确认）"),
            response=schemas.ROOM, tag="room")
 def start_meeting(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
@@ -95,7 +96,7 @@ def start_meeting(meeting_id):
     return jsonify(room_json(meeting))
 
 
-@operation("/meetings/<int:meeting_id>/finish", "POST", "结束会议，进入待出纪要（24小时内）", response=schemas.ROOM,
+@operation("/meetings/<int:meeting_id>/finish", "POST", lazy_gettext("结束会议，进入待出纪要（24小时内）"), response=schemas.ROOM,
            tag="room")
 def finish_meeting(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
@@ -103,7 +104,7 @@ def finish_meeting(meeting_id):
     return jsonify(room_json(meeting))
 
 
-@operation("/meetings/<int:meeting_id>/attendance", "POST", "签到：到会 / 迟到 / 缺席（须注明原因）",
+@operation("/meetings/<int:meeting_id>/attendance", "POST", lazy_gettext("签到：到会 / 迟到 / 缺席（须注明原因）"),
            body=schemas.ATTENDANCE, response=schemas.ATTENDANCE_ROW, tag="room")
 def post_attendance(meeting_id, data):
     meeting = meetings.get_meeting(me(), meeting_id)
@@ -122,7 +123,7 @@ def post_attendance(meeting_id, data):
                     "reason": row.absence_reason})
 
 
-@operation("/agenda/<int:item_id>/points", "POST", "记录观点 / 争议 / 共识（实时推送到所有参会者）",
+@operation("/agenda/<int:item_id>/points", "POST", lazy_gettext("记录观点 / 争议 / 共识（实时推送到所有参会者）"),
            body=schemas.POINT_CREATE, response=schemas.POINT, status=201, tag="room")
 def create_point(item_id, data):
     item, meeting = _item_and_meeting(item_id)
@@ -133,7 +134,7 @@ def create_point(item_id, data):
     return jsonify(point_json(point)), 201
 
 
-@operation("/points/<int:point_id>", "PATCH", "修改要点（须带所修改的 version，过期则 409）", body=schemas.POINT_PATCH,
+@operation("/points/<int:point_id>", "PATCH", lazy_gettext("修改要点（须带所修改的 version，过期则 409）"), body=schemas.POINT_PATCH,
            response=schemas.POINT, tag="room")
 def patch_point(point_id, data):
     point = recording.get_point(me(), point_id)
@@ -146,7 +147,7 @@ def patch_point(point_id, data):
     return jsonify(point_json(point))
 
 
-@operation("/points/<int:point_id>", "DELETE", "删除要点（可带 ?version= 防止误删他人刚改过的内容）",
+@operation("/points/<int:point_id>", "DELETE", lazy_gettext("删除要点（可带 ?version= 防止误删他人刚改过的内容）"),
            response={"type": "object", "properties": {"deleted": {"type": "integer"}}}, tag="room",
            query={"version": {"type": "integer"}})
 def delete_point(point_id):
@@ -156,7 +157,7 @@ def delete_point(point_id):
     return jsonify(deleted=point_id)
 
 
-@operation("/agenda/<int:item_id>/decisions", "POST", "记录决议（含模糊表述则 422 并列出词语与改法）",
+@operation("/agenda/<int:item_id>/decisions", "POST", lazy_gettext("记录决议（含模糊表述则 422 并列出词语与改法）"),
            body=schemas.WORK_ITEM_CREATE, response=schemas.DECISION, status=201, tag="room")
 def create_decision(item_id, data):
     item, meeting = _item_and_meeting(item_id)
@@ -167,7 +168,7 @@ def create_decision(item_id, data):
     return jsonify(work_item_json(decision)), 201
 
 
-@operation("/agenda/<int:item_id>/actions", "POST", "记录待办（须有负责人与明确日期；含模糊表述则 422）",
+@operation("/agenda/<int:item_id>/actions", "POST", lazy_gettext("记录待办（须有负责人与明确日期；含模糊表述则 422）"),
            body=schemas.WORK_ITEM_CREATE, response=schemas.ACTION, status=201, tag="room")
 def create_action(item_id, data):
     item, meeting = _item_and_meeting(item_id)
@@ -178,7 +179,7 @@ def create_action(item_id, data):
     return jsonify(work_item_json(action)), 201
 
 
-@operation("/meetings/<int:meeting_id>/review", "POST", "进入会末确认（逐项确认决议与待办）", response=schemas.ROOM,
+@operation("/meetings/<int:meeting_id>/review", "POST", lazy_gettext("进入会末确认（逐项确认决议与待办）"), response=schemas.ROOM,
            tag="room")
 def enter_review(meeting_id):
     meeting = meetings.get_meeting(me(), meeting_id)
@@ -186,7 +187,7 @@ def enter_review(meeting_id):
     return jsonify(room_json(meeting))
 
 
-@operation("/decisions/<int:decision_id>/confirm", "POST", "会末确认：确认一项决议", response=schemas.DECISION,
+@operation("/decisions/<int:decision_id>/confirm", "POST", lazy_gettext("会末确认：确认一项决议"), response=schemas.DECISION,
            body={"type": "object", "properties": {"version": {"type": "integer"}}, "additionalProperties": False},
            tag="room")
 def confirm_decision(decision_id, data):
@@ -195,7 +196,7 @@ def confirm_decision(decision_id, data):
     return jsonify(work_item_json(decision))
 
 
-@operation("/actions/<int:action_id>/confirm", "POST", "会末确认：确认一项待办", response=schemas.ACTION,
+@operation("/actions/<int:action_id>/confirm", "POST", lazy_gettext("会末确认：确认一项待办"), response=schemas.ACTION,
            body={"type": "object", "properties": {"version": {"type": "integer"}}, "additionalProperties": False},
            tag="room")
 def confirm_action(action_id, data):

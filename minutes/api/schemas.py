@@ -1,4 +1,6 @@
 """JSON Schemas of the API: request bodies are validated against them and /openapi.json is built from them."""
+from flask_babel import lazy_gettext
+
 from minutes.meetings.service import MEETING_TEXT_LIMITS
 
 ERROR = {
@@ -32,7 +34,7 @@ def at_least(least: int) -> str:
     return f"^\\s*[^\\s\\x00][^\\x00]{{{least - 2},}}[^\\s\\x00]\\s*$"
 #: An optional date in a query string; empty is the same as leaving the parameter out.
 OPTIONAL_DATE = {"type": "string", "anyOf": [{"format": "date"}, {"maxLength": 0}],
-                 "description": "YYYY-MM-DD；空值等同于不填"}
+                 "description": lazy_gettext("YYYY-MM-DD；空值等同于不填")}
 
 
 def no_nul(schema):
@@ -184,7 +186,7 @@ MEETING_CREATE = {
     "properties": _MEETING_FIELDS,
     "anyOf": [{"required": ["location"], "properties": {"location": {"pattern": NOT_BLANK}}},
               {"required": ["online_link"], "properties": {"online_link": {"pattern": NOT_BLANK}}}],
-    "description": "location 与 online_link 至少填写一项",
+    "description": lazy_gettext("location 与 online_link 至少填写一项"),
     "additionalProperties": False,
 }
 
@@ -240,7 +242,7 @@ TOKEN_CREATE = {
     "required": ["name"],
     "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NOT_BLANK},
                    "read_only": {"type": "boolean", "default": False,
-                                 "description": "只读令牌：只能查询（GET），其他请求一律 403"}},
+                                 "description": lazy_gettext("只读令牌：只能查询（GET），其他请求一律 403")}},
     "additionalProperties": False,
 }
 
@@ -422,9 +424,9 @@ ACTION_PATCH = {
 
 #: The paging fields of every paged list: `page` is the page asked for (empty past the last one).
 PAGING = {
-    "total": {"type": "integer", "description": "符合条件的总条数"},
-    "page": {"type": "integer", "minimum": 1, "description": "所请求的页码；超出末页时该页为空"},
-    "pages": {"type": "integer", "minimum": 1, "description": "总页数"},
+    "total": {"type": "integer", "description": lazy_gettext("符合条件的总条数")},
+    "page": {"type": "integer", "minimum": 1, "description": lazy_gettext("所请求的页码；超出末页时该页为空")},
+    "pages": {"type": "integer", "minimum": 1, "description": lazy_gettext("总页数")},
 }
 
 SEARCH_RESULTS = {

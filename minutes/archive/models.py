@@ -8,6 +8,7 @@ hooks in `minutes.archive.indexer` (in the same transaction as the change; `crea
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,17 +30,17 @@ class DocKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return DOC_KIND_LABELS[self]
+        return str(DOC_KIND_LABELS[self])
 
 
 DOC_KIND_LABELS = {
-    DocKind.MEETING: "会议信息",
-    DocKind.AGENDA: "议题",
-    DocKind.POINT: "讨论要点",
-    DocKind.DECISION: "决议",
-    DocKind.ACTION: "待办",
-    DocKind.MINUTES: "正式纪要",
-    DocKind.TRANSCRIPT: "记录稿",
+    DocKind.MEETING: lazy_gettext("会议信息"),
+    DocKind.AGENDA: lazy_gettext("议题"),
+    DocKind.POINT: lazy_gettext("讨论要点"),
+    DocKind.DECISION: lazy_gettext("决议"),
+    DocKind.ACTION: lazy_gettext("待办"),
+    DocKind.MINUTES: lazy_gettext("正式纪要"),
+    DocKind.TRANSCRIPT: lazy_gettext("记录稿"),
 }
 
 #: Parts of a meeting's own text (DocKind.MEETING).

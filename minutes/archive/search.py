@@ -46,7 +46,7 @@ class Sort(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {Sort.RELEVANCE: "按相关度", Sort.NEWEST: "最新在前"}[self]
+        return {Sort.RELEVANCE: gettext("按相关度"), Sort.NEWEST: gettext("最新在前")}[self]
 
 
 @dataclass
@@ -449,7 +449,8 @@ def _describe(docs, parsed: ParsedQuery) -> list[tuple]:
                           where=items.get(d.agenda_item_id, "") if d.kind != DocKind.AGENDA else "",
                           who=depts.get(d.department_id, "") if d.kind != DocKind.MEETING else "")
         if d.kind == DocKind.MEETING:
-            passage.label = {PART_TOPIC: "会议主题", PART_GOAL: "核心目标", PART_OUTCOME: "预期成果"}.get(d.part, "")
+            passage.label = {PART_TOPIC: gettext("会议主题"), PART_GOAL: gettext("核心目标"),
+                             PART_OUTCOME: gettext("预期成果")}.get(d.part, "")
         elif d.kind == DocKind.POINT and d.source_id in points:
             point = points[d.source_id]
             passage.label = point.kind.label
@@ -466,7 +467,7 @@ def _describe(docs, parsed: ParsedQuery) -> list[tuple]:
             if action.person:
                 passage.who = f"{passage.who}·{action.person}" if passage.who else action.person
             overdue = is_overdue(action, today)
-            passage.status = action.status.label + ("·已逾期" if overdue else "")
+            passage.status = action.status.label + (gettext("·已逾期") if overdue else "")
             passage.status_tone = "ok" if action.status == ActionStatus.DONE else ("bad" if overdue else "warn")
         out.append((d, passage))
     return out

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -54,7 +54,7 @@ class ArchiveStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return ARCHIVE_STATUS_LABELS[self]
+        return str(ARCHIVE_STATUS_LABELS[self])
 
     @property
     def tone(self) -> str:
@@ -65,12 +65,12 @@ class ArchiveStatus(enum.StrEnum):
 
 
 ARCHIVE_STATUS_LABELS = {
-    ArchiveStatus.FINAL: "纪要已定稿",
-    ArchiveStatus.AWAITING: "纪要待确认",
-    ArchiveStatus.OVERDUE: "纪要逾期",
-    ArchiveStatus.DUE: "待出纪要",
-    ArchiveStatus.IN_PROGRESS: "会议进行中",
-    ArchiveStatus.PLANNED: "未召开",
+    ArchiveStatus.FINAL: lazy_gettext("纪要已定稿"),
+    ArchiveStatus.AWAITING: lazy_gettext("纪要待确认"),
+    ArchiveStatus.OVERDUE: lazy_gettext("纪要逾期"),
+    ArchiveStatus.DUE: lazy_gettext("待出纪要"),
+    ArchiveStatus.IN_PROGRESS: lazy_gettext("会议进行中"),
+    ArchiveStatus.PLANNED: lazy_gettext("未召开"),
 }
 
 

@@ -3,7 +3,7 @@ import enum
 from datetime import date, datetime
 
 from flask import g, has_request_context
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Mapper
 
@@ -17,13 +17,15 @@ from minutes.people.service import require_admin
 
 #: Audited tables and how they are named to a reader.
 AUDITED = {
-    "meeting": "会议", "agenda_item": "议题", "material": "资料", "participant": "参会人员",
-    "attendance": "考勤", "point": "讨论记录", "decision": "决议", "action_item": "待办",
-    "minutes": "会议纪要", "minutes_version": "纪要版本", "minutes_response": "纪要反馈",
-    "user": "账号", "department": "部门", "calendar_override": "日历例外", "api_token": "API 令牌",
+    "meeting": lazy_gettext("会议"), "agenda_item": lazy_gettext("议题"), "material": lazy_gettext("资料"),
+    "participant": lazy_gettext("参会人员"), "attendance": lazy_gettext("考勤"), "point": lazy_gettext("讨论记录"),
+    "decision": lazy_gettext("决议"), "action_item": lazy_gettext("待办"), "minutes": lazy_gettext("会议纪要"),
+    "minutes_version": lazy_gettext("纪要版本"), "minutes_response": lazy_gettext("纪要反馈"),
+    "user": lazy_gettext("账号"), "department": lazy_gettext("部门"), "calendar_override": lazy_gettext("日历例外"),
+    "api_token": lazy_gettext("API 令牌"),
 }
 #: Events that change no row but are recorded (action and entity as shown).
-EVENTS = {"login": "登录"}
+EVENTS = {"login": lazy_gettext("登录")}
 #: Bookkeeping columns that say nothing a reader needs.
 SKIPPED = {"version", "updated_at", "updated_by_id", "created_at", "last_used_at", "position_hint"}
 #: Secrets: the change is recorded, the value never.
@@ -42,15 +44,15 @@ def _plain(value):
 
 def _actor():
     if not has_request_context():
-        return None, "系统"
+        return None, gettext("系统")
     user = getattr(g, "api_user", None)
     if user is not None:
-        return user.id, f"{user.name}（API）"
+        return user.id, gettext("%(name)s（API）", name=user.name)
     from flask_login import current_user
 
     if getattr(current_user, "is_authenticated", False):
         return current_user.id, current_user.name
-    return None, "匿名"
+    return None, gettext("匿名")
 
 
 #: How to find the meeting of a row that has no meeting_id column: (fk column, parent table).
@@ -163,4 +165,4 @@ def hidden_meetings(actor, entries: list[AuditEntry]) -> set[int]:
 
 
 def label(entity: str) -> str:
-    return AUDITED.get(entity) or EVENTS.get(entity, entity)
+    return str(AUDITED.get(entity) or EVENTS.get(entity, entity))

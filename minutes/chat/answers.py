@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -30,7 +30,7 @@ from minutes.records import signoff
 from minutes.records.models import MinutesResponse, MinutesStatus, MinutesVersion, ResponseKind
 
 #: What the card says in `note` when the person typed nothing (the tracker asks for a note; a button has none).
-CARD_NOTE = "（来自消息卡片）"
+CARD_NOTE = lazy_gettext("（来自消息卡片）")
 CHOICE_STATUS = {"in_progress": ActionStatus.IN_PROGRESS, "done": ActionStatus.DONE, "delay": ActionStatus.DELAYED,
                  "support": ActionStatus.NEED_SUPPORT}
 
@@ -156,8 +156,8 @@ def _press_action(card: ChatCard, user, choice: str, value: str, now: datetime) 
         result = card.result or gettext("已完成")
         return Answer(action_view(card, action, result), result, True)  # pressed again: nothing changes
     status = CHOICE_STATUS[choice]
-    label = service.ACTION_CHOICES[choice]
-    note, new_due, support = CARD_NOTE, None, None
+    label = str(service.ACTION_CHOICES[choice])
+    note, new_due, support = str(CARD_NOTE), None, None
     if choice == "delay":
         new_due = value or None
         note = gettext("（来自消息卡片）申请延期")

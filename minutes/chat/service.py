@@ -22,7 +22,7 @@ from collections import deque
 from datetime import date
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import insert, select, update
 
 from minutes.chat.models import ChatCard
@@ -44,8 +44,9 @@ SETTINGS = {
 }
 
 #: Buttons of an action reminder and of a sign-off request (the labels are the tracker's and the minutes page's).
-ACTION_CHOICES = {"in_progress": "进行中", "done": "已完成", "delay": "延期", "support": "需支持"}
-MINUTES_CHOICES = {"confirm": "确认无误", "change": "提出修改意见"}
+ACTION_CHOICES = {"in_progress": lazy_gettext("进行中"), "done": lazy_gettext("已完成"), "delay": lazy_gettext("延期"),
+                  "support": lazy_gettext("需支持")}
+MINUTES_CHOICES = {"confirm": lazy_gettext("确认无误"), "change": lazy_gettext("提出修改意见")}
 
 
 def platform(config=None) -> str | None:
@@ -84,7 +85,7 @@ def new_token() -> str:
 def short_time(when) -> str:
     """12月5日 10:32, company-local: what a card shows after a press."""
     local = to_local(when)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return gettext("%(month)s月%(day)s日 %(time)s", month=local.month, day=local.day, time=f"{local:%H:%M}")
 
 
 def action_card(text: str, due: date, status_label: str, topic: str, link: str, departments=(),
@@ -95,7 +96,7 @@ def action_card(text: str, due: date, status_label: str, topic: str, link: str, 
                       gettext("会议：%(topic)s", topic=topic)],
             "result": result, "choices": [], "departments": []}
     if open_:
-        card["choices"] = [[key, label] for key, label in ACTION_CHOICES.items()]
+        card["choices"] = [[key, str(label)] for key, label in ACTION_CHOICES.items()]
         card["departments"] = [[str(d_id), name] for d_id, name in departments][:100]
     return card
 
@@ -107,7 +108,7 @@ def minutes_card(topic: str, version_label: str, due_on: date | None, link: str,
     if due_on is not None:
         lines.append(gettext("请在%(due)s前回复", due=cn_date(due_on)))
     return {"kind": "minutes", "title": gettext("请确认会议纪要"), "link": link, "lines": lines, "result": result,
-            "choices": [[key, label] for key, label in MINUTES_CHOICES.items()] if open_ else [], "departments": []}
+            "choices": [[key, str(label)] for key, label in MINUTES_CHOICES.items()] if open_ else [], "departments": []}
 
 
 #: The agenda card lists at most this many items (the page has them all), each title cut to AGENDA_TITLE_CHARS.

@@ -1,5 +1,6 @@
 """The platforms' callbacks: public (no login, no CSRF token) but verified the way each platform signs them."""
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext
 
 from minutes.chat import answers, calendar_events, dingtalk, feishu, service, wecom, wecom_callback
 from minutes.chat.crypto import BadCallback
@@ -13,7 +14,7 @@ csrf.exempt(bp)
 bp.record_once(lambda state: register_channel(state.app, service.CHANNEL, service.deliver, service.share))
 bp.record_once(lambda state: register_channel(state.app, calendar_events.CHANNEL, calendar_events.deliver))
 
-REFUSED = "回调校验失败：签名、时间戳或加密不符"
+REFUSED = lazy_gettext("回调校验失败：签名、时间戳或加密不符")
 
 
 @bp.route("/<platform>/callback", methods=["GET", "POST"], endpoint="callback")
@@ -30,7 +31,7 @@ def callback(platform: str):
         return _dingtalk(config)
     except BadCallback as exc:
         current_app.logger.warning("chat callback from %s refused: %s", platform, exc)
-        return jsonify(code=401, msg=REFUSED), 401
+        return jsonify(code=401, msg=str(REFUSED)), 401
 
 
 def _refused(exc: DomainError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import render_template
+from flask_babel import gettext
 
 from minutes.core import ical
 from minutes.core.timefmt import cn_date
@@ -12,7 +13,7 @@ from minutes.core.timefmt import cn_date
 def agenda_email(meeting, recipient, role, link: str, budget, late: bool, reason: str) -> tuple[str, str, str]:
     """The agenda for one invited person: (subject, text, html)."""
     context = dict(meeting=meeting, recipient=recipient, role=role, link=link, budget=budget, late=late, reason=reason)
-    return (f"【会议议程】{meeting.topic}（{cn_date(meeting.starts_at)}）",
+    return (gettext("【会议议程】%(topic)s（%(day)s）", topic=meeting.topic, day=cn_date(meeting.starts_at)),
             render_template("meetings/email_agenda.txt", **context),
             render_template("meetings/email_agenda.html", **context))
 
@@ -22,8 +23,14 @@ def notice_email(meeting, recipient, kind: str, changes: list[tuple[str, str, st
     before, after)), its cancellation ("cancel") or the recipient's invitation withdrawn ("withdrawn"):
     (subject, text, html)."""
     context = dict(meeting=meeting, recipient=recipient, kind=kind, changes=changes, link=link)
-    mark = {"cancel": "【会议取消】", "withdrawn": "【邀请撤回】"}.get(kind, "【会议变更】")
-    return (f"{mark}{meeting.topic}（{cn_date(meeting.starts_at)}）",
+    values = dict(topic=meeting.topic, day=cn_date(meeting.starts_at))
+    if kind == "cancel":
+        subject = gettext("【会议取消】%(topic)s（%(day)s）", **values)
+    elif kind == "withdrawn":
+        subject = gettext("【邀请撤回】%(topic)s（%(day)s）", **values)
+    else:
+        subject = gettext("【会议变更】%(topic)s（%(day)s）", **values)
+    return (subject,
             render_template("meetings/email_notice.txt", **context),
             render_template("meetings/email_notice.html", **context))
 
@@ -33,11 +40,14 @@ def invitation(meeting, method: str, attendees: list, link: str, uid_host: str, 
     (user, role) invited, each with an e-mail address. The organizer is the host; the system sends for them."""
     host = meeting.host or meeting.created_by
     organizer = ical.Person(host.name, host.email or sender)
-    agenda = "\n".join(f"{item.position}. {item.title}（{item.minutes}分钟）" for item in meeting.agenda_items)
-    description = f"核心目标：{meeting.goal}" + (f"\n议程：\n{agenda}" if agenda else "")
+    agenda = "\n".join(gettext("%(no)s. %(title)s（%(minutes)s分钟）", no=item.position, title=item.title,
+                                minutes=item.minutes) for item in meeting.agenda_items)
+    description = gettext("核心目标：%(goal)s", goal=meeting.goal)
+    if agenda:
+        description += gettext("\n议程：\n%(agenda)s", agenda=agenda)
     return ical.invitation(
         method, ical.meeting_uid(meeting.id, uid_host), meeting.calendar_sequence, meeting.starts_at,
         meeting.ends_at, meeting.topic, organizer,
         [ical.Person(user.name, user.email, role.value) for user, role in attendees], now,
-        location=meeting.location or ("线上会议" if meeting.online_link else ""), online_link=meeting.online_link,
+        location=meeting.location or (gettext("线上会议") if meeting.online_link else ""), online_link=meeting.online_link,
         description=description, url=link, sent_by=sender if sender != organizer.email else "")

@@ -27,7 +27,7 @@ def clean_filename(name: str) -> str:
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").split("/")[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     name = re.sub(r'[<>:"|?*\'`]', "_", name).strip(" .")
-    return name[:200] or "附件"
+    return name[:200] or gettext("附件")
 
 
 def add_material_file(actor: User, item: AgendaItem, filename: str, stream, content_type: str | None,

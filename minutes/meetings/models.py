@@ -2,6 +2,7 @@
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,14 +21,14 @@ class Scenario(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return SCENARIO_LABELS[self]
+        return str(SCENARIO_LABELS[self])
 
 
 SCENARIO_LABELS = {
-    Scenario.KICKOFF: "项目启动与规划",
-    Scenario.RESOURCES: "资源协调与分配",
-    Scenario.PROBLEM: "问题解决与冲突处理",
-    Scenario.ALIGNMENT: "目标对齐与进度同步",
+    Scenario.KICKOFF: lazy_gettext("项目启动与规划"),
+    Scenario.RESOURCES: lazy_gettext("资源协调与分配"),
+    Scenario.PROBLEM: lazy_gettext("问题解决与冲突处理"),
+    Scenario.ALIGNMENT: lazy_gettext("目标对齐与进度同步"),
 }
 
 
@@ -45,18 +46,18 @@ class MeetingStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self]
+        return str(STATUS_LABELS[self])
 
 
 STATUS_LABELS = {
-    MeetingStatus.DRAFT: "筹备中",
-    MeetingStatus.AGENDA_SENT: "议程已发送",
-    MeetingStatus.IN_PROGRESS: "进行中",
-    MeetingStatus.REVIEW: "会末确认",
-    MeetingStatus.MINUTES_DUE: "待出纪要",
-    MeetingStatus.DISTRIBUTED: "纪要待确认",
-    MeetingStatus.FINAL: "已定稿",
-    MeetingStatus.CANCELLED: "已取消",
+    MeetingStatus.DRAFT: lazy_gettext("筹备中"),
+    MeetingStatus.AGENDA_SENT: lazy_gettext("议程已发送"),
+    MeetingStatus.IN_PROGRESS: lazy_gettext("进行中"),
+    MeetingStatus.REVIEW: lazy_gettext("会末确认"),
+    MeetingStatus.MINUTES_DUE: lazy_gettext("待出纪要"),
+    MeetingStatus.DISTRIBUTED: lazy_gettext("纪要待确认"),
+    MeetingStatus.FINAL: lazy_gettext("已定稿"),
+    MeetingStatus.CANCELLED: lazy_gettext("已取消"),
 }
 #: The groups of states the rules ask about (Meeting.is_planning, .is_recording, .is_closed; SQL filters use these).
 PLANNING_STATUSES = (MeetingStatus.DRAFT, MeetingStatus.AGENDA_SENT)
@@ -74,14 +75,14 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return ROLE_LABELS[self]
+        return str(ROLE_LABELS[self])
 
 
 ROLE_LABELS = {
-    Role.HOST: "主持人",
-    Role.RECORDER: "记录人",
-    Role.PARTICIPANT: "参会人",
-    Role.CC: "抄送",
+    Role.HOST: lazy_gettext("主持人"),
+    Role.RECORDER: lazy_gettext("记录人"),
+    Role.PARTICIPANT: lazy_gettext("参会人"),
+    Role.CC: lazy_gettext("抄送"),
 }
 
 
@@ -96,15 +97,15 @@ class SeriesCadence(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return CADENCE_LABELS[self]
+        return str(CADENCE_LABELS[self])
 
 
 CADENCE_LABELS = {
-    SeriesCadence.WEEKLY: "每周",
-    SeriesCadence.BIWEEKLY: "每两周",
-    SeriesCadence.MONTHLY: "每月",
-    SeriesCadence.QUARTERLY: "每季度",
-    SeriesCadence.IRREGULAR: "不定期",
+    SeriesCadence.WEEKLY: lazy_gettext("每周"),
+    SeriesCadence.BIWEEKLY: lazy_gettext("每两周"),
+    SeriesCadence.MONTHLY: lazy_gettext("每月"),
+    SeriesCadence.QUARTERLY: lazy_gettext("每季度"),
+    SeriesCadence.IRREGULAR: lazy_gettext("不定期"),
 }
 
 

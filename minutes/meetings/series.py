@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar as month_calendar
 from datetime import datetime, timedelta
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +23,7 @@ from minutes.meetings import service as meetings
 from minutes.meetings.models import Meeting, MeetingSeries, MeetingStatus, SeriesCadence
 from minutes.people.models import User
 
-REVIEW_TITLE = "上次会议待办回顾"
+REVIEW_TITLE = lazy_gettext("上次会议待办回顾")
 
 
 def series_meetings(series: MeetingSeries) -> list[Meeting]:
@@ -94,14 +94,18 @@ def open_actions_for_review(meeting: Meeting) -> list[ActionItem]:
 def _review_text(previous: Meeting, actions: list[ActionItem]) -> str:
     today = to_local(utcnow()).date()
     if not actions:
-        return f"上次会议（{cn_date(previous.starts_at)}）的待办已全部完成。"
-    lines = [f"上次会议（{cn_date(previous.starts_at)}）未完成的待办共{len(actions)}项，状态截至{cn_date(today)}："]
+        return gettext("上次会议（%(day)s）的待办已全部完成。", day=cn_date(previous.starts_at))
+    lines = [gettext("上次会议（%(day)s）未完成的待办共%(count)s项，状态截至%(today)s：", day=cn_date(previous.starts_at),
+                     count=len(actions), today=cn_date(today))]
     for n, action in enumerate(actions, start=1):
-        late = "，已逾期" if action.due_date < today else ""
-        carried = f"（往期：{cn_date(action.meeting.starts_at, weekday=False)}）" if action.meeting_id != previous.id else ""
-        lines.append(f"{n}. 【{action.status.label}】{action.text} — {action.owner.name}（{action.owner_department.name}），"
-                     f"截止{cn_date(action.due_date, weekday=False)}{late}{carried}")
-    lines.append("会上请逐项确认完成情况，并在“上次会议待办回顾”页面直接更新状态。")
+        late = gettext("，已逾期") if action.due_date < today else ""
+        carried = gettext("（往期：%(day)s）", day=cn_date(action.meeting.starts_at, weekday=False)) \
+            if action.meeting_id != previous.id else ""
+        lines.append(gettext("%(no)s. 【%(status)s】%(text)s — %(owner)s（%(department)s），截止%(due)s", no=n,
+                             status=action.status.label, text=action.text, owner=action.owner.name,
+                             department=action.owner_department.name, due=cn_date(action.due_date, weekday=False))
+                     + late + carried)
+    lines.append(gettext("会上请逐项确认完成情况，并在“上次会议待办回顾”页面直接更新状态。"))
     return "\n".join(lines)
 
 
@@ -133,7 +137,7 @@ def create_next_in_series(actor: User, meeting: Meeting, starts_at: datetime | N
     nxt = meetings.plan_like(actor, meeting, starts_at, meeting.planned_end - meeting.planned_start)  # as long as planned
     nxt.series_id = meeting.series_id
     actions = open_actions_for_review(meeting)
-    item = meetings.add_agenda_item(actor, nxt, REVIEW_TITLE, min(30, 5 + 2 * len(actions)),
+    item = meetings.add_agenda_item(actor, nxt, str(REVIEW_TITLE), min(30, 5 + 2 * len(actions)),
                                     meeting.organizer_department_id, _review_text(meeting, actions))
     review = ActionReview(meeting_id=nxt.id, agenda_item_id=item.id, previous_meeting_id=meeting.id, created_at=utcnow())
     db.session.add(review)

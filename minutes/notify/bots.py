@@ -116,7 +116,9 @@ def send_test(actor, bot: WebhookBot) -> OutboxMessage:
     if not bot.enabled:
         raise ValidationFailed(gettext("该机器人已停用，请先启用"))
     stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
-    return enqueue_im(bot, "【测试消息】会议纪要系统", f"这是一条测试消息，由 {im_text(actor.name)} 发送。\n\n收到即表示 {im_text(bot.name)} 已配置成功。",
+    text = gettext("这是一条测试消息，由 %(actor)s 发送。\n\n收到即表示 %(bot)s 已配置成功。", actor=im_text(actor.name),
+                   bot=im_text(bot.name))
+    return enqueue_im(bot, gettext("【测试消息】会议纪要系统"), text,
                       external_url("meetings.dashboard"), dedupe_key=f"bot-test:{bot.id}:{stamp}")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import bindparam, distinct, func, or_, select, update
 
 from minutes.core.timefmt import utcnow
@@ -310,14 +311,14 @@ def _post_one(conn, receipts: "_Receipts", bot: _Robot, msg: _Outgoing, now: dat
         receipts.flush()
         if exc.throttled:
             until = now + timedelta(seconds=webhooks.THROTTLE_PAUSE_SECONDS.get(bot.vendor, 60))
-            reason = f"{bot.label}限流，稍后重发：{exc}"
+            reason = gettext("%(bot)s限流，稍后重发：%(error)s", bot=bot.label, error=exc)
             _postpone(conn, msg, until, reason, attempted=True)
             counts["deferred"] += 1
             return until, reason
         retry_at = _failed(conn, msg, f"{bot.label}：{exc}", now)
         counts["failed"] += 1
         if exc.connection:
-            return retry_at or now + _backoff(MAX_ATTEMPTS), f"机器人服务器不可用，等待重试：{exc}"
+            return retry_at or now + _backoff(MAX_ATTEMPTS), gettext("机器人服务器不可用，等待重试：%(error)s", error=exc)
         return None
     receipts.add(msg)
     counts["sent"] += 1
@@ -367,7 +368,7 @@ def _bury_orphans(now: datetime, counts: dict) -> None:
         buried = db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.channel.in_(IM_CHANNELS), OutboxMessage.bot_id.is_(None), _due(now))
-            .values(status=OutboxStatus.DEAD, claimed_until=None, last_error="接收消息的群机器人已被删除"),
+            .values(status=OutboxStatus.DEAD, claimed_until=None, last_error=gettext("接收消息的群机器人已被删除")),
             execution_options={"synchronize_session": False}).rowcount
         db.session.commit()
     counts["failed"] += buried

@@ -2,6 +2,7 @@
 import enum
 from datetime import datetime
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,7 +19,8 @@ class OutboxStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"pending": "待发送", "sending": "发送中", "sent": "已发送", "dead": "发送失败"}[self.value]
+        return {"pending": gettext("待发送"), "sending": gettext("发送中"), "sent": gettext("已发送"),
+                "dead": gettext("发送失败")}[self.value]
 
 
 class OutboxMessage(db.Model):
@@ -59,7 +61,7 @@ class OutboxMessage(db.Model):
 
     @property
     def channel_label(self) -> str:
-        return CHANNEL_LABELS.get(self.channel, self.channel)
+        return str(CHANNEL_LABELS.get(self.channel, self.channel))
 
 
 #: Deliverers look for due work by status and time.
@@ -77,11 +79,11 @@ class BotVendor(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return CHANNEL_LABELS[self.value]
+        return str(CHANNEL_LABELS[self.value])
 
 
-CHANNEL_LABELS = {"email": "邮件", "dingtalk": "钉钉", "wecom": "企业微信", "feishu": "飞书", "chat": "消息卡片",
-                  "calendar": "日历日程"}
+CHANNEL_LABELS = {"email": lazy_gettext("邮件"), "dingtalk": lazy_gettext("钉钉"), "wecom": lazy_gettext("企业微信"),
+                  "feishu": lazy_gettext("飞书"), "chat": lazy_gettext("消息卡片"), "calendar": lazy_gettext("日历日程")}
 
 
 class WebhookBot(db.Model):

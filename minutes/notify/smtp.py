@@ -13,6 +13,7 @@ from email.header import Header
 from email.utils import format_datetime, formataddr, make_msgid
 
 from flask import current_app
+from flask_babel import gettext
 
 from minutes.core.ical import method_of
 from minutes.core.timefmt import utcnow
@@ -34,10 +35,10 @@ def build_email(msg, sender: str, domain: str) -> bytes:
     message — at thousands of reminders a morning that is most of the tick.
     """
     if any(c in value for value in (msg.recipient, msg.subject) for c in "\r\n"):
-        raise ValueError("收件人或主题包含换行符（疑似邮件头注入），不予发送")
+        raise ValueError(gettext("收件人或主题包含换行符（疑似邮件头注入），不予发送"))
     boundary = f"=_minutes_{msg.id}_{secrets.token_hex(8)}"
     head = [
-        f"From: {formataddr(('会议纪要系统', sender), charset='utf-8')}",
+        f"From: {formataddr((gettext('会议纪要系统'), sender), charset='utf-8')}",
         f"To: {msg.recipient}",
         "Subject: " + Header(msg.subject, "utf-8").encode(linesep=CRLF),
         f"Date: {format_datetime(utcnow())}",
@@ -62,7 +63,7 @@ def build_email(msg, sender: str, domain: str) -> bytes:
     if msg.calendar:
         method = method_of(msg.calendar)
         if method not in ("REQUEST", "CANCEL", "PUBLISH"):
-            raise ValueError("日历邀请缺少有效的 METHOD，不予发送")
+            raise ValueError(gettext("日历邀请缺少有效的 METHOD，不予发送"))
         alternatives.append(part(msg.calendar, "calendar", f"; method={method}"))
         attachment = (f'Content-Type: application/ics; name="{INVITATION_FILE}"\r\n'
                       f'Content-Disposition: attachment; filename="{INVITATION_FILE}"\r\n'

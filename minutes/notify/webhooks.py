@@ -23,6 +23,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from minutes.core.timefmt import utcnow
 
 TIMEOUT_SECONDS = 10
@@ -79,7 +81,8 @@ class Post:
 def build_request(vendor: str, url: str, secret: str, post: Post, now_ms: int | None = None) -> tuple[str, bytes]:
     """Return the URL to POST to and the JSON body, signed for the vendor."""
     now_ms = now_ms if now_ms is not None else int(utcnow().timestamp() * 1000)
-    link_line = f"\n\n[查看详情]({post.link})" if post.link else ""
+    more = gettext("查看详情")
+    link_line = f"\n\n[{more}]({post.link})" if post.link else ""
     if vendor == "dingtalk":
         body = {"msgtype": "markdown", "markdown": {"title": post.title, "text": f"#### {post.title}\n\n{post.text}{link_line}"}}
         if secret:
@@ -90,13 +93,13 @@ def build_request(vendor: str, url: str, secret: str, post: Post, now_ms: int | 
     elif vendor == "feishu":
         lines = [[{"tag": "text", "text": line}] for line in post.text.replace("**", "").splitlines()]
         if post.link:
-            lines.append([{"tag": "a", "text": "查看详情", "href": post.link}])
+            lines.append([{"tag": "a", "text": more, "href": post.link}])
         body = {"msg_type": "post", "content": {"post": {"zh_cn": {"title": post.title, "content": lines}}}}
         if secret:
             ts = now_ms // 1000
             body = {"timestamp": str(ts), "sign": feishu_sign(secret, ts), **body}
     else:
-        raise WebhookError(f"不支持的机器人类型：{vendor}")
+        raise WebhookError(gettext("不支持的机器人类型：%(vendor)s", vendor=vendor))
     return url, json.dumps(body, ensure_ascii=False).encode()
 
 
@@ -104,7 +107,7 @@ def post(vendor: str, url: str, secret: str, message: Post) -> None:
     """Post one message; raise WebhookError unless the vendor says it was accepted."""
     target, body = build_request(vendor, url, secret, message)
     if not target.lower().startswith(("https://", "http://")):  # checked when saved; never file: or ftp:
-        raise WebhookError("机器人地址须以 https:// 或 http:// 开头")
+        raise WebhookError(gettext("机器人地址须以 https:// 或 http:// 开头"))
     request = urllib.request.Request(target, data=body, method="POST",
                                      headers={"Content-Type": "application/json; charset=utf-8"})
     try:
@@ -115,11 +118,11 @@ def post(vendor: str, url: str, secret: str, message: Post) -> None:
         raise WebhookError(f"HTTP {exc.code} {exc.reason}", throttled=exc.code == 429) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise WebhookError(f"无法连接机器人服务器：{reason}", connection=True) from None
+        raise WebhookError(gettext("无法连接机器人服务器：%(reason)s", reason=reason), connection=True) from None
     try:
         answer = json.loads(raw.decode("utf-8") or "{}")
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise WebhookError(f"机器人服务器返回了无法识别的内容：{raw[:200]!r}") from None
+        raise WebhookError(gettext("机器人服务器返回了无法识别的内容：%(raw)s", raw=repr(raw[:200]))) from None
     if vendor == "feishu":
         code = answer.get("code", answer.get("StatusCode", 0))
         text = answer.get("msg", answer.get("StatusMessage", ""))

@@ -86,9 +86,9 @@ def get_department(name: str, create: bool = False) -> Department:
 
 def _department_name_problem(name: str) -> str | None:
     if not name:
-        return "请填写部门名称"
+        return gettext("请填写部门名称")
     if len(name) > 80:
-        return "部门名称不超过80个字"
+        return gettext("部门名称不超过80个字")
     return None
 
 

@@ -11,26 +11,21 @@ from sqlalchemy.orm import joinedload
 
 from minutes.actions.models import ActionItem
 from minutes.core.errors import RuleViolation, StaleEdit, ValidationFailed
-from minutes.core.timefmt import cn_date, cn_datetime, cn_time, utcnow
+from minutes.core.timefmt import cn_time, utcnow
 from minutes.dbtypes import parse_id
 from minutes.extensions import db
-from minutes.meetings.models import Meeting, Role
+from minutes.meetings.models import Meeting
 from minutes.people.models import User
-from minutes.records import render
+from minutes.records import document, render
 from minutes.records.models import Minutes, MinutesStatus
 from minutes.records.service import (MAX_BODY, SECTION_TITLES, _refuse_if_final, _require_minutes, _require_write,
-                                     cn_number, minutes_of)
+                                     minutes_of)
 from minutes.room import attendance, recording
 from minutes.room import service as room_service
-from minutes.room.models import AttendanceStatus, Decision, PointKind
+from minutes.room.models import Decision
 
 
 # --- generation from the record --------------------------------------------------------------
-
-def _indent(text: str) -> str:
-    """Keep a multi-line recorded text inside its Markdown list item."""
-    return "\n  ".join(line.strip() for line in text.strip().splitlines() if line.strip())
-
 
 def record_tables(meeting: Meeting) -> tuple[list[dict], list[dict]]:
     """The decision and action tables as recorded now, numbered in agenda order."""
@@ -61,117 +56,18 @@ def record_tables(meeting: Meeting) -> tuple[list[dict], list[dict]]:
     return decision_rows, action_rows
 
 
-def _time_line(meeting: Meeting) -> str:
-    """When the meeting was held (its actual start and end), and the plan when it differed."""
-    start, end = meeting.starts_at, meeting.ends_at
-    planned_start, planned_end = meeting.planned_start, meeting.planned_end
-    text = f"{cn_date(start)} {cn_time(start)}–{cn_time(end)}"
-    if (cn_datetime(start), cn_time(end)) != (cn_datetime(planned_start), cn_time(planned_end)):
-        day = "" if cn_date(planned_start) == cn_date(start) else f"{cn_date(planned_start)} "
-        text += f"（计划 {day}{cn_time(planned_start)}–{cn_time(planned_end)}）"
-    return text
-
-
-def _basic_info(meeting: Meeting) -> list[str]:
-    rows = attendance.attendance(meeting)
-    here = [r for r in rows if r.status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)]
-    by_dept: dict[str, list[str]] = {}
-    for r in here:
-        by_dept.setdefault(r.user.department.name, []).append(r.user.name + ("" if r.invited else "（临时参会）"))
-    late = [f"{r.user.name}（{r.user.department.name}，{cn_time(r.arrived_at)}到会）" if r.arrived_at
-            else f"{r.user.name}（{r.user.department.name}）" for r in rows if r.status == AttendanceStatus.LATE]
-    absent = [f"{r.user.name}（{r.user.department.name}，原因：{r.absence_reason or '未注明'}）"
-              for r in rows if r.status == AttendanceStatus.ABSENT]
-    unchecked = [f"{r.user.name}（{r.user.department.name}）" for r in rows if r.status == AttendanceStatus.PENDING]
-    cc = [p.user for p in meeting.participants if p.role == Role.CC]
-    host, recorder = meeting.host, meeting.recorder
-    place = meeting.location or "线上会议"
-    if meeting.online_link:
-        place += f"（线上：{meeting.online_link}）" if meeting.location else f"（{meeting.online_link}）"
-    lines = [
-        f"## {SECTION_TITLES[0]}", "",
-        f"- **会议主题**：{meeting.topic}",
-        f"- **会议时间**：{_time_line(meeting)}",
-        f"- **会议地点**：{place}",
-        f"- **会议类型**：{meeting.scenario.label}",
-        f"- **发起部门**：{meeting.organizer_department.name}",
-        f"- **主持人**：{host.label if host else '未指定'}",
-        f"- **记录人**：{recorder.label if recorder else '未指定'}",
-        f"- **参会人员**（实到{len(here)}人）：" + ("；".join(f"{d}：{'、'.join(n)}" for d, n in by_dept.items()) or "无"),
-        f"- **迟到人员**：{'；'.join(late) or '无'}",
-        f"- **缺席人员**：{'；'.join(absent) or '无'}",
-    ]
-    if unchecked:
-        lines.append(f"- **未核对到会情况**：{'；'.join(unchecked)}")
-    if cc:
-        lines.append(f"- **抄送**：{'、'.join(u.label for u in cc)}")
-    return lines
-
-
-def _goal_and_agenda(meeting: Meeting, items) -> list[str]:
-    lines = [f"## {SECTION_TITLES[1]}", "", f"**核心目标**：{_indent(meeting.goal) or '—'}", ""]
-    if meeting.expected_outcome.strip():
-        lines += [f"**预期成果**：{_indent(meeting.expected_outcome)}", ""]
-    lines += ["**议程回顾**：", ""]
-    for view in items:
-        item = view.item
-        spent = round(view.elapsed_seconds / 60)
-        who = f"主讲：{item.department.name}；" if item.department else ""
-        actual = f"，实际{spent}分钟" if view.elapsed_seconds else ""
-        lines.append(f"{item.position}. {item.title}（{who}预计{item.minutes}分钟{actual}）")
-    if not items:
-        lines.append("（本次会议未设议程）")
-    return lines
-
-
-def _point_line(point) -> str:
-    text = _indent(point.text)
-    if point.kind == PointKind.DISPUTE and point.parties:
-        return f"- **{' 与 '.join(p.name for p in point.parties)}**：{text}"
-    if point.department is not None:
-        speaker = f"（{point.speaker.name}）" if point.speaker else ""
-        return f"- **{point.department.name}**{speaker}：{text}"
-    return f"- {text}"
-
-
-def _discussion(items, decisions: list[dict], actions: list[dict]) -> list[str]:
-    lines = [f"## {SECTION_TITLES[2]}"]
-    for view in items:
-        item = view.item
-        lines += ["", f"### 议题{cn_number(item.position)}：{item.title}"]
-        wrote = False
-        for kind in (PointKind.VIEWPOINT, PointKind.DISPUTE, PointKind.CONSENSUS):
-            points = [p for p in view.points if p.kind == kind]
-            if points:
-                lines += ["", f"**{kind.label}**", ""] + [_point_line(p) for p in points]
-                wrote = True
-        references = _reference_lines(item.position, decisions, actions)
-        lines += references
-        if not wrote and not references:
-            lines += ["", NOTHING_RECORDED]
-    return lines
-
-
-NOTHING_RECORDED = "本议题未记录讨论要点。"
-_REFERENCES = ("**决议**：见“决议事项汇总”", "**待办**：见“待办事项跟踪表”")
-
-
 def _reference_lines(item_no: int, decisions: list[dict], actions: list[dict]) -> list[str]:
-    """Where an item's decisions and actions stand in the tables: "**决议**：见“决议事项汇总”第1、2项。"."""
-    lines = []
-    for prefix, rows in zip(_REFERENCES, (decisions, actions)):
-        numbers = [str(row["no"]) for row in rows if row["item_no"] == item_no]
-        if numbers:
-            lines += ["", f"{prefix}第{'、'.join(numbers)}项。"]
-    return lines
+    """An item's references to the tables, each after a blank line."""
+    return [line for text in document.reference_lines(item_no, decisions, actions) for line in ("", text)]
 
 
 def generate_body(meeting: Meeting) -> str:
     """Sections 一 to 三 of the minutes, written from what was recorded in the room."""
     decisions, actions = record_tables(meeting)
     items = room_service.room_items(meeting)
-    lines = _basic_info(meeting) + [""] + _goal_and_agenda(meeting, items) + [""] + _discussion(items, decisions, actions)
-    return render.normalize_body("\n".join(lines))
+    references = {view.item.position: document.reference_lines(view.item.position, decisions, actions)
+                  for view in items}
+    return render.normalize_body(document.markdown(meeting, attendance.attendance(meeting), items, references))
 
 
 def draft_from_record(actor: User, meeting: Meeting, now: datetime | None = None) -> Minutes:
@@ -193,8 +89,8 @@ def _check_revision(minutes: Minutes, revision) -> None:
     if revision in (None, ""):
         return
     if parse_id(revision) != minutes.draft_revision:
-        who = minutes.draft_updated_by.name if minutes.draft_updated_by else "他人"
-        when = f"于{cn_time(minutes.draft_updated_at)}" if minutes.draft_updated_at else ""
+        who = minutes.draft_updated_by.name if minutes.draft_updated_by else gettext("他人")
+        when = gettext("于%(time)s", time=cn_time(minutes.draft_updated_at)) if minutes.draft_updated_at else ""
         raise StaleEdit(gettext("纪要草稿已被%(who)s%(when)s修改，您的修改未保存。您输入的内容仍在编辑框中：请核对后再次保存（将覆盖对方的修改），或刷新页面查看对方的版本",
                                 who=who, when=when))
 
@@ -234,10 +130,6 @@ def regenerate(actor: User, meeting: Meeting, revision=None, now: datetime | Non
 
 # --- the summary -----------------------------------------------------------------------------
 
-#: How the summary paragraph starts in section 二 (before the agenda review).
-SUMMARY_LABEL = "**会议摘要**："
-
-
 def _squeezed(text: str) -> str:
     return "".join(text.split())
 
@@ -257,10 +149,10 @@ def insert_summary(actor: User, meeting: Meeting, summary: str, markdown: str | 
     if _squeezed(summary) in _squeezed(body):
         raise RuleViolation(gettext("该摘要已在纪要正文中，未重复插入"))
     lines = body.rstrip("\n").split("\n") if body else []
-    at = next((i for i, line in enumerate(lines) if line.startswith("**议程回顾**")), None)
+    at = next((i for i, line in enumerate(lines) if line.startswith(document.agenda_review())), None)
     if at is None:
         at = next((i for i, line in enumerate(lines) if line.startswith(f"## {SECTION_TITLES[2]}")), len(lines))
-    lines[at:at] = [SUMMARY_LABEL + summary, ""]
+    lines[at:at] = [document.summary_label() + summary, ""]
     body = _clean_body("\n".join(lines))
     minutes.store_draft(body, actor, now or utcnow())
     db.session.flush()
@@ -297,10 +189,10 @@ def add_late_entry(actor: User, meeting: Meeting, kind: str, agenda_item_id, tex
 
 def _item_sections(lines: list[str]) -> dict[int, tuple[int, int]]:
     """Where each agenda item's part of 三、各议题讨论要点 lies in the draft: {item number: (heading, end)}."""
-    numbers = {f"### 议题{cn_number(n)}：": n for n in range(1, 100)}
+    numbers = {document.item_heading(n, ""): n for n in range(1, 100)}
     starts = []
     for i, line in enumerate(lines):
-        if line.startswith("### 议题"):
+        if line.startswith("### "):
             number = next((n for prefix, n in numbers.items() if line.startswith(prefix)), None)
             if number is not None:
                 starts.append((number, i))
@@ -323,31 +215,32 @@ def _with_late_entry(body: str, meeting: Meeting, point) -> str:
     if point is not None:
         number = point.agenda_item.position
         if number not in _item_sections(lines):
-            lines += ["", f"### 议题{cn_number(number)}：{point.agenda_item.title}"]
+            lines += ["", document.item_heading(number, point.agenda_item.title)]
         start, end = _item_sections(lines)[number]
         section = lines[start + 1:end]
-        heading = f"**{point.kind.label}**"
+        heading = document.kind_heading(point.kind)
         if heading in section:
             at = start + 1 + section.index(heading) + 1
             while at < end and (not lines[at].strip() or lines[at].startswith(("- ", "  "))):
                 at += 1
             while not lines[at - 1].strip():
                 at -= 1
-            lines[at:at] = [_point_line(point)]
+            lines[at:at] = [document.point_line(point)]
         else:
-            later = [f"**{k.label}**" for k in (PointKind.VIEWPOINT, PointKind.DISPUTE, PointKind.CONSENSUS)]
-            later = later[later.index(heading) + 1:] + list(_REFERENCES)
+            later = [document.kind_heading(k) for k in document.KINDS]
+            later = later[later.index(heading) + 1:] + list(document.references())
             at = next((start + 1 + i for i, line in enumerate(section) if line.startswith(tuple(later))), end)
             while at > start + 1 and not lines[at - 1].strip():
                 at -= 1
-            lines[at:at] = ["", heading, "", _point_line(point)]
+            lines[at:at] = ["", heading, "", document.point_line(point)]
+    nothing_recorded = document.nothing_recorded()
     for number, (start, end) in sorted(_item_sections(lines).items(), reverse=True):
-        section = [line for line in lines[start + 1:end] if not line.startswith(_REFERENCES)]
+        section = [line for line in lines[start + 1:end] if not line.startswith(document.references())]
         while section and not section[-1].strip():
             section.pop()
         references = _reference_lines(number, decisions, actions) if number in items else []
-        if references or any(line.strip() and line != NOTHING_RECORDED for line in section):
-            section = [line for line in section if line != NOTHING_RECORDED]
+        if references or any(line.strip() and line != nothing_recorded for line in section):
+            section = [line for line in section if line != nothing_recorded]
             section = [line for i, line in enumerate(section) if line.strip() or not i or section[i - 1].strip()]
             while section and not section[-1].strip():
                 section.pop()

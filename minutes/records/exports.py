@@ -10,6 +10,8 @@ import io
 import re
 from html.parser import HTMLParser
 
+from flask_babel import gettext, lazy_gettext
+
 from minutes.actions.models import ActionItem
 from minutes.core import dates
 from minutes.core import ical
@@ -19,7 +21,7 @@ from minutes.extensions import db
 from minutes.records import render
 from minutes.records.models import MinutesVersion
 
-TITLE_SUFFIX = "会议纪要"
+TITLE_SUFFIX = lazy_gettext("会议纪要")
 EAST_ASIAN_FONT = "宋体"
 HEADING_FONT = "黑体"
 
@@ -30,28 +32,29 @@ def document_title(version: MinutesVersion) -> str:
 
 def file_name(version: MinutesVersion, ext: str, what: str = TITLE_SUFFIX) -> str:
     """主题-日期-会议纪要-第2版.docx: the archive's 会议主题-日期 naming, safe on every system."""
-    topic = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", version.meeting.topic).strip(" ._") or "会议"
+    topic = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", version.meeting.topic).strip(" ._") or gettext("会议")
     day = to_local(version.meeting.starts_at).strftime("%Y%m%d")
-    return f"{topic[:60]}-{day}-{what}-第{version.number}版.{ext}"
+    return gettext("%(topic)s-%(day)s-%(what)s-第%(number)s版.%(ext)s", topic=topic[:60], day=day, what=what,
+                   number=version.number, ext=ext)
 
 
 def status_line(version: MinutesVersion) -> str:
     if version.is_final:
-        state = f"已定稿（{cn_datetime(version.finalized_at)}）"
+        state = gettext("已定稿（%(time)s）", time=cn_datetime(version.finalized_at))
     else:
-        state = "征求意见稿"
-    kind = f"，更正第{version.corrects.number}版" if version.corrects else ""
+        state = gettext("征求意见稿")
+    kind = gettext("，更正第%(number)s版", number=version.corrects.number) if version.corrects else ""
     return f"{version.label}{kind} · {state}"
 
 
 def preface_lines(version: MinutesVersion) -> list[str]:
-    lines = [f"> {status_line(version)}  ", f"> 内容哈希（SHA-256）：{version.content_hash}"]
+    lines = [f"> {status_line(version)}  ", "> " + gettext("内容哈希（SHA-256）：%(hash)s", hash=version.content_hash)]
     if version.is_correction and version.note:
         lines[-1] += "  "
-        lines.append(f"> 更正原因：{' '.join(version.note.split())}")
+        lines.append("> " + gettext("更正原因：%(note)s", note=" ".join(version.note.split())))
     if version.final_reason:
         lines[-1] += "  "
-        lines.append(f"> 定稿说明（主持人）：{' '.join(version.final_reason.split())}")
+        lines.append("> " + gettext("定稿说明（主持人）：%(reason)s", reason=" ".join(version.final_reason.split())))
     return lines
 
 
@@ -258,25 +261,25 @@ def docx_bytes(version: MinutesVersion) -> bytes:
     run.font.size = Pt(9)
     if version.is_correction and version.note:
         note = doc.add_paragraph(style="Quote")
-        note.add_run("更正说明：").bold = True
+        note.add_run(gettext("更正说明：")).bold = True
         note.add_run(version.note)
 
     writer = _DocxWriter(doc)
     writer.feed(str(render.markdown_html(version.body)))
     writer.close()
 
-    doc.add_heading(render.DECISIONS_HEADING, level=1)
+    doc.add_heading(str(render.DECISIONS_HEADING), level=1)
     if version.decisions:
         add_table(doc, render.DECISION_COLUMNS, [render.decision_cells(d) for d in version.decisions],
                   [1.2, 6.6, 3.0, 2.6, 2.6])
     else:
-        doc.add_paragraph("本次会议未形成决议。")
-    doc.add_heading(render.ACTIONS_HEADING, level=1)
+        doc.add_paragraph(str(render.NO_DECISIONS))
+    doc.add_heading(str(render.ACTIONS_HEADING), level=1)
     if version.actions:
         add_table(doc, render.ACTION_COLUMNS, [render.action_cells(a) for a in version.actions],
                   [1.2, 5.6, 3.0, 2.4, 2.4, 1.6])
     else:
-        doc.add_paragraph("本次会议未形成待办事项。")
+        doc.add_paragraph(str(render.NO_ACTIONS))
 
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -289,8 +292,10 @@ def docx_bytes(version: MinutesVersion) -> bytes:
 
 # --- Excel -----------------------------------------------------------------------------------
 
-ACTION_SHEET = "待办事项跟踪表"
-XLSX_COLUMNS = ("序号", "议题", "任务描述", "负责部门", "负责人", "配合部门", "截止时间", "纪要中的状态", "最新状态")
+ACTION_SHEET = lazy_gettext("待办事项跟踪表")
+XLSX_COLUMNS = (lazy_gettext("序号"), lazy_gettext("议题"), lazy_gettext("任务描述"), lazy_gettext("负责部门"),
+                lazy_gettext("负责人"), lazy_gettext("配合部门"), lazy_gettext("截止时间"), lazy_gettext("纪要中的状态"),
+                lazy_gettext("最新状态"))
 #: Column widths (characters): about 120 in all, so a landscape A4 page holds every column near full size.
 XLSX_WIDTHS = (5, 18, 36, 10, 8, 14, 11, 9, 9)
 
@@ -308,7 +313,7 @@ def _print_setup(ws, landscape: bool, title_rows: str | None = None) -> None:
     ws.print_options.gridLines = True
     if title_rows:
         ws.print_title_rows = title_rows
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.oddFooter.center.text = gettext("第 &P 页，共 &N 页")
 
 
 def xlsx_bytes(version: MinutesVersion) -> bytes:
@@ -325,15 +330,15 @@ def xlsx_bytes(version: MinutesVersion) -> bytes:
         db.select(ActionItem).where(ActionItem.id.in_([a["id"] for a in version.actions] or [-1])))}
     wb = Workbook()
     ws = wb.active
-    ws.title = ACTION_SHEET
-    ws.append(list(XLSX_COLUMNS))
+    ws.title = str(ACTION_SHEET)
+    ws.append([str(c) for c in XLSX_COLUMNS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8F0FD")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for a in version.actions:
         current = live.get(a["id"])
-        latest = current.status.label if current is not None and current.deleted_at is None else "（已删除）"
+        latest = current.status.label if current is not None and current.deleted_at is None else gettext("（已删除）")
         ws.append([a["no"], a.get("item") or "", a["text"], a.get("owner_department") or "", a.get("owner") or "",
                    "、".join(a.get("cooperating") or []), dates.parse_day(a["due"]) if a.get("due") else None,
                    a.get("status") or "", latest])
@@ -346,11 +351,12 @@ def xlsx_bytes(version: MinutesVersion) -> bytes:
     ws.auto_filter.ref = f"A1:{get_column_letter(len(XLSX_COLUMNS))}{max(ws.max_row, 1)}"
     _print_setup(ws, landscape=True, title_rows="1:1")
 
-    about = wb.create_sheet("说明")
+    about = wb.create_sheet(gettext("说明"))
     meeting = version.meeting
-    for row in (("会议主题", meeting.topic), ("会议时间", f"{cn_date(meeting.starts_at)} {cn_time(meeting.starts_at)}"),
-                ("纪要版本", status_line(version)), ("内容哈希（SHA-256）", version.content_hash),
-                ("导出时间", cn_datetime(utcnow()))):
+    for row in ((gettext("会议主题"), meeting.topic),
+                (gettext("会议时间"), f"{cn_date(meeting.starts_at)} {cn_time(meeting.starts_at)}"),
+                (gettext("纪要版本"), status_line(version)), (gettext("内容哈希（SHA-256）"), version.content_hash),
+                (gettext("导出时间"), cn_datetime(utcnow()))):
         about.append(list(row))
         for cell in about[about.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -369,11 +375,12 @@ def ics_bytes(version: MinutesVersion, link: str) -> bytes:
     """The meeting and every action deadline (all-day events) as an iCalendar file."""
     meeting = version.meeting
     host = link.split("/")[2] if "://" in link else "minutes"
-    cal = ical.new_calendar(name=f"{meeting.topic}（会议及待办截止）")
+    cal = ical.new_calendar(name=gettext("%(topic)s（会议及待办截止）", topic=meeting.topic))
     now = utcnow()
     cal.add_component(ical.timed_event(ical.meeting_uid(meeting.id, host), meeting.starts_at, meeting.ends_at,
                                        meeting.topic, now, location=meeting.location or meeting.online_link,
-                                       description=f"核心目标：{meeting.goal}\n会议纪要：{link}", url=link))
+                                       description=gettext("核心目标：%(goal)s\n会议纪要：%(link)s", goal=meeting.goal,
+                                                           link=link), url=link))
     live = {a.id: a for a in db.session.scalars(
         db.select(ActionItem).where(ActionItem.id.in_([a["id"] for a in version.actions] or [-1])))}
     for a in version.actions:
@@ -382,8 +389,9 @@ def ics_bytes(version: MinutesVersion, link: str) -> bytes:
             continue
         due = current.due_date if current is not None else dates.parse_day(a["due"])
         cal.add_component(ical.deadline_event(
-            f"action-{a['id']}@{host}", due, f"待办截止：{a['text'][:60]}", now,
-            description=f"负责人：{render.owner_text(a)}\n配合部门：{'、'.join(a.get('cooperating') or []) or '—'}\n"
-                        f"来自会议：{meeting.topic}（{cn_date(meeting.starts_at)}）\n{link}",
-            categories=["待办"]))
+            f"action-{a['id']}@{host}", due, gettext("待办截止：%(text)s", text=a["text"][:60]), now,
+            description=gettext("负责人：%(owner)s\n配合部门：%(cooperating)s\n来自会议：%(topic)s（%(day)s）\n%(link)s",
+                                owner=render.owner_text(a), cooperating="、".join(a.get("cooperating") or []) or "—",
+                                topic=meeting.topic, day=cn_date(meeting.starts_at), link=link),
+            categories=[gettext("待办")]))
     return ical.to_bytes(cal)

@@ -8,6 +8,7 @@ import enum
 import json
 from datetime import date, datetime
 
+from flask_babel import gettext
 from sqlalchemy import DDL, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,8 +27,8 @@ class MinutesStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {MinutesStatus.DRAFT: "草稿", MinutesStatus.DISTRIBUTED: "待确认",
-                MinutesStatus.FINAL: "已定稿"}[self]
+        return {MinutesStatus.DRAFT: gettext("草稿"), MinutesStatus.DISTRIBUTED: gettext("待确认"),
+                MinutesStatus.FINAL: gettext("已定稿")}[self]
 
 
 class VersionKind(enum.StrEnum):
@@ -38,7 +39,7 @@ class VersionKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {VersionKind.REGULAR: "版本", VersionKind.CORRECTION: "更正"}[self]
+        return {VersionKind.REGULAR: gettext("版本"), VersionKind.CORRECTION: gettext("更正")}[self]
 
 
 class ResponseKind(enum.StrEnum):
@@ -49,7 +50,7 @@ class ResponseKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {ResponseKind.CONFIRM: "确认无误", ResponseKind.CHANGE: "提出修改意见"}[self]
+        return {ResponseKind.CONFIRM: gettext("确认无误"), ResponseKind.CHANGE: gettext("提出修改意见")}[self]
 
 
 class RecipientReason(enum.StrEnum):
@@ -62,8 +63,8 @@ class RecipientReason(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {RecipientReason.PARTICIPANT: "参会人员", RecipientReason.HEAD: "部门负责人",
-                RecipientReason.CC: "抄送", RecipientReason.ADDED: "记录人添加"}[self]
+        return {RecipientReason.PARTICIPANT: gettext("参会人员"), RecipientReason.HEAD: gettext("部门负责人"),
+                RecipientReason.CC: gettext("抄送"), RecipientReason.ADDED: gettext("记录人添加")}[self]
 
 
 class Minutes(db.Model):
@@ -187,7 +188,9 @@ class MinutesVersion(db.Model):
     @property
     def label(self) -> str:
         """第2版, or 第3版（更正）."""
-        return f"第{self.number}版" + ("（更正）" if self.is_correction else "")
+        if self.is_correction:
+            return gettext("第%(number)s版（更正）", number=self.number)
+        return gettext("第%(number)s版", number=self.number)
 
 
 class MinutesRecipient(db.Model):

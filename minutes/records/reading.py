@@ -53,7 +53,7 @@ class MinutesState:
     @property
     def status_label(self) -> str:
         if self.minutes is None:
-            return "待整理" if self.meeting.status == MeetingStatus.MINUTES_DUE else "尚无纪要"
+            return gettext("待整理") if self.meeting.status == MeetingStatus.MINUTES_DUE else gettext("尚无纪要")
         return self.minutes.status.label
 
 
@@ -193,7 +193,8 @@ def minutes_link(user, meeting: Meeting) -> dict | None:
     if meeting.status == MeetingStatus.MINUTES_DUE:
         if not writer:
             return None
-        return {"label": "编辑会议纪要" if minutes else "整理会议纪要", "primary": True}
+        return {"label": gettext("编辑会议纪要") if minutes else gettext("整理会议纪要"), "primary": True}
     if meeting.status == MeetingStatus.DISTRIBUTED:
-        return {"label": "会议纪要（待确认）", "primary": writer or (minutes and recipient_of(minutes, user) is not None)}
-    return {"label": "会议纪要（已定稿）", "primary": False}
+        return {"label": gettext("会议纪要（待确认）"),
+                "primary": writer or (minutes and recipient_of(minutes, user) is not None)}
+    return {"label": gettext("会议纪要（已定稿）"), "primary": False}

@@ -14,6 +14,7 @@ import re
 
 import markdown as markdown_lib
 import nh3
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
 
 from minutes.core import dates
@@ -131,10 +132,15 @@ def content_hash(body: str, decisions: list[dict], actions: list[dict]) -> str:
 
 # --- tables ----------------------------------------------------------------------------------
 
-DECISION_COLUMNS = ("序号", "决议内容", "负责人", "配合部门", "完成时限")
-ACTION_COLUMNS = ("序号", "任务描述", "负责人", "配合部门", "截止时间", "当前状态")
-DECISIONS_HEADING = "四、决议事项汇总"
-ACTIONS_HEADING = "五、待办事项跟踪表"
+DECISION_COLUMNS = (lazy_gettext("序号"), lazy_gettext("决议内容"), lazy_gettext("负责人"), lazy_gettext("配合部门"),
+                    lazy_gettext("完成时限"))
+ACTION_COLUMNS = (lazy_gettext("序号"), lazy_gettext("任务描述"), lazy_gettext("负责人"), lazy_gettext("配合部门"),
+                  lazy_gettext("截止时间"), lazy_gettext("当前状态"))
+DECISIONS_HEADING = lazy_gettext("四、决议事项汇总")
+ACTIONS_HEADING = lazy_gettext("五、待办事项跟踪表")
+#: What sections 四 and 五 say when the meeting recorded nothing for them.
+NO_DECISIONS = lazy_gettext("本次会议未形成决议。")
+NO_ACTIONS = lazy_gettext("本次会议未形成待办事项。")
 
 
 def cn_day(iso: str | None) -> str:
@@ -142,7 +148,7 @@ def cn_day(iso: str | None) -> str:
     if not iso:
         return ""
     d = dates.parse_day(iso)
-    return f"{d.year}年{d.month}月{d.day}日"
+    return gettext("%(year)s年%(month)s月%(day)s日", year=d.year, month=d.month, day=d.day)
 
 
 def owner_text(row: dict) -> str:
@@ -167,7 +173,7 @@ def _md_cell(text: str) -> str:
 
 def markdown_table(columns, rows: list[list[str]]) -> str:
     """A GitHub-style Markdown table (what the .md export and the hash-independent views show)."""
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
+    lines = ["| " + " | ".join(str(c) for c in columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
     for cells in rows:
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
     return "\n".join(lines)
@@ -177,10 +183,10 @@ def tables_markdown(decisions: list[dict], actions: list[dict]) -> str:
     """Sections 四 and 五 as Markdown."""
     parts = [f"## {DECISIONS_HEADING}", ""]
     parts.append(markdown_table(DECISION_COLUMNS, [decision_cells(d) for d in decisions]) if decisions
-                 else "本次会议未形成决议。")
+                 else str(NO_DECISIONS))
     parts += ["", f"## {ACTIONS_HEADING}", ""]
     parts.append(markdown_table(ACTION_COLUMNS, [action_cells(a) for a in actions]) if actions
-                 else "本次会议未形成待办事项。")
+                 else str(NO_ACTIONS))
     return "\n".join(parts) + "\n"
 
 
@@ -209,11 +215,13 @@ def diff_text(body: str, decisions: list[dict], actions: list[dict]) -> str:
     lines = [body.rstrip("\n"), "", f"## {DECISIONS_HEADING}"]
     for d in decisions:
         c = decision_cells(d)
-        lines.append(f"{c[0]}. {c[1]}（负责人：{c[2]}；配合部门：{c[3]}；完成时限：{c[4]}）")
+        lines.append(gettext("%(no)s. %(text)s（负责人：%(owner)s；配合部门：%(cooperating)s；完成时限：%(due)s）",
+                             no=c[0], text=c[1], owner=c[2], cooperating=c[3], due=c[4]))
     lines += ["", f"## {ACTIONS_HEADING}"]
     for a in actions:
         c = action_cells(a)
-        lines.append(f"{c[0]}. {c[1]}（负责人：{c[2]}；配合部门：{c[3]}；截止时间：{c[4]}；状态：{c[5]}）")
+        lines.append(gettext("%(no)s. %(text)s（负责人：%(owner)s；配合部门：%(cooperating)s；截止时间：%(due)s；状态：%(status)s）",
+                             no=c[0], text=c[1], owner=c[2], cooperating=c[3], due=c[4], status=c[5]))
     return "\n".join(lines) + "\n"
 
 
@@ -289,12 +297,16 @@ def word_diff(old: str, new: str, context: int | None = 2) -> tuple[Markup, dict
             skipped += 1
             continue
         if skipped:
-            out.append(f'<div class="diff-skip">⋯ {skipped} 行未修改 ⋯</div>')
+            out.append(_skipped(skipped))
             skipped = 0
         out.append(f'<div class="diff-line{" diff-changed" if is_changed else ""}">{_diff_line(line) or "&nbsp;"}</div>')
     if skipped:
-        out.append(f'<div class="diff-skip">⋯ {skipped} 行未修改 ⋯</div>')
+        out.append(_skipped(skipped))
     return safe_html("".join(out)), stats
+
+
+def _skipped(count: int) -> str:
+    return f'<div class="diff-skip">⋯ {escape(gettext("%(count)s 行未修改", count=count))} ⋯</div>'
 
 
 def _diff_line(pieces: list[tuple[str, str]]) -> str:

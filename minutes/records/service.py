@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload
 
@@ -41,7 +41,7 @@ MAX_BODY = 100_000
 MAX_COMMENT = 2000
 AFTER_MEETING = (MeetingStatus.MINUTES_DUE, MeetingStatus.DISTRIBUTED, MeetingStatus.FINAL)
 CN_DIGITS = "零一二三四五六七八九"
-SECTION_TITLES = ("一、会议基本信息", "二、会议目标与议程回顾", "三、各议题讨论要点",
+SECTION_TITLES = (lazy_gettext("一、会议基本信息"), lazy_gettext("二、会议目标与议程回顾"), lazy_gettext("三、各议题讨论要点"),
                   render.DECISIONS_HEADING, render.ACTIONS_HEADING)
 
 

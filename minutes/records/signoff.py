@@ -199,14 +199,17 @@ def distribute(actor: User, meeting: Meeting, recipient_ids=None, extra_ids=(), 
 
 def item_options(version: MinutesVersion) -> list[tuple[str, str]]:
     """What a comment can be about in this version: the whole, a section, an agenda item, a table row."""
-    options = [("", "整体")]
-    options += [(f"section:{i}", title) for i, title in enumerate(SECTION_TITLES[:3], 1)]
+    options = [("", gettext("整体"))]
+    options += [(f"section:{i}", str(title)) for i, title in enumerate(SECTION_TITLES[:3], 1)]
     for item in version.meeting.agenda_items:
-        options.append((f"agenda:{item.id}", f"议题{cn_number(item.position)}：{_short(item.title)}"))
-    options.append(("section:4", SECTION_TITLES[3]))
-    options += [(f"decision:{d['id']}", f"决议{d['no']}：{_short(d['text'])}") for d in version.decisions]
-    options.append(("section:5", SECTION_TITLES[4]))
-    options += [(f"action:{a['id']}", f"待办{a['no']}：{_short(a['text'])}") for a in version.actions]
+        options.append((f"agenda:{item.id}", gettext("议题%(number)s：%(title)s", number=cn_number(item.position),
+                                                     title=_short(item.title))))
+    options.append(("section:4", str(SECTION_TITLES[3])))
+    options += [(f"decision:{d['id']}", gettext("决议%(no)s：%(text)s", no=d["no"], text=_short(d["text"])))
+                for d in version.decisions]
+    options.append(("section:5", str(SECTION_TITLES[4])))
+    options += [(f"action:{a['id']}", gettext("待办%(no)s：%(text)s", no=a["no"], text=_short(a["text"])))
+                for a in version.actions]
     return options
 
 
@@ -297,9 +300,12 @@ class RecipientState:
     @property
     def label(self) -> str:
         old = self.latest.version.label if self.latest else ""
-        return {"confirmed": "已确认", "change": "提出修改意见", "confirmed_old": f"已确认（{old}）",
-                "change_open": f"修改意见待处理（{old}）", "pending": "已逾期未回复" if self.overdue else "待回复",
-                "no_answer": "已逾期未回复" if self.overdue else "未回复"}[self.state]
+        if self.state in ("pending", "no_answer") and self.overdue:
+            return gettext("已逾期未回复")
+        return {"confirmed": gettext("已确认"), "change": gettext("提出修改意见"),
+                "confirmed_old": gettext("已确认（%(version)s）", version=old),
+                "change_open": gettext("修改意见待处理（%(version)s）", version=old), "pending": gettext("待回复"),
+                "no_answer": gettext("未回复")}[self.state]
 
     @property
     def tone(self) -> str:
@@ -547,9 +553,8 @@ def send_reminders(now: datetime | None = None) -> int:
     for meeting, room in late:
         link = external_url("records.show", meeting_id=meeting.id)
         for lead in {u.id: u for u in (meeting.recorder, meeting.host) if u is not None}.values():
-            text = (f"{lead.name}，您好：\n\n“{meeting.topic}”的会议纪要应于{cn_datetime(room.minutes_due_at)}前"
-                    f"（会后24小时内）发出，目前尚未发出。\n\n{link}\n\n—— 会议纪要系统")
-            if lead.email and notify.enqueue_email(lead.email, f"【纪要已逾期】{meeting.topic}", text,
+            subject, text = mail.minutes_overdue_email(meeting, lead, cn_datetime(room.minutes_due_at), link)
+            if lead.email and notify.enqueue_email(lead.email, subject, text,
                                                    dedupe_key=f"minutes:m{meeting.id}:overdue:{lead.id}", link=link,
                                                    confidential=meeting.confidential):
                 queued += 1
@@ -567,10 +572,8 @@ def send_reminders(now: datetime | None = None) -> int:
         if answered is not None:
             continue
         link = version_link(version)
-        text = (f"{user.name}，您好：\n\n“{version.meeting.topic}”会议纪要（{version.label}）请您于"
-                f"{cn_date(request.due_on)}当天内回复，目前尚未收到您的回复。请确认无误或提出修改意见：\n{link}"
-                "\n\n—— 会议纪要系统")
-        if notify.enqueue_email(user.email, f"【纪要确认已逾期】{version.meeting.topic}（{version.label}）", text,
+        subject, text = mail.answer_overdue_email(version, user, cn_date(request.due_on), link)
+        if notify.enqueue_email(user.email, subject, text,
                                 dedupe_key=f"minutes:v{version.id}:overdue:{user.id}", link=link,
                                 confidential=version.meeting.confidential):
             queued += 1

@@ -312,9 +312,9 @@ def download(version_id, fmt):
     elif fmt == "docx":
         data, name = exports.docx_bytes(v), exports.file_name(v, ext)
     elif fmt == "xlsx":
-        data, name = exports.xlsx_bytes(v), exports.file_name(v, ext, "待办事项跟踪表")
+        data, name = exports.xlsx_bytes(v), exports.file_name(v, ext, exports.ACTION_SHEET)
     else:
-        data, name = exports.ics_bytes(v, service.version_link(v)), exports.file_name(v, ext, "日程")
+        data, name = exports.ics_bytes(v, service.version_link(v)), exports.file_name(v, ext, gettext("日程"))
     response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
     response.headers["X-Minutes-Content-SHA256"] = v.content_hash
     return response

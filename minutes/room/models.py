@@ -2,6 +2,7 @@
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
@@ -19,7 +20,7 @@ class ScreenMode(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {ScreenMode.LIVE: "实时记录", ScreenMode.REVIEW: "逐项确认"}[self]
+        return {ScreenMode.LIVE: gettext("实时记录"), ScreenMode.REVIEW: gettext("逐项确认")}[self]
 
 
 class RoomState(db.Model):
@@ -77,14 +78,14 @@ class AttendanceStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return ATTENDANCE_LABELS[self]
+        return str(ATTENDANCE_LABELS[self])
 
 
 ATTENDANCE_LABELS = {
-    AttendanceStatus.PENDING: "待核对",
-    AttendanceStatus.PRESENT: "出席",
-    AttendanceStatus.LATE: "迟到",
-    AttendanceStatus.ABSENT: "缺席",
+    AttendanceStatus.PENDING: lazy_gettext("待核对"),
+    AttendanceStatus.PRESENT: lazy_gettext("出席"),
+    AttendanceStatus.LATE: lazy_gettext("迟到"),
+    AttendanceStatus.ABSENT: lazy_gettext("缺席"),
 }
 
 
@@ -120,13 +121,13 @@ class PointKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return POINT_KIND_LABELS[self]
+        return str(POINT_KIND_LABELS[self])
 
 
 POINT_KIND_LABELS = {
-    PointKind.VIEWPOINT: "观点",
-    PointKind.DISPUTE: "争议",
-    PointKind.CONSENSUS: "共识",
+    PointKind.VIEWPOINT: lazy_gettext("观点"),
+    PointKind.DISPUTE: lazy_gettext("争议"),
+    PointKind.CONSENSUS: lazy_gettext("共识"),
 }
 
 #: The departments in disagreement on a dispute (争议: between whom).

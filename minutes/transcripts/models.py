@@ -2,6 +2,7 @@
 import enum
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,8 +24,9 @@ class SuggestionKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {SuggestionKind.DECISION: "决议", SuggestionKind.ACTION: "待办", SuggestionKind.DISPUTE: "争议",
-                SuggestionKind.CONSENSUS: "共识", SuggestionKind.VIEWPOINT: "观点"}[self]
+        return {SuggestionKind.DECISION: gettext("决议"), SuggestionKind.ACTION: gettext("待办"),
+                SuggestionKind.DISPUTE: gettext("争议"),
+                SuggestionKind.CONSENSUS: gettext("共识"), SuggestionKind.VIEWPOINT: gettext("观点")}[self]
 
 
 class SuggestionOrigin(enum.StrEnum):
@@ -35,7 +37,7 @@ class SuggestionOrigin(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {SuggestionOrigin.RULES: "规则建议", SuggestionOrigin.MODEL: "模型建议"}[self]
+        return {SuggestionOrigin.RULES: gettext("规则建议"), SuggestionOrigin.MODEL: gettext("模型建议")}[self]
 
 
 class SuggestionStatus(enum.StrEnum):
@@ -47,8 +49,8 @@ class SuggestionStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {SuggestionStatus.OPEN: "待处理", SuggestionStatus.ACCEPTED: "已采纳",
-                SuggestionStatus.DROPPED: "已忽略"}[self]
+        return {SuggestionStatus.OPEN: gettext("待处理"), SuggestionStatus.ACCEPTED: gettext("已采纳"),
+                SuggestionStatus.DROPPED: gettext("已忽略")}[self]
 
 
 class Transcript(db.Model):

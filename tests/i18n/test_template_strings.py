@@ -1,4 +1,4 @@
-"""Every Chinese text in templates/ goes through gettext (`{{ _('…') }}` or `{% trans %}`).
+"""Every Chinese text in templates/ (.html, .txt, .md) goes through gettext (`{{ _('…') }}` or `{% trans %}`).
 
 The check walks each template's Jinja syntax tree: Chinese in raw template text, or in a string
 constant that is not the message argument of a gettext call, fails — unless it is allow-listed
@@ -45,7 +45,7 @@ def untranslated(tree):
 
 
 def _templates():
-    return sorted(p for p in TEMPLATES.rglob("*") if p.is_file() and p.suffix in (".html", ".txt"))
+    return sorted(p for p in TEMPLATES.rglob("*") if p.is_file() and p.suffix in (".html", ".txt", ".md"))
 
 
 def test_the_check_finds_untranslated_text():

@@ -60,7 +60,7 @@ def test_tables_are_not_part_of_the_editable_text_and_follow_the_record(recorded
     """The recorder edits sections 一–三; sections 四/五 always come from the decisions and actions."""
     r = recorded()
     minutes = drafting.draft_from_record(r.recorder, r.meeting)
-    assert render.DECISIONS_HEADING not in minutes.draft_body
+    assert str(render.DECISIONS_HEADING) not in minutes.draft_body
     preview = drafting.preview(r.recorder, r.meeting, minutes.draft_body + "\n| 伪造 | 表格 |\n")
     assert [d["no"] for d in preview.decisions] == [1, 2]
     r.actions[0].status = r.actions[0].status.__class__("in_progress")  # the action domain moves it on
