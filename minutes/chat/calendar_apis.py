@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from minutes.core.timefmt import LOCAL_TZ
 from minutes.identity import dingtalk as dingtalk_id, feishu as feishu_id, wecom as wecom_id
@@ -57,7 +57,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 class Feishu:
-    what = "飞书日历"
+    what = lazy_gettext("飞书日历")
     #: 193001: event not found (deleted in the client).
     GONE = (193001,)
 
@@ -128,7 +128,7 @@ class Feishu:
 
 
 class DingTalk:
-    what = "钉钉日程"
+    what = lazy_gettext("钉钉日程")
 
     def _call(self, config, method: str, path: str, **kwargs) -> dict:
         url = config["DINGTALK_API_URL"].rstrip("/") + "/v1.0/calendar" + path
@@ -207,7 +207,7 @@ class DingTalk:
 
 
 class WeCom:
-    what = "企业微信日程"
+    what = lazy_gettext("企业微信日程")
     #: 400105: schedule not found (cancelled in the client).
     GONE = (400105,)
 
