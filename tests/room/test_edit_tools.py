@@ -6,7 +6,8 @@ from flask import render_template_string
 from minutes.extensions import db
 from minutes.room import live, recording
 
-#: The buttons as templates/room/_point.html and _entry_item.html built them for every point and entry before.
+#: The buttons as templates/room/_point.html and _entry_item.html (now the macros of _record.html) built them for every
+#: point and entry before.
 POINT_TOOLS = """\
     <button class="iconbutton" title="{{ _('编辑') }}" aria-label="{{ _('编辑') }}" hx-get="{{ url_for('room.edit', meeting_id=meeting.id, kind='points', obj_id=p.id) }}" hx-target="#editor">✎</button>
     <button class="iconbutton" title="{{ _('删除') }}" aria-label="{{ _('删除') }}" hx-post="{{ url_for('room.delete', meeting_id=meeting.id, kind='points', obj_id=p.id) }}"
