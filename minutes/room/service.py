@@ -381,11 +381,14 @@ def item_view(meeting: Meeting, item: AgendaItem, room: RoomState | None = None,
 
 
 def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | None = None,
-               clocks: bool = True) -> list[ItemView]:
+               clocks: bool = True, current_points_only: bool = False) -> list[ItemView]:
     """Every agenda item with what was recorded under it: a handful of queries, however long the meeting.
-    `clocks=False` leaves out the time spent per item (elapsed_seconds 0) for readers that do not show it."""
+    `clocks=False` leaves out the time spent per item (elapsed_seconds 0) for readers that do not show it;
+    `current_points_only` reads the points of the item under discussion only (the shared screen shows no other)."""
     room = room if room is not None else room_of(meeting)
     live = (Point.meeting_id == meeting.id, Point.deleted_at.is_(None))
+    if current_points_only:
+        live += (Point.agenda_item_id == (room.current_item_id if room else None),)
     # Each kind in one statement: its department, person and 配合部门/parties joined in (no statement per kind
     # and relation: the room is read on every resync of every tab).
     points = db.session.scalars(
