@@ -104,6 +104,10 @@ def test_room_budget(big_room, client, login_as, cost):
     assert len(console) <= ROOM_GOAL, _report("room (recorder)", console)
     assert len(view) <= ROOM_GOAL, _report("room (attendee)", view)
     assert len(screen) <= ROOM_GOAL, _report("screen", screen)
+    # The screen shows the item under discussion and no attendance list: it reads that item's points only, and
+    # neither the people nor the departments of the rest of the room.
+    assert any("point.agenda_item_id = " in s for s in screen), _report("screen", screen)
+    assert len(screen) < len(view), _report("screen", screen)
 
 
 def test_room_budget_right_after_the_start(office, make_meeting, clock, client, login_as, cost):

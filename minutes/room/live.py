@@ -76,15 +76,17 @@ def broker(app=None) -> Hub:
 
 # --- rendering -------------------------------------------------------------------------------
 
-def base_context(meeting, parts=None, now=None) -> dict:
+def base_context(meeting, parts=None, now=None, screen_only: bool = False) -> dict:
     """What the room templates need, for every audience (never the current user's identity).
 
-    `parts` limits the work to what an update re-renders (None: the whole room).
+    `parts` limits the work to what an update re-renders (None: the whole room); `screen_only` to what the shared
+    screen's page shows (of the points, the current item's; no attendance list).
     """
     now = now or utcnow()
+    parts = () if screen_only else parts
     whole = parts is None or events.ALL in parts
     room = service.room_of(meeting)
-    items = service.room_items(meeting, now, room)
+    items = service.room_items(meeting, now, room, current_points_only=screen_only)
     need_people = whole or events.ATTENDANCE in parts or events.HEAD in parts
     rows = attendance.attendance(meeting) if room and need_people else []
     entries = service.entries_of(items) if room else []

@@ -381,11 +381,14 @@ def item_view(meeting: Meeting, item: AgendaItem, room: RoomState | None = None,
 
 
 def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | None = None,
-               clocks: bool = True) -> list[ItemView]:
+               clocks: bool = True, current_points_only: bool = False) -> list[ItemView]:
     """Every agenda item with what was recorded under it: a handful of queries, however long the meeting.
-    `clocks=False` leaves out the time spent per item (elapsed_seconds 0) for readers that do not show it."""
+    `clocks=False` leaves out the time spent per item (elapsed_seconds 0) for readers that do not show it;
+    `current_points_only` reads the points of the item under discussion only (the shared screen shows no other)."""
     room = room if room is not None else room_of(meeting)
     live = (Point.meeting_id == meeting.id, Point.deleted_at.is_(None))
+    if current_points_only:
+        live += (Point.agenda_item_id == (room.current_item_id if room else None),)
     # Each kind in one statement: its department, person and 配合部门/parties joined in (no statement per kind
     # and relation: the room is read on every resync of every tab).
     points = db.session.scalars(
@@ -406,18 +409,29 @@ def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | 
     running = 0
     if room is not None and room.item_started_at is not None:
         running = max(0, int(((now or utcnow()) - room.item_started_at).total_seconds()))
+    by_item = _by_agenda_item(points, decisions, actions)
     views = []
     for item in meeting.agenda_items:
         current = room is not None and room.current_item_id == item.id
         clock_running = current and room.item_started_at is not None
+        points, decisions, actions = by_item.get(item.id, ([], [], []))
         views.append(ItemView(
-            item=item,
-            points=[p for p in points if p.agenda_item_id == item.id],
-            decisions=[d for d in decisions if d.agenda_item_id == item.id],
-            actions=[a for a in actions if a.agenda_item_id == item.id],
+            item=item, points=points, decisions=decisions, actions=actions,
             elapsed_seconds=spent.get(item.id, 0) + (running if clock_running else 0),
             is_current=current, clock_running=clock_running))
     return views
+
+
+def _by_agenda_item(*kinds: list) -> dict[int, tuple[list, ...]]:
+    """Each kind's rows by agenda item, in their order: one pass over the rows (not one per agenda item)."""
+    grouped: dict[int, tuple[list, ...]] = {}
+    for index, rows in enumerate(kinds):
+        for row in rows:
+            lists = grouped.get(row.agenda_item_id)
+            if lists is None:
+                grouped[row.agenda_item_id] = lists = tuple([] for _ in kinds)
+            lists[index].append(row)
+    return grouped
 
 
 def entries_of(items: list[ItemView]) -> list[Decision | ActionItem]:

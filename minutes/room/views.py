@@ -71,7 +71,7 @@ def room(meeting_id):
 def screen(meeting_id):
     """The shared screen: big type, the current item and its clock, points as they come, the review."""
     meeting = meetings_service.get_meeting(current_user, meeting_id, options=[service.with_room()])
-    context = live.room_context(meeting, "screen")
+    context = live.room_context(meeting, "screen", live.base_context(meeting, screen_only=True))
     context["stream_url"] = url_for("room.events", meeting_id=meeting.id)
     return render_template("room/screen.html", **context)
 

@@ -6,7 +6,8 @@ from flask import render_template_string
 from minutes.extensions import db
 from minutes.room import live, recording
 
-#: The buttons as templates/room/_point.html and _entry_item.html built them for every point and entry before.
+#: The buttons as templates/room/_point.html and _entry_item.html (now the macros of _record.html) built them for every
+#: point and entry before.
 POINT_TOOLS = """\
     <button class="iconbutton" title="{{ _('编辑') }}" aria-label="{{ _('编辑') }}" hx-get="{{ url_for('room.edit', meeting_id=meeting.id, kind='points', obj_id=p.id) }}" hx-target="#editor">✎</button>
     <button class="iconbutton" title="{{ _('删除') }}" aria-label="{{ _('删除') }}" hx-post="{{ url_for('room.delete', meeting_id=meeting.id, kind='points', obj_id=p.id) }}"
@@ -61,3 +62,18 @@ def test_addresses_put_the_id_where_url_for_does(app):
         for obj_id in (1, 12, 987654321, 2**31 - 1):
             assert tools.edit_url(kind, obj_id) == f"/meetings/12/room/{kind}/{obj_id}/edit"
             assert tools.delete_url(kind, obj_id) == f"/meetings/12/room/{kind}/{obj_id}/delete"
+
+
+def test_the_room_page_looks_its_catalog_up_once(recorded, client, login_as, monkeypatch):
+    """The templates' `_()` take the request's catalog from `g` (web.request_translations): Flask-Babel's own
+    callables looked it up again for each of the room page's hundreds of translations."""
+    import flask_babel
+
+    cast, _points, _entries = recorded
+    login_as(cast.recorder)
+    lookups = []
+    real = flask_babel.get_translations
+    monkeypatch.setattr(flask_babel, "get_translations", lambda: lookups.append(1) or real())
+    page = client.get(f"/meetings/{cast.meeting.id}/room").get_data(as_text=True)
+    assert "删除这条争议？" in page and page.count("iconbutton") == 10
+    assert len(lookups) == 1
