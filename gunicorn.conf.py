@@ -58,7 +58,9 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # gevent: one worker holds thousands of idle SSE streams cheaply (measured in bench/live_fanout.py).
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
 workers = default_workers(os.environ)
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "2000"))
+# every open room tab is a connection held for as long as the tab is open: a large company's peak (100 meetings ×
+# 31 tabs = 3,100, bench/load.py) did not fit the 2,000 of one worker (the tabs past it waited in the backlog)
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "5000"))
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
