@@ -90,7 +90,8 @@ class Feishu:
     @staticmethod
     def _event(facts: dict) -> dict:
         body = {"summary": _cut(facts["summary"], 1000), "description": facts["description"],
-                "need_notification": True, "attendee_ability": "can_see_others", "visibility": "default",
+                "need_notification": True, "attendee_ability": "can_see_others",
+                "visibility": "private" if facts.get("confidential") else "default",
                 "start_time": {"timestamp": str(facts["starts"]), "timezone": ZONE},
                 "end_time": {"timestamp": str(facts["ends"]), "timezone": ZONE},
                 "location": {"name": _cut(facts["location"], 500)} if facts["location"] else {"name": ""}}

@@ -55,7 +55,9 @@ def _latest(meeting: Meeting) -> OutboxMessage | None:
 
 def _description(meeting: Meeting) -> str:
     lines = []
-    if meeting.online_link:
+    if meeting.confidential:  # as on the agenda card: place and online link stay behind the sign-in
+        lines.append(gettext("保密会议：地点、主持人和议程请登录后查看"))
+    elif meeting.online_link:
         lines.append(gettext("线上会议：%(link)s", link=meeting.online_link))
     lines.append(gettext("议程与资料：%(link)s", link=external_url("meetings.show", meeting_id=meeting.id)))
     return "\n".join(lines)
@@ -78,7 +80,9 @@ def sync_meeting(meeting: Meeting) -> OutboxMessage | None:
     facts = {"platform": name, "meeting_id": meeting.id, "sequence": meeting.calendar_sequence, "cancelled": cancelled,
              "summary": meeting.topic, "description": _description(meeting),
              "starts": int(meeting.starts_at.timestamp()), "ends": int(meeting.ends_at.timestamp()),
-             "location": meeting.location or "", "online_link": meeting.online_link or "",
+             "location": "" if meeting.confidential else meeting.location or "",
+             "online_link": "" if meeting.confidential else meeting.online_link or "",
+             "confidential": meeting.confidential,
              "link": external_url("meetings.show", meeting_id=meeting.id),
              "organizer": (subjects.get(host.id) if host else None) or (attendees[0] if attendees else ""),
              "attendees": attendees}

@@ -98,7 +98,7 @@ class FeishuCalendarServer(CalendarMixin, FeishuChatServer):
         def fields(body, found):
             out = {"starts": found.get("start_time"), "ends": found.get("end_time"), "summary": body.get("summary"),
                    "description": body.get("description"), "location": (body.get("location") or {}).get("name"),
-                   "online_link": (body.get("vchat") or {}).get("meeting_url")}
+                   "online_link": (body.get("vchat") or {}).get("meeting_url"), "visibility": body.get("visibility")}
             return {k: v for k, v in out.items() if v is not None}
 
         @app.post(f"{base}/<calendar_id>/events")

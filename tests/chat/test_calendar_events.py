@@ -104,6 +104,23 @@ def test_sending_the_agenda_creates_one_event_with_the_invitees_who_have_an_iden
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_confidential_meetings_event_keeps_place_and_online_link_behind_the_sign_in(
+        app, team, clock, calendar, smtp_server, platform):
+    server = calendar(platform)
+    team.meeting.online_link = "https://meeting.example.com/j/4711"
+    plan(team, confidential=True)
+    send(team, clock, smtp_server)
+    deliver_pending()
+    event = server.only_event()
+    assert event["attendees"] == set(SUBJECTS[platform]) and event["summary"] == "解决客户投诉处理流程卡点"
+    assert not event["location"] and not event.get("online_link")
+    assert "301会议室" not in str(event) and "4711" not in str(event)
+    assert "保密会议" in event["description"] and f"http://minutes.test/meetings/{team.meeting.id}" in event["description"]
+    if platform == "feishu":
+        assert event["visibility"] == "private"  # not shown to whoever subscribes to a shared calendar
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
 def test_moving_the_meeting_updates_the_same_event_and_cancelling_deletes_it(
         app, client, login_as, team, clock, calendar, smtp_server, platform):
     server = calendar(platform)
