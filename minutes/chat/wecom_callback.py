@@ -23,6 +23,7 @@ from minutes.chat import answers, wecom
 from minutes.chat.models import ChatCard
 from minutes.chat.service import CardRefused
 from minutes.extensions import db
+from minutes.identity.service import ProviderUnavailable
 
 PLATFORM = "wecom"
 
@@ -70,7 +71,7 @@ def _update(config, card: ChatCard, code: str, content: dict) -> bool:
         return False
     try:
         wecom.update_card(config, card.subject, code, content, card.token)
-    except CardRefused as exc:
+    except (CardRefused, ProviderUnavailable) as exc:  # WeCom refused or is unreachable: the answer is kept
         current_app.logger.warning("wecom card %s not updated: %s", card.id, exc)
         return False
     return True

@@ -1,4 +1,5 @@
 """延期 (a new date), 需支持 (a department) and 提出修改意见 (a comment) inside the chat, on WeCom and on DingTalk."""
+import socket
 from datetime import date
 
 from defusedxml import ElementTree
@@ -242,3 +243,18 @@ def test_dingtalk_change_request_link_takes_the_comment(app, client, login_as, r
     login_as(r.recorder)
     minutes_page = client.get(f"/meetings/{r.meeting.id}/minutes").get_data(as_text=True)
     assert COMMENT in minutes_page and "来自消息卡片" in minutes_page
+
+
+def test_wecom_unreachable_while_the_card_is_updated_keeps_the_answer(app, client, team, make_action, clock, chat,
+                                                                     link_identity):
+    server, action, card = reminded(chat, link_identity, clock, team, make_action)
+    post_wecom(client, *server.press(card, "延期", "WangWei"))
+    picker = server.updates[-1][1]
+    with socket.socket() as probe:  # a port nobody listens on: WeCom unreachable for the card's update
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    app.config["WECOM_BASE_URL"] = f"http://127.0.0.1:{dead}"
+    response = post_wecom(client, *server.submit(picker, "2026年9月28日（周一）", "WangWei"))
+    assert response.status_code == 200  # not a 502 that would roll the postponement back
+    assert action.status == ActionStatus.DELAYED and action.due_date == date(2026, 9, 28)
+    assert len(updates_of(action)) == 1
