@@ -32,7 +32,8 @@ def feishu_signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) 
 
 
 def feishu_check(timestamp: str, nonce: str, encrypt_key: str, body: bytes, signature: str) -> None:
-    if not signature or not hmac.compare_digest(feishu_signature(timestamp, nonce, encrypt_key, body), signature):
+    expected = feishu_signature(timestamp, nonce, encrypt_key, body)
+    if not signature or not hmac.compare_digest(expected.encode(), signature.encode()):  # bytes: any text is refused
         raise BadCallback("signature")
 
 
@@ -67,7 +68,8 @@ def sha1_signature(token: str, timestamp: str, nonce: str, encrypted: str) -> st
 
 
 def sha1_check(token: str, timestamp: str, nonce: str, encrypted: str, signature: str) -> None:
-    if not signature or not hmac.compare_digest(sha1_signature(token, timestamp, nonce, encrypted), signature):
+    expected = sha1_signature(token, timestamp, nonce, encrypted)
+    if not signature or not hmac.compare_digest(expected.encode(), signature.encode()):  # bytes: any text is refused
         raise BadCallback("signature")
 
 

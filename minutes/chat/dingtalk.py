@@ -81,7 +81,7 @@ def send(config, subject: str, card: dict, token: str) -> str:
 def read_press(config, values, now: float | None = None) -> tuple[str, str]:
     """(card token, choice) of a signed link, once its signature and age are checked."""
     token, choice, ts, sig = (values.get(k, "") for k in ("card", "do", "ts", "sig"))
-    if not sig or not hmac.compare_digest(_signature(config, token, choice, ts), sig):
+    if not sig or not hmac.compare_digest(_signature(config, token, choice, ts).encode(), sig.encode()):
         raise BadCallback("signature")
     try:
         age = (now or time.time()) - int(ts)

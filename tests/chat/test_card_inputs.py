@@ -258,3 +258,14 @@ def test_wecom_unreachable_while_the_card_is_updated_keeps_the_answer(app, clien
     assert response.status_code == 200  # not a 502 that would roll the postponement back
     assert action.status == ActionStatus.DELAYED and action.due_date == date(2026, 9, 28)
     assert len(updates_of(action)) == 1
+
+
+def test_a_signature_with_other_than_ascii_is_refused_not_a_server_error(app, client, team, make_action, clock, chat,
+                                                                        link_identity):
+    _server, _action, card = reminded(chat, link_identity, clock, team, make_action, "dingtalk", "dt_wangwei")
+    path, query = dingtalk_button(card, "已完成")
+    assert client.get(path, query_string=dict(query, sig="签名")).status_code == 401
+    chat("wecom")
+    wecom = client.post("/chat/wecom/callback", query_string={"msg_signature": "签名", "timestamp": "1", "nonce": "n"},
+                        data="<xml><Encrypt>x</Encrypt></xml>", content_type="text/xml")
+    assert wecom.status_code in (400, 401)
