@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from minutes.actions import service as actions
@@ -215,9 +215,17 @@ def _press_minutes(card: ChatCard, user, choice: str, value: str, now: datetime)
         result = gettext("确认于 %(when)s", when=service.short_time(mine.created_at))
         _apply(card, choice, result, now)
         return Answer(minutes_view(card, version, result, False), result, True)
+    if card.answered_choice == choice == "change" and value.strip() and db.session.scalar(
+            select(MinutesResponse.id).where(MinutesResponse.version_id == version.id,
+                                             MinutesResponse.user_id == user.id,
+                                             MinutesResponse.kind == ResponseKind.CHANGE,
+                                             MinutesResponse.comment == value.strip()).limit(1)):
+        # the same comment sent again (a link's form posted twice): given once, the same result
+        return Answer(minutes_view(card, version, card.result, True), card.result, True)
     try:
         with db.session.begin_nested():
-            signoff.respond(user, version.id, choice, comment=value, now=now, source="chat")
+            signoff.respond(user, version.id, choice, comment=value if choice == "change" else "", now=now,
+                            source="chat")
     except DomainError as exc:
         return Answer(minutes_view(card, version, card.result, True), exc.message, False)
     if choice == "confirm":
@@ -295,6 +303,10 @@ def _await_comment(card: ChatCard, now: datetime) -> Answer:
     if final:
         return Answer(minutes_view(card, version, card.result or final, False), final, False)
     minutes = int(current_app.config.get("CHAT_COMMENT_WAIT_MINUTES") or 30)
+    # one card waits at a time: the person's next message answers this one, never an older card asked before it
+    db.session.execute(update(ChatCard).where(ChatCard.platform == card.platform, ChatCard.subject == card.subject,
+                                              ChatCard.id != card.id, ChatCard.awaiting_comment_until.is_not(None))
+                       .values(awaiting_comment_until=None).execution_options(synchronize_session=False))
     card.awaiting_comment_until = now + timedelta(minutes=minutes)
     db.session.flush()
     message = gettext("请在%(minutes)s分钟内直接回复一条消息写下修改意见", minutes=minutes)

@@ -240,6 +240,9 @@ def test_dingtalk_change_request_link_takes_the_comment(app, client, login_as, r
     (response,) = db.session.scalars(select(MinutesResponse)).all()
     assert (response.user_id, response.version_id, response.kind, response.comment, response.source) == \
         (r.late.id, version.id, ResponseKind.CHANGE, COMMENT, "chat")
+    again = client.post(path, data=dict(query, value=COMMENT))  # the form posted twice: given once
+    assert again.status_code == 200 and "已提出修改意见 · 6月18日 16:45" in again.get_data(as_text=True)
+    assert len(db.session.scalars(select(MinutesResponse)).all()) == 1
     login_as(r.recorder)
     minutes_page = client.get(f"/meetings/{r.meeting.id}/minutes").get_data(as_text=True)
     assert COMMENT in minutes_page and "来自消息卡片" in minutes_page
