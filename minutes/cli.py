@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from minutes.api.service import create_token
 from minutes.archive.service import reindex
 from minutes.backup import BackupError, backup, restore
-from minutes.core.errors import DomainError
+from minutes.core.errors import DomainError, describe_error
 from minutes.demo import DemoRefused, load_demo
 from minutes.extensions import db, write_intent
 from minutes.identity.sync import report_lines, sync_from, tick_sync
@@ -106,7 +106,7 @@ def _tick_directory_sync() -> str | None:
         reports = tick_sync()
     except Exception as exc:  # the directory down, a misconfiguration: reported; the next tick tries again
         db.session.rollback()
-        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        message = describe_error(exc)
         return message
     for report in reports:
         click.echo(report.summary())

@@ -48,3 +48,9 @@ class StaleEdit(DomainError):
 
     status = 409
     code = "stale"
+
+
+def describe_error(exc: Exception) -> str:
+    """What a person reads of a failure: our own refusals (a platform down, a setting missing) by their message
+    alone; anything else (SMTP, the network, a bug) with its kind, which is all the hint there is."""
+    return exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"

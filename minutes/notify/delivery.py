@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import bindparam, distinct, func, or_, select, update
 
+from minutes.core.errors import describe_error
 from minutes.core.timefmt import utcnow
 from minutes.extensions import db
 from minutes.notify import smtp as smtp_mail, webhooks
@@ -431,7 +432,7 @@ def _deliver_channels(now: datetime, counts: dict, time_budget: float) -> None:
                         except Exception as exc:  # the platform refused it or is down: retried later
                             db.session.rollback()
                             receipts.flush()
-                            _failed(conn, msg, f"{type(exc).__name__}: {exc}", now)
+                            _failed(conn, msg, describe_error(exc), now)
                             counts["failed"] += 1
                         else:
                             receipts.add(msg)
