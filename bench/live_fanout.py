@@ -327,6 +327,7 @@ globals().update({{k: v for k, v in runpy.run_path("{root}/gunicorn.conf.py").it
 
 
 def post_worker_init(worker):
+    settle_garbage_collector(os.environ, worker.log)  # as gunicorn.conf.py's own post_worker_init does
     sys.path.insert(0, "{root}/bench")
     from live_fanout import install_publish_tap
 

@@ -6,7 +6,7 @@ module imports no view.
 """
 import time
 
-from flask import Flask, flash, g, jsonify, request, session
+from flask import Flask, flash, g, has_app_context, jsonify, request, session
 import flask_babel
 from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_login import current_user, logout_user
@@ -91,7 +91,7 @@ def request_translations():
 
     Flask-Babel's template callables look it up again for every `_()` (the domain, the locale and its name,
     each from the context: 6 of a call's 15 µs); the room page makes 400 of them a render."""
-    if not g:
+    if not has_app_context():
         return flask_babel.get_translations()
     try:
         return g.template_translations

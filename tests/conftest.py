@@ -43,6 +43,8 @@ LONGEST_FIRST = (
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))  # stable: the rest keep their order
+    missing = [p for p in LONGEST_FIRST if not (config.rootpath / p).is_file()]  # a renamed file must not leave
+    assert not missing, f"LONGEST_FIRST names files that no longer exist: {missing}"  # its entry doing nothing
 
 
 class IsolatedClient(FlaskClient):

@@ -51,6 +51,11 @@ class Answer:
     message: str
     ok: bool
 
+    @property
+    def asks_again(self) -> bool:
+        """Refused, and the card still offers its choices: ask for the input once more, saying why."""
+        return not self.ok and bool(self.card["choices"])
+
 
 def take_event(platform: str, event_key: str) -> None:
     """Remember a callback; one seen before is a replay and is refused (the unique key decides under races).
@@ -302,7 +307,7 @@ def _await_comment(card: ChatCard, now: datetime) -> Answer:
     final = _final_result(version)
     if final:
         return Answer(minutes_view(card, version, card.result or final, False), final, False)
-    minutes = int(current_app.config.get("CHAT_COMMENT_WAIT_MINUTES") or 30)
+    minutes = int(current_app.config["CHAT_COMMENT_WAIT_MINUTES"])
     # one card waits at a time: the person's next message answers this one, never an older card asked before it
     db.session.execute(update(ChatCard).where(ChatCard.platform == card.platform, ChatCard.subject == card.subject,
                                               ChatCard.id != card.id, ChatCard.awaiting_comment_until.is_not(None))
@@ -324,7 +329,7 @@ def comment_reply(platform: str, operator: str, text: str,
     if waiting is None:
         return None
     card, answer = press(platform, operator, waiting.token, "change", text, now)
-    if answer.ok or not answer.card["choices"]:  # taken, or the minutes became final: nothing waits any more
+    if not answer.asks_again:  # taken, or the minutes became final: nothing waits any more
         card.awaiting_comment_until = None
         db.session.flush()
     return card, answer

@@ -87,6 +87,6 @@ def _dingtalk(config):
         _card, answer = answers.press("dingtalk", None, token, choice, values.get("value", ""))
     except DomainError as exc:
         return ask_again(exc.message, exc.status)
-    if needs and not answer.ok and answer.card["choices"]:  # the input refused (a day off, no comment): keep it
+    if needs and answer.asks_again:  # the input refused (a day off, no comment): keep it
         return ask_again(answer.message, 400)
     return render_template("chat/press.html", card=card, label=label, values=values, answer=answer)

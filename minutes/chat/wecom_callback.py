@@ -41,7 +41,7 @@ def handle(config, args, event: dict) -> str:
     if choice in wecom.ASKING and not submitted:
         return _ask(config, operator, token, choice, code)
     card, answer = answers.press(PLATFORM, operator, token, choice, value)
-    if submitted and not answer.ok and answer.card["choices"]:  # refused: the list again, saying why
+    if submitted and answer.asks_again:  # refused: the list again, saying why
         _card, again = answers.ask(PLATFORM, operator, token, choice)
         if again.ok:
             again.card["result"] = answer.message
@@ -60,6 +60,8 @@ def _ask(config, operator: str, token: str, choice: str, code: str) -> str:
         card.response_code = code[:200] or None  # to show the result once the comment has come
         db.session.flush()
         return wecom.reply(config, operator, gettext("请回复修改意见"))
+    if len(answer.card["ask"]["options"]) > wecom.OPTIONS:  # WeCom's list holds 10: a longer one is not cut short
+        return wecom.reply(config, operator, gettext("请在网页上操作"))
     if _update(config, card, code, answer.card):
         return ""
     return wecom.reply(config, operator, gettext("请在网页上操作"))

@@ -101,7 +101,8 @@ def base_context(meeting, parts=None, now=None, screen_only: bool = False) -> di
         entries=entries, review_index=review_index,
         review_entry=entries[review_index] if review_index is not None else None,
         unconfirmed=sum(1 for e in entries if not e.is_confirmed),
-        undiscussed=carry.undiscussed(items),
+        # the screen read the current item's points only: what other items hold is unknown there, not empty
+        undiscussed=[] if screen_only else carry.undiscussed(items),
         departments=departments, now=now,
         revision=room.revision if room else 0,
         point_kinds=list(PointKind), speakers=_Lazy(lambda: _speakers(meeting, rows)),

@@ -115,6 +115,19 @@ def test_wecom_need_support_asks_for_a_department_and_tells_it(app, client, team
     assert len(updates_of(action)) == 1 and "请市场部支持" in server.updates[-1][1]["sub_title_text"]
 
 
+def test_wecom_need_support_with_more_departments_than_a_list_holds_sends_to_the_web_page(
+        app, client, team, make_action, clock, chat, link_identity):
+    from minutes.people.service import get_department
+
+    for n in range(8):  # 4 + 8 = 12 departments: WeCom's select list holds 10
+        get_department(f"事业{n + 1}部", create=True)
+    db.session.commit()
+    server, action, card = reminded(chat, link_identity, clock, team, make_action)
+    reply = wecom_answer(server, post_wecom(client, *server.press(card, "需支持", "WangWei")))
+    assert reply.findtext("Button/ReplaceName") == "请在网页上操作" and server.updates == []
+    assert updates_of(action) == []
+
+
 def test_wecom_lists_are_only_for_the_cards_person_and_a_replayed_submit_is_refused(
         app, client, team, make_action, clock, chat, link_identity):
     server, action, card = reminded(chat, link_identity, clock, team, make_action)
