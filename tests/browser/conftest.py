@@ -250,8 +250,11 @@ def shot(_shots_dir):
 
 
 def wait_for_htmx(page, timeout=ACTION_TIMEOUT_MS):
-    """Wait until no htmx request is in flight (htmx marks requesting elements with .htmx-request)."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')",
+    """Wait until the page has loaded (htmx wires its elements up on DOMContentLoaded: typing into a textarea
+    before that fires an input event no one listens to) and no htmx request is in flight (htmx marks requesting
+    elements with .htmx-request)."""
+    page.wait_for_function("() => document.readyState === 'complete'"
+                           " && !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')",
                            timeout=timeout)
 
 
