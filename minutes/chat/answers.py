@@ -80,24 +80,30 @@ def card_by_token(platform: str, token: str) -> ChatCard:
     return card
 
 
-def _card_for(platform: str, operator: str | None, token: str) -> ChatCard:
-    """The card, once the one pressing is the person it was sent to (`operator`: their user id on the platform;
-    None when the platform names nobody and the card's signed link stands for them)."""
+def card_for(platform: str, token: str, operator: str | None = None, user=None) -> ChatCard:
+    """The card, once the one pressing is the person it was sent to: `operator` is their user id on the platform
+    (a callback the platform signed names them), `user` the account signed in to this site (a DingTalk link, whose
+    signature only proves the link is ours, not who opened it). Naming nobody is refused: a link alone never acts."""
     card = card_by_token(platform, token)
-    if operator is not None:
+    if user is not None:
+        if user.id != card.user_id:
+            raise PermissionDenied(gettext("此链接是发给%(name)s的，请用本人的钉钉账号打开", name=card.user.name))
+    elif operator is not None:
         identity = db.session.scalar(select(ExternalIdentity).where(ExternalIdentity.provider == platform,
                                                                     ExternalIdentity.subject == operator))
         if identity is None or identity.user_id != card.user_id:
             raise PermissionDenied(gettext("只有收到该卡片的本人可以操作"))
+    else:
+        raise PermissionDenied(gettext("只有收到该卡片的本人可以操作"))
     if not card.user.is_enabled:
         raise PermissionDenied(gettext("该账号已停用"))
     return card
 
 
 def press(platform: str, operator: str | None, token: str, choice: str, value: str = "",
-          now: datetime | None = None) -> tuple[ChatCard, Answer]:
-    """Carry out a button of a card for the person it was sent to (see `_card_for`)."""
-    card = _card_for(platform, operator, token)
+          now: datetime | None = None, user=None) -> tuple[ChatCard, Answer]:
+    """Carry out a button of a card for the person it was sent to (see `card_for`)."""
+    card = card_for(platform, token, operator, user)
     user = card.user
     now = now or utcnow()
     if card.kind == "action":
@@ -269,7 +275,7 @@ def ask(platform: str, operator: str | None, token: str, choice: str,
     working days to choose one from and submit; 需支持: a list of the departments; 提出修改意见: the person's next
     text message to the app (within CHAT_COMMENT_WAIT_MINUTES) is the comment. The answer's card has an `ask`
     ({key, title, options, submit}) for the two lists."""
-    card = _card_for(platform, operator, token)
+    card = card_for(platform, token, operator)
     now = now or utcnow()
     if card.kind == "minutes" and choice == "change":
         return card, _await_comment(card, now)

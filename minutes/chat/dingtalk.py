@@ -6,11 +6,14 @@ the app's agent_id and the person's userid; msg.msgtype "action_card" with a but
 A work notification's action_card buttons are links (DingTalk posts nothing back for them). So 进行中 /
 已完成 / 确认无误 are links to <BASE_URL>/chat/dingtalk/callback carrying the card token, the choice, the
 time the card was sent and an HMAC-SHA256 signature over the three with the app's secret key: a link that was
-altered, or is older than CHAT_LINK_DAYS, is refused. The link opens in DingTalk's own browser on a page
-that asks once more (a link preview must never press a button); the press is a POST of the same signed
-values. 延期, 需支持 and 提出修改意见 are such links too: their page, in DingTalk's browser and without signing in
-(the signed link stands for the person), asks for what the button needs — one of the next working days, a
-department, the comment — and the POST carries it out through the same service call as the web page.
+altered, or is older than CHAT_LINK_DAYS, is refused. The signature proves the link is ours, not who opened it
+(a link can be forwarded), so a link acts only for a session signed in as the card's recipient: opened without
+one, it goes through 免登 inside DingTalk's browser (the client hands out the code, nothing to type) or the login
+page elsewhere, and comes back; signed in as anyone else, it is refused (403) and changes nothing. The page asks
+once more (a link preview must never press a button); the press is a POST of the same signed values with the
+session's CSRF token. 延期, 需支持 and 提出修改意见 are such links too: their page asks for what the button needs —
+one of the next working days, a department, the comment — and the POST carries it out through the same service
+call as the web page.
 """
 from __future__ import annotations
 
@@ -28,6 +31,10 @@ from minutes.identity.service import call_provider, drop_own_token
 from minutes.notify.service import im_text
 
 PLATFORM = "dingtalk"
+
+
+#: The query of a button's link: the card's token, the choice, when it was sent, the signature over the three.
+LINK_FIELDS = ("card", "do", "ts", "sig")
 
 
 def _signature(config, token: str, choice: str, ts: str) -> str:
@@ -80,7 +87,7 @@ def send(config, subject: str, card: dict, token: str) -> str:
 
 def read_press(config, values, now: float | None = None) -> tuple[str, str]:
     """(card token, choice) of a signed link, once its signature and age are checked."""
-    token, choice, ts, sig = (values.get(k, "") for k in ("card", "do", "ts", "sig"))
+    token, choice, ts, sig = (values.get(k, "") for k in LINK_FIELDS)
     if not sig or not hmac.compare_digest(_signature(config, token, choice, ts).encode(), sig.encode()):
         raise BadCallback("signature")
     try:

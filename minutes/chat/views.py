@@ -1,12 +1,17 @@
 """The platforms' callbacks: public (no login, no CSRF token) but verified the way each platform signs them."""
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext
+from flask_login import current_user, logout_user
 
 from minutes.chat import answers, calendar_events, dingtalk, feishu, service, wecom, wecom_callback
 from minutes.chat.crypto import BadCallback
 from minutes.core.errors import DomainError
 from minutes.core.timefmt import utcnow
 from minutes.extensions import csrf
+from minutes.identity import dingtalk as dingtalk_sign_in
+from minutes.identity.service import is_configured
+from minutes.people.views import login_url
+from minutes.webutil import session_is_current
 from minutes.notify.delivery import register_channel
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
@@ -67,9 +72,17 @@ def _wecom(config):
 
 
 def _dingtalk(config):
+    """A work notification's button: a signed link that acts only for its recipient, signed in to this site."""
     values = request.form if request.method == "POST" else request.args
     token, choice = dingtalk.read_press(config, values)
-    card = answers.card_by_token("dingtalk", token)
+    if not current_user.is_authenticated or not session_is_current():
+        return _sign_in_first(config, values)
+    if request.method == "POST" and config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()  # the press now acts on the session: a page elsewhere must not post it
+    try:
+        card = answers.card_for("dingtalk", token, user=current_user._get_current_object())
+    except DomainError as exc:  # someone else's link (forwarded), or a card that no longer exists
+        return render_template("error.html", message=exc.message, status=exc.status), exc.status
     label = dict(service.ACTION_CHOICES | service.MINUTES_CHOICES).get(choice, choice)
     try:
         needs = answers.input_for(card, choice, utcnow())
@@ -84,9 +97,24 @@ def _dingtalk(config):
     if request.method == "GET":  # a link preview or a prefetch must never press: ask once more (and for the input)
         return ask_again("", 200)
     try:
-        _card, answer = answers.press("dingtalk", None, token, choice, values.get("value", ""))
+        _card, answer = answers.press("dingtalk", None, token, choice, values.get("value", ""),
+                                      user=current_user._get_current_object())
     except DomainError as exc:
         return ask_again(exc.message, exc.status)
     if needs and answer.asks_again:  # the input refused (a day off, no comment): keep it
         return ask_again(answer.message, 400)
     return render_template("chat/press.html", card=card, label=label, values=values, answer=answer)
+
+
+def _sign_in_first(config, values):
+    """Sign in, then back to the link: inside DingTalk's client by 免登 (the client hands out the code, nothing to
+    type), in any other browser on the login page. A session that timed out ends first, as on every other page."""
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+    link = url_for("chat.callback", platform="dingtalk", **{key: values.get(key, "") for key in dingtalk.LINK_FIELDS})
+    status = 303 if request.method == "POST" else 302
+    if (dingtalk_sign_in.in_client(request.headers.get("User-Agent", ""))
+            and is_configured(config, "dingtalk") and config.get("DINGTALK_CORP_ID")):
+        return redirect(url_for("identity.dingtalk_in_app", next=link), status)
+    return redirect(login_url(link), status)

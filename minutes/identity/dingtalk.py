@@ -34,6 +34,12 @@ def _oapi(config, method: str, path: str, **kwargs) -> dict:
     return body
 
 
+def in_client(user_agent: str) -> bool:
+    """Whether a request comes from DingTalk's own browser (its User-Agent names "DingTalk/<version>"), where 免登
+    signs the person in without typing; elsewhere the login page does."""
+    return "DingTalk/" in (user_agent or "")
+
+
 def authorize_url(config, redirect_uri: str, state: str, user_agent: str = "") -> str:
     """DingTalk's login page (QR code in a browser; inside DingTalk it asks for consent only)."""
     query = {"redirect_uri": redirect_uri, "response_type": "code", "client_id": config["DINGTALK_CLIENT_ID"],

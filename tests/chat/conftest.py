@@ -31,6 +31,7 @@ def wecom_server():
 def dingtalk_server():
     server = DingTalkChatServer()
     server.members["dt_wangwei"] = {"name": "王伟", "unionid": "u-wangwei"}
+    server.members["dt_liuyang"] = {"name": "刘洋", "unionid": "u-liuyang"}
     yield server
     server.stop()
 
@@ -50,7 +51,8 @@ def chat(app, feishu_server, wecom_server, dingtalk_server):
                           WECOM_CORP_ID=w.corp_id, WECOM_AGENT_ID=w.agent_id, WECOM_SECRET=w.secret,
                           WECOM_BASE_URL=w.url, WECOM_CALLBACK_TOKEN=WECOM_TOKEN, WECOM_ENCODING_AES_KEY=WECOM_AES_KEY,
                           DINGTALK_CLIENT_ID=d.client_id, DINGTALK_CLIENT_SECRET=d.client_secret,
-                          DINGTALK_OAPI_URL=d.url, DINGTALK_API_URL=d.url, DINGTALK_AGENT_ID=d.agent_id)
+                          DINGTALK_OAPI_URL=d.url, DINGTALK_API_URL=d.url, DINGTALK_AGENT_ID=d.agent_id,
+                          DINGTALK_CORP_ID=d.corp_id, DINGTALK_LOGIN_URL=d.url)
         return {"feishu": f, "wecom": w, "dingtalk": d}[platform]
 
     return configure

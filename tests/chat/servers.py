@@ -362,6 +362,30 @@ class DingTalkChatServer(DingTalkServer):
             return jsonify(errcode=0, errmsg="ok", task_id=int(time.time() * 1000) % 10 ** 9, request_id="r")
 
 
+#: DingTalk's own browser (the iOS client): a link from a work notification opens in it.
+DINGTALK_BROWSER = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+                                  "(KHTML, like Gecko) Mobile/15E148 AliApp(DingTalk/7.6.0) com.laiwang.DingTalk/34028340"}
+IN_APP = "/login/dingtalk/in-app"
+
+
+def dingtalk_open(client, server, path: str, query: dict, userid: str):
+    """Open a work notification's link in DingTalk's browser as the DingTalk member `userid`, not signed in: the
+    link sends the browser to 免登 with next= the link, the client hands the page a code for `userid` (issued by
+    the loopback server, as requestAuthCode would), the page posts it, and the browser comes back to the link.
+    Returns the link's page."""
+    first = client.get(path, query_string=query, headers=DINGTALK_BROWSER)
+    assert first.status_code == 302, first.get_data(as_text=True)
+    target = urlsplit(first.headers["Location"])
+    assert target.path == IN_APP
+    link = parse_qs(target.query)["next"][0]
+    assert urlsplit(link).path == path and {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()} == query
+    signed_in = client.post(IN_APP, data={"code": server.issue_code(userid, "in_app"), "next": link},
+                            headers=DINGTALK_BROWSER)
+    assert signed_in.status_code == 302, signed_in.get_data(as_text=True)
+    assert signed_in.headers["Location"].endswith(link)
+    return client.get(link, headers=DINGTALK_BROWSER)
+
+
 def dingtalk_button(card: dict, label: str) -> tuple[str, dict]:
     """(path, query) of the link behind a button of a work notification."""
     url = next(b["action_url"] for b in card["btn_json_list"] if b["title"] == label)

@@ -12,7 +12,7 @@ from minutes.extensions import db
 from minutes.people.models import Department
 from minutes.records import signoff
 from minutes.records.models import MinutesResponse, ResponseKind
-from tests.chat.servers import WECOM_TOKEN, dingtalk_button, sha1_sorted, wecom_decrypt
+from tests.chat.servers import WECOM_TOKEN, dingtalk_button, dingtalk_open, sha1_sorted, wecom_decrypt
 from tests.chat.test_cards import TEXT, remind, sign_off_by_card, updates_of
 
 COMMENT = "第二项决议的负责人应为市场部，请改正"
@@ -198,11 +198,11 @@ def test_wecom_a_message_after_the_wait_or_after_final_is_not_a_comment(app, cli
 
 def test_dingtalk_delay_link_offers_the_working_days_and_moves_the_deadline(app, client, team, make_action, clock,
                                                                            chat, link_identity):
-    _server, action, card = reminded(chat, link_identity, clock, team, make_action, "dingtalk", "dt_wangwei")
+    server, action, card = reminded(chat, link_identity, clock, team, make_action, "dingtalk", "dt_wangwei")
     assert [b["title"] for b in card["btn_json_list"]] == ["进行中", "已完成", "延期", "需支持", "查看详情"]
     path, query = dingtalk_button(card, "延期")
-    assert path == "/chat/dingtalk/callback"  # signed, like 已完成: no sign-in, no web app
-    page = client.get(path, query_string=query).get_data(as_text=True)
+    assert path == "/chat/dingtalk/callback"  # signed, like 已完成; acts once 免登 names its recipient
+    page = dingtalk_open(client, server, path, query, "dt_wangwei").get_data(as_text=True)
     assert "延期至" in page and '<option value="2026-09-28">2026年9月28日（周一）</option>' in page
     assert 'value="2026-09-25"' not in page and 'value="2026-10-10"' in page  # 中秋节 off, 调休 Saturday on
     assert action.status == ActionStatus.NOT_STARTED
@@ -228,10 +228,10 @@ def test_dingtalk_delay_link_offers_the_working_days_and_moves_the_deadline(app,
 
 def test_dingtalk_need_support_link_asks_for_the_department(app, client, team, make_action, clock, chat,
                                                            link_identity):
-    _server, action, card = reminded(chat, link_identity, clock, team, make_action, "dingtalk", "dt_wangwei")
+    server, action, card = reminded(chat, link_identity, clock, team, make_action, "dingtalk", "dt_wangwei")
     path, query = dingtalk_button(card, "需支持")
     market = db.session.scalar(select(Department).where(Department.name == "市场部"))
-    page = client.get(path, query_string=query).get_data(as_text=True)
+    page = dingtalk_open(client, server, path, query, "dt_wangwei").get_data(as_text=True)
     assert f'<option value="{market.id}">市场部</option>' in page
     clock(2026, 9, 22, 11, 5)
     done = client.post(path, data=dict(query, value=str(market.id)))
@@ -241,9 +241,9 @@ def test_dingtalk_need_support_link_asks_for_the_department(app, client, team, m
 
 
 def test_dingtalk_change_request_link_takes_the_comment(app, client, login_as, recorded, clock, chat, link_identity):
-    _server, r, version, card = sign_off_by_card(chat, link_identity, clock, recorded, "dingtalk", "dt_wangwei")
+    server, r, version, card = sign_off_by_card(chat, link_identity, clock, recorded, "dingtalk", "dt_wangwei")
     path, query = dingtalk_button(card, "提出修改意见")
-    page = client.get(path, query_string=query).get_data(as_text=True)
+    page = dingtalk_open(client, server, path, query, "dt_wangwei").get_data(as_text=True)
     assert "<textarea" in page and "提交修改意见" in page
     empty = client.post(path, data=dict(query, value="  "))
     assert empty.status_code == 400 and "请写明修改意见" in empty.get_data(as_text=True)

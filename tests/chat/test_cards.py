@@ -15,8 +15,8 @@ from minutes.notify.delivery import deliver_pending
 from minutes.notify.models import OutboxMessage, OutboxStatus
 from minutes.records import drafting, service as records, signoff
 from minutes.records.models import MinutesResponse, MinutesStatus, ResponseKind
-from tests.chat.servers import (WECOM_AES_KEY, dingtalk_button, feishu_card_text, feishu_element, feishu_signed,
-                                wecom_decrypt)
+from tests.chat.servers import (WECOM_AES_KEY, dingtalk_button, dingtalk_open, feishu_card_text, feishu_element,
+                                feishu_signed, wecom_decrypt)
 
 TEXT = "整理投诉分级标准并发给各部门确认"
 DUE = date(2026, 9, 22)
@@ -283,7 +283,8 @@ def test_dingtalk_work_notification_link_asks_then_marks_done(app, client, team,
     path, query = dingtalk_button(card, "已完成")
     assert path == "/chat/dingtalk/callback"
 
-    page = client.get(path, query_string=query)  # opening the link (or a preview fetching it) presses nothing
+    page = dingtalk_open(client, server, path, query, "dt_wangwei")  # signed in by 免登, back to the link
+    # opening the link (or a preview fetching it) presses nothing
     assert page.status_code == 200 and "确认操作：已完成" in page.get_data(as_text=True)
     assert TEXT in page.get_data(as_text=True)  # the page says which action it is about before asking
     assert action.status == ActionStatus.NOT_STARTED
@@ -443,6 +444,7 @@ def test_sign_off_confirmed_from_a_dingtalk_link(app, client, recorded, clock, c
     (to, card), = server.sent
     assert to == "dt_wangwei" and "解决客户投诉处理流程卡点" in card["markdown"]
     path, query = dingtalk_button(card, "确认无误")
+    assert dingtalk_open(client, server, path, query, "dt_wangwei").status_code == 200
     clock(2026, 6, 18, 16, 45)
     page = client.post(path, data=query).get_data(as_text=True)
     assert "确认于 6月18日 16:45" in page
