@@ -56,12 +56,21 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-class Feishu:
+class _Platform:
+    """One delivery's calls to a platform; `keep()` runs before each (the deliverer renews its claim on the meeting's
+    event there, or stops: minutes.chat.calendar_events.Claim)."""
+
+    def __init__(self, keep=None):
+        self.keep = keep or (lambda: None)
+
+
+class Feishu(_Platform):
     what = lazy_gettext("飞书日历")
     #: 193001: event not found (deleted in the client).
     GONE = (193001,)
 
     def _call(self, config, method: str, path: str, **kwargs) -> dict:
+        self.keep()
         url = config["FEISHU_BASE_URL"].rstrip("/") + "/open-apis/calendar/v4" + path
 
         def call():
@@ -128,10 +137,11 @@ class Feishu:
         self._call(config, "DELETE", self._path(owner, event_id), params={"need_notification": "true"})
 
 
-class DingTalk:
+class DingTalk(_Platform):
     what = lazy_gettext("钉钉日程")
 
     def _call(self, config, method: str, path: str, **kwargs) -> dict:
+        self.keep()
         url = config["DINGTALK_API_URL"].rstrip("/") + "/v1.0/calendar" + path
 
         def call():
@@ -157,6 +167,7 @@ class DingTalk:
         for userid in userids:
             key = (config["DINGTALK_OAPI_URL"], config["DINGTALK_CLIENT_ID"], userid)
             if key not in self._unions:
+                self.keep()  # 41 look-ups for 42 invitees can take minutes: the claim is renewed as they go
                 detail = dingtalk_id._corp_call(config, "/topapi/v2/user/get", {"userid": userid})
                 union = (detail.get("result") or {}).get("unionid") if detail.get("errcode") == 0 else None
                 if not union:
@@ -207,12 +218,13 @@ class DingTalk:
         self._call(config, "DELETE", self._path(owner, event_id), params={"pushNotification": "true"})
 
 
-class WeCom:
+class WeCom(_Platform):
     what = lazy_gettext("企业微信日程")
     #: 400105: schedule not found (cancelled in the client).
     GONE = (400105,)
 
     def _call(self, config, path: str, body: dict) -> dict:
+        self.keep()
         url = config["WECOM_BASE_URL"].rstrip("/") + "/cgi-bin/oa/schedule" + path
 
         def call():
@@ -255,4 +267,5 @@ class WeCom:
         self._call(config, "/del", {"schedule_id": event_id})
 
 
-PLATFORMS = {"feishu": Feishu(), "dingtalk": DingTalk(), "wecom": WeCom()}
+#: The platforms' calls, made anew for each delivery (`PLATFORMS[name](keep=...)`).
+PLATFORMS = {"feishu": Feishu, "dingtalk": DingTalk, "wecom": WeCom}

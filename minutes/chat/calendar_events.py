@@ -131,45 +131,81 @@ def _save(facts: dict, **values) -> None:
         write_intent.reset(token)
 
 
-#: How long one deliverer may take over a meeting's event (the platform's answers take seconds, not minutes).
+#: How long one deliverer may take over a meeting's event without word from it (at least 6 SSO_HTTP_TIMEOUTs).
 CLAIM_SECONDS = 120
 
 
-def _claim(facts: dict) -> bool:
-    """Take the meeting's event for this delivery; False while another deliverer (another process) has it."""
-    try:
-        _save(facts)  # the row exists from here on, so the claim below has one row to take
-    except IntegrityError:  # another deliverer wrote it just now
-        db.session.rollback()
-    token = write_intent.set(True)
-    try:
+class Claim:
+    """The meeting's event, taken by one deliverer (another process waits) and kept while it talks to the platform.
+
+    A first DingTalk create looks up every invitee's unionId, a call each of up to SSO_HTTP_TIMEOUT: the whole can
+    outlast any fixed claim, and a second deliverer taking the event over would create a second one. So the
+    platform's calls renew the claim as they go (`keep`, before each call, once a quarter of it has passed): it
+    runs out only when its deliverer stops (died, or a single call hung past every timeout), and a deliverer whose
+    claim was taken over meanwhile stops before its next call. The claim is known by its own end time (one taker at
+    a time, each later taker's end later): renewing and releasing touch only the claim this deliverer holds."""
+
+    def __init__(self, facts: dict, config):
+        self.meeting_id = facts["meeting_id"]
+        self.facts = facts
+        self.seconds = max(CLAIM_SECONDS, 6 * float(config.get("SSO_HTTP_TIMEOUT") or 10))
+        self.until = None
+        self.renewed_at = None
+
+    def _set(self, where, until) -> bool:
+        token = write_intent.set(True)
+        try:
+            taken = db.session.execute(
+                update(ChatCalendarEvent).where(ChatCalendarEvent.meeting_id == self.meeting_id, where)
+                .values(claimed_until=until), execution_options={"synchronize_session": False}).rowcount
+            db.session.commit()
+        finally:
+            write_intent.reset(token)
+        return bool(taken)
+
+    def take(self) -> bool:
+        """Take the meeting's event for this delivery; False while another deliverer (another process) has it."""
+        try:
+            _save(self.facts)  # the row exists from here on, so the claim below has one row to take
+        except IntegrityError:  # another deliverer wrote it just now
+            db.session.rollback()
         now = utcnow()
-        taken = db.session.execute(
-            update(ChatCalendarEvent).where(ChatCalendarEvent.meeting_id == facts["meeting_id"],
-                                            or_(ChatCalendarEvent.claimed_until.is_(None),
-                                                ChatCalendarEvent.claimed_until < now))
-            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS)),
-            execution_options={"synchronize_session": False}).rowcount
-        db.session.commit()
-    finally:
-        write_intent.reset(token)
-    return bool(taken)
+        until = now + timedelta(seconds=self.seconds)
+        if not self._set(or_(ChatCalendarEvent.claimed_until.is_(None), ChatCalendarEvent.claimed_until < now), until):
+            return False
+        self.until, self.renewed_at = until, now
+        return True
+
+    def keep(self) -> None:
+        """Before a call to the platform: renew the claim (once a quarter of it has passed), or stop when another
+        deliverer has taken the event over meanwhile."""
+        now = utcnow()
+        if now - self.renewed_at < timedelta(seconds=self.seconds / 4):
+            return
+        until = now + timedelta(seconds=self.seconds)
+        if not self._set(ChatCalendarEvent.claimed_until == self.until, until):
+            raise CalendarRefused(gettext("该会议的日程已由另一个投递进程接手，本次同步中止，稍后重试"))
+        self.until, self.renewed_at = until, now
+
+    def release(self) -> None:
+        db.session.rollback()
+        self._set(ChatCalendarEvent.claimed_until == self.until, None)
 
 
 def deliver(message) -> None:
     """Bring the platform's event in step with the facts the message holds (create, update, invite, delete), with
     the meeting's event claimed for this deliverer meanwhile."""
     facts = json.loads(message.body_text)
-    if not _claim(facts):
+    claim = Claim(facts, current_app.config)
+    if not claim.take():
         raise CalendarRefused(gettext("该会议的日程正由另一个投递进程同步，稍后重试"))
     try:
-        _sync(message, facts)
+        _sync(message, facts, claim)
     finally:
-        db.session.rollback()
-        _save(facts, claimed_until=None)
+        claim.release()
 
 
-def _sync(message, facts: dict) -> None:
+def _sync(message, facts: dict, claim: Claim) -> None:
     row = db.session.execute(select(ChatCalendarEvent.vendor_event_id, ChatCalendarEvent.owner,
                                     ChatCalendarEvent.attendees, ChatCalendarEvent.synced_message_id,
                                     ChatCalendarEvent.cancelled_at)
@@ -177,7 +213,7 @@ def _sync(message, facts: dict) -> None:
     db.session.commit()  # no transaction stays open while the platform answers
     if row is not None and (row.synced_message_id or 0) > message.id:
         return  # a newer message already brought the event in step
-    api, config = PLATFORMS[facts["platform"]], current_app.config
+    api, config = PLATFORMS[facts["platform"]](keep=claim.keep), current_app.config
     event_id = row.vendor_event_id if row is not None and row.cancelled_at is None else None
     if facts["cancelled"]:
         if event_id:

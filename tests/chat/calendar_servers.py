@@ -4,7 +4,9 @@ Each keeps the events it holds in `.events` (event id → {"summary", "starts", 
 the vendor's own time format), "location", "online_link", "description", "organizer", "attendees" (set of the
 people's user ids)}) and refuses what the vendor refuses: a missing or unknown token, a missing required field, a
 time in the wrong format, an end before the start, an attendee who is not a member, an unknown event. `.down = True`
-makes every calendar call answer 502 with an HTML page (a gateway in front of a platform that is down).
+makes every calendar call answer 502 with an HTML page (a gateway in front of a platform that is down);
+`.before_lookup`, when set, runs (in the server's thread) before DingTalk answers a user look-up
+(topapi/v2/user/get, how the app finds a person's unionId): a test slows the look-ups with it.
 """
 from datetime import datetime
 
@@ -22,6 +24,7 @@ class CalendarMixin:
         self.events: dict[str, dict] = {}
         self.down = False
         self.next_id = 1
+        self.before_lookup = None
         super().__init__(*args, **kwargs)
 
     def reset(self):
@@ -29,6 +32,7 @@ class CalendarMixin:
         self.events: dict[str, dict] = {}
         self.down = False
         self.next_id = 1
+        self.before_lookup = None
 
     def new_event(self, **fields) -> str:
         event_id = f"{self.title}-ev-{self.next_id}"
@@ -179,6 +183,11 @@ class DingTalkCalendarServer(CalendarMixin, DingTalkChatServer):
 
         server.guard(app, "/v1.0/calendar/", lambda: request.headers.get("x-acs-dingtalk-access-token") in server.app_tokens,
                      lambda: refused("InvalidAuthentication", "不合法的access_token", 401), owner_and_calendar)
+
+        @app.before_request
+        def slow_lookup():
+            if request.path == "/topapi/v2/user/get" and server.before_lookup is not None:
+                server.before_lookup()
 
         def times(body, required):
             found = {}

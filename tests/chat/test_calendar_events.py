@@ -2,12 +2,16 @@
 event updated when the time moves or someone is uninvited, deleted when the meeting is cancelled; a platform that is
 down is retried and shown to the sender and the administrator, and the e-mail invitations go out regardless.
 Each platform runs on loopback (tests/chat/calendar_servers.py), checking what the vendor checks."""
-from datetime import datetime, timezone
+import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from minutes.chat import calendar_events
+from minutes.chat.calendar_apis import CalendarRefused, DingTalk
 from minutes.chat.models import ChatCalendarEvent
+from minutes.core import timefmt
 from minutes.extensions import db
 from minutes.meetings import sending
 from minutes.meetings.models import Participant
@@ -270,3 +274,78 @@ def test_while_another_deliverer_works_on_the_event_the_message_waits_for_it(
     db.session.expire_all()
     assert calendar_messages()[0].status == OutboxStatus.SENT and len(server.events) == 1
     assert db.session.scalar(select(ChatCalendarEvent)).claimed_until is None
+
+
+def test_a_first_create_slower_than_a_claim_keeps_the_event_so_a_second_deliverer_makes_no_second_one(
+        app, team, clock, calendar, smtp_server):
+    """A first DingTalk create looks up each invitee's unionId, a call each of up to SSO_HTTP_TIMEOUT (41 of them
+    for 42 invitees): here each look-up takes 70 s of the pinned clock, so the second ends past the two minutes a
+    claim lasts. Then another deliverer (another process: a thread with its own app context and session) takes up
+    the same message, as the outbox would once its own claim on the message ran out."""
+    server = calendar("dingtalk")
+    DingTalk._unions.clear()  # nobody's unionId is known yet: the create looks them up
+    plan(team)
+    lookups, second = [], []
+
+    def deliver_again():
+        with app.app_context():
+            message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "calendar")).one()
+            try:
+                calendar_events.deliver(message)
+                second.append("delivered")
+            except CalendarRefused as exc:
+                second.append(str(exc))
+            finally:
+                db.session.remove()
+
+    def slow_lookup():
+        timefmt.freeze(timefmt.utcnow() + timedelta(seconds=70))
+        lookups.append(timefmt.utcnow())
+        if len(lookups) == 2:
+            other = threading.Thread(target=deliver_again)
+            other.start()
+            other.join(30)
+
+    server.before_lookup = slow_lookup
+    send(team, clock, smtp_server)
+    server.before_lookup = None
+    assert len(lookups) >= 2 and second and second[0] != "delivered", second
+    assert "另一个投递进程" in second[0]
+    assert len(server.events) == 1  # one event, not one per deliverer
+    event = server.only_event()
+    assert event["attendees"] == set(SUBJECTS["dingtalk"])
+    db.session.expire_all()
+    assert calendar_messages()[0].status == OutboxStatus.SENT
+    row = db.session.scalar(select(ChatCalendarEvent))
+    assert row.vendor_event_id in server.events and row.claimed_until is None
+
+
+def test_a_deliverer_whose_claim_was_taken_over_stops_before_its_next_call(app, team, clock, calendar, smtp_server):
+    """Stopped long enough for its claim to run out and another deliverer to take the event: it makes no call."""
+    server = calendar("dingtalk")
+    DingTalk._unions.clear()
+    plan(team)
+    taken = []
+
+    def taken_over():
+        if not taken:
+            now = timefmt.utcnow() + timedelta(seconds=400)
+            timefmt.freeze(now)
+            with app.app_context():  # another process took the expired claim, for two minutes from now
+                db.session.execute(update(ChatCalendarEvent).values(claimed_until=now + timedelta(seconds=120)))
+                db.session.commit()
+                db.session.remove()
+            taken.append(now)
+
+    server.before_lookup = taken_over
+    clock(2026, 9, 15, 9, 0)
+    sending.send_agenda(team.host, team.meeting)
+    db.session.commit()
+    deliver_pending()
+    server.before_lookup = None
+    (message,) = calendar_messages()
+    assert message.status == OutboxStatus.PENDING and "已由另一个投递进程接手" in message.last_error
+    assert server.events == {}
+    db.session.expire_all()
+    row = db.session.scalar(select(ChatCalendarEvent))
+    assert row.claimed_until == taken[0] + timedelta(seconds=120)  # the other deliverer's claim stays its own
