@@ -42,7 +42,9 @@ PUBLIC_ENDPOINTS = {"people.login", "static", "health", "favicon", "actions.cale
                     "identity.feishu_callback", "identity.dingtalk_login", "identity.dingtalk_callback",
                     "identity.dingtalk_in_app",  # DingTalk 免登: the code from the client, redeemed like a callback's
                     "identity.wecom_login", "identity.wecom_callback",
-                    "chat.callback"}  # card buttons: verified by each platform's signature (minutes/chat/views.py)
+                    # card buttons: verified by each platform's signature; a DingTalk link signs the person in
+                    # itself and acts only for the card's recipient (minutes/chat/views.py)
+                    "chat.callback"}
 
 
 #: Request headers the app reads (htmx, live room reconnects, API tokens, CSRF): checked like any field.

@@ -1,4 +1,7 @@
-"""The platforms' callbacks: public (no login, no CSRF token) but verified the way each platform signs them."""
+"""The platforms' callbacks: public (no login, no CSRF token) but verified the way each platform signs them.
+
+DingTalk's buttons are links, not callbacks: their signature only proves the link is ours, so the view signs the
+person in first (免登 or the login page) and acts only for the card's recipient, with the session's CSRF token."""
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext
 from flask_login import current_user, logout_user
@@ -10,9 +13,9 @@ from minutes.core.timefmt import utcnow
 from minutes.extensions import csrf
 from minutes.identity import dingtalk as dingtalk_sign_in
 from minutes.identity.service import is_configured
+from minutes.notify.delivery import register_channel
 from minutes.people.views import login_url
 from minutes.webutil import session_is_current
-from minutes.notify.delivery import register_channel
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 csrf.exempt(bp)
