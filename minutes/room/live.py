@@ -86,7 +86,7 @@ def base_context(meeting, parts=None, now=None, screen_only: bool = False) -> di
     parts = () if screen_only else parts
     whole = parts is None or events.ALL in parts
     room = service.room_of(meeting)
-    items = service.room_items(meeting, now, room, current_points_only=screen_only)
+    items = service.room_items(meeting, now, room, current_points_only=screen_only, point_rows=True)
     need_people = whole or events.ATTENDANCE in parts or events.HEAD in parts
     rows = attendance.attendance(meeting) if room and need_people else []
     entries = service.entries_of(items) if room else []
@@ -273,9 +273,10 @@ def render_points_added(meeting, point_ids: list[int]) -> dict[str, str]:
     out = {a: [] for a in AUDIENCES}
     tools = EditTools(meeting.id)
     for point_id in point_ids:
-        p = db.session.get(Point, point_id)
-        if p is None or p.deleted_at is not None:
+        point = db.session.get(Point, point_id)
+        if point is None or point.deleted_at is not None:
             continue
+        p = service.PointRow.of(point)
         count = service.item_count(p.agenda_item_id)
         for audience in ("write", "read"):
             out[audience].append(_fragment("room/_point_added.html", p=p, count=count, meeting=meeting,
