@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import gettext
+from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -113,20 +115,23 @@ def base_context(meeting, parts=None, now=None, screen_only: bool = False) -> di
 
 
 class EditTools:
-    """The recorder's edit and delete buttons beside every point, decision and action: their labels, confirmations
-    and addresses, built once per render instead of once per button (300 points cost 1,500 translations and 600
-    url_for calls a render, a third of the room page's time)."""
+    """What the markup of every point, decision and action shares, built once per render instead of once per record:
+    the recorder's edit and delete buttons (labels, confirmations, addresses: 300 points cost 1,500 translations and
+    600 url_for calls a render, a third of the room page's time) and the points' kind labels."""
 
-    #: an obj_id no row has, to find where the id goes in a built address
-    _MARK = 987654321
+    #: an obj_id and a version no row has, to find where they go in built markup
+    _MARK, _VERSION_MARK = 987654321, 876543219
+    _MARKS = re.compile(f"({_MARK}|{_VERSION_MARK})")
 
     def __init__(self, meeting_id: int):
         self.meeting_id = meeting_id
         self.edit_label, self.delete_label = gettext("编辑"), gettext("删除")
+        self.kind_label = {kind: kind.label for kind in PointKind}
         entry_kinds = {"decisions": gettext("决议"), "actions": gettext("待办")}
         self.confirm = {kind: gettext("删除这条%(kind)s？", kind=label)
-                        for kind, label in [*((k, k.label) for k in PointKind), *entry_kinds.items()]}
+                        for kind, label in [*self.kind_label.items(), *entry_kinds.items()]}
         self._around: dict[tuple[str, str], tuple[str, str]] = {}
+        self._buttons: dict[tuple, list[str]] = {}
 
     def _url(self, endpoint: str, kind: str, obj_id: int) -> str:
         key = (endpoint, kind)
@@ -142,6 +147,19 @@ class EditTools:
 
     def delete_url(self, kind: str, obj_id: int) -> str:
         return self._url("room.delete", kind, obj_id)
+
+    def buttons(self, kind: str, obj_id: int, version: int, confirm_key, pad: str) -> Markup:
+        """The `buttons` macro of templates/room/_record.html for one record: rendered once per kind of record
+        (with marks where the id and the version go), then filled in per record (a macro call per record cost
+        more than the rest of a point's markup)."""
+        key = (kind, confirm_key, pad)
+        pieces = self._buttons.get(key)
+        if pieces is None:
+            macro = current_app.jinja_env.get_template("room/_record.html").module.buttons
+            built = str(macro(self, kind, self._MARK, self._VERSION_MARK, self.confirm[confirm_key], pad))
+            pieces = self._buttons[key] = self._MARKS.split(built)
+        values = {str(self._MARK): str(int(obj_id)), str(self._VERSION_MARK): str(int(version))}
+        return Markup("".join(values.get(piece, piece) if n % 2 else piece for n, piece in enumerate(pieces)))
 
 
 def entry_context(meeting) -> dict:
