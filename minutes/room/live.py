@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 
 from flask import current_app, has_request_context, render_template, url_for
@@ -121,7 +120,6 @@ class EditTools:
 
     #: an obj_id and a version no row has, to find where they go in built markup
     _MARK, _VERSION_MARK = 987654321, 876543219
-    _MARKS = re.compile(f"({_MARK}|{_VERSION_MARK})")
 
     def __init__(self, meeting_id: int):
         self.meeting_id = meeting_id
@@ -131,7 +129,7 @@ class EditTools:
         self.confirm = {kind: gettext("删除这条%(kind)s？", kind=label)
                         for kind, label in [*self.kind_label.items(), *entry_kinds.items()]}
         self._around: dict[tuple[str, str], tuple[str, str]] = {}
-        self._buttons: dict[tuple, list[str]] = {}
+        self._buttons: dict[tuple, list[list[Markup]]] = {}
 
     def _url(self, endpoint: str, kind: str, obj_id: int) -> str:
         key = (endpoint, kind)
@@ -156,10 +154,19 @@ class EditTools:
         pieces = self._buttons.get(key)
         if pieces is None:
             macro = current_app.jinja_env.get_template("room/_record.html").module.buttons
-            built = str(macro(self, kind, self._MARK, self._VERSION_MARK, self.confirm[confirm_key], pad))
-            pieces = self._buttons[key] = self._MARKS.split(built)
-        values = {str(self._MARK): str(int(obj_id)), str(self._VERSION_MARK): str(int(version))}
-        return Markup("".join(values.get(piece, piece) if n % 2 else piece for n, piece in enumerate(pieces)))
+            built = macro(self, kind, self._MARK, self._VERSION_MARK, self.confirm[confirm_key], pad)
+            # Markup's split keeps the macro's (escaped) markup as Markup: nothing is marked safe that was not
+            pieces = self._buttons[key] = [part.split(str(self._VERSION_MARK)) for part in built.split(str(self._MARK))]
+        obj_id, version = str(int(obj_id)), str(int(version))
+        filled = []
+        for n, part in enumerate(pieces):
+            if n:
+                filled.append(obj_id)
+            for m, piece in enumerate(part):
+                if m:
+                    filled.append(version)
+                filled.append(piece)
+        return Markup("").join(filled)
 
 
 def entry_context(meeting) -> dict:

@@ -343,7 +343,8 @@ class ItemView:
     """One agenda item as the room shows it."""
 
     item: AgendaItem
-    points: list[Point]
+    #: Point objects, or PointRows for the room's pages (room_items(point_rows=True))
+    points: list[Point] | list[PointRow]
     decisions: list[Decision]
     actions: list[ActionItem]
     elapsed_seconds: int = 0
