@@ -3,6 +3,7 @@
     .venv/bin/python bench/room_profile.py build --backend sqlite --out /tmp/room.json
     .venv/bin/python bench/room_profile.py time --data /tmp/room.json [--root /work/main] [--gets 40]
     .venv/bin/python bench/room_profile.py profile --data /tmp/room.json --page recorder [--top 40]
+    .venv/bin/python bench/room_profile.py drop --data /tmp/room.json
 
 `build` makes the page budgets' big room (tests/page_data.py: 30 agenda items, 300 points) in a scratch SQLite file
 or PostgreSQL schema and writes where it is to a JSON file. `time` logs in the recorder and an attendee and times
@@ -11,6 +12,7 @@ per page the p50/p95 of the CPU time of the process and of the wall time, as JSO
 another checkout (main's, for a before/after in the same run on the same data: alternate the two processes).
 `profile` runs cProfile over `--gets` GETs of one page and prints the top functions by cumulative and own time,
 and the split: the room's context (live.base_context), Jinja (render_template) and the rest of the request.
+`drop` removes the PostgreSQL schema `build` made (the runs in between share it).
 """
 from __future__ import annotations
 
@@ -142,7 +144,7 @@ def profile(info: dict, page: str, gets: int, top: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("build", "time", "profile"))
+    parser.add_argument("command", choices=("build", "time", "profile", "drop"))
     parser.add_argument("--backend", default="sqlite", choices=("sqlite", "postgresql"))
     parser.add_argument("--out", type=Path)
     parser.add_argument("--data", type=Path)
@@ -156,6 +158,11 @@ def main() -> None:
         return
     _use_root(args.root)
     info = json.loads(args.data.read_text())
+    if args.command == "drop":
+        from live_fanout import drop_schema
+
+        drop_schema(info["schema"])
+        return
     if args.command == "time":
         print(json.dumps({"root": str(args.root), "load": os.getloadavg()[0], **time_pages(info, args.gets)}))
     else:
