@@ -16,6 +16,7 @@ import time
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import gettext
+from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -86,7 +87,7 @@ def base_context(meeting, parts=None, now=None, screen_only: bool = False) -> di
     parts = () if screen_only else parts
     whole = parts is None or events.ALL in parts
     room = service.room_of(meeting)
-    items = service.room_items(meeting, now, room, current_points_only=screen_only)
+    items = service.room_items(meeting, now, room, current_points_only=screen_only, point_rows=True)
     need_people = whole or events.ATTENDANCE in parts or events.HEAD in parts
     rows = attendance.attendance(meeting) if room and need_people else []
     entries = service.entries_of(items) if room else []
@@ -113,20 +114,22 @@ def base_context(meeting, parts=None, now=None, screen_only: bool = False) -> di
 
 
 class EditTools:
-    """The recorder's edit and delete buttons beside every point, decision and action: their labels, confirmations
-    and addresses, built once per render instead of once per button (300 points cost 1,500 translations and 600
-    url_for calls a render, a third of the room page's time)."""
+    """What the markup of every point, decision and action shares, built once per render instead of once per record:
+    the recorder's edit and delete buttons (labels, confirmations, addresses: 300 points cost 1,500 translations and
+    600 url_for calls a render, a third of the room page's time) and the points' kind labels."""
 
-    #: an obj_id no row has, to find where the id goes in a built address
-    _MARK = 987654321
+    #: an obj_id and a version no row has, to find where they go in built markup
+    _MARK, _VERSION_MARK = 987654321, 876543219
 
     def __init__(self, meeting_id: int):
         self.meeting_id = meeting_id
         self.edit_label, self.delete_label = gettext("编辑"), gettext("删除")
+        self.kind_label = {kind: kind.label for kind in PointKind}
         entry_kinds = {"decisions": gettext("决议"), "actions": gettext("待办")}
         self.confirm = {kind: gettext("删除这条%(kind)s？", kind=label)
-                        for kind, label in [*((k, k.label) for k in PointKind), *entry_kinds.items()]}
+                        for kind, label in [*self.kind_label.items(), *entry_kinds.items()]}
         self._around: dict[tuple[str, str], tuple[str, str]] = {}
+        self._buttons: dict[tuple, list[list[Markup]]] = {}
 
     def _url(self, endpoint: str, kind: str, obj_id: int) -> str:
         key = (endpoint, kind)
@@ -142,6 +145,28 @@ class EditTools:
 
     def delete_url(self, kind: str, obj_id: int) -> str:
         return self._url("room.delete", kind, obj_id)
+
+    def buttons(self, kind: str, obj_id: int, version: int, confirm_key, pad: str) -> Markup:
+        """The `buttons` macro of templates/room/_record.html for one record: rendered once per kind of record
+        (with marks where the id and the version go), then filled in per record (a macro call per record cost
+        more than the rest of a point's markup)."""
+        key = (kind, confirm_key, pad)
+        pieces = self._buttons.get(key)
+        if pieces is None:
+            macro = current_app.jinja_env.get_template("room/_record.html").module.buttons
+            built = macro(self, kind, self._MARK, self._VERSION_MARK, self.confirm[confirm_key], pad)
+            # Markup's split keeps the macro's (escaped) markup as Markup: nothing is marked safe that was not
+            pieces = self._buttons[key] = [part.split(str(self._VERSION_MARK)) for part in built.split(str(self._MARK))]
+        obj_id, version = str(int(obj_id)), str(int(version))
+        filled = []
+        for n, part in enumerate(pieces):
+            if n:
+                filled.append(obj_id)
+            for m, piece in enumerate(part):
+                if m:
+                    filled.append(version)
+                filled.append(piece)
+        return Markup("").join(filled)
 
 
 def entry_context(meeting) -> dict:
@@ -273,9 +298,10 @@ def render_points_added(meeting, point_ids: list[int]) -> dict[str, str]:
     out = {a: [] for a in AUDIENCES}
     tools = EditTools(meeting.id)
     for point_id in point_ids:
-        p = db.session.get(Point, point_id)
-        if p is None or p.deleted_at is not None:
+        point = db.session.get(Point, point_id)
+        if point is None or point.deleted_at is not None:
             continue
+        p = service.PointRow.of(point)
         count = service.item_count(p.agenda_item_id)
         for audience in ("write", "read"):
             out[audience].append(_fragment("room/_point_added.html", p=p, count=count, meeting=meeting,

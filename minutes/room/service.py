@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,7 +31,8 @@ from minutes.meetings import service as meetings_service
 from minutes.meetings.service import can_record
 from minutes.people.models import Department, User
 from minutes.room import events
-from minutes.room.models import Attendance, AttendanceStatus, Decision, ItemClock, Point, RoomState, ScreenMode
+from minutes.room.models import (Attendance, AttendanceStatus, Decision, ItemClock, Point, PointKind, RoomState, ScreenMode,
+                                 point_party)
 
 MAX_TEXT = 2000
 #: Starting further than this from the planned start (before or after) asks "really now?" first: an hour or two
@@ -342,7 +343,8 @@ class ItemView:
     """One agenda item as the room shows it."""
 
     item: AgendaItem
-    points: list[Point]
+    #: Point objects, or PointRows for the room's pages (room_items(point_rows=True))
+    points: list[Point] | list[PointRow]
     decisions: list[Decision]
     actions: list[ActionItem]
     elapsed_seconds: int = 0
@@ -381,19 +383,23 @@ def item_view(meeting: Meeting, item: AgendaItem, room: RoomState | None = None,
 
 
 def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | None = None,
-               clocks: bool = True, current_points_only: bool = False) -> list[ItemView]:
+               clocks: bool = True, current_points_only: bool = False, point_rows: bool = False) -> list[ItemView]:
     """Every agenda item with what was recorded under it: a handful of queries, however long the meeting.
     `clocks=False` leaves out the time spent per item (elapsed_seconds 0) for readers that do not show it;
-    `current_points_only` reads the points of the item under discussion only (the shared screen shows no other)."""
+    `current_points_only` reads the points of the item under discussion only (the shared screen shows no other);
+    `point_rows` gives the points as `PointRow`s (what the room's pages show) instead of `Point` objects."""
     room = room if room is not None else room_of(meeting)
     live = (Point.meeting_id == meeting.id, Point.deleted_at.is_(None))
     if current_points_only:
         live += (Point.agenda_item_id == (room.current_item_id if room else None),)
     # Each kind in one statement: its department, person and 配合部门/parties joined in (no statement per kind
     # and relation: the room is read on every resync of every tab).
-    points = db.session.scalars(
-        select(Point).where(*live).order_by(Point.position, Point.id)
-        .options(joinedload(Point.parties), joinedload(Point.department), joinedload(Point.speaker))).unique().all()
+    if point_rows:
+        points = point_rows_where(*live)
+    else:
+        points = db.session.scalars(
+            select(Point).where(*live).order_by(Point.position, Point.id)
+            .options(joinedload(Point.parties), joinedload(Point.department), joinedload(Point.speaker))).unique().all()
     decisions = db.session.scalars(
         select(Decision).where(Decision.meeting_id == meeting.id, Decision.deleted_at.is_(None))
         .order_by(Decision.position, Decision.id)
@@ -420,6 +426,64 @@ def room_items(meeting: Meeting, now: datetime | None = None, room: RoomState | 
             elapsed_seconds=spent.get(item.id, 0) + (running if clock_running else 0),
             is_current=current, clock_running=clock_running))
     return views
+
+
+@dataclass(slots=True)
+class PointRow:
+    """A point as the room shows it: the columns it shows and the names of its department, speaker and parties,
+    read without building ORM objects (a room page shows 300 of them, on every load and every resync)."""
+
+    id: int
+    agenda_item_id: int
+    kind: PointKind
+    version: int
+    text: str
+    #: the names (not the rows) of its department and speaker, None when it has none
+    department: str | None
+    speaker: str | None
+    #: a dispute's parties' names, in the order of their departments' ids (as Point.parties)
+    parties: list[str]
+
+    @property
+    def who(self) -> str:
+        """Whose position it is: a dispute's parties (甲 ↔ 乙), else the department's name, else nothing."""
+        if self.kind == PointKind.DISPUTE and self.parties:
+            return " ↔ ".join(self.parties)
+        return self.department or ""
+
+    @classmethod
+    def of(cls, point: Point) -> PointRow:
+        """The row of a loaded point (a new point sent live is rendered by the same markup as the page's)."""
+        return cls(point.id, point.agenda_item_id, point.kind, point.version, point.text,
+                   point.department.name if point.department else None, point.speaker.name if point.speaker else None,
+                   [d.name for d in point.parties])
+
+
+_SPEAKER, _DEPARTMENT, _PARTY = aliased(User), aliased(Department), aliased(Department)
+#: The row's columns, the department's and speaker's names, and one row per party (a dispute has two or more).
+_POINT_ROWS = (
+    select(Point.id, Point.agenda_item_id, Point.kind, Point.version, Point.text, _DEPARTMENT.name, _SPEAKER.name,
+           _PARTY.name)
+    .outerjoin(_DEPARTMENT, _DEPARTMENT.id == Point.department_id)
+    .outerjoin(_SPEAKER, _SPEAKER.id == Point.speaker_id)
+    .outerjoin(point_party, point_party.c.point_id == Point.id)
+    .outerjoin(_PARTY, _PARTY.id == point_party.c.department_id)
+    .order_by(Point.position, Point.id, _PARTY.id)
+)
+
+
+def point_rows_where(*conditions) -> list[PointRow]:
+    """The points meeting `conditions` as `PointRow`s, in the room's order, in one statement."""
+    rows: list[PointRow] = []
+    last = None
+    for point_id, item_id, kind, version, text, department, speaker, party in db.session.execute(
+            _POINT_ROWS.where(*conditions)):
+        if last is None or last.id != point_id:
+            last = PointRow(point_id, item_id, kind, version, text, department, speaker, [])
+            rows.append(last)
+        if party is not None:
+            last.parties.append(party)
+    return rows
 
 
 def _by_agenda_item(*kinds: list) -> dict[int, tuple[list, ...]]:
