@@ -16,7 +16,7 @@ import time
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import gettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -166,7 +166,7 @@ class EditTools:
                 if m:
                     filled.append(version)
                 filled.append(piece)
-        return Markup("").join(filled)
+        return escape("").join(filled)  # an escaped join: the plain pieces (digits) are escaped too
 
 
 def entry_context(meeting) -> dict:
