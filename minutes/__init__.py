@@ -136,10 +136,12 @@ def create_app(config: dict | None = None) -> Flask:
         # request with it; and give up connecting after 5 s rather than the operating system's minutes.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
         # A gevent worker serves hundreds of requests at once, each holding a connection while it works: the
-        # default 5 + 10 queued streams behind pool timeouts at a thousand tabs (bench/load.py).
+        # default 5 + 10 queued streams behind pool timeouts at a thousand tabs (bench/load.py). The connections
+        # are kept rather than opened as overflow: an overflow connection is closed when it comes back, and at the
+        # peak 10 + 30 opened ~2,800 backends a minute (each a fork, a login and cold caches), 35 + 5 ~500.
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-        options.setdefault("pool_size", int(os.environ.get("DATABASE_POOL_SIZE", "10")))
-        options.setdefault("max_overflow", int(os.environ.get("DATABASE_MAX_OVERFLOW", "30")))
+        options.setdefault("pool_size", int(os.environ.get("DATABASE_POOL_SIZE", "35")))
+        options.setdefault("max_overflow", int(os.environ.get("DATABASE_MAX_OVERFLOW", "5")))
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"connect_timeout": 5})
 
     db.init_app(app)

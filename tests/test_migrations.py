@@ -121,3 +121,19 @@ def test_meetings_started_before_the_planned_times_migration_get_their_actual_ti
         assert (migrated.planned_starts_at, migrated.planned_ends_at) == (planned, planned + timedelta(minutes=90))
         db.session.remove()
         db.engine.dispose()
+
+
+def test_search_gin_indexes_have_no_pending_list(scratch_url):
+    """Every room POST rewrites its meeting's search block: with GIN's fastupdate on, one writer now and then merged
+    the whole pending list inside its request (the PostgreSQL tail in docs/BENCHMARKS.md "Load")."""
+    if os.environ.get("MINUTES_TEST_DB") != "postgresql":
+        pytest.skip("PostgreSQL's GIN indexes; SQLite's search tables have none")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            options = dict(conn.exec_driver_sql(
+                "SELECT relname, reloptions FROM pg_class WHERE oid IN "
+                "(to_regclass('ix_search_block_trgm'), to_regclass('ix_search_block_grams'))").all())
+        db.engine.dispose()
+    assert options == {"ix_search_block_trgm": ["fastupdate=off"], "ix_search_block_grams": ["fastupdate=off"]}
