@@ -83,3 +83,17 @@ def nworkers_changed(server, new_value, old_value):
 def post_worker_init(worker):
     """The worker has loaded the app: settle the garbage collector before the first request."""
     settle_garbage_collector(os.environ, worker.log)
+
+
+def pre_request(worker, req):
+    """Under gevent, give the hub a turn before each request. A request that never waits on a socket (a SQLite
+    read: the library is in-process) never yields, so when the same keep-alive connection's next request was
+    already buffered, the worker served that one connection again and again while the others waited (wrk, 20
+    connections on the room's JSON: p50 7 ms, p99 2–7 s, timeouts after 10 s; tests/room/test_server_fairness.py).
+    A timer of 10 µs, not sleep(0): the hub polls the sockets before this greenlet runs again (sleep(0) may resume
+    it before the loop cycles: the test still saw 0.27 s waits), and unlike idle() it does not wait for a quiet
+    loop, which a busy worker at peak may not have."""
+    if worker.__class__.__module__ == "gunicorn.workers.ggevent":
+        import gevent  # only a gevent worker has it loaded; the sync and gthread workers never get here
+
+        gevent.sleep(0.00001)
