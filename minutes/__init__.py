@@ -1,7 +1,10 @@
 """minutes: cross-department meetings from agenda to signed-off minutes."""
 import os
+import re
 import sqlite3
 import time
+
+import psycopg
 
 from flask import Flask, g, has_request_context, jsonify, request
 from flask_babel import gettext, lazy_gettext
@@ -102,6 +105,42 @@ def _begin_immediate(conn) -> None:
     finally:
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_LOCK_WAIT * 1000)}")
         cursor.close()
+
+
+#: A SELECT that must run inside a transaction: row locks, and settings or locks that last until its end.
+_NEEDS_TRANSACTION = re.compile(r"\bFOR (UPDATE|NO KEY UPDATE|SHARE|KEY SHARE)\b|set_config\(|pg_advisory_xact", re.I)
+
+
+@event.listens_for(Engine, "begin")
+def _postgresql_begin(conn):
+    """PostgreSQL: a request that only reads runs its SELECTs without BEGIN and COMMIT, two of the eleven round
+    trips of the room's read (docs/BENCHMARKS.md "Read throughput"); each SELECT sees the committed data of its
+    moment, as it does in a READ COMMITTED transaction. Its first write opens the transaction (below), so a GET
+    that writes still writes all or nothing."""
+    if conn.dialect.name != "postgresql":
+        return
+    raw = conn.connection.dbapi_connection
+    # a connection given its own isolation (the room stream's one snapshot, AUTOCOMMIT) is left as it was set
+    own = "isolation_level" in conn.get_execution_options()
+    idle = raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    alone = idle and not own and has_request_context() and not _wants_write()
+    conn.info["reads_alone"] = alone
+    if idle and not own:
+        raw.autocommit = alone
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _postgresql_write_opens_transaction(conn, cursor, statement, parameters, context, executemany):
+    """On a reading connection (above), anything but a plain SELECT starts the transaction first; commit and
+    rollback then end it as usual (psycopg sends them only when a transaction is open)."""
+    if conn.dialect.name != "postgresql" or not conn.info.get("reads_alone"):
+        return
+    raw = conn.connection.dbapi_connection
+    if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return
+    if statement.lstrip()[:6].upper() == "SELECT" and not _NEEDS_TRANSACTION.search(statement):
+        return
+    raw.execute("BEGIN")
 
 
 def _wants_write() -> bool:

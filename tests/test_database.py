@@ -94,6 +94,55 @@ def test_a_write_request_takes_the_write_lock_up_front_once_and_a_read_request_d
     assert writes == ["BEGIN IMMEDIATE"]
 
 
+def _in_transaction() -> bool:
+    """Whether PostgreSQL has a transaction open on the session's connection (psycopg's view of it)."""
+    raw = db.session.connection().connection.dbapi_connection
+    return raw.info.transaction_status.name != "IDLE"
+
+
+@pytest.mark.skipif(SQLITE, reason="PostgreSQL's reads without BEGIN; SQLite runs every request in a transaction")
+def test_a_postgresql_page_read_sends_no_begin_and_no_commit(app, client, login_as, make_user):
+    """The dashboard's statements all run outside a transaction: no BEGIN before them, no COMMIT after."""
+    from sqlalchemy import event
+
+    login_as(make_user("zhangsan"))
+    seen: list[tuple[str, str]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[0], conn.connection.dbapi_connection.info.transaction_status.name))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len(seen) >= 3 and {status for _, status in seen} == {"IDLE"}, seen
+
+
+@pytest.mark.skipif(SQLITE, reason="PostgreSQL's reads without BEGIN; SQLite runs every request in a transaction")
+def test_a_write_inside_a_postgresql_read_request_is_still_all_or_nothing(app):
+    db.session.rollback()
+    with app.test_request_context("/", method="GET"):
+        db.session.scalar(select(func.count()).select_from(Department))
+        assert not _in_transaction()  # the read ran on its own
+        db.session.add(Department(name="读请求里的写入一"))
+        db.session.flush()
+        assert _in_transaction()  # the first write opened the transaction
+        db.session.add(Department(name="读请求里的写入二"))
+        db.session.flush()
+        db.session.rollback()  # the request failed: both writes go
+    with app.test_request_context("/", method="GET"):
+        names = db.session.scalars(select(Department.name).where(Department.name.like("读请求里的写入%"))).all()
+        assert names == []
+        db.session.execute(select(Department.id).limit(1).with_for_update())
+        assert _in_transaction()  # a row lock lasts until the end of a transaction: it opens one
+        db.session.rollback()
+    with app.test_request_context("/", method="POST"):
+        db.session.scalar(select(func.count()).select_from(Department))
+        assert _in_transaction()  # a write request is one transaction from its first statement
+        db.session.rollback()
+
+
 @pytest.mark.skipif(SQLITE, reason="a PostgreSQL server that drops connections (restart, failover)")
 def test_a_request_after_the_database_dropped_its_pooled_connection_succeeds(app, client, login_as, make_user):
     login_as(make_user("zhangsan"))
