@@ -183,7 +183,7 @@ def _press_action(card: ChatCard, user, choice: str, value: str, now: datetime) 
         return Answer(action_view(card, action, card.result), exc.message, False)
     result = f"{label} · {service.short_time(now)}"
     if choice == "delay":
-        result += " · " + gettext("新截止日期%(due)s", due=cn_date(action.due_date, weekday=False))
+        result += " · " + gettext("新截止日期：%(due)s", due=cn_date(action.due_date, weekday=False))
     elif choice == "support":
         dept = db.session.get(Department, int(support))
         result += " · " + gettext("请%(dept)s支持", dept=dept.name)

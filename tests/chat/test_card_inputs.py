@@ -65,12 +65,12 @@ def test_wecom_delay_offers_the_next_working_days_and_moves_the_deadline_to_the_
     assert wecom_answer(server, post_wecom(client, *server.submit(picker, "2026年9月28日（周一）", "WangWei"))) is None
     shown = server.updates[-1][1]  # the card again, with the submit's response_code: what was done
     assert shown["card_type"] == "button_interaction" and shown["task_id"] == card["task_id"]
-    assert "延期 · 9月22日 10:32 · 新截止日期2026年9月28日" in shown["sub_title_text"]
+    assert "延期 · 9月22日 10:32 · 新截止日期：2026年9月28日" in shown["sub_title_text"]
     assert "截止日期：2026年9月28日（周一）" in shown["sub_title_text"] and "当前状态：延期" in shown["sub_title_text"]
     assert action.status == ActionStatus.DELAYED and action.due_date == date(2026, 9, 28)
     (update,) = updates_of(action)
     assert (update.source, update.created_by_id, update.new_due) == ("chat", team.owner.id, date(2026, 9, 28))
-    assert db.session.scalar(select(ChatCard.result)) == "延期 · 9月22日 10:32 · 新截止日期2026年9月28日"
+    assert db.session.scalar(select(ChatCard.result)) == "延期 · 9月22日 10:32 · 新截止日期：2026年9月28日"
 
 
 def test_wecom_delay_to_a_day_off_or_a_vague_date_is_refused_as_on_the_web_page_and_asked_again(
@@ -217,9 +217,9 @@ def test_dingtalk_delay_link_offers_the_working_days_and_moves_the_deadline(app,
 
     clock(2026, 9, 22, 10, 32)
     done = client.post(path, data=dict(query, value="2026-09-28"))
-    assert done.status_code == 200 and "延期 · 9月22日 10:32 · 新截止日期2026年9月28日" in done.get_data(as_text=True)
+    assert done.status_code == 200 and "延期 · 9月22日 10:32 · 新截止日期：2026年9月28日" in done.get_data(as_text=True)
     again = client.post(path, data=dict(query, value="2026-09-28"))
-    assert again.status_code == 200 and "新截止日期2026年9月28日" in again.get_data(as_text=True)
+    assert again.status_code == 200 and "新截止日期：2026年9月28日" in again.get_data(as_text=True)
     (update,) = updates_of(action)
     assert (update.source, update.new_due, action.status) == ("chat", date(2026, 9, 28), ActionStatus.DELAYED)
     forged = dict(query, do="support", value="1")  # the signature covers the button

@@ -85,7 +85,7 @@ def test_feishu_delay_from_the_date_picker_moves_the_deadline(app, client, team,
     response = post_feishu(client, *server.press(card, "延期至", "fs_wangwei", option="2026-09-30 +0800"))
     assert response.get_json()["toast"]["type"] == "success"
     assert action.status == ActionStatus.DELAYED and action.due_date == date(2026, 9, 30)
-    assert "新截止日期2026年9月30日" in feishu_card_text(response.get_json()["card"]["data"])
+    assert "新截止日期：2026年9月30日" in feishu_card_text(response.get_json()["card"]["data"])
     # a date before the deadline is refused with the tracker's own message, nothing changed
     response = post_feishu(client, *server.press(card, "延期至", "fs_wangwei", option="2026-09-25 +0800"))
     assert response.get_json()["toast"] == {"type": "error", "content": "新的截止日期须晚于原截止日期（2026年9月30日（周三））"}

@@ -82,6 +82,7 @@ def test_every_button_acts_for_its_recipient_once_dingtalk_signed_them_in(client
     assert state() == before  # opening the link presses nothing
     pressed = client.post(link.path, data=link.form, headers=DINGTALK_BROWSER)
     assert pressed.status_code == 200, text(pressed)
+    assert f"<h1>已提交：{label}</h1>" in text(pressed)  # a short heading; the card's result line below it
     updates, responses, cards, _ = state()
     assert (updates, responses) == ((1, 0) if label in ACTION_BUTTONS else (0, 1))
     assert [choice for choice, _result in cards if choice] == [link.query["do"]]
