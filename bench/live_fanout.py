@@ -274,9 +274,9 @@ class Session:
 
 
 def server_env(url: str, port: int, redis: str | None, **extra: str) -> dict:
+    extra.setdefault("ROOM_REDIS_PREFIX", f"minutes:bench:{port}")
     env = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATABASE_URL=url,
-               SECRET_KEY="bench-secret", OUTBOX_DELIVER_ON_COMMIT="0", LOG_LEVEL="warning",
-               ROOM_REDIS_PREFIX=f"minutes:bench:{port}", **extra)
+               SECRET_KEY="bench-secret", OUTBOX_DELIVER_ON_COMMIT="0", LOG_LEVEL="warning", **extra)
     env.pop("REDIS_URL", None)
     if redis:
         env["REDIS_URL"] = redis
@@ -284,11 +284,13 @@ def server_env(url: str, port: int, redis: str | None, **extra: str) -> dict:
 
 
 def start_gunicorn(database: Path | str, port: int, redis: str | None, log: Path,
-                   tap_port: int | None = None, reload: bool = False) -> subprocess.Popen:
+                   tap_port: int | None = None, reload: bool = False, cpus: set[int] | None = None,
+                   env: dict | None = None) -> subprocess.Popen:
     """`make serve`'s gunicorn on `database` (a SQLite file or a database URL), as many workers as
     gunicorn.conf.py starts by default (1 without Redis, 2 with it, unless GUNICORN_WORKERS says otherwise).
     With `tap_port`, every worker also tells the publish tap when it publishes (PublishTap). With `reload`, as
-    `make run` starts it: one worker, restarted when a source file changes."""
+    `make run` starts it: one worker, restarted when a source file changes. `cpus`: the cores the master and its
+    workers may run on (a host of that many cores, bench/load.py --hosts); `env`: more environment."""
     url = database if isinstance(database, str) else f"sqlite:///{database}"
     config = "gunicorn.conf.py"
     extra = {}
@@ -299,8 +301,10 @@ def start_gunicorn(database: Path | str, port: int, redis: str | None, log: Path
     gunicorn = Path(sys.executable).with_name("gunicorn")
     if reload:
         extra["GUNICORN_WORKERS"] = "1"
+    extra.update(env or {})
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     proc = subprocess.Popen([str(gunicorn), "-c", config, *(["--reload"] if reload else []), "wsgi:app"], cwd=ROOT,
-                            env=server_env(url, port, redis, **extra),
+                            env=server_env(url, port, redis, **extra), preexec_fn=pin,
                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
     wait_http(port)
     return proc

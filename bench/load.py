@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py [--minutes 5] [--meetings 100] [--viewers 30]
                                    [--setups postgresql+redis,sqlite] [--gap-min 3] [--gap-max 10] [--no-write]
+                                   [--hosts 1] [--host-cpus "0;1"] [--pool 35+5]
 
 A set-up is a database (`sqlite`, `postgresql`) and, with `+redis`, Redis pub/sub between two gevent workers
 (`make serve` with REDIS_URL); without it `make serve`'s default, one gevent worker with the in-process broker.
@@ -21,6 +22,14 @@ What it does, on 127.0.0.1:
    the point), throughput, lost and duplicate points per tab (against the database at the end;
    both must be 0), errors, and the server's CPU and memory (gunicorn master and workers, /proc), with the
    memory each open stream costs (the server's RSS with every stream open, less before the first opened).
+
+Several hosts (`--hosts N`, `+redis` set-ups): N gunicorn masters, as the README's "Several hosts behind a proxy"
+runs them — the same database, the same REDIS_URL and room prefix, the same SECRET_KEY — each meeting's recorder,
+tabs and page loads on one of them (meeting i on host i mod N, as a proxy that keeps a meeting on one host would).
+`--host-cpus "0;1"` pins host i's master and workers to the cores of the i-th list (sched_setaffinity), so on one
+machine a host has its own cores, as it would on its own box; PostgreSQL, Redis and the load generator are not
+pinned. `--pool SIZE+OVERFLOW` sets DATABASE_POOL_SIZE / DATABASE_MAX_OVERFLOW per worker (every worker of every
+host together must stay under PostgreSQL's max_connections).
 
 Results go to docs/BENCHMARKS.md, section "Load" (other sections are left alone).
 """
@@ -130,7 +139,8 @@ class Stats:
 class Meeting:
     """One meeting under load: when each of its points was posted (by its marker)."""
 
-    def __init__(self, info: dict):
+    def __init__(self, info: dict, port: int):
+        self.port = port  #: the host it is served by
         self.id = info["id"]
         self.item = info["item"]
         self.revision = info["revision"]
@@ -280,10 +290,11 @@ async def recorder(port: int, meeting: Meeting, session: Session, token: str, st
         await asyncio.sleep(random.uniform(*gaps))
 
 
-async def page_loads(port: int, pages: list[tuple[str, int]], stats: Stats, until: float) -> None:
-    """About one room page a second, by a random attendee (the full page, as a browser loads it)."""
+async def page_loads(pages: list[tuple[int, str, int]], stats: Stats, until: float) -> None:
+    """About one room page a second, by a random attendee (the full page, as a browser loads it, from the host
+    that serves the meeting)."""
     while time.monotonic() < until:
-        cookie, meeting_id = random.choice(pages)
+        port, cookie, meeting_id = random.choice(pages)
         try:
             status, ms = await http_request(port, "GET", f"/meetings/{meeting_id}/room", cookie)
             stats.page_ms.append(ms)
@@ -297,14 +308,14 @@ async def page_loads(port: int, pages: list[tuple[str, int]], stats: Stats, unti
 class ServerProbe:
     """CPU and memory of the gunicorn master and workers (from /proc), sampled while the load runs."""
 
-    def __init__(self, pid: int):
-        self.pid = pid
+    def __init__(self, pids: list[int]):
+        self.pids = pids
         self.rss_peak = 0
         self.samples: list[tuple[float, float]] = []
 
     def rss_mb(self) -> float:
         total = 0
-        for pid in process_tree(self.pid):
+        for pid in server_processes(self.pids):
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
@@ -317,20 +328,25 @@ class ServerProbe:
         while time.monotonic() < until:
             rss = self.rss_mb()
             self.rss_peak = max(self.rss_peak, rss)
-            self.samples.append((time.monotonic(), cpu_seconds(process_tree(self.pid))))
+            self.samples.append((time.monotonic(), cpu_seconds(server_processes(self.pids))))
             await asyncio.sleep(5)
+
+
+def server_processes(pids: list[int]) -> list[int]:
+    """Every gunicorn master given and its workers."""
+    return [pid for master in pids for pid in process_tree(master)]
 
 
 # --- the run ---------------------------------------------------------------------------------
 
-async def run_load(port: int, server_pid: int, meetings: list[Meeting], sessions: dict[str, Session],
+async def run_load(server_pids: list[int], meetings: list[Meeting], sessions: dict[str, Session],
                    plan: list[dict], tokens: dict[int, str], args) -> dict:
     stats = Stats()
-    rss_before_streams = ServerProbe(server_pid).rss_mb()
+    rss_before_streams = ServerProbe(server_pids).rss_mb()
     tabs = []
     for meeting, info in zip(meetings, plan):
         for username in [info["recorder"], *info["viewers"]]:
-            tab = Tab(port, meeting, sessions[username].cookie, stats)
+            tab = Tab(meeting.port, meeting, sessions[username].cookie, stats)
             meeting.tabs.append(tab)
             tabs.append(tab)
     tasks = []
@@ -344,16 +360,16 @@ async def run_load(port: int, server_pid: int, meetings: list[Meeting], sessions
     open_errors = dict(stats.errors)
     stats.errors.clear()  # what happens under load is counted apart
 
-    probe = ServerProbe(server_pid)
-    cpu0, rss0, wall0, client0 = cpu_seconds(process_tree(server_pid)), probe.rss_mb(), time.monotonic(), \
+    probe = ServerProbe(server_pids)
+    cpu0, rss0, wall0, client0 = cpu_seconds(server_processes(server_pids)), probe.rss_mb(), time.monotonic(), \
         resource.getrusage(resource.RUSAGE_SELF)
     until = wall0 + args.minutes * 60
-    pages = [(sessions[v].cookie, info["id"]) for info in plan for v in info["viewers"]]
-    load = [recorder(port, m, sessions[info["recorder"]], tokens[m.id], stats, until, (args.gap_min, args.gap_max))
-            for m, info in zip(meetings, plan)]
-    await asyncio.gather(*load, page_loads(port, pages, stats, until), probe.run(until))
+    pages = [(m.port, sessions[v].cookie, info["id"]) for m, info in zip(meetings, plan) for v in info["viewers"]]
+    load = [recorder(m.port, m, sessions[info["recorder"]], tokens[m.id], stats, until,
+                     (args.gap_min, args.gap_max)) for m, info in zip(meetings, plan)]
+    await asyncio.gather(*load, page_loads(pages, stats, until), probe.run(until))
     wall = time.monotonic() - wall0
-    cpu = cpu_seconds(process_tree(server_pid)) - cpu0
+    cpu = cpu_seconds(server_processes(server_pids)) - cpu0
     client1 = resource.getrusage(resource.RUSAGE_SELF)
     client_cpu = (client1.ru_utime + client1.ru_stime) - (client0.ru_utime + client0.ru_stime)
 
@@ -389,7 +405,13 @@ def main() -> None:
                         help="database[+redis], comma-separated (one run each): sqlite, sqlite+redis, postgresql, "
                              "postgresql+redis")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/BENCHMARKS.md alone")
+    parser.add_argument("--hosts", type=int, default=1, help="gunicorn masters sharing the database and Redis")
+    parser.add_argument("--host-cpus", default="", help='the cores of each host, e.g. "0;1" (host 1 on core 0, '
+                                                         'host 2 on core 1); default: not pinned')
+    parser.add_argument("--pool", default="", help="DATABASE_POOL_SIZE+DATABASE_MAX_OVERFLOW per worker, e.g. 15+5")
     args = parser.parse_args()
+    if args.hosts > 1 and not all(k.endswith("+redis") for k in args.setups.split(",")):
+        raise SystemExit("--hosts: several hosts share live updates through Redis: use +redis set-ups only")
     setups = [k.strip() for k in args.setups.split(",") if k.strip()]
     if not setups or any(k.split("+")[0] not in ("sqlite", "postgresql") or k.count("+") > 1
                          or ("+" in k and not k.endswith("+redis")) for k in setups):
@@ -408,38 +430,46 @@ def run_one(setup: str, redis: str | None, args) -> dict:
     kind = setup.split("+")[0]
     work = Path(tempfile.mkdtemp(prefix="minutes-load-"))
     url, schema = scratch_database(kind, work, "bench_load")
-    server = None
+    servers = []
     try:
         t = time.monotonic()
         plan = seed(url, args.meetings, args.viewers)
         print(f"{kind}: seeded {len(plan)} meetings in {time.monotonic() - t:.1f}s", flush=True)
-        port = free_port()
-        server = start_gunicorn(url, port, redis, work / "gunicorn.log")
+        ports = [free_port() for _ in range(args.hosts)]
+        cpus = [{int(c) for c in part.split(",")} for part in args.host_cpus.split(";")] if args.host_cpus else []
+        env = {"ROOM_REDIS_PREFIX": f"minutes:bench:{ports[0]}"}  # one room channel for every host
+        if args.pool:
+            env["DATABASE_POOL_SIZE"], env["DATABASE_MAX_OVERFLOW"] = args.pool.split("+")
+        for i, port in enumerate(ports):
+            servers.append(start_gunicorn(url, port, redis, work / f"gunicorn-{i + 1}.log",
+                                          cpus=cpus[i % len(cpus)] if cpus else None, env=env))
         usernames = sorted({u for info in plan for u in [info["recorder"], *info["viewers"]]})
-        sessions = login_all(port, usernames)
+        sessions = login_all(ports[0], usernames)  # a session signed on one host is good on every host
         tokens = {}
         for info in plan:
             _, html = sessions[info["recorder"]].request("GET", f"/meetings/{info['id']}/room")
             tokens[info["id"]] = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
-        meetings = [Meeting(info) for info in plan]
+        meetings = [Meeting(info, ports[i % len(ports)]) for i, info in enumerate(plan)]
         print(f"{kind}: {len(sessions)} accounts logged in; opening {sum(1 + len(i['viewers']) for i in plan)} "
               "streams", flush=True)
         load_before = os.getloadavg()
-        result = asyncio.run(run_load(port, server.pid, meetings, sessions, plan, tokens, args))
+        result = asyncio.run(run_load([s.pid for s in servers], meetings, sessions, plan, tokens, args))
         load_after = os.getloadavg()
     finally:
-        if server is not None:
+        for server in servers:
             stop(server)
     truth = points_in_database(url)
     drop_schema(schema)
     stats = result["stats"]
     result.update(
-        kind=setup, workers=2 if redis else 1, meetings=meetings, load_before=load_before, load_after=load_after,
+        kind=setup + (f" ×{args.hosts} hosts" if args.hosts > 1 else "") + (
+            f" (cores {args.host_cpus})" if args.host_cpus else ""),
+        workers=(2 if redis else 1) * args.hosts, meetings=meetings, load_before=load_before, load_after=load_after,
         lost=sum(len(truth.get(m.id, set()) - t.points) for m in meetings for t in m.tabs),
         unknown=sum(len(t.points - truth.get(m.id, set())) for m in meetings for t in m.tabs),
         duplicates=sum(t.duplicates for t in result["tabs"]), saved=sum(len(v) for v in truth.values()),
         post=summarize(stats.post_ms), page=summarize(stats.page_ms), delivery=summarize(stats.delivery_ms))
-    print(f"{kind}: {len(stats.post_ms)} points posted, {result['saved']} saved; POST p95 {result['post'][1]:.0f} ms; "
+    print(f"{result['kind']}: {len(stats.post_ms)} points posted, {result['saved']} saved; POST p95 {result['post'][1]:.0f} ms; "
           f"delivery p95 {result['delivery'][1]:.0f} ms; lost {result['lost']}, duplicates {result['duplicates']}, "
           f"errors {sum(stats.errors.values())}; server CPU {result['cpu']:.0f} s", flush=True)
     return result
@@ -481,7 +511,11 @@ def report(args, runs: list[dict], nofile: int) -> None:
         "request (on a connected socket); delivery is from sending the POST to each tab of that meeting receiving "
         "the point. Lost and duplicate are counted per tab against the database at the end (each tab keeps its "
         "points as the page does: `update` appends, `resync` replaces). Targets (issue 21): 0 lost, 0 errors, "
-        "delivery p95 ≤ 100 ms, POST p95 ≤ 150 ms.",
+        "delivery p95 ≤ 100 ms, POST p95 ≤ 150 ms." + (
+            f" {args.hosts} hosts: {args.hosts} gunicorn masters (each as above) on the same database and Redis, "
+            f"meeting i on host i mod {args.hosts}" + (f", host i's processes on the cores of the i-th of "
+                                                       f"\"{args.host_cpus}\"" if args.host_cpus else "") + "."
+            if args.hosts > 1 else "") + (f" Pool per worker: {args.pool}." if args.pool else ""),
         "",
         "| | " + " | ".join(r["kind"] for r in runs) + " |",
         "|---|" + "---:|" * len(runs),
