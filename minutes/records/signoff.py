@@ -253,6 +253,11 @@ def respond(actor: User, version_id, response: str, comment: str = "", item_ref:
     item_ref = (item_ref or "").strip()
     if item_ref not in labels:
         raise ValidationFailed(gettext("所选条目不在该版本中"), field="item_ref")
+    previous = db.session.scalar(select(MinutesResponse).where(MinutesResponse.version_id == version.id,
+                                                               MinutesResponse.user_id == actor.id)
+                                 .order_by(MinutesResponse.created_at.desc(), MinutesResponse.id.desc()).limit(1))
+    if previous is not None and (previous.kind, previous.comment, previous.item_ref or "") == (kind, comment, item_ref):
+        return previous  # sent twice (a double click, the card and the page): one answer, one mail to the recorder
     now = now or utcnow()
     answer = MinutesResponse(version=version, content_hash=version.content_hash, user=actor, kind=kind,
                              comment=comment, item_ref=item_ref or None,

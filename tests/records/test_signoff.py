@@ -3,6 +3,7 @@ import re
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 
 from minutes.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from minutes.extensions import db
@@ -95,6 +96,27 @@ def test_change_request_is_mailed_to_the_recorder(recorded, clock, smtp_server):
     [mail] = smtp_server.wait_for(1)
     assert mail["to"] == [r.recorder.email]
     assert "孙七" in mail["msg"]["Subject"] and "待办2的配合部门漏了法务部" in mail["msg"].get_content()
+
+
+def test_the_same_answer_sent_twice_is_one_answer_and_one_mail(recorded, clock, smtp_server):
+    """A double click, or the card and the page: the second identical answer adds nothing; a new comment does."""
+    r = recorded()
+    v1 = distribute(r, clock)
+    deliver_pending()
+    smtp_server.wait_for(6)
+    smtp_server.clear()
+    first = signoff.respond(r.member, v1.id, "change", "待办2的配合部门漏了法务部")
+    db.session.commit()
+    again = signoff.respond(r.member, v1.id, "change", " 待办2的配合部门漏了法务部 ", source="chat")
+    db.session.commit()
+    other = signoff.respond(r.member, v1.id, "change", "待办2还漏了财务部")
+    db.session.commit()
+    deliver_pending()
+    mails = smtp_server.wait_for(2)
+    assert again.id == first.id and other.id != first.id
+    assert db.session.scalar(select(func.count(MinutesResponse.id)).where(MinutesResponse.user_id == r.member.id)) == 2
+    assert sorted("财务部" in m["msg"].get_content() for m in mails) == [False, True]  # one mail per comment
+    assert signoff.respond(r.late, v1.id, "confirm").id == signoff.respond(r.late, v1.id, "confirm").id
 
 
 def test_revision_reasks_only_answered_commenters_and_chosen_people(recorded, clock, smtp_server):
