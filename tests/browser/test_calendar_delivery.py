@@ -50,8 +50,9 @@ def test_sender_and_admin_see_the_calendar_event_waiting_for_a_retry(
         expect(row).to_contain_text("重试")
         expect(page.locator("#agenda-delivery li.delivery-sent")).to_have_count(4, timeout=10_000)  # the e-mails
         shot(page.locator("#agenda-delivery"), f"agenda-delivery-calendar-down-{width}")
-    page = new_page(viewport=(1366, 768))
-    login(page, live_server.url, admin)
-    page.goto("/admin/outbox?status=pending")
-    expect(page.locator("#outbox tbody tr")).to_contain_text(["日历日程"])
-    shot(page, "outbox-calendar-pending-1366", full_page=False)
+    for width, height in ((1366, 768), (390, 844)):
+        page = new_page(viewport=(width, height))
+        login(page, live_server.url, admin)
+        page.goto("/admin/outbox?status=pending")
+        expect(page.locator("#outbox tbody tr")).to_contain_text(["日历日程"])
+        shot(page, f"outbox-calendar-pending-{width}", full_page=False)
