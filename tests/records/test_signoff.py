@@ -21,6 +21,15 @@ def distribute(r, clock, when=(2026, 6, 18, 16, 0), **kwargs):
     return version
 
 
+def distributed_and_mailed(r, clock, smtp_server):
+    """Distribute the minutes and let the six distribution mails go out, so a test sees only the mails after."""
+    version = distribute(r, clock)
+    deliver_pending()
+    smtp_server.wait_for(6)
+    smtp_server.clear()
+    return version
+
+
 def states_by_name(r):
     return {s.user.name: s for s in signoff.recipient_states(service.minutes_of(r.meeting))}
 
@@ -86,10 +95,7 @@ def test_change_request_needs_a_comment_and_a_real_item(recorded, clock):
 
 def test_change_request_is_mailed_to_the_recorder(recorded, clock, smtp_server):
     r = recorded()
-    v1 = distribute(r, clock)
-    deliver_pending()
-    smtp_server.wait_for(6)
-    smtp_server.clear()
+    v1 = distributed_and_mailed(r, clock, smtp_server)
     signoff.respond(r.member, v1.id, "change", "待办2的配合部门漏了法务部")
     db.session.commit()
     deliver_pending()
@@ -101,10 +107,7 @@ def test_change_request_is_mailed_to_the_recorder(recorded, clock, smtp_server):
 def test_the_same_answer_sent_twice_is_one_answer_and_one_mail(recorded, clock, smtp_server):
     """A double click, or the card and the page: the second identical answer adds nothing; a new comment does."""
     r = recorded()
-    v1 = distribute(r, clock)
-    deliver_pending()
-    smtp_server.wait_for(6)
-    smtp_server.clear()
+    v1 = distributed_and_mailed(r, clock, smtp_server)
     first = signoff.respond(r.member, v1.id, "change", "待办2的配合部门漏了法务部")
     db.session.commit()
     again = signoff.respond(r.member, v1.id, "change", " 待办2的配合部门漏了法务部 ", source="chat")
@@ -164,10 +167,7 @@ def test_revision_must_change_something_and_ask_someone(recorded, clock):
 
 def test_everyone_confirming_makes_the_version_final_and_tells_everyone(recorded, clock, smtp_server):
     r = recorded()
-    v1 = distribute(r, clock)
-    deliver_pending()
-    smtp_server.wait_for(6)
-    smtp_server.clear()
+    v1 = distributed_and_mailed(r, clock, smtp_server)
     clock(2026, 6, 19, 10, 0)
     for user in r.recipients[:-1]:
         signoff.respond(user, v1.id, "confirm")
